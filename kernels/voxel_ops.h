@@ -1,0 +1,185 @@
+/* Per-voxel maths, written once and shared by the CPU backend (OpenMP loops, plain C) and the
+ * CUDA backend (grid-stride kernels, __host__ __device__ under nvcc). Backends only loop and
+ * reduce; every formula lives here. See docs/algorithms.md for the derivations. */
+#ifndef BCDI_VOXEL_OPS_H
+#define BCDI_VOXEL_OPS_H
+
+#include "bcdi_hd.h"
+#include "philox.h"
+
+#include <math.h>
+
+/* Mask codes for detector-space arrays (uint8): PyNX's convention, non-zero = not measured. */
+enum {
+    BCDI_MASK_MEASURED = 0, /* pixel enters the modulus projection and the error sums */
+    BCDI_MASK_UNMEASURED = 1, /* gap, dead, saturated, ...: keeps the calculated amplitude */
+    BCDI_MASK_FREE = 2      /* held out for the free log-likelihood: unconstrained, but scored */
+};
+
+/* ---- complex helpers ---------------------------------------------------------------------- */
+static inline BCDI_HD bcdi_cf bcdi_cf_make(float re, float im)
+{
+    bcdi_cf c;
+    c.re = re;
+    c.im = im;
+    return c;
+}
+static inline BCDI_HD float bcdi_cf_abs2(bcdi_cf c) { return c.re * c.re + c.im * c.im; }
+static inline BCDI_HD float bcdi_cf_abs(bcdi_cf c) { return sqrtf(c.re * c.re + c.im * c.im); }
+static inline BCDI_HD bcdi_cf bcdi_cf_scale(bcdi_cf c, float s) { return bcdi_cf_make(c.re * s, c.im * s); }
+static inline BCDI_HD bcdi_cf bcdi_cf_mul(bcdi_cf a, bcdi_cf b)
+{
+    return bcdi_cf_make(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+}
+static inline BCDI_HD bcdi_cf bcdi_cf_axpby(float a, bcdi_cf x, float b, bcdi_cf y)
+{
+    return bcdi_cf_make(a * x.re + b * y.re, a * x.im + b * y.im);
+}
+
+/* ---- modulus projection (Fourier space) ------------------------------------------------------
+ * psi is the unnormalised forward FFT of the current object, amplitude = sqrt(measured I) on the
+ * same scale. Measured pixels take the measured amplitude and keep the calculated phase;
+ * unmeasured and free pixels keep the calculated amplitude. The inverse FFT's 1/N is folded in
+ * as `inv_n`, so the inverse transform of the result is P_M(rho) directly.
+ * Where |psi| = 0 the phase is undefined: the amplitude goes on the real axis. */
+typedef struct bcdi_fourier_terms {
+    double err2;      /* sum over measured of (|psi| - A)^2 */
+    double amp2;      /* sum over measured of A^2 = I */
+    double llk;       /* Poisson deviance / 2 over measured: Ic - Io + Io ln(Io/Ic) */
+    double free_err2; /* the same two terms over free pixels */
+    double free_llk;
+} bcdi_fourier_terms;
+#define BCDI_FOURIER_TERMS 5
+
+/* Poisson log-likelihood term relative to a perfect fit (>= 0, 0 when Ic == Io). */
+static inline BCDI_HD double bcdi_vox_poisson_llk(double i_obs, double i_calc)
+{
+    const double tiny = 1e-12;
+    if (i_calc < tiny) i_calc = tiny;
+    double term = i_calc - i_obs;
+    if (i_obs > 0.0) term += i_obs * log(i_obs / i_calc);
+    return term;
+}
+
+static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplitude, uint8_t mask,
+                                                       float inv_n, double terms[BCDI_FOURIER_TERMS])
+{
+    float calc2 = bcdi_cf_abs2(psi);
+    float calc = sqrtf(calc2);
+    if (terms) {
+        double diff = (double)calc - (double)amplitude;
+        double obs2 = (double)amplitude * (double)amplitude;
+        if (mask == BCDI_MASK_MEASURED) {
+            terms[0] += diff * diff;
+            terms[1] += obs2;
+            terms[2] += bcdi_vox_poisson_llk(obs2, (double)calc2);
+        } else if (mask == BCDI_MASK_FREE) {
+            terms[3] += diff * diff;
+            terms[4] += bcdi_vox_poisson_llk(obs2, (double)calc2);
+        }
+    }
+    if (mask != BCDI_MASK_MEASURED) return bcdi_cf_scale(psi, inv_n);
+    if (calc > 0.0f) return bcdi_cf_scale(psi, amplitude * inv_n / calc);
+    return bcdi_cf_make(amplitude * inv_n, 0.0f);
+}
+
+/* ---- real-space update -----------------------------------------------------------------------
+ * One linear rule covers ER, HIO and RAAR (the engine fills the coefficients; docs/algorithms.md):
+ *   inside the support:  rho' = in_rho  * rho + in_proj  * p
+ *   outside:             rho' = out_rho * rho + out_proj * p
+ * with p = P_M(rho). ER: (0,1 | 0,0). HIO(b): (0,1 | 1,-b). RAAR(b): (0,1 | b,1-2b).
+ * With `positivity`, a voxel inside the support whose Re(p) < 0 follows the outside rule
+ * (Fienup 1982). */
+typedef struct bcdi_update_coeffs {
+    float in_rho, in_proj;
+    float out_rho, out_proj;
+    int positivity;
+} bcdi_update_coeffs;
+
+/* Sums the update reports per run (of p, the projected estimate): */
+typedef struct bcdi_update_terms {
+    double in2;  /* sum over support of |p|^2 */
+    double out2; /* sum outside support of |p|^2 */
+    double in4;  /* sum over support of |p|^4 (sharpness) */
+} bcdi_update_terms;
+#define BCDI_UPDATE_TERMS 3
+
+static inline BCDI_HD bcdi_cf bcdi_vox_update(bcdi_cf rho, bcdi_cf p, uint8_t in_support,
+                                              const bcdi_update_coeffs *c,
+                                              double terms[BCDI_UPDATE_TERMS])
+{
+    float p2 = bcdi_cf_abs2(p);
+    if (terms) {
+        if (in_support) {
+            terms[0] += (double)p2;
+            terms[2] += (double)p2 * (double)p2;
+        } else {
+            terms[1] += (double)p2;
+        }
+    }
+    int inside = in_support && !(c->positivity && p.re < 0.0f);
+    if (inside) return bcdi_cf_axpby(c->in_rho, rho, c->in_proj, p);
+    return bcdi_cf_axpby(c->out_rho, rho, c->out_proj, p);
+}
+
+/* ---- random start ----------------------------------------------------------------------------
+ * Uniform amplitude in [0,1) and phase in [-pi, pi) inside the support, zero outside; element
+ * `index` of run `run` draws from Philox stream `run`, so any thread order and either backend
+ * give the same uniforms. */
+static inline BCDI_HD bcdi_cf bcdi_vox_random_start(uint64_t seed, uint64_t run, uint64_t index,
+                                                    uint8_t in_support)
+{
+    if (!in_support) return bcdi_cf_make(0.0f, 0.0f);
+    bcdi_u32x4 r = bcdi_philox_at(seed, run, index);
+    float amplitude = bcdi_u32_to_unit(r.v[0]);
+    float phase = (bcdi_u32_to_unit(r.v[1]) - 0.5f) * 6.28318530717958647692f;
+    return bcdi_cf_make(amplitude * cosf(phase), amplitude * sinf(phase));
+}
+
+/* ---- separable Gaussian blur -----------------------------------------------------------------
+ * One output sample of a 1-D convolution along an axis with periodic wrap (arrays may be kept
+ * fft-shifted, so the object can straddle the box edges). `line` points at element 0 of the line,
+ * `stride` is the step between its elements, `len` its length, `weights` has 2*radius+1 taps. */
+static inline BCDI_HD float bcdi_vox_blur_tap(const float *line, long stride, long len, long i,
+                                              const float *weights, int radius)
+{
+    float acc = 0.0f;
+    for (int k = -radius; k <= radius; ++k) {
+        long j = i + k;
+        j %= len;
+        if (j < 0) j += len;
+        acc += weights[k + radius] * line[j * stride];
+    }
+    return acc;
+}
+
+/* Normalised Gaussian taps for sigma (voxels), truncated at 4 sigma; returns the radius used
+ * (weights must hold 2*BCDI_BLUR_MAX_RADIUS+1 floats). sigma <= 0 gives the identity. */
+#define BCDI_BLUR_MAX_RADIUS 64
+static inline BCDI_HD int bcdi_gauss_weights(float sigma, float *weights)
+{
+    if (!(sigma > 0.0f)) {
+        weights[0] = 1.0f;
+        return 0;
+    }
+    int radius = (int)ceilf(4.0f * sigma);
+    if (radius > BCDI_BLUR_MAX_RADIUS) radius = BCDI_BLUR_MAX_RADIUS;
+    double sum = 0.0;
+    for (int k = -radius; k <= radius; ++k) {
+        double w = exp(-0.5 * (double)k * (double)k / ((double)sigma * (double)sigma));
+        weights[k + radius] = (float)w;
+        sum += w;
+    }
+    for (int k = 0; k < 2 * radius + 1; ++k) weights[k] = (float)(weights[k] / sum);
+    return radius;
+}
+
+/* ---- support threshold ----------------------------------------------------------------------- */
+static inline BCDI_HD uint8_t bcdi_vox_threshold(float value, float threshold, uint8_t previous,
+                                                 int only_shrink)
+{
+    uint8_t inside = value > threshold;
+    return only_shrink ? (uint8_t)(inside && previous) : inside;
+}
+
+#endif

@@ -1,0 +1,50 @@
+#include "bcdi/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_error[2048];
+
+const char *bcdi_strerror(bcdi_status status)
+{
+    switch (status) {
+    case BCDI_OK: return "success";
+    case BCDI_ERR_INVALID_ARG: return "invalid argument";
+    case BCDI_ERR_CONFIG: return "configuration error";
+    case BCDI_ERR_IO: return "input/output error";
+    case BCDI_ERR_FORMAT: return "unexpected file format";
+    case BCDI_ERR_NOMEM: return "out of memory";
+    case BCDI_ERR_BACKEND: return "backend failure";
+    case BCDI_ERR_NO_DEVICE: return "no CUDA device";
+    case BCDI_ERR_UNSUPPORTED: return "not supported in this build";
+    case BCDI_ERR_DATA: return "unusable data";
+    case BCDI_ERR_INTERNAL: return "internal error";
+    }
+    return "unknown error";
+}
+
+const char *bcdi_last_error(void) { return last_error; }
+
+void bcdi_clear_error(void) { last_error[0] = '\0'; }
+
+bcdi_status bcdi_error(bcdi_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+bcdi_status bcdi_error_prefix(bcdi_status status, const char *fmt, ...)
+{
+    char prefix[1024], old[sizeof last_error];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, last_error, sizeof old);
+    snprintf(last_error, sizeof last_error, "%s%s", prefix, old);
+    return status;
+}

@@ -1,0 +1,42 @@
+/* CXI (HDF5) files, the layout PyNX users' tools read (DESIGN.md §6, docs/file-formats.md).
+ *  results:  entry_1/image_1/data   complex64 object (compound r,i), centred
+ *            entry_1/image_1/mask   support, uint8 (1 = inside)
+ *            entry_1/image_1/process_1/configuration/<key>   every parameter, as strings
+ *            entry_1/image_1/process_1/results/<name>        metrics, history
+ *  prepared: entry_1/instrument_1/detector_1/{data (float32 I), mask (uint8, non-zero = not
+ *            measured), distance, x_pixel_size, y_pixel_size}; entry_1/data_1/data -> link
+ *            entry_1/instrument_1/source_1/{energy (J, CXI), wavelength (m)}
+ *  geometry: entry_1/bcdi_geometry/{energy_kev, wavelength, distance, pixel_size, detector_angles,
+ *            two_theta, delta, gamma, rocking_step, rocking_axis, row_sign, d_spacing, hkl,
+ *            q_step (3x3, 1/m), real_basis (3x3, m), voxel_size (3, m), q_bragg, shape} */
+#ifndef BCDI_IO_CXI_H
+#define BCDI_IO_CXI_H
+
+#include "bcdi/error.h"
+#include "bcdi/geometry.h"
+#include "io/h5io.h"
+#include "voxel_ops.h"
+
+#include <stdint.h>
+
+/* Create a CXI file (temporary name until bcdi_h5_commit) with cxi_version and entry_1. */
+bcdi_status bcdi_cxi_create(const char *path, bcdi_h5_writer **out);
+bcdi_status bcdi_cxi_write_object(bcdi_h5_writer *w, const size_t shape[3], const bcdi_cf *object,
+                                  const uint8_t *support, int deflate_level);
+bcdi_status bcdi_cxi_write_prepared(bcdi_h5_writer *w, const size_t shape[3],
+                                    const float *intensity, const uint8_t *mask,
+                                    const bcdi_geometry *geometry, int deflate_level);
+bcdi_status bcdi_cxi_write_geometry(bcdi_h5_writer *w, const bcdi_geometry *geometry);
+/* Every key/value under `group` (e.g. "entry_1/image_1/process_1/configuration"). */
+bcdi_status bcdi_cxi_write_config(bcdi_h5_writer *w, const char *group, const char *const *keys,
+                                  const char *const *values, size_t count);
+
+/* Read back (caller frees with free()). Missing datasets -> BCDI_ERR_FORMAT naming them. */
+bcdi_status bcdi_cxi_read_object(const char *path, size_t shape[3], bcdi_cf **object,
+                                 uint8_t **support);
+bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **intensity,
+                                   uint8_t **mask);
+/* Returns BCDI_ERR_FORMAT if the file has no entry_1/bcdi_geometry group. */
+bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *geometry);
+
+#endif
