@@ -1,12 +1,5 @@
 /* Grid-stride kernels of the CUDA backend. Each kernel only loops and reduces: the per-voxel
  * maths is the BCDI_HD code of voxel_ops.h / philox.h, shared with the CPU backend. */
-/* bcdi_hd.h defines BCDI_HD with __forceinline__, which nvcc rejects after `static inline`
- * ("duplicate specifier"); until that header changes, redefine it here before the shared
- * headers are read (their include guards keep this definition). */
-#include "bcdi_hd.h"
-#undef BCDI_HD
-#define BCDI_HD __host__ __device__
-
 #include "cuda_kernels.h"
 
 #include <cub/block/block_reduce.cuh>
