@@ -407,7 +407,7 @@ static bcdi_status cuda_threshold(bcdi_backend *be, uint8_t *support, const floa
     return BCDI_OK;
 }
 
-/* Separable blur: one pass per axis with a non-zero radius, alternating volume -> tmp -> volume;
+/* Separable blur: one pass per blurred axis, alternating volume -> tmp -> volume;
  * after an odd number of passes the result is copied back into volume. */
 static bcdi_status cuda_gaussian_blur(bcdi_backend *be, float *volume, float *tmp,
                                       const size_t shape[3], size_t batch, const float sigma[3])
@@ -421,8 +421,9 @@ static bcdi_status cuda_gaussian_blur(bcdi_backend *be, float *volume, float *tm
     const float *src = volume;
     float *dst = tmp;
     for (int axis = 0; axis < 3; ++axis) {
+        /* a flat axis is left alone, as on the CPU (its taps would only round the values) */
+        if (!(sigma[axis] > 0.0f) || shape[axis] < 2) continue;
         int radius = bcdi_gauss_weights(sigma[axis], weights);
-        if (radius == 0) continue;
         CUDA_TRY(bcdi_cuda_blur_axis(st->stream, dst, src, shape, batch, axis, weights, radius),
                  what);
         src = dst;
