@@ -13,6 +13,8 @@ constexpr int kThreads = 256;
 constexpr size_t kMaxElementwiseBlocks = 8192;
 /* Reducing kernels: at most this many partials per run (and per term). */
 constexpr size_t kMaxReduceBlocks = 512;
+/* chunks travel in gridDim.y */
+static_assert(kMaxElementwiseBlocks <= 65535 && kMaxReduceBlocks <= 65535, "grid y limit");
 /* Voxels per thread we aim for before adding reduce blocks. */
 constexpr size_t kReduceVoxelsPerThread = 8;
 
@@ -61,10 +63,17 @@ __device__ __forceinline__ void block_reduce_store(const Acc<T, K> &mine, T *dst
     }
 }
 
-/* Slot of this block's partials: [run][block][K]. */
+/* Per-run kernels run on a (batch, chunks) grid. The run is blockIdx.x, the fastest-scheduled
+ * index, so the blocks of all runs over one chunk of voxels are resident together and the
+ * shared arrays (amplitude, mask) are read from DRAM about once, then from L2. */
+__device__ __forceinline__ unsigned run_index() { return blockIdx.x; }
+__device__ __forceinline__ unsigned chunk_index() { return blockIdx.y; }
+__device__ __forceinline__ unsigned chunk_count() { return gridDim.y; }
+
+/* Slot of this block's partials: [run][chunk][K]. */
 template <int K> __device__ __forceinline__ size_t partial_slot()
 {
-    return ((size_t)blockIdx.y * gridDim.x + blockIdx.x) * K;
+    return ((size_t)run_index() * chunk_count() + chunk_index()) * K;
 }
 
 /* Second pass: one block per run sums that run's `blocks` partials. Thread t takes partials
@@ -94,17 +103,18 @@ __device__ __forceinline__ void store_cf(bcdi_cf *p, bcdi_cf c)
     *reinterpret_cast<float2 *>(p) = make_float2(c.re, c.im);
 }
 
-__device__ __forceinline__ size_t first_index() { return (size_t)blockIdx.x * blockDim.x + threadIdx.x; }
-__device__ __forceinline__ size_t grid_step() { return (size_t)gridDim.x * blockDim.x; }
+/* Grid-stride loop over the voxels of one run. */
+__device__ __forceinline__ size_t first_index() { return (size_t)chunk_index() * blockDim.x + threadIdx.x; }
+__device__ __forceinline__ size_t grid_step() { return (size_t)chunk_count() * blockDim.x; }
 
 /* ---- fused kernels ----------------------------------------------------------------------------
- * blockIdx.y is the run; with kTerms the per-thread sums go through block_reduce_store. */
+ * run_index() picks the volume; with kTerms the per-thread sums go through block_reduce_store. */
 template <bool kTerms>
 __global__ void __launch_bounds__(kThreads)
     modulus_project_kernel(bcdi_cf *psi, const float *amplitude, const uint8_t *mask, size_t n,
                            float inv_n, double *partials)
 {
-    bcdi_cf *psi_run = psi + (size_t)blockIdx.y * n;
+    bcdi_cf *psi_run = psi + (size_t)run_index() * n;
     Acc<double, BCDI_FOURIER_TERMS> terms = acc_fill<double, BCDI_FOURIER_TERMS>(0.0);
     for (size_t i = first_index(); i < n; i += grid_step())
         store_cf(psi_run + i, bcdi_vox_modulus_project(load_cf(psi_run + i), amplitude[i], mask[i],
@@ -119,7 +129,7 @@ __global__ void __launch_bounds__(kThreads)
     update_kernel(bcdi_cf *rho, const bcdi_cf *proj, const uint8_t *support, size_t n,
                   bcdi_update_coeffs coeffs, double *partials)
 {
-    const size_t offset = (size_t)blockIdx.y * n;
+    const size_t offset = (size_t)run_index() * n;
     Acc<double, BCDI_UPDATE_TERMS> terms = acc_fill<double, BCDI_UPDATE_TERMS>(0.0);
     for (size_t i = first_index(); i < n; i += grid_step()) {
         const size_t at = offset + i;
@@ -136,8 +146,8 @@ __global__ void __launch_bounds__(kThreads)
     random_start_kernel(bcdi_cf *rho, const uint8_t *support, size_t n, uint64_t seed,
                         uint64_t first_run)
 {
-    const size_t offset = (size_t)blockIdx.y * n;
-    const uint64_t run = first_run + blockIdx.y;
+    const size_t offset = (size_t)run_index() * n;
+    const uint64_t run = first_run + run_index();
     for (size_t i = first_index(); i < n; i += grid_step())
         store_cf(rho + offset + i, bcdi_vox_random_start(seed, run, i, support[offset + i]));
 }
@@ -157,8 +167,8 @@ __global__ void __launch_bounds__(kThreads) cf_abs_kernel(float *out, const bcdi
 __global__ void __launch_bounds__(kThreads)
     cf_scale_kernel(bcdi_cf *x, size_t n, const bcdi_cf *factors)
 {
-    bcdi_cf *x_run = x + (size_t)blockIdx.y * n;
-    const bcdi_cf factor = factors[blockIdx.y];
+    bcdi_cf *x_run = x + (size_t)run_index() * n;
+    const bcdi_cf factor = factors[run_index()];
     for (size_t i = first_index(); i < n; i += grid_step())
         store_cf(x_run + i, bcdi_cf_mul(load_cf(x_run + i), factor));
 }
@@ -167,8 +177,8 @@ __global__ void __launch_bounds__(kThreads)
     threshold_kernel(uint8_t *support, const float *value, size_t n, const float *thresholds,
                      int only_shrink)
 {
-    const size_t offset = (size_t)blockIdx.y * n;
-    const float threshold = thresholds[blockIdx.y];
+    const size_t offset = (size_t)run_index() * n;
+    const float threshold = thresholds[run_index()];
     for (size_t i = first_index(); i < n; i += grid_step())
         support[offset + i] =
             bcdi_vox_threshold(value[offset + i], threshold, support[offset + i], only_shrink);
@@ -189,7 +199,7 @@ __global__ void __launch_bounds__(kThreads)
     for (int k = threadIdx.x; k < 2 * radius + 1; k += blockDim.x) weights[k] = taps.w[k];
     __syncthreads();
 
-    const size_t offset = (size_t)blockIdx.y * n;
+    const size_t offset = (size_t)run_index() * n;
     const float *volume = src + offset;
     const long n0 = (long)(n / ((size_t)n1 * (size_t)n2));
     for (size_t i = first_index(); i < n; i += grid_step()) {
@@ -213,7 +223,7 @@ __global__ void __launch_bounds__(kThreads)
 /* ---- plain reductions ------------------------------------------------------------------------ */
 __global__ void __launch_bounds__(kThreads) sum_kernel(const float *x, size_t n, double *partials)
 {
-    const float *x_run = x + (size_t)blockIdx.y * n;
+    const float *x_run = x + (size_t)run_index() * n;
     Acc<double, 1> mine = acc_fill<double, 1>(0.0);
     for (size_t i = first_index(); i < n; i += grid_step()) mine.v[0] += (double)x_run[i];
     block_reduce_store<double, 1>(mine, partials + partial_slot<1>(), SumOp{});
@@ -221,7 +231,7 @@ __global__ void __launch_bounds__(kThreads) sum_kernel(const float *x, size_t n,
 
 __global__ void __launch_bounds__(kThreads) max_kernel(const float *x, size_t n, float *partials)
 {
-    const float *x_run = x + (size_t)blockIdx.y * n;
+    const float *x_run = x + (size_t)run_index() * n;
     Acc<float, 1> mine = acc_fill<float, 1>(-INFINITY);
     for (size_t i = first_index(); i < n; i += grid_step()) mine.v[0] = fmaxf(mine.v[0], x_run[i]);
     block_reduce_store<float, 1>(mine, partials + partial_slot<1>(), MaxOp{});
@@ -230,19 +240,21 @@ __global__ void __launch_bounds__(kThreads) max_kernel(const float *x, size_t n,
 __global__ void __launch_bounds__(kThreads)
     count_nonzero_kernel(const uint8_t *x, size_t n, unsigned long long *partials)
 {
-    const uint8_t *x_run = x + (size_t)blockIdx.y * n;
+    const uint8_t *x_run = x + (size_t)run_index() * n;
     Acc<unsigned long long, 1> mine = acc_fill<unsigned long long, 1>(0ull);
     for (size_t i = first_index(); i < n; i += grid_step()) mine.v[0] += x_run[i] != 0;
     block_reduce_store<unsigned long long, 1>(mine, partials + partial_slot<1>(), SumOp{});
 }
 
 /* ---- launch helpers -------------------------------------------------------------------------- */
+dim3 run_grid(size_t batch, unsigned chunks) { return dim3((unsigned)batch, chunks, 1); }
+
 dim3 elementwise_grid(size_t n, size_t batch)
 {
-    size_t blocks = (n + kThreads - 1) / kThreads;
-    if (blocks > kMaxElementwiseBlocks) blocks = kMaxElementwiseBlocks;
-    if (blocks == 0) blocks = 1;
-    return dim3((unsigned)blocks, (unsigned)batch, 1);
+    size_t chunks = (n + kThreads - 1) / kThreads;
+    if (chunks > kMaxElementwiseBlocks) chunks = kMaxElementwiseBlocks;
+    if (chunks == 0) chunks = 1;
+    return run_grid(batch, (unsigned)chunks);
 }
 
 cudaError_t check_batch(size_t batch)
@@ -285,7 +297,7 @@ cudaError_t bcdi_cuda_modulus_project(cudaStream_t stream, bcdi_cf *psi, const f
         return cudaGetLastError();
     }
     const unsigned blocks = bcdi_cuda_reduce_blocks(n);
-    modulus_project_kernel<true><<<dim3(blocks, (unsigned)batch), kThreads, 0, stream>>>(
+    modulus_project_kernel<true><<<run_grid(batch, blocks), kThreads, 0, stream>>>(
         psi, amplitude, mask, n, inv_n, partials);
     if ((err = cudaGetLastError()) != cudaSuccess) return err;
     return finish<double, BCDI_FOURIER_TERMS>(stream, partials, blocks, batch, 0.0, out, SumOp{});
@@ -304,7 +316,7 @@ cudaError_t bcdi_cuda_update(cudaStream_t stream, bcdi_cf *rho, const bcdi_cf *p
         return cudaGetLastError();
     }
     const unsigned blocks = bcdi_cuda_reduce_blocks(n);
-    update_kernel<true><<<dim3(blocks, (unsigned)batch), kThreads, 0, stream>>>(
+    update_kernel<true><<<run_grid(batch, blocks), kThreads, 0, stream>>>(
         rho, proj, support, n, coeffs, partials);
     if ((err = cudaGetLastError()) != cudaSuccess) return err;
     return finish<double, BCDI_UPDATE_TERMS>(stream, partials, blocks, batch, 0.0, out, SumOp{});
@@ -383,7 +395,7 @@ cudaError_t bcdi_cuda_sum(cudaStream_t stream, const float *x, size_t n, size_t 
     cudaError_t err = check_batch(batch);
     if (err != cudaSuccess) return err;
     const unsigned blocks = bcdi_cuda_reduce_blocks(n);
-    sum_kernel<<<dim3(blocks, (unsigned)batch), kThreads, 0, stream>>>(x, n, partials);
+    sum_kernel<<<run_grid(batch, blocks), kThreads, 0, stream>>>(x, n, partials);
     if ((err = cudaGetLastError()) != cudaSuccess) return err;
     return finish<double, 1>(stream, partials, blocks, batch, 0.0, out, SumOp{});
 }
@@ -395,7 +407,7 @@ cudaError_t bcdi_cuda_max(cudaStream_t stream, const float *x, size_t n, size_t 
     cudaError_t err = check_batch(batch);
     if (err != cudaSuccess) return err;
     const unsigned blocks = bcdi_cuda_reduce_blocks(n);
-    max_kernel<<<dim3(blocks, (unsigned)batch), kThreads, 0, stream>>>(x, n, partials);
+    max_kernel<<<run_grid(batch, blocks), kThreads, 0, stream>>>(x, n, partials);
     if ((err = cudaGetLastError()) != cudaSuccess) return err;
     return finish<float, 1>(stream, partials, blocks, batch, -INFINITY, out, MaxOp{});
 }
@@ -407,7 +419,7 @@ cudaError_t bcdi_cuda_count_nonzero(cudaStream_t stream, const uint8_t *x, size_
     cudaError_t err = check_batch(batch);
     if (err != cudaSuccess) return err;
     const unsigned blocks = bcdi_cuda_reduce_blocks(n);
-    count_nonzero_kernel<<<dim3(blocks, (unsigned)batch), kThreads, 0, stream>>>(x, n, partials);
+    count_nonzero_kernel<<<run_grid(batch, blocks), kThreads, 0, stream>>>(x, n, partials);
     if ((err = cudaGetLastError()) != cudaSuccess) return err;
     return finish<unsigned long long, 1>(stream, partials, blocks, batch, 0ull, out, SumOp{});
 }

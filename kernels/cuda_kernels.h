@@ -2,8 +2,8 @@
  * src/backend/cuda/backend_cuda.c (gcc) can call them; every launcher enqueues work on `stream`
  * and returns the launch status (cudaGetLastError), never waiting for the device.
  *
- * Batched arrays are [batch][n]; kernels use a 2-D grid (x: blocks over a volume, y: run), so
- * batch must not exceed BCDI_CUDA_MAX_BATCH.
+ * Batched arrays are [batch][n]; per-run kernels use a 2-D grid (x: run, y: chunks of a volume,
+ * at most 8192), and batch must not exceed BCDI_CUDA_MAX_BATCH.
  *
  * Reductions are two passes: the fused kernel writes one partial per (run, block) into
  * `partials` ([batch][bcdi_cuda_reduce_blocks(n)][terms]), then a finishing kernel sums each
