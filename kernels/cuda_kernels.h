@@ -12,15 +12,6 @@
 #ifndef BCDI_CUDA_KERNELS_H
 #define BCDI_CUDA_KERNELS_H
 
-#ifdef __CUDACC__
-/* bcdi_hd.h defines BCDI_HD with __forceinline__, which nvcc rejects after `static inline`
- * ("duplicate specifier"). Until that header changes, .cu files include this header first and
- * get a plain __host__ __device__ (bcdi_hd.h's include guard keeps this definition). */
-#include "bcdi_hd.h"
-#undef BCDI_HD
-#define BCDI_HD __host__ __device__
-#endif
-
 #include "voxel_ops.h"
 
 #include <cuda_runtime_api.h>
