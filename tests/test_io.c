@@ -295,19 +295,25 @@ Test(io, h5_abort_leaves_nothing)
 
 Test(io, h5_failed_commit_removes_temporary)
 {
-    /* final name is an existing non-empty folder: rename() must fail */
+    /* the final name becomes a non-empty folder while writing: rename() must fail */
     const char *f = tpath("taken");
+    bcdi_h5_writer *w;
+    OK(bcdi_h5_create(f, &w));
+    OK(bcdi_h5_write_int(w, "x", 7));
     cr_assert_eq(mkdir(f, 0755), 0);
     char inner[600];
     snprintf(inner, sizeof inner, "%s/keep", f);
     FILE *k = fopen(inner, "w");
     cr_assert_not_null(k);
     fclose(k);
-    bcdi_h5_writer *w;
-    OK(bcdi_h5_create(f, &w));
     cr_assert_eq(bcdi_h5_commit(w), BCDI_ERR_IO);
     cr_assert(strstr(bcdi_last_error(), "taken"), "%s", bcdi_last_error());
     cr_assert_eq(count_entries(tmpdir, "."), 0, "temporary left after failed commit");
+    /* creating a file where a folder is, or in a missing folder, fails up front */
+    cr_assert_eq(bcdi_h5_create(f, &w), BCDI_ERR_IO);
+    cr_assert_null(w);
+    cr_assert_eq(bcdi_h5_create(tpath("no/such/dir/x.h5"), &w), BCDI_ERR_IO);
+    cr_assert(strstr(bcdi_last_error(), "does not exist"), "%s", bcdi_last_error());
 }
 
 Test(io, h5_missing_dataset_lists_existing)

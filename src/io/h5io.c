@@ -242,6 +242,17 @@ bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
     bcdi_status st = bcdi_io_temp_name(final_path, tmp, sizeof tmp);
     if (st != BCDI_OK)
         return st;
+    /* a missing folder is the common mistake: say so instead of HDF5's generic failure */
+    char dir[PATH_MAX];
+    const char *slash = strrchr(final_path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - final_path) : 1,
+             slash ? (slash == final_path ? "/" : final_path) : ".");
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: folder '%s' does not exist",
+                          final_path, dir);
+    if (stat(final_path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: it is a folder", final_path);
     bcdi_h5_writer *w = calloc(1, sizeof *w);
     if (!w)
         return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", final_path);
