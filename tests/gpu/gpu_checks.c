@@ -255,8 +255,8 @@ static void check_fft(const char *label, const size_t shape[3], size_t n, size_t
         mirror_set(&data, input);
         for (int b = 0; b < 2; ++b) {
             const bcdi_backend_ops *ops = backends[b]->ops;
-            op_ok(direction == 0 ? ops->fft_forward(plan[b], data.ptr[b])
-                                 : ops->fft_inverse(plan[b], data.ptr[b]),
+            op_ok(direction == 0 ? ops->fft_forward(plan[b], data.ptr[b], data.ptr[b])
+                                 : ops->fft_inverse(plan[b], data.ptr[b], data.ptr[b]),
                   b, direction == 0 ? "fft_forward" : "fft_inverse");
         }
         bcdi_cf *cpu, *gpu;

@@ -273,25 +273,26 @@ static bcdi_status cuda_fft_create(bcdi_backend *be, const size_t shape[3], size
     return BCDI_OK;
 }
 
-static bcdi_status cuda_fft_exec(bcdi_fft *plan, bcdi_cf *data, int direction, const char *what)
+static bcdi_status cuda_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out, int direction,
+                                  const char *what)
 {
     bcdi_status s = use_device(plan->be, what);
     if (s != BCDI_OK) return s;
     /* bcdi_cf and cufftComplex are both two packed floats */
-    cufftResult r = cufftExecC2C(plan->handle, (cufftComplex *)data, (cufftComplex *)data,
+    cufftResult r = cufftExecC2C(plan->handle, (cufftComplex *)in, (cufftComplex *)out,
                                  direction);
     if (r != CUFFT_SUCCESS) return cufft_fail(r, what);
     return BCDI_OK;
 }
 
-static bcdi_status cuda_fft_forward(bcdi_fft *plan, bcdi_cf *data)
+static bcdi_status cuda_fft_forward(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out)
 {
-    return cuda_fft_exec(plan, data, CUFFT_FORWARD, "fft_forward");
+    return cuda_fft_exec(plan, in, out, CUFFT_FORWARD, "fft_forward");
 }
 
-static bcdi_status cuda_fft_inverse(bcdi_fft *plan, bcdi_cf *data)
+static bcdi_status cuda_fft_inverse(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out)
 {
-    return cuda_fft_exec(plan, data, CUFFT_INVERSE, "fft_inverse");
+    return cuda_fft_exec(plan, in, out, CUFFT_INVERSE, "fft_inverse");
 }
 
 static void cuda_fft_destroy(bcdi_fft *plan)
