@@ -1,4 +1,4 @@
-/* Portability macros shared by C (CPU backend) and CUDA (kernels/*.cu) translation units. */
+/* Portability macros shared by C (CPU backend) and CUDA (kernels/NAME.cu) translation units. */
 #ifndef BCDI_HD_H
 #define BCDI_HD_H
 

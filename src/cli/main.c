@@ -1,2 +1,49 @@
-/* placeholder, replaced by the CLI */
-int main(void) { return 0; }
+/* braggcdi: one subcommand per pipeline stage (DESIGN.md §1). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"simulate", cmd_simulate, "synthetic crystal -> rocking-curve stack (NeXus) + true object (CXI)"},
+    {"info", cmd_info, "describe an HDF5/NeXus/CXI file"},
+    {"bench", cmd_bench, "time batched FFT pairs on each backend, write JSON"},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "braggcdi %s: Bragg coherent diffraction imaging reconstruction\n\n"
+                 "usage: braggcdi <command> [input] [config.ini] [key=value ...] -o OUTPUT\n\n"
+                 "commands:\n",
+            BCDI_VERSION);
+    for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; ++i)
+        fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out, "\n'braggcdi <command> --help' lists a command's keys and defaults.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("braggcdi %s\n", BCDI_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; ++i)
+        if (!strcmp(argv[1], subcommands[i].name)) return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "braggcdi: error: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return CLI_EXIT_USAGE;
+}

@@ -45,6 +45,13 @@ bcdi_status bcdi_error_prefix(bcdi_status status, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, last_error, sizeof old);
-    snprintf(last_error, sizeof last_error, "%s%s", prefix, old);
+    /* Truncation is acceptable here: the message stays a message. */
+    size_t used = strlen(prefix);
+    if (used >= sizeof last_error) used = sizeof last_error - 1;
+    memcpy(last_error, prefix, used);
+    size_t rest = strlen(old);
+    if (rest > sizeof last_error - 1 - used) rest = sizeof last_error - 1 - used;
+    memcpy(last_error + used, old, rest);
+    last_error[used + rest] = '\0';
     return status;
 }

@@ -1,0 +1,378 @@
+/* CPU backend: FFTW3f (batched plans, OpenMP threads) and OpenMP loops over the per-voxel
+ * functions of voxel_ops.h. Reductions are summed in fixed blocks and then in block order, so
+ * results are bit-identical for any thread count. */
+#include "backend/backend.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fixed reduction block: partial sums per block, then a sequential sum over blocks. */
+#define REDUCE_BLOCK 4096
+
+struct bcdi_fft {
+    bcdi_backend *be;
+    fftwf_plan forward, inverse;
+    size_t shape[3], batch;
+};
+
+static int fftw_threads_ready;
+
+static void cpu_close(bcdi_backend *be) { free(be); }
+
+static bcdi_status cpu_alloc(bcdi_backend *be, size_t bytes, void **ptr)
+{
+    (void)be;
+    *ptr = fftwf_malloc(bytes ? bytes : 1);
+    if (!*ptr) return bcdi_error(BCDI_ERR_NOMEM, "CPU backend: cannot allocate %zu bytes", bytes);
+    return BCDI_OK;
+}
+
+static void cpu_free(bcdi_backend *be, void *ptr)
+{
+    (void)be;
+    if (ptr) fftwf_free(ptr);
+}
+
+static bcdi_status cpu_zero(bcdi_backend *be, void *ptr, size_t bytes)
+{
+    (void)be;
+    memset(ptr, 0, bytes);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_copy(bcdi_backend *be, void *dst, const void *src, size_t bytes)
+{
+    (void)be;
+    if (dst != src) memmove(dst, src, bytes);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_synchronize(bcdi_backend *be)
+{
+    (void)be;
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_t batch,
+                                  bcdi_fft **plan)
+{
+    *plan = NULL;
+    if (!shape[0] || !shape[1] || !shape[2] || !batch)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "FFT plan: empty shape %zux%zux%zu batch %zu",
+                          shape[0], shape[1], shape[2], batch);
+    if (shape[0] > 2147483647u || shape[1] > 2147483647u || shape[2] > 2147483647u ||
+        batch > 2147483647u)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "FFT plan: dimension too large for FFTW");
+    bcdi_fft *p = calloc(1, sizeof *p);
+    if (!p) return bcdi_error(BCDI_ERR_NOMEM, "FFT plan: out of memory");
+    size_t n = shape[0] * shape[1] * shape[2];
+    fftwf_complex *scratch = fftwf_malloc(sizeof(fftwf_complex) * n * batch);
+    if (!scratch) {
+        free(p);
+        return bcdi_error(BCDI_ERR_NOMEM, "FFT plan: cannot allocate %zu bytes of scratch",
+                          sizeof(fftwf_complex) * n * batch);
+    }
+    int dims[3] = {(int)shape[0], (int)shape[1], (int)shape[2]};
+    fftwf_plan_with_nthreads(be->threads);
+    /* FFTW_ESTIMATE: planning is deterministic, so one seed gives bit-identical runs. */
+    p->forward = fftwf_plan_many_dft(3, dims, (int)batch, scratch, NULL, 1, (int)n, scratch, NULL,
+                                     1, (int)n, FFTW_FORWARD, FFTW_ESTIMATE);
+    p->inverse = fftwf_plan_many_dft(3, dims, (int)batch, scratch, NULL, 1, (int)n, scratch, NULL,
+                                     1, (int)n, FFTW_BACKWARD, FFTW_ESTIMATE);
+    fftwf_free(scratch);
+    if (!p->forward || !p->inverse) {
+        if (p->forward) fftwf_destroy_plan(p->forward);
+        if (p->inverse) fftwf_destroy_plan(p->inverse);
+        free(p);
+        return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu", shape[0],
+                          shape[1], shape[2], batch);
+    }
+    p->be = be;
+    memcpy(p->shape, shape, sizeof p->shape);
+    p->batch = batch;
+    *plan = p;
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_fft_forward(bcdi_fft *plan, bcdi_cf *data)
+{
+    fftwf_execute_dft(plan->forward, (fftwf_complex *)data, (fftwf_complex *)data);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_fft_inverse(bcdi_fft *plan, bcdi_cf *data)
+{
+    fftwf_execute_dft(plan->inverse, (fftwf_complex *)data, (fftwf_complex *)data);
+    return BCDI_OK;
+}
+
+static void cpu_fft_destroy(bcdi_fft *plan)
+{
+    if (!plan) return;
+    fftwf_destroy_plan(plan->forward);
+    fftwf_destroy_plan(plan->inverse);
+    free(plan);
+}
+
+/* Blocks of one run's n voxels; the terms of block b live at partial[b * nterms]. */
+static size_t block_count(size_t n) { return (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK; }
+
+static void sum_blocks(const double *partial, size_t blocks, int nterms, double *out)
+{
+    for (int t = 0; t < nterms; ++t) out[t] = 0.0;
+    for (size_t b = 0; b < blocks; ++b)
+        for (int t = 0; t < nterms; ++t) out[t] += partial[b * (size_t)nterms + (size_t)t];
+}
+
+static bcdi_status cpu_modulus_project(bcdi_backend *be, bcdi_cf *psi, const float *amplitude,
+                                       const uint8_t *mask, size_t n, size_t batch, float inv_n,
+                                       double *host_terms)
+{
+    (void)be;
+    if (!host_terms) {
+        long long total = (long long)(n * batch);
+#pragma omp parallel for schedule(static)
+        for (long long k = 0; k < total; ++k) {
+            size_t i = (size_t)k % n;
+            psi[k] = bcdi_vox_modulus_project(psi[k], amplitude[i], mask[i], inv_n, NULL);
+        }
+        return BCDI_OK;
+    }
+    size_t blocks = block_count(n);
+    double *partial = calloc(blocks * batch * BCDI_FOURIER_TERMS, sizeof *partial);
+    if (!partial) return bcdi_error(BCDI_ERR_NOMEM, "modulus_project: out of memory");
+    long long tasks = (long long)(blocks * batch);
+#pragma omp parallel for schedule(static)
+    for (long long task = 0; task < tasks; ++task) {
+        size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
+        size_t begin = block * REDUCE_BLOCK, end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
+        double *terms = partial + (size_t)task * BCDI_FOURIER_TERMS;
+        bcdi_cf *x = psi + run * n;
+        for (size_t i = begin; i < end; ++i)
+            x[i] = bcdi_vox_modulus_project(x[i], amplitude[i], mask[i], inv_n, terms);
+    }
+    for (size_t run = 0; run < batch; ++run)
+        sum_blocks(partial + run * blocks * BCDI_FOURIER_TERMS, blocks, BCDI_FOURIER_TERMS,
+                   host_terms + run * BCDI_FOURIER_TERMS);
+    free(partial);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *proj,
+                              const uint8_t *support, size_t n, size_t batch,
+                              const bcdi_update_coeffs *coeffs, double *host_terms)
+{
+    (void)be;
+    if (!host_terms) {
+        long long total = (long long)(n * batch);
+#pragma omp parallel for schedule(static)
+        for (long long k = 0; k < total; ++k)
+            rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], coeffs, NULL);
+        return BCDI_OK;
+    }
+    size_t blocks = block_count(n);
+    double *partial = calloc(blocks * batch * BCDI_UPDATE_TERMS, sizeof *partial);
+    if (!partial) return bcdi_error(BCDI_ERR_NOMEM, "update: out of memory");
+    long long tasks = (long long)(blocks * batch);
+#pragma omp parallel for schedule(static)
+    for (long long task = 0; task < tasks; ++task) {
+        size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
+        size_t begin = block * REDUCE_BLOCK, end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
+        double *terms = partial + (size_t)task * BCDI_UPDATE_TERMS;
+        size_t off = run * n;
+        for (size_t i = begin; i < end; ++i)
+            rho[off + i] = bcdi_vox_update(rho[off + i], proj[off + i], support[off + i], coeffs,
+                                           terms);
+    }
+    for (size_t run = 0; run < batch; ++run)
+        sum_blocks(partial + run * blocks * BCDI_UPDATE_TERMS, blocks, BCDI_UPDATE_TERMS,
+                   host_terms + run * BCDI_UPDATE_TERMS);
+    free(partial);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_random_start(bcdi_backend *be, bcdi_cf *rho, const uint8_t *support,
+                                    size_t n, size_t batch, uint64_t seed, uint64_t first_run)
+{
+    (void)be;
+    long long total = (long long)(n * batch);
+#pragma omp parallel for schedule(static)
+    for (long long k = 0; k < total; ++k) {
+        size_t run = (size_t)k / n, i = (size_t)k % n;
+        rho[k] = bcdi_vox_random_start(seed, first_run + run, i, support[k]);
+    }
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_random_uniform(bcdi_backend *be, float *out, size_t count, uint64_t seed,
+                                      uint64_t stream, int word)
+{
+    (void)be;
+    if (word < 0 || word > 3)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "random_uniform: word %d not in 0..3", word);
+#pragma omp parallel for schedule(static)
+    for (long long k = 0; k < (long long)count; ++k)
+        out[k] = bcdi_u32_to_unit(bcdi_philox_at(seed, stream, (uint64_t)k).v[word]);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_cf_abs(bcdi_backend *be, float *out, const bcdi_cf *in, size_t count)
+{
+    (void)be;
+#pragma omp parallel for schedule(static)
+    for (long long k = 0; k < (long long)count; ++k) out[k] = bcdi_cf_abs(in[k]);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t batch,
+                                const bcdi_cf *host_factors)
+{
+    (void)be;
+    long long total = (long long)(n * batch);
+#pragma omp parallel for schedule(static)
+    for (long long k = 0; k < total; ++k) x[k] = bcdi_cf_mul(x[k], host_factors[(size_t)k / n]);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_threshold(bcdi_backend *be, uint8_t *support, const float *value, size_t n,
+                                 size_t batch, const float *host_thresholds, int only_shrink)
+{
+    (void)be;
+    long long total = (long long)(n * batch);
+#pragma omp parallel for schedule(static)
+    for (long long k = 0; k < total; ++k)
+        support[k] = bcdi_vox_threshold(value[k], host_thresholds[(size_t)k / n], support[k],
+                                        only_shrink);
+    return BCDI_OK;
+}
+
+/* One axis of the separable blur: src -> dst. */
+static void blur_axis(float *dst, const float *src, const size_t shape[3], size_t batch, int axis,
+                      const float *weights, int radius)
+{
+    size_t n = shape[0] * shape[1] * shape[2];
+    long stride = axis == 0 ? (long)(shape[1] * shape[2]) : axis == 1 ? (long)shape[2] : 1;
+    long len = (long)shape[axis];
+    long long total = (long long)(n * batch);
+#pragma omp parallel for schedule(static)
+    for (long long k = 0; k < total; ++k) {
+        size_t run = (size_t)k / n, i = (size_t)k % n;
+        size_t coord = (i / (size_t)stride) % (size_t)len;
+        const float *line = src + run * n + (i - coord * (size_t)stride);
+        dst[k] = bcdi_vox_blur_tap(line, stride, len, (long)coord, weights, radius);
+    }
+}
+
+static bcdi_status cpu_gaussian_blur(bcdi_backend *be, float *volume, float *tmp,
+                                     const size_t shape[3], size_t batch, const float sigma[3])
+{
+    (void)be;
+    size_t n = shape[0] * shape[1] * shape[2];
+    float weights[2 * BCDI_BLUR_MAX_RADIUS + 1];
+    for (int axis = 0; axis < 3; ++axis) {
+        if (!(sigma[axis] > 0.0f) || shape[axis] < 2) continue;
+        int radius = bcdi_gauss_weights(sigma[axis], weights);
+        blur_axis(tmp, volume, shape, batch, axis, weights, radius);
+        memcpy(volume, tmp, n * batch * sizeof *volume);
+    }
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_sum(bcdi_backend *be, const float *x, size_t n, size_t batch,
+                           double *host_out)
+{
+    (void)be;
+    size_t blocks = block_count(n);
+    double *partial = calloc(blocks * batch, sizeof *partial);
+    if (!partial) return bcdi_error(BCDI_ERR_NOMEM, "sum: out of memory");
+#pragma omp parallel for schedule(static)
+    for (long long task = 0; task < (long long)(blocks * batch); ++task) {
+        size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
+        size_t begin = block * REDUCE_BLOCK, end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
+        double acc = 0.0;
+        for (size_t i = begin; i < end; ++i) acc += (double)x[run * n + i];
+        partial[task] = acc;
+    }
+    for (size_t run = 0; run < batch; ++run) sum_blocks(partial + run * blocks, blocks, 1, host_out + run);
+    free(partial);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_max(bcdi_backend *be, const float *x, size_t n, size_t batch,
+                           float *host_out)
+{
+    (void)be;
+    for (size_t run = 0; run < batch; ++run) {
+        float best = -INFINITY;
+        const float *v = x + run * n;
+#pragma omp parallel for reduction(max : best) schedule(static)
+        for (long long i = 0; i < (long long)n; ++i)
+            if (v[i] > best) best = v[i];
+        host_out[run] = best;
+    }
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_count_nonzero(bcdi_backend *be, const uint8_t *x, size_t n, size_t batch,
+                                     uint64_t *host_out)
+{
+    (void)be;
+    for (size_t run = 0; run < batch; ++run) {
+        uint64_t count = 0;
+        const uint8_t *v = x + run * n;
+#pragma omp parallel for reduction(+ : count) schedule(static)
+        for (long long i = 0; i < (long long)n; ++i) count += v[i] != 0;
+        host_out[run] = count;
+    }
+    return BCDI_OK;
+}
+
+static const bcdi_backend_ops cpu_ops = {
+    .close = cpu_close,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .zero = cpu_zero,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .copy = cpu_copy,
+    .synchronize = cpu_synchronize,
+    .fft_create = cpu_fft_create,
+    .fft_forward = cpu_fft_forward,
+    .fft_inverse = cpu_fft_inverse,
+    .fft_destroy = cpu_fft_destroy,
+    .modulus_project = cpu_modulus_project,
+    .update = cpu_update,
+    .random_start = cpu_random_start,
+    .random_uniform = cpu_random_uniform,
+    .cf_abs = cpu_cf_abs,
+    .cf_scale = cpu_cf_scale,
+    .threshold = cpu_threshold,
+    .gaussian_blur = cpu_gaussian_blur,
+    .sum = cpu_sum,
+    .max = cpu_max,
+    .count_nonzero = cpu_count_nonzero,
+};
+
+bcdi_status bcdi_backend_cpu_open(bcdi_backend **out)
+{
+    *out = NULL;
+    if (!fftw_threads_ready) {
+        if (!fftwf_init_threads())
+            return bcdi_error(BCDI_ERR_BACKEND, "FFTW: fftwf_init_threads failed");
+        fftw_threads_ready = 1;
+    }
+    bcdi_backend *be = calloc(1, sizeof *be);
+    if (!be) return bcdi_error(BCDI_ERR_NOMEM, "CPU backend: out of memory");
+    be->ops = &cpu_ops;
+    be->kind = BCDI_BACKEND_CPU;
+    be->device_index = -1;
+    be->threads = omp_get_max_threads();
+    snprintf(be->device_name, sizeof be->device_name, "CPU (%d OpenMP threads, FFTW %s)",
+             be->threads, fftwf_version);
+    *out = be;
+    return BCDI_OK;
+}

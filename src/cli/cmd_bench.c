@@ -1,0 +1,202 @@
+/* braggcdi bench: ms per batched forward+inverse FFT pair and the effective bandwidth, per
+ * backend, size and batch. Figures, not assertions: docs/performance.md records them.
+ *
+ * Effective bandwidth counts the minimum traffic of a pair: each of the two transforms reads and
+ * writes every complex64 value once, 2 x 2 x 8 B = 32 B per voxel per pair. Real FFTs make
+ * several passes, so this is a lower bound on the bytes actually moved. */
+#include "cli.h"
+
+#include "backend/backend.h"
+#include "bcdi/error.h"
+#include "bcdi/log.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const bcdi_param_spec bench_specs[] = {
+    {"device", BCDI_PARAM_STRING, "all", "all|auto|cpu|cuda|cuda:N: backends to time"},
+    {"sizes", BCDI_PARAM_LIST, "64,128,256", "cubic sizes N (N^3 voxels) on every backend"},
+    {"gpu_sizes", BCDI_PARAM_LIST, "512", "extra sizes timed on CUDA devices only"},
+    {"batches", BCDI_PARAM_LIST, "1,8", "runs per batched plan"},
+    {"min_time_s", BCDI_PARAM_DOUBLE, "0.5", "time each case for at least this long"},
+    {"max_bytes", BCDI_PARAM_DOUBLE, "4e9", "skip cases whose buffer exceeds this (bytes)"},
+};
+
+static const cli_command bench_command = {
+    .name = "bench",
+    .summary = "FFT benchmark",
+    .usage = "braggcdi bench [config.ini] [key=value ...] [-o bench.json]",
+    .description = "Times one batched 3D forward+inverse FFT pair (complex64, in place) per size and\n"
+                   "batch on each backend: median ms per pair, ms per run, and the effective\n"
+                   "bandwidth at 32 bytes per voxel per pair. Prints a table; -o writes JSON.",
+    .takes_input = 0,
+    .needs_output = 0,
+    .specs = bench_specs,
+    .spec_count = sizeof bench_specs / sizeof *bench_specs,
+};
+
+typedef struct {
+    char backend[16];
+    char device[256];
+    size_t size, batch;
+    int repeats;
+    double ms_pair, ms_per_run, gbs;
+} bench_row;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static bcdi_status time_case(bcdi_backend *be, size_t size, size_t batch, double min_time,
+                             bench_row *row)
+{
+    const bcdi_backend_ops *ops = be->ops;
+    size_t shape[3] = {size, size, size};
+    size_t n = size * size * size, total = n * batch;
+    bcdi_cf *data = NULL;
+    bcdi_fft *plan = NULL;
+    double times[256];
+    int reps = 0;
+    bcdi_status st = ops->alloc(be, total * sizeof(bcdi_cf), (void **)&data);
+    /* deterministic non-trivial content: uniform noise in both parts */
+    if (st == BCDI_OK) st = ops->random_uniform(be, (float *)data, 2 * total, 1, 0, 0);
+    if (st == BCDI_OK) st = ops->fft_create(be, shape, batch, &plan);
+    if (st == BCDI_OK) st = ops->fft_forward(plan, data); /* warm-up */
+    if (st == BCDI_OK) st = ops->fft_inverse(plan, data);
+    if (st == BCDI_OK) st = ops->synchronize(be);
+    double start = now_s();
+    while (st == BCDI_OK && reps < 256 && (reps < 3 || now_s() - start < min_time)) {
+        double t0 = now_s();
+        st = ops->fft_forward(plan, data);
+        if (st == BCDI_OK) st = ops->fft_inverse(plan, data);
+        if (st == BCDI_OK) st = ops->synchronize(be);
+        times[reps++] = now_s() - t0;
+    }
+    if (plan) ops->fft_destroy(plan);
+    ops->free(be, data);
+    if (st != BCDI_OK) return st;
+    qsort(times, (size_t)reps, sizeof *times, cmp_double);
+    double median = times[reps / 2];
+    row->size = size;
+    row->batch = batch;
+    row->repeats = reps;
+    row->ms_pair = 1e3 * median;
+    row->ms_per_run = row->ms_pair / (double)batch;
+    row->gbs = 32.0 * (double)total / median / 1e9;
+    return BCDI_OK;
+}
+
+static bcdi_status write_json(const char *path, const bench_row *rows, size_t count)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp-bench", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
+    time_t t = time(NULL);
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    fprintf(f, "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n", BCDI_VERSION, date);
+    fprintf(f, "  \"bytes_per_voxel_per_pair\": 32,\n  \"results\": [\n");
+    for (size_t i = 0; i < count; ++i) {
+        const bench_row *r = &rows[i];
+        fprintf(f,
+                "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
+                "\"repeats\": %d, \"ms_per_pair\": %.4f, \"ms_per_run\": %.4f, \"gb_per_s\": %.3f}%s\n",
+                r->backend, r->device, r->size, r->batch, r->repeats, r->ms_pair, r->ms_per_run,
+                r->gbs, i + 1 < count ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", path);
+    }
+    return BCDI_OK;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    cli_args args;
+    int rc = cli_parse(&bench_command, argc, argv, &args);
+    if (rc != CLI_EXIT_OK || args.help) return rc;
+    cli_install_logger(args.quiet);
+    double sizes[16], gpu_sizes[16], batches[16], min_time, max_bytes;
+    size_t n_sizes = 0, n_gpu = 0, n_batches = 0;
+    bcdi_status st = bcdi_config_doubles(args.config, "sizes", sizes, 1, 16, &n_sizes);
+    if (st == BCDI_OK) st = bcdi_config_doubles(args.config, "gpu_sizes", gpu_sizes, 0, 16, &n_gpu);
+    if (st == BCDI_OK) st = bcdi_config_doubles(args.config, "batches", batches, 1, 16, &n_batches);
+    if (st == BCDI_OK) st = bcdi_config_double(args.config, "min_time_s", &min_time);
+    if (st == BCDI_OK) st = bcdi_config_double(args.config, "max_bytes", &max_bytes);
+    for (size_t i = 0; st == BCDI_OK && i < n_sizes + n_gpu; ++i) {
+        double v = i < n_sizes ? sizes[i] : gpu_sizes[i - n_sizes];
+        if (!(v >= 2 && v <= 4096 && v == floor(v)))
+            st = bcdi_error(BCDI_ERR_CONFIG, "bench: sizes must be integers in 2..4096, found %g", v);
+    }
+    for (size_t i = 0; st == BCDI_OK && i < n_batches; ++i)
+        if (!(batches[i] >= 1 && batches[i] <= 1024 && batches[i] == floor(batches[i])))
+            st = bcdi_error(BCDI_ERR_CONFIG, "bench: batches must be integers in 1..1024, found %g",
+                            batches[i]);
+    if (st != BCDI_OK) {
+        cli_args_free(&args);
+        return cli_fail("bench", st);
+    }
+    const char *device = bcdi_config_string(args.config, "device");
+    const char *devices[2];
+    size_t n_devices = 0;
+    if (!strcmp(device, "all")) {
+        devices[n_devices++] = "cpu";
+        if (bcdi_cuda_device_count() > 0) devices[n_devices++] = "cuda";
+        else
+            bcdi_log(BCDI_LOG_NOTICE, "no CUDA device answers: timing the CPU backend only");
+    } else {
+        devices[n_devices++] = device;
+    }
+    bench_row rows[256];
+    size_t n_rows = 0;
+    printf("%-5s %-6s %-6s %12s %12s %10s  %s\n", "back", "size", "batch", "ms/pair", "ms/run",
+           "GB/s", "device");
+    for (size_t d = 0; d < n_devices && st == BCDI_OK; ++d) {
+        bcdi_backend *be = NULL;
+        st = bcdi_backend_open(devices[d], &be);
+        if (st != BCDI_OK) break;
+        size_t count = n_sizes + (be->kind == BCDI_BACKEND_CUDA ? n_gpu : 0);
+        for (size_t s = 0; s < count && st == BCDI_OK; ++s) {
+            size_t size = (size_t)(s < n_sizes ? sizes[s] : gpu_sizes[s - n_sizes]);
+            for (size_t b = 0; b < n_batches && st == BCDI_OK && n_rows < 256; ++b) {
+                size_t batch = (size_t)batches[b];
+                double bytes = (double)size * size * size * batch * sizeof(bcdi_cf);
+                if (bytes > max_bytes) {
+                    bcdi_log(BCDI_LOG_NOTICE, "skipping %zu^3 x %zu: %.2f GB > max_bytes", size,
+                             batch, bytes / 1e9);
+                    continue;
+                }
+                bench_row *row = &rows[n_rows];
+                memset(row, 0, sizeof *row);
+                snprintf(row->backend, sizeof row->backend, "%s",
+                         be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu");
+                snprintf(row->device, sizeof row->device, "%s", be->device_name);
+                st = time_case(be, size, batch, min_time, row);
+                if (st != BCDI_OK) break;
+                printf("%-5s %-6zu %-6zu %12.3f %12.3f %10.2f  %s\n", row->backend, size, batch,
+                       row->ms_pair, row->ms_per_run, row->gbs, row->device);
+                fflush(stdout);
+                ++n_rows;
+            }
+        }
+        bcdi_backend_close(be);
+    }
+    if (st == BCDI_OK && args.output) st = write_json(args.output, rows, n_rows);
+    cli_args_free(&args);
+    return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("bench", st);
+}

@@ -1,0 +1,393 @@
+/* Typed configuration store: defaults < INI file < key=value overrides. */
+#include "bcdi/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Sections of the other subcommands are skipped so one INI file can drive the whole pipeline. */
+static const char *const known_sections[] = {"simulate", "prepare", "phase",  "analyze",
+                                             "compare",  "info",    "bench"};
+
+struct bcdi_config {
+    char section[32];
+    const bcdi_param_spec *specs;
+    size_t count;
+    char **values;  /* NULL = unset */
+    char **origins;
+    const char **value_view; /* compacted views for bcdi_config_keys/values */
+    const char **key_view;
+    size_t view_count;
+    /* while loading an INI file: */
+    const char *loading_path;
+    const int *loading_line;
+    bcdi_status load_status;
+};
+
+static char *dup_string(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static long find_key(const bcdi_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->count; ++i)
+        if (strcmp(cfg->specs[i].key, key) == 0) return (long)i;
+    return -1;
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    size_t start = 0;
+    while (s[start] && isspace((unsigned char)s[start])) ++start;
+    if (start) memmove(s, s + start, n - start + 1);
+}
+
+static bcdi_status check_value(const bcdi_param_spec *spec, const char *value, const char *origin)
+{
+    char *end = NULL;
+    errno = 0;
+    switch (spec->type) {
+    case BCDI_PARAM_INT: {
+        (void)strtol(value, &end, 10);
+        if (end == value || *end || errno)
+            return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects an integer, found '%s'",
+                              origin, spec->key, value);
+        break;
+    }
+    case BCDI_PARAM_DOUBLE: {
+        double v = strtod(value, &end);
+        if (end == value || *end || errno || !isfinite(v))
+            return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects a number, found '%s'",
+                              origin, spec->key, value);
+        break;
+    }
+    case BCDI_PARAM_BOOL: {
+        static const char *const words[] = {"1", "0", "true", "false", "yes", "no", "on", "off"};
+        int ok = 0;
+        for (size_t i = 0; i < sizeof words / sizeof *words; ++i)
+            if (strcasecmp(value, words[i]) == 0) ok = 1;
+        if (!ok)
+            return bcdi_error(BCDI_ERR_CONFIG,
+                              "%s: key '%s' expects true/false (yes/no, on/off, 1/0), found '%s'",
+                              origin, spec->key, value);
+        break;
+    }
+    default: break;
+    }
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_config_create(const char *section, const bcdi_param_spec *specs, size_t count,
+                               bcdi_config **out)
+{
+    *out = NULL;
+    bcdi_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) return bcdi_error(BCDI_ERR_NOMEM, "config: out of memory");
+    snprintf(cfg->section, sizeof cfg->section, "%s", section ? section : "");
+    cfg->specs = specs;
+    cfg->count = count;
+    cfg->values = calloc(count + 1, sizeof *cfg->values);
+    cfg->origins = calloc(count + 1, sizeof *cfg->origins);
+    cfg->key_view = calloc(count + 1, sizeof *cfg->key_view);
+    cfg->value_view = calloc(count + 1, sizeof *cfg->value_view);
+    if (!cfg->values || !cfg->origins || !cfg->key_view || !cfg->value_view) {
+        bcdi_config_free(cfg);
+        return bcdi_error(BCDI_ERR_NOMEM, "config: out of memory");
+    }
+    for (size_t i = 0; i < count; ++i) {
+        if (specs[i].default_value) {
+            cfg->values[i] = dup_string(specs[i].default_value);
+            cfg->origins[i] = dup_string("default");
+        }
+    }
+    *out = cfg;
+    return BCDI_OK;
+}
+
+void bcdi_config_free(bcdi_config *cfg)
+{
+    if (!cfg) return;
+    for (size_t i = 0; i < cfg->count; ++i) {
+        if (cfg->values) free(cfg->values[i]);
+        if (cfg->origins) free(cfg->origins[i]);
+    }
+    free(cfg->values);
+    free(cfg->origins);
+    free(cfg->key_view);
+    free(cfg->value_view);
+    free(cfg);
+}
+
+bcdi_status bcdi_config_set(bcdi_config *cfg, const char *key, const char *value,
+                            const char *origin)
+{
+    long i = find_key(cfg, key);
+    if (i < 0) {
+        char known[2048] = "";
+        size_t used = 0;
+        for (size_t k = 0; k < cfg->count && used + 40 < sizeof known; ++k)
+            used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", k ? ", " : "",
+                                     cfg->specs[k].key);
+        return bcdi_error(BCDI_ERR_CONFIG, "%s: unknown key '%s' for '%s' (known keys: %s)",
+                          origin, key, cfg->section, known);
+    }
+    bcdi_status st = check_value(&cfg->specs[i], value, origin);
+    if (st != BCDI_OK) return st;
+    char *v = dup_string(value), *o = dup_string(origin);
+    if (!v || !o) {
+        free(v);
+        free(o);
+        return bcdi_error(BCDI_ERR_NOMEM, "config: out of memory");
+    }
+    free(cfg->values[i]);
+    free(cfg->origins[i]);
+    cfg->values[i] = v;
+    cfg->origins[i] = o;
+    return BCDI_OK;
+}
+
+/* Debian's libinih is built without line numbers in the handler: a reader that counts lines
+ * gives them back (the handler runs right after the line that holds the key is read). */
+typedef struct {
+    FILE *file;
+    int line;
+} counting_reader;
+
+static char *read_counted_line(char *str, int num, void *stream)
+{
+    counting_reader *reader = stream;
+    char *got = fgets(str, num, reader->file);
+    if (got) ++reader->line;
+    return got;
+}
+
+static int config_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    bcdi_config *cfg = user;
+    char origin[1200];
+    snprintf(origin, sizeof origin, "%s:%d", cfg->loading_path, *cfg->loading_line);
+    if (section[0] && strcmp(section, cfg->section) != 0) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof known_sections / sizeof *known_sections; ++i)
+            if (strcmp(section, known_sections[i]) == 0) known = 1;
+        if (known) return 1; /* another stage's section */
+        cfg->load_status = bcdi_error(
+            BCDI_ERR_CONFIG,
+            "%s: unknown section [%s] (expected no section or one of [simulate], [prepare], "
+            "[phase], [analyze], [compare], [info], [bench])",
+            origin, section);
+        return 0;
+    }
+    char trimmed[4096];
+    snprintf(trimmed, sizeof trimmed, "%s", value);
+    trim(trimmed);
+    bcdi_status st = bcdi_config_set(cfg, name, trimmed, origin);
+    if (st != BCDI_OK) {
+        cfg->load_status = st;
+        return 0;
+    }
+    return 1;
+}
+
+bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return bcdi_error(BCDI_ERR_IO, "config file '%s': cannot open (%s)", path,
+                          strerror(errno));
+    counting_reader reader = {f, 0};
+    cfg->loading_path = path;
+    cfg->loading_line = &reader.line;
+    cfg->load_status = BCDI_OK;
+    int line = ini_parse_stream(read_counted_line, &reader, config_ini_line, cfg);
+    fclose(f);
+    cfg->loading_path = NULL;
+    if (cfg->load_status != BCDI_OK) return cfg->load_status;
+    if (line != 0)
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "config file '%s': syntax error at line %d (expected 'key = value' or "
+                          "'[section]')",
+                          path, line);
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_config_override(bcdi_config *cfg, const char *assignment)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return bcdi_error(BCDI_ERR_CONFIG, "command line: expected key=value, found '%s'",
+                          assignment);
+    char key[256];
+    size_t klen = (size_t)(eq - assignment);
+    if (klen >= sizeof key)
+        return bcdi_error(BCDI_ERR_CONFIG, "command line: key too long in '%s'", assignment);
+    memcpy(key, assignment, klen);
+    key[klen] = '\0';
+    trim(key);
+    char value[4096];
+    snprintf(value, sizeof value, "%s", eq + 1);
+    trim(value);
+    return bcdi_config_set(cfg, key, value, "command line");
+}
+
+int bcdi_config_is_set(const bcdi_config *cfg, const char *key)
+{
+    long i = find_key(cfg, key);
+    return i >= 0 && cfg->values[i] != NULL;
+}
+
+const char *bcdi_config_string(const bcdi_config *cfg, const char *key)
+{
+    long i = find_key(cfg, key);
+    return i >= 0 ? cfg->values[i] : NULL;
+}
+
+const char *bcdi_config_origin(const bcdi_config *cfg, const char *key)
+{
+    long i = find_key(cfg, key);
+    return (i >= 0 && cfg->origins[i]) ? cfg->origins[i] : "unset";
+}
+
+static bcdi_status lookup(const bcdi_config *cfg, const char *key, const char **value)
+{
+    long i = find_key(cfg, key);
+    if (i < 0) return bcdi_error(BCDI_ERR_INTERNAL, "config: key '%s' was never declared", key);
+    if (!cfg->values[i])
+        return bcdi_error(BCDI_ERR_CONFIG, "key '%s' is required but was not given", key);
+    *value = cfg->values[i];
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_config_int(const bcdi_config *cfg, const char *key, long *out)
+{
+    const char *v = NULL;
+    bcdi_status st = lookup(cfg, key, &v);
+    if (st) return st;
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno)
+        return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects an integer, found '%s'",
+                          bcdi_config_origin(cfg, key), key, v);
+    *out = x;
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_config_double(const bcdi_config *cfg, const char *key, double *out)
+{
+    const char *v = NULL;
+    bcdi_status st = lookup(cfg, key, &v);
+    if (st) return st;
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x))
+        return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects a number, found '%s'",
+                          bcdi_config_origin(cfg, key), key, v);
+    *out = x;
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_config_bool(const bcdi_config *cfg, const char *key, int *out)
+{
+    const char *v = NULL;
+    bcdi_status st = lookup(cfg, key, &v);
+    if (st) return st;
+    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+        !strcasecmp(v, "on")) {
+        *out = 1;
+        return BCDI_OK;
+    }
+    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+        !strcasecmp(v, "off")) {
+        *out = 0;
+        return BCDI_OK;
+    }
+    return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects true/false, found '%s'",
+                      bcdi_config_origin(cfg, key), key, v);
+}
+
+bcdi_status bcdi_config_doubles(const bcdi_config *cfg, const char *key, double *out,
+                                size_t min_count, size_t max_count, size_t *count)
+{
+    const char *v = NULL;
+    bcdi_status st = lookup(cfg, key, &v);
+    if (st) return st;
+    size_t n = 0;
+    const char *p = v;
+    while (*p) {
+        char *end = NULL;
+        errno = 0;
+        double x = strtod(p, &end);
+        if (end == p || errno || !isfinite(x))
+            return bcdi_error(BCDI_ERR_CONFIG,
+                              "%s: key '%s' expects comma-separated numbers, found '%s'",
+                              bcdi_config_origin(cfg, key), key, v);
+        if (n >= max_count)
+            return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' takes at most %zu values, found '%s'",
+                              bcdi_config_origin(cfg, key), key, max_count, v);
+        out[n++] = x;
+        while (isspace((unsigned char)*end)) ++end;
+        if (*end == ',') {
+            ++end;
+            if (!*end)
+                return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s': trailing comma in '%s'",
+                                  bcdi_config_origin(cfg, key), key, v);
+        } else if (*end) {
+            return bcdi_error(BCDI_ERR_CONFIG,
+                              "%s: key '%s' expects comma-separated numbers, found '%s'",
+                              bcdi_config_origin(cfg, key), key, v);
+        }
+        p = end;
+    }
+    if (n < min_count)
+        return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' needs at least %zu values, found '%s'",
+                          bcdi_config_origin(cfg, key), key, min_count, v);
+    if (count) *count = n;
+    return BCDI_OK;
+}
+
+static void refresh_views(const bcdi_config *cfg_const)
+{
+    bcdi_config *cfg = (bcdi_config *)cfg_const; /* views are a cache */
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->count; ++i) {
+        if (!cfg->values[i]) continue;
+        cfg->key_view[n] = cfg->specs[i].key;
+        cfg->value_view[n] = cfg->values[i];
+        ++n;
+    }
+    cfg->view_count = n;
+}
+
+size_t bcdi_config_count(const bcdi_config *cfg)
+{
+    refresh_views(cfg);
+    return cfg->view_count;
+}
+const char *const *bcdi_config_keys(const bcdi_config *cfg)
+{
+    refresh_views(cfg);
+    return cfg->key_view;
+}
+const char *const *bcdi_config_values(const bcdi_config *cfg)
+{
+    refresh_views(cfg);
+    return cfg->value_view;
+}
+const bcdi_param_spec *bcdi_config_specs(const bcdi_config *cfg, size_t *count)
+{
+    if (count) *count = cfg->count;
+    return cfg->specs;
+}

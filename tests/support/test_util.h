@@ -1,0 +1,30 @@
+/* Helpers shared by the tests: deterministic host random data, error norms, temporary folders,
+ * running the braggcdi executable. */
+#ifndef BCDI_TEST_UTIL_H
+#define BCDI_TEST_UTIL_H
+
+#include "voxel_ops.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Host uniforms in [lo, hi) from Philox (independent of the backends under test). */
+void tu_fill_uniform(float *x, size_t count, uint64_t seed, float lo, float hi);
+void tu_fill_complex(bcdi_cf *x, size_t count, uint64_t seed);
+
+/* max |a-b| / max |b| over complex arrays. */
+double tu_rel_max_err_cf(const bcdi_cf *a, const bcdi_cf *b, size_t count);
+double tu_rel_max_err_f(const float *a, const float *b, size_t count);
+
+/* mkdtemp under /tmp; returns a static-lifetime string the caller frees. */
+char *tu_make_temp_dir(const char *tag);
+void tu_remove_tree(const char *path);
+int tu_file_exists(const char *path);
+/* Count entries of a folder (excluding . and ..). */
+int tu_count_entries(const char *dir);
+
+/* Run "braggcdi <args>" through /bin/sh; stdout+stderr into *output (malloc'd).
+ * Returns the exit status (or -1). */
+int tu_run_braggcdi(const char *args, char **output);
+
+#endif
