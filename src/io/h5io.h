@@ -53,6 +53,16 @@ bcdi_status bcdi_h5_commit(bcdi_h5_writer *w);
 /* Close and delete the temporary; frees w. NULL is a no-op. */
 void bcdi_h5_abort(bcdi_h5_writer *w);
 
+/* Integer attribute (int64) on an existing group or dataset. */
+bcdi_status bcdi_h5_attr_int(bcdi_h5_writer *w, const char *object_path, const char *name,
+                             long value);
+/* Final and temporary names of an open writer (for messages and tests). */
+const char *bcdi_h5_writer_path(const bcdi_h5_writer *w);
+const char *bcdi_h5_writer_temp_path(const bcdi_h5_writer *w);
+/* Temporary name used by every atomic writer: "<dir>/.<name>.tmp-<pid>-<counter>", in the
+ * folder of final_path so that rename() never crosses file systems. */
+bcdi_status bcdi_io_temp_name(const char *final_path, char *out, size_t capacity);
+
 /* ---- reading ---- */
 typedef struct bcdi_h5_reader bcdi_h5_reader;
 
@@ -72,6 +82,9 @@ bcdi_status bcdi_h5_read_slab(bcdi_h5_reader *r, const char *path, bcdi_dtype wa
                               const size_t *start, const size_t *count, void *out);
 bcdi_status bcdi_h5_read_double(bcdi_h5_reader *r, const char *path, double *out);
 bcdi_status bcdi_h5_read_string(bcdi_h5_reader *r, const char *path, char *out, size_t capacity);
+/* String attribute (fixed or variable length) of a group or dataset, e.g. "units". */
+bcdi_status bcdi_h5_read_attr_string(bcdi_h5_reader *r, const char *object_path, const char *name,
+                                     char *out, size_t capacity);
 /* Newline-separated "path (shape, type)" list of every dataset, for error messages and `info`. */
 bcdi_status bcdi_h5_list(bcdi_h5_reader *r, char *out, size_t capacity);
 

@@ -47,4 +47,11 @@ typedef struct bcdi_nexus_stack {
 
 bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *stack);
 
+/* Fill from an open NeXus file what it holds: energy (keV), wavelength, distance, pixel sizes
+ * (y = rows -> pixel_size_m[0], x = columns -> [1]), polar_angle -> two_theta (and angles =
+ * BCDI_DETECTOR_TWO_THETA), d_spacing, hkl, and rocking_step_deg = (last - first)/(n - 1) of
+ * the t1_theta array. Fields the file lacks are left untouched (set defaults first). `units`
+ * attributes are honoured (m/mm/um/nm, deg/rad, keV/eV); unknown units are an error. */
+bcdi_status bcdi_nexus_read_geometry(bcdi_h5_reader *r, bcdi_geometry *geometry);
+
 #endif

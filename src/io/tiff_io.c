@@ -1,0 +1,359 @@
+/* TIFF stacks with libtiff: areaDetector per-frame files and multi-page stacks for Fiji.
+ * libtiff's default handlers print to stderr; the library must not print, so warnings (e.g.
+ * about areaDetector's private tags 65000-65003) are dropped and error text is captured into
+ * the bcdi_error message instead. */
+#include "io/tiff_io.h"
+
+#include <tiffio.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static _Thread_local char tiff_msg[512];
+
+static void capture_error(const char *module, const char *fmt, va_list ap)
+{
+    /* keep the first error: later ones are usually consequences of it */
+    if (tiff_msg[0])
+        return;
+    int n = module ? snprintf(tiff_msg, sizeof tiff_msg, "%s: ", module) : 0;
+    if (n < 0 || (size_t)n >= sizeof tiff_msg)
+        n = 0;
+    vsnprintf(tiff_msg + n, sizeof tiff_msg - (size_t)n, fmt, ap);
+}
+
+static void tiff_quiet(void)
+{
+    TIFFSetWarningHandler(NULL);
+    TIFFSetWarningHandlerExt(NULL);
+    TIFFSetErrorHandlerExt(NULL);
+    TIFFSetErrorHandler(capture_error);
+    tiff_msg[0] = '\0';
+}
+
+static const char *tiff_why(void) { return tiff_msg[0] ? tiff_msg : "libtiff error"; }
+
+/* Open for reading with the quiet handlers; errors name the file. */
+static bcdi_status open_read(const char *path, TIFF **out)
+{
+    tiff_quiet();
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0)
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path ? path : "(null)",
+                          strerror(errno));
+    TIFF *t = TIFFOpen(path, "r");
+    if (!t)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': not a readable TIFF (%lld bytes): %s", path,
+                          (long long)sb.st_size, tiff_why());
+    *out = t;
+    return BCDI_OK;
+}
+
+typedef struct {
+    uint32_t width, height;
+    uint16_t bits, format, spp, planar;
+} page_info;
+
+static bcdi_status get_info(TIFF *t, const char *path, size_t page, page_info *pi,
+                            bcdi_dtype *type)
+{
+    uint16_t bits = 0, format = SAMPLEFORMAT_UINT, spp = 1, planar = PLANARCONFIG_CONTIG;
+    if (!TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &pi->width) ||
+        !TIFFGetField(t, TIFFTAG_IMAGELENGTH, &pi->height))
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu has no image size", path, page);
+    TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bits);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &format);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
+    TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+    pi->bits = bits;
+    pi->format = format;
+    pi->spp = spp;
+    pi->planar = planar;
+    if (spp != 1)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu has %u samples per pixel, expected "
+                          "1 (grey detector image)", path, page, (unsigned)spp);
+    bcdi_dtype d;
+    if (format == SAMPLEFORMAT_UINT && bits == 8)
+        d = BCDI_DT_U8;
+    else if (format == SAMPLEFORMAT_UINT && bits == 16)
+        d = BCDI_DT_U16;
+    else if (format == SAMPLEFORMAT_UINT && bits == 32)
+        d = BCDI_DT_U32;
+    else if (format == SAMPLEFORMAT_INT && (bits == 16 || bits == 32))
+        d = BCDI_DT_I32;
+    else if (format == SAMPLEFORMAT_IEEEFP && bits == 32)
+        d = BCDI_DT_F32;
+    else if (format == SAMPLEFORMAT_IEEEFP && bits == 64)
+        d = BCDI_DT_F64;
+    else
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu has %u-bit samples of format %u, "
+                          "expected uint8/16/32, int16/32 or float32/64", path, page,
+                          (unsigned)bits, (unsigned)format);
+    if (type)
+        *type = d;
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_tiff_info(const char *path, size_t *pages, size_t *rows, size_t *columns,
+                           bcdi_dtype *stored)
+{
+    TIFF *t;
+    bcdi_status st = open_read(path, &t);
+    if (st != BCDI_OK)
+        return st;
+    page_info pi;
+    st = get_info(t, path, 0, &pi, stored);
+    if (st == BCDI_OK) {
+        if (rows)
+            *rows = pi.height;
+        if (columns)
+            *columns = pi.width;
+        if (pages)
+            *pages = TIFFNumberOfDirectories(t);
+    }
+    TIFFClose(t);
+    return st;
+}
+
+/* Convert n samples of one page row/tile row to float. */
+static void to_float(const void *src, const page_info *pi, size_t n, float *dst)
+{
+    if (pi->format == SAMPLEFORMAT_IEEEFP) {
+        if (pi->bits == 32)
+            memcpy(dst, src, n * sizeof(float));
+        else
+            for (size_t i = 0; i < n; i++)
+                dst[i] = (float)((const double *)src)[i];
+    } else if (pi->format == SAMPLEFORMAT_INT) {
+        if (pi->bits == 16)
+            for (size_t i = 0; i < n; i++)
+                dst[i] = (float)((const int16_t *)src)[i];
+        else
+            for (size_t i = 0; i < n; i++)
+                dst[i] = (float)((const int32_t *)src)[i];
+    } else {
+        if (pi->bits == 8)
+            for (size_t i = 0; i < n; i++)
+                dst[i] = (float)((const uint8_t *)src)[i];
+        else if (pi->bits == 16)
+            for (size_t i = 0; i < n; i++)
+                dst[i] = (float)((const uint16_t *)src)[i];
+        else
+            for (size_t i = 0; i < n; i++)
+                dst[i] = (float)((const uint32_t *)src)[i];
+    }
+}
+
+static bcdi_status read_tiles(TIFF *t, const char *path, size_t page, const page_info *pi,
+                              float *out)
+{
+    uint32_t tw = 0, th = 0;
+    TIFFGetField(t, TIFFTAG_TILEWIDTH, &tw);
+    TIFFGetField(t, TIFFTAG_TILELENGTH, &th);
+    tmsize_t tsize = TIFFTileSize(t);
+    if (tw == 0 || th == 0 || tsize <= 0)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu has bad tiles", path, page);
+    unsigned char *buf = malloc((size_t)tsize);
+    float *row = malloc(tw * sizeof *row);
+    bcdi_status st = BCDI_OK;
+    if (!buf || !row)
+        st = bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate a tile", path);
+    size_t bps = pi->bits / 8;
+    for (uint32_t y = 0; y < pi->height && st == BCDI_OK; y += th)
+        for (uint32_t x = 0; x < pi->width && st == BCDI_OK; x += tw) {
+            if (TIFFReadTile(t, buf, x, y, 0, 0) < 0) {
+                st = bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu: cannot read tile at row %u, "
+                                "column %u: %s", path, page, y, x, tiff_why());
+                break;
+            }
+            for (uint32_t j = 0; j < th && y + j < pi->height; j++) {
+                uint32_t w = pi->width - x < tw ? pi->width - x : tw;
+                to_float(buf + (size_t)j * tw * bps, pi, w, row);
+                memcpy(out + (size_t)(y + j) * pi->width + x, row, w * sizeof *row);
+            }
+        }
+    free(buf);
+    free(row);
+    return st;
+}
+
+bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_t capacity)
+{
+    if (!out)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no output buffer", path ? path : "?");
+    TIFF *t;
+    bcdi_status st = open_read(path, &t);
+    if (st != BCDI_OK)
+        return st;
+    if (page > 0 && (page > UINT16_MAX || !TIFFSetDirectory(t, (tdir_t)page))) {
+        size_t n = TIFFNumberOfDirectories(t);
+        TIFFClose(t);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': page %zu asked for, the file has %zu",
+                          path, page, n);
+    }
+    page_info pi;
+    if ((st = get_info(t, path, page, &pi, NULL)) != BCDI_OK) {
+        TIFFClose(t);
+        return st;
+    }
+    size_t n = (size_t)pi.width * pi.height;
+    if (n > capacity) {
+        TIFFClose(t);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': page %zu has %u x %u = %zu pixels, the "
+                          "buffer holds %zu", path, page, pi.height, pi.width, n, capacity);
+    }
+    if (TIFFIsTiled(t)) {
+        st = read_tiles(t, path, page, &pi, out);
+    } else {
+        tmsize_t ls = TIFFScanlineSize(t);
+        void *line = ls > 0 ? malloc((size_t)ls) : NULL;
+        if (!line)
+            st = bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate a scanline", path);
+        for (uint32_t y = 0; y < pi.height && st == BCDI_OK; y++) {
+            if (TIFFReadScanline(t, line, y, 0) < 0) {
+                st = bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu: cannot read row %u of %u "
+                                "(truncated or corrupt?): %s", path, page, y, pi.height,
+                                tiff_why());
+                break;
+            }
+            to_float(line, &pi, pi.width, out + (size_t)y * pi.width);
+        }
+        free(line);
+    }
+    TIFFClose(t);
+    return st;
+}
+
+/* ---- writing ---- */
+
+static bcdi_status write_pages(TIFF *t, const char *path, bcdi_dtype type, const size_t dims[3],
+                               const void *data, int multipage)
+{
+    uint16_t bits, format;
+    switch (type) {
+    case BCDI_DT_U8: bits = 8; format = SAMPLEFORMAT_UINT; break;
+    case BCDI_DT_U16: bits = 16; format = SAMPLEFORMAT_UINT; break;
+    case BCDI_DT_U32: bits = 32; format = SAMPLEFORMAT_UINT; break;
+    case BCDI_DT_I32: bits = 32; format = SAMPLEFORMAT_INT; break;
+    case BCDI_DT_F32: bits = 32; format = SAMPLEFORMAT_IEEEFP; break;
+    default:
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': TIFF pixels must be uint8/16/32, int32 "
+                          "or float32, not %s", path, bcdi_dtype_name(type));
+    }
+    size_t row_bytes = dims[2] * bits / 8, frame = row_bytes * dims[1];
+    for (size_t k = 0; k < dims[0]; k++) {
+        TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)dims[2]);
+        TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)dims[1]);
+        TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, bits);
+        TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, format);
+        TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)1);
+        TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+        TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+        TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+        TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
+        if (multipage) { /* lets Fiji open it as a stack */
+            TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+            TIFFSetField(t, TIFFTAG_PAGENUMBER, (uint16_t)k, (uint16_t)dims[0]);
+        }
+        const unsigned char *src = (const unsigned char *)data + k * frame;
+        for (size_t y = 0; y < dims[1]; y++)
+            if (TIFFWriteScanline(t, (void *)(src + y * row_bytes), (uint32_t)y, 0) < 0)
+                return bcdi_error(BCDI_ERR_IO, "'%s': cannot write row %zu of page %zu: %s",
+                                  path, y, k, tiff_why());
+        if (!TIFFWriteDirectory(t))
+            return bcdi_error(BCDI_ERR_IO, "'%s': cannot write page %zu: %s", path, k,
+                              tiff_why());
+    }
+    return BCDI_OK;
+}
+
+/* Write dims[0] pages to a temporary next to `path`, then rename it into place. */
+static bcdi_status write_atomic(const char *path, bcdi_dtype type, const size_t dims[3],
+                                const void *data, int multipage)
+{
+    if (!path || !dims || !data || !dims[1] || !dims[2] || !dims[0])
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF '%s': missing data or empty shape",
+                          path ? path : "(null)");
+    if (dims[1] > UINT32_MAX || dims[2] > UINT32_MAX || (multipage && dims[0] > UINT16_MAX))
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF '%s': shape %zu x %zu x %zu too large",
+                          path, dims[0], dims[1], dims[2]);
+    char tmp[PATH_MAX];
+    bcdi_status st = bcdi_io_temp_name(path, tmp, sizeof tmp);
+    if (st != BCDI_OK)
+        return st;
+    tiff_quiet();
+    double bytes = (double)dims[0] * (double)dims[1] * (double)dims[2] * bcdi_dtype_size(type);
+    /* classic TIFF offsets are 32-bit: switch to BigTIFF well before 4 GiB */
+    TIFF *t = TIFFOpen(tmp, bytes > 3.5e9 ? "w8" : "w");
+    if (!t)
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create temporary '%s': %s", path, tmp,
+                          tiff_why());
+    st = write_pages(t, path, type, dims, data, multipage);
+    TIFFClose(t);
+    if (st == BCDI_OK && tiff_msg[0])
+        st = bcdi_error(BCDI_ERR_IO, "'%s': libtiff reported: %s", path, tiff_msg);
+    if (st == BCDI_OK && rename(tmp, path) != 0)
+        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename temporary '%s' to it: %s", path, tmp,
+                        strerror(errno));
+    if (st != BCDI_OK)
+        unlink(tmp);
+    return st;
+}
+
+bcdi_status bcdi_tiff_write_multipage(const char *path, bcdi_dtype type, const size_t dims[3],
+                                      const void *data)
+{
+    return write_atomic(path, type, dims, data, 1);
+}
+
+/* mkdir -p */
+static bcdi_status make_dirs(const char *dir)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "bad folder name '%s'", dir);
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return bcdi_error(BCDI_ERR_IO, "cannot create folder '%s': %s", buf,
+                                  strerror(errno));
+            buf[i] = c;
+        }
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bcdi_error(BCDI_ERR_IO, "'%s' is not a folder", dir);
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_tiff_write_frames(const char *dir, const char *prefix, bcdi_dtype type,
+                                   const size_t dims[3], const void *data)
+{
+    if (!dir || !prefix || !dims || !data)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF frames: NULL argument");
+    bcdi_status st = make_dirs(dir);
+    if (st != BCDI_OK)
+        return st;
+    size_t frame = dims[1] * dims[2] * bcdi_dtype_size(type);
+    for (size_t k = 0; k < dims[0]; k++) {
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof path, "%s/%s_%05zu.tif", dir, prefix, k);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s/%s': path too long", dir, prefix);
+        size_t one[3] = {1, dims[1], dims[2]};
+        if ((st = write_atomic(path, type, one, (const char *)data + k * frame, 0)) != BCDI_OK)
+            return st;
+    }
+    return BCDI_OK;
+}
