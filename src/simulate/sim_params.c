@@ -1,5 +1,6 @@
 /* Simulation parameters: defaults, validation, configuration keys and provenance strings. */
 #include "bcdi/simulate.h"
+#include "prep/excalibur.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -290,6 +291,28 @@ bcdi_status bcdi_simulate_validate(const bcdi_simulate_params *p)
     if (!p->roi_centered && (p->roi_origin[0] < 0 || p->roi_origin[1] < 0))
         return bcdi_error(BCDI_ERR_INVALID_ARG, "roi_origin: %ld,%ld, expected >= 0",
                           p->roi_origin[0], p->roi_origin[1]);
+    if (p->gaps != BCDI_SIM_GAPS_NONE && !p->roi_centered) {
+        bcdi_excalibur det;
+        bcdi_excalibur_default(&det);
+        size_t rows = bcdi_excalibur_gapped_rows(&det), cols = bcdi_excalibur_gapped_cols(&det);
+        if ((size_t)p->roi_origin[0] + p->shape[1] > rows ||
+            (size_t)p->roi_origin[1] + p->shape[2] > cols)
+            return bcdi_error(BCDI_ERR_INVALID_ARG,
+                              "roi_origin: a %zu x %zu region at (%ld, %ld) leaves the %zu x %zu "
+                              "Excalibur frame",
+                              p->shape[1], p->shape[2], p->roi_origin[0], p->roi_origin[1], rows,
+                              cols);
+    }
+    if (p->gaps != BCDI_SIM_GAPS_NONE && p->roi_centered) {
+        bcdi_excalibur det;
+        bcdi_excalibur_default(&det);
+        if (p->shape[1] > bcdi_excalibur_gapped_rows(&det) ||
+            p->shape[2] > bcdi_excalibur_gapped_cols(&det))
+            return bcdi_error(BCDI_ERR_INVALID_ARG,
+                              "shape: %zu x %zu frames exceed the Excalibur detector (use "
+                              "gaps=none)",
+                              p->shape[1], p->shape[2]);
+    }
     if (p->dead_pixels < 0 || (size_t)p->dead_pixels >= p->shape[1] * p->shape[2] / 2)
         return bcdi_error(BCDI_ERR_INVALID_ARG,
                           "dead_pixels: %ld, expected 0 .. half the %zu x %zu frame",
