@@ -3,7 +3,7 @@
 #define BCDI_HD_H
 
 #ifdef __CUDACC__
-#define BCDI_HD __host__ __device__ __forceinline__
+#define BCDI_HD __host__ __device__
 #else
 #define BCDI_HD
 #endif

@@ -146,8 +146,9 @@ static inline BCDI_HD float bcdi_vox_blur_tap(const float *line, long stride, lo
     float acc = 0.0f;
     for (int k = -radius; k <= radius; ++k) {
         long j = i + k;
-        j %= len;
-        if (j < 0) j += len;
+        /* wrap by add/subtract: a modulo per tap is slow on GPUs; the loop also covers radius > len */
+        while (j < 0) j += len;
+        while (j >= len) j -= len;
         acc += weights[k + radius] * line[j * stride];
     }
     return acc;

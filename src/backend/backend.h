@@ -9,7 +9,9 @@
  *  - pointers passed to ops are backend pointers (from ops->alloc) unless named host_*;
  *  - per-run results (sums, maxima) are returned in host arrays of `batch` entries;
  *  - FFTs are in place and unnormalised; forward is exp(-i q.r) (FFTW/cuFFT/numpy sign).
- * Every op returns a bcdi_status and sets bcdi_last_error() on failure. */
+ * Every op returns a bcdi_status and sets bcdi_last_error() on failure. Ops are ordered on the
+ * backend's stream: only download, synchronize and the ops returning host values wait for the
+ * device, so only those make results visible on the host. */
 #ifndef BCDI_BACKEND_H
 #define BCDI_BACKEND_H
 
@@ -40,11 +42,12 @@ typedef struct bcdi_backend_ops {
     bcdi_status (*copy)(bcdi_backend *be, void *dst, const void *src, size_t bytes);
     bcdi_status (*synchronize)(bcdi_backend *be);
 
-    /* FFT: one plan transforms `batch` volumes of `shape` at once. */
+    /* FFT: one plan transforms `batch` volumes of `shape` at once; in == out is in place,
+     * otherwise out-of-place with `in` preserved (saves a copy per iteration in phasing). */
     bcdi_status (*fft_create)(bcdi_backend *be, const size_t shape[3], size_t batch,
                               bcdi_fft **plan);
-    bcdi_status (*fft_forward)(bcdi_fft *plan, bcdi_cf *data);
-    bcdi_status (*fft_inverse)(bcdi_fft *plan, bcdi_cf *data);
+    bcdi_status (*fft_forward)(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out);
+    bcdi_status (*fft_inverse)(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out);
     void (*fft_destroy)(bcdi_fft *plan);
 
     /* psi <- P_M(psi) with the 1/N folded in (bcdi_vox_modulus_project); if host_terms is not
@@ -59,8 +62,8 @@ typedef struct bcdi_backend_ops {
                           const uint8_t *support, size_t n, size_t batch,
                           const bcdi_update_coeffs *coeffs, double *host_terms);
 
-    /* rho <- random start inside support (bcdi_vox_random_start); run r uses stream
-     * first_run + r. */
+    /* rho <- random start inside support (bcdi_vox_random_start); support is batched
+     * ([batch][n]); run r uses stream first_run + r. */
     bcdi_status (*random_start)(bcdi_backend *be, bcdi_cf *rho, const uint8_t *support, size_t n,
                                 size_t batch, uint64_t seed, uint64_t first_run);
 

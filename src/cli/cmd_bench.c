@@ -73,14 +73,14 @@ static bcdi_status time_case(bcdi_backend *be, size_t size, size_t batch, double
     /* deterministic non-trivial content: uniform noise in both parts */
     if (st == BCDI_OK) st = ops->random_uniform(be, (float *)data, 2 * total, 1, 0, 0);
     if (st == BCDI_OK) st = ops->fft_create(be, shape, batch, &plan);
-    if (st == BCDI_OK) st = ops->fft_forward(plan, data); /* warm-up */
-    if (st == BCDI_OK) st = ops->fft_inverse(plan, data);
+    if (st == BCDI_OK) st = ops->fft_forward(plan, data, data); /* warm-up */
+    if (st == BCDI_OK) st = ops->fft_inverse(plan, data, data);
     if (st == BCDI_OK) st = ops->synchronize(be);
     double start = now_s();
     while (st == BCDI_OK && reps < 256 && (reps < 3 || now_s() - start < min_time)) {
         double t0 = now_s();
-        st = ops->fft_forward(plan, data);
-        if (st == BCDI_OK) st = ops->fft_inverse(plan, data);
+        st = ops->fft_forward(plan, data, data);
+        if (st == BCDI_OK) st = ops->fft_inverse(plan, data, data);
         if (st == BCDI_OK) st = ops->synchronize(be);
         times[reps++] = now_s() - t0;
     }

@@ -136,7 +136,7 @@ bcdi_status bcdi_cxi_write_config(bcdi_h5_writer *w, const char *group, const ch
 {
     if (!w || !group || (count && (!keys || !values)))
         return bcdi_error(BCDI_ERR_INVALID_ARG, "CXI configuration: NULL argument");
-    bcdi_status st = bcdi_h5_group(w, group, NULL);
+    bcdi_status st = bcdi_h5_group(w, group, "NXcollection");
     for (size_t i = 0; i < count && st == BCDI_OK; i++) {
         char path[512];
         int n = snprintf(path, sizeof path, "%s/%s", group, keys[i]);

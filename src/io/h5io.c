@@ -43,7 +43,7 @@ static const char *h5_error_text(void)
 {
     static _Thread_local char buf[256];
     buf[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, first_error_cb, buf);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error_cb, buf);
     H5Eclear2(H5E_DEFAULT);
     return buf;
 }
@@ -242,6 +242,17 @@ bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
     bcdi_status st = bcdi_io_temp_name(final_path, tmp, sizeof tmp);
     if (st != BCDI_OK)
         return st;
+    /* a missing folder is the common mistake: say so instead of HDF5's generic failure */
+    char dir[PATH_MAX];
+    const char *slash = strrchr(final_path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - final_path) : 1,
+             slash ? (slash == final_path ? "/" : final_path) : ".");
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: folder '%s' does not exist",
+                          final_path, dir);
+    if (stat(final_path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: it is a folder", final_path);
     bcdi_h5_writer *w = calloc(1, sizeof *w);
     if (!w)
         return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", final_path);
@@ -737,14 +748,21 @@ int bcdi_h5_exists(bcdi_h5_reader *r, const char *path)
 /* Error for a missing dataset, listing what the file holds (one line, comma-separated). */
 static bcdi_status missing(bcdi_h5_reader *r, const char *path)
 {
-    char list[1400];
+    char list[1400], joined[1500];
     if (bcdi_h5_list(r, list, sizeof list) != BCDI_OK)
         snprintf(list, sizeof list, "(cannot list)");
-    for (char *p = list; *p; p++)
-        if (*p == '\n')
-            *p = (p[1] ? ';' : '\0');
+    size_t j = 0;
+    for (const char *p = list; *p && j + 3 < sizeof joined; p++) {
+        if (*p != '\n') {
+            joined[j++] = *p;
+        } else if (p[1]) { /* one line for the message: "a (..); b (..)" */
+            joined[j++] = ';';
+            joined[j++] = ' ';
+        }
+    }
+    joined[j] = '\0';
     return bcdi_error(BCDI_ERR_FORMAT, "'%s': dataset '%s' not found; datasets present: %s",
-                      r->path, path, list[0] ? list : "(none)");
+                      r->path, path, j ? joined : "(none)");
 }
 
 static bcdi_status open_dataset(bcdi_h5_reader *r, const char *path, hid_t *out)

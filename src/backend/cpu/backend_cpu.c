@@ -13,12 +13,6 @@
 /* Fixed reduction block: partial sums per block, then a sequential sum over blocks. */
 #define REDUCE_BLOCK 4096
 
-struct bcdi_fft {
-    bcdi_backend *be;
-    fftwf_plan forward, inverse;
-    size_t shape[3], batch;
-};
-
 static int fftw_threads_ready;
 
 static void cpu_close(bcdi_backend *be) { free(be); }
@@ -57,6 +51,81 @@ static bcdi_status cpu_synchronize(bcdi_backend *be)
     return BCDI_OK;
 }
 
+/* FFTW plans are tied to in-place-ness and to the SIMD alignment of the arrays they were made
+ * for; one slot per (direction, in place?) is replanned when a call's alignment differs. */
+typedef struct {
+    fftwf_plan plan;
+    int align_in, align_out;
+} plan_slot;
+
+struct bcdi_fft {
+    bcdi_backend *be;
+    plan_slot slots[2][2]; /* [forward?][in place?] */
+    size_t shape[3], batch;
+};
+
+/* FFTW_ESTIMATE: planning is deterministic (one seed gives bit-identical runs) and does not touch
+ * the arrays, so planning on the live arrays is safe. FFTW's c2c out-of-place transforms
+ * preserve their input by default. */
+static fftwf_plan plan_many(const bcdi_fft *p, fftwf_complex *in, fftwf_complex *out, int sign)
+{
+    int dims[3] = {(int)p->shape[0], (int)p->shape[1], (int)p->shape[2]};
+    int n = dims[0] * dims[1] * dims[2];
+    fftwf_plan_with_nthreads(p->be->threads);
+    return fftwf_plan_many_dft(3, dims, (int)p->batch, in, NULL, 1, n, out, NULL, 1, n, sign,
+                               FFTW_ESTIMATE);
+}
+
+static bcdi_status cpu_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out, int sign)
+{
+    fftwf_complex *src = (fftwf_complex *)in, *dst = (fftwf_complex *)out;
+    plan_slot *slot = &plan->slots[sign == FFTW_FORWARD][in == out];
+    int align_in = fftwf_alignment_of((float *)src), align_out = fftwf_alignment_of((float *)dst);
+    if (!slot->plan || slot->align_in != align_in || slot->align_out != align_out) {
+        if (slot->plan) fftwf_destroy_plan(slot->plan);
+        slot->plan = plan_many(plan, src, dst, sign);
+        if (!slot->plan)
+            return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu",
+                              plan->shape[0], plan->shape[1], plan->shape[2], plan->batch);
+        slot->align_in = align_in;
+        slot->align_out = align_out;
+    }
+    fftwf_execute_dft(slot->plan, src, dst);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_fft_exec_plan_only(bcdi_fft *plan, fftwf_complex *scratch)
+{
+    for (int d = 0; d < 2; ++d) {
+        plan_slot *slot = &plan->slots[d][1];
+        slot->plan = plan_many(plan, scratch, scratch, d ? FFTW_FORWARD : FFTW_BACKWARD);
+        if (!slot->plan)
+            return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu",
+                              plan->shape[0], plan->shape[1], plan->shape[2], plan->batch);
+        slot->align_in = slot->align_out = fftwf_alignment_of((float *)scratch);
+    }
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_fft_forward(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out)
+{
+    return cpu_fft_exec(plan, in, out, FFTW_FORWARD);
+}
+
+static bcdi_status cpu_fft_inverse(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out)
+{
+    return cpu_fft_exec(plan, in, out, FFTW_BACKWARD);
+}
+
+static void cpu_fft_destroy(bcdi_fft *plan)
+{
+    if (!plan) return;
+    for (int d = 0; d < 2; ++d)
+        for (int k = 0; k < 2; ++k)
+            if (plan->slots[d][k].plan) fftwf_destroy_plan(plan->slots[d][k].plan);
+    free(plan);
+}
+
 static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_t batch,
                                   bcdi_fft **plan)
 {
@@ -64,60 +133,31 @@ static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_
     if (!shape[0] || !shape[1] || !shape[2] || !batch)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "FFT plan: empty shape %zux%zux%zu batch %zu",
                           shape[0], shape[1], shape[2], batch);
-    if (shape[0] > 2147483647u || shape[1] > 2147483647u || shape[2] > 2147483647u ||
-        batch > 2147483647u)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "FFT plan: dimension too large for FFTW");
+    size_t n = shape[0] * shape[1] * shape[2];
+    if (n > 2147483647u || batch > 2147483647u)
+        return bcdi_error(BCDI_ERR_INVALID_ARG,
+                          "FFT plan: %zu voxels x %zu runs is too large for FFTW's int API", n, batch);
     bcdi_fft *p = calloc(1, sizeof *p);
     if (!p) return bcdi_error(BCDI_ERR_NOMEM, "FFT plan: out of memory");
-    size_t n = shape[0] * shape[1] * shape[2];
+    p->be = be;
+    memcpy(p->shape, shape, sizeof p->shape);
+    p->batch = batch;
+    /* plan the in-place pair now on an aligned scratch, so a bad shape fails here */
     fftwf_complex *scratch = fftwf_malloc(sizeof(fftwf_complex) * n * batch);
     if (!scratch) {
         free(p);
         return bcdi_error(BCDI_ERR_NOMEM, "FFT plan: cannot allocate %zu bytes of scratch",
                           sizeof(fftwf_complex) * n * batch);
     }
-    int dims[3] = {(int)shape[0], (int)shape[1], (int)shape[2]};
-    fftwf_plan_with_nthreads(be->threads);
-    /* FFTW_ESTIMATE: planning is deterministic, so one seed gives bit-identical runs. */
-    p->forward = fftwf_plan_many_dft(3, dims, (int)batch, scratch, NULL, 1, (int)n, scratch, NULL,
-                                     1, (int)n, FFTW_FORWARD, FFTW_ESTIMATE);
-    p->inverse = fftwf_plan_many_dft(3, dims, (int)batch, scratch, NULL, 1, (int)n, scratch, NULL,
-                                     1, (int)n, FFTW_BACKWARD, FFTW_ESTIMATE);
+    bcdi_status st = cpu_fft_exec_plan_only(p, scratch);
     fftwf_free(scratch);
-    if (!p->forward || !p->inverse) {
-        if (p->forward) fftwf_destroy_plan(p->forward);
-        if (p->inverse) fftwf_destroy_plan(p->inverse);
-        free(p);
-        return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu", shape[0],
-                          shape[1], shape[2], batch);
+    if (st != BCDI_OK) {
+        cpu_fft_destroy(p);
+        return st;
     }
-    p->be = be;
-    memcpy(p->shape, shape, sizeof p->shape);
-    p->batch = batch;
     *plan = p;
     return BCDI_OK;
 }
-
-static bcdi_status cpu_fft_forward(bcdi_fft *plan, bcdi_cf *data)
-{
-    fftwf_execute_dft(plan->forward, (fftwf_complex *)data, (fftwf_complex *)data);
-    return BCDI_OK;
-}
-
-static bcdi_status cpu_fft_inverse(bcdi_fft *plan, bcdi_cf *data)
-{
-    fftwf_execute_dft(plan->inverse, (fftwf_complex *)data, (fftwf_complex *)data);
-    return BCDI_OK;
-}
-
-static void cpu_fft_destroy(bcdi_fft *plan)
-{
-    if (!plan) return;
-    fftwf_destroy_plan(plan->forward);
-    fftwf_destroy_plan(plan->inverse);
-    free(plan);
-}
-
 /* Blocks of one run's n voxels; the terms of block b live at partial[b * nterms]. */
 static size_t block_count(size_t n) { return (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK; }
 

@@ -1,0 +1,529 @@
+/* CPU vs CUDA agreement of every backend op. A plain program, not Criterion: CUDA must not be
+ * initialised inside Criterion's forked tests. Exits 77 (ctest: skipped) without a CUDA device,
+ * 0 when every check passes, 1 otherwise. Both backends are driven through the ops table only. */
+#include "backend/backend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CPU = 0, GPU = 1 };
+
+static bcdi_backend *backends[2];
+static int failures;
+static int checks;
+
+/* ---- bookkeeping ------------------------------------------------------------------------------ */
+static void die(const char *what)
+{
+    fprintf(stderr, "gpu_checks: %s: %s\n", what, bcdi_last_error());
+    exit(1);
+}
+
+/* An op failing is a failed check, not a crash: report it and go on. */
+static int op_ok(bcdi_status status, int which, const char *what)
+{
+    if (status == BCDI_OK) return 1;
+    printf("%-44s %s error: %s  FAIL\n", what, which == CPU ? "CPU" : "CUDA", bcdi_last_error());
+    ++failures;
+    ++checks;
+    return 0;
+}
+
+static void report(const char *label, const char *what, double error, double tolerance)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s %s", label, what);
+    int pass = error <= tolerance; /* NaN fails */
+    printf("%-44s max err %.3e (tol %.1e)  %s\n", name, error, tolerance, pass ? "PASS" : "FAIL");
+    ++checks;
+    if (!pass) ++failures;
+}
+
+/* ---- one buffer mirrored on both backends ----------------------------------------------------- */
+typedef struct mirror {
+    void *ptr[2];
+    size_t bytes;
+} mirror;
+
+static mirror mirror_new(const void *host, size_t bytes)
+{
+    mirror m = {{NULL, NULL}, bytes};
+    for (int b = 0; b < 2; ++b) {
+        bcdi_backend *be = backends[b];
+        if (be->ops->alloc(be, bytes, &m.ptr[b]) != BCDI_OK) die("alloc");
+        bcdi_status s = host ? be->ops->upload(be, m.ptr[b], host, bytes)
+                             : be->ops->zero(be, m.ptr[b], bytes);
+        if (s != BCDI_OK) die("upload");
+    }
+    return m;
+}
+
+static void mirror_set(mirror *m, const void *host)
+{
+    for (int b = 0; b < 2; ++b)
+        if (backends[b]->ops->upload(backends[b], m->ptr[b], host, m->bytes) != BCDI_OK)
+            die("upload");
+}
+
+/* Downloads both copies into two fresh host arrays (caller frees). */
+static void mirror_get(const mirror *m, void **cpu, void **gpu)
+{
+    void *host[2];
+    for (int b = 0; b < 2; ++b) {
+        host[b] = malloc(m->bytes ? m->bytes : 1);
+        if (!host[b]) die("malloc");
+        if (backends[b]->ops->synchronize(backends[b]) != BCDI_OK) die("synchronize");
+        if (backends[b]->ops->download(backends[b], host[b], m->ptr[b], m->bytes) != BCDI_OK)
+            die("download");
+    }
+    *cpu = host[CPU];
+    *gpu = host[GPU];
+}
+
+static void mirror_free(mirror *m)
+{
+    for (int b = 0; b < 2; ++b) backends[b]->ops->free(backends[b], m->ptr[b]);
+}
+
+/* ---- deterministic test inputs (a plain xorshift, independent of the code under test) -------- */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static double rng_unit(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
+}
+static float rng_range(float lo, float hi) { return lo + (hi - lo) * (float)rng_unit(); }
+
+static void *xmalloc(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) die("malloc");
+    return p;
+}
+
+static bcdi_cf *random_cf(size_t count, float scale)
+{
+    bcdi_cf *v = xmalloc(count * sizeof *v);
+    for (size_t i = 0; i < count; ++i) {
+        v[i].re = rng_range(-scale, scale);
+        v[i].im = rng_range(-scale, scale);
+    }
+    return v;
+}
+
+static float *random_f(size_t count, float lo, float hi)
+{
+    float *v = xmalloc(count * sizeof *v);
+    for (size_t i = 0; i < count; ++i) v[i] = rng_range(lo, hi);
+    return v;
+}
+
+static uint8_t *random_bits(size_t count, double p_one)
+{
+    uint8_t *v = xmalloc(count);
+    for (size_t i = 0; i < count; ++i) v[i] = rng_unit() < p_one;
+    return v;
+}
+
+/* ---- error measures: relative to the CPU result ------------------------------------------------ */
+static double rel_max_f(const float *ref, const float *got, size_t count)
+{
+    double scale = 0.0, worst = 0.0;
+    for (size_t i = 0; i < count; ++i) {
+        double d = fabs((double)ref[i] - (double)got[i]);
+        if (!(d <= worst)) worst = d; /* keeps NaN */
+        if (fabs(ref[i]) > scale) scale = fabs(ref[i]);
+    }
+    return worst / (scale > 0.0 ? scale : 1.0);
+}
+
+static double rel_max_cf(const bcdi_cf *ref, const bcdi_cf *got, size_t count)
+{
+    return rel_max_f((const float *)ref, (const float *)got, 2 * count);
+}
+
+static double rel_l2_cf(const bcdi_cf *ref, const bcdi_cf *got, size_t count)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < count; ++i) {
+        double dr = (double)ref[i].re - got[i].re, di = (double)ref[i].im - got[i].im;
+        num += dr * dr + di * di;
+        den += (double)ref[i].re * ref[i].re + (double)ref[i].im * ref[i].im;
+    }
+    return sqrt(num / (den > 0.0 ? den : 1.0));
+}
+
+static double abs_max_f(const float *ref, const float *got, size_t count)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < count; ++i) {
+        double d = fabs((double)ref[i] - (double)got[i]);
+        if (!(d <= worst)) worst = d;
+    }
+    return worst;
+}
+
+static double abs_max_cf(const bcdi_cf *ref, const bcdi_cf *got, size_t count)
+{
+    return abs_max_f((const float *)ref, (const float *)got, 2 * count);
+}
+
+/* Worst relative difference of sums, each against its own magnitude. */
+static double rel_terms(const double *ref, const double *got, size_t count)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < count; ++i) {
+        double scale = fabs(ref[i]) > 1e-30 ? fabs(ref[i]) : 1.0;
+        double d = fabs(ref[i] - got[i]) / scale;
+        if (!(d <= worst)) worst = d;
+    }
+    return worst;
+}
+
+static double mismatches(const void *a, const void *b, size_t count, size_t elem)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < count; ++i)
+        if (memcmp((const char *)a + i * elem, (const char *)b + i * elem, elem) != 0) ++bad;
+    return (double)bad;
+}
+
+/* ---- the checks, for one shape and batch ------------------------------------------------------- */
+typedef struct shape_case {
+    size_t shape[3];
+    size_t batch;
+} shape_case;
+
+static void check_random(const char *label, size_t n, size_t batch)
+{
+    size_t count = n * batch + 17; /* not a multiple of anything */
+    mirror out = mirror_new(NULL, count * sizeof(float));
+    double worst = 0.0;
+    for (int word = 0; word < 4; ++word) {
+        for (int b = 0; b < 2; ++b)
+            op_ok(backends[b]->ops->random_uniform(backends[b], out.ptr[b], count,
+                                                   0x123456789ABCDEFull,
+                                                   ((uint64_t)word << 33) + 7,
+                                                   word),
+                  b, "random_uniform");
+        void *cpu, *gpu;
+        mirror_get(&out, &cpu, &gpu);
+        double bad = mismatches(cpu, gpu, count, sizeof(float));
+        if (bad > worst) worst = bad;
+        free(cpu);
+        free(gpu);
+    }
+    report(label, "random_uniform (bit mismatches)", worst, 0.0);
+    mirror_free(&out);
+
+    uint8_t *support_h = random_bits(n * batch, 0.6);
+    mirror support = mirror_new(support_h, n * batch);
+    mirror rho = mirror_new(NULL, n * batch * sizeof(bcdi_cf));
+    for (int b = 0; b < 2; ++b)
+        op_ok(backends[b]->ops->random_start(backends[b], rho.ptr[b], support.ptr[b], n, batch,
+                                             42, 5),
+              b, "random_start");
+    bcdi_cf *cpu, *gpu;
+    mirror_get(&rho, (void **)&cpu, (void **)&gpu);
+    report(label, "random_start (abs)", abs_max_cf(cpu, gpu, n * batch), 1e-6);
+    free(cpu);
+    free(gpu);
+    mirror_free(&rho);
+    mirror_free(&support);
+    free(support_h);
+}
+
+static void check_fft(const char *label, const size_t shape[3], size_t n, size_t batch)
+{
+    bcdi_fft *plan[2] = {NULL, NULL};
+    int created = 1;
+    for (int b = 0; b < 2; ++b)
+        created &= op_ok(backends[b]->ops->fft_create(backends[b], shape, batch, &plan[b]), b,
+                         "fft_create");
+    if (!created) {
+        for (int b = 0; b < 2; ++b)
+            if (plan[b]) backends[b]->ops->fft_destroy(plan[b]);
+        return;
+    }
+    bcdi_cf *input = random_cf(n * batch, 1.0f);
+    mirror data = mirror_new(input, n * batch * sizeof(bcdi_cf));
+    for (int direction = 0; direction < 2; ++direction) {
+        mirror_set(&data, input);
+        for (int b = 0; b < 2; ++b) {
+            const bcdi_backend_ops *ops = backends[b]->ops;
+            op_ok(direction == 0 ? ops->fft_forward(plan[b], data.ptr[b], data.ptr[b])
+                                 : ops->fft_inverse(plan[b], data.ptr[b], data.ptr[b]),
+                  b, direction == 0 ? "fft_forward" : "fft_inverse");
+        }
+        bcdi_cf *cpu, *gpu;
+        mirror_get(&data, (void **)&cpu, (void **)&gpu);
+        report(label, direction == 0 ? "fft_forward (rel L2)" : "fft_inverse (rel L2)",
+               rel_l2_cf(cpu, gpu, n * batch), 1e-5);
+        free(cpu);
+        free(gpu);
+    }
+    mirror_free(&data);
+    free(input);
+    for (int b = 0; b < 2; ++b)
+        if (plan[b]) backends[b]->ops->fft_destroy(plan[b]);
+}
+
+static void check_modulus(const char *label, size_t n, size_t batch)
+{
+    bcdi_cf *psi_h = random_cf(n * batch, 50.0f);
+    for (size_t i = 0; i < n * batch; i += 11) psi_h[i] = (bcdi_cf){0.0f, 0.0f}; /* phase-less */
+    float *amp_h = random_f(n, 0.0f, 60.0f);
+    for (size_t i = 0; i < n; i += 13) amp_h[i] = 0.0f; /* zero counts */
+    uint8_t *mask_h = xmalloc(n);
+    for (size_t i = 0; i < n; ++i) {
+        double u = rng_unit();
+        mask_h[i] = u < 0.8 ? BCDI_MASK_MEASURED : u < 0.9 ? BCDI_MASK_UNMEASURED : BCDI_MASK_FREE;
+    }
+    mirror psi = mirror_new(psi_h, n * batch * sizeof(bcdi_cf));
+    mirror amp = mirror_new(amp_h, n * sizeof(float));
+    mirror mask = mirror_new(mask_h, n);
+    const float inv_n = 1.0f / (float)n;
+
+    for (int with_terms = 0; with_terms < 2; ++with_terms) {
+        mirror_set(&psi, psi_h);
+        double *terms[2] = {xmalloc(batch * BCDI_FOURIER_TERMS * sizeof(double)),
+                            xmalloc(batch * BCDI_FOURIER_TERMS * sizeof(double))};
+        for (int b = 0; b < 2; ++b)
+            op_ok(backends[b]->ops->modulus_project(backends[b], psi.ptr[b], amp.ptr[b],
+                                                    mask.ptr[b], n, batch, inv_n,
+                                                    with_terms ? terms[b] : NULL),
+                  b, "modulus_project");
+        bcdi_cf *cpu, *gpu;
+        mirror_get(&psi, (void **)&cpu, (void **)&gpu);
+        report(label, with_terms ? "modulus_project values (+terms)" : "modulus_project values",
+               rel_max_cf(cpu, gpu, n * batch), 1e-5);
+        free(cpu);
+        free(gpu);
+        if (with_terms) {
+            static const char *names[BCDI_FOURIER_TERMS] = {"err2", "amp2", "llk", "free_err2",
+                                                            "free_llk"};
+            for (int t = 0; t < BCDI_FOURIER_TERMS; ++t) {
+                double worst = 0.0;
+                for (size_t r = 0; r < batch; ++r) {
+                    size_t at = r * BCDI_FOURIER_TERMS + (size_t)t;
+                    double e = rel_terms(&terms[CPU][at], &terms[GPU][at], 1);
+                    if (!(e <= worst)) worst = e;
+                }
+                char what[64];
+                snprintf(what, sizeof what, "modulus_project term %s", names[t]);
+                report(label, what, worst, 1e-5);
+            }
+            /* the same input twice must reduce to the same bits on the device */
+            double *again = xmalloc(batch * BCDI_FOURIER_TERMS * sizeof(double));
+            mirror_set(&psi, psi_h);
+            op_ok(backends[GPU]->ops->modulus_project(backends[GPU], psi.ptr[GPU], amp.ptr[GPU],
+                                                      mask.ptr[GPU], n, batch, inv_n, again),
+                  GPU, "modulus_project");
+            report(label, "modulus_project terms repeat (bits)",
+                   mismatches(again, terms[GPU], batch * BCDI_FOURIER_TERMS, sizeof(double)), 0.0);
+            free(again);
+        }
+        free(terms[CPU]);
+        free(terms[GPU]);
+    }
+    mirror_free(&psi);
+    mirror_free(&amp);
+    mirror_free(&mask);
+    free(psi_h);
+    free(amp_h);
+    free(mask_h);
+}
+
+static void check_update(const char *label, size_t n, size_t batch)
+{
+    bcdi_cf *rho_h = random_cf(n * batch, 1.0f);
+    bcdi_cf *proj_h = random_cf(n * batch, 1.0f);
+    uint8_t *support_h = random_bits(n * batch, 0.5);
+    mirror rho = mirror_new(rho_h, n * batch * sizeof(bcdi_cf));
+    mirror proj = mirror_new(proj_h, n * batch * sizeof(bcdi_cf));
+    mirror support = mirror_new(support_h, n * batch);
+    const bcdi_update_coeffs rules[3] = {
+        {0.0f, 1.0f, 0.0f, 0.0f, 0},          /* ER */
+        {0.0f, 1.0f, 1.0f, -0.9f, 1},         /* HIO with positivity */
+        {0.0f, 1.0f, 0.75f, 1.0f - 1.5f, 0},  /* RAAR(0.75) */
+    };
+    static const char *rule_names[3] = {"ER", "HIO+pos", "RAAR"};
+    for (int rule = 0; rule < 3; ++rule) {
+        int with_terms = rule != 0;
+        mirror_set(&rho, rho_h);
+        double *terms[2] = {xmalloc(batch * BCDI_UPDATE_TERMS * sizeof(double)),
+                            xmalloc(batch * BCDI_UPDATE_TERMS * sizeof(double))};
+        for (int b = 0; b < 2; ++b)
+            op_ok(backends[b]->ops->update(backends[b], rho.ptr[b], proj.ptr[b], support.ptr[b], n,
+                                           batch, &rules[rule], with_terms ? terms[b] : NULL),
+                  b, "update");
+        bcdi_cf *cpu, *gpu;
+        mirror_get(&rho, (void **)&cpu, (void **)&gpu);
+        char what[64];
+        snprintf(what, sizeof what, "update %s values", rule_names[rule]);
+        report(label, what, rel_max_cf(cpu, gpu, n * batch), 1e-5);
+        free(cpu);
+        free(gpu);
+        if (with_terms) {
+            snprintf(what, sizeof what, "update %s terms", rule_names[rule]);
+            report(label, what, rel_terms(terms[CPU], terms[GPU], batch * BCDI_UPDATE_TERMS),
+                   1e-5);
+        }
+        free(terms[CPU]);
+        free(terms[GPU]);
+    }
+    mirror_free(&rho);
+    mirror_free(&proj);
+    mirror_free(&support);
+    free(rho_h);
+    free(proj_h);
+    free(support_h);
+}
+
+static void check_elementwise(const char *label, size_t n, size_t batch)
+{
+    const size_t count = n * batch;
+    bcdi_cf *x_h = random_cf(count, 3.0f);
+    mirror x = mirror_new(x_h, count * sizeof(bcdi_cf));
+    mirror out = mirror_new(NULL, count * sizeof(float));
+
+    for (int b = 0; b < 2; ++b)
+        op_ok(backends[b]->ops->cf_abs(backends[b], out.ptr[b], x.ptr[b], count), b, "cf_abs");
+    float *cpu_f, *gpu_f;
+    mirror_get(&out, (void **)&cpu_f, (void **)&gpu_f);
+    report(label, "cf_abs", rel_max_f(cpu_f, gpu_f, count), 1e-6);
+    free(cpu_f);
+    free(gpu_f);
+
+    bcdi_cf *factors = random_cf(batch, 2.0f);
+    for (int b = 0; b < 2; ++b)
+        op_ok(backends[b]->ops->cf_scale(backends[b], x.ptr[b], n, batch, factors), b, "cf_scale");
+    bcdi_cf *cpu_c, *gpu_c;
+    mirror_get(&x, (void **)&cpu_c, (void **)&gpu_c);
+    report(label, "cf_scale", rel_max_cf(cpu_c, gpu_c, count), 1e-6);
+    free(cpu_c);
+    free(gpu_c);
+
+    float *value_h = random_f(count, 0.0f, 1.0f);
+    uint8_t *previous_h = random_bits(count, 0.7);
+    float *thresholds = random_f(batch, 0.2f, 0.6f);
+    mirror value = mirror_new(value_h, count * sizeof(float));
+    mirror support = mirror_new(previous_h, count);
+    for (int only_shrink = 0; only_shrink < 2; ++only_shrink) {
+        mirror_set(&support, previous_h);
+        for (int b = 0; b < 2; ++b)
+            op_ok(backends[b]->ops->threshold(backends[b], support.ptr[b], value.ptr[b], n, batch,
+                                              thresholds, only_shrink),
+                  b, "threshold");
+        void *cpu, *gpu;
+        mirror_get(&support, &cpu, &gpu);
+        report(label, only_shrink ? "threshold only_shrink (mismatches)" : "threshold (mismatches)",
+               mismatches(cpu, gpu, count, 1), 0.0);
+        free(cpu);
+        free(gpu);
+    }
+    mirror_free(&value);
+    mirror_free(&support);
+    mirror_free(&x);
+    mirror_free(&out);
+    free(x_h);
+    free(factors);
+    free(value_h);
+    free(previous_h);
+    free(thresholds);
+}
+
+static void check_blur(const char *label, const size_t shape[3], size_t n, size_t batch)
+{
+    static const float sigmas[3][3] = {{1.0f, 0.0f, 2.5f}, {0.7f, 0.7f, 0.7f}, {0.0f, 3.0f, 0.0f}};
+    float *volume_h = random_f(n * batch, 0.0f, 1.0f);
+    mirror volume = mirror_new(volume_h, n * batch * sizeof(float));
+    mirror tmp = mirror_new(NULL, n * batch * sizeof(float));
+    for (int k = 0; k < 3; ++k) {
+        mirror_set(&volume, volume_h);
+        for (int b = 0; b < 2; ++b)
+            op_ok(backends[b]->ops->gaussian_blur(backends[b], volume.ptr[b], tmp.ptr[b], shape,
+                                                  batch, sigmas[k]),
+                  b, "gaussian_blur");
+        float *cpu, *gpu;
+        mirror_get(&volume, (void **)&cpu, (void **)&gpu);
+        char what[80];
+        snprintf(what, sizeof what, "gaussian_blur sigma %.1f,%.1f,%.1f", sigmas[k][0],
+                 sigmas[k][1], sigmas[k][2]);
+        report(label, what, rel_max_f(cpu, gpu, n * batch), 1e-5);
+        free(cpu);
+        free(gpu);
+    }
+    mirror_free(&volume);
+    mirror_free(&tmp);
+    free(volume_h);
+}
+
+static void check_reductions(const char *label, size_t n, size_t batch)
+{
+    float *x_h = random_f(n * batch, -1.0f, 4.0f);
+    uint8_t *bits_h = random_bits(n * batch, 0.3);
+    for (size_t i = 0; i < n * batch; i += 5) bits_h[i] = (uint8_t)(2 + i % 200); /* not only 1 */
+    mirror x = mirror_new(x_h, n * batch * sizeof(float));
+    mirror bits = mirror_new(bits_h, n * batch);
+    double sums[2][64];
+    float maxima[2][64];
+    uint64_t counts[2][64];
+    if (batch > 64) die("batch too large for the reduction check");
+    for (int b = 0; b < 2; ++b) {
+        const bcdi_backend_ops *ops = backends[b]->ops;
+        op_ok(ops->sum(backends[b], x.ptr[b], n, batch, sums[b]), b, "sum");
+        op_ok(ops->max(backends[b], x.ptr[b], n, batch, maxima[b]), b, "max");
+        op_ok(ops->count_nonzero(backends[b], bits.ptr[b], n, batch, counts[b]), b,
+              "count_nonzero");
+    }
+    report(label, "sum (rel)", rel_terms(sums[CPU], sums[GPU], batch), 1e-6);
+    report(label, "max (bit mismatches)", mismatches(maxima[CPU], maxima[GPU], batch, sizeof(float)),
+           0.0);
+    report(label, "count_nonzero (mismatches)",
+           mismatches(counts[CPU], counts[GPU], batch, sizeof(uint64_t)), 0.0);
+    mirror_free(&x);
+    mirror_free(&bits);
+    free(x_h);
+    free(bits_h);
+}
+
+int main(void)
+{
+    if (bcdi_cuda_device_count() == 0) {
+        printf("skipped: no CUDA device\n");
+        return 77;
+    }
+    if (bcdi_backend_cpu_open(&backends[CPU]) != BCDI_OK) die("opening the CPU backend");
+    if (bcdi_backend_cuda_open(0, &backends[GPU]) != BCDI_OK) die("opening CUDA device 0");
+    printf("CPU:  %s\nCUDA: %s\n", backends[CPU]->device_name, backends[GPU]->device_name);
+
+    static const shape_case cases[] = {
+        {{7, 6, 5}, 3},
+        {{16, 16, 16}, 2},
+        {{33, 20, 48}, 1}, /* several reduce blocks per run */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+        const size_t *shape = cases[c].shape;
+        const size_t batch = cases[c].batch;
+        const size_t n = shape[0] * shape[1] * shape[2];
+        char label[48];
+        snprintf(label, sizeof label, "%zux%zux%zu b%zu", shape[0], shape[1], shape[2], batch);
+        check_random(label, n, batch);
+        check_fft(label, shape, n, batch);
+        check_modulus(label, n, batch);
+        check_update(label, n, batch);
+        check_elementwise(label, n, batch);
+        check_blur(label, shape, n, batch);
+        check_reductions(label, n, batch);
+    }
+
+    bcdi_backend_close(backends[GPU]);
+    bcdi_backend_close(backends[CPU]);
+    printf("%d of %d checks passed\n", checks - failures, checks);
+    return failures ? 1 : 0;
+}

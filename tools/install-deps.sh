@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install braggcdi's build and test dependencies from Debian 12 packages. Idempotent: packages
+# already present are not touched, and apt is only asked when something is missing.
+# CUDA is never installed here: with nvcc on the machine (or /usr/local/cuda) the CUDA backend
+# is built, without it a CPU-only build is made.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libfftw3-dev            # FFTW3 single precision + its OpenMP/threads libraries
+  libhdf5-dev hdf5-tools  # HDF5 (serial) and h5dump
+  hdf5-filter-plugin hdf5-filter-plugin-blosc-serial  # LZ4, bitshuffle, blosc filters
+  libtiff-dev libpng-dev libinih-dev
+  libcriterion-dev        # unit tests
+  libopenmpi-dev openmpi-bin  # MPI layer (later issues)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
