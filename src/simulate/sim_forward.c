@@ -39,7 +39,7 @@ bcdi_status bcdi_simulate_intensity(bcdi_backend *backend, const size_t shape[3]
     if ((st = be->ops->alloc(be, n * sizeof *host, (void **)&device)) != BCDI_OK ||
         (st = be->ops->upload(be, device, host, n * sizeof *host)) != BCDI_OK ||
         (st = be->ops->fft_create(be, shape, 1, &plan)) != BCDI_OK ||
-        (st = be->ops->fft_forward(plan, device)) != BCDI_OK ||
+        (st = be->ops->fft_forward(plan, device, device)) != BCDI_OK ||
         (st = be->ops->download(be, host, device, n * sizeof *host)) != BCDI_OK)
         goto done;
     /* and the zero frequency to the middle of the centred intensity */
