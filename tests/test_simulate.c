@@ -3,6 +3,7 @@
 #include "bcdi/simulate.h"
 #include "io/h5io.h"
 #include "io/nexus.h"
+#include "io/tiff_io.h"
 #include "prep/excalibur.h"
 
 #include <criterion/criterion.h>
@@ -496,4 +497,37 @@ Test(simulate, config_keys)
         bcdi_config_free(c2);
     }
     bcdi_config_free(cfg);
+}
+
+Test(simulate, tiff_frames)
+{
+    bcdi_simulate_params p = small_params(16);
+    p.shape[0] = 3;
+    p.gaps = BCDI_SIM_GAPS_NONE;
+    snprintf(p.output, sizeof p.output, "sim_tiff.nxs");
+    snprintf(p.tiff_dir, sizeof p.tiff_dir, "sim_tiff_frames");
+    cr_assert_eq(bcdi_simulate_run(&p, NULL, NULL, NULL, 0), BCDI_OK, "%s", bcdi_last_error());
+    size_t pages, rows, cols;
+    bcdi_dtype stored;
+    cr_assert_eq(bcdi_tiff_info("sim_tiff_frames/frame_00002.tif", &pages, &rows, &cols, &stored),
+                 BCDI_OK, "%s", bcdi_last_error());
+    cr_expect(pages == 1 && rows == 16 && cols == 16);
+    cr_expect_eq(stored, BCDI_DT_U16);
+    /* the TIFF frame holds the same counts as the NeXus frame */
+    float page[256];
+    uint16_t stack[3 * 256];
+    cr_assert_eq(bcdi_tiff_read_page("sim_tiff_frames/frame_00002.tif", 0, page, 256), BCDI_OK);
+    bcdi_h5_reader *r;
+    cr_assert_eq(bcdi_h5_open("sim_tiff.nxs", &r), BCDI_OK);
+    cr_assert_eq(bcdi_h5_read(r, BCDI_NEXUS_DATA_PATH, BCDI_DT_U16, stack, 3 * 256), BCDI_OK);
+    bcdi_h5_close(r);
+    for (int i = 0; i < 256; ++i) cr_expect_eq(page[i], (float)stack[2 * 256 + i], "pixel %d", i);
+    for (int f = 0; f < 3; ++f) {
+        char name[64];
+        snprintf(name, sizeof name, "sim_tiff_frames/frame_%05d.tif", f);
+        remove(name);
+    }
+    remove("sim_tiff_frames");
+    remove("sim_tiff.nxs");
+    remove("sim_tiff_truth.cxi");
 }
