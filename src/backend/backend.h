@@ -101,6 +101,9 @@ struct bcdi_backend {
     int device_index;      /* CUDA ordinal, -1 for the CPU */
     char device_name[256]; /* "CPU (2 threads)", "NVIDIA H100 80GB HBM3", ... */
     int threads;           /* CPU threads used (CPU backend) */
+    int fft_measure;       /* CPU: 1 = FFTW_MEASURE plans (faster, planning takes seconds and
+                            * may pick different algorithms from run to run); 0 = FFTW_ESTIMATE
+                            * (default: deterministic, bit-identical runs for one seed) */
     void *impl;            /* backend private state */
 };
 

@@ -23,6 +23,8 @@ static const bcdi_param_spec bench_specs[] = {
     {"batches", BCDI_PARAM_LIST, "1,8", "runs per batched plan"},
     {"min_time_s", BCDI_PARAM_DOUBLE, "0.5", "time each case for at least this long"},
     {"max_bytes", BCDI_PARAM_DOUBLE, "4e9", "skip cases whose buffer exceeds this (bytes)"},
+    {"planner", BCDI_PARAM_STRING, "measure",
+     "CPU FFTW planner: measure (fastest plans) or estimate (deterministic, the phasing default)"},
 };
 
 static const cli_command bench_command = {
@@ -98,7 +100,8 @@ static bcdi_status time_case(bcdi_backend *be, size_t size, size_t batch, double
     return BCDI_OK;
 }
 
-static bcdi_status write_json(const char *path, const bench_row *rows, size_t count)
+static bcdi_status write_json(const char *path, const char *planner, const bench_row *rows,
+                              size_t count)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp-bench", path);
@@ -108,7 +111,7 @@ static bcdi_status write_json(const char *path, const bench_row *rows, size_t co
     char date[64];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     fprintf(f, "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n", BCDI_VERSION, date);
-    fprintf(f, "  \"bytes_per_voxel_per_pair\": 32,\n  \"results\": [\n");
+    fprintf(f, "  \"bytes_per_voxel_per_pair\": 32,\n  \"planner\": \"%s\",\n  \"results\": [\n", planner);
     for (size_t i = 0; i < count; ++i) {
         const bench_row *r = &rows[i];
         fprintf(f,
@@ -152,6 +155,12 @@ int cmd_bench(int argc, char **argv)
         return cli_fail("bench", st);
     }
     const char *device = bcdi_config_string(args.config, "device");
+    const char *planner = bcdi_config_string(args.config, "planner");
+    if (strcmp(planner, "measure") && strcmp(planner, "estimate")) {
+        bcdi_error(BCDI_ERR_CONFIG, "bench: planner expects measure or estimate, found '%s'", planner);
+        cli_args_free(&args);
+        return cli_fail("bench", BCDI_ERR_CONFIG);
+    }
     const char *devices[2];
     size_t n_devices = 0;
     if (!strcmp(device, "all")) {
@@ -170,6 +179,7 @@ int cmd_bench(int argc, char **argv)
         bcdi_backend *be = NULL;
         st = bcdi_backend_open(devices[d], &be);
         if (st != BCDI_OK) break;
+        be->fft_measure = !strcmp(planner, "measure");
         size_t count = n_sizes + (be->kind == BCDI_BACKEND_CUDA ? n_gpu : 0);
         for (size_t s = 0; s < count && st == BCDI_OK; ++s) {
             size_t size = (size_t)(s < n_sizes ? sizes[s] : gpu_sizes[s - n_sizes]);
@@ -196,7 +206,7 @@ int cmd_bench(int argc, char **argv)
         }
         bcdi_backend_close(be);
     }
-    if (st == BCDI_OK && args.output) st = write_json(args.output, rows, n_rows);
+    if (st == BCDI_OK && args.output) st = write_json(args.output, planner, rows, n_rows);
     cli_args_free(&args);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("bench", st);
 }

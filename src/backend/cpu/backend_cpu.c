@@ -65,15 +65,17 @@ struct bcdi_fft {
 };
 
 /* FFTW_ESTIMATE: planning is deterministic (one seed gives bit-identical runs) and does not touch
- * the arrays, so planning on the live arrays is safe. FFTW's c2c out-of-place transforms
- * preserve their input by default. */
-static fftwf_plan plan_many(const bcdi_fft *p, fftwf_complex *in, fftwf_complex *out, int sign)
+ * the arrays, so planning on the live arrays is safe. FFTW_MEASURE overwrites the arrays it plans
+ * on, so measured plans are only ever made on scratch (at fft_create). FFTW's c2c out-of-place
+ * transforms preserve their input by default. */
+static fftwf_plan plan_many(const bcdi_fft *p, fftwf_complex *in, fftwf_complex *out, int sign,
+                            unsigned flags)
 {
     int dims[3] = {(int)p->shape[0], (int)p->shape[1], (int)p->shape[2]};
     int n = dims[0] * dims[1] * dims[2];
     fftwf_plan_with_nthreads(p->be->threads);
     return fftwf_plan_many_dft(3, dims, (int)p->batch, in, NULL, 1, n, out, NULL, 1, n, sign,
-                               FFTW_ESTIMATE);
+                               flags);
 }
 
 static bcdi_status cpu_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out, int sign)
@@ -83,7 +85,7 @@ static bcdi_status cpu_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out,
     int align_in = fftwf_alignment_of((float *)src), align_out = fftwf_alignment_of((float *)dst);
     if (!slot->plan || slot->align_in != align_in || slot->align_out != align_out) {
         if (slot->plan) fftwf_destroy_plan(slot->plan);
-        slot->plan = plan_many(plan, src, dst, sign);
+        slot->plan = plan_many(plan, src, dst, sign, FFTW_ESTIMATE);
         if (!slot->plan)
             return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu",
                               plan->shape[0], plan->shape[1], plan->shape[2], plan->batch);
@@ -94,16 +96,24 @@ static bcdi_status cpu_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out,
     return BCDI_OK;
 }
 
-static bcdi_status cpu_fft_exec_plan_only(bcdi_fft *plan, fftwf_complex *scratch)
+/* Plan the in-place pair on `scratch` and, with a second scratch, the out-of-place pair (only
+ * worth it for measured plans: estimated ones are made on first use). */
+static bcdi_status cpu_fft_plan_ahead(bcdi_fft *plan, fftwf_complex *scratch,
+                                      fftwf_complex *scratch2)
 {
-    for (int d = 0; d < 2; ++d) {
-        plan_slot *slot = &plan->slots[d][1];
-        slot->plan = plan_many(plan, scratch, scratch, d ? FFTW_FORWARD : FFTW_BACKWARD);
-        if (!slot->plan)
-            return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu",
-                              plan->shape[0], plan->shape[1], plan->shape[2], plan->batch);
-        slot->align_in = slot->align_out = fftwf_alignment_of((float *)scratch);
-    }
+    unsigned flags = plan->be->fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+    for (int d = 0; d < 2; ++d)
+        for (int in_place = 0; in_place < 2; ++in_place) {
+            if (!in_place && !scratch2) continue;
+            plan_slot *slot = &plan->slots[d][in_place];
+            fftwf_complex *out = in_place ? scratch : scratch2;
+            slot->plan = plan_many(plan, scratch, out, d ? FFTW_FORWARD : FFTW_BACKWARD, flags);
+            if (!slot->plan)
+                return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu",
+                                  plan->shape[0], plan->shape[1], plan->shape[2], plan->batch);
+            slot->align_in = fftwf_alignment_of((float *)scratch);
+            slot->align_out = fftwf_alignment_of((float *)out);
+        }
     return BCDI_OK;
 }
 
@@ -149,8 +159,11 @@ static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_
         return bcdi_error(BCDI_ERR_NOMEM, "FFT plan: cannot allocate %zu bytes of scratch",
                           sizeof(fftwf_complex) * n * batch);
     }
-    bcdi_status st = cpu_fft_exec_plan_only(p, scratch);
+    fftwf_complex *scratch2 = NULL;
+    if (be->fft_measure) scratch2 = fftwf_malloc(sizeof(fftwf_complex) * n * batch);
+    bcdi_status st = cpu_fft_plan_ahead(p, scratch, scratch2);
     fftwf_free(scratch);
+    if (scratch2) fftwf_free(scratch2);
     if (st != BCDI_OK) {
         cpu_fft_destroy(p);
         return st;
