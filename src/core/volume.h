@@ -1,0 +1,17 @@
+/* Host-side 3D volume helpers: periodic rolls (fftshift/ifftshift) and centring. */
+#ifndef BCDI_CORE_VOLUME_H
+#define BCDI_CORE_VOLUME_H
+
+#include <stddef.h>
+
+/* dst[(i + shift) mod n] = src[i] per axis; dst and src must not overlap. */
+void bcdi_roll3(void *dst, const void *src, const size_t shape[3], size_t elem_size,
+                const long shift[3]);
+/* Zero frequency from index 0 to index n/2 (numpy.fft.fftshift), and back (ifftshift). */
+void bcdi_fftshift3(void *dst, const void *src, const size_t shape[3], size_t elem_size);
+void bcdi_ifftshift3(void *dst, const void *src, const size_t shape[3], size_t elem_size);
+/* Circular (periodic) centre of mass of non-negative weights, per axis in [0, n). Returns 0 if
+ * the weights sum to zero. */
+int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3]);
+
+#endif

@@ -1,0 +1,784 @@
+/* The phasing engine: runs a recipe on a batch of reconstructions through the backend ops table.
+ *
+ * Device memory per run: rho (8 B/voxel), psi (8 B/voxel; also the float scratch of shrink-wrap:
+ * |rho| in its first half, the blur's temporary in its second), support (1 B/voxel): 17 B/voxel.
+ * DM adds one more complex array (8 B/voxel). Amplitudes (4 B) and mask (1 B) are shared.
+ *
+ * Arrays are kept ifftshifted on the device (zero frequency at index 0), so the object lives
+ * around index 0 with periodic wrap; results are fftshifted back and centred on output. */
+#include "bcdi/phasing.h"
+
+#include "backend/backend.h"
+#include "bcdi/align.h"
+#include "bcdi/breed.h"
+#include "bcdi/log.h"
+#include "bcdi/recipe.h"
+#include "core/volume.h"
+#include "phasing/support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_GENERATIONS 64
+
+static const char *const metric_names[] = {"llk", "fourier", "free_llk", "sharpness"};
+
+const char *bcdi_metric_name(bcdi_metric metric)
+{
+    return (unsigned)metric < 4 ? metric_names[metric] : "?";
+}
+
+bcdi_status bcdi_metric_from_name(const char *name, bcdi_metric *metric)
+{
+    for (int m = 0; m < 4; ++m)
+        if (!strcasecmp(name, metric_names[m])) {
+            *metric = (bcdi_metric)m;
+            return BCDI_OK;
+        }
+    return bcdi_error(BCDI_ERR_CONFIG,
+                      "metric '%s': expected llk, fourier, free_llk or sharpness", name);
+}
+
+void bcdi_phasing_default(bcdi_phasing_params *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->recipe, sizeof p->recipe, "%s", "400*HIO + 200*RAAR + 200*ER");
+    p->beta = 0.9;
+    p->runs = 1;
+    p->keep = 1;
+    p->generations = 1;
+    p->metric = BCDI_METRIC_LLK;
+    p->seed = 1;
+    p->support_init = BCDI_SUPPORT_AUTOCORRELATION;
+    p->support_autocorrelation_threshold = 0.1;
+    p->support_size = 0.5;
+    p->shrinkwrap_sigma_start = 2.0;
+    p->shrinkwrap_sigma_end = 1.0;
+    p->shrinkwrap_threshold = 0.2;
+    p->shrinkwrap_period = 20;
+    p->support_min_fraction = 1e-4;
+    p->support_max_fraction = 0.5;
+    p->support_max_restarts = 3;
+    p->metric_interval = 10;
+    p->free_fraction = 0.0;
+    snprintf(p->breed_rule, sizeof p->breed_rule, "%s", "sqrt_ab");
+    p->cull_fraction = 0.25;
+}
+
+/* One individual of the population as the engine tracks it between batches (host, internal
+ * ifftshifted layout). */
+typedef struct individual {
+    long run_id;
+    long generation;
+    int attempt;          /* restarts so far */
+    double threshold;     /* relative shrink-wrap threshold */
+    int failed;           /* support left [min, max] */
+    double failed_fraction;
+    bcdi_cf *object;      /* host copy after a batch */
+    uint8_t *support;
+    bcdi_history_point final;
+    bcdi_history_point *history;
+    size_t history_count, history_capacity;
+} individual;
+
+typedef struct engine {
+    bcdi_backend *be;
+    const bcdi_backend_ops *ops;
+    const bcdi_phasing_params *p;
+    size_t shape[3], n;
+    bcdi_recipe recipes[MAX_GENERATIONS];
+    size_t recipe_count;
+    int uses_dm;
+    /* shared device data */
+    float *amplitude;
+    uint8_t *mask;
+    size_t n_measured, n_free;
+    uint8_t *initial_support; /* host, internal layout */
+    /* batch buffers */
+    size_t capacity;
+    bcdi_cf *rho, *psi, *dm_b;
+    uint8_t *support;
+    bcdi_fft *plan;
+    size_t plan_batch;
+    /* host scratch */
+    double *fourier_terms, *update_terms;
+    float *maxima, *thresholds;
+    uint64_t *counts;
+    /* progress */
+    bcdi_progress_fn progress;
+    void *user;
+    long done, total;
+    double best_metric;
+} engine;
+
+static double metric_value(bcdi_metric metric, const bcdi_history_point *h)
+{
+    switch (metric) {
+    case BCDI_METRIC_LLK: return h->llk;
+    case BCDI_METRIC_FOURIER: return h->fourier_error;
+    case BCDI_METRIC_FREE_LLK: return h->free_llk;
+    case BCDI_METRIC_SHARPNESS: return h->sharpness;
+    }
+    return NAN;
+}
+
+static bcdi_status push_history(individual *ind, const bcdi_history_point *h)
+{
+    if (ind->history_count == ind->history_capacity) {
+        size_t cap = ind->history_capacity ? 2 * ind->history_capacity : 64;
+        bcdi_history_point *bigger = realloc(ind->history, cap * sizeof *bigger);
+        if (!bigger) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the history");
+        ind->history = bigger;
+        ind->history_capacity = cap;
+    }
+    ind->history[ind->history_count++] = *h;
+    return BCDI_OK;
+}
+
+/* ---- data ------------------------------------------------------------------------------------ */
+
+static bcdi_status check_data(const bcdi_phasing_data *data, size_t n)
+{
+    double total = 0;
+    for (size_t i = 0; i < n; ++i) {
+        float v = data->intensity[i];
+        size_t i2 = i % data->shape[2], i1 = (i / data->shape[2]) % data->shape[1],
+               i0 = i / (data->shape[1] * data->shape[2]);
+        if (data->mask && data->mask[i]) continue;
+        if (!isfinite(v))
+            return bcdi_error(BCDI_ERR_DATA,
+                              "intensity is not finite (%g) at frame %zu, row %zu, column %zu: mask "
+                              "it or fix the data",
+                              (double)v, i0, i1, i2);
+        if (v < 0)
+            return bcdi_error(BCDI_ERR_DATA,
+                              "negative intensity %g at frame %zu, row %zu, column %zu: counts "
+                              "must be >= 0 (mask the pixel or subtract less background)",
+                              (double)v, i0, i1, i2);
+        total += v;
+    }
+    if (!(total > 0))
+        return bcdi_error(BCDI_ERR_DATA, "no measured pixel has a positive intensity (all zero "
+                                         "or all masked): nothing to reconstruct");
+    return BCDI_OK;
+}
+
+static bcdi_status upload_data(engine *e, const bcdi_phasing_data *data)
+{
+    size_t n = e->n;
+    float *amplitude_host = malloc(n * sizeof *amplitude_host);
+    float *shifted = malloc(n * sizeof *shifted);
+    uint8_t *mask_host = calloc(n, 1), *mask_shifted = malloc(n);
+    bcdi_status st = BCDI_OK;
+    if (!amplitude_host || !shifted || !mask_host || !mask_shifted) {
+        st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the data");
+        goto done;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        int masked = data->mask && data->mask[i];
+        mask_host[i] = masked ? BCDI_MASK_UNMEASURED : BCDI_MASK_MEASURED;
+        amplitude_host[i] = masked ? 0.0f : sqrtf(data->intensity[i]);
+    }
+    bcdi_ifftshift3(shifted, amplitude_host, e->shape, sizeof(float));
+    bcdi_ifftshift3(mask_shifted, mask_host, e->shape, 1);
+    e->n_free = bcdi_choose_free_pixels(mask_shifted, e->shape, e->p->free_fraction, e->p->seed);
+    e->n_measured = 0;
+    for (size_t i = 0; i < n; ++i) e->n_measured += mask_shifted[i] == BCDI_MASK_MEASURED;
+    st = e->ops->alloc(e->be, n * sizeof(float), (void **)&e->amplitude);
+    if (st == BCDI_OK) st = e->ops->alloc(e->be, n, (void **)&e->mask);
+    if (st == BCDI_OK) st = e->ops->upload(e->be, e->amplitude, shifted, n * sizeof(float));
+    if (st == BCDI_OK) st = e->ops->upload(e->be, e->mask, mask_shifted, n);
+    if (st != BCDI_OK) goto done;
+    /* the initial support, in the internal layout */
+    e->initial_support = malloc(n);
+    if (!e->initial_support) {
+        st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the support");
+        goto done;
+    }
+    st = bcdi_initial_support(e->p, data, e->initial_support);
+done:
+    free(amplitude_host);
+    free(shifted);
+    free(mask_host);
+    free(mask_shifted);
+    return st;
+}
+
+/* ---- batch buffers ----------------------------------------------------------------------------- */
+
+static bcdi_status ensure_batch(engine *e, size_t batch)
+{
+    bcdi_status st = BCDI_OK;
+    if (batch > e->capacity) {
+        e->ops->free(e->be, e->rho);
+        e->ops->free(e->be, e->psi);
+        e->ops->free(e->be, e->dm_b);
+        e->ops->free(e->be, e->support);
+        e->rho = e->psi = e->dm_b = NULL;
+        e->support = NULL;
+        size_t voxels = batch * e->n;
+        st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->rho);
+        if (st == BCDI_OK) st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->psi);
+        if (st == BCDI_OK && e->uses_dm)
+            st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->dm_b);
+        if (st == BCDI_OK) st = e->ops->alloc(e->be, voxels, (void **)&e->support);
+        free(e->fourier_terms);
+        free(e->update_terms);
+        free(e->maxima);
+        free(e->thresholds);
+        free(e->counts);
+        e->fourier_terms = calloc(batch * BCDI_FOURIER_TERMS, sizeof(double));
+        e->update_terms = calloc(batch * BCDI_UPDATE_TERMS, sizeof(double));
+        e->maxima = calloc(batch, sizeof(float));
+        e->thresholds = calloc(batch, sizeof(float));
+        e->counts = calloc(batch, sizeof(uint64_t));
+        if (st == BCDI_OK && (!e->fourier_terms || !e->update_terms || !e->maxima ||
+                              !e->thresholds || !e->counts))
+            st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of host memory");
+        if (st != BCDI_OK) return st;
+        e->capacity = batch;
+    }
+    if (e->plan_batch != batch) {
+        if (e->plan) e->ops->fft_destroy(e->plan);
+        e->plan = NULL;
+        e->plan_batch = 0;
+        st = e->ops->fft_create(e->be, e->shape, batch, &e->plan);
+        if (st != BCDI_OK) return st;
+        e->plan_batch = batch;
+    }
+    return BCDI_OK;
+}
+
+/* ---- one iteration ----------------------------------------------------------------------------- */
+
+static bcdi_status modulus_projection(engine *e, bcdi_cf *in, bcdi_cf *out, size_t batch,
+                                      double *terms)
+{
+    const bcdi_backend_ops *ops = e->ops;
+    bcdi_status st = ops->fft_forward(e->plan, in, out);
+    if (st == BCDI_OK)
+        st = ops->modulus_project(e->be, out, e->amplitude, e->mask, e->n, batch,
+                                  1.0f / (float)e->n, terms);
+    if (st == BCDI_OK) st = ops->fft_inverse(e->plan, out, out);
+    return st;
+}
+
+/* The real-space rules (docs/algorithms.md), as coefficients of bcdi_vox_update. */
+static bcdi_update_coeffs coefficients(bcdi_algorithm algorithm, float beta, int positivity)
+{
+    bcdi_update_coeffs c = {0.0f, 1.0f, 0.0f, 0.0f, positivity};
+    if (algorithm == BCDI_ALGO_HIO) {
+        c.out_rho = 1.0f;
+        c.out_proj = -beta;
+    } else if (algorithm == BCDI_ALGO_RAAR) {
+        c.out_rho = beta;
+        c.out_proj = 1.0f - 2.0f * beta;
+    }
+    return c;
+}
+
+static bcdi_status iterate(engine *e, const bcdi_recipe_step *step, size_t batch, int want_terms)
+{
+    const bcdi_backend_ops *ops = e->ops;
+    double *fterms = want_terms ? e->fourier_terms : NULL;
+    double *uterms = want_terms ? e->update_terms : NULL;
+    size_t n = e->n;
+    float beta = (float)step->beta;
+    int positivity = step->positivity || e->p->positivity;
+    bcdi_status st;
+    if (step->algorithm != BCDI_ALGO_DM) {
+        st = modulus_projection(e, e->rho, e->psi, batch, fterms);
+        bcdi_update_coeffs c = coefficients(step->algorithm, beta, positivity);
+        if (st == BCDI_OK) st = ops->update(e->be, e->rho, e->psi, e->support, n, batch, &c, uterms);
+        return st;
+    }
+    /* Difference map (Elser 2003) with gamma_S = -1/beta, gamma_M = 1/beta:
+     *   a = P_M(rho);  b = P_M(f_S(rho)),  f_S(rho) = rho inside S, rho/beta outside;
+     *   rho' = (1+beta) a - beta b inside S,  rho - beta b outside. */
+    st = modulus_projection(e, e->rho, e->psi, batch, fterms); /* psi = a */
+    if (st == BCDI_OK) st = ops->copy(e->be, e->dm_b, e->rho, batch * n * sizeof(bcdi_cf));
+    bcdi_update_coeffs fs = {1.0f, 0.0f, 1.0f / beta, 0.0f, 0};
+    if (st == BCDI_OK) st = ops->update(e->be, e->dm_b, e->dm_b, e->support, n, batch, &fs, NULL);
+    if (st == BCDI_OK) st = modulus_projection(e, e->dm_b, e->dm_b, batch, NULL); /* b */
+    /* a <- (1+beta) a - beta b inside, -beta b outside; then rho <- a inside, rho + a outside */
+    bcdi_update_coeffs mix = {1.0f + beta, -beta, 0.0f, -beta, 0};
+    if (st == BCDI_OK) st = ops->update(e->be, e->psi, e->dm_b, e->support, n, batch, &mix, NULL);
+    bcdi_update_coeffs finish = {0.0f, 1.0f, 1.0f, 1.0f, 0};
+    if (st == BCDI_OK) st = ops->update(e->be, e->rho, e->psi, e->support, n, batch, &finish, uterms);
+    return st;
+}
+
+/* ---- shrink-wrap ------------------------------------------------------------------------------- */
+
+static double sigma_at(const bcdi_phasing_params *p, long t, long total)
+{
+    double s0 = p->shrinkwrap_sigma_start, s1 = p->shrinkwrap_sigma_end;
+    if (total <= 1 || s0 <= 0 || s1 <= 0) return s1 > 0 ? s1 : s0;
+    double f = (double)t / (double)(total - 1);
+    return s0 * pow(s1 / s0, f); /* geometric decay from start to end */
+}
+
+/* Support <- blurred |rho| > threshold; per-run thresholds relative to the max (or the rms of
+ * |rho|). Marks runs whose support fraction leaves [min, max]. */
+static bcdi_status shrink_wrap(engine *e, individual **slots, size_t batch, double sigma,
+                               int only_shrink)
+{
+    const bcdi_backend_ops *ops = e->ops;
+    size_t n = e->n;
+    float *value = (float *)e->psi, *tmp = value + batch * n;
+    float sig[3] = {(float)sigma, (float)sigma, (float)sigma};
+    bcdi_status st = ops->cf_abs(e->be, value, e->rho, batch * n);
+    if (st == BCDI_OK) st = ops->gaussian_blur(e->be, value, tmp, e->shape, batch, sig);
+    if (st != BCDI_OK) return st;
+    if (e->p->shrinkwrap_threshold_rms) {
+        double *sums = e->fourier_terms; /* scratch: batch doubles */
+        /* rms of the blurred amplitude: sqrt(sum v^2 / n); v^2 via |rho|^2 blurred is not
+         * available, so use sqrt(sum v / n) of v = blurred |rho|^2 proxy: mean of v squared. */
+        st = ops->sum(e->be, value, n, batch, sums);
+        if (st != BCDI_OK) return st;
+        for (size_t r = 0; r < batch; ++r)
+            e->thresholds[r] = (float)(slots[r]->threshold * sums[r] / (double)n);
+    } else {
+        st = ops->max(e->be, value, n, batch, e->maxima);
+        if (st != BCDI_OK) return st;
+        for (size_t r = 0; r < batch; ++r)
+            e->thresholds[r] = (float)(slots[r]->threshold * e->maxima[r]);
+    }
+    st = ops->threshold(e->be, e->support, value, n, batch, e->thresholds, only_shrink);
+    if (st == BCDI_OK) st = ops->count_nonzero(e->be, e->support, n, batch, e->counts);
+    if (st != BCDI_OK) return st;
+    for (size_t r = 0; r < batch; ++r) {
+        double fraction = (double)e->counts[r] / (double)n;
+        if (!slots[r]->failed &&
+            (fraction < e->p->support_min_fraction || fraction > e->p->support_max_fraction)) {
+            slots[r]->failed = 1;
+            slots[r]->failed_fraction = fraction;
+        }
+    }
+    return BCDI_OK;
+}
+
+/* ---- metrics ----------------------------------------------------------------------------------- */
+
+static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long iteration)
+{
+    bcdi_status st = e->ops->count_nonzero(e->be, e->support, e->n, batch, e->counts);
+    if (st != BCDI_OK) return st;
+    for (size_t r = 0; r < batch; ++r) {
+        const double *f = e->fourier_terms + r * BCDI_FOURIER_TERMS;
+        const double *u = e->update_terms + r * BCDI_UPDATE_TERMS;
+        bcdi_history_point h;
+        h.iteration = iteration;
+        h.fourier_error = (float)(f[1] > 0 ? f[0] / f[1] : NAN);
+        h.llk = (float)(e->n_measured ? f[2] / (double)e->n_measured : NAN);
+        h.free_llk = (float)(e->n_free ? f[4] / (double)e->n_free : NAN);
+        h.sharpness = (float)(u[0] > 0 ? (double)e->counts[r] * u[2] / (u[0] * u[0]) : NAN);
+        h.support_fraction = (float)((double)e->counts[r] / (double)e->n);
+        h.outside_fraction = (float)(u[0] + u[1] > 0 ? u[1] / (u[0] + u[1]) : NAN);
+        slots[r]->final = h;
+        st = push_history(slots[r], &h);
+        if (st != BCDI_OK) return st;
+        double m = metric_value(e->p->metric, &h);
+        if (!slots[r]->failed && isfinite(m) && !(m >= e->best_metric)) e->best_metric = m;
+    }
+    return BCDI_OK;
+}
+
+/* ---- a batch through one recipe ------------------------------------------------------------- */
+
+static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const bcdi_recipe *recipe,
+                             int from_objects)
+{
+    const bcdi_backend_ops *ops = e->ops;
+    size_t n = e->n;
+    bcdi_status st = ensure_batch(e, batch);
+    if (st != BCDI_OK) return st;
+    for (size_t r = 0; r < batch; ++r) {
+        individual *ind = slots[r];
+        ind->failed = 0;
+        ind->history_count = 0;
+        if (from_objects) {
+            st = ops->upload(e->be, e->rho + r * n, ind->object, n * sizeof(bcdi_cf));
+        } else {
+            st = ops->upload(e->be, e->support + r * n, e->initial_support, n);
+            /* restarts draw from fresh Philox streams: attempt k of run i uses i + k * 2^32 */
+            uint64_t stream = (uint64_t)ind->run_id + ((uint64_t)ind->attempt << 32);
+            if (st == BCDI_OK)
+                st = ops->random_start(e->be, e->rho + r * n, e->support + r * n, n, 1,
+                                       e->p->seed, stream);
+        }
+        if (st != BCDI_OK) return st;
+    }
+    if (from_objects) {
+        /* children get their support from their own density at the final blur width */
+        st = shrink_wrap(e, slots, batch, e->p->shrinkwrap_sigma_end, 0);
+        if (st != BCDI_OK) return st;
+    }
+    long total = recipe->total_iterations, t = 0;
+    long interval = e->p->metric_interval > 0 ? e->p->metric_interval : total;
+    for (size_t s = 0; s < recipe->count; ++s) {
+        const bcdi_recipe_step *step = &recipe->steps[s];
+        for (long k = 0; k < step->iterations; ++k, ++t) {
+            int last = t == total - 1;
+            int want_terms = last || (t + 1) % interval == 0;
+            st = iterate(e, step, batch, want_terms);
+            if (st == BCDI_OK && want_terms) st = evaluate(e, slots, batch, t + 1);
+            if (st == BCDI_OK && e->p->shrinkwrap_period > 0 && !last &&
+                (t + 1) % e->p->shrinkwrap_period == 0)
+                st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
+                                 e->p->shrinkwrap_only_shrink);
+            if (st != BCDI_OK) return st;
+            ++e->done;
+            if (e->progress && (e->done % 10 == 0 || last))
+                e->progress(e->done, e->total, e->best_metric, e->user);
+        }
+    }
+    /* bring the individuals home */
+    for (size_t r = 0; r < batch; ++r) {
+        individual *ind = slots[r];
+        if (!ind->object) ind->object = malloc(n * sizeof(bcdi_cf));
+        if (!ind->support) ind->support = malloc(n);
+        if (!ind->object || !ind->support)
+            return bcdi_error(BCDI_ERR_NOMEM, "phase: out of host memory for the results");
+        st = ops->download(e->be, ind->object, e->rho + r * n, n * sizeof(bcdi_cf));
+        if (st == BCDI_OK) st = ops->download(e->be, ind->support, e->support + r * n, n);
+        if (st != BCDI_OK) return st;
+    }
+    return BCDI_OK;
+}
+
+/* Run `count` individuals through `recipe` in batches; failed runs restart from a fresh random
+ * start with an adjusted threshold (collapse: lower; runaway: higher), at most
+ * support_max_restarts times. Returns the number that succeeded. */
+static bcdi_status run_population(engine *e, individual **population, size_t count,
+                                  const bcdi_recipe *recipe, int from_objects, size_t *succeeded)
+{
+    size_t batch_max = e->p->batch > 0 ? (size_t)e->p->batch : count;
+    individual **pending = malloc(count * sizeof *pending);
+    if (!pending) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    size_t n_pending = count;
+    memcpy(pending, population, count * sizeof *pending);
+    bcdi_status st = BCDI_OK;
+    int first_pass = 1;
+    while (n_pending > 0 && st == BCDI_OK) {
+        for (size_t start = 0; start < n_pending && st == BCDI_OK; start += batch_max) {
+            size_t b = n_pending - start < batch_max ? n_pending - start : batch_max;
+            st = run_batch(e, pending + start, b, recipe, from_objects && first_pass);
+        }
+        if (st != BCDI_OK) break;
+        size_t next = 0;
+        for (size_t i = 0; i < n_pending; ++i) {
+            individual *ind = pending[i];
+            if (!ind->failed) continue;
+            const char *why = ind->failed_fraction < e->p->support_min_fraction ? "collapsed"
+                                                                               : "grew";
+            if (ind->attempt >= e->p->support_max_restarts) {
+                bcdi_log(BCDI_LOG_WARN,
+                         "run %ld: support %s (fraction %.3g outside [%g, %g]) after %d restarts; "
+                         "dropping it",
+                         ind->run_id, why, ind->failed_fraction, e->p->support_min_fraction,
+                         e->p->support_max_fraction, ind->attempt);
+                continue;
+            }
+            double old = ind->threshold;
+            ind->threshold *= ind->failed_fraction < e->p->support_min_fraction ? 0.7 : 1.3;
+            ind->attempt++;
+            e->total += recipe->total_iterations;
+            bcdi_log(BCDI_LOG_NOTICE,
+                     "run %ld: support %s (fraction %.3g outside [%g, %g]); restarting with "
+                     "shrink-wrap threshold %.3g (was %.3g)",
+                     ind->run_id, why, ind->failed_fraction, e->p->support_min_fraction,
+                     e->p->support_max_fraction, ind->threshold, old);
+            pending[next++] = ind;
+        }
+        n_pending = next;
+        from_objects = 0; /* restarts begin from random starts */
+        first_pass = 0;
+    }
+    free(pending);
+    if (st != BCDI_OK) return st;
+    size_t ok = 0;
+    for (size_t i = 0; i < count; ++i) ok += !population[i]->failed;
+    *succeeded = ok;
+    return BCDI_OK;
+}
+
+/* ---- ranking, breeding, output -------------------------------------------------------------- */
+
+static bcdi_metric sort_metric;
+static int by_metric(const void *a, const void *b)
+{
+    const individual *x = *(individual *const *)a, *y = *(individual *const *)b;
+    if (x->failed != y->failed) return x->failed - y->failed;
+    double mx = metric_value(sort_metric, &x->final), my = metric_value(sort_metric, &y->final);
+    if (isnan(mx) != isnan(my)) return isnan(mx) ? 1 : -1;
+    if (mx < my) return -1;
+    if (mx > my) return 1;
+    return (x->run_id > y->run_id) - (x->run_id < y->run_id);
+}
+
+static void rank(engine *e, individual **population, size_t count)
+{
+    sort_metric = e->p->metric;
+    qsort(population, count, sizeof *population, by_metric);
+}
+
+/* Centre the object (circular centre of mass of |rho| to the box centre), remove the mean
+ * phase inside the support; both moved into the centred (fftshifted) layout. */
+static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
+{
+    size_t n = e->n;
+    bcdi_cf *centred = malloc(n * sizeof *centred);
+    uint8_t *support = malloc(n);
+    float *amplitude = malloc(n * sizeof *amplitude);
+    if (!centred || !support || !amplitude) {
+        free(centred), free(support), free(amplitude);
+        return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    }
+    for (size_t i = 0; i < n; ++i) amplitude[i] = ind->support[i] ? bcdi_cf_abs(ind->object[i]) : 0.0f;
+    double com[3];
+    long shift[3] = {(long)(e->shape[0] / 2), (long)(e->shape[1] / 2), (long)(e->shape[2] / 2)};
+    if (bcdi_circular_com(amplitude, e->shape, com))
+        for (int a = 0; a < 3; ++a) shift[a] = (long)e->shape[a] / 2 - lround(com[a]);
+    bcdi_roll3(centred, ind->object, e->shape, sizeof *centred, shift);
+    bcdi_roll3(support, ind->support, e->shape, 1, shift);
+    free(amplitude);
+    bcdi_status st = bcdi_remove_mean_phase(e->shape, centred, support);
+    if (st != BCDI_OK) {
+        free(centred), free(support);
+        return st;
+    }
+    out->run_id = ind->run_id;
+    out->generation = ind->generation;
+    out->restarts = ind->attempt;
+    out->shrinkwrap_threshold = ind->threshold;
+    out->object = centred;
+    out->support = support;
+    out->final = ind->final;
+    out->history = ind->history;
+    out->history_count = ind->history_count;
+    ind->history = NULL;
+    ind->history_count = ind->history_capacity = 0;
+    return BCDI_OK;
+}
+
+static bcdi_status parse_recipes(engine *e)
+{
+    const char *text = e->p->recipe;
+    char piece[4096];
+    e->recipe_count = 0;
+    while (1) {
+        const char *end = strchr(text, ';');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        if (len >= sizeof piece) return bcdi_error(BCDI_ERR_CONFIG, "recipe too long");
+        if (e->recipe_count >= MAX_GENERATIONS)
+            return bcdi_error(BCDI_ERR_CONFIG, "more than %d per-generation recipes", MAX_GENERATIONS);
+        memcpy(piece, text, len);
+        piece[len] = '\0';
+        bcdi_status st = bcdi_recipe_parse(piece, e->p->beta, &e->recipes[e->recipe_count]);
+        if (st != BCDI_OK) return st;
+        for (size_t s = 0; s < e->recipes[e->recipe_count].count; ++s)
+            if (e->recipes[e->recipe_count].steps[s].algorithm == BCDI_ALGO_DM) e->uses_dm = 1;
+        e->recipe_count++;
+        if (!end) break;
+        text = end + 1;
+    }
+    if (e->recipe_count > 1 && (long)e->recipe_count != e->p->generations)
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "%zu recipes separated by ';' but generations=%ld: give one recipe for "
+                          "all generations or one per generation",
+                          e->recipe_count, e->p->generations);
+    return BCDI_OK;
+}
+
+static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_data *data)
+{
+    if (!data->shape[0] || !data->shape[1] || !data->shape[2])
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "phase: empty data shape");
+    if (p->runs < 1) return bcdi_error(BCDI_ERR_CONFIG, "runs=%ld: expected >= 1", p->runs);
+    if (p->keep < 1 || p->keep > p->runs)
+        return bcdi_error(BCDI_ERR_CONFIG, "keep=%ld: expected 1..runs (%ld)", p->keep, p->runs);
+    if (p->generations < 1 || p->generations > MAX_GENERATIONS)
+        return bcdi_error(BCDI_ERR_CONFIG, "generations=%ld: expected 1..%d", p->generations,
+                          MAX_GENERATIONS);
+    if (p->batch < 0) return bcdi_error(BCDI_ERR_CONFIG, "batch=%ld: expected >= 0", p->batch);
+    if (!(p->beta > 0 && p->beta <= 2))
+        return bcdi_error(BCDI_ERR_CONFIG, "beta=%g: expected 0 < beta <= 2", p->beta);
+    if (!(p->shrinkwrap_threshold > 0 && p->shrinkwrap_threshold < 1))
+        return bcdi_error(BCDI_ERR_CONFIG, "shrinkwrap_threshold=%g: expected in (0, 1)",
+                          p->shrinkwrap_threshold);
+    if (p->shrinkwrap_sigma_start < 0 || p->shrinkwrap_sigma_end < 0 ||
+        p->shrinkwrap_sigma_start > BCDI_BLUR_MAX_RADIUS / 4 ||
+        p->shrinkwrap_sigma_end > BCDI_BLUR_MAX_RADIUS / 4)
+        return bcdi_error(BCDI_ERR_CONFIG, "shrink-wrap sigma %g..%g: expected 0..%d voxels",
+                          p->shrinkwrap_sigma_start, p->shrinkwrap_sigma_end,
+                          BCDI_BLUR_MAX_RADIUS / 4);
+    if (!(p->support_min_fraction >= 0 && p->support_min_fraction < p->support_max_fraction &&
+          p->support_max_fraction <= 1))
+        return bcdi_error(BCDI_ERR_CONFIG, "support fraction bounds [%g, %g]: expected 0 <= min < max <= 1",
+                          p->support_min_fraction, p->support_max_fraction);
+    if (p->support_max_restarts < 0)
+        return bcdi_error(BCDI_ERR_CONFIG, "support_max_restarts=%ld: expected >= 0", p->support_max_restarts);
+    if (!(p->free_fraction >= 0 && p->free_fraction < 0.5))
+        return bcdi_error(BCDI_ERR_CONFIG, "free_fraction=%g: expected in [0, 0.5)", p->free_fraction);
+    if (p->metric == BCDI_METRIC_FREE_LLK && !(p->free_fraction > 0))
+        return bcdi_error(BCDI_ERR_CONFIG, "metric=free_llk needs free_fraction > 0");
+    if (!(p->cull_fraction >= 0 && p->cull_fraction < 1))
+        return bcdi_error(BCDI_ERR_CONFIG, "cull_fraction=%g: expected in [0, 1)", p->cull_fraction);
+    if (p->support_init == BCDI_SUPPORT_FILE && !data->support_file)
+        return bcdi_error(BCDI_ERR_CONFIG, "support=file needs support_file=<result.cxi>");
+    int rule;
+    return bcdi_breed_rule_from_name(p->breed_rule, &rule);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void free_individual(individual *ind)
+{
+    free(ind->object);
+    free(ind->support);
+    free(ind->history);
+}
+
+bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
+                       const bcdi_phasing_data *data, bcdi_progress_fn progress, void *user,
+                       bcdi_phasing_result *out)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = now_s();
+    bcdi_status st = validate(params, data);
+    if (st != BCDI_OK) return st;
+    engine e;
+    memset(&e, 0, sizeof e);
+    e.be = backend;
+    e.ops = backend->ops;
+    e.p = params;
+    memcpy(e.shape, data->shape, sizeof e.shape);
+    e.n = data->shape[0] * data->shape[1] * data->shape[2];
+    e.progress = progress;
+    e.user = user;
+    e.best_metric = NAN;
+    size_t count = (size_t)params->runs;
+    individual *storage = calloc(count, sizeof *storage);
+    individual **population = calloc(count, sizeof *population);
+    individual alpha = {0};
+    int have_alpha = 0;
+    if (!storage || !population) {
+        st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+        goto done;
+    }
+    st = parse_recipes(&e);
+    if (st == BCDI_OK) st = check_data(data, e.n);
+    if (st == BCDI_OK) st = upload_data(&e, data);
+    if (st != BCDI_OK) goto done;
+    for (size_t i = 0; i < count; ++i) {
+        storage[i].run_id = (long)i;
+        storage[i].threshold = params->shrinkwrap_threshold;
+        population[i] = &storage[i];
+    }
+    for (long g = 0; g < params->generations; ++g)
+        e.total += e.recipes[e.recipe_count > 1 ? g : 0].total_iterations;
+    out->total_iterations = e.total;
+    size_t alive = count;
+    for (long g = 0; g < params->generations && st == BCDI_OK; ++g) {
+        const bcdi_recipe *recipe = &e.recipes[e.recipe_count > 1 ? g : 0];
+        for (size_t i = 0; i < alive; ++i) population[i]->generation = g;
+        size_t ok = 0;
+        st = run_population(&e, population, alive, recipe, g > 0, &ok);
+        if (st != BCDI_OK) break;
+        if (ok == 0) {
+            st = bcdi_error(BCDI_ERR_DATA,
+                            "support collapse: every run's support left [%g, %g] of the box even "
+                            "after %ld restarts with adjusted thresholds (check the data's "
+                            "oversampling, the shrink-wrap threshold and sigma)",
+                            params->support_min_fraction, params->support_max_fraction,
+                            params->support_max_restarts);
+            break;
+        }
+        rank(&e, population, alive);
+        alive = ok; /* failed runs sort last and are dropped */
+        out->metric_best_per_generation[g] = metric_value(params->metric, &population[0]->final);
+        out->generations_done = g + 1;
+        bcdi_log(BCDI_LOG_INFO, "generation %ld: best %s %.5g (run %ld), %zu runs", g + 1,
+                 bcdi_metric_name(params->metric), out->metric_best_per_generation[g],
+                 population[0]->run_id, alive);
+        if (g + 1 == params->generations) break;
+        /* guided seeding: the best so far is alpha; breed every survivor with it */
+        double best = metric_value(params->metric, &population[0]->final);
+        if (!have_alpha || best < metric_value(params->metric, &alpha.final)) {
+            free(alpha.object);
+            alpha.object = malloc(e.n * sizeof(bcdi_cf));
+            if (!alpha.object) {
+                st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+                break;
+            }
+            memcpy(alpha.object, population[0]->object, e.n * sizeof(bcdi_cf));
+            alpha.final = population[0]->final;
+            alpha.run_id = population[0]->run_id;
+            have_alpha = 1;
+        }
+        size_t survivors = (size_t)ceil((double)alive * (1.0 - params->cull_fraction));
+        if (survivors < (size_t)params->keep) survivors = (size_t)params->keep;
+        if (survivors > alive) survivors = alive;
+        alive = survivors;
+        for (size_t i = 0; i < alive && st == BCDI_OK; ++i)
+            st = bcdi_breed_with_alpha(e.shape, alpha.object, population[i]->object,
+                                       params->breed_rule, params->seed,
+                                       (uint64_t)(g + 1) * 1000003u + (uint64_t)i);
+    }
+    if (st == BCDI_OK) {
+        size_t keep = (size_t)params->keep < alive ? (size_t)params->keep : alive;
+        out->runs = calloc(keep, sizeof *out->runs);
+        if (!out->runs) st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+        for (size_t k = 0; st == BCDI_OK && k < keep; ++k) {
+            st = finalise(&e, population[k], &out->runs[k]);
+            if (st == BCDI_OK) out->count = k + 1;
+        }
+        memcpy(out->shape, e.shape, sizeof out->shape);
+    }
+done:
+    if (e.plan) e.ops->fft_destroy(e.plan);
+    if (e.ops) {
+        e.ops->free(e.be, e.rho);
+        e.ops->free(e.be, e.psi);
+        e.ops->free(e.be, e.dm_b);
+        e.ops->free(e.be, e.support);
+        e.ops->free(e.be, e.amplitude);
+        e.ops->free(e.be, e.mask);
+    }
+    free(e.fourier_terms);
+    free(e.update_terms);
+    free(e.maxima);
+    free(e.thresholds);
+    free(e.counts);
+    free(e.initial_support);
+    for (size_t r = 0; r < e.recipe_count; ++r) bcdi_recipe_free(&e.recipes[r]);
+    for (size_t i = 0; storage && i < count; ++i) free_individual(&storage[i]);
+    free(storage);
+    free(population);
+    free(alpha.object);
+    out->elapsed_s = now_s() - t0;
+    if (st != BCDI_OK) bcdi_phasing_result_free(out);
+    return st;
+}
+
+void bcdi_phasing_result_free(bcdi_phasing_result *result)
+{
+    for (size_t k = 0; result->runs && k < result->count; ++k) {
+        free(result->runs[k].object);
+        free(result->runs[k].support);
+        free(result->runs[k].history);
+    }
+    free(result->runs);
+    result->runs = NULL;
+    result->count = 0;
+}
