@@ -96,6 +96,26 @@ Test(align, registers_analytic_subvoxel_shift)
     free(mov);
 }
 
+Test(align, registration_is_scale_free)
+{
+    /* photon-count-scaled reference against a tiny moving object: the cross-power spectrum is
+     * normalised by the norms, so nothing overflows float and the peak stays ~1 */
+    bcdi_cf *ref = malloc(NVOX * sizeof *ref), *mov = malloc(NVOX * sizeof *mov);
+    const double t[3] = {0.8, 1.15, -1.4};
+    make_blob(ref, zero, 13);
+    make_blob(mov, t, 13);
+    for (size_t i = 0; i < NVOX; ++i) {
+        ref[i] = bcdi_cf_scale(ref[i], 3e6f);
+        mov[i] = bcdi_cf_scale(mov[i], 1e-3f);
+    }
+    double s[3], peak;
+    cr_assert_eq(bcdi_register_translation(shape, ref, mov, 20, s, &peak), BCDI_OK);
+    for (int d = 0; d < 3; ++d) cr_expect(fabs(s[d] + t[d]) < 0.05, "axis %d: %g", d, s[d]);
+    cr_expect(peak > 0.999 && peak <= 1.0 + 1e-6, "peak %g", peak);
+    free(ref);
+    free(mov);
+}
+
 Test(align, shift_then_register_round_trip)
 {
     bcdi_cf *ref = malloc(NVOX * sizeof *ref), *mov = malloc(NVOX * sizeof *mov);

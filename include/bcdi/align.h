@@ -6,6 +6,9 @@
  * the CPU backend's ops table (FFTW3f); sums are taken in double, sequentially, so results do
  * not depend on the thread count.
  *
+ * Each call opens the CPU backend and plans its FFTs; FFTW planning is not thread-safe, so do not
+ * call these functions from several threads at once.
+ *
  * Conventions (docs/algorithms.md):
  *  - Shift: bcdi_shift(x, s) gives x'(r) = x(r - s): the content moves by +s voxels (periodic,
  *    band-limited interpolation). bcdi_register_translation returns the s for which
@@ -54,7 +57,8 @@ typedef struct bcdi_object_error {
 /* Sub-voxel translation mapping `moving` onto `reference` (see the sign convention above):
  * integer peak of the FFT cross-correlation, then a matrix-multiply DFT of the cross-power
  * spectrum on a 1.5 x 1.5 x 1.5-voxel neighbourhood sampled every 1/upsample voxel.
- * upsample = 1 gives the integer peak only. Each shift component lies in [-N/2, N/2].
+ * upsample = 1 gives the integer peak only. Each component lies in [-N/2, N/2] (give or take
+ * the 0.75-voxel refinement window).
  * `peak` (may be NULL) receives the normalised correlation at the peak,
  * |CC| / (||reference|| ||moving||), in [0, 1] up to interpolation. BCDI_ERR_DATA if either
  * field is all zero. */

@@ -180,16 +180,20 @@ static bcdi_status ctx_register(align_ctx *c, const bcdi_cf *moving, int upsampl
     if (!(moving_norm > 0.0)) return bcdi_error(BCDI_ERR_DATA, "align: the moving object is all zero");
     bcdi_status st = ops->fft_forward(c->plan, moving, c->cross);
     if (st != BCDI_OK) return st;
+    /* scaled by 1 / (||ref|| ||moving||) so that |CC| <= N whatever the objects' units: no float
+     * overflow for photon-count-scaled objects, and the peak divides by N only */
+    double scale = 1.0 / (c->ref_norm * moving_norm);
 #pragma omp parallel for schedule(static)
     for (long long i = 0; i < (long long)c->n; ++i) {
         bcdi_cf f = c->cross[i], g = c->ref_spectrum[i];
-        c->cross[i] = bcdi_cf_make(g.re * f.re + g.im * f.im, g.im * f.re - g.re * f.im);
+        double re = (double)g.re * f.re + (double)g.im * f.im, im = (double)g.im * f.re - (double)g.re * f.im;
+        c->cross[i] = bcdi_cf_make((float)(re * scale), (float)(im * scale));
     }
     if ((st = ops->fft_inverse(c->plan, c->cross, c->scratch)) != BCDI_OK) return st;
     size_t best = 0;
-    float best_value = -1.0f;
+    double best_value = -1.0;
     for (size_t i = 0; i < c->n; ++i) {
-        float v = bcdi_cf_abs2(c->scratch[i]);
+        double v = (double)c->scratch[i].re * c->scratch[i].re + (double)c->scratch[i].im * c->scratch[i].im;
         if (v > best_value) {
             best_value = v;
             best = i;
@@ -197,15 +201,15 @@ static bcdi_status ctx_register(align_ctx *c, const bcdi_cf *moving, int upsampl
     }
     const size_t *N = c->shape;
     size_t index[3] = {best / (N[1] * N[2]), (best / N[2]) % N[1], best % N[2]};
-    double centre[3], best_abs = sqrt((double)best_value);
+    double centre[3], best_abs = sqrt(best_value);
     for (int d = 0; d < 3; ++d) centre[d] = signed_offset(index[d], N[d]);
     if (upsample > 1) {
         if ((st = upsampled_peak(c, centre, upsample, shift, &best_abs)) != BCDI_OK) return st;
     } else {
         memcpy(shift, centre, sizeof centre);
     }
-    /* CC = N sum ref conj(moved): divide by N ||ref|| ||moving|| (Cauchy-Schwarz bound 1) */
-    if (peak) *peak = best_abs / ((double)c->n * c->ref_norm * moving_norm);
+    /* CC = N sum ref conj(moved) / (||ref|| ||moving||): divide by N (Cauchy-Schwarz bound 1) */
+    if (peak) *peak = best_abs / (double)c->n;
     return BCDI_OK;
 }
 
