@@ -86,7 +86,8 @@ static double signed_offset(size_t i, size_t len) { return i < (len + 1) / 2 ? (
 
 /* Cross-correlation of the reference with `moving` evaluated on an upsampled grid around `centre`
  * (voxels): returns the best sample's position in `shift` and its |CC| in `best_abs`.
- * CC(p) = sum_k R(k) exp(+2 pi i sum_d f_d p_d / N_d) = N sum_r ref(r) conj(moving(r - p)). */
+ * CC(p) = sum_k R(k) exp(+2 pi i sum_d f_d p_d / N_d) = N sum_r ref(r) conj(moving(r - p)),
+ * with R scaled by 1 / (||ref|| ||moving||) (see ctx_register). */
 static bcdi_status upsampled_peak(const align_ctx *c, const double centre[3], int upsample,
                                   double shift[3], double *best_abs)
 {
@@ -105,7 +106,7 @@ static bcdi_status upsampled_peak(const align_ctx *c, const double centre[3], in
         for (size_t j = 0; j < m[d]; ++j) {
             double p = first[d] + (double)j / upsample;
             for (size_t k = 0; k < N[d]; ++k) {
-                /* reduce f*p modulo N before the exponential keeps the angle small and exact-ish */
+                /* f*p reduced modulo N first: a small angle keeps cexp accurate */
                 double turns = fmod(signed_freq(k, N[d]) * p, (double)N[d]) / (double)N[d];
                 kernel[d][j * N[d] + k] = cexp(I * BCDI_TWO_PI * turns);
             }
