@@ -183,4 +183,67 @@ static inline BCDI_HD uint8_t bcdi_vox_threshold(float value, float threshold, u
     return only_shrink ? (uint8_t)(inside && previous) : inside;
 }
 
+/* ---- breeding rules (guided phasing; Chen et al., PRB 76, 064113 (2007)) ---------------------
+ * a = alpha (the best individual of a generation), b = an individual already aligned to a (twin,
+ * shift, global phase). The child voxel mixes the two; names follow PyNX/cohere. Where a mean
+ * phase is taken, phi_b - phi_a is wrapped to (-pi, pi] first, so the mean goes the short way
+ * round (phi_a = 3, phi_b = -3 give pi, not 0). */
+enum {
+    BCDI_BREED_SQRT_AB = 0,  /* sqrt(|a||b|) exp(i mean phase) */
+    BCDI_BREED_PIXEL_SWITCH, /* a or b, by the lowest random bit (0: a, 1: b) */
+    BCDI_BREED_B_PA,         /* |b| exp(i phi_a) */
+    BCDI_BREED_AVG_AB,       /* (a + b) / 2 */
+    BCDI_BREED_MAX_AB,       /* max(|a|, |b|) exp(i mean phase) */
+    BCDI_BREED_2AB_A_B,      /* 2ab / (a + b), 0 where a + b = 0 */
+    BCDI_BREED_RULE_COUNT
+};
+
+/* exp(i (phi_a + phi_b) / 2) the short way round; a voxel with one zero takes the other's phase,
+ * both zero give 1. */
+static inline BCDI_HD bcdi_cf bcdi_vox_mean_phase_unit(bcdi_cf a, bcdi_cf b)
+{
+    float abs_a = bcdi_cf_abs(a), abs_b = bcdi_cf_abs(b);
+    if (abs_a == 0.0f && abs_b == 0.0f) return bcdi_cf_make(1.0f, 0.0f);
+    if (abs_a == 0.0f) return bcdi_cf_scale(b, 1.0f / abs_b);
+    if (abs_b == 0.0f) return bcdi_cf_scale(a, 1.0f / abs_a);
+    float phase_a = atan2f(a.im, a.re);
+    /* arg(b conj a) is phi_b - phi_a already wrapped into (-pi, pi] */
+    float difference = atan2f(b.im * a.re - b.re * a.im, b.re * a.re + b.im * a.im);
+    float phase = phase_a + 0.5f * difference;
+    return bcdi_cf_make(cosf(phase), sinf(phase));
+}
+
+static inline BCDI_HD bcdi_cf bcdi_vox_breed(int rule, bcdi_cf a, bcdi_cf b, uint32_t random_bits)
+{
+    switch (rule) {
+    case BCDI_BREED_SQRT_AB:
+        return bcdi_cf_scale(bcdi_vox_mean_phase_unit(a, b), sqrtf(bcdi_cf_abs(a) * bcdi_cf_abs(b)));
+    case BCDI_BREED_PIXEL_SWITCH:
+        return (random_bits & 1u) ? b : a;
+    case BCDI_BREED_B_PA: {
+        float abs_a = bcdi_cf_abs(a), abs_b = bcdi_cf_abs(b);
+        if (abs_a == 0.0f) return b; /* alpha has no phase here: keep b whole */
+        return bcdi_cf_scale(a, abs_b / abs_a);
+    }
+    case BCDI_BREED_AVG_AB:
+        return bcdi_cf_axpby(0.5f, a, 0.5f, b);
+    case BCDI_BREED_MAX_AB: {
+        float abs_a = bcdi_cf_abs(a), abs_b = bcdi_cf_abs(b);
+        return bcdi_cf_scale(bcdi_vox_mean_phase_unit(a, b), abs_a > abs_b ? abs_a : abs_b);
+    }
+    case BCDI_BREED_2AB_A_B: {
+        bcdi_cf sum = bcdi_cf_axpby(1.0f, a, 1.0f, b);
+        float sum2 = bcdi_cf_abs2(sum);
+        if (sum2 == 0.0f) return bcdi_cf_make(0.0f, 0.0f);
+        /* 2ab conj(a+b) / |a+b|^2 */
+        bcdi_cf twice_ab = bcdi_cf_scale(bcdi_cf_mul(a, b), 2.0f);
+        bcdi_cf conj_sum = bcdi_cf_make(sum.re, -sum.im);
+        return bcdi_cf_scale(bcdi_cf_mul(twice_ab, conj_sum), 1.0f / sum2);
+    }
+    default:
+        return a;
+    }
+}
+/* ---- end of breeding rules ------------------------------------------------------------------ */
+
 #endif
