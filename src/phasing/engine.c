@@ -14,6 +14,7 @@
 #include "bcdi/log.h"
 #include "bcdi/recipe.h"
 #include "core/volume.h"
+#include "phasing/iteration.h"
 #include "phasing/support.h"
 
 #include <math.h>
@@ -99,6 +100,7 @@ typedef struct engine {
     size_t n_measured, n_free;
     uint8_t *initial_support; /* host, internal layout */
     /* batch buffers */
+    bcdi_phasing_workspace ws;
     size_t capacity;
     bcdi_cf *rho, *psi, *dm_b;
     uint8_t *support;
@@ -233,7 +235,7 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         free(e->counts);
         e->fourier_terms = calloc(batch * BCDI_FOURIER_TERMS, sizeof(double));
         e->update_terms = calloc(batch * BCDI_UPDATE_TERMS, sizeof(double));
-        e->maxima = calloc(batch, sizeof(float));
+        e->maxima = calloc(2 * batch, sizeof(float)); /* shrink-wrap scratch */
         e->thresholds = calloc(batch, sizeof(float));
         e->counts = calloc(batch, sizeof(uint64_t));
         if (st == BCDI_OK && (!e->fourier_terms || !e->update_terms || !e->maxima ||
@@ -250,66 +252,18 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         if (st != BCDI_OK) return st;
         e->plan_batch = batch;
     }
+    e->ws.be = e->be;
+    memcpy(e->ws.shape, e->shape, sizeof e->ws.shape);
+    e->ws.n = e->n;
+    e->ws.batch = batch;
+    e->ws.amplitude = e->amplitude;
+    e->ws.mask = e->mask;
+    e->ws.rho = e->rho;
+    e->ws.psi = e->psi;
+    e->ws.dm_b = e->dm_b;
+    e->ws.support = e->support;
+    e->ws.plan = e->plan;
     return BCDI_OK;
-}
-
-/* ---- one iteration ----------------------------------------------------------------------------- */
-
-static bcdi_status modulus_projection(engine *e, bcdi_cf *in, bcdi_cf *out, size_t batch,
-                                      double *terms)
-{
-    const bcdi_backend_ops *ops = e->ops;
-    bcdi_status st = ops->fft_forward(e->plan, in, out);
-    if (st == BCDI_OK)
-        st = ops->modulus_project(e->be, out, e->amplitude, e->mask, e->n, batch,
-                                  1.0f / (float)e->n, terms);
-    if (st == BCDI_OK) st = ops->fft_inverse(e->plan, out, out);
-    return st;
-}
-
-/* The real-space rules (docs/algorithms.md), as coefficients of bcdi_vox_update. */
-static bcdi_update_coeffs coefficients(bcdi_algorithm algorithm, float beta, int positivity)
-{
-    bcdi_update_coeffs c = {0.0f, 1.0f, 0.0f, 0.0f, positivity};
-    if (algorithm == BCDI_ALGO_HIO) {
-        c.out_rho = 1.0f;
-        c.out_proj = -beta;
-    } else if (algorithm == BCDI_ALGO_RAAR) {
-        c.out_rho = beta;
-        c.out_proj = 1.0f - 2.0f * beta;
-    }
-    return c;
-}
-
-static bcdi_status iterate(engine *e, const bcdi_recipe_step *step, size_t batch, int want_terms)
-{
-    const bcdi_backend_ops *ops = e->ops;
-    double *fterms = want_terms ? e->fourier_terms : NULL;
-    double *uterms = want_terms ? e->update_terms : NULL;
-    size_t n = e->n;
-    float beta = (float)step->beta;
-    int positivity = step->positivity || e->p->positivity;
-    bcdi_status st;
-    if (step->algorithm != BCDI_ALGO_DM) {
-        st = modulus_projection(e, e->rho, e->psi, batch, fterms);
-        bcdi_update_coeffs c = coefficients(step->algorithm, beta, positivity);
-        if (st == BCDI_OK) st = ops->update(e->be, e->rho, e->psi, e->support, n, batch, &c, uterms);
-        return st;
-    }
-    /* Difference map (Elser 2003) with gamma_S = -1/beta, gamma_M = 1/beta:
-     *   a = P_M(rho);  b = P_M(f_S(rho)),  f_S(rho) = rho inside S, rho/beta outside;
-     *   rho' = (1+beta) a - beta b inside S,  rho - beta b outside. */
-    st = modulus_projection(e, e->rho, e->psi, batch, fterms); /* psi = a */
-    if (st == BCDI_OK) st = ops->copy(e->be, e->dm_b, e->rho, batch * n * sizeof(bcdi_cf));
-    bcdi_update_coeffs fs = {1.0f, 0.0f, 1.0f / beta, 0.0f, 0};
-    if (st == BCDI_OK) st = ops->update(e->be, e->dm_b, e->dm_b, e->support, n, batch, &fs, NULL);
-    if (st == BCDI_OK) st = modulus_projection(e, e->dm_b, e->dm_b, batch, NULL); /* b */
-    /* a <- (1+beta) a - beta b inside, -beta b outside; then rho <- a inside, rho + a outside */
-    bcdi_update_coeffs mix = {1.0f + beta, -beta, 0.0f, -beta, 0};
-    if (st == BCDI_OK) st = ops->update(e->be, e->psi, e->dm_b, e->support, n, batch, &mix, NULL);
-    bcdi_update_coeffs finish = {0.0f, 1.0f, 1.0f, 1.0f, 0};
-    if (st == BCDI_OK) st = ops->update(e->be, e->rho, e->psi, e->support, n, batch, &finish, uterms);
-    return st;
 }
 
 /* ---- shrink-wrap ------------------------------------------------------------------------------- */
@@ -322,37 +276,25 @@ static double sigma_at(const bcdi_phasing_params *p, long t, long total)
     return s0 * pow(s1 / s0, f); /* geometric decay from start to end */
 }
 
-/* Support <- blurred |rho| > threshold; per-run thresholds relative to the max (or the rms of
- * |rho|). Marks runs whose support fraction leaves [min, max]. */
+/* Support <- blurred |rho| > threshold (per-run thresholds relative to the max of the blurred
+ * amplitude, or to the rms of |rho|); marks runs whose support fraction leaves [min, max]. */
 static bcdi_status shrink_wrap(engine *e, individual **slots, size_t batch, double sigma,
-                               int only_shrink)
+                               int only_shrink, int force_max)
 {
-    const bcdi_backend_ops *ops = e->ops;
-    size_t n = e->n;
-    float *value = (float *)e->psi, *tmp = value + batch * n;
-    float sig[3] = {(float)sigma, (float)sigma, (float)sigma};
-    bcdi_status st = ops->cf_abs(e->be, value, e->rho, batch * n);
-    if (st == BCDI_OK) st = ops->gaussian_blur(e->be, value, tmp, e->shape, batch, sig);
-    if (st != BCDI_OK) return st;
-    if (e->p->shrinkwrap_threshold_rms) {
-        double *sums = e->fourier_terms; /* scratch: batch doubles */
-        /* rms of the blurred amplitude: sqrt(sum v^2 / n); v^2 via |rho|^2 blurred is not
-         * available, so use sqrt(sum v / n) of v = blurred |rho|^2 proxy: mean of v squared. */
-        st = ops->sum(e->be, value, n, batch, sums);
-        if (st != BCDI_OK) return st;
-        for (size_t r = 0; r < batch; ++r)
-            e->thresholds[r] = (float)(slots[r]->threshold * sums[r] / (double)n);
-    } else {
-        st = ops->max(e->be, value, n, batch, e->maxima);
-        if (st != BCDI_OK) return st;
-        for (size_t r = 0; r < batch; ++r)
-            e->thresholds[r] = (float)(slots[r]->threshold * e->maxima[r]);
+    double relative[batch > 0 ? batch : 1], rms[batch > 0 ? batch : 1];
+    int use_rms = e->p->shrinkwrap_threshold_rms && !force_max;
+    for (size_t r = 0; r < batch; ++r) {
+        relative[r] = slots[r]->threshold;
+        /* rms of |rho| over the box, from the update's fused sums of this iteration */
+        const double *u = e->update_terms + r * BCDI_UPDATE_TERMS;
+        rms[r] = sqrt((u[0] + u[1]) / (double)e->n);
     }
-    st = ops->threshold(e->be, e->support, value, n, batch, e->thresholds, only_shrink);
-    if (st == BCDI_OK) st = ops->count_nonzero(e->be, e->support, n, batch, e->counts);
+    e->ws.batch = batch;
+    bcdi_status st = bcdi_phasing_shrink_wrap(&e->ws, sigma, relative, use_rms ? rms : NULL,
+                                              only_shrink, e->maxima, e->counts);
     if (st != BCDI_OK) return st;
     for (size_t r = 0; r < batch; ++r) {
-        double fraction = (double)e->counts[r] / (double)n;
+        double fraction = (double)e->counts[r] / (double)e->n;
         if (!slots[r]->failed &&
             (fraction < e->p->support_min_fraction || fraction > e->p->support_max_fraction)) {
             slots[r]->failed = 1;
@@ -414,8 +356,9 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
         if (st != BCDI_OK) return st;
     }
     if (from_objects) {
-        /* children get their support from their own density at the final blur width */
-        st = shrink_wrap(e, slots, batch, e->p->shrinkwrap_sigma_end, 0);
+        /* children get their support from their own density at the final blur width (relative
+         * to the maximum: no update sums exist yet for the rms rule) */
+        st = shrink_wrap(e, slots, batch, e->p->shrinkwrap_sigma_end, 0, 1);
         if (st != BCDI_OK) return st;
     }
     long total = recipe->total_iterations, t = 0;
@@ -424,13 +367,18 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
         const bcdi_recipe_step *step = &recipe->steps[s];
         for (long k = 0; k < step->iterations; ++k, ++t) {
             int last = t == total - 1;
-            int want_terms = last || (t + 1) % interval == 0;
-            st = iterate(e, step, batch, want_terms);
+            int wrap_now = e->p->shrinkwrap_period > 0 && !last &&
+                           (t + 1) % e->p->shrinkwrap_period == 0;
+            int want_terms = last || (t + 1) % interval == 0 ||
+                             (wrap_now && e->p->shrinkwrap_threshold_rms);
+            st = bcdi_phasing_iterate(&e->ws, step->algorithm, (float)step->beta,
+                                      step->positivity || e->p->positivity,
+                                      want_terms ? e->fourier_terms : NULL,
+                                      want_terms ? e->update_terms : NULL);
             if (st == BCDI_OK && want_terms) st = evaluate(e, slots, batch, t + 1);
-            if (st == BCDI_OK && e->p->shrinkwrap_period > 0 && !last &&
-                (t + 1) % e->p->shrinkwrap_period == 0)
+            if (st == BCDI_OK && wrap_now)
                 st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
-                                 e->p->shrinkwrap_only_shrink);
+                                 e->p->shrinkwrap_only_shrink, 0);
             if (st != BCDI_OK) return st;
             ++e->done;
             if (e->progress && (e->done % 10 == 0 || last))
@@ -730,10 +678,12 @@ bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
         if (survivors < (size_t)params->keep) survivors = (size_t)params->keep;
         if (survivors > alive) survivors = alive;
         alive = survivors;
+        int rule = 0;
+        st = bcdi_breed_rule_from_name(params->breed_rule, &rule);
+        /* stream per (generation, individual) for pixel_switch */
         for (size_t i = 0; i < alive && st == BCDI_OK; ++i)
-            st = bcdi_breed_with_alpha(e.shape, alpha.object, population[i]->object,
-                                       params->breed_rule, params->seed,
-                                       (uint64_t)(g + 1) * 1000003u + (uint64_t)i);
+            st = bcdi_breed_population(e.shape, alpha.object, population[i]->object, 1, rule, 10,
+                                       params->seed, ((uint64_t)(g + 1) << 32) + (uint64_t)i, NULL);
     }
     if (st == BCDI_OK) {
         size_t keep = (size_t)params->keep < alive ? (size_t)params->keep : alive;
