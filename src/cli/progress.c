@@ -1,0 +1,58 @@
+#include "progress.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_progress_init(cli_progress *p, const char *label, const char *metric, int quiet)
+{
+    p->quiet = quiet;
+    p->tty = isatty(fileno(stderr));
+    p->start = now_s();
+    p->last_print = 0;
+    p->last_decile = -1;
+    p->label = label;
+    p->metric = metric;
+}
+
+void cli_progress_update(long done, long total, double value, void *user)
+{
+    cli_progress *p = user;
+    if (p->quiet || total <= 0) return;
+    double t = now_s(), elapsed = t - p->start;
+    double fraction = (double)done / (double)total;
+    double eta = done > 0 ? elapsed * (1.0 - fraction) / fraction : NAN;
+    char value_text[64] = "";
+    if (isfinite(value)) snprintf(value_text, sizeof value_text, ", %s %.4g", p->metric, value);
+    if (p->tty) {
+        if (t - p->last_print < 0.2 && done < total) return;
+        p->last_print = t;
+        const int width = 30;
+        int filled = (int)(fraction * width + 0.5);
+        char bar[64];
+        for (int i = 0; i < width; ++i) bar[i] = i < filled ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld it, ETA %.0f s%s   ", p->label, bar,
+                100.0 * fraction, done, total, isfinite(eta) ? eta : 0.0, value_text);
+        fflush(stderr);
+        return;
+    }
+    int decile = (int)(fraction * 10.0);
+    if (decile == p->last_decile) return;
+    p->last_decile = decile;
+    fprintf(stderr, "braggcdi: %s: %3.0f%% (%ld/%ld iterations, %.1f s, ETA %.0f s%s)\n", p->label,
+            100.0 * fraction, done, total, elapsed, isfinite(eta) ? eta : 0.0, value_text);
+}
+
+void cli_progress_finish(cli_progress *p)
+{
+    if (!p->quiet && p->tty) fputc('\n', stderr);
+}
