@@ -117,9 +117,11 @@ static inline BCDI_HD bcdi_cf bcdi_vox_update(bcdi_cf rho, bcdi_cf p, uint8_t in
             terms[1] += (double)p2;
         }
     }
+    /* branchless select: supports are ragged, and selects vectorise where branches do not */
     int inside = in_support && !(c->positivity && p.re < 0.0f);
-    if (inside) return bcdi_cf_axpby(c->in_rho, rho, c->in_proj, p);
-    return bcdi_cf_axpby(c->out_rho, rho, c->out_proj, p);
+    float a = inside ? c->in_rho : c->out_rho;
+    float b = inside ? c->in_proj : c->out_proj;
+    return bcdi_cf_axpby(a, rho, b, p);
 }
 
 /* ---- random start ----------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 #include "cli.h"
 
 #include "backend/backend.h"
+#include "bcdi/recipe.h"
+#include "phasing/iteration.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
 
@@ -23,6 +25,8 @@ static const bcdi_param_spec bench_specs[] = {
     {"batches", BCDI_PARAM_LIST, "1,8", "runs per batched plan"},
     {"min_time_s", BCDI_PARAM_DOUBLE, "0.5", "time each case for at least this long"},
     {"max_bytes", BCDI_PARAM_DOUBLE, "4e9", "skip cases whose buffer exceeds this (bytes)"},
+    {"mode", BCDI_PARAM_STRING, "fft",
+     "fft: batched FFT pairs; phasing: ms per ER/HIO/RAAR/DM iteration against the FFT pair"},
     {"planner", BCDI_PARAM_STRING, "measure",
      "CPU FFTW planner: measure (fastest plans) or estimate (deterministic, the phasing default)"},
 };
@@ -100,6 +104,130 @@ static bcdi_status time_case(bcdi_backend *be, size_t size, size_t batch, double
     return BCDI_OK;
 }
 
+/* Modelled bytes per voxel per iteration per run, counting each FFT as one read and one write
+ * of the complex array (the minimum: real FFTs make 1-3 passes) and every element-wise pass as
+ * the bytes it reads and writes (docs/algorithms.md, "Memory traffic"). */
+static double modelled_bytes(bcdi_algorithm algorithm)
+{
+    const double fft = 16, modulus = 8 + 4 + 1 + 8, update = 8 + 8 + 1 + 8, copy = 16;
+    if (algorithm != BCDI_ALGO_DM) return fft + modulus + fft + update; /* 78 */
+    /* a = P_M(rho); b = copy, f_S, P_M; two combining updates */
+    return (fft + modulus + fft) + copy + update + (fft + modulus + fft) + 2 * update; /* 197 */
+}
+
+typedef struct {
+    char backend[16];
+    char device[256];
+    size_t size, batch;
+    double ms_fft_pair, ms_iter[4], gbs[4];
+} phasing_row;
+
+static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, double min_time,
+                                phasing_row *row)
+{
+    const bcdi_backend_ops *ops = be->ops;
+    size_t shape[3] = {size, size, size}, n = size * size * size, total = n * batch;
+    bcdi_phasing_workspace ws = {.be = be, .shape = {size, size, size}, .n = n, .batch = batch};
+    float *amplitude = NULL;
+    uint8_t *mask = NULL;
+    bcdi_status st = ops->alloc(be, n * sizeof(float), (void **)&amplitude);
+    if (st == BCDI_OK) st = ops->alloc(be, n, (void **)&mask);
+    if (st == BCDI_OK) st = ops->alloc(be, total * sizeof(bcdi_cf), (void **)&ws.rho);
+    if (st == BCDI_OK) st = ops->alloc(be, total * sizeof(bcdi_cf), (void **)&ws.psi);
+    if (st == BCDI_OK) st = ops->alloc(be, total * sizeof(bcdi_cf), (void **)&ws.dm_b);
+    if (st == BCDI_OK) st = ops->alloc(be, total, (void **)&ws.support);
+    if (st == BCDI_OK) st = ops->random_uniform(be, amplitude, n, 2, 0, 0);
+    if (st == BCDI_OK) st = ops->zero(be, mask, n);
+    if (st == BCDI_OK) st = ops->random_uniform(be, (float *)ws.rho, 2 * total, 3, 0, 0);
+    if (st == BCDI_OK) {
+        /* a contiguous support, a centred ball of a third of the box (as in phasing) */
+        uint8_t *ball = malloc(n);
+        if (!ball) st = bcdi_error(BCDI_ERR_NOMEM, "bench: out of memory");
+        for (size_t i = 0; ball && i < n; ++i) {
+            double d0 = (double)(i / (size * size)) - size / 2.0, d1 = (double)(i / size % size) - size / 2.0,
+                   d2 = (double)(i % size) - size / 2.0;
+            ball[i] = d0 * d0 + d1 * d1 + d2 * d2 < (size / 3.0) * (size / 3.0);
+        }
+        for (size_t r = 0; st == BCDI_OK && r < batch; ++r)
+            st = ops->upload(be, ws.support + r * n, ball, n);
+        free(ball);
+    }
+    if (st == BCDI_OK) st = ops->fft_create(be, shape, batch, &ws.plan);
+    ws.amplitude = amplitude;
+    ws.mask = mask;
+    memset(row, 0, sizeof *row);
+    row->size = size;
+    row->batch = batch;
+    /* the FFT pair alone, as the iteration makes it (out of place forward, in place inverse) */
+    for (int which = -1; which < 4 && st == BCDI_OK; ++which) {
+        double times[256];
+        int reps = 0;
+        double start = now_s();
+        while (st == BCDI_OK && reps < 256 && (reps < 3 || now_s() - start < min_time)) {
+            double t0 = now_s();
+            if (which < 0) {
+                st = ops->fft_forward(ws.plan, ws.rho, ws.psi);
+                if (st == BCDI_OK) st = ops->fft_inverse(ws.plan, ws.psi, ws.psi);
+            } else {
+                st = bcdi_phasing_iterate(&ws, (bcdi_algorithm)which, 0.9f, 0, NULL, NULL);
+            }
+            if (st == BCDI_OK) st = ops->synchronize(be);
+            times[reps++] = now_s() - t0;
+        }
+        if (st != BCDI_OK) break;
+        qsort(times, (size_t)reps, sizeof *times, cmp_double);
+        double median = times[reps / 2];
+        if (which < 0) {
+            row->ms_fft_pair = 1e3 * median;
+        } else {
+            row->ms_iter[which] = 1e3 * median;
+            row->gbs[which] = modelled_bytes((bcdi_algorithm)which) * (double)total / median / 1e9;
+        }
+    }
+    if (ws.plan) ops->fft_destroy(ws.plan);
+    ops->free(be, ws.rho);
+    ops->free(be, ws.psi);
+    ops->free(be, ws.dm_b);
+    ops->free(be, ws.support);
+    ops->free(be, amplitude);
+    ops->free(be, mask);
+    return st;
+}
+
+static bcdi_status write_phasing_json(const char *path, const phasing_row *rows, size_t count)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp-bench", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
+    time_t t = time(NULL);
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    fprintf(f, "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n  \"mode\": \"phasing\",\n",
+            BCDI_VERSION, date);
+    fprintf(f, "  \"modelled_bytes_per_voxel\": {\"ER\": %.0f, \"HIO\": %.0f, \"RAAR\": %.0f, \"DM\": %.0f},\n",
+            modelled_bytes(BCDI_ALGO_ER), modelled_bytes(BCDI_ALGO_HIO), modelled_bytes(BCDI_ALGO_RAAR),
+            modelled_bytes(BCDI_ALGO_DM));
+    fprintf(f, "  \"device_bytes_per_voxel_per_run\": {\"ER_HIO_RAAR\": 17, \"DM\": 25, \"shared\": 5},\n");
+    fprintf(f, "  \"results\": [\n");
+    for (size_t i = 0; i < count; ++i) {
+        const phasing_row *r = &rows[i];
+        fprintf(f, "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
+                   "\"ms_fft_pair\": %.4f",
+                r->backend, r->device, r->size, r->batch, r->ms_fft_pair);
+        for (int a = 0; a < 4; ++a)
+            fprintf(f, ", \"ms_%s\": %.4f, \"gbs_%s\": %.3f", bcdi_algorithm_name((bcdi_algorithm)a),
+                    r->ms_iter[a], bcdi_algorithm_name((bcdi_algorithm)a), r->gbs[a]);
+        fprintf(f, "}%s\n", i + 1 < count ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", path);
+    }
+    return BCDI_OK;
+}
+
 static bcdi_status write_json(const char *path, const char *planner, const bench_row *rows,
                               size_t count)
 {
@@ -156,6 +284,15 @@ int cmd_bench(int argc, char **argv)
     }
     const char *device = bcdi_config_string(args.config, "device");
     const char *planner = bcdi_config_string(args.config, "planner");
+    const char *mode = bcdi_config_string(args.config, "mode");
+    if (strcmp(mode, "fft") && strcmp(mode, "phasing")) {
+        bcdi_error(BCDI_ERR_CONFIG, "bench: mode expects fft or phasing, found '%s'", mode);
+        cli_args_free(&args);
+        return cli_fail("bench", BCDI_ERR_CONFIG);
+    }
+    int phasing = !strcmp(mode, "phasing");
+    phasing_row prow[256];
+    size_t n_prow = 0;
     if (strcmp(planner, "measure") && strcmp(planner, "estimate")) {
         bcdi_error(BCDI_ERR_CONFIG, "bench: planner expects measure or estimate, found '%s'", planner);
         cli_args_free(&args);
@@ -173,8 +310,12 @@ int cmd_bench(int argc, char **argv)
     }
     bench_row rows[256];
     size_t n_rows = 0;
-    printf("%-5s %-6s %-6s %12s %12s %10s  %s\n", "back", "size", "batch", "ms/pair", "ms/run",
-           "GB/s", "device");
+    if (phasing)
+        printf("%-5s %-5s %-5s %9s %9s %9s %9s %9s %7s %7s  %s\n", "back", "size", "batch",
+               "fft pair", "ER", "HIO", "RAAR", "DM", "HIO/fft", "HIO GB/s", "device");
+    else
+        printf("%-5s %-6s %-6s %12s %12s %10s  %s\n", "back", "size", "batch", "ms/pair", "ms/run",
+               "GB/s", "device");
     for (size_t d = 0; d < n_devices && st == BCDI_OK; ++d) {
         bcdi_backend *be = NULL;
         st = bcdi_backend_open(devices[d], &be);
@@ -189,6 +330,23 @@ int cmd_bench(int argc, char **argv)
                 if (bytes > max_bytes) {
                     bcdi_log(BCDI_LOG_NOTICE, "skipping %zu^3 x %zu: %.2f GB > max_bytes", size,
                              batch, bytes / 1e9);
+                    continue;
+                }
+                if (phasing) {
+                    /* rho, psi, dm_b (8 B each), support (1 B) per run, data 5 B */
+                    if (bytes * 25.0 / 8.0 > max_bytes) continue;
+                    phasing_row *pr = &prow[n_prow];
+                    st = time_phasing(be, size, batch, min_time, pr);
+                    if (st != BCDI_OK) break;
+                    snprintf(pr->backend, sizeof pr->backend, "%s",
+                             be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu");
+                    snprintf(pr->device, sizeof pr->device, "%s", be->device_name);
+                    printf("%-5s %-5zu %-5zu %9.3f %9.3f %9.3f %9.3f %9.3f %7.2f %7.2f  %s\n",
+                           pr->backend, size, batch, pr->ms_fft_pair, pr->ms_iter[0], pr->ms_iter[1],
+                           pr->ms_iter[2], pr->ms_iter[3], pr->ms_iter[1] / pr->ms_fft_pair,
+                           pr->gbs[1], pr->device);
+                    fflush(stdout);
+                    ++n_prow;
                     continue;
                 }
                 bench_row *row = &rows[n_rows];
@@ -206,7 +364,9 @@ int cmd_bench(int argc, char **argv)
         }
         bcdi_backend_close(be);
     }
-    if (st == BCDI_OK && args.output) st = write_json(args.output, planner, rows, n_rows);
+    if (st == BCDI_OK && args.output)
+        st = phasing ? write_phasing_json(args.output, prow, n_prow)
+                     : write_json(args.output, planner, rows, n_rows);
     cli_args_free(&args);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("bench", st);
 }

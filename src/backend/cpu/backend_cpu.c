@@ -187,11 +187,11 @@ static bcdi_status cpu_modulus_project(bcdi_backend *be, bcdi_cf *psi, const flo
 {
     (void)be;
     if (!host_terms) {
-        long long total = (long long)(n * batch);
+        for (size_t run = 0; run < batch; ++run) {
+            bcdi_cf *x = psi + run * n;
 #pragma omp parallel for schedule(static)
-        for (long long k = 0; k < total; ++k) {
-            size_t i = (size_t)k % n;
-            psi[k] = bcdi_vox_modulus_project(psi[k], amplitude[i], mask[i], inv_n, NULL);
+            for (long long i = 0; i < (long long)n; ++i)
+                x[i] = bcdi_vox_modulus_project(x[i], amplitude[i], mask[i], inv_n, NULL);
         }
         return BCDI_OK;
     }
@@ -221,10 +221,13 @@ static bcdi_status cpu_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pro
 {
     (void)be;
     if (!host_terms) {
+        /* a local copy of the coefficients: through the pointer, every store to rho could alias
+         * them and force reloads */
+        const bcdi_update_coeffs c = *coeffs;
         long long total = (long long)(n * batch);
 #pragma omp parallel for schedule(static)
         for (long long k = 0; k < total; ++k)
-            rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], coeffs, NULL);
+            rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], &c, NULL);
         return BCDI_OK;
     }
     size_t blocks = block_count(n);
@@ -252,11 +255,12 @@ static bcdi_status cpu_random_start(bcdi_backend *be, bcdi_cf *rho, const uint8_
                                     size_t n, size_t batch, uint64_t seed, uint64_t first_run)
 {
     (void)be;
-    long long total = (long long)(n * batch);
+    for (size_t run = 0; run < batch; ++run) {
+        bcdi_cf *x = rho + run * n;
+        const uint8_t *s = support + run * n;
 #pragma omp parallel for schedule(static)
-    for (long long k = 0; k < total; ++k) {
-        size_t run = (size_t)k / n, i = (size_t)k % n;
-        rho[k] = bcdi_vox_random_start(seed, first_run + run, i, support[k]);
+        for (long long i = 0; i < (long long)n; ++i)
+            x[i] = bcdi_vox_random_start(seed, first_run + run, (uint64_t)i, s[i]);
     }
     return BCDI_OK;
 }
@@ -285,9 +289,12 @@ static bcdi_status cpu_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t b
                                 const bcdi_cf *host_factors)
 {
     (void)be;
-    long long total = (long long)(n * batch);
+    for (size_t run = 0; run < batch; ++run) {
+        bcdi_cf *v = x + run * n;
+        const bcdi_cf factor = host_factors[run];
 #pragma omp parallel for schedule(static)
-    for (long long k = 0; k < total; ++k) x[k] = bcdi_cf_mul(x[k], host_factors[(size_t)k / n]);
+        for (long long i = 0; i < (long long)n; ++i) v[i] = bcdi_cf_mul(v[i], factor);
+    }
     return BCDI_OK;
 }
 
@@ -295,11 +302,13 @@ static bcdi_status cpu_threshold(bcdi_backend *be, uint8_t *support, const float
                                  size_t batch, const float *host_thresholds, int only_shrink)
 {
     (void)be;
-    long long total = (long long)(n * batch);
+    for (size_t run = 0; run < batch; ++run) {
+        uint8_t *s = support + run * n;
+        const float *v = value + run * n, threshold = host_thresholds[run];
 #pragma omp parallel for schedule(static)
-    for (long long k = 0; k < total; ++k)
-        support[k] = bcdi_vox_threshold(value[k], host_thresholds[(size_t)k / n], support[k],
-                                        only_shrink);
+        for (long long i = 0; i < (long long)n; ++i)
+            s[i] = bcdi_vox_threshold(v[i], threshold, s[i], only_shrink);
+    }
     return BCDI_OK;
 }
 
