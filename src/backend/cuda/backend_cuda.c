@@ -73,9 +73,15 @@ static bcdi_status cufft_fail(cufftResult result, const char *what)
     return bcdi_error(status, "cuFFT %s: %s (code %d)", what, cufft_message(result), (int)result);
 }
 
-/* Every op makes the backend's device current: a process may hold backends on several GPUs. */
+/* Every op makes the backend's device current: a process may hold backends on several GPUs.
+ * It also clears the runtime's per-thread last error: a failed call whose error was already
+ * returned (a cudaMalloc out of memory, say) or one whose result is ignored (cuda_free) leaves it
+ * set, and the kernel launchers read cudaGetLastError() after each launch, so a later good launch
+ * would be reported as failing with that old error. Sticky errors (a faulted context) are not
+ * lost: every later call returns them again. */
 static bcdi_status use_device(bcdi_backend *be, const char *what)
 {
+    (void)cudaGetLastError();
     CUDA_TRY(cudaSetDevice(be->device_index), what);
     return BCDI_OK;
 }
