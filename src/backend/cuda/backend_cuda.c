@@ -94,12 +94,17 @@ static bcdi_status check_batch(size_t batch, const char *what)
     return BCDI_OK;
 }
 
-/* Device scratch kept per backend and only ever grown. cudaFree waits for the device, so no
- * queued kernel still reads the old buffer. */
-static bcdi_status grow_device(void **buffer, size_t *have, size_t need, const char *what)
+/* Device scratch kept per backend and only ever grown. The stream is drained first, so no
+ * queued kernel still reads the old buffer (cudaFree's own implicit synchronisation is not
+ * something the runtime documents for non-blocking streams; growing is rare, the wait is free). */
+static bcdi_status grow_device(cudaStream_t stream, void **buffer, size_t *have, size_t need,
+                               const char *what)
 {
     if (need <= *have) return BCDI_OK;
-    if (*buffer) cudaFree(*buffer);
+    if (*buffer) {
+        CUDA_TRY(cudaStreamSynchronize(stream), what);
+        cudaFree(*buffer);
+    }
     *buffer = NULL;
     *have = 0;
     CUDA_TRY(cudaMalloc(buffer, need), what);
@@ -123,9 +128,10 @@ static bcdi_status reduce_scratch(cuda_state *st, size_t n, size_t batch, size_t
                                   size_t elem, const char *what)
 {
     size_t result_bytes = batch * terms * elem;
-    bcdi_status s = grow_device(&st->partials, &st->partials_bytes,
+    bcdi_status s = grow_device(st->stream, &st->partials, &st->partials_bytes,
                                 result_bytes * bcdi_cuda_reduce_blocks(n), what);
-    if (s == BCDI_OK) s = grow_device(&st->results, &st->results_bytes, result_bytes, what);
+    if (s == BCDI_OK)
+        s = grow_device(st->stream, &st->results, &st->results_bytes, result_bytes, what);
     if (s == BCDI_OK) s = grow_host(&st->host_results, &st->host_results_bytes, result_bytes, what);
     return s;
 }
@@ -148,7 +154,7 @@ static bcdi_status reduce_finish(cuda_state *st, cudaError_t launch, void *host_
 static bcdi_status upload_params(cuda_state *st, const void *host_params, size_t bytes,
                                  const char *what)
 {
-    bcdi_status s = grow_device(&st->params, &st->params_bytes, bytes, what);
+    bcdi_status s = grow_device(st->stream, &st->params, &st->params_bytes, bytes, what);
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemcpyAsync(st->params, host_params, bytes, cudaMemcpyHostToDevice, st->stream),
              what);
@@ -192,6 +198,8 @@ static void cuda_free(bcdi_backend *be, void *ptr)
 {
     if (!ptr) return;
     cudaSetDevice(be->device_index);
+    /* callers free buffers that queued work may still use (e.g. the engine regrowing its batch) */
+    cudaStreamSynchronize(state_of(be)->stream);
     cudaFree(ptr);
 }
 
@@ -305,6 +313,8 @@ static void cuda_fft_destroy(bcdi_fft *plan)
 {
     if (!plan) return;
     cudaSetDevice(plan->be->device_index);
+    /* the plan's work area may still be in use by a queued transform */
+    cudaStreamSynchronize(state_of(plan->be)->stream);
     cufftDestroy(plan->handle);
     free(plan);
 }
