@@ -235,6 +235,8 @@ static bcdi_status cuda_download(bcdi_backend *be, void *host_dst, const void *s
 
 static bcdi_status cuda_copy(bcdi_backend *be, void *dst, const void *src, size_t bytes)
 {
+    /* as on the CPU, a copy onto itself is a no-op (cudaMemcpy* leaves overlap undefined) */
+    if (dst == src || bytes == 0) return BCDI_OK;
     bcdi_status s = use_device(be, "copy");
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, state_of(be)->stream),
@@ -328,7 +330,7 @@ static bcdi_status cuda_modulus_project(bcdi_backend *be, bcdi_cf *psi, const fl
     cuda_state *st = state_of(be);
     bcdi_status s = use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
-    if (s != BCDI_OK) return s;
+    if (s != BCDI_OK || batch == 0) return s;
     if (!host_terms) {
         CUDA_TRY(bcdi_cuda_modulus_project(st->stream, psi, amplitude, mask, n, batch, inv_n, NULL,
                                            NULL),
@@ -350,7 +352,7 @@ static bcdi_status cuda_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pr
     cuda_state *st = state_of(be);
     bcdi_status s = use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
-    if (s != BCDI_OK) return s;
+    if (s != BCDI_OK || batch == 0) return s;
     if (!host_terms) {
         CUDA_TRY(bcdi_cuda_update(st->stream, rho, proj, support, n, batch, *coeffs, NULL, NULL),
                  what);
