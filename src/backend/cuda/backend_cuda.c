@@ -294,7 +294,9 @@ static bcdi_status cuda_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out
 {
     bcdi_status s = use_device(plan->be, what);
     if (s != BCDI_OK) return s;
-    /* bcdi_cf and cufftComplex are both two packed floats */
+    /* bcdi_cf and cufftComplex are both two packed floats. One plan serves in place and out of
+     * place (cuFFT decides by idata == odata). The contract's "out of place keeps `in`" rests on
+     * cuFFT documenting input overwrites only for out-of-place C2R, not C2C; gpu_checks tests it. */
     cufftResult r = cufftExecC2C(plan->handle, (cufftComplex *)in, (cufftComplex *)out,
                                  direction);
     if (r != CUFFT_SUCCESS) return cufft_fail(r, what);
