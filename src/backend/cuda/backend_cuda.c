@@ -73,9 +73,15 @@ static bcdi_status cufft_fail(cufftResult result, const char *what)
     return bcdi_error(status, "cuFFT %s: %s (code %d)", what, cufft_message(result), (int)result);
 }
 
-/* Every op makes the backend's device current: a process may hold backends on several GPUs. */
+/* Every op makes the backend's device current: a process may hold backends on several GPUs.
+ * It also clears the runtime's per-thread last error: a failed call whose error was already
+ * returned (a cudaMalloc out of memory, say) or one whose result is ignored (cuda_free) leaves it
+ * set, and the kernel launchers read cudaGetLastError() after each launch, so a later good launch
+ * would be reported as failing with that old error. Sticky errors (a faulted context) are not
+ * lost: every later call returns them again. */
 static bcdi_status use_device(bcdi_backend *be, const char *what)
 {
+    (void)cudaGetLastError();
     CUDA_TRY(cudaSetDevice(be->device_index), what);
     return BCDI_OK;
 }
@@ -88,12 +94,17 @@ static bcdi_status check_batch(size_t batch, const char *what)
     return BCDI_OK;
 }
 
-/* Device scratch kept per backend and only ever grown. cudaFree waits for the device, so no
- * queued kernel still reads the old buffer. */
-static bcdi_status grow_device(void **buffer, size_t *have, size_t need, const char *what)
+/* Device scratch kept per backend and only ever grown. The stream is drained first, so no
+ * queued kernel still reads the old buffer (cudaFree's own implicit synchronisation is not
+ * something the runtime documents for non-blocking streams; growing is rare, the wait is free). */
+static bcdi_status grow_device(cudaStream_t stream, void **buffer, size_t *have, size_t need,
+                               const char *what)
 {
     if (need <= *have) return BCDI_OK;
-    if (*buffer) cudaFree(*buffer);
+    if (*buffer) {
+        CUDA_TRY(cudaStreamSynchronize(stream), what);
+        cudaFree(*buffer);
+    }
     *buffer = NULL;
     *have = 0;
     CUDA_TRY(cudaMalloc(buffer, need), what);
@@ -117,9 +128,10 @@ static bcdi_status reduce_scratch(cuda_state *st, size_t n, size_t batch, size_t
                                   size_t elem, const char *what)
 {
     size_t result_bytes = batch * terms * elem;
-    bcdi_status s = grow_device(&st->partials, &st->partials_bytes,
+    bcdi_status s = grow_device(st->stream, &st->partials, &st->partials_bytes,
                                 result_bytes * bcdi_cuda_reduce_blocks(n), what);
-    if (s == BCDI_OK) s = grow_device(&st->results, &st->results_bytes, result_bytes, what);
+    if (s == BCDI_OK)
+        s = grow_device(st->stream, &st->results, &st->results_bytes, result_bytes, what);
     if (s == BCDI_OK) s = grow_host(&st->host_results, &st->host_results_bytes, result_bytes, what);
     return s;
 }
@@ -142,7 +154,7 @@ static bcdi_status reduce_finish(cuda_state *st, cudaError_t launch, void *host_
 static bcdi_status upload_params(cuda_state *st, const void *host_params, size_t bytes,
                                  const char *what)
 {
-    bcdi_status s = grow_device(&st->params, &st->params_bytes, bytes, what);
+    bcdi_status s = grow_device(st->stream, &st->params, &st->params_bytes, bytes, what);
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemcpyAsync(st->params, host_params, bytes, cudaMemcpyHostToDevice, st->stream),
              what);
@@ -186,6 +198,8 @@ static void cuda_free(bcdi_backend *be, void *ptr)
 {
     if (!ptr) return;
     cudaSetDevice(be->device_index);
+    /* callers free buffers that queued work may still use (e.g. the engine regrowing its batch) */
+    cudaStreamSynchronize(state_of(be)->stream);
     cudaFree(ptr);
 }
 
@@ -221,6 +235,8 @@ static bcdi_status cuda_download(bcdi_backend *be, void *host_dst, const void *s
 
 static bcdi_status cuda_copy(bcdi_backend *be, void *dst, const void *src, size_t bytes)
 {
+    /* as on the CPU, a copy onto itself is a no-op (cudaMemcpy* leaves overlap undefined) */
+    if (dst == src || bytes == 0) return BCDI_OK;
     bcdi_status s = use_device(be, "copy");
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, state_of(be)->stream),
@@ -278,7 +294,9 @@ static bcdi_status cuda_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out
 {
     bcdi_status s = use_device(plan->be, what);
     if (s != BCDI_OK) return s;
-    /* bcdi_cf and cufftComplex are both two packed floats */
+    /* bcdi_cf and cufftComplex are both two packed floats. One plan serves in place and out of
+     * place (cuFFT decides by idata == odata). The contract's "out of place keeps `in`" rests on
+     * cuFFT documenting input overwrites only for out-of-place C2R, not C2C; gpu_checks tests it. */
     cufftResult r = cufftExecC2C(plan->handle, (cufftComplex *)in, (cufftComplex *)out,
                                  direction);
     if (r != CUFFT_SUCCESS) return cufft_fail(r, what);
@@ -299,6 +317,8 @@ static void cuda_fft_destroy(bcdi_fft *plan)
 {
     if (!plan) return;
     cudaSetDevice(plan->be->device_index);
+    /* the plan's work area may still be in use by a queued transform */
+    cudaStreamSynchronize(state_of(plan->be)->stream);
     cufftDestroy(plan->handle);
     free(plan);
 }
@@ -312,7 +332,7 @@ static bcdi_status cuda_modulus_project(bcdi_backend *be, bcdi_cf *psi, const fl
     cuda_state *st = state_of(be);
     bcdi_status s = use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
-    if (s != BCDI_OK) return s;
+    if (s != BCDI_OK || batch == 0) return s;
     if (!host_terms) {
         CUDA_TRY(bcdi_cuda_modulus_project(st->stream, psi, amplitude, mask, n, batch, inv_n, NULL,
                                            NULL),
@@ -334,7 +354,7 @@ static bcdi_status cuda_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pr
     cuda_state *st = state_of(be);
     bcdi_status s = use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
-    if (s != BCDI_OK) return s;
+    if (s != BCDI_OK || batch == 0) return s;
     if (!host_terms) {
         CUDA_TRY(bcdi_cuda_update(st->stream, rho, proj, support, n, batch, *coeffs, NULL, NULL),
                  what);
