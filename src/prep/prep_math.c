@@ -201,6 +201,70 @@ bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fi
     return BCDI_OK;
 }
 
+/* Replace masked voxels of the crop by the mean of their already known 6-neighbours, sweeping
+ * until every voxel is known (a diffusion-like inpainting, enough for an extent estimate). */
+static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], const size_t shape[3],
+                               const uint8_t *mask, bcdi_cf *buf)
+{
+    if (!mask)
+        return BCDI_OK;
+    size_t n = crop[0] * crop[1] * crop[2], unknown = 0;
+    uint8_t *known = malloc(n);
+    if (!known)
+        return bcdi_error(BCDI_ERR_NOMEM, "oversampling: out of memory");
+    for (size_t i0 = 0; i0 < crop[0]; i0++)
+        for (size_t i1 = 0; i1 < crop[1]; i1++)
+            for (size_t i2 = 0; i2 < crop[2]; i2++) {
+                size_t src = ((start[0] + i0) * shape[1] + start[1] + i1) * shape[2] + start[2] +
+                             i2;
+                size_t i = (i0 * crop[1] + i1) * crop[2] + i2;
+                known[i] = !mask[src];
+                unknown += !known[i];
+            }
+    if (unknown == n) {
+        memset(known, 1, n); /* nothing measured: leave zeros */
+        unknown = 0;
+    }
+    while (unknown) {
+        size_t before = unknown;
+        for (size_t i0 = 0; i0 < crop[0]; i0++)
+            for (size_t i1 = 0; i1 < crop[1]; i1++)
+                for (size_t i2 = 0; i2 < crop[2]; i2++) {
+                    size_t i = (i0 * crop[1] + i1) * crop[2] + i2;
+                    if (known[i])
+                        continue;
+                    double s = 0.0;
+                    int k = 0;
+                    long idx[3] = {(long)i0, (long)i1, (long)i2};
+                    for (int a = 0; a < 3; a++)
+                        for (int d = -1; d <= 1; d += 2) {
+                            long j[3] = {idx[0], idx[1], idx[2]};
+                            j[a] += d;
+                            if (j[a] < 0 || j[a] >= (long)crop[a])
+                                continue;
+                            size_t jj = ((size_t)j[0] * crop[1] + (size_t)j[1]) * crop[2] +
+                                        (size_t)j[2];
+                            if (known[jj] == 1) {
+                                s += buf[jj].re;
+                                k++;
+                            }
+                        }
+                    if (k) {
+                        buf[i].re = (float)(s / k);
+                        known[i] = 2; /* filled in this sweep: a source only from the next */
+                        unknown--;
+                    }
+                }
+        for (size_t i = 0; i < n; i++)
+            if (known[i] == 2)
+                known[i] = 1;
+        if (unknown == before)
+            break;
+    }
+    free(known);
+    return BCDI_OK;
+}
+
 bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intensity,
                                       const uint8_t *mask, double threshold, double ratio[3])
 {
@@ -231,6 +295,10 @@ bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intens
                 float v = (mask && mask[src]) ? 0.0f : intensity[src];
                 buf[(i0 * crop[1] + i1) * crop[2] + i2] = (bcdi_cf){v, 0.0f};
             }
+    /* masked voxels (saturated peak, gaps, padding) as zeros would punch holes whose own
+     * transform is broad and hides the extent: fill them from their measured neighbours */
+    if ((st = fill_masked(crop, start, shape, mask, buf)) != BCDI_OK)
+        goto done;
     if ((st = be->ops->fft_create(be, crop, 1, &plan)) != BCDI_OK ||
         (st = be->ops->fft_inverse(plan, buf, buf)) != BCDI_OK)
         goto done;

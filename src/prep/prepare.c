@@ -221,6 +221,8 @@ typedef struct {
     float *stored_buf; /* one stored region */
     size_t stored_cap;
     uint8_t *mask3d_buf;
+    float peak_value; /* corrected value at the peak (saturated: the raw value) */
+    int peak_pass; /* pass 1: saturated pixels keep their value in val (still masked) */
     /* counts of the box pass */
     int counting;
     size_t n_saturated, n_invalid, n_hot, n_gap, n_static, n_user;
@@ -831,6 +833,10 @@ static bcdi_status read_frame_region(prep_ctx *c, long f, long r0, size_t nr, lo
             if (c->saturation > 0.0f && v >= c->saturation) {
                 if (c->counting)
                     c->n_saturated++;
+                /* masked, but the peak search must see the brightest pixels of a saturated
+                 * Bragg peak, not a hole */
+                if (c->peak_pass)
+                    val[i] = v;
                 continue;
             }
             int user = 0;
@@ -975,19 +981,27 @@ static bcdi_status find_peak(prep_ctx *c, int use_com, double sigma, long peak[3
         size_t side = 2 * (size_t)reach + 1;
         long centre[3] = {peak[0], peak[1], peak[2]};
         float top = -1.0f;
+        long best_dist = LONG_MAX;
         for (long f2 = centre[0] - reach; f2 <= centre[0] + reach; f2++) {
             if (f2 < 0 || f2 >= (long)F)
                 continue;
             if ((st = read_frame_region(c, f2, centre[1] - reach, side, centre[2] - reach, side,
                                         val, msk)) != BCDI_OK)
                 goto done;
-            for (size_t i = 0; i < side * side; i++)
-                if (!msk[i] && val[i] > top) {
+            for (size_t i = 0; i < side * side; i++) {
+                /* masked voxels hold 0, saturated ones their value; on a saturated plateau the
+                 * tie goes to the voxel nearest the smoothed maximum */
+                long dr = (long)(i / side) - reach, dc = (long)(i % side) - reach;
+                long df = f2 - centre[0], dist = df * df + dr * dr + dc * dc;
+                if (val[i] > top || (val[i] == top && dist < best_dist)) {
                     top = val[i];
+                    best_dist = dist;
+                    c->peak_value = top;
                     peak[0] = f2;
-                    peak[1] = centre[1] - reach + (long)(i / side);
-                    peak[2] = centre[2] - reach + (long)(i % side);
+                    peak[1] = centre[1] + dr;
+                    peak[2] = centre[2] + dc;
                 }
+            }
         }
     }
     bcdi_log(BCDI_LOG_INFO, "peak (%s): frame %ld, row %ld, column %ld", use_com ? "centre of mass"
@@ -1150,7 +1164,10 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     if ((st = bcdi_config_double(cfg, "peak_smoothing", &sigma)) != BCDI_OK)
         goto fail;
     long peak[3] = {0, 0, 0}, centre[3];
-    if ((st = find_peak(&c, !strcmp(peak_mode, "com"), sigma, peak)) != BCDI_OK)
+    c.peak_pass = 1;
+    st = find_peak(&c, !strcmp(peak_mode, "com"), sigma, peak);
+    c.peak_pass = 0;
+    if (st != BCDI_OK)
         goto fail;
     memcpy(centre, peak, sizeof centre);
     const char *centre_text = bcdi_config_string(cfg, "center");
@@ -1213,9 +1230,13 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     bcdi_diffraction_summary *s = &out->summary;
     memcpy(s->peak, peak, sizeof peak);
     long pi[3] = {peak[0] - origin[0], peak[1] - origin[1], peak[2] - origin[2]};
+    s->peak_intensity = c.peak_value;
     if (pi[0] >= 0 && pi[1] >= 0 && pi[2] >= 0 && pi[0] < (long)S[0] && pi[1] < (long)S[1] &&
-        pi[2] < (long)S[2])
-        s->peak_intensity = I[((size_t)pi[0] * S[1] + (size_t)pi[1]) * S[2] + (size_t)pi[2]];
+        pi[2] < (long)S[2]) {
+        size_t at = ((size_t)pi[0] * S[1] + (size_t)pi[1]) * S[2] + (size_t)pi[2];
+        if (!M[at])
+            s->peak_intensity = I[at];
+    }
     bcdi_geometry g_unbinned = g;
     if ((st = bcdi_geometry_compute(&g_unbinned, S)) != BCDI_OK)
         goto fail;
