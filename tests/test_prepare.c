@@ -915,3 +915,185 @@ Test(prepare, seed_i13_geometry_voxel_sizes)
     tu_remove_tree(dir);
     free(dir);
 }
+
+/* ---- the command line: outputs, and bad input ------------------------------------------- */
+
+Test(prepare_cli, writes_cxi_json_and_prints_the_table)
+{
+    char *dir = tu_make_temp_dir("prep-cli");
+    bcdi_simulate_params sp = sim_params(dir, "in.nxs");
+    sp.shape[0] = 16;
+    simulate(&sp);
+    char args[9000], out_path[4200], json[4300], *out = NULL;
+    snprintf(out_path, sizeof out_path, "%s/prepared.cxi", dir);
+    snprintf(args, sizeof args, "prepare %s bin=1,2,2 -o %s", sp.output, out_path);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    cr_expect(strstr(out, "Diffraction summary") && strstr(out, "Gaussian FWHM") &&
+                  strstr(out, "2theta of centre of mass") && strstr(out, "geometry: energy"),
+              "%s", out);
+    free(out);
+    snprintf(json, sizeof json, "%s/prepared_summary.json", dir);
+    cr_assert(tu_file_exists(json));
+    FILE *f = fopen(json, "r");
+    char text[4096] = "";
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    text[got] = '\0';
+    fclose(f);
+    cr_expect(strstr(text, "\"peak_pixel\": [8, 32, 32]") != NULL, "%s", text);
+    cr_expect(strstr(text, "\"gauss_fwhm_pixel\"") && strstr(text, "\"two_theta_deg\"") &&
+              strstr(text, "\"oversampling\""), "%s", text);
+    size_t shape[3];
+    float *I;
+    uint8_t *M;
+    cr_assert_eq(bcdi_cxi_read_prepared(out_path, shape, &I, &M), BCDI_OK, "%s",
+                 bcdi_last_error());
+    cr_expect(shape[0] == 16 && shape[1] == 32 && shape[2] == 32);
+    bcdi_geometry g;
+    cr_assert_eq(bcdi_cxi_read_geometry(out_path, &g), BCDI_OK, "%s", bcdi_last_error());
+    cr_expect(g.shape[0] == 16 && g.shape[1] == 32 && g.shape[2] == 32);
+    cr_expect_lt(fabs(g.pixel_size_m[0] - 110e-6), 1e-15);
+    bcdi_h5_reader *r;
+    cr_assert_eq(bcdi_h5_open(out_path, &r), BCDI_OK);
+    double v[3];
+    cr_expect_eq(bcdi_h5_read(r, "entry_1/bcdi_summary/peak_pixel", BCDI_DT_F64, v, 3), BCDI_OK);
+    cr_expect(v[0] == 8 && v[1] == 32 && v[2] == 32);
+    char value[256];
+    cr_expect_eq(bcdi_h5_read_string(r, "entry_1/process_1/configuration/bin", value,
+                                     sizeof value), BCDI_OK);
+    cr_expect_str_eq(value, "1,2,2");
+    cr_expect_eq(bcdi_h5_read_string(r, "entry_1/process_1/configuration/data_path", value,
+                                     sizeof value), BCDI_ERR_FORMAT,
+                 "unset keys are not stored"); /* (no default: nothing to store) */
+    bcdi_h5_close(r);
+    free(I);
+    free(M);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+/* `prepare <input> <extra> -o out/p.cxi` must fail naming `needle`, leaving out/ empty */
+static void expect_refused(const char *input, const char *extra, const char *needle,
+                           const char *needle2)
+{
+    char *out_dir = tu_make_temp_dir("prep-bad-out");
+    char args[9000], *out = NULL;
+    snprintf(args, sizeof args, "prepare %s %s -o %s/p.cxi", input, extra, out_dir);
+    int rc = tu_run_braggcdi(args, &out);
+    cr_expect_neq(rc, 0, "'%s' succeeded: %s", args, out);
+    cr_expect(strstr(out, needle) != NULL, "'%s': message lacks '%s': %s", args, needle, out);
+    if (needle2)
+        cr_expect(strstr(out, needle2) != NULL, "'%s': message lacks '%s': %s", args, needle2,
+                  out);
+    cr_expect_eq(tu_count_entries(out_dir), 0, "'%s' left files behind", args);
+    free(out);
+    tu_remove_tree(out_dir);
+    free(out_dir);
+}
+
+Test(prepare_cli, bad_input_clear_errors_nothing_written)
+{
+    char *dir = tu_make_temp_dir("prep-bad");
+    char path[4200], other[4200], extra[4400];
+    /* missing file */
+    snprintf(path, sizeof path, "%s/nothing-here.nxs", dir);
+    expect_refused(path, "", "nothing-here.nxs", "No such file");
+    /* a good stack to break in other ways */
+    float *x = blob(blob_dims, blob_centre, 5000.0);
+    double motor[12];
+    for (int i = 0; i < 12; i++)
+        motor[i] = 0.01 * i;
+    snprintf(path, sizeof path, "%s/good.nxs", dir);
+    write_stack(path, blob_dims, x, motor, 12, NULL);
+    /* missing dataset: the message lists what exists */
+    expect_refused(path, "data_path=entry1/instrument/excalibur/dat", "datasets present",
+                   "entry1/instrument/excalibur/data (");
+    /* wrong rank */
+    expect_refused(path, "data_path=" BCDI_NEXUS_MOTOR_PATH, "rank 1", "t1_theta");
+    /* motor with 11 positions for 12 frames */
+    snprintf(other, sizeof other, "%s/motor.nxs", dir);
+    write_stack(other, blob_dims, x, motor, 11, NULL);
+    expect_refused(other, "", "11 positions", "12 frames");
+    /* all-zero stack */
+    float *zeros = calloc(12 * 40 * 48, sizeof *zeros);
+    snprintf(other, sizeof other, "%s/zeros.npy", dir);
+    cr_assert_eq(bcdi_npy_write(other, BCDI_DT_F32, 3, blob_dims, zeros), BCDI_OK);
+    expect_refused(other, "", "are zero", "zeros.npy");
+    /* truncated HDF5 */
+    snprintf(other, sizeof other, "%s/cut.nxs", dir);
+    {
+        FILE *in = fopen(path, "rb"), *out = fopen(other, "wb");
+        fseek(in, 0, SEEK_END);
+        long size = ftell(in);
+        fseek(in, 0, SEEK_SET);
+        char *buf = malloc((size_t)size);
+        cr_assert_eq(fread(buf, 1, (size_t)size, in), (size_t)size);
+        fwrite(buf, 1, (size_t)size / 2, out);
+        fclose(in);
+        fclose(out);
+        free(buf);
+    }
+    expect_refused(other, "", "cut.nxs", NULL);
+    /* corrupt TIFF among the frames */
+    char folder[4300], frame[4400];
+    snprintf(folder, sizeof folder, "%s/tiffs", dir);
+    mkdir(folder, 0755);
+    size_t plane = 40 * 48, one[3] = {1, 40, 48};
+    for (int f = 0; f < 12; f++) {
+        snprintf(frame, sizeof frame, "%s/f_%02d.tif", folder, f);
+        cr_assert_eq(bcdi_tiff_write_multipage(frame, BCDI_DT_F32, one, x + f * plane), BCDI_OK);
+    }
+    snprintf(frame, sizeof frame, "%s/f_07.tif", folder);
+    cr_assert_eq(truncate(frame, 600), 0);
+    expect_refused(folder, "", "f_07.tif", NULL);
+    /* configuration mistakes name the key */
+    expect_refused(path, "frobnicate=3", "unknown key 'frobnicate'", NULL);
+    expect_refused(path, "gaps=sideways", "gaps", "sideways");
+    expect_refused(path, "bin=0,1,1", "bin", NULL);
+    snprintf(extra, sizeof extra, "mask_file=%s/no-mask.tif", dir);
+    expect_refused(path, extra, "no-mask.tif", NULL);
+    free(zeros);
+    free(x);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+Test(prepare, hdf5_mask_file_cut_at_the_frame_origin)
+{
+    /* an I13-1 style mask file covering a 100 x 120 detector; the frames are its 40 x 48 part
+     * starting at row 10, column 20 */
+    char *dir = tu_make_temp_dir("prep-maskfile");
+    float *x = blob(blob_dims, blob_centre, 5000.0);
+    char path[4200], mask_path[4200], o_mask[4300];
+    snprintf(path, sizeof path, "%s/s.npy", dir);
+    cr_assert_eq(bcdi_npy_write(path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
+    uint32_t *m = calloc(100 * 120, sizeof *m);
+    m[(10 + 7) * 120 + (20 + 9)] = 4;  /* frame pixel (7, 9) */
+    m[(10 + 39) * 120 + (20 + 47)] = 1; /* frame pixel (39, 47) */
+    m[5 * 120 + 5] = 2;                 /* outside the frames */
+    snprintf(mask_path, sizeof mask_path, "%s/mask.h5", dir);
+    bcdi_h5_writer *w;
+    size_t d2[2] = {100, 120};
+    cr_assert_eq(bcdi_h5_create(mask_path, &w), BCDI_OK);
+    cr_assert_eq(bcdi_h5_write(w, "entry1/excalibur_config_normal/data", BCDI_DT_U32, 2, d2, m,
+                               4), BCDI_OK);
+    cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
+    snprintf(o_mask, sizeof o_mask, "mask_file=%s", mask_path);
+    const char *ov[] = {o_mask, "frame_origin=10,20", "box=12,40,48", "center=6,20,24", NULL};
+    bcdi_prepared p = prepare_ok(path, ov);
+    size_t masked = 0;
+    for (size_t i = 0; i < 12 * 40 * 48; i++)
+        masked += p.mask[i];
+    cr_expect_eq(masked, 2 * 12, "masked %zu", masked);
+    cr_expect(p.mask[(3 * 40 + 7) * 48 + 9] && p.mask[(11 * 40 + 39) * 48 + 47]);
+    bcdi_prepared_free(&p);
+    /* frames that do not fit inside the mask file: refused, naming both shapes */
+    bcdi_config *cfg = make_config((const char *[]){o_mask, "frame_origin=70,20", NULL});
+    cr_expect_eq(bcdi_prepare_load(path, cfg, &p), BCDI_ERR_FORMAT);
+    cr_expect(strstr(bcdi_last_error(), "100 x 120") && strstr(bcdi_last_error(), "40 x 48"),
+              "%s", bcdi_last_error());
+    bcdi_config_free(cfg);
+    free(m);
+    free(x);
+    tu_remove_tree(dir);
+    free(dir);
+}
