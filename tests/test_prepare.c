@@ -1094,3 +1094,37 @@ Test(prepare, hdf5_mask_file_cut_at_the_frame_origin)
     tu_remove_tree(dir);
     free(dir);
 }
+
+Test(prepare, cxi_3d_mask_and_centre_of_mass_peak)
+{
+    char *dir = tu_make_temp_dir("prep-cxi3d");
+    float *x = blob(blob_dims, blob_centre, 5000.0);
+    size_t n = blob_dims[0] * blob_dims[1] * blob_dims[2];
+    uint8_t *m = calloc(n, 1);
+    m[(4 * 40 + 20) * 48 + 21] = 1; /* one voxel of one frame */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.cxi", dir);
+    bcdi_h5_writer *w;
+    cr_assert_eq(bcdi_cxi_create(path, &w), BCDI_OK);
+    cr_assert_eq(bcdi_cxi_write_prepared(w, blob_dims, x, m, NULL, 0), BCDI_OK);
+    cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
+    const char *ov[] = {"peak=com", "box=12,40,48", NULL};
+    bcdi_prepared p = prepare_ok(path, ov);
+    /* the blob is symmetric about its centre, so its centre of mass is the centre (the masked
+     * voxel moves it by far less than half a pixel) */
+    expect_blob_peak(&p, "com");
+    size_t masked = 0;
+    long f = 4 - p.box_origin[0], r = 20 - p.box_origin[1], c = 21 - p.box_origin[2];
+    for (size_t i = 0; i < p.shape[0] * p.shape[1] * p.shape[2]; i++)
+        masked += p.mask[i];
+    cr_expect(p.mask[((size_t)f * p.shape[1] + (size_t)r) * p.shape[2] + (size_t)c]);
+    /* the voxel, plus padding where the box centred on (5, 17, 30) leaves the 12 x 40 x 48
+     * input: box origin (-1, -3, 6) */
+    size_t inside = 11 * 37 * 42;
+    cr_expect_eq(masked, 12 * 40 * 48 - inside + 1, "masked %zu", masked);
+    bcdi_prepared_free(&p);
+    free(m);
+    free(x);
+    tu_remove_tree(dir);
+    free(dir);
+}

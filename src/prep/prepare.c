@@ -668,13 +668,11 @@ static bcdi_status geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi
                    BCDI_OK) {
             return bcdi_error_prefix(st, "two_theta_deg not given and not derivable: ");
         }
-        const char *o = bcdi_config_origin(cfg, "two_theta_deg");
         if (!bcdi_config_is_set(cfg, "two_theta_deg") && !isfinite(file.two_theta_deg))
             bcdi_log(BCDI_LOG_INFO, "geometry: 2theta = %.8g deg (Bragg's law from d and the "
                      "energy)", tt);
         else
             tt = pick(cfg, "two_theta_deg", file.two_theta_deg, tt, "2theta", "deg", src);
-        (void)o;
         g->two_theta_deg = tt;
         g->delta_deg = tt;
         g->gamma_deg = 0.0;
