@@ -46,6 +46,7 @@ int cli_fail(const char *command, int status);
 /* Subcommands. */
 int cmd_simulate(int argc, char **argv);
 int cmd_phase(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 

@@ -1369,3 +1369,75 @@ bcdi_status bcdi_h5_describe(const char *path, FILE *out)
     bcdi_h5_close(r);
     return BCDI_OK;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* filters                                                                                    */
+
+const char *bcdi_h5_filter_name(int filter_id)
+{
+    switch (filter_id) {
+    case 1: return "deflate";
+    case 2: return "shuffle";
+    case 3: return "fletcher32";
+    case 4: return "szip";
+    case 5: return "nbit";
+    case 6: return "scaleoffset";
+    case 307: return "bzip2";
+    case 32001: return "blosc";
+    case 32004: return "LZ4";
+    case 32008: return "bitshuffle";
+    case 32015: return "zstd";
+    case 32026: return "blosc2";
+    default: return "unknown";
+    }
+}
+
+bcdi_status bcdi_h5_check_filters(bcdi_h5_reader *r, const char *path, char *filters,
+                                  size_t capacity)
+{
+    hid_t d = -1;
+    bcdi_status st = open_dataset(r, path, &d);
+    if (st != BCDI_OK)
+        return st;
+    if (filters && capacity)
+        filters[0] = '\0';
+    hid_t dcpl = H5Dget_create_plist(d);
+    int n = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
+    size_t used = 0;
+    for (int i = 0; i < n && st == BCDI_OK; i++) {
+        unsigned flags = 0, config = 0;
+        size_t nvalues = 8;
+        unsigned values[8];
+        char stored_name[128] = "";
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvalues, values,
+                                         sizeof stored_name, stored_name, &config);
+        const char *name = bcdi_h5_filter_name((int)id);
+        if (strcmp(name, "unknown") == 0 && stored_name[0])
+            name = stored_name;
+        if (filters && capacity > used) {
+            int k = snprintf(filters + used, capacity - used, "%s%s", used ? ", " : "", name);
+            if (k > 0)
+                used += (size_t)k;
+            if (used >= capacity)
+                used = capacity - 1;
+        }
+        /* H5Zfilter_avail also tries to load a plugin for ids it does not know yet */
+        htri_t avail = H5Zfilter_avail(id);
+        H5Eclear2(H5E_DEFAULT);
+        if (avail <= 0) {
+            const char *plugin_path = getenv("HDF5_PLUGIN_PATH");
+            st = bcdi_error(BCDI_ERR_FORMAT,
+                            "'%s': dataset '%s' is compressed with HDF5 filter %d (%s), which "
+                            "cannot be loaded here: install its plugin (Debian: "
+                            "hdf5-filter-plugin, hdf5-filter-plugin-blosc-serial) or point "
+                            "HDF5_PLUGIN_PATH at it (now %s%s%s)",
+                            r->path, path, (int)id, name, plugin_path ? "'" : "",
+                            plugin_path ? plugin_path : "unset: the default plugin folder",
+                            plugin_path ? "'" : "");
+        }
+    }
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    H5Dclose(d);
+    return st;
+}

@@ -93,4 +93,13 @@ bcdi_status bcdi_h5_list(bcdi_h5_reader *r, char *out, size_t capacity);
  * prepared data, CXI result). Written to `out` (the caller asked for it). */
 bcdi_status bcdi_h5_describe(const char *path, FILE *out);
 
+/* Check that every filter of a chunked dataset's pipeline can be used here (built in, or a
+ * plugin HDF5 can load from its plugin folder / HDF5_PLUGIN_PATH). A missing one is a
+ * BCDI_ERR_FORMAT naming the file, the dataset and the filter (id and name, e.g. 32004 LZ4).
+ * `filters` (may be NULL) receives a comma-separated list of the pipeline's filter names. */
+bcdi_status bcdi_h5_check_filters(bcdi_h5_reader *r, const char *path, char *filters,
+                                  size_t capacity);
+/* Name of a registered HDF5 filter id (deflate, shuffle, LZ4, bitshuffle, blosc, ...). */
+const char *bcdi_h5_filter_name(int filter_id);
+
 #endif

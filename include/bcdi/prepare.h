@@ -1,0 +1,109 @@
+/* `braggcdi prepare`: raw rocking-curve frames (NeXus/HDF5, TIFF, .npy, CXI) -> phasing-ready
+ * prepared data (CXI): masks, corrections, Bragg peak, a box centred on it with FFT-friendly
+ * sizes, binning, geometry, a diffraction summary (docs/prepare.md).
+ *
+ * Frames are read one region of one frame at a time (hyperslabs): a first pass over whole frames
+ * finds the peak keeping a few frames in memory, a second pass reads only the box. */
+#ifndef BCDI_PREPARE_H
+#define BCDI_PREPARE_H
+
+#include "bcdi/config.h"
+#include "bcdi/error.h"
+#include "bcdi/geometry.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* y = background + amplitude·exp(−(x − centre)²/(2σ²)); fwhm = 2√(2 ln 2)·σ. */
+typedef struct bcdi_gauss_fit {
+    double amplitude, centre, sigma, background, fwhm;
+    int converged; /* 0 when the fit failed (flat or one-sample profile): values are moments */
+} bcdi_gauss_fit;
+
+/* What the compare step needs about one dataset. Pixel positions are in the frame coordinates
+ * of the input (frame, row, column; after gap insertion), not of the box. */
+typedef struct bcdi_diffraction_summary {
+    long peak[3];                 /* the peak voxel (maximum after smoothing, or nearest COM) */
+    double peak_rocking_deg;      /* rocking angle of the peak frame */
+    double peak_intensity;        /* corrected counts at the peak voxel */
+    double centre_of_mass[3];     /* of the corrected, unmasked intensities in the box */
+    double com_rocking_deg;
+    double integrated_intensity;  /* sum of unmasked corrected counts in the box */
+    bcdi_gauss_fit profile[3];    /* box profiles (sums over the two other axes) */
+    double rocking_fwhm_deg;      /* profile[0].fwhm × rocking step */
+    double two_theta_deg;         /* 2θ of the centre of mass (detector angles + offset) */
+    double d_spacing_m;           /* λ / (2 sin θ) of that 2θ */
+    double oversampling[3];       /* per axis of the prepared array, from the autocorrelation */
+    size_t masked_voxels, voxels; /* in the prepared array */
+} bcdi_diffraction_summary;
+
+typedef struct bcdi_prepared {
+    size_t shape[3];     /* prepared (binned) array */
+    float *intensity;    /* float32 photon counts, peak at shape/2 */
+    uint8_t *mask;       /* 1 = not measured (gap, dead, saturated, invalid, user box, padding) */
+    bcdi_geometry geometry; /* computed for `shape` (binned pixel sizes and rocking step) */
+    bcdi_diffraction_summary summary;
+    size_t input_dims[3]; /* frames, rows, columns after gap insertion */
+    long box_origin[3];   /* first voxel of the box in input coordinates (may be < 0: padding) */
+    size_t box_shape[3];  /* unbinned box */
+    size_t bin[3];
+} bcdi_prepared;
+
+/* The configuration keys of `prepare` (defaults and help), for bcdi_config_create. */
+const bcdi_param_spec *bcdi_prepare_param_specs(size_t *count);
+
+/* Load, mask, correct, find the peak, crop, bin, compute the geometry and the summary.
+ * Nothing is written. Free with bcdi_prepared_free. */
+bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_prepared *out);
+void bcdi_prepared_free(bcdi_prepared *p);
+
+/* Write the CXI prepared layout (+ geometry, summary, every configuration value) atomically to
+ * `output`, and the summary JSON to json_path (NULL: "<output stem>_summary.json"). On failure
+ * neither file exists under its final name. */
+bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const bcdi_prepared *p,
+                               const bcdi_config *cfg);
+
+/* Both of the above; `out` (may be NULL) receives the prepared data. */
+bcdi_status bcdi_prepare_run(const char *input, const char *output, const bcdi_config *cfg,
+                             bcdi_prepared *out);
+
+/* Default JSON name for an output path: "<dir>/<stem>_summary.json". */
+bcdi_status bcdi_prepare_json_path(const char *output, char *buf, size_t capacity);
+
+/* The summary as a human-readable table (the caller picks the stream). */
+void bcdi_diffraction_summary_print(FILE *stream, const bcdi_prepared *p);
+/* The summary (and shape, box, bin, voxel sizes) as JSON, written atomically. */
+bcdi_status bcdi_diffraction_summary_write_json(const char *path, const bcdi_prepared *p);
+
+/* ---- building blocks (tested on their own) ---- */
+
+/* Smallest even n' >= n whose prime factors are all <= 7 (FFT-friendly box sizes). */
+size_t bcdi_prepare_good_size(size_t n);
+
+/* Integer binning: out[i] = Σ of the bin's intensities (masked ones included as they are, so
+ * counts are conserved); mask[i] = 1 when any pixel of the bin is masked. Shapes must divide.
+ * *out_intensity and *out_mask are malloc'd. */
+bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, const uint8_t *mask,
+                             const size_t bin[3], size_t out_shape[3], float **out_intensity,
+                             uint8_t **out_mask);
+
+/* Least-squares Gaussian + constant fit of y[0..n-1] (x = 0..n-1), Levenberg-Marquardt started
+ * from the moments. */
+bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fit);
+
+/* Oversampling ratio per axis: 2·N / (autocorrelation extent), the autocorrelation |IFFT(I)|
+ * (masked voxels as zeros) computed on the central ≤ 64 voxels per axis and its extent taken
+ * where its maximum projection onto the axis stays above `threshold` (fraction of the zero-lag
+ * value). */
+bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intensity,
+                                      const uint8_t *mask, double threshold, double ratio[3]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
