@@ -52,6 +52,9 @@ typedef struct bcdi_phasing_params {
     int shrinkwrap_threshold_rms;
     long shrinkwrap_period; /* iterations between updates (0 = never) */
     int shrinkwrap_only_shrink;
+    int shrinkwrap_in_er;   /* also update during ER steps (off: ER zeroes the outside, so each
+                             * blurred edge falls under the threshold again and the support
+                             * shrinks step after step) */
     double support_min_fraction, support_max_fraction;
     long support_max_restarts;
     /* metrics */

@@ -37,6 +37,7 @@ static const bcdi_param_spec phase_specs[] = {
     {"shrinkwrap_reference", BCDI_PARAM_STRING, "max", "threshold reference: max (of blurred |rho|) or rms (of |rho|)"},
     {"shrinkwrap_period", BCDI_PARAM_INT, "20", "iterations between support updates (0 = fixed support)"},
     {"shrinkwrap_only_shrink", BCDI_PARAM_BOOL, "false", "updates may only remove voxels"},
+    {"shrinkwrap_in_er", BCDI_PARAM_BOOL, "false", "also update the support during ER steps (ER + shrink-wrap shrinks the support step after step)"},
     {"support_min_fraction", BCDI_PARAM_DOUBLE, "1e-4", "restart a run whose support falls below this fraction of the box"},
     {"support_max_fraction", BCDI_PARAM_DOUBLE, "0.5", "restart a run whose support grows above this fraction"},
     {"support_max_restarts", BCDI_PARAM_INT, "3", "restarts with an adjusted threshold before a run is dropped"},
@@ -113,6 +114,7 @@ static bcdi_status params_from_config(const bcdi_config *cfg, bcdi_phasing_param
     if (p->shrinkwrap_period < 0)
         return bcdi_error(BCDI_ERR_CONFIG, "shrinkwrap_period=%ld: expected >= 0", p->shrinkwrap_period);
     if ((st = bcdi_config_bool(cfg, "shrinkwrap_only_shrink", &p->shrinkwrap_only_shrink))) return st;
+    if ((st = bcdi_config_bool(cfg, "shrinkwrap_in_er", &p->shrinkwrap_in_er))) return st;
     if ((st = bcdi_config_double(cfg, "support_min_fraction", &p->support_min_fraction))) return st;
     if ((st = bcdi_config_double(cfg, "support_max_fraction", &p->support_max_fraction))) return st;
     if ((st = bcdi_config_int(cfg, "support_max_restarts", &p->support_max_restarts))) return st;

@@ -368,7 +368,8 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
         for (long k = 0; k < step->iterations; ++k, ++t) {
             int last = t == total - 1;
             int wrap_now = e->p->shrinkwrap_period > 0 && !last &&
-                           (t + 1) % e->p->shrinkwrap_period == 0;
+                           (t + 1) % e->p->shrinkwrap_period == 0 &&
+                           (step->algorithm != BCDI_ALGO_ER || e->p->shrinkwrap_in_er);
             int want_terms = last || (t + 1) % interval == 0 ||
                              (wrap_now && e->p->shrinkwrap_threshold_rms);
             st = bcdi_phasing_iterate(&e->ws, step->algorithm, (float)step->beta,
