@@ -195,10 +195,11 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
         r->ramp_q[i] = inv[0][i] * r->ramp_rad_per_voxel[0] + inv[1][i] * r->ramp_rad_per_voxel[1] +
                        inv[2][i] * r->ramp_rad_per_voxel[2];
     if (frame->has_geometry) {
-        /* the lattice scatters at Q_centre + Δq; strain relative to d: |G|/|Q| − 1 */
+        /* the lattice scatters at Q_centre + Δq; to first order, as ε = Ĝ·∇u is, the strain
+         * relative to d is (|G| − Ĝ·(Q_centre + Δq))/|G| */
         double q[3] = {frame->q_centre[0] + r->ramp_q[0], frame->q_centre[1] + r->ramp_q[1],
                        frame->q_centre[2] + r->ramp_q[2]};
-        r->ramp_strain = frame->g_norm / sqrt(ana_dot3(q, q)) - 1.0;
+        r->ramp_strain = (frame->g_norm - ana_dot3(q, frame->g_hat)) / frame->g_norm;
     } else {
         r->ramp_strain = -ana_dot3(r->ramp_q, frame->g_hat) / frame->g_norm;
     }
@@ -209,10 +210,21 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     if (p->strain_absolute) {
         if (p->remove_ramp) r->strain_offset = r->ramp_strain;
         else if (frame->has_geometry)
-            r->strain_offset = frame->g_norm / sqrt(ana_dot3(frame->q_centre, frame->q_centre)) - 1.0;
+            r->strain_offset =
+                (frame->g_norm - ana_dot3(frame->q_centre, frame->g_hat)) / frame->g_norm;
     }
     r->phase_offset_rad = bcdi_analysis_phase_reference(r->shape, r->object, r->support,
                                                         p->phase_reference);
+    if (p->phase_reference == BCDI_PHASE_REF_MEAN) {
+        double re = 0.0, im = 0.0, total = 0.0;
+        for (size_t v = 0; v < n; ++v)
+            if (r->support[v]) re += r->object[v].re, im += r->object[v].im, total += ana_abs(r->object[v]);
+        if (total > 0.0 && hypot(re, im) < 0.1 * total)
+            bcdi_log(BCDI_LOG_WARN,
+                     "analyze: |mean of rho| is %.2g of the mean amplitude (a vortex through the "
+                     "middle?): the mean phase reference is ill-defined; try phase_reference=com",
+                     hypot(re, im) / total);
+    }
     double zero[3] = {0, 0, 0};
     if (r->phase_offset_rad != 0.0)
         bcdi_analysis_apply_ramp(r->shape, r->object, zero, r->phase_offset_rad);
