@@ -47,5 +47,6 @@ int cli_fail(const char *command, int status);
 int cmd_simulate(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

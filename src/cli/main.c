@@ -13,6 +13,7 @@ typedef struct {
 static const subcommand subcommands[] = {
     {"simulate", cmd_simulate, "synthetic crystal -> rocking-curve stack (NeXus) + true object (CXI)"},
     {"info", cmd_info, "describe an HDF5/NeXus/CXI file"},
+    {"analyze", cmd_analyze, "phased object -> density, displacement, strain, dislocations, maps"},
     {"bench", cmd_bench, "time batched FFT pairs on each backend, write JSON"},
 };
 
