@@ -468,3 +468,209 @@ Test(analysis, noise_gives_no_long_spurious_lines)
     }
     bcdi_simulate_object_free(&obj);
 }
+
+/* ---- domains ---- */
+
+/* Two balls of radius `radius` voxels on an orthogonal 10 nm grid (stand-ins), centres
+ * `separation` apart along axis 2, joined by low-density (0.05) gap voxels or a neck. */
+static bcdi_cf *two_balls(const size_t shape[3], double radius, double separation, double neck,
+                          size_t expected[2])
+{
+    size_t n = shape[0] * shape[1] * shape[2];
+    bcdi_cf *x = calloc(n, sizeof *x);
+    expected[0] = expected[1] = 0;
+    double c[3] = {shape[0] / 2.0, shape[1] / 2.0, shape[2] / 2.0};
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = (i0 * shape[1] + i1) * shape[2] + i2;
+                double d0 = i0 - c[0], d1 = i1 - c[1];
+                double best = HUGE_VAL;
+                int which = 0;
+                for (int k = 0; k < 2; ++k) {
+                    double d2 = i2 - (c[2] + (k ? 0.5 : -0.5) * separation);
+                    double dist = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+                    if (dist < best) best = dist, which = k;
+                }
+                double a = fmin(1.0, fmax(0.0, 0.5 - (best - radius))); /* 1-voxel soft edge */
+                double axial = sqrt(d0 * d0 + d1 * d1);
+                if (a < 0.05 && fabs(i2 - c[2]) < 0.5 * separation) a = axial < neck ? 1.0 : 0.05;
+                if (a > 0.3 && best <= radius + 0.2) expected[which]++;
+                x[v].re = (float)a;
+            }
+    return x;
+}
+
+Test(analysis, two_domains_with_a_gap)
+{
+    const size_t shape[3] = {40, 40, 64};
+    size_t expected[2];
+    bcdi_cf *x = two_balls(shape, 10.0, 24.0, 0.0, expected);
+    bcdi_analysis_params p;
+    bcdi_analysis_default(&p);
+    p.voxel_size_nm = 10.0;
+    p.d_spacing_angstrom = 4.733;
+    p.orthogonalise = 0;
+    bcdi_analysis_result r;
+    analyse(&p, NULL, shape, x, &r);
+    cr_log_info("two balls: %zu domains, volumes %.0f and %.0f nm^3 (expected %zu and %zu voxels "
+                "of 1000 nm^3), total %.0f",
+                r.domain_count, r.domain_count > 0 ? r.domains[0].volume_nm3 : 0.0,
+                r.domain_count > 1 ? r.domains[1].volume_nm3 : 0.0, expected[0], expected[1],
+                r.total_volume_nm3);
+    cr_assert_eq(r.domain_count, 2);
+    cr_expect_eq(r.domains[0].voxels, expected[0]);
+    cr_expect_eq(r.domains[1].voxels, expected[1]);
+    cr_expect_lt(fabs(r.domains[0].volume_nm3 - 1000.0 * expected[0]), 1e-6 * expected[0]);
+    cr_expect_lt(fabs(r.total_volume_nm3 - 1000.0 * (expected[0] + expected[1])), 1e-3);
+    /* centroids ±120 nm along axis 2 (lab z with the stand-in basis) */
+    cr_expect_lt(fabs(fabs(r.domains[0].centroid_nm[2]) - 120.0), 1.0);
+    bcdi_analysis_result_free(&r);
+    free(x);
+    /* a neck 1.5 voxels in radius joins them: one component, split by 2 erosions */
+    x = two_balls(shape, 10.0, 24.0, 1.5, expected);
+    analyse(&p, NULL, shape, x, &r);
+    cr_expect_eq(r.domain_count, 1, "with a neck and no splitting: %zu", r.domain_count);
+    bcdi_analysis_result_free(&r);
+    p.domain_erosion = 2;
+    analyse(&p, NULL, shape, x, &r);
+    cr_log_info("neck split: %zu domains, %zu and %zu voxels (balls %zu, %zu)", r.domain_count,
+                r.domain_count > 0 ? r.domains[0].voxels : 0, r.domain_count > 1 ? r.domains[1].voxels : 0,
+                expected[0], expected[1]);
+    cr_expect_eq(r.domain_count, 2, "split at the neck: %zu", r.domain_count);
+    if (r.domain_count == 2)
+        cr_expect_lt(fabs((double)r.domains[0].voxels - (double)r.domains[1].voxels), 0.02 * expected[0]);
+    bcdi_analysis_result_free(&r);
+    free(x);
+}
+
+/* ---- orthogonalisation ---- */
+
+static void expect_basis(const bcdi_analysis_frame *f, const double expected_nm[3][3], const char *what)
+{
+    for (int i = 0; i < 3; ++i)
+        for (int a = 0; a < 3; ++a)
+            cr_expect_lt(fabs(f->basis_m[i][a] * 1e9 - expected_nm[i][a]), 2e-5,
+                         "%s: T[%d][%d] = %.6f nm, expected %.6f", what, i, a, f->basis_m[i][a] * 1e9,
+                         expected_nm[i][a]);
+}
+
+Test(analysis, basis_i13_and_gold_scan)
+{
+    /* Hand-computed from PHYSICS.md §2 (numpy, independent of the C code): I13-1, NMC811 (003),
+     * 11 keV, 2.9 m, 55 µm, Δθ 0.005° about +y, 2θ = 13.677°, 256³:
+     *   d̂ = (sin 2θ, 0, cos 2θ), ĉ = (cos 2θ, 0, −sin 2θ), r̂ = (0, −1, 0),
+     *   Δq_rock = −Δω (ŷ × Q), B = [256 Δq_rock, 256 Δq_row, 256 Δq_col], T = 2π B^{-T}.
+     * Column lengths 21.338 nm (rocking: 2π/(N|Q|Δω)/cos θ_B-ish, PHYSICS.md: ≈ 21.2 nm
+     * nominal), 23.215 nm (λD/Np) and 23.381 nm (detector columns, sheared). */
+    const double i13[3][3] = {{5.045284, 0.0, 23.214979},
+                              {0.0, -23.214979, 0.0},
+                              {20.732761, 0.0, -2.784040}};
+    bcdi_geometry g;
+    bcdi_geometry_default_i13(&g);
+    const size_t small[3] = {64, 64, 64}, big[3] = {256, 256, 256};
+    cr_assert_eq(bcdi_geometry_compute(&g, small), BCDI_OK);
+    bcdi_analysis_params p;
+    bcdi_analysis_default(&p);
+    bcdi_analysis_frame f;
+    /* computed for 64³ in the file, recomputed for the 256³ object */
+    cr_assert_eq(bcdi_analysis_frame_make(&g, big, &p, &f), BCDI_OK, "%s", bcdi_last_error());
+    expect_basis(&f, i13, "I13-1");
+    cr_expect_lt(fabs(f.g_norm * 1e-10 - 1.327527), 1e-5);
+    /* APS 34-ID-C gold scan: 9 keV, 0.5 m, 55 µm, δ = 32.174°, γ = 12.6346°, Δθ 0.005° about
+     * +y, 216 × 256 × 256 (the padded shape cohere phases):
+     *   d̂ = (cos γ sin δ, sin γ, cos γ cos δ), ĉ = (cos δ, 0, −sin δ),
+     *   r̂ = −(−sin γ sin δ, cos γ, −sin γ cos δ); |Q| = 2.69106 Å⁻¹ (2θ = 34.316°). */
+    const double gold[3][3] = {{7.308395, 0.0, 4.773584},
+                               {3.076579, -5.013447, 0.266381},
+                               {11.617222, 0.0, -1.599117}};
+    memset(&g, 0, sizeof g);
+    g.energy_kev = 9.0;
+    g.distance_m = 0.5;
+    g.pixel_size_m[0] = g.pixel_size_m[1] = 55e-6;
+    g.angles = BCDI_DETECTOR_DELTA_GAMMA;
+    g.delta_deg = 32.174;
+    g.gamma_deg = 12.6346;
+    g.rocking_step_deg = 0.005;
+    g.rocking_axis[1] = 1.0;
+    g.row_sign = 1;
+    g.d_spacing_m = 2.356e-10;
+    const size_t gold_shape[3] = {216, 256, 256};
+    cr_assert_eq(bcdi_geometry_compute(&g, gold_shape), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_analysis_frame_make(&g, gold_shape, &p, &f), BCDI_OK, "%s", bcdi_last_error());
+    expect_basis(&f, gold, "34-ID-C gold");
+    double q = sqrt(g.q_bragg[0] * g.q_bragg[0] + g.q_bragg[1] * g.q_bragg[1] + g.q_bragg[2] * g.q_bragg[2]);
+    cr_expect_lt(fabs(q * 1e-10 - 2.691059), 1e-5, "|Q| %.6f", q * 1e-10);
+}
+
+Test(analysis, sheared_sphere_comes_back_a_sphere)
+{
+    /* the gold geometry (the most sheared: 2θ = 34°) at 64³: voxels 42 × 20 × 20 nm */
+    bcdi_geometry g;
+    memset(&g, 0, sizeof g);
+    g.energy_kev = 9.0;
+    g.distance_m = 0.5;
+    g.pixel_size_m[0] = g.pixel_size_m[1] = 55e-6;
+    g.angles = BCDI_DETECTOR_DELTA_GAMMA;
+    g.delta_deg = 32.174;
+    g.gamma_deg = 12.6346;
+    g.rocking_step_deg = 0.005;
+    g.rocking_axis[1] = 1.0;
+    g.row_sign = 1;
+    g.d_spacing_m = 2.356e-10;
+    const size_t shape[3] = {64, 64, 64};
+    cr_assert_eq(bcdi_geometry_compute(&g, shape), BCDI_OK);
+    const double radius = 250e-9, edge = 15e-9; /* soft edge: 0.5 at r = R */
+    size_t n = shape[0] * shape[1] * shape[2];
+    bcdi_cf *x = calloc(n, sizeof *x);
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                double r[3];
+                voxel_lab(&g, shape, i0, i1, i2, r);
+                double dist = sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+                x[(i0 * shape[1] + i1) * shape[2] + i2].re =
+                    (float)fmin(1.0, fmax(0.0, 0.5 - (dist - radius) / edge));
+            }
+    bcdi_analysis_params p;
+    bcdi_analysis_default(&p);
+    p.support_threshold = 0.5;
+    p.ortho_voxel_nm = 10.0;
+    bcdi_analysis_result r;
+    analyse(&p, &g, shape, x, &r);
+    size_t no = r.ortho_shape[0] * r.ortho_shape[1] * r.ortho_shape[2];
+    double m[3] = {0, 0, 0}, cov[3][3] = {{0}};
+    size_t count = 0;
+    for (size_t v = 0; v < no; ++v) {
+        if (!r.o_support[v]) continue;
+        double q[3] = {r.ortho_origin_nm[0] + 10.0 * (double)(v % r.ortho_shape[2]),
+                       r.ortho_origin_nm[1] + 10.0 * (double)((v / r.ortho_shape[2]) % r.ortho_shape[1]),
+                       r.ortho_origin_nm[2] + 10.0 * (double)(v / (r.ortho_shape[1] * r.ortho_shape[2]))};
+        for (int a = 0; a < 3; ++a) {
+            m[a] += q[a];
+            for (int b = 0; b < 3; ++b) cov[a][b] += q[a] * q[b];
+        }
+        ++count;
+    }
+    double volume = (double)count * 1000.0, expected = 4.0 / 3.0 * PI * pow(radius * 1e9, 3);
+    double second[3];
+    for (int a = 0; a < 3; ++a) {
+        m[a] /= (double)count;
+        second[a] = cov[a][a] / (double)count - m[a] * m[a];
+    }
+    /* a uniform ball has <x²> = R²/5 along every axis */
+    cr_log_info("sheared sphere: volume %.4g nm^3 vs %.4g (%.2f%%), native %.4g; centre (%.1f, %.1f, "
+                "%.1f) nm; <x²>^½ %.1f %.1f %.1f nm (ball: %.1f); |off-diagonal| max %.2g",
+                volume, expected, 100.0 * (volume / expected - 1.0), r.total_volume_nm3, m[0], m[1], m[2],
+                sqrt(second[0]), sqrt(second[1]), sqrt(second[2]), radius * 1e9 / sqrt(5.0),
+                fmax(fabs(cov[0][1] / count - m[0] * m[1]), fabs(cov[0][2] / count - m[0] * m[2])));
+    cr_expect_lt(fabs(volume / expected - 1.0), 0.02);
+    cr_expect_lt(fabs(r.total_volume_nm3 / expected - 1.0), 0.02);
+    for (int a = 0; a < 3; ++a) {
+        cr_expect_lt(fabs(m[a]), 5.0, "centre[%d] %.2f nm", a, m[a]);
+        cr_expect_lt(fabs(sqrt(second[a]) / (radius * 1e9 / sqrt(5.0)) - 1.0), 0.02,
+                     "axis %d: rms %.2f nm", a, sqrt(second[a]));
+    }
+    bcdi_analysis_result_free(&r);
+    free(x);
+}

@@ -108,6 +108,7 @@ typedef struct bcdi_analysis_result {
     bcdi_analysis_frame frame;
     double threshold;        /* relative threshold used */
     int threshold_auto;
+    int file_support_used;   /* the result's own support also bounded the support */
     double amplitude_max;    /* max |ρ| inside the support (density normalisation) */
     bcdi_cf *object;         /* ramp and offset removed */
     float *density, *phase, *displacement, *strain, *vortex_density;

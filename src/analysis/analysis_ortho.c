@@ -36,14 +36,15 @@ static void frame_axes(const bcdi_analysis_params *p, const bcdi_analysis_frame 
     for (int a = 0; a < 3; ++a) axes[0][a] = x[a], axes[1][a] = y[a], axes[2][a] = z[a];
 }
 
-/* Trilinear interpolation of the complex field at fractional index (outside: 0). */
-static bcdi_cf interpolate(const size_t shape[3], const bcdi_cf *object, const double idx[3],
-                           long *nearest)
+/* Trilinear interpolation of the complex field at fractional index (outside: 0); *inside gets
+ * the interpolated support fraction. */
+static bcdi_cf interpolate(const size_t shape[3], const bcdi_cf *object, const uint8_t *support,
+                           const double idx[3], double *inside)
 {
     bcdi_cf out = {0.0f, 0.0f};
     long base[3];
     double frac[3];
-    *nearest = -1;
+    *inside = 0.0;
     for (int a = 0; a < 3; ++a) {
         if (!(idx[a] >= 0.0) || idx[a] > (double)(shape[a] - 1)) return out;
         base[a] = (long)floor(idx[a]);
@@ -51,7 +52,7 @@ static bcdi_cf interpolate(const size_t shape[3], const bcdi_cf *object, const d
         if (base[a] < 0) base[a] = 0;
         frac[a] = idx[a] - (double)base[a];
     }
-    double re = 0.0, im = 0.0;
+    double re = 0.0, im = 0.0, in = 0.0;
     for (int corner = 0; corner < 8; ++corner) {
         double w = 1.0;
         size_t j[3];
@@ -65,10 +66,9 @@ static bcdi_cf interpolate(const size_t shape[3], const bcdi_cf *object, const d
         size_t v = (j[0] * shape[1] + j[1]) * shape[2] + j[2];
         re += w * object[v].re;
         im += w * object[v].im;
+        in += support[v] ? w : 0.0;
     }
-    size_t near[3];
-    for (int a = 0; a < 3; ++a) near[a] = (size_t)lround(idx[a]);
-    *nearest = (long)((near[0] * shape[1] + near[1]) * shape[2] + near[2]);
+    *inside = in;
     out.re = (float)re;
     out.im = (float)im;
     return out;
@@ -195,6 +195,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
         shift[a] = (double)(r->input_shape[a] / 2) - (double)r->origin[a];
     const double amp_max = r->amplitude_max;
     const double threshold = r->threshold;
+    const int file_support = r->file_support_used;
 #pragma omp parallel for schedule(static)
     for (long iz = 0; iz < (long)count[2]; ++iz)
         for (size_t iy = 0; iy < count[1]; ++iy)
@@ -206,13 +207,14 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
                 double idx[3];
                 for (int a = 0; a < 3; ++a)
                     idx[a] = map[a][0] * pf[0] + map[a][1] * pf[1] + map[a][2] * pf[2] + shift[a];
-                long nearest;
-                field[v] = interpolate(r->shape, r->object, idx, &nearest);
+                double inside;
+                field[v] = interpolate(r->shape, r->object, r->support, idx, &inside);
                 double density = ana_abs(field[v]) / amp_max;
                 r->o_density[v] = (float)density;
-                /* the native support (which may carry the file's) at the nearest voxel, and
-                 * the same threshold on the interpolated amplitude */
-                r->o_support[v] = nearest >= 0 && r->support[nearest] && density > threshold;
+                /* the same threshold on the interpolated amplitude; where the file's support
+                 * also bounded the native one, its interpolated fraction must reach 1/2 (an AND
+                 * with a nearest-voxel lookup would erode the crystal by ~1/2 voxel) */
+                r->o_support[v] = density > threshold && (!file_support || inside >= 0.5);
             }
     double basis[3][3]; /* array axes (z, y, x) → lab metres */
     for (int i = 0; i < 3; ++i) {

@@ -181,6 +181,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
             }
     free(amplitude);
     r->amplitude_max = peak;
+    r->file_support_used = file_support;
     r->support_voxels = inside;
     r->voxel_volume_nm3 = fabs(ana_det3(frame->basis_m)) * 1e27;
     r->total_volume_nm3 = (double)inside * r->voxel_volume_nm3;
