@@ -58,6 +58,16 @@ static inline double ana_phase_diff(bcdi_cf a, bcdi_cf b)
 {
     double re = (double)a.re * b.re + (double)a.im * b.im;
     double im = (double)a.im * b.re - (double)a.re * b.im;
+    /* An exact zero (a synthetic core through a voxel centre) has no phase: it is taken as a
+     * tiny positive real (phase 0). atan2 of signed zeros would give ±π or 0 depending on the
+     * operand order, and arg(a b*) = −arg(b a*) must hold exactly for neighbouring faces to
+     * conserve flux. */
+    if (re == 0.0 && im == 0.0) {
+        int a_zero = a.re == 0.0f && a.im == 0.0f, b_zero = b.re == 0.0f && b.im == 0.0f;
+        if (a_zero && b_zero) return 0.0;
+        if (b_zero) return atan2((double)a.im, (double)a.re);
+        return -atan2((double)b.im, (double)b.re);
+    }
     return atan2(im, re);
 }
 

@@ -2,8 +2,11 @@
  *
  * Faces: face (a, v) is the unit square normal to axis a with corners v, v+e_b, v+e_b+e_c,
  * v+e_c ((a, b, c) cyclic, so the corner order turns positively about +e_a). Its winding
- * n = Σ W(Δφ)/2π around those corners is an integer; it counts only where the lightly smoothed
- * density clears the gate at all four corners (the density itself dips to 0 on a core).
+ * n = Σ W(Δφ)/2π around those corners is an integer. The gate works on cells: a cell is inside
+ * when the lightly smoothed density clears the threshold at all eight corners (the raw density
+ * dips to 0 on a core, the smoothed one does not), and a face counts when a cell on either side
+ * of it is inside. So every face of an inside cell counts, flux is
+ * conserved in every inside cell, and lines can end only on the gate's surface.
  *
  * Cells: cell c is the cube with min corner c. Face (a, v) separates cells v − e_a and v; a
  * face with n > 0 carries the line from v − e_a into v. The sum of the windings leaving a cell
@@ -12,12 +15,14 @@
  * can end only where gated faces stop (the crystal's surface) or close on itself. */
 #include "analysis_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct vortex_grid {
     size_t n[3];
     size_t stride[3];
+    const uint8_t *cell_inside; /* cell (min corner) inside the gate */
     int8_t *winding[3];   /* per face family */
     int8_t *remaining[3]; /* |winding| not yet traced */
 } vortex_grid;
@@ -75,7 +80,7 @@ static int cell_valid(const vortex_grid *g, const long c[3])
 {
     for (int a = 0; a < 3; ++a)
         if (c[a] < 0 || c[a] + 1 >= (long)g->n[a]) return 0;
-    return 1;
+    return g->cell_inside[(size_t)c[0] * g->stride[0] + (size_t)c[1] * g->stride[1] + (size_t)c[2]];
 }
 
 /* Follow the flux from cell c in direction dir, appending face centres. Returns the last cell. */
@@ -236,6 +241,9 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     vortex_grid g = {.n = {shape[0], shape[1], shape[2]},
                      .stride = {shape[1] * shape[2], shape[2], 1}};
     float *smooth = malloc(n * sizeof *smooth);
+    uint8_t *cell_inside = malloc(n);
+    bcdi_cf *field = malloc(n * sizeof *field);
+    g.cell_inside = cell_inside;
     bcdi_status st = BCDI_OK;
     for (int a = 0; a < 3; ++a) {
         g.winding[a] = calloc(n, 1);
@@ -244,11 +252,39 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     point_list pts = {0};
     bcdi_dislocation_line *lines = NULL;
     size_t count = 0, capacity = 0;
-    if (!smooth || !g.winding[0] || !g.winding[1] || !g.winding[2] || !g.remaining[0] ||
+    if (!smooth || !cell_inside || !field || !g.winding[0] || !g.winding[1] || !g.winding[2] || !g.remaining[0] ||
         !g.remaining[1] || !g.remaining[2]) {
         st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: %zu voxels", n);
         goto done;
     }
+    /* Exact zeros have no phase (a synthetic core through a voxel centre, or the outside of a
+     * phasing support at the crystal's rim). Each one next to non-zero voxels takes a tiny
+     * amplitude with the phase of its neighbours' mean phasor, so the vortex next to it is
+     * decided by the data around it; zeros with no non-zero neighbour keep their cells out. */
+    float amp_peak = 0.0f;
+    for (size_t v = 0; v < n; ++v) {
+        float a = (float)ana_abs(object[v]);
+        if (a > amp_peak) amp_peak = a;
+    }
+    const float tiny = 1e-6f * amp_peak;
+    memcpy(field, object, n * sizeof *field);
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = i0 * g.stride[0] + i1 * g.stride[1] + i2;
+                if (object[v].re != 0.0f || object[v].im != 0.0f) continue;
+                size_t idx[3] = {i0, i1, i2};
+                double re = 0.0, im = 0.0;
+                for (int a = 0; a < 3; ++a)
+                    for (int side = -1; side <= 1; side += 2) {
+                        if ((side < 0 && idx[a] == 0) || (side > 0 && idx[a] + 1 >= shape[a])) continue;
+                        bcdi_cf w = object[side < 0 ? v - g.stride[a] : v + g.stride[a]];
+                        double m = ana_abs(w);
+                        if (m > 0.0) re += w.re / m, im += w.im / m;
+                    }
+                double m = hypot(re, im);
+                if (m > 0.0) field[v] = (bcdi_cf){(float)(tiny * re / m), (float)(tiny * im / m)};
+            }
     /* gate: the density blurred enough to fill a one-voxel core dip, thresholded */
     memcpy(smooth, density, n * sizeof *smooth);
     ana_blur(smooth, shape, p->vortex_smoothing);
@@ -256,6 +292,20 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     for (size_t v = 0; v < n; ++v)
         if (smooth[v] > peak) peak = smooth[v];
     for (size_t v = 0; v < n; ++v) gate[v] = peak > 0.0f && smooth[v] > p->vortex_threshold * peak;
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = i0 * g.stride[0] + i1 * g.stride[1] + i2;
+                cell_inside[v] = 0;
+                if (i0 + 1 >= shape[0] || i1 + 1 >= shape[1] || i2 + 1 >= shape[2]) continue;
+                int inside = peak > 0.0f;
+                for (int corner = 0; corner < 8 && inside; ++corner) {
+                    size_t w = v + ((corner & 1) ? g.stride[0] : 0) +
+                               ((corner & 2) ? g.stride[1] : 0) + ((corner & 4) ? 1 : 0);
+                    inside = gate[w] && (field[w].re != 0.0f || field[w].im != 0.0f);
+                }
+                cell_inside[v] = (uint8_t)inside;
+            }
 
     size_t faces = 0;
     for (int a = 0; a < 3; ++a) {
@@ -269,12 +319,12 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                     if (idx[b] + 1 >= shape[b] || idx[c] + 1 >= shape[c]) continue;
                     size_t v0 = (size_t)i0 * g.stride[0] + i1 * g.stride[1] + i2;
                     size_t corner[4] = {v0, v0 + sb, v0 + sb + sc, v0 + sc};
-                    if (!gate[corner[0]] || !gate[corner[1]] || !gate[corner[2]] ||
-                        !gate[corner[3]])
-                        continue;
+                    int upper = idx[a] + 1 < shape[a] && cell_inside[v0];
+                    int lower = idx[a] > 0 && cell_inside[v0 - g.stride[a]];
+                    if (!upper && !lower) continue;
                     double sum = 0.0;
                     for (int k = 0; k < 4; ++k)
-                        sum += ana_phase_diff(object[corner[(k + 1) % 4]], object[corner[k]]);
+                        sum += ana_phase_diff(field[corner[(k + 1) % 4]], field[corner[k]]);
                     long w = lround(sum / (2.0 * ANA_PI));
                     if (w == 0) continue;
                     g.winding[a][v0] = (int8_t)w;
@@ -400,6 +450,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     }
 done:
     free(smooth);
+    free(cell_inside);
+    free(field);
     free(pts.xyz);
     for (int a = 0; a < 3; ++a) {
         free(g.winding[a]);
