@@ -39,6 +39,7 @@ typedef struct bcdi_analysis_params {
     double vortex_smoothing;   /* σ (voxels) of the density blur that gates vortex faces */
     double vortex_threshold;   /* gate: smoothed density > this × its maximum */
     double min_line_voxels;    /* lines shorter than this (voxels) are dropped as noise */
+    double min_line_depth;     /* lines never deeper than this (voxels) inside the gate: dropped */
     double screw_angle_deg;    /* angle(t, G) below: screw-like */
     double edge_angle_deg;     /* angle(t, G) above: edge-like; between: mixed */
     long domain_erosion;       /* > 0: split domains at necks by this many erosions (0 = off) */
@@ -89,6 +90,8 @@ typedef struct bcdi_dislocation_line {
     bcdi_line_character character;
     double ring_n;         /* ring fit (PHYSICS.md §5): fitted winding n (NaN when no ring fits) */
     double ring_harmonic2; /* amplitude of the 2θ harmonics (rad) */
+    double mean_density;   /* smoothed density along the line, relative to its maximum */
+    double depth_voxels;   /* deepest point: voxels (city block) from the gate's surface */
 } bcdi_dislocation_line;
 
 typedef struct bcdi_domain_info {

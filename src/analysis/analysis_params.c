@@ -25,6 +25,7 @@ void bcdi_analysis_default(bcdi_analysis_params *p)
     p->vortex_smoothing = 1.0;
     p->vortex_threshold = 0.3;
     p->min_line_voxels = 3.0;
+    p->min_line_depth = 3.0;
     p->screw_angle_deg = 30.0;
     p->edge_angle_deg = 60.0;
     p->domain_erosion = 0;
@@ -61,6 +62,9 @@ static const bcdi_param_spec analysis_specs[] = {
      "four corners"},
     {"min_line_voxels", BCDI_PARAM_DOUBLE, "3",
      "dislocation lines shorter than this many native voxels are dropped as noise"},
+    {"min_line_depth", BCDI_PARAM_DOUBLE, "3",
+     "dislocation lines that never get this many voxels (city block) inside the vortex gate are "
+     "dropped: the weak rim's noise vortices hug the surface"},
     {"screw_angle_deg", BCDI_PARAM_DOUBLE, "30", "angle(line, G) below which a line is screw-like"},
     {"edge_angle_deg", BCDI_PARAM_DOUBLE, "60", "angle(line, G) above which a line is edge-like"},
     {"domain_erosion", BCDI_PARAM_INT, "0",
@@ -157,6 +161,7 @@ bcdi_status bcdi_analysis_params_from_config(const bcdi_config *cfg, bcdi_analys
     TRY(read_double(cfg, "vortex_smoothing", &p->vortex_smoothing));
     TRY(read_double(cfg, "vortex_threshold", &p->vortex_threshold));
     TRY(read_double(cfg, "min_line_voxels", &p->min_line_voxels));
+    TRY(read_double(cfg, "min_line_depth", &p->min_line_depth));
     TRY(read_double(cfg, "screw_angle_deg", &p->screw_angle_deg));
     TRY(read_double(cfg, "edge_angle_deg", &p->edge_angle_deg));
     TRY(read_long(cfg, "domain_erosion", &p->domain_erosion));
@@ -188,6 +193,8 @@ bcdi_status bcdi_analysis_validate(const bcdi_analysis_params *p)
     if (!(p->min_line_voxels >= 0.0) || !isfinite(p->min_line_voxels))
         return bcdi_error(BCDI_ERR_CONFIG, "min_line_voxels: %g, expected >= 0",
                           p->min_line_voxels);
+    if (!(p->min_line_depth >= 0.0) || !isfinite(p->min_line_depth))
+        return bcdi_error(BCDI_ERR_CONFIG, "min_line_depth: %g, expected >= 0", p->min_line_depth);
     if (!(p->screw_angle_deg >= 0.0 && p->screw_angle_deg <= p->edge_angle_deg &&
           p->edge_angle_deg <= 90.0))
         return bcdi_error(BCDI_ERR_CONFIG,

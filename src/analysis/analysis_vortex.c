@@ -243,6 +243,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     float *smooth = malloc(n * sizeof *smooth);
     uint8_t *cell_inside = malloc(n);
     bcdi_cf *field = malloc(n * sizeof *field);
+    int32_t *depth = malloc(n * sizeof *depth);
     g.cell_inside = cell_inside;
     bcdi_status st = BCDI_OK;
     for (int a = 0; a < 3; ++a) {
@@ -252,7 +253,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     point_list pts = {0};
     bcdi_dislocation_line *lines = NULL;
     size_t count = 0, capacity = 0;
-    if (!smooth || !cell_inside || !field || !g.winding[0] || !g.winding[1] || !g.winding[2] || !g.remaining[0] ||
+    if (!smooth || !cell_inside || !field || !depth || !g.winding[0] || !g.winding[1] || !g.winding[2] || !g.remaining[0] ||
         !g.remaining[1] || !g.remaining[2]) {
         st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: %zu voxels", n);
         goto done;
@@ -306,6 +307,36 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                 }
                 cell_inside[v] = (uint8_t)inside;
             }
+
+    /* depth: city-block distance (voxels) from the nearest voxel outside the gate, by a
+     * breadth-first sweep from the outside */
+    {
+        size_t *queue = malloc(n * sizeof *queue);
+        if (!queue) {
+            st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: depth map");
+            goto done;
+        }
+        size_t head = 0, tail = 0;
+        for (size_t v = 0; v < n; ++v) {
+            depth[v] = gate[v] ? -1 : 0;
+            if (!gate[v]) queue[tail++] = v;
+        }
+        while (head < tail) {
+            size_t v = queue[head++];
+            size_t idx[3] = {v / g.stride[0], (v / g.stride[1]) % shape[1], v % shape[2]};
+            for (int a = 0; a < 3; ++a)
+                for (int side = -1; side <= 1; side += 2) {
+                    if ((side < 0 && idx[a] == 0) || (side > 0 && idx[a] + 1 >= shape[a])) continue;
+                    size_t w = side < 0 ? v - g.stride[a] : v + g.stride[a];
+                    if (depth[w] >= 0) continue;
+                    depth[w] = depth[v] + 1;
+                    queue[tail++] = w;
+                }
+        }
+        for (size_t v = 0; v < n; ++v)
+            if (depth[v] < 0) depth[v] = (int32_t)(shape[0] + shape[1] + shape[2]); /* gate fills the box */
+        free(queue);
+    }
 
     size_t faces = 0;
     for (int a = 0; a < 3; ++a) {
@@ -395,9 +426,36 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                 for (int k = 0; k < 3; ++k) idx[k] = pts.xyz[3 * i + k] + (double)origin[k];
                 index_to_nm(frame, idx, input_shape, line.points_nm + 3 * i);
             }
+            /* smoothed density along the line: the four voxels around each face centre */
+            double along = 0.0;
+            int32_t deepest = 0;
+            for (size_t i = 0; i < pts.count; ++i) {
+                double acc = 0.0;
+                int used = 0;
+                for (int corner = 0; corner < 8; ++corner) {
+                    size_t idx[3];
+                    int ok = 1;
+                    for (int k = 0; k < 3 && ok; ++k) {
+                        double c = pts.xyz[3 * i + k];
+                        double lo = floor(c);
+                        idx[k] = (size_t)(c == lo ? lo : lo + ((corner >> k) & 1));
+                        if (c == lo && ((corner >> k) & 1)) ok = 0; /* on-grid axis: one layer */
+                        if (idx[k] >= shape[k]) ok = 0;
+                    }
+                    if (!ok) continue;
+                    size_t w = idx[0] * g.stride[0] + idx[1] * g.stride[1] + idx[2];
+                    acc += smooth[w];
+                    if (depth[w] > deepest) deepest = depth[w];
+                    ++used;
+                }
+                along += used ? acc / used : 0.0;
+            }
+            line.mean_density = pts.count && peak > 0.0f ? along / (double)pts.count / peak : 0.0;
+            line.depth_voxels = (double)deepest;
             line.closed = closed;
             line.length_nm = smoothed_length(line.points_nm, pts.count, closed);
-            if (line.length_nm < p->min_line_voxels * voxel_nm || pts.count < 2) {
+            if (line.length_nm < p->min_line_voxels * voxel_nm || pts.count < 2 ||
+                line.depth_voxels < p->min_line_depth) {
                 free(line.points_nm);
                 ++*dropped;
                 continue;
@@ -452,6 +510,7 @@ done:
     free(smooth);
     free(cell_inside);
     free(field);
+    free(depth);
     free(pts.xyz);
     for (int a = 0; a < 3; ++a) {
         free(g.winding[a]);

@@ -190,6 +190,10 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
         json_number(f, l->ring_n);
         fputs(", \"ring_fit_harmonic2_rad\": ", f);
         json_number(f, l->ring_harmonic2);
+        fputs(", \"depth_voxels\": ", f);
+        json_number(f, l->depth_voxels);
+        fputs(", \"mean_smoothed_density\": ", f);
+        json_number(f, l->mean_density);
         fputc('}', f);
     }
     fputs("]},\n", f);
