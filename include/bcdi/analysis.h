@@ -152,7 +152,7 @@ void bcdi_analysis_result_free(bcdi_analysis_result *r);
 
 /* Write every output into out_dir (created if missing): analysis.vti, analysis_sheared.vts,
  * dislocations.vtp, density.tif, displacement.tif, density.png, displacement.png,
- * summary.json. All-or-nothing: files go to temporaries and are renamed at the end.
+ * summary.json (without the orthonormal grid: only the .vts, .vtp and summary.json). All-or-nothing: files go to temporaries and are renamed at the end.
  * config keys/values (may be NULL) are stored as the parameters in summary.json. */
 bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analysis_params *p,
                                 const char *input_path, const char *out_dir,

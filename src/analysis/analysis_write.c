@@ -83,7 +83,8 @@ static const char *character_name(bcdi_line_character c)
 
 static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r,
                                  const bcdi_analysis_params *p, const char *input_path,
-                                 const char *const *keys, const char *const *values, size_t count)
+                                 const char *const *keys, const char *const *values, size_t count,
+                                 const int *wanted)
 {
     FILE *f = fopen(path, "w");
     if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
@@ -219,9 +220,11 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
         json_string(f, values[i]);
     }
     fputs("},\n  \"files\": [", f);
-    for (int k = 0; k < OUT_COUNT; ++k) {
-        if (k) fputs(", ", f);
+    for (int k = 0, first = 1; k < OUT_COUNT; ++k) {
+        if (!wanted[k]) continue;
+        if (!first) fputs(", ", f);
         json_string(f, OUTPUT_NAMES[k]);
+        first = 0;
     }
     fputs("]\n}\n", f);
     int failed = ferror(f);
@@ -338,10 +341,6 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
                                 const char *const *config_keys, const char *const *config_values,
                                 size_t config_count)
 {
-    if (!r->has_ortho)
-        return bcdi_error(BCDI_ERR_INVALID_ARG,
-                          "analyze: the outputs (.vti, TIFF, PNG) need the orthonormal grid: "
-                          "set orthogonalise=true");
     struct stat sb;
     int created = 0;
     if (stat(out_dir, &sb) == 0) {
@@ -372,34 +371,42 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
             if (st == BCDI_OK) s->written[k] = 1;                                               \
         }                                                                                       \
     } while (0)
-    STAGE(OUT_VTI, write_image(s->stage_path[OUT_VTI], r));
+    /* without the orthonormal grid (orthogonalise=false) only the sheared grid, the lines and
+     * the summary are written */
+    int wanted[OUT_COUNT];
+    for (int k = 0; k < OUT_COUNT; ++k)
+        wanted[k] = r->has_ortho || k == OUT_VTS || k == OUT_VTP || k == OUT_SUMMARY;
+    if (wanted[OUT_VTI]) STAGE(OUT_VTI, write_image(s->stage_path[OUT_VTI], r));
     STAGE(OUT_VTS, write_sheared(s->stage_path[OUT_VTS], r));
     STAGE(OUT_VTP, write_lines(s->stage_path[OUT_VTP], r));
-    STAGE(OUT_DENSITY_TIF,
-          bcdi_tiff_write_multipage(s->stage_path[OUT_DENSITY_TIF], BCDI_DT_F32, odims, r->o_density));
-    STAGE(OUT_DISPLACEMENT_TIF, bcdi_tiff_write_multipage(s->stage_path[OUT_DISPLACEMENT_TIF],
-                                                          BCDI_DT_F32, odims, r->o_displacement));
-    if (st == BCDI_OK) {
+    if (wanted[OUT_DENSITY_TIF])
+        STAGE(OUT_DENSITY_TIF, bcdi_tiff_write_multipage(s->stage_path[OUT_DENSITY_TIF],
+                                                         BCDI_DT_F32, odims, r->o_density));
+    if (wanted[OUT_DISPLACEMENT_TIF])
+        STAGE(OUT_DISPLACEMENT_TIF, bcdi_tiff_write_multipage(s->stage_path[OUT_DISPLACEMENT_TIF],
+                                                              BCDI_DT_F32, odims, r->o_displacement));
+    if (st == BCDI_OK && wanted[OUT_DENSITY_PNG]) {
         st = ana_write_figures(r, s->stage_path[OUT_DENSITY_PNG], s->stage_path[OUT_DISPLACEMENT_PNG]);
         if (st == BCDI_OK) s->written[OUT_DENSITY_PNG] = s->written[OUT_DISPLACEMENT_PNG] = 1;
         else if (access(s->stage_path[OUT_DENSITY_PNG], F_OK) == 0)
             s->written[OUT_DENSITY_PNG] = 1;
     }
     STAGE(OUT_SUMMARY, write_summary(s->stage_path[OUT_SUMMARY], r, p, input_path, config_keys,
-                                     config_values, config_keys ? config_count : 0));
+                                     config_values, config_keys ? config_count : 0, wanted));
 #undef STAGE
     /* commit: rename every staged file; on any failure undo what was renamed */
     int renamed = 0;
     if (st == BCDI_OK) {
         for (; renamed < OUT_COUNT; ++renamed)
-            if (rename(s->stage_path[renamed], s->final_path[renamed]) != 0) {
+            if (wanted[renamed] && rename(s->stage_path[renamed], s->final_path[renamed]) != 0) {
                 st = bcdi_error(BCDI_ERR_IO, "cannot rename '%s' to '%s': %s",
                                 s->stage_path[renamed], s->final_path[renamed], strerror(errno));
                 break;
             }
     }
     if (st != BCDI_OK) {
-        for (int k = 0; k < renamed; ++k) remove(s->final_path[k]);
+        for (int k = 0; k < renamed; ++k)
+            if (wanted[k]) remove(s->final_path[k]);
         for (int k = renamed; k < OUT_COUNT; ++k)
             if (s->written[k] || k == OUT_SUMMARY) remove(s->stage_path[k]);
         if (created) rmdir(out_dir);

@@ -81,10 +81,11 @@ int cmd_analyze(int argc, char **argv)
                                  bcdi_config_keys(args.config), bcdi_config_values(args.config),
                                  bcdi_config_count(args.config));
     if (st == BCDI_OK)
-        bcdi_log(BCDI_LOG_INFO, "analyze: wrote %s/{analysis.vti, analysis_sheared.vts, "
-                                "dislocations.vtp, density.tif, displacement.tif, density.png, "
-                                "displacement.png, summary.json}",
-                 args.output);
+        bcdi_log(BCDI_LOG_INFO, "analyze: wrote %s/ (%s; the list is in summary.json)",
+                 args.output,
+                 result.has_ortho ? "analysis.vti, analysis_sheared.vts, dislocations.vtp, "
+                                    "density.tif, displacement.tif, density.png, displacement.png"
+                                  : "analysis_sheared.vts, dislocations.vtp");
     bcdi_analysis_result_free(&result);
     free(object);
     free(support);
