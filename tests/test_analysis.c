@@ -709,3 +709,54 @@ Test(analysis, sheared_sphere_comes_back_a_sphere)
     bcdi_analysis_result_free(&r);
     free(x);
 }
+
+Test(analysis, auto_threshold_and_com_reference_and_unwrap)
+{
+    bcdi_simulate_params sp = sim_params(48);
+    sp.strain = 1e-3; /* 1.2 rad per voxel along G: wraps the phase across the crystal */
+    bcdi_geometry g;
+    bcdi_simulate_object obj;
+    sim_object(&sp, &g, &obj);
+    bcdi_analysis_params p;
+    bcdi_analysis_default(&p);
+    p.support_threshold = 0.0; /* auto */
+    p.phase_reference = BCDI_PHASE_REF_COM;
+    p.remove_ramp = 0;
+    p.unwrap = 1;
+    bcdi_analysis_result r;
+    analyse(&p, &g, sp.shape, obj.object, &r);
+    /* the simulated amplitude is 1 inside with a one-voxel linear edge: Otsu lands mid-edge */
+    cr_log_info("auto threshold %.3f, support %zu voxels", r.threshold, r.support_voxels);
+    cr_expect(r.threshold > 0.1 && r.threshold < 0.9, "auto threshold %.3f", r.threshold);
+    /* com: the phase at the centre of mass is ~0 afterwards */
+    size_t n = r.shape[0] * r.shape[1] * r.shape[2];
+    double com[3] = {0, 0, 0}, mass = 0.0;
+    for (size_t v = 0; v < n; ++v)
+        if (r.support[v]) {
+            com[0] += r.density[v] * (double)(v / (r.shape[1] * r.shape[2]));
+            com[1] += r.density[v] * (double)((v / r.shape[2]) % r.shape[1]);
+            com[2] += r.density[v] * (double)(v % r.shape[2]);
+            mass += r.density[v];
+        }
+    size_t c = ((size_t)lround(com[0] / mass) * r.shape[1] + (size_t)lround(com[1] / mass)) * r.shape[2] +
+               (size_t)lround(com[2] / mass);
+    cr_expect_lt(fabs(r.phase[c]), 0.02, "phase at the centre of mass %.4f", r.phase[c]);
+    /* unwrapped phase on the orthonormal grid: a plane, so its spread along Ĝ exceeds 2π while
+     * the wrapped phase stays in (−π, π]; neighbours differ by less than π */
+    size_t no = r.ortho_shape[0] * r.ortho_shape[1] * r.ortho_shape[2];
+    float lo = 1e9f, hi = -1e9f;
+    for (size_t v = 0; v < no; ++v)
+        if (r.o_support[v]) lo = fminf(lo, r.o_unwrapped[v]), hi = fmaxf(hi, r.o_unwrapped[v]);
+    double expected_span = 0.0; /* |G| ε × extent along Ĝ, estimated from the support */
+    cr_log_info("unwrapped phase spans %.2f rad", hi - lo);
+    cr_expect_gt(hi - lo, 2.0 * PI);
+    (void)expected_span;
+    size_t jumps = 0;
+    for (size_t v = 0; v + 1 < no; ++v)
+        if (r.o_support[v] && r.o_support[v + 1] && (v + 1) % r.ortho_shape[2] != 0 &&
+            fabs(r.o_unwrapped[v + 1] - r.o_unwrapped[v]) > PI)
+            ++jumps;
+    cr_expect_eq(jumps, 0, "%zu jumps > π in the unwrapped phase", jumps);
+    bcdi_analysis_result_free(&r);
+    bcdi_simulate_object_free(&obj);
+}

@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,50 @@ static char *read_text(const char *path)
     text[got] = '\0';
     fclose(f);
     return text;
+}
+
+/* The payload of DataArray `name` in a VTK XML file written by braggcdi: base64 of a UInt64
+ * byte count, then base64 of the bytes (encoded separately). Returns malloc'd bytes. */
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+static size_t b64_decode(const char *in, size_t chars, unsigned char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i + 3 < chars + 1 && i < chars; i += 4) {
+        int v[4];
+        for (int k = 0; k < 4; ++k) v[k] = in[i + k] == '=' ? -2 : b64_value(in[i + k]);
+        uint32_t chunk = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
+                         ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) | (uint32_t)(v[3] < 0 ? 0 : v[3]);
+        out[n++] = (unsigned char)(chunk >> 16);
+        if (v[2] >= 0) out[n++] = (unsigned char)(chunk >> 8);
+        if (v[3] >= 0) out[n++] = (unsigned char)chunk;
+    }
+    return n;
+}
+
+static unsigned char *vtk_payload(const char *xml, const char *name, uint64_t *bytes)
+{
+    char key[128];
+    snprintf(key, sizeof key, "Name=\"%s\"", name);
+    const char *at = strstr(xml, key);
+    if (!at) return NULL;
+    at = strchr(at, '>') + 1;
+    while (*at == ' ' || *at == '\n') ++at;
+    unsigned char header[9];
+    b64_decode(at, 12, header);
+    memcpy(bytes, header, 8);
+    const char *end = strchr(at + 12, '\n');
+    unsigned char *out = malloc((size_t)(end - at));
+    size_t got = b64_decode(at + 12, (size_t)(end - at - 12), out);
+    cr_expect_eq(got, *bytes, "%s: %zu bytes decoded, header says %llu", name, got,
+                 (unsigned long long)*bytes);
+    return out;
 }
 
 Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
@@ -64,6 +109,21 @@ Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
     for (const char *name = "density"; name; name = NULL) cr_expect(strstr(vti, name) != NULL);
     cr_expect(strstr(vti, "Name=\"displacement\"") && strstr(vti, "Name=\"strain\"") &&
               strstr(vti, "Name=\"support\"") && strstr(vti, "Name=\"phase\""));
+    /* the density payload decodes to the TIFF's numbers, page by page */
+    uint64_t bytes = 0;
+    unsigned char *density = vtk_payload(vti, "density", &bytes);
+    cr_assert_not_null(density);
+    snprintf(path, sizeof path, "%s/out/density.tif", dir);
+    size_t tp, tr, tc;
+    bcdi_dtype tt;
+    cr_assert_eq(bcdi_tiff_info(path, &tp, &tr, &tc, &tt), BCDI_OK);
+    cr_expect_eq(bytes, tp * tr * tc * sizeof(float));
+    float *page = malloc(tr * tc * sizeof *page);
+    cr_assert_eq(bcdi_tiff_read_page(path, tp / 2, page, tr * tc), BCDI_OK, "%s", bcdi_last_error());
+    cr_expect_eq(memcmp(page, density + (tp / 2) * tr * tc * sizeof(float), tr * tc * sizeof(float)), 0,
+                 "the .vti and the TIFF disagree on the middle page");
+    free(page);
+    free(density);
     free(vti);
     snprintf(path, sizeof path, "%s/out/density.png", dir);
     char *png = read_text(path);

@@ -171,8 +171,9 @@ bcdi_status bcdi_analysis_fit_ramp(const size_t shape[3], const bcdi_cf *object,
 /* ρ ← ρ·exp(−i(ramp·(i − N/2) + offset)) */
 void bcdi_analysis_apply_ramp(const size_t shape[3], bcdi_cf *object, const double ramp[3],
                               double offset);
-/* Reference phase: amplitude-weighted circular mean over the support, or the phase at the
- * density's centre of mass (3×3×3 neighbourhood average). */
+/* Reference phase: amplitude-weighted circular mean over the support, or the phase of the
+ * voxel at the density's centre of mass (its 3×3×3 mean when that voxel is below half the
+ * maximum amplitude, e.g. on a vortex core). */
 double bcdi_analysis_phase_reference(const size_t shape[3], const bcdi_cf *object,
                                      const uint8_t *support, bcdi_phase_ref ref);
 

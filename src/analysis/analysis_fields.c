@@ -112,7 +112,13 @@ double bcdi_analysis_phase_reference(const size_t shape[3], const bcdi_cf *objec
     if (!(mass > 0.0)) return 0.0;
     long c[3];
     for (int a = 0; a < 3; ++a) c[a] = lround(com[a] / mass);
-    /* average the 3×3×3 neighbourhood: one voxel may sit on a vortex core */
+    size_t centre = ((size_t)c[0] * shape[1] + (size_t)c[1]) * shape[2] + (size_t)c[2];
+    double peak = 0.0;
+    for (size_t v = 0; v < n; ++v)
+        if (support[v]) peak = fmax(peak, ana_abs(object[v]));
+    /* the voxel itself, unless it sits in a dip (a vortex core): then the 3×3×3 mean (which a
+     * steep gradient would cancel, hence not the first choice) */
+    if (ana_abs(object[centre]) >= 0.5 * peak) return atan2(object[centre].im, object[centre].re);
     double re = 0.0, im = 0.0;
     for (long d0 = -1; d0 <= 1; ++d0)
         for (long d1 = -1; d1 <= 1; ++d1)
