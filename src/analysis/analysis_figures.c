@@ -85,7 +85,7 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
     bcdi_image img;
     bcdi_status st = bcdi_image_create(&img, (size_t)total_w, (size_t)height, WHITE);
     if (st != BCDI_OK) return st;
-    const char *title = field == 0 ? "bragg density" : "displacement along g (\xc3\x85)";
+    const char *title = field == 0 ? "bragg density" : "displacement along G (\xc3\x85)";
     bcdi_image_text(&img, margin, 6, title, scale, BLACK);
 
     long x0 = margin;
@@ -94,9 +94,11 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
         long y0 = title_h + (max_h - panel_h[k]);
         double plane_nm = g->origin_nm[nn] + g->voxel_nm * (double)centre[nn];
         char label[64];
-        snprintf(label, sizeof label, "%s-%s, %s = %.0f nm", g->axis_names[hn], g->axis_names[vn],
+        snprintf(label, sizeof label, "%s-%s, %s=%.0f nm", g->axis_names[hn], g->axis_names[vn],
                  g->axis_names[nn], plane_nm);
-        bcdi_image_text(&img, x0, title_h - BCDI_FONT_HEIGHT * scale - 6, label, scale, BLACK);
+        int label_scale = bcdi_text_width(label, scale) <= panel_w[k] + gap - 6 ? scale : 1;
+        bcdi_image_text(&img, x0, title_h - BCDI_FONT_HEIGHT * label_scale - 6, label, label_scale,
+                        BLACK);
         for (size_t j = 0; j < axis_len(g, vn); ++j)
             for (size_t i = 0; i < axis_len(g, hn); ++i) {
                 size_t ijk[3];

@@ -54,6 +54,7 @@ static const glyph FONT[] = {
     {"x", "..........#...#.#.#...#...#.#.#...#"},
     {"y", ".....#...##...#.#.#...#...#...#...."},
     {"z", "..........#####...#...#...#...#####"},
+    {"G", ".###.#...##....#.####...##...#.###."}, /* upper case: G (the reciprocal vector) */
     {"-", "...............#####..............."},
     {"+", ".......#....#..#####..#....#......."},
     {".", "..........................##...##.."},
@@ -85,6 +86,8 @@ static const glyph *find_glyph(const char *text, size_t *advance)
         return NULL;
     }
     *advance = 1;
+    for (size_t i = 0; i < sizeof FONT / sizeof *FONT; ++i) /* an upper-case glyph of its own */
+        if (FONT[i].key[0] == (char)c && FONT[i].key[1] == '\0') return &FONT[i];
     lower[0] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     for (size_t i = 0; i < sizeof FONT / sizeof *FONT; ++i)
         if (!strcmp(FONT[i].key, lower)) return &FONT[i];
