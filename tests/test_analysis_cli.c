@@ -214,6 +214,19 @@ Test(analyze_cli, bad_input_clear_error_nothing_written)
                    "support_threshold", 4);
     expect_failure(dir, "plain.cxi", "voxl_size=20", "voxl_size", 4);
     expect_failure(dir, "missing.cxi", "voxel_size=20 d_spacing=4.733", "missing.cxi", 4);
+    /* an output path that is a file, and one whose parent does not exist */
+    char cmd0[4096], *out0 = NULL;
+    snprintf(cmd0, sizeof cmd0, "analyze %s/plain.cxi voxel_size=20 d_spacing=4.733 -o %s/plain.cxi",
+             dir, dir);
+    cr_expect_neq(tu_run_braggcdi(cmd0, &out0), 0);
+    cr_expect(strstr(out0, "not a folder") != NULL, "%s", out0);
+    free(out0);
+    snprintf(cmd0, sizeof cmd0, "analyze %s/plain.cxi voxel_size=20 d_spacing=4.733 -o %s/no/out",
+             dir, dir);
+    cr_expect_neq(tu_run_braggcdi(cmd0, &out0), 0);
+    cr_expect(strstr(out0, "cannot create the output folder") != NULL, "%s", out0);
+    free(out0);
+    cr_expect_eq(tu_count_entries(dir), 4, "bad output paths left something behind");
     /* and with the stand-ins the plain file works */
     char cmd[4096], *out = NULL;
     snprintf(cmd, sizeof cmd, "analyze %s/plain.cxi voxel_size=20 d_spacing=4.733 -o %s/out", dir,

@@ -141,7 +141,7 @@ typedef struct bcdi_analysis_result {
     double ortho_origin_nm[3]; /* x, y, z of voxel (0,0,0), frame coordinates */
     double ortho_axes[3][3]; /* rows: the frame's x, y, z as lab unit vectors */
     float *o_density, *o_phase, *o_displacement, *o_strain, *o_unwrapped;
-    uint8_t *o_support;
+    uint8_t *o_support, *o_strain_valid;
 } bcdi_analysis_result;
 
 /* The whole analysis (no files). support may be NULL (then only the threshold counts). */

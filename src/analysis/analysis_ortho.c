@@ -180,6 +180,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
         !r->o_support || !valid || (p->unwrap && !r->o_unwrapped)) {
         free(field);
         free(valid);
+        valid = NULL;
         return bcdi_error(BCDI_ERR_NOMEM, "orthogonalise: %zu voxels", n);
     }
     double inv[3][3];
@@ -239,7 +240,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
     }
     if (p->unwrap) unwrap_phase(r->ortho_shape, field, r->o_support, r->o_density, r->o_unwrapped);
     r->has_ortho = 1;
+    r->o_strain_valid = valid; /* kept: voxels without a support neighbour have no strain */
     free(field);
-    free(valid);
     return BCDI_OK;
 }

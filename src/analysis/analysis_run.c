@@ -28,6 +28,7 @@ void bcdi_analysis_result_free(bcdi_analysis_result *r)
     free(r->o_strain);
     free(r->o_unwrapped);
     free(r->o_support);
+    free(r->o_strain_valid);
     memset(r, 0, sizeof(*r));
 }
 

@@ -260,6 +260,7 @@ static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r
         {"displacement", BCDI_DT_F32, 1, r->displacement},
         {"strain", BCDI_DT_F32, 1, r->strain},
         {"support", BCDI_DT_U8, 1, r->support},
+        {"strain_valid", BCDI_DT_U8, 1, r->strain_valid},
         {"vortex_density", BCDI_DT_F32, 1, r->vortex_density},
         {"vortex_gate", BCDI_DT_U8, 1, r->vortex_gate},
         {"domain", BCDI_DT_I32, 1, r->domain_label},
@@ -328,6 +329,7 @@ static bcdi_status write_image(const char *path, const bcdi_analysis_result *r)
         {"displacement", BCDI_DT_F32, 1, r->o_displacement},
         {"strain", BCDI_DT_F32, 1, r->o_strain},
         {"support", BCDI_DT_U8, 1, r->o_support},
+        {"strain_valid", BCDI_DT_U8, 1, r->o_strain_valid},
         {"unwrapped_phase", BCDI_DT_F32, 1, r->o_unwrapped},
     };
     size_t count = sizeof arrays / sizeof *arrays - (r->o_unwrapped ? 0 : 1);
