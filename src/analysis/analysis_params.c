@@ -25,7 +25,7 @@ void bcdi_analysis_default(bcdi_analysis_params *p)
     p->vortex_smoothing = 1.0;
     p->vortex_threshold = 0.3;
     p->min_line_voxels = 3.0;
-    p->min_line_depth = 3.0;
+    p->min_line_depth = 4.0;
     p->screw_angle_deg = 30.0;
     p->edge_angle_deg = 60.0;
     p->domain_erosion = 0;
@@ -62,7 +62,7 @@ static const bcdi_param_spec analysis_specs[] = {
      "four corners"},
     {"min_line_voxels", BCDI_PARAM_DOUBLE, "3",
      "dislocation lines shorter than this many native voxels are dropped as noise"},
-    {"min_line_depth", BCDI_PARAM_DOUBLE, "3",
+    {"min_line_depth", BCDI_PARAM_DOUBLE, "4",
      "dislocation lines that never get this many voxels (city block) inside the vortex gate are "
      "dropped: the weak rim's noise vortices hug the surface"},
     {"screw_angle_deg", BCDI_PARAM_DOUBLE, "30", "angle(line, G) below which a line is screw-like"},

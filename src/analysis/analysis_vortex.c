@@ -126,8 +126,8 @@ static void principal_axis(const double *pts, size_t count, double centroid[3], 
     for (int a = 0; a < 3; ++a) axis[a] = v[a] / len;
 }
 
-/* Length of the polyline after a 5-point moving average: face-centre staircases overstate
- * the length of oblique lines by up to ~40%. */
+/* Length of the polyline after a (up to) 5-point moving average: face-centre staircases
+ * overstate the length of oblique lines by up to ~40%. */
 static double smoothed_length(const double *pts, size_t count, int closed)
 {
     if (count < 2) return 0.0;
@@ -135,7 +135,13 @@ static double smoothed_length(const double *pts, size_t count, int closed)
     for (size_t i = 0; i < count; ++i) {
         double s[3] = {0, 0, 0};
         int used = 0;
-        for (long k = -2; k <= 2; ++k) {
+        /* symmetric window, narrowed near the ends of an open line so its ends stay put */
+        long half = 2;
+        if (!closed) {
+            if ((long)i < half) half = (long)i;
+            if ((long)(count - 1 - i) < half) half = (long)(count - 1 - i);
+        }
+        for (long k = -half; k <= half; ++k) {
             long j = (long)i + k;
             if (closed) j = ((j % (long)count) + (long)count) % (long)count;
             else if (j < 0 || j >= (long)count) continue;
