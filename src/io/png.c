@@ -1,5 +1,6 @@
 /* Raster figures and the PNG writer (see png.h). The font is a 5×7 cell per glyph, one string
- * of 35 characters per glyph ('#' = ink), drawn for braggcdi. */
+ * of 35 characters per glyph ('#' = ink; 40 for g and y, whose eighth row is a descender), drawn
+ * for braggcdi. */
 #include "io/png.h"
 
 #include "io/h5io.h" /* bcdi_io_temp_name */
@@ -14,7 +15,7 @@
 
 typedef struct glyph {
     const char *key; /* one character, or a UTF-8 sequence */
-    const char *rows; /* 7 rows of 5 */
+    const char *rows; /* 7 (or 8, with a descender) rows of 5 */
 } glyph;
 
 static const glyph FONT[] = {
@@ -34,7 +35,7 @@ static const glyph FONT[] = {
     {"d", "....#....#.##.##..###...##...#.####"},
     {"e", "...........###.#...#######.....###."},
     {"f", "..##..#..#.#...###...#....#....#..."},
-    {"g", "......#####...##...#.####....#.###."},
+    {"g", "...........#####...##...#.####....#.###."},
     {"h", "#....#....#.##.##..##...##...##...#"},
     {"i", "..#........##....#....#....#...###."},
     {"j", "...#.........##....#....##..#..##.."},
@@ -52,7 +53,7 @@ static const glyph FONT[] = {
     {"v", "..........#...##...##...#.#.#...#.."},
     {"w", "..........#...##...##.#.##.#.#.#.#."},
     {"x", "..........#...#.#.#...#...#.#.#...#"},
-    {"y", ".....#...##...#.#.#...#...#...#...."},
+    {"y", "..........#...##...##...#.####....#.###."},
     {"z", "..........#####...#...#...#...#####"},
     {"G", ".###.#...##....#.####...##...#.###."}, /* upper case: G (the reciprocal vector) */
     {"-", "...............#####..............."},
@@ -113,8 +114,10 @@ void bcdi_image_text(bcdi_image *img, long x, long y, const char *text, int scal
         size_t adv;
         const glyph *g = find_glyph(text + i, &adv);
         i += adv;
-        if (g && strlen(g->rows) >= 35)
-            for (int row = 0; row < 7; ++row)
+        /* 35 characters: a 5×7 cell; 40: an eighth row below the baseline (descenders) */
+        int rows = g ? (int)(strlen(g->rows) / 5) : 0;
+        if (g && rows >= 7)
+            for (int row = 0; row < rows; ++row)
                 for (int col = 0; col < 5; ++col)
                     if (g->rows[row * 5 + col] == '#')
                         bcdi_image_fill_rect(img, x + col * scale, y + row * scale, scale, scale, rgb);
