@@ -49,5 +49,6 @@ int cmd_phase(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

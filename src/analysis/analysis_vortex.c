@@ -1,0 +1,532 @@
+/* Dislocations as phase vortices (PHYSICS.md §5).
+ *
+ * Faces: face (a, v) is the unit square normal to axis a with corners v, v+e_b, v+e_b+e_c,
+ * v+e_c ((a, b, c) cyclic, so the corner order turns positively about +e_a). Its winding
+ * n = Σ W(Δφ)/2π around those corners is an integer. The gate works on cells: a cell is inside
+ * when the lightly smoothed density clears the threshold at all eight corners (the raw density
+ * dips to 0 on a core, the smoothed one does not), and a face counts when a cell on either side
+ * of it is inside. So every face of an inside cell counts, flux is
+ * conserved in every inside cell, and lines can end only on the gate's surface.
+ *
+ * Cells: cell c is the cube with min corner c. Face (a, v) separates cells v − e_a and v; a
+ * face with n > 0 carries the line from v − e_a into v. The sum of the windings leaving a cell
+ * is exactly zero (each edge difference appears twice with opposite signs), so a line entering
+ * a cell leaves it through another face: tracing follows that flux cell to cell, and a line
+ * can end only where gated faces stop (the crystal's surface) or close on itself. */
+#include "analysis_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct vortex_grid {
+    size_t n[3];
+    size_t stride[3];
+    const uint8_t *cell_inside; /* cell (min corner) inside the gate */
+    int8_t *winding[3];   /* per face family */
+    int8_t *remaining[3]; /* |winding| not yet traced */
+} vortex_grid;
+
+typedef struct point_list {
+    double *xyz; /* index-space coordinates of face centres */
+    size_t count, capacity;
+} point_list;
+
+static int push_point(point_list *l, const double p[3])
+{
+    if (l->count == l->capacity) {
+        size_t cap = l->capacity ? 2 * l->capacity : 64;
+        double *bigger = realloc(l->xyz, cap * 3 * sizeof *bigger);
+        if (!bigger) return 0;
+        l->xyz = bigger;
+        l->capacity = cap;
+    }
+    memcpy(l->xyz + 3 * l->count, p, 3 * sizeof *p);
+    l->count++;
+    return 1;
+}
+
+static void face_centre(const size_t v[3], int a, double out[3])
+{
+    for (int k = 0; k < 3; ++k) out[k] = (double)v[k] + (k == a ? 0.0 : 0.5);
+}
+
+/* Find a face of cell c (all indices valid) with flux leaving (dir = +1) or entering
+ * (dir = −1) and something left to trace. Returns the face family or −1; *face gets its voxel,
+ * *next the neighbouring cell through it. */
+static int find_face(const vortex_grid *g, const long c[3], int dir, size_t face[3], long next[3])
+{
+    for (int a = 0; a < 3; ++a) {
+        for (int side = 0; side < 2; ++side) {
+            /* side 0: lower face (a, c), outward flux −w; side 1: upper face (a, c+e_a), +w */
+            long fv[3] = {c[0], c[1], c[2]};
+            if (side) fv[a] += 1;
+            if (fv[a] < 0 || fv[a] >= (long)g->n[a]) continue;
+            size_t v = (size_t)fv[0] * g->stride[0] + (size_t)fv[1] * g->stride[1] + (size_t)fv[2];
+            int w = g->winding[a][v];
+            if (w == 0 || g->remaining[a][v] == 0) continue;
+            int outward = side ? w : -w;
+            if (outward * dir <= 0) continue;
+            g->remaining[a][v]--;
+            for (int k = 0; k < 3; ++k) face[k] = (size_t)fv[k], next[k] = c[k];
+            next[a] += side ? 1 : -1;
+            return a;
+        }
+    }
+    return -1;
+}
+
+static int cell_valid(const vortex_grid *g, const long c[3])
+{
+    for (int a = 0; a < 3; ++a)
+        if (c[a] < 0 || c[a] + 1 >= (long)g->n[a]) return 0;
+    return g->cell_inside[(size_t)c[0] * g->stride[0] + (size_t)c[1] * g->stride[1] + (size_t)c[2]];
+}
+
+/* Follow the flux from cell c in direction dir, appending face centres. Returns the last cell. */
+static int walk(const vortex_grid *g, long c[3], int dir, point_list *pts)
+{
+    size_t face[3];
+    long next[3];
+    while (cell_valid(g, c)) {
+        int a = find_face(g, c, dir, face, next);
+        if (a < 0) break;
+        double p[3];
+        face_centre(face, a, p);
+        if (!push_point(pts, p)) return 0;
+        memcpy(c, next, sizeof next);
+    }
+    return 1;
+}
+
+/* Principal axis of a point cloud (power iteration on the covariance). */
+static void principal_axis(const double *pts, size_t count, double centroid[3], double axis[3])
+{
+    double cov[3][3] = {{0}};
+    centroid[0] = centroid[1] = centroid[2] = 0.0;
+    for (size_t i = 0; i < count; ++i)
+        for (int a = 0; a < 3; ++a) centroid[a] += pts[3 * i + a] / (double)count;
+    for (size_t i = 0; i < count; ++i)
+        for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b)
+                cov[a][b] += (pts[3 * i + a] - centroid[a]) * (pts[3 * i + b] - centroid[b]);
+    double v[3] = {1.0, 0.7, 0.3};
+    if (count >= 2) {
+        for (int a = 0; a < 3; ++a) v[a] = pts[3 * (count - 1) + a] - pts[a];
+        if (ana_dot3(v, v) == 0.0) v[0] = 1.0, v[1] = 0.7, v[2] = 0.3;
+    }
+    for (int it = 0; it < 100; ++it) {
+        double w[3];
+        for (int a = 0; a < 3; ++a) w[a] = cov[a][0] * v[0] + cov[a][1] * v[1] + cov[a][2] * v[2];
+        double len = sqrt(ana_dot3(w, w));
+        if (!(len > 0.0)) break;
+        for (int a = 0; a < 3; ++a) v[a] = w[a] / len;
+    }
+    double len = sqrt(ana_dot3(v, v));
+    for (int a = 0; a < 3; ++a) axis[a] = v[a] / len;
+}
+
+/* Length of the polyline after a (up to) 5-point moving average: face-centre staircases
+ * overstate the length of oblique lines by up to ~40%. */
+static double smoothed_length(const double *pts, size_t count, int closed)
+{
+    if (count < 2) return 0.0;
+    double length = 0.0, prev[3] = {0, 0, 0};
+    for (size_t i = 0; i < count; ++i) {
+        double s[3] = {0, 0, 0};
+        int used = 0;
+        /* symmetric window, narrowed near the ends of an open line so its ends stay put */
+        long half = 2;
+        if (!closed) {
+            if ((long)i < half) half = (long)i;
+            if ((long)(count - 1 - i) < half) half = (long)(count - 1 - i);
+        }
+        for (long k = -half; k <= half; ++k) {
+            long j = (long)i + k;
+            if (closed) j = ((j % (long)count) + (long)count) % (long)count;
+            else if (j < 0 || j >= (long)count) continue;
+            for (int a = 0; a < 3; ++a) s[a] += pts[3 * j + a];
+            ++used;
+        }
+        for (int a = 0; a < 3; ++a) s[a] /= used;
+        if (i > 0) {
+            double d[3] = {s[0] - prev[0], s[1] - prev[1], s[2] - prev[2]};
+            length += sqrt(ana_dot3(d, d));
+        }
+        memcpy(prev, s, sizeof s);
+    }
+    return length;
+}
+
+void bcdi_dislocation_lines_free(bcdi_dislocation_line *lines, size_t count)
+{
+    if (!lines) return;
+    for (size_t i = 0; i < count; ++i) free(lines[i].points_nm);
+    free(lines);
+}
+
+/* index (input array) → lab nm */
+static void index_to_nm(const bcdi_analysis_frame *f, const double idx[3],
+                        const size_t input_shape[3], double out[3])
+{
+    double d[3];
+    for (int a = 0; a < 3; ++a) d[a] = idx[a] - (double)(input_shape[a] / 2);
+    for (int i = 0; i < 3; ++i)
+        out[i] = 1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
+}
+
+/* Ring fit (PHYSICS.md §5): the phase on a ring of radius `ring` voxels ⟂ t around the line's
+ * centroid, fitted with nθ + a1 cos θ + b1 sin θ + a2 cos 2θ + b2 sin 2θ + c on the unwrapped
+ * samples. Leaves NaN when the ring leaves the gate. */
+static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const size_t origin[3],
+                     const size_t input_shape[3], const bcdi_cf *object, const uint8_t *gate,
+                     bcdi_dislocation_line *line)
+{
+    line->ring_n = NAN;
+    line->ring_harmonic2 = NAN;
+    double inv[3][3];
+    if (!ana_inv3(f->basis_m, inv)) return;
+    double e1[3], e2[3], trial[3] = {1, 0, 0};
+    if (fabs(line->tangent[0]) > 0.8) trial[0] = 0, trial[1] = 1;
+    ana_cross3(line->tangent, trial, e1);
+    double l1 = sqrt(ana_dot3(e1, e1));
+    for (int a = 0; a < 3; ++a) e1[a] /= l1;
+    ana_cross3(line->tangent, e1, e2);
+    /* ring radius: 3 native voxels (geometric mean size) */
+    double voxel_nm = 1e9 * cbrt(fabs(ana_det3(f->basis_m)));
+    double radius_nm = 3.0 * voxel_nm;
+    enum { SAMPLES = 32 };
+    double theta[SAMPLES], phase[SAMPLES];
+    double previous = 0.0;
+    for (int s = 0; s < SAMPLES; ++s) {
+        double th = 2.0 * ANA_PI * s / SAMPLES;
+        double r_m[3];
+        for (int a = 0; a < 3; ++a)
+            r_m[a] = 1e-9 * (line->centroid_nm[a] + radius_nm * (cos(th) * e1[a] + sin(th) * e2[a]));
+        long idx[3];
+        for (int a = 0; a < 3; ++a) {
+            double i = inv[a][0] * r_m[0] + inv[a][1] * r_m[1] + inv[a][2] * r_m[2];
+            idx[a] = lround(i + (double)(input_shape[a] / 2)) - (long)origin[a];
+            if (idx[a] < 0 || idx[a] >= (long)shape[a]) return;
+        }
+        size_t v = ((size_t)idx[0] * shape[1] + (size_t)idx[1]) * shape[2] + (size_t)idx[2];
+        if (!gate[v]) return;
+        double ph = atan2(object[v].im, object[v].re);
+        if (s > 0) ph = previous + ana_wrap(ph - previous);
+        theta[s] = th;
+        phase[s] = ph;
+        previous = ph;
+    }
+    /* close the ring: the last-to-first step fixes n; fit the rest by least squares */
+    double wind = ana_wrap(phase[0] - previous) + (previous - phase[0]);
+    double n = wind / (2.0 * ANA_PI);
+    /* the samples unwrapped along the ring carry nθ; remove it and fit the harmonics */
+    double a2 = 0.0, b2 = 0.0;
+    for (int s = 0; s < SAMPLES; ++s) {
+        double rest = phase[s] - n * theta[s];
+        a2 += rest * cos(2.0 * theta[s]) * 2.0 / SAMPLES;
+        b2 += rest * sin(2.0 * theta[s]) * 2.0 / SAMPLES;
+    }
+    line->ring_n = n;
+    line->ring_harmonic2 = sqrt(a2 * a2 + b2 * b2);
+}
+
+bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
+                                       const bcdi_analysis_frame *frame, const size_t shape[3],
+                                       const size_t origin[3], const size_t input_shape[3],
+                                       const bcdi_cf *object, const float *density,
+                                       uint8_t *gate, float *vortex_density,
+                                       bcdi_dislocation_line **lines_out, size_t *line_count,
+                                       size_t *dropped, size_t *vortex_faces)
+{
+    *lines_out = NULL;
+    *line_count = 0;
+    *dropped = 0;
+    *vortex_faces = 0;
+    const size_t n = shape[0] * shape[1] * shape[2];
+    vortex_grid g = {.n = {shape[0], shape[1], shape[2]},
+                     .stride = {shape[1] * shape[2], shape[2], 1}};
+    float *smooth = malloc(n * sizeof *smooth);
+    uint8_t *cell_inside = malloc(n);
+    bcdi_cf *field = malloc(n * sizeof *field);
+    int32_t *depth = malloc(n * sizeof *depth);
+    g.cell_inside = cell_inside;
+    bcdi_status st = BCDI_OK;
+    for (int a = 0; a < 3; ++a) {
+        g.winding[a] = calloc(n, 1);
+        g.remaining[a] = calloc(n, 1);
+    }
+    point_list pts = {0};
+    bcdi_dislocation_line *lines = NULL;
+    size_t count = 0, capacity = 0;
+    if (!smooth || !cell_inside || !field || !depth || !g.winding[0] || !g.winding[1] || !g.winding[2] || !g.remaining[0] ||
+        !g.remaining[1] || !g.remaining[2]) {
+        st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: %zu voxels", n);
+        goto done;
+    }
+    /* Exact zeros have no phase (a synthetic core through a voxel centre, or the outside of a
+     * phasing support at the crystal's rim). Each one next to non-zero voxels takes a tiny
+     * amplitude with the phase of its neighbours' mean phasor, so the vortex next to it is
+     * decided by the data around it; zeros with no non-zero neighbour keep their cells out. */
+    float amp_peak = 0.0f;
+    for (size_t v = 0; v < n; ++v) {
+        float a = (float)ana_abs(object[v]);
+        if (a > amp_peak) amp_peak = a;
+    }
+    const float tiny = 1e-6f * amp_peak;
+    memcpy(field, object, n * sizeof *field);
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = i0 * g.stride[0] + i1 * g.stride[1] + i2;
+                if (object[v].re != 0.0f || object[v].im != 0.0f) continue;
+                size_t idx[3] = {i0, i1, i2};
+                double re = 0.0, im = 0.0;
+                for (int a = 0; a < 3; ++a)
+                    for (int side = -1; side <= 1; side += 2) {
+                        if ((side < 0 && idx[a] == 0) || (side > 0 && idx[a] + 1 >= shape[a])) continue;
+                        bcdi_cf w = object[side < 0 ? v - g.stride[a] : v + g.stride[a]];
+                        double m = ana_abs(w);
+                        if (m > 0.0) re += w.re / m, im += w.im / m;
+                    }
+                double m = hypot(re, im);
+                if (m > 0.0) field[v] = (bcdi_cf){(float)(tiny * re / m), (float)(tiny * im / m)};
+            }
+    /* gate: the density blurred enough to fill a one-voxel core dip, thresholded */
+    memcpy(smooth, density, n * sizeof *smooth);
+    ana_blur(smooth, shape, p->vortex_smoothing);
+    float peak = 0.0f;
+    for (size_t v = 0; v < n; ++v)
+        if (smooth[v] > peak) peak = smooth[v];
+    for (size_t v = 0; v < n; ++v) gate[v] = peak > 0.0f && smooth[v] > p->vortex_threshold * peak;
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = i0 * g.stride[0] + i1 * g.stride[1] + i2;
+                cell_inside[v] = 0;
+                if (i0 + 1 >= shape[0] || i1 + 1 >= shape[1] || i2 + 1 >= shape[2]) continue;
+                int inside = peak > 0.0f;
+                for (int corner = 0; corner < 8 && inside; ++corner) {
+                    size_t w = v + ((corner & 1) ? g.stride[0] : 0) +
+                               ((corner & 2) ? g.stride[1] : 0) + ((corner & 4) ? 1 : 0);
+                    inside = gate[w] && (field[w].re != 0.0f || field[w].im != 0.0f);
+                }
+                cell_inside[v] = (uint8_t)inside;
+            }
+
+    /* depth: city-block distance (voxels) from the nearest voxel outside the gate, by a
+     * breadth-first sweep from the outside */
+    {
+        size_t *queue = malloc(n * sizeof *queue);
+        if (!queue) {
+            st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: depth map");
+            goto done;
+        }
+        size_t head = 0, tail = 0;
+        for (size_t v = 0; v < n; ++v) {
+            depth[v] = gate[v] ? -1 : 0;
+            if (!gate[v]) queue[tail++] = v;
+        }
+        while (head < tail) {
+            size_t v = queue[head++];
+            size_t idx[3] = {v / g.stride[0], (v / g.stride[1]) % shape[1], v % shape[2]};
+            for (int a = 0; a < 3; ++a)
+                for (int side = -1; side <= 1; side += 2) {
+                    if ((side < 0 && idx[a] == 0) || (side > 0 && idx[a] + 1 >= shape[a])) continue;
+                    size_t w = side < 0 ? v - g.stride[a] : v + g.stride[a];
+                    if (depth[w] >= 0) continue;
+                    depth[w] = depth[v] + 1;
+                    queue[tail++] = w;
+                }
+        }
+        for (size_t v = 0; v < n; ++v)
+            if (depth[v] < 0) depth[v] = (int32_t)(shape[0] + shape[1] + shape[2]); /* gate fills the box */
+        free(queue);
+    }
+
+    size_t faces = 0;
+    for (int a = 0; a < 3; ++a) {
+        int b = (a + 1) % 3, c = (a + 2) % 3;
+        const size_t sb = g.stride[b], sc = g.stride[c];
+#pragma omp parallel for reduction(+ : faces) schedule(static)
+        for (long i0 = 0; i0 < (long)shape[0]; ++i0)
+            for (size_t i1 = 0; i1 < shape[1]; ++i1)
+                for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                    size_t idx[3] = {(size_t)i0, i1, i2};
+                    if (idx[b] + 1 >= shape[b] || idx[c] + 1 >= shape[c]) continue;
+                    size_t v0 = (size_t)i0 * g.stride[0] + i1 * g.stride[1] + i2;
+                    size_t corner[4] = {v0, v0 + sb, v0 + sb + sc, v0 + sc};
+                    int upper = idx[a] + 1 < shape[a] && cell_inside[v0];
+                    int lower = idx[a] > 0 && cell_inside[v0 - g.stride[a]];
+                    if (!upper && !lower) continue;
+                    double sum = 0.0;
+                    for (int k = 0; k < 4; ++k)
+                        sum += ana_phase_diff(field[corner[(k + 1) % 4]], field[corner[k]]);
+                    long w = lround(sum / (2.0 * ANA_PI));
+                    if (w == 0) continue;
+                    g.winding[a][v0] = (int8_t)w;
+                    g.remaining[a][v0] = (int8_t)labs(w);
+                    ++faces;
+                }
+    }
+    *vortex_faces = faces;
+    /* vortex density: line passages per cell (Σ|n| over its six faces / 2) */
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = i0 * g.stride[0] + i1 * g.stride[1] + i2;
+                size_t idx[3] = {i0, i1, i2};
+                double total = 0.0;
+                for (int a = 0; a < 3; ++a) {
+                    total += abs(g.winding[a][v]);
+                    if (idx[a] + 1 < shape[a]) total += abs(g.winding[a][v + g.stride[a]]);
+                }
+                vortex_density[v] = (float)(0.5 * total);
+            }
+    if (faces == 0) goto done;
+
+    const double det = ana_det3(frame->basis_m);
+    const double voxel_nm = 1e9 * cbrt(fabs(det));
+    const double orientation = det < 0.0 ? -1.0 : 1.0; /* index space → lab handedness */
+    for (int a0 = 0; a0 < 3; ++a0) {
+        for (size_t v = 0; v < n; ++v) {
+            if (g.remaining[a0][v] == 0) continue;
+            int w = g.winding[a0][v];
+            size_t fv[3] = {v / g.stride[0], (v / g.stride[1]) % shape[1], v % shape[2]};
+            g.remaining[a0][v]--;
+            pts.count = 0;
+            double p0[3];
+            face_centre(fv, a0, p0);
+            /* backward first (collected reversed), then the start face, then forward */
+            long back[3] = {(long)fv[0], (long)fv[1], (long)fv[2]};
+            long fwd[3] = {(long)fv[0], (long)fv[1], (long)fv[2]};
+            if (w > 0) back[a0] -= 1;
+            else fwd[a0] -= 1;
+            if (!walk(&g, back, -1, &pts)) {
+                st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: tracing");
+                goto done;
+            }
+            for (size_t i = 0, j = pts.count ? pts.count - 1 : 0; i < j; ++i, --j)
+                for (int k = 0; k < 3; ++k) {
+                    double t = pts.xyz[3 * i + k];
+                    pts.xyz[3 * i + k] = pts.xyz[3 * j + k];
+                    pts.xyz[3 * j + k] = t;
+                }
+            if (!push_point(&pts, p0) || !walk(&g, fwd, +1, &pts)) {
+                st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: tracing");
+                goto done;
+            }
+            int closed = fwd[0] == back[0] && fwd[1] == back[1] && fwd[2] == back[2] &&
+                         pts.count > 2;
+            /* to lab nm */
+            bcdi_dislocation_line line;
+            memset(&line, 0, sizeof line);
+            line.point_count = pts.count;
+            line.points_nm = malloc(pts.count * 3 * sizeof *line.points_nm);
+            if (!line.points_nm) {
+                st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: line points");
+                goto done;
+            }
+            for (size_t i = 0; i < pts.count; ++i) {
+                double idx[3];
+                for (int k = 0; k < 3; ++k) idx[k] = pts.xyz[3 * i + k] + (double)origin[k];
+                index_to_nm(frame, idx, input_shape, line.points_nm + 3 * i);
+            }
+            /* smoothed density along the line: the four voxels around each face centre */
+            double along = 0.0;
+            int32_t deepest = 0;
+            for (size_t i = 0; i < pts.count; ++i) {
+                double acc = 0.0;
+                int used = 0;
+                for (int corner = 0; corner < 8; ++corner) {
+                    size_t idx[3];
+                    int ok = 1;
+                    for (int k = 0; k < 3 && ok; ++k) {
+                        double c = pts.xyz[3 * i + k];
+                        double lo = floor(c);
+                        idx[k] = (size_t)(c == lo ? lo : lo + ((corner >> k) & 1));
+                        if (c == lo && ((corner >> k) & 1)) ok = 0; /* on-grid axis: one layer */
+                        if (idx[k] >= shape[k]) ok = 0;
+                    }
+                    if (!ok) continue;
+                    size_t w = idx[0] * g.stride[0] + idx[1] * g.stride[1] + idx[2];
+                    acc += smooth[w];
+                    if (depth[w] > deepest) deepest = depth[w];
+                    ++used;
+                }
+                along += used ? acc / used : 0.0;
+            }
+            line.mean_density = pts.count && peak > 0.0f ? along / (double)pts.count / peak : 0.0;
+            line.depth_voxels = (double)deepest;
+            line.closed = closed;
+            line.length_nm = smoothed_length(line.points_nm, pts.count, closed);
+            if (line.length_nm < p->min_line_voxels * voxel_nm || pts.count < 2 ||
+                line.depth_voxels < p->min_line_depth) {
+                free(line.points_nm);
+                ++*dropped;
+                continue;
+            }
+            principal_axis(line.points_nm, pts.count, line.centroid_nm, line.tangent);
+            /* points run along the flux, about which the circulation is +2π|n| in index
+             * space; the lab sees it mirrored when det T < 0 */
+            double travel[3];
+            for (int k = 0; k < 3; ++k)
+                travel[k] = line.points_nm[3 * (pts.count - 1) + k] - line.points_nm[k];
+            double sign = ana_dot3(travel, line.tangent) < 0.0 ? -1.0 : 1.0;
+            for (int k = 0; k < 3; ++k) line.tangent[k] *= sign;
+            int winding = (int)(orientation * abs(w));
+            /* report t with t·Ĝ >= 0; nearly ⟂ G (|t·Ĝ| < sin 10°) the largest lab component
+             * of t is made positive instead, so the sign does not flip on noise */
+            double tg = ana_dot3(line.tangent, frame->g_hat);
+            int flip;
+            if (fabs(tg) >= sin(10.0 * ANA_PI / 180.0)) {
+                flip = tg < 0.0;
+            } else {
+                int big = 0;
+                for (int k = 1; k < 3; ++k)
+                    if (fabs(line.tangent[k]) > fabs(line.tangent[big])) big = k;
+                flip = line.tangent[big] < 0.0;
+            }
+            if (flip) {
+                for (int k = 0; k < 3; ++k) line.tangent[k] = -line.tangent[k];
+                winding = -winding;
+            }
+            line.winding = winding;
+            double c = fabs(ana_dot3(line.tangent, frame->g_hat));
+            line.angle_to_g_deg = acos(c > 1.0 ? 1.0 : c) * 180.0 / ANA_PI;
+            line.character = line.angle_to_g_deg < p->screw_angle_deg ? BCDI_LINE_SCREW
+                             : line.angle_to_g_deg > p->edge_angle_deg ? BCDI_LINE_EDGE
+                                                                       : BCDI_LINE_MIXED;
+            ring_fit(frame, shape, origin, input_shape, object, gate, &line);
+            if (count == capacity) {
+                size_t cap = capacity ? 2 * capacity : 8;
+                bcdi_dislocation_line *bigger = realloc(lines, cap * sizeof *bigger);
+                if (!bigger) {
+                    free(line.points_nm);
+                    st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: line table");
+                    goto done;
+                }
+                lines = bigger;
+                capacity = cap;
+            }
+            lines[count++] = line;
+        }
+    }
+done:
+    free(smooth);
+    free(cell_inside);
+    free(field);
+    free(depth);
+    free(pts.xyz);
+    for (int a = 0; a < 3; ++a) {
+        free(g.winding[a]);
+        free(g.remaining[a]);
+    }
+    if (st != BCDI_OK) {
+        bcdi_dislocation_lines_free(lines, count);
+        return st;
+    }
+    *lines_out = lines;
+    *line_count = count;
+    return BCDI_OK;
+}
