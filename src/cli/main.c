@@ -14,8 +14,8 @@ static const subcommand subcommands[] = {
     {"simulate", cmd_simulate, "synthetic crystal -> rocking-curve stack (NeXus) + true object (CXI)"},
     {"prepare", cmd_prepare, "raw frames (NeXus/HDF5, TIFF, .npy, CXI) -> phasing-ready CXI"},
     {"phase", cmd_phase, "phase retrieval: ER/HIO/RAAR/DM, shrink-wrap, batched runs, guided seeding"},
-    {"info", cmd_info, "describe an HDF5/NeXus/CXI file"},
     {"analyze", cmd_analyze, "phased object -> density, displacement, strain, dislocations, maps"},
+    {"info", cmd_info, "describe an HDF5/NeXus/CXI file"},
     {"bench", cmd_bench, "time batched FFT pairs on each backend, write JSON"},
 };
 
