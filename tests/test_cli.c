@@ -10,8 +10,8 @@
 
 Test(cli, help_and_version_everywhere)
 {
-    const char *commands[] = {"", "simulate ", "info ", "bench "};
-    for (size_t i = 0; i < 4; ++i) {
+    const char *commands[] = {"", "simulate ", "prepare ", "phase ", "analyze ", "info ", "bench "};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; ++i) {
         char args[64], *out = NULL;
         snprintf(args, sizeof args, "%s--help", commands[i]);
         cr_expect_eq(tu_run_braggcdi(args, &out), 0, "%s: %s", args, out);
