@@ -93,7 +93,9 @@ typedef struct bcdi_compare_state {
     int has_geometry;
     bcdi_geometry geometry;
     /* alignment onto the reference */
-    bcdi_alignment alignment;       /* twinned, shift (common-grid voxels), phase, correlation */
+    bcdi_alignment alignment;       /* twinned; shift: voxels that map this state's input array
+                                       onto the reference's (after the twin); phase; correlation
+                                       of the complex fields */
     double shift_nm[3];             /* the shift in the lab frame */
     double density_correlation;     /* of the registered densities */
     double density_correlation_direct, density_correlation_twin; /* before the twin choice */

@@ -70,47 +70,64 @@ static const float *row_field(const bcdi_compare_state *s, int row)
 
 static int row_inside(const bcdi_compare_state *s, const bcdi_compare_state *ref, size_t v, int row)
 {
-    return row < 2 ? s->cg_support[v] : s->cg_support[v] && ref->cg_support[v];
+    if (row < 2) return s->cg_support[v];
+    if (row == 2) return s->cg_support[v] && ref->cg_support[v];
+    return s->cg_support[v] || ref->cg_support[v]; /* lost and gained volume show */
 }
 
 static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
 {
     const size_t *n = c->cg_shape;
+    const size_t nv = n[0] * n[1] * n[2];
     const bcdi_compare_state *ref = &c->states[c->reference];
-    /* plane normal to axis 0 through the reference's density centre of mass */
-    double sum = 0.0, first = 0.0;
-    for (size_t v = 0; v < n[0] * n[1] * n[2]; ++v) {
+    /* the plane normal to the axis along which the reference is thinnest (the largest
+     * section), through its density centre of mass */
+    size_t lo[3] = {n[0], n[1], n[2]}, hi[3] = {0, 0, 0};
+    double sum = 0.0, com[3] = {0, 0, 0};
+    for (size_t v = 0; v < nv; ++v) {
+        size_t idx[3] = {v / (n[1] * n[2]), (v / n[2]) % n[1], v % n[2]};
+        if (ref->cg_support[v])
+            for (int a = 0; a < 3; ++a) {
+                if (idx[a] < lo[a]) lo[a] = idx[a];
+                if (idx[a] > hi[a]) hi[a] = idx[a];
+            }
         sum += ref->cg_density[v];
-        first += ref->cg_density[v] * (double)(v / (n[1] * n[2]));
+        for (int a = 0; a < 3; ++a) com[a] += ref->cg_density[v] * (double)idx[a];
     }
-    size_t plane = sum > 0.0 ? (size_t)lround(first / sum) : n[0] / 2;
-    if (plane >= n[0]) plane = n[0] / 2;
+    int normal = 0;
+    for (int a = 1; a < 3; ++a)
+        if (hi[a] - lo[a] < hi[normal] - lo[normal]) normal = a;
+    const int ax1 = normal == 0 ? 1 : 0, ax2 = normal == 2 ? 1 : 2; /* vertical, horizontal */
+    size_t plane = sum > 0.0 ? (size_t)lround(com[normal] / sum) : n[normal] / 2;
+    if (plane >= n[normal]) plane = n[normal] / 2;
+    size_t stride[3] = {n[1] * n[2], n[2], 1};
+#define VOXEL(i1, i2) (plane * stride[normal] + (size_t)(i1) * stride[ax1] + (size_t)(i2) * stride[ax2])
     /* the window: union of the supports in that plane, plus a margin */
-    long lo1 = (long)n[1], hi1 = -1, lo2 = (long)n[2], hi2 = -1;
+    long lo1 = (long)n[ax1], hi1 = -1, lo2 = (long)n[ax2], hi2 = -1;
     for (size_t k = 0; k < c->state_count; ++k)
-        for (size_t i1 = 0; i1 < n[1]; ++i1)
-            for (size_t i2 = 0; i2 < n[2]; ++i2)
-                if (c->states[k].cg_support[(plane * n[1] + i1) * n[2] + i2]) {
+        for (size_t i1 = 0; i1 < n[ax1]; ++i1)
+            for (size_t i2 = 0; i2 < n[ax2]; ++i2)
+                if (c->states[k].cg_support[VOXEL(i1, i2)]) {
                     if ((long)i1 < lo1) lo1 = (long)i1;
                     if ((long)i1 > hi1) hi1 = (long)i1;
                     if ((long)i2 < lo2) lo2 = (long)i2;
                     if ((long)i2 > hi2) hi2 = (long)i2;
                 }
-    if (hi1 < 0) lo1 = 0, hi1 = (long)n[1] - 1, lo2 = 0, hi2 = (long)n[2] - 1;
+    if (hi1 < 0) lo1 = 0, hi1 = (long)n[ax1] - 1, lo2 = 0, hi2 = (long)n[ax2] - 1;
     lo1 = lo1 > 2 ? lo1 - 2 : 0, lo2 = lo2 > 2 ? lo2 - 2 : 0;
-    hi1 = hi1 + 2 < (long)n[1] ? hi1 + 2 : (long)n[1] - 1;
-    hi2 = hi2 + 2 < (long)n[2] ? hi2 + 2 : (long)n[2] - 1;
+    hi1 = hi1 + 2 < (long)n[ax1] ? hi1 + 2 : (long)n[ax1] - 1;
+    hi2 = hi2 + 2 < (long)n[ax2] ? hi2 + 2 : (long)n[ax2] - 1;
     long w1 = hi1 - lo1 + 1, w2 = hi2 - lo2 + 1;
     long zoom = 180 / (w1 > w2 ? w1 : w2);
     if (zoom < 1) zoom = 1;
     /* shared ranges per row, over the whole volume */
     slice_row rows[4] = {{"density", 0, 1.0}, {"displacement (\xc3\x85)", 1, 0.0},
-                         {"displacement change (\xc3\x85)", 1, 0.0}, {"density change", 1, 0.0}};
+                         {"displacement change (\xc3\x85)", 1, 0.0}, {"density change (lost < 0 < gained)", 1, 0.0}};
     for (int row = 1; row < 4; ++row) {
         double m = 0.0;
         for (size_t k = 0; k < c->state_count; ++k) {
             const float *field = row_field(&c->states[k], row);
-            for (size_t v = 0; v < n[0] * n[1] * n[2]; ++v)
+            for (size_t v = 0; v < nv; ++v)
                 if (row_inside(&c->states[k], ref, v, row) && fabs(field[v]) > m) m = fabs(field[v]);
         }
         rows[row].range = nice_above(m > 0.0 ? m : (row == 3 ? 0.1 : 0.1));
@@ -141,7 +158,7 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
             long px = margin + (long)k * (col_w + gap);
             for (long a1 = 0; a1 < w1; ++a1)
                 for (long a2 = 0; a2 < w2; ++a2) {
-                    size_t v = (plane * n[1] + (size_t)(lo1 + a1)) * n[2] + (size_t)(lo2 + a2);
+                    size_t v = VOXEL(lo1 + a1, lo2 + a2);
                     uint8_t rgb[3];
                     if (!row_inside(s, ref, v, row)) {
                         memcpy(rgb, OUTSIDE, 3);
@@ -173,7 +190,8 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
         bcdi_image_text(&img, bx + bar_w + 4, py + panel_h - BCDI_FONT_HEIGHT * scale, text, scale,
                         BLACK);
     }
-    snprintf(text, sizeof text, "native grid, plane %zu of axis 0; %ld px per voxel", plane, zoom);
+#undef VOXEL
+    snprintf(text, sizeof text, "plane %zu of axis %d, native grid", plane, normal);
     bcdi_image_text(&img, margin, height - BCDI_FONT_HEIGHT * scale - 8, text, scale, BLACK);
     st = bcdi_png_write(path, &img);
     bcdi_image_free(&img);
@@ -207,7 +225,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
         double v = lo + (hi - lo) * t / 2.0;
         long y = bottom - (long)lround((double)(bottom - top) * t / 2.0);
         bcdi_image_fill_rect(img, left + 1, y, right - left, 1, GRID);
-        snprintf(text, sizeof text, "%.5g", v);
+        snprintf(text, sizeof text, "%.4g", v);
         bcdi_image_text(img, left - bcdi_text_width(text, scale) - 4, y - BCDI_FONT_HEIGHT, text,
                         scale, BLACK);
     }

@@ -421,8 +421,10 @@ static bcdi_status common_fields(const cmp_work *w, const bcdi_compare_state *re
         st = bcdi_stats_compute(s->cg_delta_displacement, common, n, &s->delta_displacement);
         /* the density change needs the reference's density, filled in by the caller first */
         if (st == BCDI_OK && ref->cg_density) {
+            /* over the union (the figure shows lost and gained volume); statistics over the
+             * common support */
             for (size_t v = 0; v < n; ++v)
-                if (common[v]) s->cg_delta_density[v] = s->cg_density[v] - ref->cg_density[v];
+                s->cg_delta_density[v] = s->cg_density[v] - ref->cg_density[v];
             st = bcdi_stats_compute(s->cg_delta_density, common, n, &s->delta_density);
         }
     }
@@ -569,6 +571,12 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             ref_idx[a] = (double)(ref->analysis.input_shape[a] / 2) - (double)ref->analysis.origin[a] +
                          (double)ref_place[a] - (double)(w.cg[a] / 2);
         }
+        /* reported: the shift that maps this state's input array onto the reference's (the
+         * common grid's centring of the crops taken out), i.e. how far the crystal moved */
+        if (k != reference)
+            for (int a = 0; a < 3; ++a)
+                s->alignment.shift[a] += (double)(place[a] - (long)r->origin[a]) -
+                                         (double)(ref_place[a] - (long)ref->analysis.origin[a]);
         for (int c = 0; c < 3; ++c) {
             offset_nm[c] = ref_offset_nm[c] = 0.0;
             s->shift_nm[c] = 0.0;
