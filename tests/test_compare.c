@@ -278,6 +278,189 @@ Test(compare, simulated_series, .timeout = 120)
     cr_assert_eq(bcdi_compare_write(&c, &cp, out), BCDI_OK, "%s", bcdi_last_error());
     check_html_offline(out);
     bcdi_comparison_free(&c);
-    printf("kept %s\n", s.dir);
+    tu_remove_tree(s.dir);
+    free(s.dir);
+}
+
+/* Two tilted domains and nothing else: each domain's lattice is tilted by exactly the
+ * simulated angle about an axis perpendicular to G (simulate: ∇u = tilt × r in the crystal
+ * frame), and its strain is unchanged. */
+Test(compare, domain_tilt, .timeout = 60)
+{
+    char *dir = tu_make_temp_dir("compare-tilt");
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/plain.cxi", dir);
+    snprintf(b, sizeof b, "%s/tilted.cxi", dir);
+    bcdi_simulate_params p = base_params(), q = base_params();
+    p.dislocation_count = q.dislocation_count = 0;
+    q.domains = 2;
+    q.domain_tilt_deg = 0.01;
+    q.domain_gap = 1.0;
+    write_result(a, &p, 0, NULL);
+    write_result(b, &q, 0, NULL);
+    bcdi_analysis_params ap;
+    bcdi_analysis_default(&ap);
+    bcdi_compare_params cp;
+    bcdi_compare_default(&cp);
+    bcdi_compare_input inputs[2] = {{a, NULL, NULL}, {b, NULL, NULL}};
+    bcdi_comparison c;
+    cr_assert_eq(bcdi_compare_run(&cp, &ap, inputs, 2, 0, &c), BCDI_OK, "%s", bcdi_last_error());
+    const bcdi_compare_state *t = &c.states[1];
+    cr_expect_str_eq(c.states[0].label, "plain.cxi", "default label: the file name");
+    cr_assert_eq(t->analysis.domain_count, 2);
+    cr_expect(!c.states[0].peak.available, "no summary next to these results");
+    cr_expect(isnan(t->lattice.delta_d_over_d), "lattice columns stay empty");
+    for (size_t d = 0; d < 2; ++d) {
+        printf("tilt domain %zu: %.6f deg, strain %.3g\n", d + 1, t->domain_changes[d].tilt_deg,
+               t->domain_changes[d].strain_change);
+        /* measured 0.010000 deg for both; strain changes below 2e-13 */
+        cr_expect_lt(fabs(t->domain_changes[d].tilt_deg - 0.01), 1e-4, "domain %zu: %.6f deg",
+                     d + 1, t->domain_changes[d].tilt_deg);
+        cr_expect_lt(fabs(t->domain_changes[d].strain_change), 1e-5);
+    }
+    bcdi_comparison_free(&c);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+/* Δd/d = −cot θ_B · Δθ_B by hand: 2θ 20° -> 19.9° gives +4.94913e-3; a 20-pixel shift along
+ * the ring at 55 µm and 2.9 m is 0.0217329°. */
+Test(compare, lattice_by_hand)
+{
+    bcdi_compare_peak ref = {.available = 1, .two_theta_deg = 20.0, .rocking_deg = 1.0,
+                             .com_pixel = {10, 100, 100}, .integrated_intensity = 2e6,
+                             .d_spacing_m = 4.0e-10, .bin = {1, 1, 1}};
+    bcdi_compare_peak st = ref;
+    st.two_theta_deg = 19.9;
+    st.rocking_deg = 1.0 - 0.05 + 0.02; /* the Bragg shift plus a 0.02° rotation */
+    st.com_pixel[1] = 120;
+    st.integrated_intensity = 1e6;
+    bcdi_compare_lattice l;
+    const int hkl[3] = {0, 0, 3};
+    bcdi_compare_lattice_from_peaks(&ref, &st, 55e-6, 2.9, hkl, &l);
+    cr_expect_lt(fabs(l.delta_d_over_d - 4.9491270280e-3), 1e-12, "%.12g", l.delta_d_over_d);
+    cr_expect_lt(fabs(l.delta_theta_deg + 0.05), 1e-12);
+    cr_expect_lt(fabs(l.d_spacing_angstrom - 4.0 * (1 + 4.9491270280e-3)), 1e-9);
+    cr_expect_lt(fabs(l.c_angstrom - 12.0 * (1 + 4.9491270280e-3)), 1e-9);
+    cr_expect_lt(fabs(l.rocking_rotation_deg - 0.02), 1e-12);
+    cr_expect_lt(fabs(l.ring_rotation_deg - 0.021732881884), 1e-10);
+    cr_expect_lt(fabs(l.intensity_ratio - 0.5), 1e-15);
+    const int hk0[3] = {1, 1, 0};
+    bcdi_compare_lattice_from_peaks(&ref, &st, 55e-6, 2.9, hk0, &l);
+    cr_expect(isnan(l.c_angstrom), "c only for (00l)");
+}
+
+Test(compare, line_distance)
+{
+    /* two parallel lines 3 nm apart, one twice as long: the shorter one's points are 3 nm
+     * from the longer line everywhere */
+    double a[10 * 3], b[20 * 3];
+    for (int i = 0; i < 10; ++i) a[3 * i] = i, a[3 * i + 1] = 0, a[3 * i + 2] = 0;
+    for (int i = 0; i < 20; ++i) b[3 * i] = i - 5, b[3 * i + 1] = 3, b[3 * i + 2] = 0;
+    cr_expect_float_eq(bcdi_compare_line_distance(a, 10, b, 20), 3.0, 1e-12);
+    cr_expect_float_eq(bcdi_compare_line_distance(b, 20, a, 10), 3.0, 1e-12);
+    cr_expect(isnan(bcdi_compare_line_distance(a, 0, b, 20)));
+}
+
+/* Through the executable: an analysed folder and results, labels with spaces, units, commas,
+ * quotes and HTML characters, summary= for one state, reference= by label. */
+Test(compare_cli, labels_folder_and_reference, .timeout = 120)
+{
+    series s;
+    make_series(&s, "compare-cli");
+    char cmd[16384], *out = NULL;
+    snprintf(cmd, sizeof cmd, "analyze %s -o %s/an_3v0", s.ref, s.dir);
+    cr_assert_eq(tu_run_braggcdi(cmd, &out), 0, "%s", out);
+    free(out);
+    /* the changed state's summary under another name, given with summary= */
+    char moved[4200];
+    snprintf(moved, sizeof moved, "%s/elsewhere.json", s.dir);
+    cr_assert_eq(rename(s.changed_summary, moved), 0);
+    snprintf(cmd, sizeof cmd,
+             "compare '%s/an_3v0=3.0 V' '%s=3.5 V' summary=%s "
+             "'%s=4.1 V, 50%% \"SOC\" & <x>' -o %s/report",
+             s.dir, s.changed, moved, s.twin, s.dir);
+    int rc = tu_run_braggcdi(cmd, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char path[8400];
+    snprintf(path, sizeof path, "%s/report", s.dir);
+    cr_expect_eq(tu_count_entries(path), 5, "exactly the 5 outputs, no temporaries");
+    check_html_offline(path);
+    snprintf(path, sizeof path, "%s/report/comparison.csv", s.dir);
+    char *csv = read_text(path);
+    cr_assert_not_null(csv);
+    cr_expect(strstr(csv, "\n3.0 V,") != NULL, "label '3.0 V' in the CSV");
+    cr_expect(strstr(csv, "\n3.5 V,") != NULL);
+    cr_expect(strstr(csv, "\n\"4.1 V, 50% \"\"SOC\"\" & <x>\",") != NULL, "quoted label: %s", csv);
+    int rows = 0;
+    for (const char *c = csv; *c; ++c) rows += *c == '\n';
+    cr_expect_eq(rows, 4, "header + one row per state");
+    cr_expect(strstr(csv, "elsewhere.json") != NULL, "summary= used");
+    free(csv);
+    snprintf(path, sizeof path, "%s/report/comparison.json", s.dir);
+    char *json = read_text(path);
+    cr_assert_not_null(json);
+    cr_expect(strstr(json, "\"label\": \"4.1 V, 50% \\\"SOC\\\" & <x>\"") != NULL);
+    cr_expect(strstr(json, "\"analysed_folder\": true") != NULL);
+    cr_expect(strstr(json, "\"appeared\": 1") != NULL);
+    cr_expect(strstr(json, "\"twinned\": true") != NULL);
+    free(json);
+    snprintf(path, sizeof path, "%s/report/index.html", s.dir);
+    char *html = read_text(path);
+    cr_assert_not_null(html);
+    cr_expect(strstr(html, "4.1 V, 50% &quot;SOC&quot; &amp; &lt;x&gt;") != NULL, "escaped label");
+    cr_expect(strstr(html, "3.5 V") != NULL);
+    free(html);
+    /* the changed state as reference: line B is there, line A of 3.0 V matches, and seen from
+     * 3.5 V the 3.0 V state has lost line B */
+    snprintf(cmd, sizeof cmd,
+             "compare '%s=3.0 V' '%s=3.5 V' reference='3.5 V' -q -o %s/report2", s.ref,
+             s.changed, s.dir);
+    cr_assert_eq(tu_run_braggcdi(cmd, &out), 0, "%s", out);
+    free(out);
+    snprintf(path, sizeof path, "%s/report2/comparison.json", s.dir);
+    json = read_text(path);
+    cr_assert_not_null(json);
+    cr_expect(strstr(json, "\"reference\": \"3.5 V\"") != NULL);
+    cr_expect(strstr(json, "\"vanished\": 1") != NULL, "line B vanished from 3.0 V's view");
+    free(json);
+    tu_remove_tree(s.dir);
+    free(s.dir);
+}
+
+/* A state whose file is missing: a clear error naming it, exit status 1, nothing written. */
+Test(compare_cli, missing_state_writes_nothing, .timeout = 60)
+{
+    series s;
+    make_series(&s, "compare-missing");
+    char cmd[16384], *out = NULL;
+    snprintf(cmd, sizeof cmd, "compare '%s=3.0 V' '%s/gone.cxi=4.2 V' -o %s/report", s.ref,
+             s.dir, s.dir);
+    int rc = tu_run_braggcdi(cmd, &out);
+    cr_expect_eq(rc, 1, "exit status %d: %s", rc, out);
+    cr_expect(strstr(out, "state '4.2 V'") != NULL && strstr(out, "gone.cxi") != NULL,
+              "the message names the state and its file: %s", out);
+    free(out);
+    char path[8400];
+    snprintf(path, sizeof path, "%s/report", s.dir);
+    cr_expect(!tu_file_exists(path), "nothing written");
+    /* an analysed folder whose result is gone */
+    snprintf(cmd, sizeof cmd, "analyze %s -o %s/an", s.changed, s.dir);
+    cr_assert_eq(tu_run_braggcdi(cmd, &out), 0, "%s", out);
+    free(out);
+    cr_assert_eq(remove(s.changed), 0);
+    snprintf(cmd, sizeof cmd, "compare '%s=3.0 V' '%s/an=3.5 V' -o %s/report", s.ref, s.dir, s.dir);
+    rc = tu_run_braggcdi(cmd, &out);
+    cr_expect_eq(rc, 1, "exit status %d: %s", rc, out);
+    cr_expect(strstr(out, "state '3.5 V'") != NULL && strstr(out, "missing") != NULL, "%s", out);
+    free(out);
+    cr_expect(!tu_file_exists(path), "nothing written");
+    /* one state only */
+    snprintf(cmd, sizeof cmd, "compare %s -o %s/report", s.ref, s.dir);
+    cr_expect_eq(tu_run_braggcdi(cmd, &out), 2, "%s", out);
+    free(out);
+    cr_expect(!tu_file_exists(path), "nothing written");
+    tu_remove_tree(s.dir);
     free(s.dir);
 }
