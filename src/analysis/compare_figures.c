@@ -122,7 +122,7 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
     if (zoom < 1) zoom = 1;
     /* shared ranges per row, over the whole volume */
     slice_row rows[4] = {{"density", 0, 1.0}, {"displacement (\xc3\x85)", 1, 0.0},
-                         {"displacement change (\xc3\x85)", 1, 0.0}, {"density change (lost < 0 < gained)", 1, 0.0}};
+                         {"displacement change (\xc3\x85)", 1, 0.0}, {"density change (lost -, gained +)", 1, 0.0}};
     for (int row = 1; row < 4; ++row) {
         double m = 0.0;
         for (size_t k = 0; k < c->state_count; ++k) {
@@ -130,7 +130,9 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
             for (size_t v = 0; v < nv; ++v)
                 if (row_inside(&c->states[k], ref, v, row) && fabs(field[v]) > m) m = fabs(field[v]);
         }
-        rows[row].range = nice_above(m > 0.0 ? m : (row == 3 ? 0.1 : 0.1));
+        rows[row].range = nice_above(m > 0.0 ? m : 0.1);
+        /* densities are in [0, 1]: Fourier-shift ringing must not stretch the scale */
+        if (row == 3 && rows[row].range > 1.0) rows[row].range = 1.0;
     }
     const int scale = 2, margin = 16, gap = 14, bar_w = 16;
     const long panel_w = w2 * zoom, panel_h = w1 * zoom;

@@ -128,6 +128,7 @@ void cmp_json_escape(FILE *f, const char *s)
 
 void cmp_json_num(FILE *f, double v)
 {
+    if (v == 0.0) v = 0.0; /* no "-0" */
     if (isfinite(v)) fprintf(f, "%.9g", v);
     else fputs("null", f);
 }

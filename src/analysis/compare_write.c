@@ -49,6 +49,7 @@ static void csv_text(FILE *f, const char *s)
 static void csv_num(FILE *f, double v)
 {
     fputc(',', f);
+    if (v == 0.0) v = 0.0; /* no "-0" */
     if (isfinite(v)) fprintf(f, "%.9g", v);
 }
 
@@ -370,6 +371,7 @@ static void html_text(FILE *f, const char *s)
 static void html_num(FILE *f, double v, const char *format)
 {
     fputs("<td>", f);
+    if (v == 0.0) v = 0.0; /* no "-0" */
     if (isfinite(v)) fprintf(f, format, v);
     else fputs("&ndash;", f);
     fputs("</td>", f);
@@ -517,8 +519,10 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
     fputs("<h2>Central slices</h2>\n<p><img src=\"slices.png\" alt=\"central slices: density, "
           "displacement, displacement change and density change per state\"></p>\n"
           "<p class=\"note\">One plane of the common native (detector-conjugate) grid through "
-          "the reference's centre of mass; each row shares one colour scale. Grey outside the "
-          "crystal.</p>\n<h2>Trends</h2>\n<p><img src=\"trends.png\" alt=\"trends of volume, mean "
+          "the reference's centre of mass, normal to the grid axis along which the reference is "
+          "thinnest; each row shares one colour scale. Grey: outside the crystal (for the "
+          "changes: outside the common support; the density change shows lost volume in blue "
+          "and gained volume in red).</p>\n<h2>Trends</h2>\n<p><img src=\"trends.png\" alt=\"trends of volume, mean "
           "displacement, dislocation count and d-spacing against the state\"></p>\n"
           "</body>\n</html>\n", f);
     int failed = ferror(f);

@@ -207,8 +207,10 @@ int cmd_compare(int argc, char **argv)
                          s->lines_moved, s->density_correlation,
                          s->alignment.twinned ? ", twin flipped" : "");
             }
-            bcdi_log(BCDI_LOG_INFO, "compare: wrote %s/ (comparison.csv, comparison.json, "
-                     "slices.png, trends.png, index.html)", output);
+            size_t len = strlen(output);
+            bcdi_log(BCDI_LOG_INFO, "compare: wrote %s%s (comparison.csv, comparison.json, "
+                     "slices.png, trends.png, index.html)", output,
+                     len && output[len - 1] == '/' ? "" : "/");
         }
         free(inputs);
     }
