@@ -397,6 +397,8 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
     for (const char *c = csv; *c; ++c) rows += *c == '\n';
     cr_expect_eq(rows, 4, "header + one row per state");
     cr_expect(strstr(csv, "elsewhere.json") != NULL, "summary= used");
+    cr_expect(strstr(csv, "state_3v0_summary.json") != NULL, "the folder's result's summary found");
+    cr_expect(strstr(csv, "state_4v1_summary.json") != NULL, "found next to the result");
     free(csv);
     snprintf(path, sizeof path, "%s/report/comparison.json", s.dir);
     char *json = read_text(path);

@@ -314,8 +314,11 @@ bcdi_status bcdi_compare_read_peak(const char *path, bcdi_compare_peak *out)
 
 /* "<dir>/<stem>_summary.json" for a path; with strip_run also without a "-runN" suffix (the
  * names `phase` gives its kept runs). */
-static void sibling_summary(const char *path, int strip_run, char *out, size_t capacity)
+static void sibling_summary(const char *given, int strip_run, char *out, size_t capacity)
 {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", given);
+    for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; --n) path[n - 1] = '\0';
     const char *slash = strrchr(path, '/');
     const char *dot = strrchr(path, '.');
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
