@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PI 3.14159265358979323846
 #define LATTICE_CHANGE 1e-3   /* the second state's d is 0.1% larger */
@@ -458,6 +460,21 @@ Test(compare_cli, missing_state_writes_nothing, .timeout = 60)
     cr_expect(strstr(out, "state '3.5 V'") != NULL && strstr(out, "missing") != NULL, "%s", out);
     free(out);
     cr_expect(!tu_file_exists(path), "nothing written");
+    /* a failure while writing (index.html cannot replace a folder of that name): the files
+     * already renamed are removed again, no staging file is left */
+    char blocker[8500];
+    snprintf(blocker, sizeof blocker, "%.8000s/index.html", path);
+    cr_assert_eq(mkdir(path, 0777), 0);
+    cr_assert_eq(mkdir(blocker, 0777), 0);
+    snprintf(cmd, sizeof cmd, "compare '%.4000s=3.0 V' '%.4000s=4.1 V' -o %.4000s", s.ref, s.twin,
+             path);
+    rc = tu_run_braggcdi(cmd, &out);
+    cr_expect_eq(rc, 1, "exit status %d: %s", rc, out);
+    cr_expect(strstr(out, "index.html") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(tu_count_entries(path), 1, "only the blocking folder is left");
+    rmdir(blocker);
+    rmdir(path);
     /* one state only */
     snprintf(cmd, sizeof cmd, "compare %s -o %s/report", s.ref, s.dir);
     cr_expect_eq(tu_run_braggcdi(cmd, &out), 2, "%s", out);
