@@ -15,6 +15,7 @@ static const subcommand subcommands[] = {
     {"prepare", cmd_prepare, "raw frames (NeXus/HDF5, TIFF, .npy, CXI) -> phasing-ready CXI"},
     {"phase", cmd_phase, "phase retrieval: ER/HIO/RAAR/DM, shrink-wrap, batched runs, guided seeding"},
     {"analyze", cmd_analyze, "phased object -> density, displacement, strain, dislocations, maps"},
+    {"compare", cmd_compare, "states of one crystal (e.g. voltages) -> CSV/JSON, figures, HTML report"},
     {"info", cmd_info, "describe an HDF5/NeXus/CXI file"},
     {"bench", cmd_bench, "time batched FFT pairs on each backend, write JSON"},
 };

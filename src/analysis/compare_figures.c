@@ -1,0 +1,287 @@
+/* Figures of a comparison: slices.png (one central plane of the common grid per state, side by
+ * side; rows density, displacement, displacement change and density change, each row with one
+ * shared colour scale) and trends.png (volume, mean displacement, dislocation count and
+ * d-spacing against the state's label). */
+#include "compare_internal.h"
+
+#include "io/png.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0},
+                     OUTSIDE[3] = {200, 200, 200}, GRID[3] = {225, 225, 225},
+                     LINE[3] = {30, 90, 170};
+
+/* 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k, the smallest not below x (colour-bar ends) */
+static double nice_above(double x)
+{
+    static const double steps[] = {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0};
+    if (!(x > 0.0) || !isfinite(x)) return 1.0;
+    double p = pow(10.0, floor(log10(x)));
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; ++i)
+        if (steps[i] * p >= x * (1.0 - 1e-9)) return steps[i] * p;
+    return 10.0 * p;
+}
+
+static void format_number(double v, char *out, size_t cap)
+{
+    if (fabs(v) < 1e-12) v = 0.0;
+    snprintf(out, cap, "%.3g", v);
+}
+
+/* Bresenham line, `width` pixels thick (a square brush). */
+static void draw_line(bcdi_image *img, long x0, long y0, long x1, long y1, int width,
+                      const uint8_t rgb[3])
+{
+    long dx = labs(x1 - x0), dy = -labs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+    long err = dx + dy;
+    for (;;) {
+        bcdi_image_fill_rect(img, x0 - width / 2, y0 - width / 2, width, width, rgb);
+        if (x0 == x1 && y0 == y1) break;
+        long e2 = 2 * err;
+        if (e2 >= dy) err += dy, x0 += sx;
+        if (e2 <= dx) err += dx, y0 += sy;
+    }
+}
+
+/* Labels are shown in the built-in font; characters it has no glyph for become '?'. Long labels
+ * are cut to `max_chars`. */
+static void short_label(const char *label, size_t max_chars, char *out, size_t cap)
+{
+    size_t n = strlen(label);
+    if (n > max_chars) snprintf(out, cap, "%.*s..", (int)(max_chars - 2), label);
+    else snprintf(out, cap, "%s", label);
+}
+
+typedef struct slice_row {
+    const char *title;
+    int diverging;
+    double range; /* grey: 0..range; diverging: −range..range */
+} slice_row;
+
+static const float *row_field(const bcdi_compare_state *s, int row)
+{
+    return row == 0 ? s->cg_density : row == 1 ? s->cg_displacement
+         : row == 2 ? s->cg_delta_displacement : s->cg_delta_density;
+}
+
+static int row_inside(const bcdi_compare_state *s, const bcdi_compare_state *ref, size_t v, int row)
+{
+    if (row < 2) return s->cg_support[v];
+    if (row == 2) return s->cg_support[v] && ref->cg_support[v];
+    return s->cg_support[v] || ref->cg_support[v]; /* lost and gained volume show */
+}
+
+static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
+{
+    const size_t *n = c->cg_shape;
+    const size_t nv = n[0] * n[1] * n[2];
+    const bcdi_compare_state *ref = &c->states[c->reference];
+    /* the plane normal to the axis along which the reference is thinnest (the largest
+     * section), through its density centre of mass */
+    size_t lo[3] = {n[0], n[1], n[2]}, hi[3] = {0, 0, 0};
+    double sum = 0.0, com[3] = {0, 0, 0};
+    for (size_t v = 0; v < nv; ++v) {
+        size_t idx[3] = {v / (n[1] * n[2]), (v / n[2]) % n[1], v % n[2]};
+        if (ref->cg_support[v])
+            for (int a = 0; a < 3; ++a) {
+                if (idx[a] < lo[a]) lo[a] = idx[a];
+                if (idx[a] > hi[a]) hi[a] = idx[a];
+            }
+        sum += ref->cg_density[v];
+        for (int a = 0; a < 3; ++a) com[a] += ref->cg_density[v] * (double)idx[a];
+    }
+    int normal = 0;
+    for (int a = 1; a < 3; ++a)
+        if (hi[a] - lo[a] < hi[normal] - lo[normal]) normal = a;
+    const int ax1 = normal == 0 ? 1 : 0, ax2 = normal == 2 ? 1 : 2; /* vertical, horizontal */
+    size_t plane = sum > 0.0 ? (size_t)lround(com[normal] / sum) : n[normal] / 2;
+    if (plane >= n[normal]) plane = n[normal] / 2;
+    size_t stride[3] = {n[1] * n[2], n[2], 1};
+#define VOXEL(i1, i2) (plane * stride[normal] + (size_t)(i1) * stride[ax1] + (size_t)(i2) * stride[ax2])
+    /* the window: union of the supports in that plane, plus a margin */
+    long lo1 = (long)n[ax1], hi1 = -1, lo2 = (long)n[ax2], hi2 = -1;
+    for (size_t k = 0; k < c->state_count; ++k)
+        for (size_t i1 = 0; i1 < n[ax1]; ++i1)
+            for (size_t i2 = 0; i2 < n[ax2]; ++i2)
+                if (c->states[k].cg_support[VOXEL(i1, i2)]) {
+                    if ((long)i1 < lo1) lo1 = (long)i1;
+                    if ((long)i1 > hi1) hi1 = (long)i1;
+                    if ((long)i2 < lo2) lo2 = (long)i2;
+                    if ((long)i2 > hi2) hi2 = (long)i2;
+                }
+    if (hi1 < 0) lo1 = 0, hi1 = (long)n[ax1] - 1, lo2 = 0, hi2 = (long)n[ax2] - 1;
+    lo1 = lo1 > 2 ? lo1 - 2 : 0, lo2 = lo2 > 2 ? lo2 - 2 : 0;
+    hi1 = hi1 + 2 < (long)n[ax1] ? hi1 + 2 : (long)n[ax1] - 1;
+    hi2 = hi2 + 2 < (long)n[ax2] ? hi2 + 2 : (long)n[ax2] - 1;
+    long w1 = hi1 - lo1 + 1, w2 = hi2 - lo2 + 1;
+    long zoom = 180 / (w1 > w2 ? w1 : w2);
+    if (zoom < 1) zoom = 1;
+    /* shared ranges per row, over the whole volume */
+    slice_row rows[4] = {{"density", 0, 1.0}, {"displacement (\xc3\x85)", 1, 0.0},
+                         {"displacement change (\xc3\x85)", 1, 0.0}, {"density change (lost -, gained +)", 1, 0.0}};
+    for (int row = 1; row < 4; ++row) {
+        double m = 0.0;
+        for (size_t k = 0; k < c->state_count; ++k) {
+            const float *field = row_field(&c->states[k], row);
+            for (size_t v = 0; v < nv; ++v)
+                if (row_inside(&c->states[k], ref, v, row) && fabs(field[v]) > m) m = fabs(field[v]);
+        }
+        rows[row].range = nice_above(m > 0.0 ? m : 0.1);
+        /* densities are in [0, 1]: Fourier-shift ringing must not stretch the scale */
+        if (row == 3 && rows[row].range > 1.0) rows[row].range = 1.0;
+    }
+    const int scale = 2, margin = 16, gap = 14, bar_w = 16;
+    const long panel_w = w2 * zoom, panel_h = w1 * zoom;
+    const long head_h = BCDI_FONT_HEIGHT * scale + 14, row_title_h = BCDI_FONT_HEIGHT * scale + 10;
+    long bar_label_w = bcdi_text_width("-0.000", scale) + 8;
+    long col_w = panel_w > 150 ? panel_w : 150;
+    long width = margin + (long)c->state_count * (col_w + gap) + bar_w + bar_label_w + margin;
+    long height = margin + head_h + 4 * (row_title_h + panel_h + gap) + BCDI_FONT_HEIGHT * scale + 16;
+    bcdi_image img;
+    bcdi_status st = bcdi_image_create(&img, (size_t)width, (size_t)height, WHITE);
+    if (st != BCDI_OK) return st;
+    char text[256];
+    for (size_t k = 0; k < c->state_count; ++k) {
+        char label[64];
+        short_label(c->states[k].label, (size_t)(col_w / (6 * scale)), label, sizeof label);
+        bcdi_image_text(&img, margin + (long)k * (col_w + gap), margin, label, scale, BLACK);
+    }
+    for (int row = 0; row < 4; ++row) {
+        long y0 = margin + head_h + row * (row_title_h + panel_h + gap);
+        bcdi_image_text(&img, margin, y0, rows[row].title, scale, BLACK);
+        long py = y0 + row_title_h;
+        for (size_t k = 0; k < c->state_count; ++k) {
+            const bcdi_compare_state *s = &c->states[k];
+            const float *field = row_field(s, row);
+            long px = margin + (long)k * (col_w + gap);
+            for (long a1 = 0; a1 < w1; ++a1)
+                for (long a2 = 0; a2 < w2; ++a2) {
+                    size_t v = VOXEL(lo1 + a1, lo2 + a2);
+                    uint8_t rgb[3];
+                    if (!row_inside(s, ref, v, row)) {
+                        memcpy(rgb, OUTSIDE, 3);
+                    } else if (rows[row].diverging) {
+                        double t = 0.5 + 0.5 * field[v] / rows[row].range;
+                        bcdi_colormap_diverging(t < 0 ? 0 : t > 1 ? 1 : t, rgb);
+                    } else {
+                        double t = field[v] / rows[row].range;
+                        bcdi_colormap_grey(t < 0 ? 0 : t > 1 ? 1 : t, rgb);
+                    }
+                    bcdi_image_fill_rect(&img, px + a2 * zoom, py + a1 * zoom, zoom, zoom, rgb);
+                }
+        }
+        /* colour bar: top = maximum */
+        long bx = margin + (long)c->state_count * (col_w + gap);
+        for (long y = 0; y < panel_h; ++y) {
+            double t = 1.0 - (double)y / (double)(panel_h > 1 ? panel_h - 1 : 1);
+            uint8_t rgb[3];
+            if (rows[row].diverging) bcdi_colormap_diverging(t, rgb);
+            else bcdi_colormap_grey(t, rgb);
+            bcdi_image_fill_rect(&img, bx, py + y, bar_w, 1, rgb);
+        }
+        double top = rows[row].range, bottom = rows[row].diverging ? -top : 0.0;
+        format_number(top, text, sizeof text);
+        bcdi_image_text(&img, bx + bar_w + 4, py, text, scale, BLACK);
+        format_number(0.5 * (top + bottom), text, sizeof text);
+        bcdi_image_text(&img, bx + bar_w + 4, py + panel_h / 2 - BCDI_FONT_HEIGHT, text, scale, BLACK);
+        format_number(bottom, text, sizeof text);
+        bcdi_image_text(&img, bx + bar_w + 4, py + panel_h - BCDI_FONT_HEIGHT * scale, text, scale,
+                        BLACK);
+    }
+#undef VOXEL
+    snprintf(text, sizeof text, "plane %zu of axis %d, native grid", plane, normal);
+    bcdi_image_text(&img, margin, height - BCDI_FONT_HEIGHT * scale - 8, text, scale, BLACK);
+    st = bcdi_png_write(path, &img);
+    bcdi_image_free(&img);
+    return st;
+}
+
+/* One trend chart at (x0, y0) of size w × h: values against the state index. */
+static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long y0, long w, long h,
+                       const char *title, const double *values)
+{
+    const int scale = 2;
+    bcdi_image_text(img, x0, y0, title, scale, BLACK);
+    long left = x0 + bcdi_text_width("-0.000e+00", 1) * 2 + 6, top = y0 + BCDI_FONT_HEIGHT * scale + 10;
+    long right = x0 + w - 10, bottom = y0 + h - BCDI_FONT_HEIGHT * scale - 12;
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+    for (size_t k = 0; k < c->state_count; ++k)
+        if (isfinite(values[k])) {
+            if (values[k] < lo) lo = values[k];
+            if (values[k] > hi) hi = values[k];
+        }
+    bcdi_image_fill_rect(img, left, top, 1, bottom - top + 1, BLACK);
+    bcdi_image_fill_rect(img, left, bottom, right - left + 1, 1, BLACK);
+    if (!(hi >= lo)) {
+        bcdi_image_text(img, left + 10, (top + bottom) / 2, "not available", scale, BLACK);
+        return;
+    }
+    double pad = hi > lo ? 0.1 * (hi - lo) : (fabs(hi) > 0 ? 0.05 * fabs(hi) : 1.0);
+    lo -= pad, hi += pad;
+    char text[64];
+    for (int t = 0; t <= 2; ++t) { /* three ticks */
+        double v = lo + (hi - lo) * t / 2.0;
+        long y = bottom - (long)lround((double)(bottom - top) * t / 2.0);
+        bcdi_image_fill_rect(img, left + 1, y, right - left, 1, GRID);
+        snprintf(text, sizeof text, "%.4g", v);
+        bcdi_image_text(img, left - bcdi_text_width(text, scale) - 4, y - BCDI_FONT_HEIGHT, text,
+                        scale, BLACK);
+    }
+    long prev_x = -1, prev_y = -1;
+    size_t count = c->state_count;
+    for (size_t k = 0; k < count; ++k) {
+        long x = left + (long)lround((double)(right - left) * ((double)k + 0.5) / (double)count);
+        char label[32];
+        short_label(c->states[k].label, 9, label, sizeof label);
+        bcdi_image_text(img, x - bcdi_text_width(label, scale) / 2, bottom + 6, label, scale, BLACK);
+        if (!isfinite(values[k])) continue;
+        long y = bottom - (long)lround((double)(bottom - top) * (values[k] - lo) / (hi - lo));
+        if (prev_x >= 0) draw_line(img, prev_x, prev_y, x, y, 2, LINE);
+        bcdi_image_fill_rect(img, x - 4, y - 4, 9, 9, k == c->reference ? BLACK : LINE);
+        prev_x = x, prev_y = y;
+    }
+}
+
+static bcdi_status write_trends(const bcdi_comparison *c, const char *path)
+{
+    const long chart_w = 420, chart_h = 240, margin = 16;
+    bcdi_image img;
+    bcdi_status st = bcdi_image_create(&img, (size_t)(2 * chart_w + 3 * margin),
+                                       (size_t)(2 * chart_h + 3 * margin), WHITE);
+    if (st != BCDI_OK) return st;
+    size_t n = c->state_count;
+    double *values = malloc(4 * n * sizeof *values);
+    if (!values) {
+        bcdi_image_free(&img);
+        return bcdi_error(BCDI_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < n; ++k) {
+        const bcdi_compare_state *s = &c->states[k];
+        values[k] = s->analysis.total_volume_nm3 * 1e-9;
+        values[n + k] = s->analysis.displacement_stats.mean;
+        values[2 * n + k] = (double)s->analysis.line_count;
+        values[3 * n + k] = s->lattice.d_spacing_angstrom;
+    }
+    draw_chart(&img, c, margin, margin, chart_w, chart_h, "volume (um3)", values);
+    draw_chart(&img, c, 2 * margin + chart_w, margin, chart_w, chart_h,
+               "mean displacement (\xc3\x85)", values + n);
+    draw_chart(&img, c, margin, 2 * margin + chart_h, chart_w, chart_h, "dislocations", values + 2 * n);
+    draw_chart(&img, c, 2 * margin + chart_w, 2 * margin + chart_h, chart_w, chart_h,
+               "d-spacing (\xc3\x85)", values + 3 * n);
+    free(values);
+    st = bcdi_png_write(path, &img);
+    bcdi_image_free(&img);
+    return st;
+}
+
+bcdi_status cmp_write_figures(const bcdi_comparison *c, const char *slices_path,
+                              const char *trends_path)
+{
+    bcdi_status st = write_slices(c, slices_path);
+    if (st == BCDI_OK) st = write_trends(c, trends_path);
+    return st;
+}

@@ -1,0 +1,47 @@
+/* Internal to the compare module (src/analysis/compare_*.c). */
+#ifndef BCDI_COMPARE_INTERNAL_H
+#define BCDI_COMPARE_INTERNAL_H
+
+#include "bcdi/compare.h"
+#include "bcdi/config.h"
+
+#include <stdio.h>
+
+#define CMP_PI 3.14159265358979323846
+
+/* Whole file as a NUL-terminated string (malloc'd), NULL when unreadable. */
+char *cmp_read_text(const char *path);
+/* The value after "key": in a JSON text (first occurrence), as a number / numbers / string.
+ * Return 1 when found. */
+int cmp_json_number(const char *json, const char *key, double *out);
+int cmp_json_numbers(const char *json, const char *key, double *out, int count);
+int cmp_json_string(const char *json, const char *key, char *out, size_t capacity);
+
+/* One state's object and how to analyse it. */
+typedef struct cmp_loaded {
+    char result_path[4096];
+    int from_folder;
+    bcdi_analysis_params params;
+    size_t shape[3];
+    bcdi_cf *object;
+    uint8_t *support;     /* NULL when the file has none */
+    int has_geometry;
+    bcdi_geometry geometry;
+} cmp_loaded;
+
+/* Result CXI or analysed folder -> object, support, geometry, analysis parameters (the
+ * folder's own; `ap` for a result). `label` names the state in errors. */
+bcdi_status cmp_load_state(const char *path, const char *label, const bcdi_analysis_params *ap,
+                           cmp_loaded *out);
+void cmp_loaded_free(cmp_loaded *l);
+/* Locate the state's diffraction summary (docs/compare.md); out->available = 0 when none. */
+bcdi_status cmp_locate_peak(const char *given, const char *state_path, const char *result_path,
+                            bcdi_compare_peak *out);
+
+/* Helpers for writing */
+void cmp_json_escape(FILE *f, const char *s);
+void cmp_json_num(FILE *f, double v);
+bcdi_status cmp_write_figures(const bcdi_comparison *c, const char *slices_path,
+                              const char *trends_path);
+
+#endif

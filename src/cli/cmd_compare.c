@@ -1,0 +1,223 @@
+/* braggcdi compare: states of one crystal (result .cxi files or analysed folders, each with an
+ * optional =label) -> comparison.csv/.json, slices.png, trends.png and index.html.
+ *
+ * The arguments are parsed here rather than by cli_parse because there are several inputs, each
+ * of which may carry "=label" (labels may hold spaces and units: "r1.cxi=2.7 V"). An argument
+ * "key=value" whose key is a known key is a setting; "summary=PATH" belongs to the state just
+ * before it; anything else names a state. */
+#include "cli.h"
+
+#include "bcdi/analysis.h"
+#include "bcdi/compare.h"
+#include "bcdi/error.h"
+#include "bcdi/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const bcdi_param_spec compare_specs[] = {
+    {"reference", BCDI_PARAM_STRING, NULL,
+     "the reference state: its label, its 1-based position or its path (default: the first)"},
+    {"match_distance_nm", BCDI_PARAM_DOUBLE, "0",
+     "dislocation lines closer than this are one line (0: 3 mean voxels)"},
+    {"move_distance_nm", BCDI_PARAM_DOUBLE, "0",
+     "matched lines further apart than this have moved (0: 1 mean voxel)"},
+    {"twin_margin", BCDI_PARAM_DOUBLE, "0.002",
+     "density-correlation difference that decides the twin; below it the complex field decides"},
+    {"upsample", BCDI_PARAM_INT, "20", "sub-voxel registration to 1/upsample voxel"},
+    {"hkl", BCDI_PARAM_LIST, NULL, "reflection h,k,l (default: the result's geometry); c = l*d for (00l)"},
+};
+
+static int is_key(const bcdi_param_spec *specs, size_t count, const char *key, size_t len)
+{
+    for (size_t i = 0; i < count; ++i)
+        if (strlen(specs[i].key) == len && strncmp(specs[i].key, key, len) == 0) return 1;
+    return 0;
+}
+
+typedef struct state_arg {
+    char *path;
+    const char *label;
+    const char *summary;
+} state_arg;
+
+int cmd_compare(int argc, char **argv)
+{
+    size_t analysis_count = 0, compare_count = sizeof compare_specs / sizeof *compare_specs;
+    const bcdi_param_spec *analysis_specs = bcdi_analysis_param_specs(&analysis_count);
+    size_t spec_count = analysis_count + compare_count;
+    bcdi_param_spec *specs = malloc(spec_count * sizeof *specs);
+    state_arg *states = calloc((size_t)argc + 1, sizeof *states);
+    const char **settings = calloc((size_t)argc + 1, sizeof *settings);
+    if (!specs || !states || !settings) {
+        free(specs), free(states), free(settings);
+        fprintf(stderr, "braggcdi compare: error: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    memcpy(specs, compare_specs, sizeof compare_specs);
+    memcpy(specs + compare_count, analysis_specs, analysis_count * sizeof *specs);
+    const cli_command command = {
+        .name = "compare",
+        .summary = "compare states of one crystal",
+        .usage = "braggcdi compare STATE[=label] [summary=PATH] STATE[=label] ... [key=value ...] "
+                 "-o report/",
+        .description =
+            "Compares states of one crystal (e.g. at several battery voltages). A STATE is a\n"
+            "phasing result (.cxi) or a folder written by 'braggcdi analyze' (its result is\n"
+            "analysed again with the folder's parameters); '=label' names it (spaces and units\n"
+            "are fine: \"r1.cxi=2.7 V\"). Results are analysed with the analyze keys below.\n"
+            "Every state is aligned to the reference (twin by density correlation, sub-voxel DFT\n"
+            "registration of the density, common phase offset); per state: volume, domains,\n"
+            "displacement/strain statistics, dislocations (matched: unchanged, moved, appeared,\n"
+            "vanished), difference maps on the common support, and the lattice from prepare's\n"
+            "diffraction summary (summary=PATH after a state, else found next to the result).\n"
+            "Writes comparison.csv, comparison.json, slices.png, trends.png and index.html into\n"
+            "the output folder, all or nothing. See docs/compare.md.",
+        .takes_input = 0,
+        .needs_output = 1,
+        .specs = specs,
+        .spec_count = spec_count,
+    };
+    const char *output = NULL;
+    int quiet = 0, rc = CLI_EXIT_OK;
+    size_t n_states = 0, n_settings = 0;
+    for (int i = 1; i < argc && rc == CLI_EXIT_OK; ++i) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cli_print_help(&command);
+            free(specs), free(states), free(settings);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "braggcdi compare: error: %s needs a folder\n", a);
+                rc = CLI_EXIT_USAGE;
+            } else {
+                output = argv[++i];
+            }
+        } else if (!strncmp(a, "--output=", 9)) {
+            output = a + 9;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "braggcdi compare: error: unknown option '%s' (see --help)\n", a);
+            rc = CLI_EXIT_USAGE;
+        } else if (!strncmp(a, "summary=", 8)) {
+            if (!n_states) {
+                fprintf(stderr, "braggcdi compare: error: '%s' must follow the state it belongs "
+                                "to\n", a);
+                rc = CLI_EXIT_USAGE;
+            } else {
+                states[n_states - 1].summary = a + 8;
+            }
+        } else {
+            const char *eq = strchr(a, '=');
+            if (eq && access(a, F_OK) != 0 && is_key(specs, spec_count, a, (size_t)(eq - a))) {
+                settings[n_settings++] = a;
+                continue;
+            }
+            state_arg *s = &states[n_states++];
+            if (eq && access(a, F_OK) != 0) { /* "path=label" */
+                s->path = malloc((size_t)(eq - a) + 1);
+                if (s->path) {
+                    memcpy(s->path, a, (size_t)(eq - a));
+                    s->path[eq - a] = '\0';
+                }
+                s->label = eq + 1;
+            } else {
+                s->path = malloc(strlen(a) + 1);
+                if (s->path) strcpy(s->path, a);
+            }
+            if (!s->path) rc = CLI_EXIT_FAILURE;
+            else if (eq && access(s->path, F_OK) != 0 && !strchr(s->path, '/') && !strchr(s->path, '.')) {
+                fprintf(stderr, "braggcdi compare: error: '%s': no key '%s' and no file or folder "
+                                "of that name (see --help)\n", a, s->path);
+                rc = CLI_EXIT_USAGE;
+            }
+        }
+    }
+    if (rc == CLI_EXIT_OK && !output) {
+        fprintf(stderr, "braggcdi compare: error: missing -o/--output\nusage: %s\n", command.usage);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK && n_states < 2) {
+        fprintf(stderr, "braggcdi compare: error: give at least two states (got %zu)\nusage: %s\n",
+                n_states, command.usage);
+        rc = CLI_EXIT_USAGE;
+    }
+    bcdi_config *cfg = NULL;
+    bcdi_status st = BCDI_OK;
+    if (rc == CLI_EXIT_OK) {
+        cli_install_logger(quiet);
+        st = bcdi_config_create("compare", specs, spec_count, &cfg);
+        for (size_t k = 0; st == BCDI_OK && k < n_settings; ++k) st = bcdi_config_override(cfg, settings[k]);
+    }
+    bcdi_analysis_params ap;
+    bcdi_compare_params cp;
+    bcdi_compare_default(&cp);
+    size_t reference = 0;
+    if (rc == CLI_EXIT_OK && st == BCDI_OK) st = bcdi_analysis_params_from_config(cfg, &ap);
+    if (rc == CLI_EXIT_OK && st == BCDI_OK) {
+        long upsample = 20;
+        st = bcdi_config_double(cfg, "match_distance_nm", &cp.match_distance_nm);
+        if (st == BCDI_OK) st = bcdi_config_double(cfg, "move_distance_nm", &cp.move_distance_nm);
+        if (st == BCDI_OK) st = bcdi_config_double(cfg, "twin_margin", &cp.twin_margin);
+        if (st == BCDI_OK) st = bcdi_config_int(cfg, "upsample", &upsample);
+        if (st == BCDI_OK && (upsample < 1 || upsample > 1000))
+            st = bcdi_error(BCDI_ERR_CONFIG, "upsample: %ld, expected 1..1000", upsample);
+        cp.upsample = (int)upsample;
+        const char *hkl = bcdi_config_string(cfg, "hkl");
+        if (st == BCDI_OK && hkl && *hkl &&
+            sscanf(hkl, "%d,%d,%d", &cp.hkl[0], &cp.hkl[1], &cp.hkl[2]) != 3)
+            st = bcdi_error(BCDI_ERR_CONFIG, "hkl: '%s', expected h,k,l", hkl);
+        const char *ref = bcdi_config_string(cfg, "reference");
+        if (st == BCDI_OK && ref && *ref) {
+            int found = 0;
+            for (size_t k = 0; k < n_states && !found; ++k)
+                if ((states[k].label && !strcmp(states[k].label, ref)) || !strcmp(states[k].path, ref))
+                    reference = k, found = 1;
+            char *end = NULL;
+            long index = strtol(ref, &end, 10);
+            if (!found && end != ref && *end == '\0' && index >= 1 && (size_t)index <= n_states)
+                reference = (size_t)index - 1, found = 1;
+            if (!found)
+                st = bcdi_error(BCDI_ERR_CONFIG, "reference: '%s' is no state's label, position "
+                                "or path", ref);
+        }
+    }
+    bcdi_comparison comparison;
+    memset(&comparison, 0, sizeof comparison);
+    if (rc == CLI_EXIT_OK && st == BCDI_OK) {
+        bcdi_compare_input *inputs = calloc(n_states, sizeof *inputs);
+        if (!inputs) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; inputs && k < n_states; ++k)
+            inputs[k] = (bcdi_compare_input){states[k].path, states[k].label, states[k].summary};
+        if (st == BCDI_OK) st = bcdi_compare_run(&cp, &ap, inputs, n_states, reference, &comparison);
+        if (st == BCDI_OK) st = bcdi_compare_write(&comparison, &cp, output);
+        if (st == BCDI_OK) {
+            for (size_t k = 0; k < comparison.state_count; ++k) {
+                const bcdi_compare_state *s = &comparison.states[k];
+                bcdi_log(BCDI_LOG_INFO,
+                         "compare: '%s'%s: volume %.4f um3, %zu domain(s), %zu dislocation(s) "
+                         "(%zu appeared, %zu vanished, %zu moved), density correlation %.4f%s",
+                         s->label, k == comparison.reference ? " (reference)" : "",
+                         s->analysis.total_volume_nm3 * 1e-9, s->analysis.domain_count,
+                         s->analysis.line_count, s->lines_appeared, s->lines_vanished,
+                         s->lines_moved, s->density_correlation,
+                         s->alignment.twinned ? ", twin flipped" : "");
+            }
+            size_t len = strlen(output);
+            bcdi_log(BCDI_LOG_INFO, "compare: wrote %s%s (comparison.csv, comparison.json, "
+                     "slices.png, trends.png, index.html)", output,
+                     len && output[len - 1] == '/' ? "" : "/");
+        }
+        free(inputs);
+    }
+    bcdi_comparison_free(&comparison);
+    bcdi_config_free(cfg);
+    for (size_t k = 0; k < n_states; ++k) free(states[k].path);
+    free(states), free(settings), free(specs);
+    if (rc != CLI_EXIT_OK) return rc;
+    return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("compare", st);
+}
