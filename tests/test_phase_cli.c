@@ -79,6 +79,9 @@ Test(phase_cli, writes_results_with_metrics_history_and_kept_runs, .timeout = 60
     cr_expect_str_eq(text, "150*HIO+50*RAAR+50*ER");
     cr_assert_eq(bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/device", text, sizeof text), BCDI_OK);
     cr_expect_str_eq(text, "cpu");
+    char input[1024];
+    cr_assert_eq(bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/input", input, sizeof input), BCDI_OK);
+    cr_expect(strstr(input, "prepared.cxi") != NULL && input[0] == '/', "input recorded as '%s'", input);
     int rank_dims;
     size_t dims[8];
     bcdi_dtype type;

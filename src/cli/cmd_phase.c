@@ -1,3 +1,5 @@
+/* realpath() is an X/Open extension */
+#define _XOPEN_SOURCE 700
 /* braggcdi phase prepared.cxi [config.ini] [key=value ...] -o result.cxi */
 #include "cli.h"
 #include "progress.h"
@@ -202,6 +204,11 @@ static bcdi_status write_result(const result_context *c, size_t rank, const char
         st = bcdi_cxi_write_config(w, "entry_1/image_1/process_1/configuration",
                                    bcdi_config_keys(cfg), bcdi_config_values(cfg),
                                    bcdi_config_count(cfg));
+    /* the prepared input, as an absolute path: compare finds its diffraction summary from it */
+    char input_abs[4096];
+    const char *input = realpath(c->args->input, input_abs) ? input_abs : c->args->input;
+    if (st == BCDI_OK)
+        st = bcdi_h5_write_string(w, "entry_1/image_1/process_1/configuration/input", input);
     const char *res = "entry_1/image_1/process_1/results";
     char key[256];
 #define PUT_DOUBLE(name, value)                                                                  \

@@ -35,7 +35,7 @@ int cmd_prepare(int argc, char **argv)
     bcdi_prepared prepared;
     if (st == BCDI_OK) st = bcdi_prepare_run(args.input, args.output, args.config, &prepared);
     if (st == BCDI_OK) {
-        bcdi_diffraction_summary_print(stdout, &prepared);
+        if (!args.quiet) bcdi_diffraction_summary_print(stdout, &prepared);
         bcdi_prepared_free(&prepared);
     }
     cli_args_free(&args);
