@@ -4,7 +4,12 @@
 
 #include "bcdi/analysis.h"
 
+#include <stdio.h>
+
 bcdi_status ana_write_figures(const bcdi_analysis_result *r, const char *density_path,
                               const char *displacement_path);
+
+/* {count, mean, std, p05, p95, min, max, range} as JSON (summary.json, comparison.json). */
+void bcdi_stats_write_json(FILE *f, const bcdi_stats *s);
 
 #endif

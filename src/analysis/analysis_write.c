@@ -5,6 +5,7 @@
 #include "analysis_output.h"
 
 #include "io/h5io.h"
+#include "io/json.h"
 #include "io/tiff_io.h"
 #include "io/vtk.h"
 
@@ -29,50 +30,23 @@ typedef struct staging {
 
 /* ---- JSON ---- */
 
-static void json_number(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fprintf(f, "null");
-}
-
-static void json_vec(FILE *f, const double *v, int count)
-{
-    fputc('[', f);
-    for (int i = 0; i < count; ++i) {
-        if (i) fputs(", ", f);
-        json_number(f, v[i]);
-    }
-    fputc(']', f);
-}
-
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; ++s) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-static void json_stats(FILE *f, const bcdi_stats *s)
+/* Shared with compare's comparison.json. */
+void bcdi_stats_write_json(FILE *f, const bcdi_stats *s)
 {
     fprintf(f, "{\"count\": %zu, \"mean\": ", s->count);
-    json_number(f, s->mean);
+    bcdi_json_number(f, s->mean);
     fputs(", \"std\": ", f);
-    json_number(f, s->std);
+    bcdi_json_number(f, s->std);
     fputs(", \"p05\": ", f);
-    json_number(f, s->p05);
+    bcdi_json_number(f, s->p05);
     fputs(", \"p95\": ", f);
-    json_number(f, s->p95);
+    bcdi_json_number(f, s->p95);
     fputs(", \"min\": ", f);
-    json_number(f, s->min);
+    bcdi_json_number(f, s->min);
     fputs(", \"max\": ", f);
-    json_number(f, s->max);
+    bcdi_json_number(f, s->max);
     fputs(", \"range\": ", f);
-    json_number(f, s->max - s->min);
+    bcdi_json_number(f, s->max - s->min);
     fputc('}', f);
 }
 
@@ -90,7 +64,7 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
     if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
     const bcdi_analysis_frame *fr = &r->frame;
     fprintf(f, "{\n  \"software\": \"braggcdi %s\",\n  \"input\": ", BCDI_VERSION);
-    json_string(f, input_path);
+    bcdi_json_string(f, input_path);
     fprintf(f, ",\n  \"frames\": \"positions in nm from the input array's centre, lab frame (x = "
                "y cross z, y up, z along the beam); the VTK files use the orthonormal grid's "
                "frame\",\n");
@@ -104,7 +78,7 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
     for (int a = 0; a < 3; ++a) {
         double col[3] = {fr->basis_m[0][a] * 1e9, fr->basis_m[1][a] * 1e9, fr->basis_m[2][a] * 1e9};
         if (a) fputs(", ", f);
-        json_vec(f, col, 3);
+        bcdi_json_numbers(f, col, 3);
     }
     double sizes[3];
     for (int a = 0; a < 3; ++a)
@@ -112,61 +86,61 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
                               fr->basis_m[1][a] * fr->basis_m[1][a] +
                               fr->basis_m[2][a] * fr->basis_m[2][a]);
     fputs("],\n    \"voxel_size_nm\": ", f);
-    json_vec(f, sizes, 3);
+    bcdi_json_numbers(f, sizes, 3);
     fprintf(f, ", \"voxel_volume_nm3\": ");
-    json_number(f, r->voxel_volume_nm3);
+    bcdi_json_number(f, r->voxel_volume_nm3);
     fprintf(f, ",\n    \"geometry\": \"%s\", \"d_spacing_angstrom\": ",
             fr->has_geometry ? "file" : "stand-in (voxel_size, d_spacing)");
-    json_number(f, fr->d_spacing_m * 1e10);
+    bcdi_json_number(f, fr->d_spacing_m * 1e10);
     fputs(", \"g_norm_inv_angstrom\": ", f);
-    json_number(f, fr->g_norm * 1e-10);
+    bcdi_json_number(f, fr->g_norm * 1e-10);
     fputs(", \"g_hat_lab\": ", f);
-    json_vec(f, fr->g_hat, 3);
+    bcdi_json_numbers(f, fr->g_hat, 3);
     fputs("},\n", f);
     fprintf(f, "  \"support\": {\"threshold\": ");
-    json_number(f, r->threshold);
+    bcdi_json_number(f, r->threshold);
     fprintf(f, ", \"threshold_automatic\": %s, \"voxels\": %zu, \"volume_nm3\": ",
             r->threshold_auto ? "true" : "false", r->support_voxels);
-    json_number(f, r->total_volume_nm3);
+    bcdi_json_number(f, r->total_volume_nm3);
     fputs(", \"volume_um3\": ", f);
-    json_number(f, r->total_volume_nm3 * 1e-9);
+    bcdi_json_number(f, r->total_volume_nm3 * 1e-9);
     fputs(", \"amplitude_max\": ", f);
-    json_number(f, r->amplitude_max);
+    bcdi_json_number(f, r->amplitude_max);
     fputs("},\n  \"phase_ramp\": {\"removed\": ", f);
     fputs(p->remove_ramp ? "true" : "false", f);
     fputs(", \"rad_per_voxel\": ", f);
-    json_vec(f, r->ramp_rad_per_voxel, 3);
+    bcdi_json_numbers(f, r->ramp_rad_per_voxel, 3);
     double dq[3] = {r->ramp_q[0] * 1e-10, r->ramp_q[1] * 1e-10, r->ramp_q[2] * 1e-10};
     fputs(", \"peak_offset_inv_angstrom\": ", f);
-    json_vec(f, dq, 3);
+    bcdi_json_numbers(f, dq, 3);
     fputs(", \"mean_strain_along_g\": ", f);
-    json_number(f, r->ramp_strain);
+    bcdi_json_number(f, r->ramp_strain);
     fputs(", \"offset_rad\": ", f);
-    json_number(f, r->phase_offset_rad);
+    bcdi_json_number(f, r->phase_offset_rad);
     static const char *const refs[] = {"mean", "com", "none"};
     fprintf(f, ", \"offset_reference\": \"%s\"},\n", refs[p->phase_reference]);
     fputs("  \"displacement_angstrom\": ", f);
-    json_stats(f, &r->displacement_stats);
+    bcdi_stats_write_json(f, &r->displacement_stats);
     fputs(",\n  \"strain\": ", f);
-    json_stats(f, &r->strain_stats);
+    bcdi_stats_write_json(f, &r->strain_stats);
     fprintf(f, ",\n  \"strain_reference\": \"%s\", \"strain_offset_added\": ",
             p->strain_absolute ? "absolute" : "relative");
-    json_number(f, r->strain_offset);
+    bcdi_json_number(f, r->strain_offset);
     fprintf(f, ",\n  \"domains\": {\"count\": %zu, \"fragments\": %zu, \"total_volume_nm3\": ",
             r->domain_count, r->fragment_count);
-    json_number(f, r->total_volume_nm3);
+    bcdi_json_number(f, r->total_volume_nm3);
     fputs(", \"table\": [", f);
     for (size_t k = 0; k < r->domain_count; ++k) {
         const bcdi_domain_info *d = &r->domains[k];
         fprintf(f, "%s\n    {\"id\": %zu, \"voxels\": %zu, \"volume_nm3\": ", k ? "," : "", k + 1,
                 d->voxels);
-        json_number(f, d->volume_nm3);
+        bcdi_json_number(f, d->volume_nm3);
         fputs(", \"centroid_nm\": ", f);
-        json_vec(f, d->centroid_nm, 3);
+        bcdi_json_numbers(f, d->centroid_nm, 3);
         fputs(", \"mean_displacement_angstrom\": ", f);
-        json_number(f, d->mean_displacement_angstrom);
+        bcdi_json_number(f, d->mean_displacement_angstrom);
         fputs(", \"mean_strain\": ", f);
-        json_number(f, d->mean_strain);
+        bcdi_json_number(f, d->mean_strain);
         fputc('}', f);
     }
     fprintf(f, "]},\n  \"dislocations\": {\"count\": %zu, \"dropped_short\": %zu, "
@@ -179,51 +153,51 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
         const bcdi_dislocation_line *l = &r->lines[k];
         fprintf(f, "%s\n      {\"id\": %zu, \"points\": %zu, \"length_nm\": ", k ? "," : "", k + 1,
                 l->point_count);
-        json_number(f, l->length_nm);
+        bcdi_json_number(f, l->length_nm);
         fputs(", \"centroid_nm\": ", f);
-        json_vec(f, l->centroid_nm, 3);
+        bcdi_json_numbers(f, l->centroid_nm, 3);
         fputs(", \"tangent\": ", f);
-        json_vec(f, l->tangent, 3);
+        bcdi_json_numbers(f, l->tangent, 3);
         fprintf(f, ", \"winding\": %d, \"closed\": %s, \"angle_to_g_deg\": ", l->winding,
                 l->closed ? "true" : "false");
-        json_number(f, l->angle_to_g_deg);
+        bcdi_json_number(f, l->angle_to_g_deg);
         fprintf(f, ", \"character\": \"%s\", \"ring_fit_n\": ", character_name(l->character));
-        json_number(f, l->ring_n);
+        bcdi_json_number(f, l->ring_n);
         fputs(", \"ring_fit_harmonic2_rad\": ", f);
-        json_number(f, l->ring_harmonic2);
+        bcdi_json_number(f, l->ring_harmonic2);
         fputs(", \"depth_voxels\": ", f);
-        json_number(f, l->depth_voxels);
+        bcdi_json_number(f, l->depth_voxels);
         fputs(", \"mean_smoothed_density\": ", f);
-        json_number(f, l->mean_density);
+        bcdi_json_number(f, l->mean_density);
         fputc('}', f);
     }
     fputs("]},\n", f);
     if (r->has_ortho) {
         fprintf(f, "  \"orthonormal_grid\": {\"frame\": \"%s\", \"voxel_nm\": ",
                 p->frame == BCDI_ORTHO_LAB ? "lab" : "crystal");
-        json_number(f, r->ortho_voxel_nm);
+        bcdi_json_number(f, r->ortho_voxel_nm);
         fprintf(f, ", \"shape_zyx\": [%zu, %zu, %zu], \"origin_nm_xyz\": ", r->ortho_shape[0],
                 r->ortho_shape[1], r->ortho_shape[2]);
-        json_vec(f, r->ortho_origin_nm, 3);
+        bcdi_json_numbers(f, r->ortho_origin_nm, 3);
         fputs(", \"axes_in_lab\": [", f);
         for (int k = 0; k < 3; ++k) {
             if (k) fputs(", ", f);
-            json_vec(f, r->ortho_axes[k], 3);
+            bcdi_json_numbers(f, r->ortho_axes[k], 3);
         }
         fputs("]},\n", f);
     }
     fputs("  \"parameters\": {", f);
     for (size_t i = 0; i < count; ++i) {
         fputs(i ? ",\n    " : "\n    ", f);
-        json_string(f, keys[i]);
+        bcdi_json_string(f, keys[i]);
         fputs(": ", f);
-        json_string(f, values[i]);
+        bcdi_json_string(f, values[i]);
     }
     fputs("},\n  \"files\": [", f);
     for (int k = 0, first = 1; k < OUT_COUNT; ++k) {
         if (!wanted[k]) continue;
         if (!first) fputs(", ", f);
-        json_string(f, OUTPUT_NAMES[k]);
+        bcdi_json_string(f, OUTPUT_NAMES[k]);
         first = 0;
     }
     fputs("]\n}\n", f);

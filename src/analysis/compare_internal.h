@@ -39,8 +39,6 @@ bcdi_status cmp_locate_peak(const char *given, const char *state_path, const cha
                             bcdi_compare_peak *out);
 
 /* Helpers for writing */
-void cmp_json_escape(FILE *f, const char *s);
-void cmp_json_num(FILE *f, double v);
 bcdi_status cmp_write_figures(const bcdi_comparison *c, const char *slices_path,
                               const char *trends_path);
 

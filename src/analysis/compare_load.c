@@ -2,6 +2,9 @@
  * prepare's diffraction summaries (JSON or the prepared CXI's entry_1/bcdi_summary). */
 #include "compare_internal.h"
 
+#include "analysis/analysis_output.h"
+#include "io/json.h"
+
 #include "bcdi/log.h"
 #include "io/cxi.h"
 #include "io/h5io.h"
@@ -112,25 +115,6 @@ int cmp_json_string(const char *json, const char *key, char *out, size_t capacit
 {
     const char *p = json_value_at(json, key);
     return p && json_decode_string(p, out, capacity) != NULL;
-}
-
-void cmp_json_escape(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; ++s) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-void cmp_json_num(FILE *f, double v)
-{
-    if (v == 0.0) v = 0.0; /* no "-0" */
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
 }
 
 /* ---- states ---- */

@@ -3,6 +3,9 @@
  * are complete; a failure removes the staged files (and the folder when this run made it). */
 #include "compare_internal.h"
 
+#include "analysis/analysis_output.h"
+#include "io/json.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -166,27 +169,10 @@ static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
 
 /* ---- JSON ---- */
 
-static void json_stats(FILE *f, const bcdi_stats *s)
-{
-    fprintf(f, "{\"count\": %zu, \"mean\": ", s->count);
-    cmp_json_num(f, s->mean);
-    fputs(", \"std\": ", f);
-    cmp_json_num(f, s->std);
-    fputs(", \"p05\": ", f);
-    cmp_json_num(f, s->p05);
-    fputs(", \"p95\": ", f);
-    cmp_json_num(f, s->p95);
-    fputs(", \"min\": ", f);
-    cmp_json_num(f, s->min);
-    fputs(", \"max\": ", f);
-    cmp_json_num(f, s->max);
-    fputc('}', f);
-}
-
 static void json_field(FILE *f, const char *name, double v)
 {
     fprintf(f, "\"%s\": ", name);
-    cmp_json_num(f, v);
+    bcdi_json_number(f, v);
 }
 
 static bcdi_status write_json(const char *path, const bcdi_comparison *c)
@@ -195,10 +181,10 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
     if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
     const bcdi_compare_state *ref = &c->states[c->reference];
     fprintf(f, "{\n  \"software\": \"braggcdi %s\",\n  \"reference\": ", BCDI_VERSION);
-    cmp_json_escape(f, ref->label);
+    bcdi_json_string(f, ref->label);
     fprintf(f, ",\n  \"common_grid\": {\"shape\": [%zu, %zu, %zu], \"voxel_volume_nm3\": ",
             c->cg_shape[0], c->cg_shape[1], c->cg_shape[2]);
-    cmp_json_num(f, c->voxel_volume_nm3);
+    bcdi_json_number(f, c->voxel_volume_nm3);
     fputs(", \"grid\": \"the reference's native (detector-conjugate) grid\"},\n  ", f);
     json_field(f, "line_match_distance_nm", c->match_distance_nm);
     fputs(", ", f);
@@ -211,11 +197,11 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         const bcdi_analysis_result *r = &s->analysis;
         fputs(k ? ",\n    {" : "\n    {", f);
         fputs("\"label\": ", f);
-        cmp_json_escape(f, s->label);
+        bcdi_json_string(f, s->label);
         fputs(", \"input\": ", f);
-        cmp_json_escape(f, s->path);
+        bcdi_json_string(f, s->path);
         fputs(", \"result\": ", f);
-        cmp_json_escape(f, s->result_path);
+        bcdi_json_string(f, s->result_path);
         fprintf(f, ", \"analysed_folder\": %s, \"reference\": %s,\n     \"alignment\": {\"twinned\": %s, ",
                 s->from_folder ? "true" : "false", k == c->reference ? "true" : "false",
                 s->alignment.twinned ? "true" : "false");
@@ -229,12 +215,12 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         fputs(", \"shift_voxels\": [", f);
         for (int a = 0; a < 3; ++a) {
             if (a) fputs(", ", f);
-            cmp_json_num(f, s->alignment.shift[a]);
+            bcdi_json_number(f, s->alignment.shift[a]);
         }
         fputs("], \"shift_nm_lab\": [", f);
         for (int a = 0; a < 3; ++a) {
             if (a) fputs(", ", f);
-            cmp_json_num(f, s->shift_nm[a]);
+            bcdi_json_number(f, s->shift_nm[a]);
         }
         fputs("], ", f);
         json_field(f, "phase_offset_rad", s->alignment.phase);
@@ -264,17 +250,17 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
             fputc('}', f);
         }
         fputs("]},\n     \"displacement_angstrom\": ", f);
-        json_stats(f, &r->displacement_stats);
+        bcdi_stats_write_json(f, &r->displacement_stats);
         fputs(",\n     \"strain\": ", f);
-        json_stats(f, &r->strain_stats);
+        bcdi_stats_write_json(f, &r->strain_stats);
         fputs(",\n     ", f);
         json_field(f, "ramp_strain", r->ramp_strain);
         fputs(", ", f);
         json_field(f, "ramp_strain_change", s->mean_strain_change);
         fputs(",\n     \"difference_on_common_support\": {\"displacement_angstrom\": ", f);
-        json_stats(f, &s->delta_displacement);
+        bcdi_stats_write_json(f, &s->delta_displacement);
         fputs(", \"density\": ", f);
-        json_stats(f, &s->delta_density);
+        bcdi_stats_write_json(f, &s->delta_density);
         fputs("},\n", f);
         fprintf(f, "     \"dislocations\": {\"count\": %zu, ", r->line_count);
         json_field(f, "total_length_nm", s->total_line_length_nm);
@@ -301,7 +287,7 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
                     character_name(l->character), l->winding);
             for (int a = 0; a < 3; ++a) {
                 if (a) fputs(", ", f);
-                cmp_json_num(f, l->centroid_nm[a]);
+                bcdi_json_number(f, l->centroid_nm[a]);
             }
             fputs("]}", f);
         }
@@ -311,7 +297,7 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         } else {
             const bcdi_compare_lattice *l = &s->lattice;
             fputs("{\"summary\": ", f);
-            cmp_json_escape(f, s->peak.source);
+            bcdi_json_string(f, s->peak.source);
             fputs(", ", f);
             json_field(f, "two_theta_deg", s->peak.two_theta_deg);
             fputs(", ", f);
@@ -345,7 +331,7 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
     fputs("\n  ],\n  \"files\": [", f);
     for (int k = 0; k < OUT_COUNT; ++k) {
         if (k) fputs(", ", f);
-        cmp_json_escape(f, OUTPUT_NAMES[k]);
+        bcdi_json_string(f, OUTPUT_NAMES[k]);
     }
     fputs("]\n}\n", f);
     int failed = ferror(f);
