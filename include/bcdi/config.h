@@ -49,6 +49,11 @@ const char *bcdi_config_origin(const bcdi_config *cfg, const char *key); /* "def
 bcdi_status bcdi_config_int(const bcdi_config *cfg, const char *key, long *out);
 bcdi_status bcdi_config_double(const bcdi_config *cfg, const char *key, double *out);
 bcdi_status bcdi_config_bool(const bcdi_config *cfg, const char *key, int *out);
+/* The same, leaving *out untouched (and returning BCDI_OK) when the key has no value: for
+ * parameters whose defaults live in a params struct rather than in the spec table. */
+bcdi_status bcdi_config_int_if_set(const bcdi_config *cfg, const char *key, long *out);
+bcdi_status bcdi_config_double_if_set(const bcdi_config *cfg, const char *key, double *out);
+bcdi_status bcdi_config_bool_if_set(const bcdi_config *cfg, const char *key, int *out);
 /* Comma-separated numbers: between min_count and max_count values, else an error naming key. */
 bcdi_status bcdi_config_doubles(const bcdi_config *cfg, const char *key, double *out,
                                 size_t min_count, size_t max_count, size_t *count);

@@ -92,24 +92,6 @@ const bcdi_param_spec *bcdi_analysis_param_specs(size_t *count)
         if (try_status_ != BCDI_OK) return try_status_;                                         \
     } while (0)
 
-static bcdi_status read_double(const bcdi_config *cfg, const char *key, double *out)
-{
-    if (!bcdi_config_is_set(cfg, key)) return BCDI_OK;
-    return bcdi_config_double(cfg, key, out);
-}
-
-static bcdi_status read_long(const bcdi_config *cfg, const char *key, long *out)
-{
-    if (!bcdi_config_is_set(cfg, key)) return BCDI_OK;
-    return bcdi_config_int(cfg, key, out);
-}
-
-static bcdi_status read_bool(const bcdi_config *cfg, const char *key, int *out)
-{
-    if (!bcdi_config_is_set(cfg, key)) return BCDI_OK;
-    return bcdi_config_bool(cfg, key, out);
-}
-
 static bcdi_status read_choice(const bcdi_config *cfg, const char *key, const char *const *names,
                                int count, int *out)
 {
@@ -142,32 +124,32 @@ bcdi_status bcdi_analysis_params_from_config(const bcdi_config *cfg, bcdi_analys
             p->support_threshold = v;
         }
     }
-    TRY(read_bool(cfg, "use_file_support", &p->use_file_support));
-    TRY(read_long(cfg, "crop_margin", &p->crop_margin));
-    TRY(read_bool(cfg, "remove_ramp", &p->remove_ramp));
+    TRY(bcdi_config_bool_if_set(cfg, "use_file_support", &p->use_file_support));
+    TRY(bcdi_config_int_if_set(cfg, "crop_margin", &p->crop_margin));
+    TRY(bcdi_config_bool_if_set(cfg, "remove_ramp", &p->remove_ramp));
     static const char *const refs[] = {"mean", "com", "none"};
     int ref = (int)p->phase_reference;
     TRY(read_choice(cfg, "phase_reference", refs, 3, &ref));
     p->phase_reference = (bcdi_phase_ref)ref;
     static const char *const strain_refs[] = {"relative", "absolute"};
     TRY(read_choice(cfg, "strain_reference", strain_refs, 2, &p->strain_absolute));
-    TRY(read_bool(cfg, "orthogonalise", &p->orthogonalise));
+    TRY(bcdi_config_bool_if_set(cfg, "orthogonalise", &p->orthogonalise));
     static const char *const frames[] = {"lab", "crystal"};
     int frame = (int)p->frame;
     TRY(read_choice(cfg, "frame", frames, 2, &frame));
     p->frame = (bcdi_ortho_frame)frame;
-    TRY(read_double(cfg, "ortho_voxel_nm", &p->ortho_voxel_nm));
-    TRY(read_bool(cfg, "unwrap", &p->unwrap));
-    TRY(read_double(cfg, "vortex_smoothing", &p->vortex_smoothing));
-    TRY(read_double(cfg, "vortex_threshold", &p->vortex_threshold));
-    TRY(read_double(cfg, "min_line_voxels", &p->min_line_voxels));
-    TRY(read_double(cfg, "min_line_depth", &p->min_line_depth));
-    TRY(read_double(cfg, "screw_angle_deg", &p->screw_angle_deg));
-    TRY(read_double(cfg, "edge_angle_deg", &p->edge_angle_deg));
-    TRY(read_long(cfg, "domain_erosion", &p->domain_erosion));
-    TRY(read_long(cfg, "min_domain_voxels", &p->min_domain_voxels));
-    TRY(read_double(cfg, "voxel_size", &p->voxel_size_nm));
-    TRY(read_double(cfg, "d_spacing", &p->d_spacing_angstrom));
+    TRY(bcdi_config_double_if_set(cfg, "ortho_voxel_nm", &p->ortho_voxel_nm));
+    TRY(bcdi_config_bool_if_set(cfg, "unwrap", &p->unwrap));
+    TRY(bcdi_config_double_if_set(cfg, "vortex_smoothing", &p->vortex_smoothing));
+    TRY(bcdi_config_double_if_set(cfg, "vortex_threshold", &p->vortex_threshold));
+    TRY(bcdi_config_double_if_set(cfg, "min_line_voxels", &p->min_line_voxels));
+    TRY(bcdi_config_double_if_set(cfg, "min_line_depth", &p->min_line_depth));
+    TRY(bcdi_config_double_if_set(cfg, "screw_angle_deg", &p->screw_angle_deg));
+    TRY(bcdi_config_double_if_set(cfg, "edge_angle_deg", &p->edge_angle_deg));
+    TRY(bcdi_config_int_if_set(cfg, "domain_erosion", &p->domain_erosion));
+    TRY(bcdi_config_int_if_set(cfg, "min_domain_voxels", &p->min_domain_voxels));
+    TRY(bcdi_config_double_if_set(cfg, "voxel_size", &p->voxel_size_nm));
+    TRY(bcdi_config_double_if_set(cfg, "d_spacing", &p->d_spacing_angstrom));
     if (bcdi_config_is_set(cfg, "g_direction")) {
         size_t count = 0;
         TRY(bcdi_config_doubles(cfg, "g_direction", p->g_direction, 3, 3, &count));

@@ -358,6 +358,21 @@ bcdi_status bcdi_config_doubles(const bcdi_config *cfg, const char *key, double 
     return BCDI_OK;
 }
 
+bcdi_status bcdi_config_int_if_set(const bcdi_config *cfg, const char *key, long *out)
+{
+    return bcdi_config_is_set(cfg, key) ? bcdi_config_int(cfg, key, out) : BCDI_OK;
+}
+
+bcdi_status bcdi_config_double_if_set(const bcdi_config *cfg, const char *key, double *out)
+{
+    return bcdi_config_is_set(cfg, key) ? bcdi_config_double(cfg, key, out) : BCDI_OK;
+}
+
+bcdi_status bcdi_config_bool_if_set(const bcdi_config *cfg, const char *key, int *out)
+{
+    return bcdi_config_is_set(cfg, key) ? bcdi_config_bool(cfg, key, out) : BCDI_OK;
+}
+
 static void refresh_views(const bcdi_config *cfg_const)
 {
     bcdi_config *cfg = (bcdi_config *)cfg_const; /* views are a cache */

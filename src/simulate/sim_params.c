@@ -358,18 +358,6 @@ static bcdi_status read_enum(const bcdi_config *cfg, const char *key, const char
     return BCDI_OK;
 }
 
-static bcdi_status read_double(const bcdi_config *cfg, const char *key, double *out)
-{
-    if (!bcdi_config_is_set(cfg, key)) return BCDI_OK;
-    return bcdi_config_double(cfg, key, out);
-}
-
-static bcdi_status read_long(const bcdi_config *cfg, const char *key, long *out)
-{
-    if (!bcdi_config_is_set(cfg, key)) return BCDI_OK;
-    return bcdi_config_int(cfg, key, out);
-}
-
 #define TRY(expr)                                                                               \
     do {                                                                                        \
         bcdi_status try_status_ = (expr);                                                       \
@@ -409,7 +397,7 @@ bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simula
     triple[2] = (long)p->shape[2];
     STEP(read_int_triple(cfg, "shape", triple, 0));
     for (int a = 0; a < 3; ++a) p->shape[a] = (size_t)triple[a];
-    STEP(read_double(cfg, "oversampling", &p->oversampling));
+    STEP(bcdi_config_double_if_set(cfg, "oversampling", &p->oversampling));
     index = (int)p->crystal;
     STEP(read_enum(cfg, "crystal", crystal_names, 3, &index));
     p->crystal = (bcdi_sim_crystal)index;
@@ -420,20 +408,20 @@ bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simula
         STEP(bcdi_config_doubles(cfg, "axes", p->axes, 3, 3, &count));
     }
     value = p->domains;
-    STEP(read_long(cfg, "domains", &value));
+    STEP(bcdi_config_int_if_set(cfg, "domains", &value));
     if (value < 1 || value > BCDI_SIM_MAX_DOMAINS) {
         st = bcdi_error(BCDI_ERR_INVALID_ARG, "domains: %ld, expected 1..%d", value,
                         BCDI_SIM_MAX_DOMAINS);
         goto done;
     }
     p->domains = (int)value;
-    STEP(read_double(cfg, "domain_tilt_deg", &p->domain_tilt_deg));
-    STEP(read_double(cfg, "domain_gap", &p->domain_gap));
+    STEP(bcdi_config_double_if_set(cfg, "domain_tilt_deg", &p->domain_tilt_deg));
+    STEP(bcdi_config_double_if_set(cfg, "domain_gap", &p->domain_gap));
     if (bcdi_config_is_set(cfg, "dislocations"))
         STEP(parse_dislocations(bcdi_config_string(cfg, "dislocations"), p));
-    STEP(read_double(cfg, "core_radius", &p->core_radius));
-    STEP(read_double(cfg, "strain", &p->strain));
-    STEP(read_double(cfg, "d_spacing", &p->d_spacing_angstrom));
+    STEP(bcdi_config_double_if_set(cfg, "core_radius", &p->core_radius));
+    STEP(bcdi_config_double_if_set(cfg, "strain", &p->strain));
+    STEP(bcdi_config_double_if_set(cfg, "d_spacing", &p->d_spacing_angstrom));
     triple[0] = p->hkl[0];
     triple[1] = p->hkl[1];
     triple[2] = p->hkl[2];
@@ -449,17 +437,17 @@ bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simula
             p->hkl[a] = (int)v[a];
         }
     }
-    STEP(read_double(cfg, "energy_kev", &p->energy_kev));
-    STEP(read_double(cfg, "distance_m", &p->distance_m));
-    STEP(read_double(cfg, "pixel_um", &p->pixel_um));
-    STEP(read_double(cfg, "rocking_step_deg", &p->rocking_step_deg));
-    STEP(read_double(cfg, "two_theta_deg", &p->two_theta_deg));
+    STEP(bcdi_config_double_if_set(cfg, "energy_kev", &p->energy_kev));
+    STEP(bcdi_config_double_if_set(cfg, "distance_m", &p->distance_m));
+    STEP(bcdi_config_double_if_set(cfg, "pixel_um", &p->pixel_um));
+    STEP(bcdi_config_double_if_set(cfg, "rocking_step_deg", &p->rocking_step_deg));
+    STEP(bcdi_config_double_if_set(cfg, "two_theta_deg", &p->two_theta_deg));
     if (bcdi_config_is_set(cfg, "two_theta_deg") && !(p->two_theta_deg > 0.0)) {
         st = bcdi_error(BCDI_ERR_INVALID_ARG, "two_theta_deg: %g, expected > 0",
                         p->two_theta_deg);
         goto done;
     }
-    STEP(read_double(cfg, "photons", &p->photons));
+    STEP(bcdi_config_double_if_set(cfg, "photons", &p->photons));
     index = (int)p->noise;
     STEP(read_enum(cfg, "noise", noise_names, 2, &index));
     p->noise = (bcdi_sim_noise)index;
@@ -484,15 +472,15 @@ bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simula
             p->roi_origin[1] = (long)v[1];
         }
     }
-    STEP(read_long(cfg, "dead_pixels", &p->dead_pixels));
+    STEP(bcdi_config_int_if_set(cfg, "dead_pixels", &p->dead_pixels));
     value = p->bits;
-    STEP(read_long(cfg, "bits", &value));
+    STEP(bcdi_config_int_if_set(cfg, "bits", &value));
     p->bits = (value >= -1000 && value <= 1000) ? (int)value : -1;
     index = (int)p->dtype;
     STEP(read_enum(cfg, "dtype", dtype_names, 3, &index));
     p->dtype = (bcdi_sim_dtype)index;
     value = p->deflate;
-    STEP(read_long(cfg, "deflate", &value));
+    STEP(bcdi_config_int_if_set(cfg, "deflate", &value));
     p->deflate = (value >= -1000 && value <= 1000) ? (int)value : -1;
     if (bcdi_config_is_set(cfg, "tiff"))
         STEP(copy_path(p->tiff_dir, bcdi_config_string(cfg, "tiff"), "tiff"));
@@ -501,7 +489,7 @@ bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simula
     if (bcdi_config_is_set(cfg, "output"))
         STEP(copy_path(p->output, bcdi_config_string(cfg, "output"), "output"));
     value = (long)p->seed;
-    STEP(read_long(cfg, "seed", &value));
+    STEP(bcdi_config_int_if_set(cfg, "seed", &value));
     if (value < 0) {
         st = bcdi_error(BCDI_ERR_INVALID_ARG, "seed: %ld, expected >= 0", value);
         goto done;
