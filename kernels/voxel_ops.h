@@ -93,11 +93,12 @@ static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplit
  *   outside:             rho' = out_rho * rho + out_proj * p
  * with p = P_M(rho). ER: (0,1 | 0,0). HIO(b): (0,1 | 1,-b). RAAR(b): (0,1 | b,1-2b).
  * With `positivity`, a voxel inside the support whose Re(p) < 0 follows the outside rule
- * (Fienup 1982). */
+ * (Fienup 1982); with `real_only`, voxels that take the inside rule keep only their real part. */
 typedef struct bcdi_update_coeffs {
     float in_rho, in_proj;
     float out_rho, out_proj;
     int positivity;
+    int real_only; /* inside the support, keep only the real part (a real-valued object) */
 } bcdi_update_coeffs;
 
 /* Sums the update reports per run (of p, the projected estimate): */
@@ -125,7 +126,9 @@ static inline BCDI_HD bcdi_cf bcdi_vox_update(bcdi_cf rho, bcdi_cf p, uint8_t in
     int inside = in_support && !(c->positivity && p.re < 0.0f);
     float a = inside ? c->in_rho : c->out_rho;
     float b = inside ? c->in_proj : c->out_proj;
-    return bcdi_cf_axpby(a, rho, b, p);
+    bcdi_cf next = bcdi_cf_axpby(a, rho, b, p);
+    next.im = (inside && c->real_only) ? 0.0f : next.im;
+    return next;
 }
 
 /* ---- random start ----------------------------------------------------------------------------

@@ -234,8 +234,8 @@ Test(backend_cpu, update_er_hio_raar_by_hand)
     struct {
         bcdi_update_coeffs c;
         const char *name;
-    } cases[3] = {{{0, 1, 0, 0, 0}, "ER"}, {{0, 1, 1, -beta, 0}, "HIO"},
-                  {{0, 1, beta, 1 - 2 * beta, 0}, "RAAR"}};
+    } cases[3] = {{{0, 1, 0, 0, 0, 0}, "ER"}, {{0, 1, 1, -beta, 0, 0}, "HIO"},
+                  {{0, 1, beta, 1 - 2 * beta, 0, 0}, "RAAR"}};
     for (int k = 0; k < 3; ++k) {
         bcdi_cf x[8];
         memcpy(x, rho, sizeof x);
@@ -265,7 +265,7 @@ Test(backend_cpu, update_er_hio_raar_by_hand)
         cr_expect_float_eq(terms[2], in4, 1e-9);
     }
     /* positivity: a voxel in the support with Re(p) < 0 takes the outside (HIO) rule */
-    bcdi_update_coeffs hio_pos = {0, 1, 1, -beta, 1};
+    bcdi_update_coeffs hio_pos = {0, 1, 1, -beta, 1, 0};
     bcdi_cf x[8];
     memcpy(x, rho, sizeof x);
     be->ops->update(be, x, p, s, 8, 1, &hio_pos, NULL);
@@ -273,6 +273,18 @@ Test(backend_cpu, update_er_hio_raar_by_hand)
     cr_expect_float_eq(x[0].re, rho[0].re - beta * p[0].re, 1e-6);
     /* voxel 6: s=1, Re(p) = 0.5 >= 0 -> p */
     cr_expect_float_eq(x[6].re, p[6].re, 1e-6);
+    /* real_only: inside voxels keep Re(p) and lose the imaginary part; outside ones are untouched */
+    bcdi_update_coeffs hio_real = {0, 1, 1, -beta, 0, 1};
+    memcpy(x, rho, sizeof x);
+    be->ops->update(be, x, p, s, 8, 1, &hio_real, NULL);
+    for (int i = 0; i < 8; ++i) {
+        if (s[i]) {
+            cr_expect_float_eq(x[i].re, p[i].re, 1e-6, "real_only voxel %d", i);
+            cr_expect_eq(x[i].im, 0.0f, "real_only voxel %d keeps an imaginary part", i);
+        } else {
+            cr_expect_float_eq(x[i].im, rho[i].im - beta * p[i].im, 1e-6);
+        }
+    }
 }
 
 Test(backend_cpu, abs_scale_threshold_reductions)

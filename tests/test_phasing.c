@@ -256,7 +256,7 @@ Test(phasing, update_formulas_by_hand_2x2x2)
     const bcdi_algorithm algorithms[4] = {BCDI_ALGO_ER, BCDI_ALGO_HIO, BCDI_ALGO_RAAR, BCDI_ALGO_DM};
     for (int a = 0; a < 4; ++a) {
         for (int i = 0; i < 8; ++i) ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
-        cr_assert_eq(bcdi_phasing_iterate(&ws, algorithms[a], beta, 0, NULL, NULL), BCDI_OK);
+        cr_assert_eq(bcdi_phasing_iterate(&ws, algorithms[a], beta, 0, 0, NULL, NULL), BCDI_OK);
         double pm[8][2], want[8][2];
         hand_projection(rho0, amp, mask, pm);
         if (algorithms[a] == BCDI_ALGO_DM) {
@@ -287,10 +287,10 @@ Test(phasing, update_formulas_by_hand_2x2x2)
     /* DM with beta = 1 is HIO(1), bit for bit */
     bcdi_cf hio[8];
     for (int i = 0; i < 8; ++i) ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
-    bcdi_phasing_iterate(&ws, BCDI_ALGO_HIO, 1.0f, 0, NULL, NULL);
+    bcdi_phasing_iterate(&ws, BCDI_ALGO_HIO, 1.0f, 0, 0, NULL, NULL);
     memcpy(hio, ws.rho, sizeof hio);
     for (int i = 0; i < 8; ++i) ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
-    bcdi_phasing_iterate(&ws, BCDI_ALGO_DM, 1.0f, 0, NULL, NULL);
+    bcdi_phasing_iterate(&ws, BCDI_ALGO_DM, 1.0f, 0, 0, NULL, NULL);
     cr_expect_eq(memcmp(hio, ws.rho, sizeof hio), 0, "DM(beta=1) differs from HIO(beta=1)");
     be->ops->fft_destroy(ws.plan);
     be->ops->free(be, ws.rho), be->ops->free(be, ws.psi), be->ops->free(be, ws.dm_b);

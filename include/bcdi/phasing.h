@@ -41,6 +41,7 @@ typedef struct bcdi_phasing_params {
     bcdi_metric metric;
     uint64_t seed;
     int positivity;        /* default for steps that do not say */
+    int real_only;         /* keep only Re(rho) inside the support (a real-valued object) */
     /* initial support */
     bcdi_support_init support_init;
     double support_autocorrelation_threshold; /* relative to the maximum */

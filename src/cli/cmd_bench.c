@@ -169,7 +169,7 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
                 st = ops->fft_forward(ws.plan, ws.rho, ws.psi);
                 if (st == BCDI_OK) st = ops->fft_inverse(ws.plan, ws.psi, ws.psi);
             } else {
-                st = bcdi_phasing_iterate(&ws, (bcdi_algorithm)which, 0.9f, 0, NULL, NULL);
+                st = bcdi_phasing_iterate(&ws, (bcdi_algorithm)which, 0.9f, 0, 0, NULL, NULL);
             }
             if (st == BCDI_OK) st = ops->synchronize(be);
             times[reps++] = now_s() - t0;

@@ -29,6 +29,7 @@ static const bcdi_param_spec phase_specs[] = {
     {"seed", BCDI_PARAM_INT, "1", "random seed (Philox key)"},
     {"device", BCDI_PARAM_STRING, "auto", "auto, cpu, cuda or cuda:N"},
     {"positivity", BCDI_PARAM_BOOL, "false", "force Re(rho) >= 0 inside the support"},
+    {"real", BCDI_PARAM_BOOL, "false", "real-valued object: keep only Re(rho) inside the support"},
     {"support", BCDI_PARAM_STRING, "autocorrelation", "initial support: autocorrelation, box, sphere or file"},
     {"support_threshold", BCDI_PARAM_DOUBLE, "0.1", "autocorrelation support: fraction of its maximum"},
     {"support_size", BCDI_PARAM_DOUBLE, "0.5", "box/sphere support: fraction of each axis"},
@@ -88,6 +89,7 @@ static bcdi_status params_from_config(const bcdi_config *cfg, bcdi_phasing_param
     if (v < 0) return bcdi_error(BCDI_ERR_CONFIG, "seed=%ld: expected >= 0", v);
     p->seed = (uint64_t)v;
     if ((st = bcdi_config_bool(cfg, "positivity", &p->positivity))) return st;
+    if ((st = bcdi_config_bool(cfg, "real", &p->real_only))) return st;
     text = bcdi_config_string(cfg, "support");
     if (!strcmp(text, "autocorrelation")) p->support_init = BCDI_SUPPORT_AUTOCORRELATION;
     else if (!strcmp(text, "box")) p->support_init = BCDI_SUPPORT_BOX;

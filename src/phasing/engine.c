@@ -373,7 +373,7 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
             int want_terms = last || (t + 1) % interval == 0 ||
                              (wrap_now && e->p->shrinkwrap_threshold_rms);
             st = bcdi_phasing_iterate(&e->ws, step->algorithm, (float)step->beta,
-                                      step->positivity || e->p->positivity,
+                                      step->positivity || e->p->positivity, e->p->real_only,
                                       want_terms ? e->fourier_terms : NULL,
                                       want_terms ? e->update_terms : NULL);
             if (st == BCDI_OK && want_terms) st = evaluate(e, slots, batch, t + 1);

@@ -1,8 +1,9 @@
 #include "phasing/iteration.h"
 
-bcdi_update_coeffs bcdi_update_coefficients(bcdi_algorithm algorithm, float beta, int positivity)
+bcdi_update_coeffs bcdi_update_coefficients(bcdi_algorithm algorithm, float beta, int positivity,
+                                            int real_only)
 {
-    bcdi_update_coeffs c = {0.0f, 1.0f, 0.0f, 0.0f, positivity};
+    bcdi_update_coeffs c = {0.0f, 1.0f, 0.0f, 0.0f, positivity, real_only};
     if (algorithm == BCDI_ALGO_HIO) {
         c.out_rho = 1.0f; /* rho - beta p */
         c.out_proj = -beta;
@@ -27,13 +28,14 @@ static bcdi_status modulus_projection(bcdi_phasing_workspace *ws, const bcdi_cf 
 }
 
 bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algorithm, float beta,
-                                 int positivity, double *fourier_terms, double *update_terms)
+                                 int positivity, int real_only, double *fourier_terms,
+                                 double *update_terms)
 {
     const bcdi_backend_ops *ops = ws->be->ops;
     size_t n = ws->n, batch = ws->batch;
     bcdi_status st;
     if (algorithm != BCDI_ALGO_DM) {
-        bcdi_update_coeffs c = bcdi_update_coefficients(algorithm, beta, positivity);
+        bcdi_update_coeffs c = bcdi_update_coefficients(algorithm, beta, positivity, real_only);
         st = modulus_projection(ws, ws->rho, ws->psi, fourier_terms);
         if (st == BCDI_OK)
             st = ops->update(ws->be, ws->rho, ws->psi, ws->support, n, batch, &c, update_terms);
@@ -47,12 +49,12 @@ bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algo
      * -beta b outside; rho <- a inside, rho + a outside. */
     st = modulus_projection(ws, ws->rho, ws->psi, fourier_terms); /* psi = a */
     if (st == BCDI_OK) st = ops->copy(ws->be, ws->dm_b, ws->rho, batch * n * sizeof(bcdi_cf));
-    bcdi_update_coeffs fs = {1.0f, 0.0f, 1.0f / beta, 0.0f, 0};
+    bcdi_update_coeffs fs = {1.0f, 0.0f, 1.0f / beta, 0.0f, 0, 0};
     if (st == BCDI_OK) st = ops->update(ws->be, ws->dm_b, ws->dm_b, ws->support, n, batch, &fs, NULL);
     if (st == BCDI_OK) st = modulus_projection(ws, ws->dm_b, ws->dm_b, NULL); /* b */
-    bcdi_update_coeffs mix = {1.0f + beta, -beta, 0.0f, -beta, 0};
+    bcdi_update_coeffs mix = {1.0f + beta, -beta, 0.0f, -beta, 0, 0};
     if (st == BCDI_OK) st = ops->update(ws->be, ws->psi, ws->dm_b, ws->support, n, batch, &mix, NULL);
-    bcdi_update_coeffs finish = {0.0f, 1.0f, 1.0f, 1.0f, 0};
+    bcdi_update_coeffs finish = {0.0f, 1.0f, 1.0f, 1.0f, 0, real_only};
     if (st == BCDI_OK)
         st = ops->update(ws->be, ws->rho, ws->psi, ws->support, n, batch, &finish, update_terms);
     return st;

@@ -20,12 +20,14 @@ typedef struct bcdi_phasing_workspace {
 } bcdi_phasing_workspace;
 
 /* The real-space rule of ER/HIO/RAAR as bcdi_vox_update coefficients (docs/algorithms.md). */
-bcdi_update_coeffs bcdi_update_coefficients(bcdi_algorithm algorithm, float beta, int positivity);
+bcdi_update_coeffs bcdi_update_coefficients(bcdi_algorithm algorithm, float beta, int positivity,
+                                            int real_only);
 
 /* rho <- one iteration of `algorithm`. fourier_terms / update_terms ([batch][K] host doubles, or
  * NULL) receive the fused sums of the modulus projection and of the real-space update. */
 bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algorithm, float beta,
-                                 int positivity, double *fourier_terms, double *update_terms);
+                                 int positivity, int real_only, double *fourier_terms,
+                                 double *update_terms);
 
 /* support <- (|rho| blurred by sigma) > threshold[r], with threshold[r] = relative[r] * max of the
  * blurred amplitude, or, with rms_of_rho (host, [batch], may be NULL), relative[r] * rms_of_rho[r].

@@ -366,11 +366,11 @@ static void check_update(const char *label, size_t n, size_t batch)
     mirror proj = mirror_new(proj_h, n * batch * sizeof(bcdi_cf));
     mirror support = mirror_new(support_h, n * batch);
     const bcdi_update_coeffs rules[3] = {
-        {0.0f, 1.0f, 0.0f, 0.0f, 0},          /* ER */
-        {0.0f, 1.0f, 1.0f, -0.9f, 1},         /* HIO with positivity */
-        {0.0f, 1.0f, 0.75f, 1.0f - 1.5f, 0},  /* RAAR(0.75) */
+        {0.0f, 1.0f, 0.0f, 0.0f, 0, 0},          /* ER */
+        {0.0f, 1.0f, 1.0f, -0.9f, 1, 0},         /* HIO with positivity */
+        {0.0f, 1.0f, 0.75f, 1.0f - 1.5f, 0, 1},  /* RAAR(0.75), real-valued object */
     };
-    static const char *rule_names[3] = {"ER", "HIO+pos", "RAAR"};
+    static const char *rule_names[3] = {"ER", "HIO+pos", "RAAR+real"};
     for (int rule = 0; rule < 3; ++rule) {
         int with_terms = rule != 0;
         mirror_set(&rho, rho_h);
