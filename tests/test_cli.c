@@ -10,7 +10,8 @@
 
 Test(cli, help_and_version_everywhere)
 {
-    const char *commands[] = {"", "simulate ", "prepare ", "phase ", "analyze ", "info ", "bench "};
+    const char *commands[] = {"",         "simulate ", "prepare ", "phase ",
+                              "analyze ", "compare ",  "info ",    "bench "};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; ++i) {
         char args[64], *out = NULL;
         snprintf(args, sizeof args, "%s--help", commands[i]);
