@@ -89,6 +89,10 @@ int cmd_compare(int argc, char **argv)
             cli_print_help(&command);
             free(specs), free(states), free(settings);
             return CLI_EXIT_OK;
+        } else if (!strcmp(a, "--version")) {
+            printf("braggcdi %s\n", BCDI_VERSION);
+            free(specs), free(states), free(settings);
+            return CLI_EXIT_OK;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = 1;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
