@@ -85,7 +85,7 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
     bcdi_image img;
     bcdi_status st = bcdi_image_create(&img, (size_t)total_w, (size_t)height, WHITE);
     if (st != BCDI_OK) return st;
-    const char *title = field == 0 ? "bragg density" : "displacement along G (\xc3\x85)";
+    const char *title = field == 0 ? "Bragg density" : "displacement along G (\xc3\x85)";
     bcdi_image_text(&img, margin, 6, title, scale, BLACK);
 
     long x0 = margin;

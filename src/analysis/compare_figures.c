@@ -47,12 +47,14 @@ static void draw_line(bcdi_image *img, long x0, long y0, long x1, long y1, int w
     }
 }
 
-/* Labels are shown in the built-in font; characters it has no glyph for become '?'. Long labels
- * are cut to `max_chars`. */
+/* Labels are drawn as written in the built-in font (characters without a glyph show as '?').
+ * Labels over `max_chars` characters (UTF-8 sequences, one cell each) are cut to fit. */
 static void short_label(const char *label, size_t max_chars, char *out, size_t cap)
 {
-    size_t n = strlen(label);
-    if (n > max_chars) snprintf(out, cap, "%.*s..", (int)(max_chars - 2), label);
+    size_t chars = 0, keep = 0; /* keep: bytes of the first max_chars - 2 characters */
+    for (size_t i = 0; label[i]; ++i)
+        if (((unsigned char)label[i] & 0xC0) != 0x80 && chars++ == max_chars - 2) keep = i;
+    if (chars > max_chars) snprintf(out, cap, "%.*s..", (int)keep, label);
     else snprintf(out, cap, "%s", label);
 }
 
@@ -146,7 +148,7 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
     if (st != BCDI_OK) return st;
     char text[256];
     for (size_t k = 0; k < c->state_count; ++k) {
-        char label[64];
+        char label[256];
         short_label(c->states[k].label, (size_t)(col_w / (6 * scale)), label, sizeof label);
         bcdi_image_text(&img, margin + (long)k * (col_w + gap), margin, label, scale, BLACK);
     }
@@ -266,7 +268,7 @@ static bcdi_status write_trends(const bcdi_comparison *c, const char *path)
         values[2 * n + k] = (double)s->analysis.line_count;
         values[3 * n + k] = s->lattice.d_spacing_angstrom;
     }
-    draw_chart(&img, c, margin, margin, chart_w, chart_h, "volume (um3)", values);
+    draw_chart(&img, c, margin, margin, chart_w, chart_h, "volume (\xc2\xb5m\xc2\xb3)", values);
     draw_chart(&img, c, 2 * margin + chart_w, margin, chart_w, chart_h,
                "mean displacement (\xc3\x85)", values + n);
     draw_chart(&img, c, margin, 2 * margin + chart_h, chart_w, chart_h, "dislocations", values + 2 * n);

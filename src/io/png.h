@@ -20,9 +20,10 @@ void bcdi_image_fill_rect(bcdi_image *img, long x, long y, long w, long h, const
 void bcdi_image_ring(bcdi_image *img, double cx, double cy, double radius, double thickness,
                      const uint8_t rgb[3]);
 
-/* Text in the built-in font: lowercase letters, digits, space and - + . , = ( ) / : ; upper
- * case is drawn as lower case; "Å" and "ε" (UTF-8) have glyphs. `scale` multiplies the 5×7
- * cell. x, y: top-left corner. */
+/* Text (UTF-8) in the built-in font, drawn as written: A-Z, a-z, 0-9, space,
+ * - + . , : ; = < > ( ) [ ] % ' " _ ^ / | ? ! * and ° ² ³ Å µ (μ) θ φ Δ ε × − ; any other
+ * character is drawn as '?', one cell per character. `scale` multiplies the 5×7 cell. x, y:
+ * top-left corner. */
 void bcdi_image_text(bcdi_image *img, long x, long y, const char *text, int scale,
                      const uint8_t rgb[3]);
 long bcdi_text_width(const char *text, int scale);
