@@ -283,7 +283,11 @@ static double sigma_at(const bcdi_phasing_params *p, long t, long total)
 static bcdi_status shrink_wrap(engine *e, individual **slots, size_t batch, double sigma,
                                int only_shrink, int force_max)
 {
-    double relative[batch > 0 ? batch : 1], rms[batch > 0 ? batch : 1];
+    /* on the heap: batch is the user's run count (a VLA of 2 x 8 B per run overflowed the stack
+     * from about half a million runs) */
+    double *relative = malloc(2 * (batch > 0 ? batch : 1) * sizeof *relative);
+    if (!relative) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for shrink-wrap");
+    double *rms = relative + batch;
     int use_rms = e->p->shrinkwrap_threshold_rms && !force_max;
     for (size_t r = 0; r < batch; ++r) {
         relative[r] = slots[r]->threshold;
@@ -294,6 +298,7 @@ static bcdi_status shrink_wrap(engine *e, individual **slots, size_t batch, doub
     e->ws.batch = batch;
     bcdi_status st = bcdi_phasing_shrink_wrap(&e->ws, sigma, relative, use_rms ? rms : NULL,
                                               only_shrink, e->maxima, e->counts);
+    free(relative);
     if (st != BCDI_OK) return st;
     for (size_t r = 0; r < batch; ++r) {
         double fraction = (double)e->counts[r] / (double)e->n;
