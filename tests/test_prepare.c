@@ -232,6 +232,8 @@ Test(prepare, binning_conserves_counts_and_ors_the_mask)
     cr_expect_eq(s0, s1, "counts %g -> %g", s0, s1); /* integers below 2^24: exact */
     cr_expect_eq(masked, 1);
     cr_expect_eq(bM[(0 * 2 + 1) * 4 + 2], 1);
+    free(bI);
+    free(bM);
     size_t bad[3] = {3, 3, 2};
     cr_expect_eq(bcdi_prepare_bin(shape, I, M, bad, out, &bI, &bM), BCDI_ERR_INVALID_ARG);
     free(I);

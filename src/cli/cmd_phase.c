@@ -342,12 +342,19 @@ int cmd_phase(int argc, char **argv)
         result_context ctx = {&args,  &params, &result, be, mask, have_geometry ? &geometry : NULL,
                               crop,   crop_margin, deflate};
         char path[4200];
+        size_t written = 0;
         /* every kept run, then the best under the requested name */
         for (size_t k = 0; st == BCDI_OK && result.count > 1 && k < result.count; ++k) {
             run_path(args.output, k, path, sizeof path);
             st = write_result(&ctx, k, path);
+            if (st == BCDI_OK) written = k + 1;
         }
         if (st == BCDI_OK) st = write_result(&ctx, 0, args.output);
+        /* a failed phase leaves no output: remove the kept runs already written */
+        for (size_t k = 0; st != BCDI_OK && k < written; ++k) {
+            run_path(args.output, k, path, sizeof path);
+            remove(path);
+        }
         if (st == BCDI_OK)
             bcdi_log(BCDI_LOG_INFO,
                      "best run %ld: Fourier error %.4g, llk %.4g, support %.2f%% of the box; "

@@ -236,6 +236,11 @@ bcdi_status bcdi_config_override(bcdi_config *cfg, const char *assignment)
     key[klen] = '\0';
     trim(key);
     char value[4096];
+    /* refuse rather than cut: a cut value can still be valid (a recipe cut after a term) */
+    if (strlen(eq + 1) >= sizeof value)
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "command line: value of '%s' too long (%zu characters, at most %zu)", key,
+                          strlen(eq + 1), sizeof value - 1);
     snprintf(value, sizeof value, "%s", eq + 1);
     trim(value);
     return bcdi_config_set(cfg, key, value, "command line");

@@ -18,6 +18,7 @@
 #include "phasing/support.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,7 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
 {
     bcdi_status st = BCDI_OK;
     if (batch > e->capacity) {
+        e->capacity = 0; /* until every buffer below exists */
         e->ops->free(e->be, e->rho);
         e->ops->free(e->be, e->psi);
         e->ops->free(e->be, e->dm_b);
@@ -281,7 +283,11 @@ static double sigma_at(const bcdi_phasing_params *p, long t, long total)
 static bcdi_status shrink_wrap(engine *e, individual **slots, size_t batch, double sigma,
                                int only_shrink, int force_max)
 {
-    double relative[batch > 0 ? batch : 1], rms[batch > 0 ? batch : 1];
+    /* on the heap: batch is the user's run count (a VLA of 2 x 8 B per run overflowed the stack
+     * from about half a million runs) */
+    double *relative = malloc(2 * (batch > 0 ? batch : 1) * sizeof *relative);
+    if (!relative) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for shrink-wrap");
+    double *rms = relative + batch;
     int use_rms = e->p->shrinkwrap_threshold_rms && !force_max;
     for (size_t r = 0; r < batch; ++r) {
         relative[r] = slots[r]->threshold;
@@ -292,6 +298,7 @@ static bcdi_status shrink_wrap(engine *e, individual **slots, size_t batch, doub
     e->ws.batch = batch;
     bcdi_status st = bcdi_phasing_shrink_wrap(&e->ws, sigma, relative, use_rms ? rms : NULL,
                                               only_shrink, e->maxima, e->counts);
+    free(relative);
     if (st != BCDI_OK) return st;
     for (size_t r = 0; r < batch; ++r) {
         double fraction = (double)e->counts[r] / (double)e->n;
@@ -555,6 +562,14 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
         return bcdi_error(BCDI_ERR_CONFIG, "generations=%ld: expected 1..%d", p->generations,
                           MAX_GENERATIONS);
     if (p->batch < 0) return bcdi_error(BCDI_ERR_CONFIG, "batch=%ld: expected >= 0", p->batch);
+    /* the largest buffer is batch x n complex voxels: refuse sizes whose byte count wraps */
+    const size_t *s = data->shape;
+    size_t batch = p->batch > 0 && p->batch < p->runs ? (size_t)p->batch : (size_t)p->runs;
+    if (s[1] > SIZE_MAX / s[0] || s[2] > SIZE_MAX / (s[0] * s[1]) ||
+        s[0] * s[1] * s[2] > SIZE_MAX / sizeof(bcdi_cf) / batch)
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "phase: %zux%zux%zu voxels x %zu runs per batch is too large to address",
+                          s[0], s[1], s[2], batch);
     if (!(p->beta > 0 && p->beta <= 2))
         return bcdi_error(BCDI_ERR_CONFIG, "beta=%g: expected 0 < beta <= 2", p->beta);
     if (!(p->shrinkwrap_threshold > 0 && p->shrinkwrap_threshold < 1))
