@@ -89,6 +89,13 @@ Test(config, errors_name_key_and_origin)
     cr_expect_eq(bcdi_config_load_ini(cfg, ini), BCDI_ERR_CONFIG);
     cr_expect(strstr(bcdi_last_error(), "line 1"), "%s", bcdi_last_error());
     free(ini);
+    /* a line over the INI reader's buffer is named as such, with its own line number */
+    char long_ini[1200];
+    snprintf(long_ini, sizeof long_ini, "seed = 3\nname = %0900d\nphotons = 2\n", 7);
+    ini = write_ini(long_ini);
+    cr_expect_eq(bcdi_config_load_ini(cfg, ini), BCDI_ERR_CONFIG);
+    cr_expect(strstr(bcdi_last_error(), "line 2 is longer than") != NULL, "%s", bcdi_last_error());
+    free(ini);
     cr_expect_eq(bcdi_config_load_ini(cfg, "/nonexistent/x.ini"), BCDI_ERR_IO);
     bcdi_config_free(cfg);
 }

@@ -162,13 +162,24 @@ bcdi_status bcdi_config_set(bcdi_config *cfg, const char *key, const char *value
 typedef struct {
     FILE *file;
     int line;
+    int too_long; /* the line that did not fit the reader's buffer */
+    int limit;
 } counting_reader;
 
+/* inih reads into a fixed buffer (INI_MAX_LINE, 200 in Debian's build) and would take the rest
+ * of a longer line as the next line: stop at such a line and say so instead. */
 static char *read_counted_line(char *str, int num, void *stream)
 {
     counting_reader *reader = stream;
     char *got = fgets(str, num, reader->file);
-    if (got) ++reader->line;
+    if (!got) return NULL;
+    ++reader->line;
+    size_t len = strlen(got);
+    if (len == (size_t)num - 1 && got[len - 1] != '\n' && !feof(reader->file)) {
+        reader->too_long = reader->line;
+        reader->limit = num - 1;
+        return NULL;
+    }
     return got;
 }
 
@@ -206,7 +217,7 @@ bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
     if (!f)
         return bcdi_error(BCDI_ERR_IO, "config file '%s': cannot open (%s)", path,
                           strerror(errno));
-    counting_reader reader = {f, 0};
+    counting_reader reader = {f, 0, 0, 0};
     cfg->loading_path = path;
     cfg->loading_line = &reader.line;
     cfg->load_status = BCDI_OK;
@@ -214,6 +225,12 @@ bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
     fclose(f);
     cfg->loading_path = NULL;
     if (cfg->load_status != BCDI_OK) return cfg->load_status;
+    if (reader.too_long)
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "config file '%s': line %d is longer than %d characters (the INI "
+                          "reader's limit): shorten it, or give that value as key=value on the "
+                          "command line",
+                          path, reader.too_long, reader.limit);
     if (line != 0)
         return bcdi_error(BCDI_ERR_CONFIG,
                           "config file '%s': syntax error at line %d (expected 'key = value' or "
