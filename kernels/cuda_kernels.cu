@@ -6,7 +6,8 @@
 
 #include <math.h>
 
-namespace {
+namespace
+{
 
 constexpr int kThreads = 256;
 /* Element-wise kernels: enough blocks per run to fill any current GPU, grid-stride beyond. */
@@ -36,7 +37,8 @@ template <typename T, int K, typename Op> struct AccOp {
     {
         Acc<T, K> r;
 #pragma unroll
-        for (int k = 0; k < K; ++k) r.v[k] = op(a.v[k], b.v[k]);
+        for (int k = 0; k < K; ++k)
+            r.v[k] = op(a.v[k], b.v[k]);
         return r;
     }
 };
@@ -45,7 +47,8 @@ template <typename T, int K> __device__ __forceinline__ Acc<T, K> acc_fill(T val
 {
     Acc<T, K> a;
 #pragma unroll
-    for (int k = 0; k < K; ++k) a.v[k] = value;
+    for (int k = 0; k < K; ++k)
+        a.v[k] = value;
     return a;
 }
 
@@ -59,16 +62,26 @@ __device__ __forceinline__ void block_reduce_store(const Acc<T, K> &mine, T *dst
     Acc<T, K> total = Reduce(storage).Reduce(mine, AccOp<T, K, Op>{op});
     if (threadIdx.x == 0) {
 #pragma unroll
-        for (int k = 0; k < K; ++k) dst[k] = total.v[k];
+        for (int k = 0; k < K; ++k)
+            dst[k] = total.v[k];
     }
 }
 
 /* Per-run kernels run on a (batch, chunks) grid. The run is blockIdx.x, the fastest-scheduled
  * index, so the blocks of all runs over one chunk of voxels are resident together and the
  * shared arrays (amplitude, mask) are read from DRAM about once, then from L2. */
-__device__ __forceinline__ unsigned run_index() { return blockIdx.x; }
-__device__ __forceinline__ unsigned chunk_index() { return blockIdx.y; }
-__device__ __forceinline__ unsigned chunk_count() { return gridDim.y; }
+__device__ __forceinline__ unsigned run_index()
+{
+    return blockIdx.x;
+}
+__device__ __forceinline__ unsigned chunk_index()
+{
+    return blockIdx.y;
+}
+__device__ __forceinline__ unsigned chunk_count()
+{
+    return gridDim.y;
+}
 
 /* Slot of this block's partials: [run][chunk][K]. */
 template <int K> __device__ __forceinline__ size_t partial_slot()
@@ -86,7 +99,8 @@ __global__ void __launch_bounds__(kThreads)
     Acc<T, K> mine = acc_fill<T, K>(identity);
     for (unsigned b = threadIdx.x; b < blocks; b += kThreads) {
 #pragma unroll
-        for (int k = 0; k < K; ++k) mine.v[k] = op(mine.v[k], run_partials[(size_t)b * K + k]);
+        for (int k = 0; k < K; ++k)
+            mine.v[k] = op(mine.v[k], run_partials[(size_t)b * K + k]);
     }
     block_reduce_store<T, K, Op>(mine, out + (size_t)blockIdx.x * K, op);
 }
@@ -104,8 +118,14 @@ __device__ __forceinline__ void store_cf(bcdi_cf *p, bcdi_cf c)
 }
 
 /* Grid-stride loop over the voxels of one run. */
-__device__ __forceinline__ size_t first_index() { return (size_t)chunk_index() * blockDim.x + threadIdx.x; }
-__device__ __forceinline__ size_t grid_step() { return (size_t)chunk_count() * blockDim.x; }
+__device__ __forceinline__ size_t first_index()
+{
+    return (size_t)chunk_index() * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ size_t grid_step()
+{
+    return (size_t)chunk_count() * blockDim.x;
+}
 
 /* ---- fused kernels ----------------------------------------------------------------------------
  * run_index() picks the volume; with kTerms the per-thread sums go through block_reduce_store. */
@@ -159,9 +179,11 @@ __global__ void __launch_bounds__(kThreads)
         out[i] = bcdi_u32_to_unit(bcdi_philox_at(seed, stream, i).v[word]);
 }
 
-__global__ void __launch_bounds__(kThreads) cf_abs_kernel(float *out, const bcdi_cf *in, size_t count)
+__global__ void __launch_bounds__(kThreads)
+    cf_abs_kernel(float *out, const bcdi_cf *in, size_t count)
 {
-    for (size_t i = first_index(); i < count; i += grid_step()) out[i] = bcdi_cf_abs(load_cf(in + i));
+    for (size_t i = first_index(); i < count; i += grid_step())
+        out[i] = bcdi_cf_abs(load_cf(in + i));
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -196,7 +218,8 @@ __global__ void __launch_bounds__(kThreads)
 {
     /* generic pointers to shared memory are fine for the shared tap function */
     __shared__ float weights[2 * BCDI_BLUR_MAX_RADIUS + 1];
-    for (int k = threadIdx.x; k < 2 * radius + 1; k += blockDim.x) weights[k] = taps.w[k];
+    for (int k = threadIdx.x; k < 2 * radius + 1; k += blockDim.x)
+        weights[k] = taps.w[k];
     __syncthreads();
 
     const size_t offset = (size_t)run_index() * n;
@@ -225,7 +248,8 @@ __global__ void __launch_bounds__(kThreads) sum_kernel(const float *x, size_t n,
 {
     const float *x_run = x + (size_t)run_index() * n;
     Acc<double, 1> mine = acc_fill<double, 1>(0.0);
-    for (size_t i = first_index(); i < n; i += grid_step()) mine.v[0] += (double)x_run[i];
+    for (size_t i = first_index(); i < n; i += grid_step())
+        mine.v[0] += (double)x_run[i];
     block_reduce_store<double, 1>(mine, partials + partial_slot<1>(), SumOp{});
 }
 
@@ -233,7 +257,8 @@ __global__ void __launch_bounds__(kThreads) max_kernel(const float *x, size_t n,
 {
     const float *x_run = x + (size_t)run_index() * n;
     Acc<float, 1> mine = acc_fill<float, 1>(-INFINITY);
-    for (size_t i = first_index(); i < n; i += grid_step()) mine.v[0] = fmaxf(mine.v[0], x_run[i]);
+    for (size_t i = first_index(); i < n; i += grid_step())
+        mine.v[0] = fmaxf(mine.v[0], x_run[i]);
     block_reduce_store<float, 1>(mine, partials + partial_slot<1>(), MaxOp{});
 }
 
@@ -242,12 +267,16 @@ __global__ void __launch_bounds__(kThreads)
 {
     const uint8_t *x_run = x + (size_t)run_index() * n;
     Acc<unsigned long long, 1> mine = acc_fill<unsigned long long, 1>(0ull);
-    for (size_t i = first_index(); i < n; i += grid_step()) mine.v[0] += x_run[i] != 0;
+    for (size_t i = first_index(); i < n; i += grid_step())
+        mine.v[0] += x_run[i] != 0;
     block_reduce_store<unsigned long long, 1>(mine, partials + partial_slot<1>(), SumOp{});
 }
 
 /* ---- launch helpers -------------------------------------------------------------------------- */
-dim3 run_grid(size_t batch, unsigned chunks) { return dim3((unsigned)batch, chunks, 1); }
+dim3 run_grid(size_t batch, unsigned chunks)
+{
+    return dim3((unsigned)batch, chunks, 1);
+}
 
 dim3 elementwise_grid(size_t n, size_t batch)
 {
@@ -266,19 +295,21 @@ template <typename T, int K, typename Op>
 cudaError_t finish(cudaStream_t stream, const T *partials, unsigned blocks, size_t batch,
                    T identity, T *out, Op op)
 {
-    finish_kernel<T, K, Op><<<(unsigned)batch, kThreads, 0, stream>>>(partials, blocks, identity,
-                                                                      out, op);
+    finish_kernel<T, K, Op>
+        <<<(unsigned)batch, kThreads, 0, stream>>>(partials, blocks, identity, out, op);
     return cudaGetLastError();
 }
 
 } // namespace
 
-/* ---- C launchers ------------------------------------------------------------------------------ */
+/* ---- C launchers ------------------------------------------------------------------------------
+ */
 extern "C" {
 
 unsigned bcdi_cuda_reduce_blocks(size_t n)
 {
-    size_t blocks = (n + kThreads * kReduceVoxelsPerThread - 1) / (kThreads * kReduceVoxelsPerThread);
+    size_t blocks =
+        (n + kThreads * kReduceVoxelsPerThread - 1) / (kThreads * kReduceVoxelsPerThread);
     if (blocks > kMaxReduceBlocks) blocks = kMaxReduceBlocks;
     if (blocks == 0) blocks = 1;
     return (unsigned)blocks;
@@ -316,8 +347,8 @@ cudaError_t bcdi_cuda_update(cudaStream_t stream, bcdi_cf *rho, const bcdi_cf *p
         return cudaGetLastError();
     }
     const unsigned blocks = bcdi_cuda_reduce_blocks(n);
-    update_kernel<true><<<run_grid(batch, blocks), kThreads, 0, stream>>>(
-        rho, proj, support, n, coeffs, partials);
+    update_kernel<true>
+        <<<run_grid(batch, blocks), kThreads, 0, stream>>>(rho, proj, support, n, coeffs, partials);
     if ((err = cudaGetLastError()) != cudaSuccess) return err;
     return finish<double, BCDI_UPDATE_TERMS>(stream, partials, blocks, batch, 0.0, out, SumOp{});
 }
@@ -329,7 +360,7 @@ cudaError_t bcdi_cuda_random_start(cudaStream_t stream, bcdi_cf *rho, const uint
     cudaError_t err = check_batch(batch);
     if (err != cudaSuccess) return err;
     random_start_kernel<<<elementwise_grid(n, batch), kThreads, 0, stream>>>(rho, support, n, seed,
-                                                                            first_run);
+                                                                             first_run);
     return cudaGetLastError();
 }
 
@@ -339,7 +370,7 @@ cudaError_t bcdi_cuda_random_uniform(cudaStream_t stream, float *out, size_t cou
     if (count == 0) return cudaSuccess;
     if (word < 0 || word > 3) return cudaErrorInvalidValue;
     random_uniform_kernel<<<elementwise_grid(count, 1), kThreads, 0, stream>>>(out, count, seed,
-                                                                              philox_stream, word);
+                                                                               philox_stream, word);
     return cudaGetLastError();
 }
 
@@ -360,20 +391,20 @@ cudaError_t bcdi_cuda_cf_scale(cudaStream_t stream, bcdi_cf *x, size_t n, size_t
     return cudaGetLastError();
 }
 
-cudaError_t bcdi_cuda_threshold(cudaStream_t stream, uint8_t *support, const float *value,
-                                size_t n, size_t batch, const float *thresholds, int only_shrink)
+cudaError_t bcdi_cuda_threshold(cudaStream_t stream, uint8_t *support, const float *value, size_t n,
+                                size_t batch, const float *thresholds, int only_shrink)
 {
     if (batch == 0 || n == 0) return cudaSuccess;
     cudaError_t err = check_batch(batch);
     if (err != cudaSuccess) return err;
     threshold_kernel<<<elementwise_grid(n, batch), kThreads, 0, stream>>>(support, value, n,
-                                                                         thresholds, only_shrink);
+                                                                          thresholds, only_shrink);
     return cudaGetLastError();
 }
 
 cudaError_t bcdi_cuda_blur_axis(cudaStream_t stream, float *dst, const float *src,
-                                const size_t shape[3], size_t batch, int axis,
-                                const float *weights, int radius)
+                                const size_t shape[3], size_t batch, int axis, const float *weights,
+                                int radius)
 {
     const size_t n = shape[0] * shape[1] * shape[2];
     if (batch == 0 || n == 0) return cudaSuccess;
@@ -382,7 +413,8 @@ cudaError_t bcdi_cuda_blur_axis(cudaStream_t stream, float *dst, const float *sr
     if (axis < 0 || axis > 2 || radius < 0 || radius > BCDI_BLUR_MAX_RADIUS)
         return cudaErrorInvalidValue;
     BlurTaps taps;
-    for (int k = 0; k < 2 * BCDI_BLUR_MAX_RADIUS + 1; ++k) taps.w[k] = k <= 2 * radius ? weights[k] : 0.0f;
+    for (int k = 0; k < 2 * BCDI_BLUR_MAX_RADIUS + 1; ++k)
+        taps.w[k] = k <= 2 * radius ? weights[k] : 0.0f;
     blur_axis_kernel<<<elementwise_grid(n, batch), kThreads, 0, stream>>>(
         dst, src, (long)shape[1], (long)shape[2], axis, taps, radius, n);
     return cudaGetLastError();

@@ -50,14 +50,14 @@ cudaError_t bcdi_cuda_cf_scale(cudaStream_t stream, bcdi_cf *x, size_t n, size_t
                                const bcdi_cf *factors);
 
 /* thresholds: device array of batch floats. */
-cudaError_t bcdi_cuda_threshold(cudaStream_t stream, uint8_t *support, const float *value,
-                                size_t n, size_t batch, const float *thresholds, int only_shrink);
+cudaError_t bcdi_cuda_threshold(cudaStream_t stream, uint8_t *support, const float *value, size_t n,
+                                size_t batch, const float *thresholds, int only_shrink);
 
 /* One blur pass along `axis` (0 slowest .. 2 fastest) from src to dst (distinct buffers);
  * weights (host memory, 2*radius+1 taps, radius <= BCDI_BLUR_MAX_RADIUS) travel by value. */
 cudaError_t bcdi_cuda_blur_axis(cudaStream_t stream, float *dst, const float *src,
-                                const size_t shape[3], size_t batch, int axis,
-                                const float *weights, int radius);
+                                const size_t shape[3], size_t batch, int axis, const float *weights,
+                                int radius);
 
 /* ---- plain reductions: out is a device array of batch entries -------------------------------- */
 cudaError_t bcdi_cuda_sum(cudaStream_t stream, const float *x, size_t n, size_t batch,

@@ -19,7 +19,7 @@ static inline BCDI_HD uint32_t bcdi_mulhilo32(uint32_t a, uint32_t b, uint32_t *
 
 /* counter: 128 bits as (c0, c1, c2, c3); key: 64 bits (k0, k1). */
 static inline BCDI_HD bcdi_u32x4 bcdi_philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2,
-                                                     uint32_t c3, uint32_t k0, uint32_t k1)
+                                                    uint32_t c3, uint32_t k0, uint32_t k1)
 {
     const uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
     const uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
@@ -43,7 +43,10 @@ static inline BCDI_HD bcdi_u32x4 bcdi_philox4x32_10(uint32_t c0, uint32_t c1, ui
 }
 
 /* Uniform float in [0, 1) from the top 24 bits: exact in float, identical on every device. */
-static inline BCDI_HD float bcdi_u32_to_unit(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
+static inline BCDI_HD float bcdi_u32_to_unit(uint32_t x)
+{
+    return (float)(x >> 8) * (1.0f / 16777216.0f);
+}
 
 /* Uniform double in [0, 1) from two words (53 bits). */
 static inline BCDI_HD double bcdi_u32x2_to_unit_double(uint32_t hi, uint32_t lo)

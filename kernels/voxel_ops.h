@@ -11,9 +11,9 @@
 
 /* Mask codes for detector-space arrays (uint8): PyNX's convention, non-zero = not measured. */
 enum {
-    BCDI_MASK_MEASURED = 0, /* pixel enters the modulus projection and the error sums */
+    BCDI_MASK_MEASURED = 0,   /* pixel enters the modulus projection and the error sums */
     BCDI_MASK_UNMEASURED = 1, /* gap, dead, saturated, ...: keeps the calculated amplitude */
-    BCDI_MASK_FREE = 2      /* held out for the free log-likelihood: unconstrained, but scored */
+    BCDI_MASK_FREE = 2        /* held out for the free log-likelihood: unconstrained, but scored */
 };
 
 /* ---- complex helpers ---------------------------------------------------------------------- */
@@ -24,9 +24,18 @@ static inline BCDI_HD bcdi_cf bcdi_cf_make(float re, float im)
     c.im = im;
     return c;
 }
-static inline BCDI_HD float bcdi_cf_abs2(bcdi_cf c) { return c.re * c.re + c.im * c.im; }
-static inline BCDI_HD float bcdi_cf_abs(bcdi_cf c) { return sqrtf(c.re * c.re + c.im * c.im); }
-static inline BCDI_HD bcdi_cf bcdi_cf_scale(bcdi_cf c, float s) { return bcdi_cf_make(c.re * s, c.im * s); }
+static inline BCDI_HD float bcdi_cf_abs2(bcdi_cf c)
+{
+    return c.re * c.re + c.im * c.im;
+}
+static inline BCDI_HD float bcdi_cf_abs(bcdi_cf c)
+{
+    return sqrtf(c.re * c.re + c.im * c.im);
+}
+static inline BCDI_HD bcdi_cf bcdi_cf_scale(bcdi_cf c, float s)
+{
+    return bcdi_cf_make(c.re * s, c.im * s);
+}
 static inline BCDI_HD bcdi_cf bcdi_cf_mul(bcdi_cf a, bcdi_cf b)
 {
     return bcdi_cf_make(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
@@ -62,7 +71,8 @@ static inline BCDI_HD double bcdi_vox_poisson_llk(double i_obs, double i_calc)
 }
 
 static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplitude, uint8_t mask,
-                                                       float inv_n, double terms[BCDI_FOURIER_TERMS])
+                                                       float inv_n,
+                                                       double terms[BCDI_FOURIER_TERMS])
 {
     float calc2 = bcdi_cf_abs2(psi);
     float calc = sqrtf(calc2);
@@ -155,9 +165,12 @@ static inline BCDI_HD float bcdi_vox_blur_tap(const float *line, long stride, lo
     float acc = 0.0f;
     for (int k = -radius; k <= radius; ++k) {
         long j = i + k;
-        /* wrap by add/subtract: a modulo per tap is slow on GPUs; the loop also covers radius > len */
-        while (j < 0) j += len;
-        while (j >= len) j -= len;
+        /* wrap by add/subtract: a modulo per tap is slow on GPUs; the loop also covers radius > len
+         */
+        while (j < 0)
+            j += len;
+        while (j >= len)
+            j -= len;
         acc += weights[k + radius] * line[j * stride];
     }
     return acc;
@@ -180,7 +193,8 @@ static inline BCDI_HD int bcdi_gauss_weights(float sigma, float *weights)
         weights[k + radius] = (float)w;
         sum += w;
     }
-    for (int k = 0; k < 2 * radius + 1; ++k) weights[k] = (float)(weights[k] / sum);
+    for (int k = 0; k < 2 * radius + 1; ++k)
+        weights[k] = (float)(weights[k] / sum);
     return radius;
 }
 
@@ -226,7 +240,8 @@ static inline BCDI_HD bcdi_cf bcdi_vox_breed(int rule, bcdi_cf a, bcdi_cf b, uin
 {
     switch (rule) {
     case BCDI_BREED_SQRT_AB:
-        return bcdi_cf_scale(bcdi_vox_mean_phase_unit(a, b), sqrtf(bcdi_cf_abs(a) * bcdi_cf_abs(b)));
+        return bcdi_cf_scale(bcdi_vox_mean_phase_unit(a, b),
+                             sqrtf(bcdi_cf_abs(a) * bcdi_cf_abs(b)));
     case BCDI_BREED_PIXEL_SWITCH:
         return (random_bits & 1u) ? b : a;
     case BCDI_BREED_B_PA: {

@@ -39,7 +39,8 @@ static void make_blob(bcdi_cf *x, const double offset[3], uint64_t seed)
                 double p[3] = {i0 - offset[0], i1 - offset[1], i2 - offset[2]}, re = 0, im = 0;
                 for (int b = 0; b < BLOBS; ++b) {
                     double r2 = 0;
-                    for (int d = 0; d < 3; ++d) r2 += (p[d] - centre[b][d]) * (p[d] - centre[b][d]);
+                    for (int d = 0; d < 3; ++d)
+                        r2 += (p[d] - centre[b][d]) * (p[d] - centre[b][d]);
                     double g = exp(-r2 / (2 * 1.6 * 1.6));
                     re += wre[b] * g;
                     im += wim[b] * g;
@@ -60,7 +61,8 @@ static double rel_l2(const bcdi_cf *a, const bcdi_cf *b, size_t n)
 
 static void multiply_phase(bcdi_cf *x, size_t n, double phase)
 {
-    for (size_t i = 0; i < n; ++i) x[i] = bcdi_cf_mul(x[i], bcdi_cf_make((float)cos(phase), (float)sin(phase)));
+    for (size_t i = 0; i < n; ++i)
+        x[i] = bcdi_cf_mul(x[i], bcdi_cf_make((float)cos(phase), (float)sin(phase)));
 }
 
 static const double zero[3] = {0, 0, 0};
@@ -72,7 +74,8 @@ Test(align, registers_analytic_subvoxel_shift)
     make_blob(ref, zero, 11);
     make_blob(mov, t, 11); /* mov(r) = ref(r - t) */
     double s[3], peak;
-    cr_assert_eq(bcdi_register_translation(shape, ref, mov, 20, s, &peak), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_register_translation(shape, ref, mov, 20, s, &peak), BCDI_OK, "%s",
+                 bcdi_last_error());
     /* convention: bcdi_shift(mov, s) matches ref, so s = -t. t lies on the 0.05 grid and is
      * found exactly (measured 0); 0.05 voxel is the requirement */
     for (int d = 0; d < 3; ++d)
@@ -81,7 +84,8 @@ Test(align, registers_analytic_subvoxel_shift)
     cr_expect(peak > 0.999 && peak <= 1.0 + 1e-6, "peak %g", peak);
     /* and the other way round */
     cr_assert_eq(bcdi_register_translation(shape, mov, ref, 20, s, NULL), BCDI_OK);
-    for (int d = 0; d < 3; ++d) cr_expect(fabs(s[d] - t[d]) < 0.05, "reverse axis %d: %g", d, s[d]);
+    for (int d = 0; d < 3; ++d)
+        cr_expect(fabs(s[d] - t[d]) < 0.05, "reverse axis %d: %g", d, s[d]);
     /* upsample 1 gives the nearest integer */
     cr_assert_eq(bcdi_register_translation(shape, ref, mov, 1, s, NULL), BCDI_OK);
     cr_expect(s[0] == -1.0 && s[1] == 3.0 && s[2] == 0.0, "integer: %g %g %g", s[0], s[1], s[2]);
@@ -110,7 +114,8 @@ Test(align, registration_is_scale_free)
     }
     double s[3], peak;
     cr_assert_eq(bcdi_register_translation(shape, ref, mov, 20, s, &peak), BCDI_OK);
-    for (int d = 0; d < 3; ++d) cr_expect(fabs(s[d] + t[d]) < 0.05, "axis %d: %g", d, s[d]);
+    for (int d = 0; d < 3; ++d)
+        cr_expect(fabs(s[d] + t[d]) < 0.05, "axis %d: %g", d, s[d]);
     cr_expect(peak > 0.999 && peak <= 1.0 + 1e-6, "peak %g", peak);
     free(ref);
     free(mov);
@@ -131,7 +136,8 @@ Test(align, shift_then_register_round_trip)
     cr_expect(err < 1e-4, "Fourier shift vs analytic: %g", err);
     double s[3];
     cr_assert_eq(bcdi_register_translation(shape, ref, mov, 20, s, NULL), BCDI_OK);
-    for (int d = 0; d < 3; ++d) cr_expect(fabs(s[d] + t[d]) < 0.05, "axis %d: %g vs %g", d, s[d], -t[d]);
+    for (int d = 0; d < 3; ++d)
+        cr_expect(fabs(s[d] + t[d]) < 0.05, "axis %d: %g vs %g", d, s[d], -t[d]);
     /* the registered shift undoes the shift */
     cr_assert_eq(bcdi_shift(shape, mov, s), BCDI_OK);
     err = rel_l2(mov, ref, NVOX);
@@ -160,7 +166,8 @@ Test(align, integer_shift_is_a_roll)
                 double d = hypot(a.re - b.re, a.im - b.im);
                 if (d > worst) worst = d;
             }
-    cr_expect(worst < 1e-5, "integer shift of white noise vs roll: %g", worst); /* float FFT round trip */
+    cr_expect(worst < 1e-5, "integer shift of white noise vs roll: %g",
+              worst); /* float FFT round trip */
     free(x);
     free(y);
 }
@@ -169,14 +176,16 @@ Test(align, twin_maps_indices)
 {
     const size_t s[3] = {4, 3, 2};
     bcdi_cf x[24], y[24];
-    for (int i = 0; i < 24; ++i) x[i] = y[i] = bcdi_cf_make((float)i, (float)(100 + i));
+    for (int i = 0; i < 24; ++i)
+        x[i] = y[i] = bcdi_cf_make((float)i, (float)(100 + i));
     cr_assert_eq(bcdi_twin(s, y), BCDI_OK);
     for (size_t i0 = 0; i0 < 4; ++i0)
         for (size_t i1 = 0; i1 < 3; ++i1)
             for (size_t i2 = 0; i2 < 2; ++i2) {
                 size_t m = (((4 - i0) % 4) * 3 + (3 - i1) % 3) * 2 + (2 - i2) % 2;
                 bcdi_cf got = y[(i0 * 3 + i1) * 2 + i2];
-                cr_expect(got.re == x[m].re && got.im == -x[m].im, "twin at %zu %zu %zu", i0, i1, i2);
+                cr_expect(got.re == x[m].re && got.im == -x[m].im, "twin at %zu %zu %zu", i0, i1,
+                          i2);
             }
     cr_assert_eq(bcdi_twin(s, y), BCDI_OK);
     cr_expect(memcmp(x, y, sizeof x) == 0, "twin twice is the identity, bit for bit");
@@ -221,9 +230,11 @@ Test(align, untwinned_object_is_not_twinned)
     bcdi_alignment a;
     cr_assert_eq(bcdi_align(shape, ref, mov, 1, 20, &a), BCDI_OK);
     cr_expect_eq(a.twinned, 0);
-    cr_expect(fabs(a.shift[0] - 2.2) < 0.05 && fabs(a.shift[1] + 0.5) < 0.05 && fabs(a.shift[2]) < 0.05,
+    cr_expect(fabs(a.shift[0] - 2.2) < 0.05 && fabs(a.shift[1] + 0.5) < 0.05 &&
+                  fabs(a.shift[2]) < 0.05,
               "shift %g %g %g", a.shift[0], a.shift[1], a.shift[2]);
-    cr_expect(rel_l2(mov, ref, NVOX) < 1e-4, "rel err %g", rel_l2(mov, ref, NVOX)); /* measured 2.8e-6 */
+    cr_expect(rel_l2(mov, ref, NVOX) < 1e-4, "rel err %g",
+              rel_l2(mov, ref, NVOX)); /* measured 2.8e-6 */
     free(ref);
     free(mov);
 }
@@ -240,7 +251,8 @@ Test(align, global_phase_removed)
     /* alpha = arg sum conj(ref) mov = 2.1, removed by exp(-i alpha); float rounding only:
      * measured |phase - 2.1| 7e-9, rel err 4e-8 */
     cr_expect(fabs(a.phase - 2.1) < 1e-5, "phase %.9f", a.phase);
-    for (int d = 0; d < 3; ++d) cr_expect(fabs(a.shift[d]) < 1e-9, "shift[%d] %g", d, a.shift[d]);
+    for (int d = 0; d < 3; ++d)
+        cr_expect(fabs(a.shift[d]) < 1e-9, "shift[%d] %g", d, a.shift[d]);
     double err = rel_l2(mov, ref, NVOX);
     cr_expect(err < 1e-5, "rel err %g", err);
     free(ref);
@@ -257,7 +269,8 @@ Test(align, compare_objects_scores)
     multiply_phase(est, NVOX, 0.9);
     bcdi_twin(shape, est);
     bcdi_object_error e;
-    cr_assert_eq(bcdi_compare_objects(shape, truth, est, NULL, 1, &e), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_compare_objects(shape, truth, est, NULL, 1, &e), BCDI_OK, "%s",
+                 bcdi_last_error());
     cr_expect_eq(e.alignment.twinned, 1);
     /* t on the 0.05 grid: measured rel 2.7e-6, phase rms 1.6e-6 rad (weighted 1.0e-6) */
     cr_expect(e.relative_error < 1e-4, "relative error %g", e.relative_error);
@@ -275,7 +288,8 @@ Test(align, compare_objects_scores)
         tn += bcdi_cf_abs2(truth[i]);
     }
     float scale = (float)(0.1 * sqrt(tn / nn));
-    for (size_t i = 0; i < NVOX; ++i) est[i] = bcdi_cf_axpby(1.0f, truth[i], scale, noise[i]);
+    for (size_t i = 0; i < NVOX; ++i)
+        est[i] = bcdi_cf_axpby(1.0f, truth[i], scale, noise[i]);
     cr_assert_eq(bcdi_compare_objects(shape, truth, est, NULL, 1, &e), BCDI_OK);
     cr_expect_eq(e.alignment.twinned, 0);
     cr_expect(e.relative_error > 0.0995 && e.relative_error < 0.1001, "noisy relative error %g",
@@ -303,7 +317,8 @@ Test(align, remove_mean_phase_keeps_amplitudes)
     make_blob(x, zero, 71);
     memcpy(orig, x, NVOX * sizeof *x);
     uint8_t *support = calloc(NVOX, 1);
-    for (size_t i = 0; i < NVOX; ++i) support[i] = bcdi_cf_abs(x[i]) > 0.3f;
+    for (size_t i = 0; i < NVOX; ++i)
+        support[i] = bcdi_cf_abs(x[i]) > 0.3f;
     cr_assert_eq(bcdi_remove_mean_phase(shape, x, support), BCDI_OK);
     /* the mean phase over the support is now 0 */
     double re = 0, im = 0;
@@ -355,7 +370,8 @@ Test(align, center_rolls_to_box_centre)
             }
     for (int d = 0; d < 3; ++d) {
         com[d] /= total;
-        cr_expect(fabs(com[d] - (double)(shape[d] / 2)) <= 0.5 + 1e-9, "axis %d: centre %g", d, com[d]);
+        cr_expect(fabs(com[d] - (double)(shape[d] / 2)) <= 0.5 + 1e-9, "axis %d: centre %g", d,
+                  com[d]);
         cr_expect(roll[d] >= 0 && roll[d] < (long)shape[d], "roll %ld", roll[d]);
     }
     free(x);

@@ -43,7 +43,10 @@ static size_t input_index(const bcdi_analysis_result *r, size_t v)
            r->origin[2];
 }
 
-static double wrap(double x) { return x - 2.0 * PI * floor((x + PI) / (2.0 * PI)); }
+static double wrap(double x)
+{
+    return x - 2.0 * PI * floor((x + PI) / (2.0 * PI));
+}
 
 /* multiply by exp(i(ramp·(i − N/2) + offset)) */
 static void add_ramp(bcdi_cf *x, const size_t shape[3], const double ramp[3], double offset)
@@ -171,7 +174,8 @@ Test(analysis, uniform_strain)
     cr_log_info("crystal frame: mean %.6g std %.3g; z axis (%.4f, %.4f, %.4f)", os.mean, os.std,
                 r.ortho_axes[2][0], r.ortho_axes[2][1], r.ortho_axes[2][2]);
     cr_expect_lt(fabs(os.mean - 1.5e-3), 1e-6, "crystal-frame mean %.6g", os.mean);
-    for (int k = 0; k < 3; ++k) cr_expect_lt(fabs(r.ortho_axes[2][k] - r.frame.g_hat[k]), 1e-12);
+    for (int k = 0; k < 3; ++k)
+        cr_expect_lt(fabs(r.ortho_axes[2][k] - r.frame.g_hat[k]), 1e-12);
     p.frame = BCDI_ORTHO_LAB;
     bcdi_analysis_result_free(&r);
     /* relative to the crystal's own lattice: zero */
@@ -184,8 +188,8 @@ Test(analysis, uniform_strain)
 }
 
 /* lab position (m) of input voxel (i0, i1, i2) */
-static void voxel_lab(const bcdi_geometry *g, const size_t shape[3], size_t i0, size_t i1, size_t i2,
-                      double r[3])
+static void voxel_lab(const bcdi_geometry *g, const size_t shape[3], size_t i0, size_t i1,
+                      size_t i2, double r[3])
 {
     double d[3] = {(double)i0 - shape[0] / 2, (double)i1 - shape[1] / 2, (double)i2 - shape[2] / 2};
     for (int k = 0; k < 3; ++k)
@@ -204,7 +208,8 @@ Test(analysis, known_displacement_in_angstrom)
     const double amplitude_a = 1.5, s = 0.5 * obj.crystal_radius_m, gnorm = 2.0 * PI / 4.733e-10;
     double ghat[3], ql = sqrt(g.q_bragg[0] * g.q_bragg[0] + g.q_bragg[1] * g.q_bragg[1] +
                               g.q_bragg[2] * g.q_bragg[2]);
-    for (int k = 0; k < 3; ++k) ghat[k] = g.q_bragg[k] / ql;
+    for (int k = 0; k < 3; ++k)
+        ghat[k] = g.q_bragg[k] / ql;
     float *u_true = malloc(n * sizeof *u_true), *eps_true = malloc(n * sizeof *eps_true);
     for (size_t i0 = 0; i0 < shape[0]; ++i0)
         for (size_t i1 = 0; i1 < shape[1]; ++i1)
@@ -216,8 +221,8 @@ Test(analysis, known_displacement_in_angstrom)
                 double u = amplitude_a * exp(-r2 / (2 * s * s));
                 u_true[v] = (float)u;
                 /* ε = Ĝ·∇u = −(Ĝ·r)/s² u (dimensionless; u and r both in Å here) */
-                eps_true[v] = (float)(-(ghat[0] * r[0] + ghat[1] * r[1] + ghat[2] * r[2]) / (s * s) *
-                                      u * 1e-10);
+                eps_true[v] = (float)(-(ghat[0] * r[0] + ghat[1] * r[1] + ghat[2] * r[2]) /
+                                      (s * s) * u * 1e-10);
                 double ph = -gnorm * u * 1e-10, a = obj.amplitude[v];
                 obj.object[v].re = (float)(a * cos(ph));
                 obj.object[v].im = (float)(a * sin(ph));
@@ -235,14 +240,17 @@ Test(analysis, known_displacement_in_angstrom)
     for (size_t v = 0; v < no; ++v) {
         if (!r.o_support[v] || r.o_density[v] < 0.99f) continue;
         double q[3] = {r.ortho_origin_nm[0] + r.ortho_voxel_nm * (double)(v % r.ortho_shape[2]),
-                       r.ortho_origin_nm[1] + r.ortho_voxel_nm * (double)((v / r.ortho_shape[2]) % r.ortho_shape[1]),
-                       r.ortho_origin_nm[2] + r.ortho_voxel_nm * (double)(v / (r.ortho_shape[1] * r.ortho_shape[2]))};
+                       r.ortho_origin_nm[1] +
+                           r.ortho_voxel_nm * (double)((v / r.ortho_shape[2]) % r.ortho_shape[1]),
+                       r.ortho_origin_nm[2] +
+                           r.ortho_voxel_nm * (double)(v / (r.ortho_shape[1] * r.ortho_shape[2]))};
         double r2 = (q[0] * q[0] + q[1] * q[1] + q[2] * q[2]) * 1e-18;
-        ortho_worst = fmax(ortho_worst, fabs(r.o_displacement[v] - amplitude_a * exp(-r2 / (2 * s * s))));
+        ortho_worst =
+            fmax(ortho_worst, fabs(r.o_displacement[v] - amplitude_a * exp(-r2 / (2 * s * s))));
         ++checked;
     }
-    cr_log_info("known u on the orthonormal grid: worst %.3g Å over %zu interior voxels", ortho_worst,
-                checked);
+    cr_log_info("known u on the orthonormal grid: worst %.3g Å over %zu interior voxels",
+                ortho_worst, checked);
     /* measured 0.0185 Å = 1.2%: trilinear interpolation of a Gaussian of σ ≈ 4 native voxels
      * errs by about h²u''/8 ≈ 0.8% of A at its peak (the native grid itself is exact) */
     cr_expect_lt(ortho_worst, 0.02 * amplitude_a);
@@ -298,7 +306,8 @@ static void line_match(const bcdi_analysis_result *r, const bcdi_dislocation_lin
     double voxel_nm = HUGE_VAL; /* the smallest native voxel edge: "1 voxel", strictly */
     for (int a = 0; a < 3; ++a) {
         double len = 0.0;
-        for (int k = 0; k < 3; ++k) len += r->frame.basis_m[k][a] * r->frame.basis_m[k][a];
+        for (int k = 0; k < 3; ++k)
+            len += r->frame.basis_m[k][a] * r->frame.basis_m[k][a];
         voxel_nm = fmin(voxel_nm, 1e9 * sqrt(len));
     }
     *voxel_nm_out = voxel_nm;
@@ -313,7 +322,7 @@ static void line_match(const bcdi_analysis_result *r, const bcdi_dislocation_lin
     *precision = (double)near / (double)line->point_count;
     /* walk the true line in 0.25-voxel steps; count samples inside the crystal support */
     double inv[3][3];
-    const double (*t)[3] = r->frame.basis_m;
+    const double(*t)[3] = r->frame.basis_m;
     double det = t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) -
                  t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
                  t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0]);
@@ -329,7 +338,8 @@ static void line_match(const bcdi_analysis_result *r, const bcdi_dislocation_lin
     size_t inside = 0, covered = 0;
     for (double s = -100.0; s <= 100.0; s += 0.25) {
         double q[3];
-        for (int k = 0; k < 3; ++k) q[k] = point_nm[k] + s * voxel_nm * dir[k];
+        for (int k = 0; k < 3; ++k)
+            q[k] = point_nm[k] + s * voxel_nm * dir[k];
         long idx[3];
         int ok = 1;
         for (int a = 0; a < 3 && ok; ++a) {
@@ -406,15 +416,15 @@ static void find_line_noisy(const bcdi_sim_dislocation *d, bcdi_line_character e
     double coverage, precision, voxel_nm;
     line_match(&r, line, point_nm, dir, &coverage, &precision, &voxel_nm);
     cr_log_info("%s: %zu line(s), longest %.1f nm (%zu points), winding %+d, angle to G %.1f deg, "
-                "ring n %.2f, 2θ harmonic %.2f rad, density along it %.2f, depth %.0f; coverage %.1f%%, points within 1 voxel "
+                "ring n %.2f, 2θ harmonic %.2f rad, density along it %.2f, depth %.0f; coverage "
+                "%.1f%%, points within 1 voxel "
                 "(%.1f nm) %.1f%%; %zu dropped",
                 what, r.line_count, line->length_nm, line->point_count, line->winding,
                 line->angle_to_g_deg, line->ring_n, line->ring_harmonic2, line->mean_density,
-                line->depth_voxels, 100 * coverage, voxel_nm,
-                100 * precision, r.dropped_lines);
+                line->depth_voxels, 100 * coverage, voxel_nm, 100 * precision, r.dropped_lines);
     double chord = chord_nm_last;
-    cr_log_info("%s: length %.0f nm vs the true line's %.0f nm inside the gate (%+.2f voxels)", what,
-                line->length_nm, chord, (line->length_nm - chord) / voxel_nm);
+    cr_log_info("%s: length %.0f nm vs the true line's %.0f nm inside the gate (%+.2f voxels)",
+                what, line->length_nm, chord, (line->length_nm - chord) / voxel_nm);
     /* the traced line stops in the last cell whose 8 corners are all in the gate: up to a voxel
      * short of the voxel gate at each end (measured: within 1.2 voxels without noise) */
     cr_expect_lt(fabs(line->length_nm - chord), (noise > 0.0 ? 4.0 : 2.0) * voxel_nm,
@@ -431,10 +441,13 @@ static void find_line_noisy(const bcdi_sim_dislocation *d, bcdi_line_character e
         double cov_i, prec_i, vox;
         line_match(&r, &r.lines[i], point_nm, dir, &cov_i, &prec_i, &vox);
         cr_log_info("%s: extra line %.1f nm (%zu points), %.0f%% of its points within 1 voxel of "
-                    "the true line, mean smoothed density %.2f, depth %.0f voxels", what, r.lines[i].length_nm,
-                    r.lines[i].point_count, 100 * prec_i, r.lines[i].mean_density, r.lines[i].depth_voxels);
-        if (noise == 0.0) cr_expect_fail("%s: a second line without noise", what);
-        else cr_expect_geq(prec_i, 0.9, "%s: an extra line away from the true one", what);
+                    "the true line, mean smoothed density %.2f, depth %.0f voxels",
+                    what, r.lines[i].length_nm, r.lines[i].point_count, 100 * prec_i,
+                    r.lines[i].mean_density, r.lines[i].depth_voxels);
+        if (noise == 0.0)
+            cr_expect_fail("%s: a second line without noise", what);
+        else
+            cr_expect_geq(prec_i, 0.9, "%s: an extra line away from the true one", what);
     }
     bcdi_analysis_result_free(&r);
     bcdi_simulate_object_free(&obj);
@@ -517,12 +530,13 @@ Test(analysis, noise_gives_no_long_spurious_lines)
         p.min_line_depth = 0.0;
         bcdi_analysis_result r;
         analyse(&p, &g, sp.shape, noisy, &r);
-        double voxel_nm = 1e9 * cbrt(fabs(g.real_basis[0][0] * (g.real_basis[1][1] * g.real_basis[2][2] -
-                                                                 g.real_basis[1][2] * g.real_basis[2][1]) -
-                                          g.real_basis[0][1] * (g.real_basis[1][0] * g.real_basis[2][2] -
-                                                                 g.real_basis[1][2] * g.real_basis[2][0]) +
-                                          g.real_basis[0][2] * (g.real_basis[1][0] * g.real_basis[2][1] -
-                                                                 g.real_basis[1][1] * g.real_basis[2][0])));
+        double voxel_nm =
+            1e9 * cbrt(fabs(g.real_basis[0][0] * (g.real_basis[1][1] * g.real_basis[2][2] -
+                                                  g.real_basis[1][2] * g.real_basis[2][1]) -
+                            g.real_basis[0][1] * (g.real_basis[1][0] * g.real_basis[2][2] -
+                                                  g.real_basis[1][2] * g.real_basis[2][0]) +
+                            g.real_basis[0][2] * (g.real_basis[1][0] * g.real_basis[2][1] -
+                                                  g.real_basis[1][1] * g.real_basis[2][0])));
         double longest = 0.0;
         for (size_t i = 0; i < r.line_count; ++i)
             longest = fmax(longest, r.lines[i].length_nm / voxel_nm);
@@ -613,24 +627,26 @@ Test(analysis, two_domains_with_a_gap)
     p.domain_erosion = 2;
     analyse(&p, NULL, shape, x, &r);
     cr_log_info("neck split: %zu domains, %zu and %zu voxels (balls %zu, %zu)", r.domain_count,
-                r.domain_count > 0 ? r.domains[0].voxels : 0, r.domain_count > 1 ? r.domains[1].voxels : 0,
-                expected[0], expected[1]);
+                r.domain_count > 0 ? r.domains[0].voxels : 0,
+                r.domain_count > 1 ? r.domains[1].voxels : 0, expected[0], expected[1]);
     cr_expect_eq(r.domain_count, 2, "split at the neck: %zu", r.domain_count);
     if (r.domain_count == 2)
-        cr_expect_lt(fabs((double)r.domains[0].voxels - (double)r.domains[1].voxels), 0.02 * expected[0]);
+        cr_expect_lt(fabs((double)r.domains[0].voxels - (double)r.domains[1].voxels),
+                     0.02 * expected[0]);
     bcdi_analysis_result_free(&r);
     free(x);
 }
 
 /* ---- orthogonalisation ---- */
 
-static void expect_basis(const bcdi_analysis_frame *f, const double expected_nm[3][3], const char *what)
+static void expect_basis(const bcdi_analysis_frame *f, const double expected_nm[3][3],
+                         const char *what)
 {
     for (int i = 0; i < 3; ++i)
         for (int a = 0; a < 3; ++a)
             cr_expect_lt(fabs(f->basis_m[i][a] * 1e9 - expected_nm[i][a]), 2e-5,
-                         "%s: T[%d][%d] = %.6f nm, expected %.6f", what, i, a, f->basis_m[i][a] * 1e9,
-                         expected_nm[i][a]);
+                         "%s: T[%d][%d] = %.6f nm, expected %.6f", what, i, a,
+                         f->basis_m[i][a] * 1e9, expected_nm[i][a]);
 }
 
 Test(analysis, basis_i13_and_gold_scan)
@@ -641,9 +657,8 @@ Test(analysis, basis_i13_and_gold_scan)
      *   Δq_rock = −Δω (ŷ × Q), B = [256 Δq_rock, 256 Δq_row, 256 Δq_col], T = 2π B^{-T}.
      * Column lengths 21.338 nm (rocking: 2π/(N|Q|Δω)/cos θ_B-ish, PHYSICS.md: ≈ 21.2 nm
      * nominal), 23.215 nm (λD/Np) and 23.381 nm (detector columns, sheared). */
-    const double i13[3][3] = {{5.045284, 0.0, 23.214979},
-                              {0.0, -23.214979, 0.0},
-                              {20.732761, 0.0, -2.784040}};
+    const double i13[3][3] = {
+        {5.045284, 0.0, 23.214979}, {0.0, -23.214979, 0.0}, {20.732761, 0.0, -2.784040}};
     bcdi_geometry g;
     bcdi_geometry_default_i13(&g);
     const size_t small[3] = {64, 64, 64}, big[3] = {256, 256, 256};
@@ -659,9 +674,8 @@ Test(analysis, basis_i13_and_gold_scan)
      * +y, 216 × 256 × 256 (the padded shape cohere phases):
      *   d̂ = (cos γ sin δ, sin γ, cos γ cos δ), ĉ = (cos δ, 0, −sin δ),
      *   r̂ = −(−sin γ sin δ, cos γ, −sin γ cos δ); |Q| = 2.69106 Å⁻¹ (2θ = 34.316°). */
-    const double gold[3][3] = {{7.308395, 0.0, 4.773584},
-                               {3.076579, -5.013447, 0.266381},
-                               {11.617222, 0.0, -1.599117}};
+    const double gold[3][3] = {
+        {7.308395, 0.0, 4.773584}, {3.076579, -5.013447, 0.266381}, {11.617222, 0.0, -1.599117}};
     memset(&g, 0, sizeof g);
     g.energy_kev = 9.0;
     g.distance_m = 0.5;
@@ -675,9 +689,11 @@ Test(analysis, basis_i13_and_gold_scan)
     g.d_spacing_m = 2.356e-10;
     const size_t gold_shape[3] = {216, 256, 256};
     cr_assert_eq(bcdi_geometry_compute(&g, gold_shape), BCDI_OK, "%s", bcdi_last_error());
-    cr_assert_eq(bcdi_analysis_frame_make(&g, gold_shape, &p, &f), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_analysis_frame_make(&g, gold_shape, &p, &f), BCDI_OK, "%s",
+                 bcdi_last_error());
     expect_basis(&f, gold, "34-ID-C gold");
-    double q = sqrt(g.q_bragg[0] * g.q_bragg[0] + g.q_bragg[1] * g.q_bragg[1] + g.q_bragg[2] * g.q_bragg[2]);
+    double q = sqrt(g.q_bragg[0] * g.q_bragg[0] + g.q_bragg[1] * g.q_bragg[1] +
+                    g.q_bragg[2] * g.q_bragg[2]);
     cr_expect_lt(fabs(q * 1e-10 - 2.691059), 1e-5, "|Q| %.6f", q * 1e-10);
 }
 
@@ -721,12 +737,14 @@ Test(analysis, sheared_sphere_comes_back_a_sphere)
     size_t count = 0;
     for (size_t v = 0; v < no; ++v) {
         if (!r.o_support[v]) continue;
-        double q[3] = {r.ortho_origin_nm[0] + 10.0 * (double)(v % r.ortho_shape[2]),
-                       r.ortho_origin_nm[1] + 10.0 * (double)((v / r.ortho_shape[2]) % r.ortho_shape[1]),
-                       r.ortho_origin_nm[2] + 10.0 * (double)(v / (r.ortho_shape[1] * r.ortho_shape[2]))};
+        double q[3] = {
+            r.ortho_origin_nm[0] + 10.0 * (double)(v % r.ortho_shape[2]),
+            r.ortho_origin_nm[1] + 10.0 * (double)((v / r.ortho_shape[2]) % r.ortho_shape[1]),
+            r.ortho_origin_nm[2] + 10.0 * (double)(v / (r.ortho_shape[1] * r.ortho_shape[2]))};
         for (int a = 0; a < 3; ++a) {
             m[a] += q[a];
-            for (int b = 0; b < 3; ++b) cov[a][b] += q[a] * q[b];
+            for (int b = 0; b < 3; ++b)
+                cov[a][b] += q[a] * q[b];
         }
         ++count;
     }
@@ -737,11 +755,12 @@ Test(analysis, sheared_sphere_comes_back_a_sphere)
         second[a] = cov[a][a] / (double)count - m[a] * m[a];
     }
     /* a uniform ball has <x²> = R²/5 along every axis */
-    cr_log_info("sheared sphere: volume %.4g nm^3 vs %.4g (%.2f%%), native %.4g; centre (%.1f, %.1f, "
-                "%.1f) nm; <x²>^½ %.1f %.1f %.1f nm (ball: %.1f); |off-diagonal| max %.2g",
-                volume, expected, 100.0 * (volume / expected - 1.0), r.total_volume_nm3, m[0], m[1], m[2],
-                sqrt(second[0]), sqrt(second[1]), sqrt(second[2]), radius * 1e9 / sqrt(5.0),
-                fmax(fabs(cov[0][1] / count - m[0] * m[1]), fabs(cov[0][2] / count - m[0] * m[2])));
+    cr_log_info(
+        "sheared sphere: volume %.4g nm^3 vs %.4g (%.2f%%), native %.4g; centre (%.1f, %.1f, "
+        "%.1f) nm; <x²>^½ %.1f %.1f %.1f nm (ball: %.1f); |off-diagonal| max %.2g",
+        volume, expected, 100.0 * (volume / expected - 1.0), r.total_volume_nm3, m[0], m[1], m[2],
+        sqrt(second[0]), sqrt(second[1]), sqrt(second[2]), radius * 1e9 / sqrt(5.0),
+        fmax(fabs(cov[0][1] / count - m[0] * m[1]), fabs(cov[0][2] / count - m[0] * m[2])));
     cr_expect_lt(fabs(volume / expected - 1.0), 0.02);
     cr_expect_lt(fabs(r.total_volume_nm3 / expected - 1.0), 0.02);
     for (int a = 0; a < 3; ++a) {
@@ -781,8 +800,9 @@ Test(analysis, auto_threshold_and_com_reference_and_unwrap)
             com[2] += r.density[v] * (double)(v % r.shape[2]);
             mass += r.density[v];
         }
-    size_t c = ((size_t)lround(com[0] / mass) * r.shape[1] + (size_t)lround(com[1] / mass)) * r.shape[2] +
-               (size_t)lround(com[2] / mass);
+    size_t c =
+        ((size_t)lround(com[0] / mass) * r.shape[1] + (size_t)lround(com[1] / mass)) * r.shape[2] +
+        (size_t)lround(com[2] / mass);
     cr_expect_lt(fabs(r.phase[c]), 0.02, "phase at the centre of mass %.4f", r.phase[c]);
     /* unwrapped phase on the orthonormal grid: a plane, so its spread along Ĝ exceeds 2π while
      * the wrapped phase stays in (−π, π]; neighbours differ by less than π */

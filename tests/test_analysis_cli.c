@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const OUTPUTS[] = {"analysis.vti", "analysis_sheared.vts", "dislocations.vtp",
-                                      "density.tif",  "displacement.tif",     "density.png",
-                                      "displacement.png", "summary.json"};
+static const char *const OUTPUTS[] = {
+    "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
+    "displacement.tif", "density.png",          "displacement.png", "summary.json"};
 
 static char *read_text(const char *path)
 {
@@ -45,7 +45,8 @@ static size_t b64_decode(const char *in, size_t chars, unsigned char *out)
     size_t n = 0;
     for (size_t i = 0; i + 3 < chars + 1 && i < chars; i += 4) {
         int v[4];
-        for (int k = 0; k < 4; ++k) v[k] = in[i + k] == '=' ? -2 : b64_value(in[i + k]);
+        for (int k = 0; k < 4; ++k)
+            v[k] = in[i + k] == '=' ? -2 : b64_value(in[i + k]);
         uint32_t chunk = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
                          ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) | (uint32_t)(v[3] < 0 ? 0 : v[3]);
         out[n++] = (unsigned char)(chunk >> 16);
@@ -62,7 +63,8 @@ static unsigned char *vtk_payload(const char *xml, const char *name, uint64_t *b
     const char *at = strstr(xml, key);
     if (!at) return NULL;
     at = strchr(at, '>') + 1;
-    while (*at == ' ' || *at == '\n') ++at;
+    while (*at == ' ' || *at == '\n')
+        ++at;
     unsigned char header[9];
     b64_decode(at, 12, header);
     memcpy(bytes, header, 8);
@@ -106,7 +108,8 @@ Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
     snprintf(path, sizeof path, "%s/out/analysis.vti", dir);
     char *vti = read_text(path);
     cr_expect(strstr(vti, "<VTKFile type=\"ImageData\"") != NULL);
-    for (const char *name = "density"; name; name = NULL) cr_expect(strstr(vti, name) != NULL);
+    for (const char *name = "density"; name; name = NULL)
+        cr_expect(strstr(vti, name) != NULL);
     cr_expect(strstr(vti, "Name=\"displacement\"") && strstr(vti, "Name=\"strain\"") &&
               strstr(vti, "Name=\"support\"") && strstr(vti, "Name=\"phase\""));
     /* the density payload decodes to the TIFF's numbers, page by page */
@@ -119,9 +122,11 @@ Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
     cr_assert_eq(bcdi_tiff_info(path, &tp, &tr, &tc, &tt), BCDI_OK);
     cr_expect_eq(bytes, tp * tr * tc * sizeof(float));
     float *page = malloc(tr * tc * sizeof *page);
-    cr_assert_eq(bcdi_tiff_read_page(path, tp / 2, page, tr * tc), BCDI_OK, "%s", bcdi_last_error());
-    cr_expect_eq(memcmp(page, density + (tp / 2) * tr * tc * sizeof(float), tr * tc * sizeof(float)), 0,
-                 "the .vti and the TIFF disagree on the middle page");
+    cr_assert_eq(bcdi_tiff_read_page(path, tp / 2, page, tr * tc), BCDI_OK, "%s",
+                 bcdi_last_error());
+    cr_expect_eq(
+        memcmp(page, density + (tp / 2) * tr * tc * sizeof(float), tr * tc * sizeof(float)), 0,
+        "the .vti and the TIFF disagree on the middle page");
     free(page);
     free(density);
     free(vti);
@@ -216,8 +221,8 @@ Test(analyze_cli, bad_input_clear_error_nothing_written)
     expect_failure(dir, "missing.cxi", "voxel_size=20 d_spacing=4.733", "missing.cxi", 4);
     /* an output path that is a file, and one whose parent does not exist */
     char cmd0[4096], *out0 = NULL;
-    snprintf(cmd0, sizeof cmd0, "analyze %s/plain.cxi voxel_size=20 d_spacing=4.733 -o %s/plain.cxi",
-             dir, dir);
+    snprintf(cmd0, sizeof cmd0,
+             "analyze %s/plain.cxi voxel_size=20 d_spacing=4.733 -o %s/plain.cxi", dir, dir);
     cr_expect_neq(tu_run_braggcdi(cmd0, &out0), 0);
     cr_expect(strstr(out0, "not a folder") != NULL, "%s", out0);
     free(out0);

@@ -10,8 +10,14 @@
 
 static bcdi_backend *be;
 
-static void open_cpu(void) { cr_assert_eq(bcdi_backend_cpu_open(&be), BCDI_OK, "%s", bcdi_last_error()); }
-static void close_cpu(void) { bcdi_backend_close(be); }
+static void open_cpu(void)
+{
+    cr_assert_eq(bcdi_backend_cpu_open(&be), BCDI_OK, "%s", bcdi_last_error());
+}
+static void close_cpu(void)
+{
+    bcdi_backend_close(be);
+}
 
 TestSuite(backend_cpu, .init = open_cpu, .fini = close_cpu);
 
@@ -54,7 +60,8 @@ static void check_fft_against_dft(size_t a, size_t b, size_t c, size_t batch)
     }
     be->ops->fft_inverse(plan, x, x);
     for (size_t r = 0; r < batch; ++r) {
-        for (size_t i = 0; i < n; ++i) x[r * n + i] = bcdi_cf_scale(x[r * n + i], 1.0f / n);
+        for (size_t i = 0; i < n; ++i)
+            x[r * n + i] = bcdi_cf_scale(x[r * n + i], 1.0f / n);
         double err = tu_rel_max_err_cf(x + r * n, host + r * n, n);
         cr_expect_lt(err, 1e-5, "round trip %zux%zux%zu run %zu: rel err %g", a, b, c, r, err);
     }
@@ -89,7 +96,8 @@ Test(backend_cpu, fft_parseval_and_batch_independence)
     tu_fill_complex(x, n * batch, 5);
     double energy[4] = {0};
     for (size_t r = 0; r < batch; ++r)
-        for (size_t i = 0; i < n; ++i) energy[r] += bcdi_cf_abs2(x[r * n + i]);
+        for (size_t i = 0; i < n; ++i)
+            energy[r] += bcdi_cf_abs2(x[r * n + i]);
     memcpy(single, x + 2 * n, n * sizeof *single);
     bcdi_fft *plan, *plan1;
     cr_assert_eq(be->ops->fft_create(be, shape, batch, &plan), BCDI_OK);
@@ -98,7 +106,8 @@ Test(backend_cpu, fft_parseval_and_batch_independence)
     be->ops->fft_forward(plan1, single, single);
     for (size_t r = 0; r < batch; ++r) {
         double e = 0;
-        for (size_t i = 0; i < n; ++i) e += bcdi_cf_abs2(x[r * n + i]);
+        for (size_t i = 0; i < n; ++i)
+            e += bcdi_cf_abs2(x[r * n + i]);
         /* Parseval for the unnormalised transform: sum |X|^2 = N sum |x|^2 */
         cr_expect_lt(fabs(e / (n * energy[r]) - 1.0), 1e-5, "run %zu: Parseval ratio %g", r,
                      e / (n * energy[r]));
@@ -145,7 +154,8 @@ Test(backend_cpu, random_uniform_matches_generator_and_moments)
         mean += u[i];
     }
     mean /= count;
-    for (size_t i = 0; i < count; ++i) var += (u[i] - mean) * (u[i] - mean);
+    for (size_t i = 0; i < count; ++i)
+        var += (u[i] - mean) * (u[i] - mean);
     var /= count;
     /* mean 1/2 with standard error 0.29/sqrt(2e5) = 6.5e-4: 5 sigma */
     cr_expect_lt(fabs(mean - 0.5), 3.3e-3, "mean %g", mean);
@@ -160,13 +170,16 @@ Test(backend_cpu, random_start_inside_support_only)
     size_t n = 1000, batch = 3;
     bcdi_cf *x = malloc(n * batch * sizeof *x), *y = malloc(n * batch * sizeof *y);
     uint8_t *support = malloc(n * batch);
-    for (size_t i = 0; i < n * batch; ++i) support[i] = ((i % n) % 7) != 0;
+    for (size_t i = 0; i < n * batch; ++i)
+        support[i] = ((i % n) % 7) != 0;
     be->ops->random_start(be, x, support, n, batch, 9, 0);
     be->ops->random_start(be, y, support, n, batch, 9, 1);
     for (size_t i = 0; i < n * batch; ++i) {
         float amp = bcdi_cf_abs(x[i]);
-        if (!support[i]) cr_assert(x[i].re == 0 && x[i].im == 0);
-        else cr_assert(amp < 1.0001f);
+        if (!support[i])
+            cr_assert(x[i].re == 0 && x[i].im == 0);
+        else
+            cr_assert(amp < 1.0001f);
     }
     /* run r of a start at first_run=1 is run r+1 of a start at first_run=0 */
     cr_expect_eq(memcmp(y, x + n, n * sizeof *x), 0, "streams follow the run index");
@@ -180,7 +193,7 @@ Test(backend_cpu, modulus_projection_hand_formula_and_terms)
 {
     size_t n = 6, batch = 2;
     bcdi_cf psi[12] = {{3, 4}, {0, 0}, {1, -1}, {-2, 0}, {0.5f, 0.5f}, {6, 8},
-                       {1, 0},  {0, 2}, {0, 0},  {3, 4},  {-1, -1},     {2, 0}};
+                       {1, 0}, {0, 2}, {0, 0},  {3, 4},  {-1, -1},     {2, 0}};
     float amp[6] = {10, 2, 1, 1, 4, 5};
     uint8_t mask[6] = {BCDI_MASK_MEASURED, BCDI_MASK_MEASURED, BCDI_MASK_UNMEASURED,
                        BCDI_MASK_MEASURED, BCDI_MASK_FREE,     BCDI_MASK_MEASURED};
@@ -195,13 +208,17 @@ Test(backend_cpu, modulus_projection_hand_formula_and_terms)
             bcdi_cf p = orig[r * n + i];
             double mag = hypot(p.re, p.im);
             bcdi_cf want;
-            if (mask[i] != BCDI_MASK_MEASURED) want = bcdi_cf_make(p.re * inv_n, p.im * inv_n);
-            else if (mag > 0) want = bcdi_cf_make(amp[i] * inv_n * p.re / mag, amp[i] * inv_n * p.im / mag);
-            else want = bcdi_cf_make(amp[i] * inv_n, 0);
+            if (mask[i] != BCDI_MASK_MEASURED)
+                want = bcdi_cf_make(p.re * inv_n, p.im * inv_n);
+            else if (mag > 0)
+                want = bcdi_cf_make(amp[i] * inv_n * p.re / mag, amp[i] * inv_n * p.im / mag);
+            else
+                want = bcdi_cf_make(amp[i] * inv_n, 0);
             cr_expect_float_eq(psi[r * n + i].re, want.re, 1e-6, "run %zu voxel %zu re", r, i);
             cr_expect_float_eq(psi[r * n + i].im, want.im, 1e-6, "run %zu voxel %zu im", r, i);
             double io = (double)amp[i] * amp[i], ic = mag * mag;
-            double l = (ic < 1e-12 ? 1e-12 : ic) - io + (io > 0 ? io * log(io / (ic < 1e-12 ? 1e-12 : ic)) : 0);
+            double l = (ic < 1e-12 ? 1e-12 : ic) - io +
+                       (io > 0 ? io * log(io / (ic < 1e-12 ? 1e-12 : ic)) : 0);
             if (mask[i] == BCDI_MASK_MEASURED) {
                 err2[r] += (mag - amp[i]) * (mag - amp[i]);
                 amp2[r] += io;
@@ -213,9 +230,11 @@ Test(backend_cpu, modulus_projection_hand_formula_and_terms)
         }
     for (size_t r = 0; r < batch; ++r) {
         const double *t = terms + r * BCDI_FOURIER_TERMS;
-        cr_expect_float_eq(t[0], err2[r], 1e-9 * (1 + err2[r]), "err2 run %zu: %g vs %g", r, t[0], err2[r]);
+        cr_expect_float_eq(t[0], err2[r], 1e-9 * (1 + err2[r]), "err2 run %zu: %g vs %g", r, t[0],
+                           err2[r]);
         cr_expect_float_eq(t[1], amp2[r], 1e-9 * amp2[r]);
-        cr_expect_float_eq(t[2], llk[r], 1e-6 * (1 + fabs(llk[r])), "llk run %zu: %g vs %g", r, t[2], llk[r]);
+        cr_expect_float_eq(t[2], llk[r], 1e-6 * (1 + fabs(llk[r])), "llk run %zu: %g vs %g", r,
+                           t[2], llk[r]);
         cr_expect_float_eq(t[3], ferr[r], 1e-6 * (1 + ferr[r]));
         cr_expect_float_eq(t[4], fllk[r], 1e-6 * (1 + fabs(fllk[r])));
     }
@@ -234,7 +253,8 @@ Test(backend_cpu, update_er_hio_raar_by_hand)
     struct {
         bcdi_update_coeffs c;
         const char *name;
-    } cases[3] = {{{0, 1, 0, 0, 0, 0}, "ER"}, {{0, 1, 1, -beta, 0, 0}, "HIO"},
+    } cases[3] = {{{0, 1, 0, 0, 0, 0}, "ER"},
+                  {{0, 1, 1, -beta, 0, 0}, "HIO"},
                   {{0, 1, beta, 1 - 2 * beta, 0, 0}, "RAAR"}};
     for (int k = 0; k < 3; ++k) {
         bcdi_cf x[8];
@@ -244,9 +264,12 @@ Test(backend_cpu, update_er_hio_raar_by_hand)
         double in2 = 0, out2 = 0, in4 = 0;
         for (int i = 0; i < 8; ++i) {
             bcdi_cf want;
-            if (s[i]) want = p[i];
-            else if (k == 0) want = bcdi_cf_make(0, 0);
-            else if (k == 1) want = bcdi_cf_make(rho[i].re - beta * p[i].re, rho[i].im - beta * p[i].im);
+            if (s[i])
+                want = p[i];
+            else if (k == 0)
+                want = bcdi_cf_make(0, 0);
+            else if (k == 1)
+                want = bcdi_cf_make(rho[i].re - beta * p[i].re, rho[i].im - beta * p[i].im);
             else
                 want = bcdi_cf_make(beta * rho[i].re + (1 - 2 * beta) * p[i].re,
                                     beta * rho[i].im + (1 - 2 * beta) * p[i].im);
@@ -273,7 +296,8 @@ Test(backend_cpu, update_er_hio_raar_by_hand)
     cr_expect_float_eq(x[0].re, rho[0].re - beta * p[0].re, 1e-6);
     /* voxel 6: s=1, Re(p) = 0.5 >= 0 -> p */
     cr_expect_float_eq(x[6].re, p[6].re, 1e-6);
-    /* real_only: inside voxels keep Re(p) and lose the imaginary part; outside ones are untouched */
+    /* real_only: inside voxels keep Re(p) and lose the imaginary part; outside ones are untouched
+     */
     bcdi_update_coeffs hio_real = {0, 1, 1, -beta, 0, 1};
     memcpy(x, rho, sizeof x);
     be->ops->update(be, x, p, s, 8, 1, &hio_real, NULL);
@@ -372,8 +396,10 @@ Test(backend_cpu, gaussian_blur_matches_direct_convolution)
         rad[ax] = sigma[ax] > 0 ? (int)ceil(4 * sigma[ax]) : 0;
         double sum = 0;
         for (int k = -rad[ax]; k <= rad[ax]; ++k)
-            sum += w[ax][k + rad[ax]] = sigma[ax] > 0 ? exp(-0.5 * k * k / (sigma[ax] * sigma[ax])) : 1;
-        for (int k = 0; k <= 2 * rad[ax]; ++k) w[ax][k] /= sum;
+            sum += w[ax][k + rad[ax]] =
+                sigma[ax] > 0 ? exp(-0.5 * k * k / (sigma[ax] * sigma[ax])) : 1;
+        for (int k = 0; k <= 2 * rad[ax]; ++k)
+            w[ax][k] /= sum;
     }
     for (size_t r = 0; r < batch; ++r)
         for (long i0 = 0; i0 < 9; ++i0)
@@ -406,11 +432,13 @@ Test(backend_cpu, fft_out_of_place_preserves_input_and_matches_in_place)
     bcdi_fft *plan;
     cr_assert_eq(be->ops->fft_create(be, shape, batch, &plan), BCDI_OK);
     cr_assert_eq(be->ops->fft_forward(plan, a, b), BCDI_OK);
-    cr_expect_eq(memcmp(a, keep, n * batch * sizeof *a), 0, "out-of-place forward changed its input");
+    cr_expect_eq(memcmp(a, keep, n * batch * sizeof *a), 0,
+                 "out-of-place forward changed its input");
     be->ops->fft_forward(plan, a, a);
     cr_expect_eq(memcmp(a, b, n * batch * sizeof *a), 0, "in-place and out-of-place differ");
     cr_assert_eq(be->ops->fft_inverse(plan, b, a), BCDI_OK);
-    for (size_t i = 0; i < n * batch; ++i) a[i] = bcdi_cf_scale(a[i], 1.0f / n);
+    for (size_t i = 0; i < n * batch; ++i)
+        a[i] = bcdi_cf_scale(a[i], 1.0f / n);
     cr_expect_lt(tu_rel_max_err_cf(a, keep, n * batch), 1e-6);
     /* a misaligned view (offset by one complex) is replanned, not mis-executed */
     bcdi_fft *single;

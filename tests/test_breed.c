@@ -18,8 +18,8 @@ static bcdi_cf polar(double amplitude, double phase)
 
 static void expect_near(bcdi_cf got, double re, double im, double tol, const char *what)
 {
-    cr_expect(fabs(got.re - re) <= tol && fabs(got.im - im) <= tol, "%s: got (%.7g, %.7g), expected (%.7g, %.7g)",
-              what, got.re, got.im, re, im);
+    cr_expect(fabs(got.re - re) <= tol && fabs(got.im - im) <= tol,
+              "%s: got (%.7g, %.7g), expected (%.7g, %.7g)", what, got.re, got.im, re, im);
 }
 
 /* a = 2 exp(0.5i), b = 8 exp(1.1i). Tolerances 1e-5: float trig on values of order 10 (measured
@@ -28,14 +28,16 @@ Test(breed, rules_hand_computed)
 {
     bcdi_cf a = polar(2, 0.5), b = polar(8, 1.1);
     /* sqrt(2*8) exp(i (0.5 + 1.1) / 2) = 4 exp(0.8i) */
-    expect_near(bcdi_vox_breed(BCDI_BREED_SQRT_AB, a, b, 0), 4 * cos(0.8), 4 * sin(0.8), 1e-5, "sqrt_ab");
+    expect_near(bcdi_vox_breed(BCDI_BREED_SQRT_AB, a, b, 0), 4 * cos(0.8), 4 * sin(0.8), 1e-5,
+                "sqrt_ab");
     /* |b| exp(i phi_a) = 8 exp(0.5i) */
     expect_near(bcdi_vox_breed(BCDI_BREED_B_PA, a, b, 0), 8 * cos(0.5), 8 * sin(0.5), 1e-5, "b_pa");
     /* (a + b) / 2 */
     expect_near(bcdi_vox_breed(BCDI_BREED_AVG_AB, a, b, 0), (2 * cos(0.5) + 8 * cos(1.1)) / 2,
                 (2 * sin(0.5) + 8 * sin(1.1)) / 2, 1e-5, "avg_ab");
     /* max(2, 8) exp(0.8i) */
-    expect_near(bcdi_vox_breed(BCDI_BREED_MAX_AB, a, b, 0), 8 * cos(0.8), 8 * sin(0.8), 1e-5, "max_ab");
+    expect_near(bcdi_vox_breed(BCDI_BREED_MAX_AB, a, b, 0), 8 * cos(0.8), 8 * sin(0.8), 1e-5,
+                "max_ab");
     /* 2ab / (a + b), in double complex */
     double complex ca = 2 * cexp(0.5 * I), cb = 8 * cexp(1.1 * I), h = 2 * ca * cb / (ca + cb);
     expect_near(bcdi_vox_breed(BCDI_BREED_2AB_A_B, a, b, 0), creal(h), cimag(h), 1e-5, "2ab_a_b");
@@ -58,7 +60,8 @@ Test(breed, mean_phase_goes_the_short_way)
     expect_near(c, -2.0, 0.0, 1e-5, "sqrt_ab wrap");
     expect_near(bcdi_vox_breed(BCDI_BREED_MAX_AB, a, b, 0), -4.0, 0.0, 1e-5, "max_ab wrap");
     /* and in the other order */
-    expect_near(bcdi_vox_breed(BCDI_BREED_SQRT_AB, b, a, 0), -2.0, 0.0, 1e-5, "sqrt_ab wrap (b, a)");
+    expect_near(bcdi_vox_breed(BCDI_BREED_SQRT_AB, b, a, 0), -2.0, 0.0, 1e-5,
+                "sqrt_ab wrap (b, a)");
     /* no wrap needed: 0.2 and -0.4 average to -0.1 */
     expect_near(bcdi_vox_breed(BCDI_BREED_SQRT_AB, polar(1, 0.2), polar(1, -0.4), 0), cos(-0.1),
                 sin(-0.1), 1e-6, "sqrt_ab plain");
@@ -69,7 +72,8 @@ Test(breed, zero_voxels)
     bcdi_cf zero = bcdi_cf_make(0, 0), b = polar(3, 1.0);
     expect_near(bcdi_vox_breed(BCDI_BREED_SQRT_AB, zero, b, 0), 0, 0, 0, "sqrt_ab with a = 0");
     /* one zero: the other's phase */
-    expect_near(bcdi_vox_breed(BCDI_BREED_MAX_AB, zero, b, 0), 3 * cos(1.0), 3 * sin(1.0), 1e-6, "max_ab a = 0");
+    expect_near(bcdi_vox_breed(BCDI_BREED_MAX_AB, zero, b, 0), 3 * cos(1.0), 3 * sin(1.0), 1e-6,
+                "max_ab a = 0");
     expect_near(bcdi_vox_breed(BCDI_BREED_B_PA, zero, b, 0), b.re, b.im, 0, "b_pa a = 0 keeps b");
     expect_near(bcdi_vox_breed(BCDI_BREED_2AB_A_B, b, bcdi_cf_make(-b.re, -b.im), 0), 0, 0, 0,
                 "2ab_a_b with a + b = 0");
@@ -120,8 +124,10 @@ static void make_object(bcdi_cf *x, uint64_t seed)
     double complex weight[12];
     for (int g = 0; g < 12; ++g) {
         bcdi_u32x4 r = bcdi_philox_at(seed, 1, (uint64_t)g);
-        for (int d = 0; d < 3; ++d) centre[g][d] = shape[d] * (0.35 + 0.3 * bcdi_u32_to_unit(r.v[d]));
-        weight[g] = (0.5 + bcdi_u32_to_unit(r.v[3])) * cexp(I * 6.283185307 * bcdi_u32_to_unit(r.v[3] * 2654435761u));
+        for (int d = 0; d < 3; ++d)
+            centre[g][d] = shape[d] * (0.35 + 0.3 * bcdi_u32_to_unit(r.v[d]));
+        weight[g] = (0.5 + bcdi_u32_to_unit(r.v[3])) *
+                    cexp(I * 6.283185307 * bcdi_u32_to_unit(r.v[3] * 2654435761u));
     }
     for (size_t i0 = 0; i0 < shape[0]; ++i0)
         for (size_t i1 = 0; i1 < shape[1]; ++i1)
@@ -130,10 +136,12 @@ static void make_object(bcdi_cf *x, uint64_t seed)
                 size_t idx[3] = {i0, i1, i2};
                 for (int g = 0; g < 12; ++g) {
                     double r2 = 0;
-                    for (int d = 0; d < 3; ++d) r2 += pow(idx[d] - centre[g][d], 2);
+                    for (int d = 0; d < 3; ++d)
+                        r2 += pow(idx[d] - centre[g][d], 2);
                     v += weight[g] * exp(-r2 / (2 * 1.5 * 1.5));
                 }
-                x[(i0 * shape[1] + i1) * shape[2] + i2] = bcdi_cf_make((float)creal(v), (float)cimag(v));
+                x[(i0 * shape[1] + i1) * shape[2] + i2] =
+                    bcdi_cf_make((float)creal(v), (float)cimag(v));
             }
 }
 
@@ -155,17 +163,20 @@ Test(breed, population_of_copies_breeds_back_to_alpha)
     const double t0[3] = {1.5, -2.0, 0.75}, t1[3] = {-0.25, 2.5, -1.0};
     memcpy(pop, alpha, NVOX * sizeof *pop);
     bcdi_shift(shape, pop, t0);
-    for (size_t i = 0; i < NVOX; ++i) pop[i] = bcdi_cf_mul(pop[i], polar(1, -2.0));
+    for (size_t i = 0; i < NVOX; ++i)
+        pop[i] = bcdi_cf_mul(pop[i], polar(1, -2.0));
     memcpy(pop + NVOX, alpha, NVOX * sizeof *pop);
     bcdi_shift(shape, pop + NVOX, t1);
-    for (size_t i = 0; i < NVOX; ++i) pop[NVOX + i] = bcdi_cf_mul(pop[NVOX + i], polar(1, 0.7));
+    for (size_t i = 0; i < NVOX; ++i)
+        pop[NVOX + i] = bcdi_cf_mul(pop[NVOX + i], polar(1, 0.7));
     bcdi_twin(shape, pop + NVOX);
     memcpy(pop + 2 * NVOX, alpha, NVOX * sizeof *pop);
 
     bcdi_alignment how[3];
     /* alpha points into the population (individual 2): read through a private copy */
-    cr_assert_eq(bcdi_breed_population(shape, pop + 2 * NVOX, pop, 3, BCDI_BREED_SQRT_AB, 20, 7, 0, how),
-                 BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(
+        bcdi_breed_population(shape, pop + 2 * NVOX, pop, 3, BCDI_BREED_SQRT_AB, 20, 7, 0, how),
+        BCDI_OK, "%s", bcdi_last_error());
     cr_expect_eq(how[0].twinned, 0);
     cr_expect_eq(how[1].twinned, 1);
     cr_expect_eq(how[2].twinned, 0);
@@ -188,11 +199,19 @@ Test(breed, pixel_switch_population_is_deterministic)
     make_object(alpha, 9);
     /* the individual is alpha with doubled amplitude: aligned without shift, twin or phase, so
      * each child voxel is visibly a (|a|) or b (2|a|) */
-    for (size_t i = 0; i < NVOX; ++i) first[i] = second[i] = other[i] = bcdi_cf_scale(alpha[i], 2.0f);
-    cr_assert_eq(bcdi_breed_population(shape, alpha, first, 1, BCDI_BREED_PIXEL_SWITCH, 20, 77, 3, NULL), BCDI_OK);
-    cr_assert_eq(bcdi_breed_population(shape, alpha, second, 1, BCDI_BREED_PIXEL_SWITCH, 20, 77, 3, NULL), BCDI_OK);
-    cr_expect(memcmp(first, second, NVOX * sizeof *first) == 0, "same seed: bit-identical children");
-    cr_assert_eq(bcdi_breed_population(shape, alpha, other, 1, BCDI_BREED_PIXEL_SWITCH, 20, 78, 3, NULL), BCDI_OK);
+    for (size_t i = 0; i < NVOX; ++i)
+        first[i] = second[i] = other[i] = bcdi_cf_scale(alpha[i], 2.0f);
+    cr_assert_eq(
+        bcdi_breed_population(shape, alpha, first, 1, BCDI_BREED_PIXEL_SWITCH, 20, 77, 3, NULL),
+        BCDI_OK);
+    cr_assert_eq(
+        bcdi_breed_population(shape, alpha, second, 1, BCDI_BREED_PIXEL_SWITCH, 20, 77, 3, NULL),
+        BCDI_OK);
+    cr_expect(memcmp(first, second, NVOX * sizeof *first) == 0,
+              "same seed: bit-identical children");
+    cr_assert_eq(
+        bcdi_breed_population(shape, alpha, other, 1, BCDI_BREED_PIXEL_SWITCH, 20, 78, 3, NULL),
+        BCDI_OK);
     cr_expect(memcmp(first, other, NVOX * sizeof *first) != 0, "another seed: other children");
     size_t from_b = 0, counted = 0;
     for (size_t i = 0; i < NVOX; ++i) {
@@ -215,7 +234,9 @@ Test(breed, bad_arguments)
 {
     bcdi_cf x[8] = {{1, 0}};
     const size_t s[3] = {2, 2, 2};
-    cr_expect_eq(bcdi_breed_population(s, x, x, 1, BCDI_BREED_RULE_COUNT, 10, 0, 0, NULL), BCDI_ERR_INVALID_ARG);
-    cr_expect_eq(bcdi_breed_population(s, NULL, x, 1, BCDI_BREED_SQRT_AB, 10, 0, 0, NULL), BCDI_ERR_INVALID_ARG);
+    cr_expect_eq(bcdi_breed_population(s, x, x, 1, BCDI_BREED_RULE_COUNT, 10, 0, 0, NULL),
+                 BCDI_ERR_INVALID_ARG);
+    cr_expect_eq(bcdi_breed_population(s, NULL, x, 1, BCDI_BREED_SQRT_AB, 10, 0, 0, NULL),
+                 BCDI_ERR_INVALID_ARG);
     cr_expect_eq(bcdi_breed_population(s, x, NULL, 0, BCDI_BREED_SQRT_AB, 10, 0, 0, NULL), BCDI_OK);
 }

@@ -104,7 +104,8 @@ Test(cli, info_describes_and_fails_cleanly)
     char args[2048];
     snprintf(args, sizeof args, "info %s/datasets/nmc811-003-sim/stack.nxs", BCDI_SOURCE_DIR);
     cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
-    cr_expect(strstr(out, "NeXus rocking stack (I13-1 layout): 96 frames of 128 x 128") != NULL, "%s", out);
+    cr_expect(strstr(out, "NeXus rocking stack (I13-1 layout): 96 frames of 128 x 128") != NULL,
+              "%s", out);
     free(out);
     snprintf(args, sizeof args, "info %s/datasets/nmc811-003-sim/stack_truth.cxi", BCDI_SOURCE_DIR);
     cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
@@ -134,7 +135,8 @@ Test(cli, bench_writes_json)
     text[len] = '\0';
     fclose(f);
     int rows = 0;
-    for (const char *p = text; (p = strstr(p, "\"ms_per_pair\"")); ++p) ++rows;
+    for (const char *p = text; (p = strstr(p, "\"ms_per_pair\"")); ++p)
+        ++rows;
     cr_expect_eq(rows, 4, "2 sizes x 2 batches: %s", text);
     cr_expect_eq(tu_run_braggcdi("bench sizes=0 -o /tmp/x.json", &out), 2);
     free(out);
@@ -163,7 +165,8 @@ Test(cli, embedded_dataset_regenerates_from_its_command, .timeout = 120)
                  "%s", bcdi_last_error());
     cr_expect_eq(memcmp(a, b, n * 4), 0, "regenerated frames differ from datasets/");
     double total = 0;
-    for (size_t i = 0; i < n; ++i) total += b[i];
+    for (size_t i = 0; i < n; ++i)
+        total += b[i];
     /* 3e8 expected photons less the gap/dead pixels: measured 2.9e8 */
     cr_expect(total > 2.5e8 && total < 3.1e8, "total counts %g", total);
     bcdi_h5_close(ra);

@@ -73,27 +73,29 @@ static void write_result(const char *path, const bcdi_simulate_params *p, int tw
     }
     if (support_voxels) {
         *support_voxels = 0;
-        for (size_t v = 0; v < 64 * 64 * 64; ++v) *support_voxels += obj.support[v]; /* s > 0.5, as the file's support */
+        for (size_t v = 0; v < 64 * 64 * 64; ++v)
+            *support_voxels += obj.support[v]; /* s > 0.5, as the file's support */
     }
     bcdi_h5_writer *w = NULL;
     cr_assert_eq(bcdi_cxi_create(path, &w), BCDI_OK, "%s", bcdi_last_error());
-    cr_assert_eq(bcdi_cxi_write_object(w, obj.shape, obj.object, obj.support, 0),
-                 BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_cxi_write_object(w, obj.shape, obj.object, obj.support, 0), BCDI_OK, "%s",
+                 bcdi_last_error());
     cr_assert_eq(bcdi_cxi_write_geometry(w, &g), BCDI_OK, "%s", bcdi_last_error());
     cr_assert_eq(bcdi_h5_commit(w), BCDI_OK, "%s", bcdi_last_error());
     bcdi_simulate_object_free(&obj);
 }
 
 /* A diffraction summary as prepare writes it (the fields compare reads). */
-static void write_summary(const char *path, double two_theta_deg, double rocking_deg,
-                          double row, double intensity, double d_m)
+static void write_summary(const char *path, double two_theta_deg, double rocking_deg, double row,
+                          double intensity, double d_m)
 {
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
-    fprintf(f, "{\n  \"axes\": [\"rocking frame\", \"detector row\", \"detector column\"],\n"
-               "  \"peak_pixel\": [100, 128, 128],\n  \"centre_of_mass_pixel\": [100, %.6f, 128],\n"
-               "  \"centre_of_mass_rocking_angle_deg\": %.10f,\n  \"integrated_intensity\": %.6f,\n"
-               "  \"two_theta_deg\": %.10f, \"d_spacing_m\": %.10e,\n  \"bin\": [1, 1, 1]\n}\n",
+    fprintf(f,
+            "{\n  \"axes\": [\"rocking frame\", \"detector row\", \"detector column\"],\n"
+            "  \"peak_pixel\": [100, 128, 128],\n  \"centre_of_mass_pixel\": [100, %.6f, 128],\n"
+            "  \"centre_of_mass_rocking_angle_deg\": %.10f,\n  \"integrated_intensity\": %.6f,\n"
+            "  \"two_theta_deg\": %.10f, \"d_spacing_m\": %.10e,\n  \"bin\": [1, 1, 1]\n}\n",
             row, rocking_deg, intensity, two_theta_deg, d_m);
     fclose(f);
 }
@@ -181,7 +183,8 @@ static void check_html_in_chromium(const char *dir)
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
     fclose(f);
-    /* a blank 1200x1600 page compresses to a few kB; the report's is larger (measured 165-170 kB) */
+    /* a blank 1200x1600 page compresses to a few kB; the report's is larger (measured 165-170 kB)
+     */
     cr_expect_gt(size, 20000, "screenshot of %ld bytes: the page looks empty", size);
     cr_log_info("report rendered in headless chromium: screenshot %ld bytes", size);
     remove(dom_path);
@@ -220,23 +223,24 @@ Test(compare, simulated_series, .timeout = 120)
     bcdi_analysis_default(&ap);
     bcdi_compare_params cp;
     bcdi_compare_default(&cp);
-    bcdi_compare_input inputs[3] = {{s.ref, "3.0 V", NULL}, {s.changed, "3.5 V", NULL},
-                                    {s.twin, "4.1 V", NULL}};
+    bcdi_compare_input inputs[3] = {
+        {s.ref, "3.0 V", NULL}, {s.changed, "3.5 V", NULL}, {s.twin, "4.1 V", NULL}};
     bcdi_comparison c;
     cr_assert_eq(bcdi_compare_run(&cp, &ap, inputs, 3, 0, &c), BCDI_OK, "%s", bcdi_last_error());
     const bcdi_compare_state *ref = &c.states[0], *chg = &c.states[1], *tw = &c.states[2];
     for (size_t k = 0; k < 3; ++k) {
         const bcdi_compare_state *x = &c.states[k];
-        printf("state %s: twinned %d corr %.4f (direct %.4f twin %.4f) field %.4f shift %.3f %.3f %.3f "
+        printf("state %s: twinned %d corr %.4f (direct %.4f twin %.4f) field %.4f shift %.3f %.3f "
+               "%.3f "
                "vol %.5g lost %.5g gained %.5g domains %zu lines %zu (u%zu m%zu a%zu v%zu) "
                "ramp %.6g dstrain %.6g du std %.4f ddens %.4f\n",
                x->label, x->alignment.twinned, x->density_correlation,
                x->density_correlation_direct, x->density_correlation_twin, x->alignment.correlation,
                x->alignment.shift[0], x->alignment.shift[1], x->alignment.shift[2],
                x->analysis.total_volume_nm3, x->lost_volume_nm3, x->gained_volume_nm3,
-               x->analysis.domain_count, x->analysis.line_count, x->lines_unchanged,
-               x->lines_moved, x->lines_appeared, x->lines_vanished, x->analysis.ramp_strain,
-               x->mean_strain_change, x->delta_displacement.std, x->delta_density.mean);
+               x->analysis.domain_count, x->analysis.line_count, x->lines_unchanged, x->lines_moved,
+               x->lines_appeared, x->lines_vanished, x->analysis.ramp_strain, x->mean_strain_change,
+               x->delta_displacement.std, x->delta_density.mean);
         for (size_t d = 0; d < x->analysis.domain_count; ++d)
             printf("  domain %zu: %.5g nm3 tilt %.6f deg strain %.6g\n", d + 1,
                    x->analysis.domains[d].volume_nm3, x->domain_changes[d].tilt_deg,
@@ -245,9 +249,10 @@ Test(compare, simulated_series, .timeout = 120)
             printf("  match line %zu partner %ld dist %.1f change %d\n", x->matches[m].line,
                    x->matches[m].partner, x->matches[m].distance_nm, (int)x->matches[m].change);
         printf("  lattice: d2t %.6g dt %.6g dd/d %.6g d %.6g c %.6g rot %.6g ring %.6g I %.4g\n",
-               x->lattice.delta_two_theta_deg, x->lattice.delta_theta_deg, x->lattice.delta_d_over_d,
-               x->lattice.d_spacing_angstrom, x->lattice.c_angstrom, x->lattice.rocking_rotation_deg,
-               x->lattice.ring_rotation_deg, x->lattice.intensity_ratio);
+               x->lattice.delta_two_theta_deg, x->lattice.delta_theta_deg,
+               x->lattice.delta_d_over_d, x->lattice.d_spacing_angstrom, x->lattice.c_angstrom,
+               x->lattice.rocking_rotation_deg, x->lattice.ring_rotation_deg,
+               x->lattice.intensity_ratio);
     }
     printf("truth volume ratio %.6f (voxels %zu / %zu)\n",
            (double)s.changed_voxels / (double)s.ref_voxels, s.changed_voxels, s.ref_voxels);
@@ -258,19 +263,22 @@ Test(compare, simulated_series, .timeout = 120)
               chg->alignment.twinned, tw->alignment.twinned);
     cr_expect_gt(tw->density_correlation_twin - tw->density_correlation_direct, 0.05,
                  "measured 1.0000 against 0.8783");
-    cr_expect_gt(tw->alignment.correlation, 0.9999, "twin flipped back: %.6f", tw->alignment.correlation);
+    cr_expect_gt(tw->alignment.correlation, 0.9999, "twin flipped back: %.6f",
+                 tw->alignment.correlation);
     cr_expect_lt(tw->delta_displacement.std, 1e-3, "measured 0 A");
     for (int a = 0; a < 3; ++a) {
         cr_expect_lt(fabs(tw->alignment.shift[a]), 1e-6);
-        cr_expect_lt(fabs(chg->alignment.shift[a]), 0.5, "shift %.3f along %d", chg->alignment.shift[a], a);
+        cr_expect_lt(fabs(chg->alignment.shift[a]), 0.5, "shift %.3f along %d",
+                     chg->alignment.shift[a], a);
     }
     /* volume: the cut and the domain gap remove 26.6% (truth from the simulated supports,
      * measured to the voxel); the lost volume is the difference, nothing is gained */
     double truth_ratio = (double)s.changed_voxels / (double)s.ref_voxels;
     double ratio = chg->analysis.total_volume_nm3 / ref->analysis.total_volume_nm3;
-    cr_expect_lt(fabs(ratio - truth_ratio), 2e-3, "volume ratio %.5f, truth %.5f", ratio, truth_ratio);
-    cr_expect_lt(fabs(chg->lost_volume_nm3 - (ref->analysis.total_volume_nm3 -
-                                             chg->analysis.total_volume_nm3)),
+    cr_expect_lt(fabs(ratio - truth_ratio), 2e-3, "volume ratio %.5f, truth %.5f", ratio,
+                 truth_ratio);
+    cr_expect_lt(fabs(chg->lost_volume_nm3 -
+                      (ref->analysis.total_volume_nm3 - chg->analysis.total_volume_nm3)),
                  0.02 * ref->analysis.total_volume_nm3, "lost %.4g", chg->lost_volume_nm3);
     cr_expect_lt(chg->gained_volume_nm3, 0.01 * ref->analysis.total_volume_nm3, "gained %.4g",
                  chg->gained_volume_nm3);
@@ -288,7 +296,8 @@ Test(compare, simulated_series, .timeout = 120)
         const bcdi_line_match *x = &chg->matches[m];
         double x_nm = chg->analysis.lines[x->line].centroid_nm[0];
         (void)x_nm;
-        if (x->change == BCDI_LINE_UNCHANGED) cr_expect_lt(x->distance_nm, 60.0, "%.1f nm", x->distance_nm);
+        if (x->change == BCDI_LINE_UNCHANGED)
+            cr_expect_lt(x->distance_nm, 60.0, "%.1f nm", x->distance_nm);
     }
     /* lattice: 0.1% from the phase ramp (measured +1.038e-3: line B's own field adds to the
      * mean gradient) and from the diffraction summary (first-order formula, measured
@@ -305,14 +314,16 @@ Test(compare, simulated_series, .timeout = 120)
     /* rotation without a lattice change */
     cr_expect_lt(fabs(tw->lattice.delta_d_over_d), 1e-12);
     cr_expect_lt(fabs(tw->lattice.rocking_rotation_deg - 0.01), 1e-9);
-    cr_expect_lt(fabs(tw->lattice.ring_rotation_deg - 0.02), 1e-6, "%.8f", tw->lattice.ring_rotation_deg);
+    cr_expect_lt(fabs(tw->lattice.ring_rotation_deg - 0.02), 1e-6, "%.8f",
+                 tw->lattice.ring_rotation_deg);
     /* the tilted domains: each tilted by 0.005 deg, but the lines' own fields tilt a domain that
      * holds only part of them (measured 0.0076 deg for both; the clean check is
      * compare.domain_tilt below); the strain change of each is the lattice change */
     for (size_t d = 0; d < chg->analysis.domain_count; ++d) {
         cr_expect_gt(chg->domain_changes[d].tilt_deg, 0.5 * DOMAIN_TILT_DEG);
         cr_expect_lt(chg->domain_changes[d].tilt_deg, 2.0 * DOMAIN_TILT_DEG);
-        cr_expect_lt(fabs(chg->domain_changes[d].strain_change - LATTICE_CHANGE), 0.1 * LATTICE_CHANGE);
+        cr_expect_lt(fabs(chg->domain_changes[d].strain_change - LATTICE_CHANGE),
+                     0.1 * LATTICE_CHANGE);
     }
     cr_expect_lt(ref->domain_changes[0].tilt_deg, 1e-9);
     char out[4200];
@@ -369,9 +380,13 @@ Test(compare, domain_tilt, .timeout = 60)
  * the ring at 55 µm and 2.9 m is 0.0217329°. */
 Test(compare, lattice_by_hand)
 {
-    bcdi_compare_peak ref = {.available = 1, .two_theta_deg = 20.0, .rocking_deg = 1.0,
-                             .com_pixel = {10, 100, 100}, .integrated_intensity = 2e6,
-                             .d_spacing_m = 4.0e-10, .bin = {1, 1, 1}};
+    bcdi_compare_peak ref = {.available = 1,
+                             .two_theta_deg = 20.0,
+                             .rocking_deg = 1.0,
+                             .com_pixel = {10, 100, 100},
+                             .integrated_intensity = 2e6,
+                             .d_spacing_m = 4.0e-10,
+                             .bin = {1, 1, 1}};
     bcdi_compare_peak st = ref;
     st.two_theta_deg = 19.9;
     st.rocking_deg = 1.0 - 0.05 + 0.02; /* the Bragg shift plus a 0.02° rotation */
@@ -397,8 +412,10 @@ Test(compare, line_distance)
     /* two parallel lines 3 nm apart, one twice as long: the shorter one's points are 3 nm
      * from the longer line everywhere */
     double a[10 * 3], b[20 * 3];
-    for (int i = 0; i < 10; ++i) a[3 * i] = i, a[3 * i + 1] = 0, a[3 * i + 2] = 0;
-    for (int i = 0; i < 20; ++i) b[3 * i] = i - 5, b[3 * i + 1] = 3, b[3 * i + 2] = 0;
+    for (int i = 0; i < 10; ++i)
+        a[3 * i] = i, a[3 * i + 1] = 0, a[3 * i + 2] = 0;
+    for (int i = 0; i < 20; ++i)
+        b[3 * i] = i - 5, b[3 * i + 1] = 3, b[3 * i + 2] = 0;
     cr_expect_float_eq(bcdi_compare_line_distance(a, 10, b, 20), 3.0, 1e-12);
     cr_expect_float_eq(bcdi_compare_line_distance(b, 20, a, 10), 3.0, 1e-12);
     cr_expect(isnan(bcdi_compare_line_distance(a, 0, b, 20)));
@@ -436,7 +453,8 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
     cr_expect(strstr(csv, "\n3.5 V,") != NULL);
     cr_expect(strstr(csv, "\n\"4.1 V, 50% \"\"SOC\"\" & <x>\",") != NULL, "quoted label: %s", csv);
     int rows = 0;
-    for (const char *c = csv; *c; ++c) rows += *c == '\n';
+    for (const char *c = csv; *c; ++c)
+        rows += *c == '\n';
     cr_expect_eq(rows, 4, "header + one row per state");
     cr_expect(strstr(csv, "elsewhere.json") != NULL, "summary= used");
     cr_expect(strstr(csv, "state_3v0_summary.json") != NULL, "the folder's result's summary found");
@@ -458,9 +476,8 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
     free(html);
     /* the changed state as reference: line B is there, line A of 3.0 V matches, and seen from
      * 3.5 V the 3.0 V state has lost line B */
-    snprintf(cmd, sizeof cmd,
-             "compare '%s=3.0 V' '%s=3.5 V' reference='3.5 V' -q -o %s/report2", s.ref,
-             s.changed, s.dir);
+    snprintf(cmd, sizeof cmd, "compare '%s=3.0 V' '%s=3.5 V' reference='3.5 V' -q -o %s/report2",
+             s.ref, s.changed, s.dir);
     cr_assert_eq(tu_run_braggcdi(cmd, &out), 0, "%s", out);
     free(out);
     snprintf(path, sizeof path, "%s/report2/comparison.json", s.dir);
@@ -479,8 +496,8 @@ Test(compare_cli, missing_state_writes_nothing, .timeout = 60)
     series s;
     make_series(&s, "compare-missing");
     char cmd[16384], *out = NULL;
-    snprintf(cmd, sizeof cmd, "compare '%s=3.0 V' '%s/gone.cxi=4.2 V' -o %s/report", s.ref,
-             s.dir, s.dir);
+    snprintf(cmd, sizeof cmd, "compare '%s=3.0 V' '%s/gone.cxi=4.2 V' -o %s/report", s.ref, s.dir,
+             s.dir);
     int rc = tu_run_braggcdi(cmd, &out);
     cr_expect_eq(rc, 1, "exit status %d: %s", rc, out);
     cr_expect(strstr(out, "state '4.2 V'") != NULL && strstr(out, "gone.cxi") != NULL,

@@ -32,7 +32,8 @@ Test(config, precedence_default_file_command_line)
 {
     bcdi_config *cfg;
     cr_assert_eq(bcdi_config_create("simulate", specs, 5, &cfg), BCDI_OK);
-    char *ini = write_ini("seed = 5\nphotons = 2e6\n[simulate]\nname = from file\n[phase]\nrecipe = 10*ER\n");
+    char *ini = write_ini(
+        "seed = 5\nphotons = 2e6\n[simulate]\nname = from file\n[phase]\nrecipe = 10*ER\n");
     cr_assert_eq(bcdi_config_load_ini(cfg, ini), BCDI_OK, "%s", bcdi_last_error());
     cr_assert_eq(bcdi_config_override(cfg, "seed=7"), BCDI_OK);
     long seed;
@@ -62,7 +63,8 @@ Test(config, errors_name_key_and_origin)
     bcdi_config *cfg;
     bcdi_config_create("simulate", specs, 5, &cfg);
     cr_expect_eq(bcdi_config_override(cfg, "phtons=3"), BCDI_ERR_CONFIG);
-    cr_expect(strstr(bcdi_last_error(), "unknown key 'phtons'") && strstr(bcdi_last_error(), "photons"),
+    cr_expect(strstr(bcdi_last_error(), "unknown key 'phtons'") &&
+                  strstr(bcdi_last_error(), "photons"),
               "%s", bcdi_last_error());
     cr_expect_eq(bcdi_config_override(cfg, "seed=1.5"), BCDI_ERR_CONFIG);
     cr_expect(strstr(bcdi_last_error(), "integer"), "%s", bcdi_last_error());

@@ -9,7 +9,10 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-static double rel_err(double value, double expected) { return fabs(value - expected) / fabs(expected); }
+static double rel_err(double value, double expected)
+{
+    return fabs(value - expected) / fabs(expected);
+}
 
 static double dot3(const double a[3], const double b[3])
 {
@@ -18,7 +21,8 @@ static double dot3(const double a[3], const double b[3])
 
 static void column(const double m[3][3], int a, double out[3])
 {
-    for (int i = 0; i < 3; ++i) out[i] = m[i][a];
+    for (int i = 0; i < 3; ++i)
+        out[i] = m[i][a];
 }
 
 static bcdi_geometry i13_for(size_t n)
@@ -33,7 +37,8 @@ static bcdi_geometry i13_for(size_t n)
 Test(geometry, i13_wavelength_angles_and_g)
 {
     bcdi_geometry g = i13_for(256);
-    cr_expect_lt(rel_err(g.wavelength_m * 1e10, 1.12713), 1e-5, "λ = %.6f Å", g.wavelength_m * 1e10);
+    cr_expect_lt(rel_err(g.wavelength_m * 1e10, 1.12713), 1e-5, "λ = %.6f Å",
+                 g.wavelength_m * 1e10);
     cr_expect_lt(fabs(g.two_theta_deg - 13.68), 0.005, "2θ = %.4f°", g.two_theta_deg);
     /* at the Bragg condition |Q| = |G| = 2π/d */
     double q = sqrt(dot3(g.q_bragg, g.q_bragg)) * 1e-10;
@@ -72,7 +77,8 @@ Test(geometry, real_basis_is_dual)
     for (int i = 0; i < 3; ++i)
         for (int j = 0; j < 3; ++j) {
             double sum = 0.0;
-            for (int a = 0; a < 3; ++a) sum += g.real_basis[i][a] * g.q_step[j][a] * 200.0;
+            for (int a = 0; a < 3; ++a)
+                sum += g.real_basis[i][a] * g.q_step[j][a] * 200.0;
             double expected = i == j ? 2.0 * M_PI : 0.0;
             cr_expect_lt(fabs(sum - expected), 1e-9, "T·Bᵀ[%d][%d] = %.12g", i, j, sum);
         }
@@ -139,7 +145,8 @@ Test(geometry, gold_scan_delta_gamma)
     cr_assert_eq(bcdi_geometry_compute(&a, shape), BCDI_OK);
     cr_assert_eq(bcdi_geometry_compute(&b, shape), BCDI_OK);
     for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) cr_expect_lt(fabs(a.q_step[i][j] - b.q_step[i][j]), 1e-6);
+        for (int j = 0; j < 3; ++j)
+            cr_expect_lt(fabs(a.q_step[i][j] - b.q_step[i][j]), 1e-6);
 }
 
 Test(geometry, bad_input)
@@ -168,11 +175,14 @@ Test(excalibur, sizes_and_gaps)
     cr_expect_eq(bcdi_excalibur_raw_cols(&det), 2048);
     cr_expect_eq(bcdi_excalibur_gapped_rows(&det), 1795);
     cr_expect_eq(bcdi_excalibur_gapped_cols(&det), 2069);
-    for (long c = 256; c <= 258; ++c) cr_expect(bcdi_excalibur_is_gap(&det, 10, c), "col %ld", c);
+    for (long c = 256; c <= 258; ++c)
+        cr_expect(bcdi_excalibur_is_gap(&det, 10, c), "col %ld", c);
     cr_expect_not(bcdi_excalibur_is_gap(&det, 10, 255));
     cr_expect_not(bcdi_excalibur_is_gap(&det, 10, 259));
-    for (long r = 256; r <= 258; ++r) cr_expect(bcdi_excalibur_is_gap(&det, r, 10), "row %ld", r);
-    for (long r = 515; r <= 639; ++r) cr_expect(bcdi_excalibur_is_gap(&det, r, 10), "row %ld", r);
+    for (long r = 256; r <= 258; ++r)
+        cr_expect(bcdi_excalibur_is_gap(&det, r, 10), "row %ld", r);
+    for (long r = 515; r <= 639; ++r)
+        cr_expect(bcdi_excalibur_is_gap(&det, r, 10), "row %ld", r);
     cr_expect_not(bcdi_excalibur_is_gap(&det, 514, 10));
     cr_expect_not(bcdi_excalibur_is_gap(&det, 640, 10));
     cr_expect_eq(bcdi_excalibur_row_to_raw(&det, 640), 512);

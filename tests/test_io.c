@@ -29,8 +29,7 @@ static void rm_tree(const char *path)
     if (d) {
         struct dirent *e;
         while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
             char sub[1024];
             snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
             rm_tree(sub);
@@ -48,7 +47,10 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
 }
 
-static void teardown(void) { rm_tree(tmpdir); }
+static void teardown(void)
+{
+    rm_tree(tmpdir);
+}
 
 static const char *tpath(const char *name)
 {
@@ -69,8 +71,7 @@ static int count_entries(const char *dir, const char *prefix)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
             strncmp(e->d_name, prefix, strlen(prefix)) == 0)
             n++;
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     return n;
 }
 
@@ -80,10 +81,10 @@ static int file_exists(const char *p)
     return stat(p, &sb) == 0;
 }
 
-#define OK(expr)                                                                                  \
-    do {                                                                                          \
-        bcdi_status st_ = (expr);                                                                 \
-        cr_assert_eq(st_, BCDI_OK, "%s -> %s: %s", #expr, bcdi_strerror(st_), bcdi_last_error()); \
+#define OK(expr)                                                                                   \
+    do {                                                                                           \
+        bcdi_status st_ = (expr);                                                                  \
+        cr_assert_eq(st_, BCDI_OK, "%s -> %s: %s", #expr, bcdi_strerror(st_), bcdi_last_error());  \
     } while (0)
 
 static void test_geometry(bcdi_geometry *g)
@@ -424,8 +425,7 @@ static void check_class(bcdi_h5_reader *r, const char *path, const char *want)
     cr_assert_str_eq(u, want, "NX_class of %s", path);
 }
 
-static void check_shape(bcdi_h5_reader *r, const char *path, int rank, size_t a, size_t b,
-                        size_t c)
+static void check_shape(bcdi_h5_reader *r, const char *path, int rank, size_t a, size_t b, size_t c)
 {
     int rk;
     size_t d[8];
@@ -452,9 +452,15 @@ Test(io, nexus_stack_layout)
     test_geometry(&g);
     g.angles = BCDI_DETECTOR_TWO_THETA;
     const char *keys[2] = {"seed", "shape/kind"}, *vals[2] = {"42", "octahedron"};
-    bcdi_nexus_stack s = {.dims = {F, R, C}, .type = BCDI_DT_U32, .frames = frames,
-                          .rocking_deg = theta, .pixel_mask = mask, .geometry = &g,
-                          .deflate_level = 4, .config_keys = keys, .config_values = vals,
+    bcdi_nexus_stack s = {.dims = {F, R, C},
+                          .type = BCDI_DT_U32,
+                          .frames = frames,
+                          .rocking_deg = theta,
+                          .pixel_mask = mask,
+                          .geometry = &g,
+                          .deflate_level = 4,
+                          .config_keys = keys,
+                          .config_values = vals,
                           .config_count = 2};
     OK(bcdi_nexus_write_stack(f, &s));
     cr_assert_eq(count_entries(tmpdir, "."), 0);
@@ -544,8 +550,7 @@ Test(io, nexus_rejects_bad_input_and_leaves_nothing)
     const char *f = tpath("bad.nxs");
     float fr[8] = {0};
     double th[2] = {0, 1};
-    bcdi_nexus_stack s = {.dims = {2, 2, 2}, .type = BCDI_DT_CF32, .frames = fr,
-                          .rocking_deg = th};
+    bcdi_nexus_stack s = {.dims = {2, 2, 2}, .type = BCDI_DT_CF32, .frames = fr, .rocking_deg = th};
     cr_assert_eq(bcdi_nexus_write_stack(f, &s), BCDI_ERR_INVALID_ARG);
     cr_assert_eq(count_entries(tmpdir, ""), 0);
 }
@@ -773,9 +778,18 @@ static void tiff_round_trip(bcdi_dtype type)
     free(data);
 }
 
-Test(io, tiff_uint16_round_trip) { tiff_round_trip(BCDI_DT_U16); }
-Test(io, tiff_uint32_round_trip) { tiff_round_trip(BCDI_DT_U32); }
-Test(io, tiff_float32_round_trip) { tiff_round_trip(BCDI_DT_F32); }
+Test(io, tiff_uint16_round_trip)
+{
+    tiff_round_trip(BCDI_DT_U16);
+}
+Test(io, tiff_uint32_round_trip)
+{
+    tiff_round_trip(BCDI_DT_U32);
+}
+Test(io, tiff_float32_round_trip)
+{
+    tiff_round_trip(BCDI_DT_F32);
+}
 
 Test(io, tiff_corrupt_fails_cleanly)
 {
@@ -817,11 +831,9 @@ static const char *gold_dir(void)
     const char *candidates[] = {getenv("BCDI_SHARED_DATASETS"), BCDI_SHARED_DATASETS,
                                 BCDI_SOURCE_DIR "/../../shared/datasets"};
     for (size_t i = 0; i < 3; i++) {
-        if (!candidates[i])
-            continue;
+        if (!candidates[i]) continue;
         snprintf(dir, sizeof dir, "%s/au111-aps34idc-scan54", candidates[i]);
-        if (file_exists(dir))
-            return dir;
+        if (file_exists(dir)) return dir;
     }
     return NULL;
 }
@@ -831,7 +843,8 @@ Test(io, gold_scan_frame_99_and_dark)
     const char *dir = gold_dir();
     if (!dir)
         cr_skip_test("shared dataset au111-aps34idc-scan54 not found (looked in $BCDI_SHARED_"
-                     "DATASETS and %s): real-data check skipped", BCDI_SHARED_DATASETS);
+                     "DATASETS and %s): real-data check skipped",
+                     BCDI_SHARED_DATASETS);
     char p[1200];
     snprintf(p, sizeof p, "%s/frames/Staff20-1a_S0054_00099.tif", dir);
     size_t pages, rows, cols;
@@ -843,8 +856,7 @@ Test(io, gold_scan_frame_99_and_dark)
     OK(bcdi_tiff_read_page(p, 0, fr, 256 * 256));
     size_t best = 0;
     for (size_t i = 1; i < 256 * 256; i++)
-        if (fr[i] > fr[best])
-            best = i;
+        if (fr[i] > fr[best]) best = i;
     cr_assert_eq(fr[best], 165297.0f);
     cr_assert_eq(best / 256, 126, "row %zu", best / 256);
     cr_assert_eq(best % 256, 127, "column %zu", best % 256);

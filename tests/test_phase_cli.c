@@ -26,7 +26,8 @@ static void write_prepared(const char *path, int poison)
     uint8_t *mask = calloc(n, 1);
     bcdi_simulate_intensity(NULL, obj.shape, obj.object, I);
     double total = 0;
-    for (size_t i = 0; i < n; ++i) total += I[i];
+    for (size_t i = 0; i < n; ++i)
+        total += I[i];
     for (size_t i = 0; i < n; ++i) {
         I[i] = (float)bcdi_simulate_poisson(3, 1, i, I[i] * 1e8 / total);
         if (i % 32 == 21) mask[i] = 1, I[i] = 0; /* a masked column plane */
@@ -35,7 +36,8 @@ static void write_prepared(const char *path, int poison)
     if (poison == 2) memset(I, 0, n * sizeof *I);
     bcdi_h5_writer *w;
     cr_assert_eq(bcdi_cxi_create(path, &w), BCDI_OK);
-    cr_assert_eq(bcdi_cxi_write_prepared(w, obj.shape, I, mask, &g, 0), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_cxi_write_prepared(w, obj.shape, I, mask, &g, 0), BCDI_OK, "%s",
+                 bcdi_last_error());
     cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
     free(I);
     free(mask);
@@ -66,26 +68,39 @@ Test(phase_cli, writes_results_with_metrics_history_and_kept_runs, .timeout = 60
     bcdi_h5_reader *r;
     cr_assert_eq(bcdi_h5_open(path, &r), BCDI_OK);
     double fourier, rank, elapsed;
-    cr_assert_eq(bcdi_h5_read_double(r, "entry_1/image_1/process_1/results/fourier_error", &fourier), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_read_double(r, "entry_1/image_1/process_1/results/fourier_error", &fourier),
+        BCDI_OK);
     cr_expect(fourier > 0 && fourier < 0.01, "Fourier error %g (measured ~4e-4)", fourier);
     bcdi_h5_read_double(r, "entry_1/image_1/process_1/results/rank", &rank);
     cr_expect_eq(rank, 1);
     bcdi_h5_read_double(r, "entry_1/image_1/process_1/results/elapsed_s", &elapsed);
     cr_expect_gt(elapsed, 0);
     char text[256];
-    cr_assert_eq(bcdi_h5_read_string(r, "entry_1/image_1/process_1/results/backend", text, sizeof text), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_read_string(r, "entry_1/image_1/process_1/results/backend", text, sizeof text),
+        BCDI_OK);
     cr_expect_str_eq(text, "cpu");
-    cr_assert_eq(bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/recipe", text, sizeof text), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/recipe", text, sizeof text),
+        BCDI_OK);
     cr_expect_str_eq(text, "150*HIO+50*RAAR+50*ER");
-    cr_assert_eq(bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/device", text, sizeof text), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/device", text, sizeof text),
+        BCDI_OK);
     cr_expect_str_eq(text, "cpu");
     char input[1024];
-    cr_assert_eq(bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/input", input, sizeof input), BCDI_OK);
-    cr_expect(strstr(input, "prepared.cxi") != NULL && input[0] == '/', "input recorded as '%s'", input);
+    cr_assert_eq(bcdi_h5_read_string(r, "entry_1/image_1/process_1/configuration/input", input,
+                                     sizeof input),
+                 BCDI_OK);
+    cr_expect(strstr(input, "prepared.cxi") != NULL && input[0] == '/', "input recorded as '%s'",
+              input);
     int rank_dims;
     size_t dims[8];
     bcdi_dtype type;
-    cr_assert_eq(bcdi_h5_shape(r, "entry_1/image_1/process_1/results/history", &rank_dims, dims, &type), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_shape(r, "entry_1/image_1/process_1/results/history", &rank_dims, dims, &type),
+        BCDI_OK);
     cr_expect_eq(dims[0], 25, "one row per 10 iterations");
     cr_expect_eq(dims[1], 7);
     cr_assert_eq(bcdi_h5_shape(r, "entry_1/image_1/data", &rank_dims, dims, &type), BCDI_OK);
@@ -98,14 +113,16 @@ Test(phase_cli, writes_results_with_metrics_history_and_kept_runs, .timeout = 60
     cr_expect(isfinite(free_llk), "free llk %g", free_llk);
     bcdi_h5_close(r);
     /* crop: the written object shrinks to the support plus the margin */
-    snprintf(args, sizeof args, "phase %s recipe='100*HIO+50*ER' crop=yes crop_margin=2 -q -o %s/cropped.cxi",
+    snprintf(args, sizeof args,
+             "phase %s recipe='100*HIO+50*ER' crop=yes crop_margin=2 -q -o %s/cropped.cxi",
              prepared, dir);
     cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
     free(out);
     snprintf(path, sizeof path, "%s/cropped.cxi", dir);
     cr_assert_eq(bcdi_h5_open(path, &r), BCDI_OK);
     cr_assert_eq(bcdi_h5_shape(r, "entry_1/image_1/data", &rank_dims, dims, &type), BCDI_OK);
-    cr_expect(dims[0] < 32 && dims[1] < 32 && dims[2] < 32, "cropped to %zux%zux%zu", dims[0], dims[1], dims[2]);
+    cr_expect(dims[0] < 32 && dims[1] < 32 && dims[2] < 32, "cropped to %zux%zux%zu", dims[0],
+              dims[1], dims[2]);
     bcdi_h5_close(r);
     tu_remove_tree(dir);
     free(dir);
@@ -140,7 +157,9 @@ Test(phase_cli, bad_input_clear_error_no_result, .timeout = 60)
     expect_fail(dir, good, "keep=5 runs=2", "keep");
     expect_fail(dir, nan_file, "recipe=10*ER", "not finite");
     expect_fail(dir, zero_file, "recipe=10*ER", "positive intensity");
-    expect_fail(dir, good, "recipe=30*HIO shrinkwrap_period=10 shrinkwrap_threshold=0.99 support_min_fraction=0.2 support_max_restarts=1",
+    expect_fail(dir, good,
+                "recipe=30*HIO shrinkwrap_period=10 shrinkwrap_threshold=0.99 "
+                "support_min_fraction=0.2 support_max_restarts=1",
                 "support collapse");
     expect_fail(dir, "/nonexistent/prepared.cxi", "", "/nonexistent/prepared.cxi");
     expect_fail(dir, good, "--device cuda:7", "cuda:7");

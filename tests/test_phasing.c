@@ -40,13 +40,16 @@ static void make_case(sim_case *c, size_t size, int hard, double photons)
     c->intensity = malloc(c->n * sizeof(float));
     cr_assert_eq(bcdi_simulate_intensity(NULL, c->obj.shape, c->obj.object, c->intensity), BCDI_OK);
     c->full_support = malloc(c->n);
-    for (size_t i = 0; i < c->n; ++i) c->full_support[i] = c->obj.amplitude[i] > 1e-3f;
+    for (size_t i = 0; i < c->n; ++i)
+        c->full_support[i] = c->obj.amplitude[i] > 1e-3f;
     c->scale = 1.0;
     if (photons > 0) {
         double total = 0;
-        for (size_t i = 0; i < c->n; ++i) total += c->intensity[i];
         for (size_t i = 0; i < c->n; ++i)
-            c->intensity[i] = (float)bcdi_simulate_poisson(7, 1, i, c->intensity[i] * photons / total);
+            total += c->intensity[i];
+        for (size_t i = 0; i < c->n; ++i)
+            c->intensity[i] =
+                (float)bcdi_simulate_poisson(7, 1, i, c->intensity[i] * photons / total);
         c->scale = sqrt(photons / total);
     }
 }
@@ -61,7 +64,8 @@ static void free_case(sim_case *c)
 static bcdi_object_error score(const sim_case *c, const bcdi_run_result *run)
 {
     bcdi_cf *scaled = malloc(c->n * sizeof *scaled);
-    for (size_t i = 0; i < c->n; ++i) scaled[i] = bcdi_cf_scale(run->object[i], (float)(1.0 / c->scale));
+    for (size_t i = 0; i < c->n; ++i)
+        scaled[i] = bcdi_cf_scale(run->object[i], (float)(1.0 / c->scale));
     bcdi_object_error e;
     cr_assert_eq(bcdi_compare_objects(c->obj.shape, c->obj.object, scaled, c->obj.support, 1, &e),
                  BCDI_OK, "%s", bcdi_last_error());
@@ -73,7 +77,8 @@ static bcdi_phasing_result run_phase(const sim_case *c, bcdi_phasing_params *p, 
 {
     bcdi_backend *be;
     cr_assert_eq(bcdi_backend_cpu_open(&be), BCDI_OK);
-    bcdi_phasing_data d = {{c->obj.shape[0], c->obj.shape[1], c->obj.shape[2]}, c->intensity, NULL, NULL};
+    bcdi_phasing_data d = {
+        {c->obj.shape[0], c->obj.shape[1], c->obj.shape[2]}, c->intensity, NULL, NULL};
     if (known_support) {
         p->support_init = BCDI_SUPPORT_FILE;
         p->shrinkwrap_period = 0;
@@ -98,7 +103,8 @@ Test(phasing, each_algorithm_noise_free_known_support, .timeout = 60)
         snprintf(p.recipe, sizeof p.recipe, "%s", recipes[k]);
         bcdi_phasing_result r = run_phase(&c, &p, 1);
         bcdi_object_error e = score(&c, &r.runs[0]);
-        cr_expect_leq(e.relative_error, 1e-2, "%s: relative error %g", recipes[k], e.relative_error);
+        cr_expect_leq(e.relative_error, 1e-2, "%s: relative error %g", recipes[k],
+                      e.relative_error);
         cr_log_info("%s: relative error %.3g, phase rms %.3g rad", recipes[k], e.relative_error,
                     e.phase_rms);
         bcdi_phasing_result_free(&r);
@@ -119,7 +125,8 @@ Test(phasing, default_recipe_autocorrelation_poisson, .timeout = 60)
     /* measured: relative error 0.046, phase rms 0.0066 rad (best of 4 by llk); 48^3 gives 0.021 */
     cr_expect_leq(e.relative_error, 0.1, "relative error %g", e.relative_error);
     cr_expect_leq(e.phase_rms, 0.15, "phase rms %g rad", e.phase_rms);
-    cr_expect_lt(r.runs[0].final.fourier_error, 1e-3, "Fourier error %g", r.runs[0].final.fourier_error);
+    cr_expect_lt(r.runs[0].final.fourier_error, 1e-3, "Fourier error %g",
+                 r.runs[0].final.fourier_error);
     cr_expect_gt(r.runs[0].history_count, 10, "history kept");
     bcdi_phasing_result_free(&r);
     free_case(&c);
@@ -142,7 +149,8 @@ Test(phasing, guided_seeding_beats_median_of_independent_runs, .timeout = 90)
     p.runs = p.keep = 8;
     bcdi_phasing_result independent = run_phase(&c, &p, 0);
     double errors[8];
-    for (size_t k = 0; k < independent.count; ++k) errors[k] = score(&c, &independent.runs[k]).relative_error;
+    for (size_t k = 0; k < independent.count; ++k)
+        errors[k] = score(&c, &independent.runs[k]).relative_error;
     qsort(errors, independent.count, sizeof *errors, cmp_double);
     double median = 0.5 * (errors[(independent.count - 1) / 2] + errors[independent.count / 2]);
     snprintf(p.recipe, sizeof p.recipe, "60*HIO + 20*RAAR + 20*ER");
@@ -173,14 +181,16 @@ Test(phasing, same_seed_bitwise_identical_cpu, .timeout = 60)
     bcdi_phasing_result a = run_phase(&c, &p, 0), b = run_phase(&c, &p, 0);
     cr_assert_eq(a.count, b.count);
     for (size_t k = 0; k < a.count; ++k) {
-        cr_expect_eq(memcmp(a.runs[k].object, b.runs[k].object, c.n * sizeof(bcdi_cf)), 0, "run %zu differs", k);
+        cr_expect_eq(memcmp(a.runs[k].object, b.runs[k].object, c.n * sizeof(bcdi_cf)), 0,
+                     "run %zu differs", k);
         cr_expect_eq(memcmp(a.runs[k].support, b.runs[k].support, c.n), 0);
         cr_expect_eq(a.runs[k].final.llk, b.runs[k].final.llk);
         cr_expect(isfinite(a.runs[k].final.free_llk), "free llk evaluated");
     }
     p.seed = 100;
     bcdi_phasing_result d = run_phase(&c, &p, 0);
-    cr_expect_neq(memcmp(a.runs[0].object, d.runs[0].object, c.n * sizeof(bcdi_cf)), 0, "seed has no effect");
+    cr_expect_neq(memcmp(a.runs[0].object, d.runs[0].object, c.n * sizeof(bcdi_cf)), 0,
+                  "seed has no effect");
     bcdi_phasing_result_free(&a);
     bcdi_phasing_result_free(&b);
     bcdi_phasing_result_free(&d);
@@ -195,7 +205,8 @@ static void dft222(const double in[8][2], double out[8][2], int sign)
     for (int k = 0; k < 8; ++k) {
         double re = 0, im = 0;
         for (int j = 0; j < 8; ++j) {
-            int dot = ((k >> 2) & 1) * ((j >> 2) & 1) + ((k >> 1) & 1) * ((j >> 1) & 1) + (k & 1) * (j & 1);
+            int dot = ((k >> 2) & 1) * ((j >> 2) & 1) + ((k >> 1) & 1) * ((j >> 1) & 1) +
+                      (k & 1) * (j & 1);
             double s = (dot & 1) ? -1.0 : 1.0; /* exp(+-i pi dot) is real */
             (void)sign;
             re += s * in[j][0];
@@ -225,7 +236,8 @@ static void hand_projection(const double rho[8][2], const float amp[8], const ui
         }
     }
     dft222(f, out, +1);
-    for (int k = 0; k < 8; ++k) out[k][0] /= 8, out[k][1] /= 8;
+    for (int k = 0; k < 8; ++k)
+        out[k][0] /= 8, out[k][1] /= 8;
 }
 
 Test(phasing, update_formulas_by_hand_2x2x2)
@@ -253,9 +265,11 @@ Test(phasing, update_formulas_by_hand_2x2x2)
     be->ops->alloc(be, 8, (void **)&ws.support);
     memcpy(ws.support, support, 8);
     cr_assert_eq(be->ops->fft_create(be, ws.shape, 1, &ws.plan), BCDI_OK);
-    const bcdi_algorithm algorithms[4] = {BCDI_ALGO_ER, BCDI_ALGO_HIO, BCDI_ALGO_RAAR, BCDI_ALGO_DM};
+    const bcdi_algorithm algorithms[4] = {BCDI_ALGO_ER, BCDI_ALGO_HIO, BCDI_ALGO_RAAR,
+                                          BCDI_ALGO_DM};
     for (int a = 0; a < 4; ++a) {
-        for (int i = 0; i < 8; ++i) ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
+        for (int i = 0; i < 8; ++i)
+            ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
         cr_assert_eq(bcdi_phasing_iterate(&ws, algorithms[a], beta, 0, 0, NULL, NULL), BCDI_OK);
         double pm[8][2], want[8][2];
         hand_projection(rho0, amp, mask, pm);
@@ -263,18 +277,24 @@ Test(phasing, update_formulas_by_hand_2x2x2)
             /* b = P_M(f_S rho), f_S rho = rho inside, rho/beta outside */
             double fs[8][2], b[8][2];
             for (int i = 0; i < 8; ++i)
-                for (int k = 0; k < 2; ++k) fs[i][k] = support[i] ? rho0[i][k] : rho0[i][k] / beta;
+                for (int k = 0; k < 2; ++k)
+                    fs[i][k] = support[i] ? rho0[i][k] : rho0[i][k] / beta;
             hand_projection(fs, amp, mask, b);
             for (int i = 0; i < 8; ++i)
                 for (int k = 0; k < 2; ++k)
-                    want[i][k] = support[i] ? (1 + beta) * pm[i][k] - beta * b[i][k] : rho0[i][k] - beta * b[i][k];
+                    want[i][k] = support[i] ? (1 + beta) * pm[i][k] - beta * b[i][k]
+                                            : rho0[i][k] - beta * b[i][k];
         } else {
             for (int i = 0; i < 8; ++i)
                 for (int k = 0; k < 2; ++k) {
-                    if (support[i]) want[i][k] = pm[i][k];
-                    else if (algorithms[a] == BCDI_ALGO_ER) want[i][k] = 0;
-                    else if (algorithms[a] == BCDI_ALGO_HIO) want[i][k] = rho0[i][k] - beta * pm[i][k];
-                    else want[i][k] = beta * rho0[i][k] + (1 - 2 * beta) * pm[i][k];
+                    if (support[i])
+                        want[i][k] = pm[i][k];
+                    else if (algorithms[a] == BCDI_ALGO_ER)
+                        want[i][k] = 0;
+                    else if (algorithms[a] == BCDI_ALGO_HIO)
+                        want[i][k] = rho0[i][k] - beta * pm[i][k];
+                    else
+                        want[i][k] = beta * rho0[i][k] + (1 - 2 * beta) * pm[i][k];
                 }
         }
         for (int i = 0; i < 8; ++i) {
@@ -286,10 +306,12 @@ Test(phasing, update_formulas_by_hand_2x2x2)
     }
     /* DM with beta = 1 is HIO(1), bit for bit */
     bcdi_cf hio[8];
-    for (int i = 0; i < 8; ++i) ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
+    for (int i = 0; i < 8; ++i)
+        ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
     bcdi_phasing_iterate(&ws, BCDI_ALGO_HIO, 1.0f, 0, 0, NULL, NULL);
     memcpy(hio, ws.rho, sizeof hio);
-    for (int i = 0; i < 8; ++i) ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
+    for (int i = 0; i < 8; ++i)
+        ws.rho[i] = bcdi_cf_make((float)rho0[i][0], (float)rho0[i][1]);
     bcdi_phasing_iterate(&ws, BCDI_ALGO_DM, 1.0f, 0, 0, NULL, NULL);
     cr_expect_eq(memcmp(hio, ws.rho, sizeof hio), 0, "DM(beta=1) differs from HIO(beta=1)");
     be->ops->fft_destroy(ws.plan);
@@ -347,7 +369,8 @@ Test(phasing, shrink_wrap_on_a_known_blob)
     memset(ws.support, 0, n / 2);
     rel = 0.01;
     bcdi_phasing_shrink_wrap(&ws, sigma, &rel, NULL, 1, scratch, &count);
-    for (size_t i = 0; i < n / 2; ++i) cr_assert_eq(ws.support[i], 0);
+    for (size_t i = 0; i < n / 2; ++i)
+        cr_assert_eq(ws.support[i], 0);
     be->ops->free(be, ws.rho), be->ops->free(be, ws.psi), be->ops->free(be, ws.support);
     bcdi_backend_close(be);
 }

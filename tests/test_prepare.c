@@ -54,8 +54,7 @@ static double sum_unmasked(const bcdi_prepared *p)
     size_t n = p->shape[0] * p->shape[1] * p->shape[2];
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
-        if (!p->mask[i])
-            s += p->intensity[i];
+        if (!p->mask[i]) s += p->intensity[i];
     return s;
 }
 
@@ -103,11 +102,10 @@ static double *read_frames(const char *path, size_t dims[3])
 
 /* Copy a NeXus stack's frames (and motor) into a new file whose frames use HDF5 filter `id`
  * (one frame per chunk). Returns 0 when this HDF5 cannot load the filter. */
-static int write_filtered_copy(const char *src, const char *dst, H5Z_filter_t id,
-                               size_t nvalues, const unsigned *values)
+static int write_filtered_copy(const char *src, const char *dst, H5Z_filter_t id, size_t nvalues,
+                               const unsigned *values)
 {
-    if (H5Zfilter_avail(id) <= 0)
-        return 0;
+    if (H5Zfilter_avail(id) <= 0) return 0;
     size_t dims[3];
     double *x = read_frames(src, dims);
     size_t n = dims[0] * dims[1] * dims[2];
@@ -136,8 +134,7 @@ static int write_filtered_copy(const char *src, const char *dst, H5Z_filter_t id
     H5Sclose(space);
     hsize_t nm = dims[0];
     space = H5Screate_simple(1, &nm, NULL);
-    d = H5Dcreate2(f, BCDI_NEXUS_MOTOR_PATH, H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT,
-                   H5P_DEFAULT);
+    d = H5Dcreate2(f, BCDI_NEXUS_MOTOR_PATH, H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, motor);
     H5Dclose(d);
     H5Sclose(space);
@@ -171,13 +168,11 @@ static const char *gold_dir(void)
     const char *candidates[3] = {BCDI_SHARED_DATASETS, getenv("BCDI_SHARED_DATASETS"),
                                  "/work/shared/datasets"};
     for (int i = 0; i < 3; i++) {
-        if (!candidates[i])
-            continue;
+        if (!candidates[i]) continue;
         snprintf(found, sizeof found, "%s/au111-aps34idc-scan54", candidates[i]);
         char probe[4200];
         snprintf(probe, sizeof probe, "%s/frames/Staff20-1a_S0054_00099.tif", found);
-        if (access(probe, R_OK) == 0)
-            return found;
+        if (access(probe, R_OK) == 0) return found;
     }
     return NULL;
 }
@@ -186,8 +181,7 @@ static const char *gold_dir(void)
 
 static int is_good(size_t m)
 {
-    if (m % 2)
-        return 0;
+    if (m % 2) return 0;
     for (size_t p = 2; p <= 7; p++)
         while (m % p == 0)
             m /= p;
@@ -337,22 +331,18 @@ Test(prepare, simulated_uint16_deflate_saturation_and_binning)
             for (long c = 0; c < 64; c++) {
                 size_t i = (f * 64 + (size_t)r) * 64 + (size_t)c;
                 int gap = bcdi_excalibur_is_gap(&det, 200 + r, 200 + c);
-                if (p.mask[i] && !gap)
-                    masked_not_gap++;
-                if ((raw[i] >= 4095.0) != (p.mask[i] && !gap))
-                    wrong++;
-                if (!p.mask[i])
-                    raw_sum += raw[i];
+                if (p.mask[i] && !gap) masked_not_gap++;
+                if ((raw[i] >= 4095.0) != (p.mask[i] && !gap)) wrong++;
+                if (!p.mask[i]) raw_sum += raw[i];
             }
-    cr_expect_eq(masked_not_gap, saturated, "masked %zu, saturated %zu", masked_not_gap,
-                 saturated);
+    cr_expect_eq(masked_not_gap, saturated, "masked %zu, saturated %zu", masked_not_gap, saturated);
     cr_expect_eq(wrong, 0);
     cr_expect_lt(fabs(sum_unmasked(&p) - raw_sum), 1e-9 * raw_sum);
     /* binning 2 x 2 x 2: every count is kept, a bin with a masked pixel is masked */
     const char *binned[] = {"bin=2,2,2", NULL};
     bcdi_prepared b = prepare_ok(sp.output, binned);
-    cr_assert(b.shape[0] == 16 && b.shape[1] == 32 && b.shape[2] == 32, "%zu %zu %zu",
-              b.shape[0], b.shape[1], b.shape[2]);
+    cr_assert(b.shape[0] == 16 && b.shape[1] == 32 && b.shape[2] == 32, "%zu %zu %zu", b.shape[0],
+              b.shape[1], b.shape[2]);
     double all_p = 0.0, all_b = 0.0;
     for (size_t i = 0; i < n; i++)
         all_p += p.intensity[i];
@@ -364,8 +354,8 @@ Test(prepare, simulated_uint16_deflate_saturation_and_binning)
             for (size_t c = 0; c < 32; c++) {
                 int any = 0;
                 for (int k = 0; k < 8; k++)
-                    any |= p.mask[((2 * f + (k >> 2)) * 64 + 2 * r + ((k >> 1) & 1)) * 64 +
-                                  2 * c + (k & 1)];
+                    any |= p.mask[((2 * f + (k >> 2)) * 64 + 2 * r + ((k >> 1) & 1)) * 64 + 2 * c +
+                                  (k & 1)];
                 cr_assert_eq(b.mask[(f * 32 + r) * 32 + c], any);
             }
     /* binned pixels and rocking steps in the geometry */
@@ -435,16 +425,18 @@ static void filtered_equals_plain(const char *tag, H5Z_filter_t id, size_t nvalu
     char path[4200];
     snprintf(path, sizeof path, "%s/filtered.nxs", dir);
     int ok = write_filtered_copy(sp.output, path, id, nvalues, values);
-    if (ok)
-        expect_same_as_plain(sp.output, path);
+    if (ok) expect_same_as_plain(sp.output, path);
     tu_remove_tree(dir);
     free(dir);
     if (!ok)
-        cr_skip_test("HDF5 filter %d (%s) cannot be loaded here (no plugin): not tested",
-                     (int)id, bcdi_h5_filter_name((int)id));
+        cr_skip_test("HDF5 filter %d (%s) cannot be loaded here (no plugin): not tested", (int)id,
+                     bcdi_h5_filter_name((int)id));
 }
 
-Test(prepare, lz4_through_the_plugin) { filtered_equals_plain("prep-lz4", 32004, 0, NULL); }
+Test(prepare, lz4_through_the_plugin)
+{
+    filtered_equals_plain("prep-lz4", 32004, 0, NULL);
+}
 
 Test(prepare, blosc_through_the_plugin)
 {
@@ -484,8 +476,8 @@ Test(prepare, missing_filter_plugin_names_the_filter)
     int rc = tu_run_braggcdi(args, &out);
     unsetenv("HDF5_PLUGIN_PATH");
     cr_expect_neq(rc, 0);
-    cr_expect(strstr(out, "32004") && strstr(out, "LZ4") && strstr(out, "excalibur/data"),
-              "%s", out);
+    cr_expect(strstr(out, "32004") && strstr(out, "LZ4") && strstr(out, "excalibur/data"), "%s",
+              out);
     cr_expect(!tu_file_exists(out_path));
     free(out);
     tu_remove_tree(dir);
@@ -507,15 +499,16 @@ Test(prepare, oversampling_matches_the_simulated_crystal)
     /* measured: 3.46, 3.66, 3.66 for a sphere at oversampling 3 (the autocorrelation's soft
      * tail ends inside 2R at the 2% level, so the ratio reads 15-22% high) */
     for (int a = 0; a < 3; a++)
-        cr_expect(p.summary.oversampling[a] > 2.7 && p.summary.oversampling[a] < 4.0,
-                  "axis %d: %g", a, p.summary.oversampling[a]);
+        cr_expect(p.summary.oversampling[a] > 2.7 && p.summary.oversampling[a] < 4.0, "axis %d: %g",
+                  a, p.summary.oversampling[a]);
     bcdi_prepared_free(&p);
     /* a box too small for the crystal: the ratio drops to <= 2 */
     sp.oversampling = 1.2;
     simulate(&sp);
     p = prepare_ok(sp.output, NULL);
-    cr_expect_leq(fmin(p.summary.oversampling[0], fmin(p.summary.oversampling[1],
-                                                         p.summary.oversampling[2])), 2.0);
+    cr_expect_leq(
+        fmin(p.summary.oversampling[0], fmin(p.summary.oversampling[1], p.summary.oversampling[2])),
+        2.0);
     bcdi_prepared_free(&p);
     tu_remove_tree(dir);
     free(dir);
@@ -523,11 +516,11 @@ Test(prepare, oversampling_matches_the_simulated_crystal)
 
 /* ---- the real gold scan ----------------------------------------------------------------- */
 
-#define GOLD_SKIP_IF_ABSENT(dir)                                                                \
-    const char *dir = gold_dir();                                                               \
-    if (!dir)                                                                                   \
-        cr_skip_test("gold scan au111-aps34idc-scan54 not found (BCDI_SHARED_DATASETS, "        \
-                     "$BCDI_SHARED_DATASETS, /work/shared/datasets): real-data test skipped")
+#define GOLD_SKIP_IF_ABSENT(dir)                                                                   \
+    const char *dir = gold_dir();                                                                  \
+    if (!dir)                                                                                      \
+    cr_skip_test("gold scan au111-aps34idc-scan54 not found (BCDI_SHARED_DATASETS, "               \
+                 "$BCDI_SHARED_DATASETS, /work/shared/datasets): real-data test skipped")
 
 static float *read_tiff_image(const char *path, size_t *rows, size_t *cols)
 {
@@ -563,10 +556,20 @@ Test(prepare_gold, documented_correction_dead_pixels_and_box)
     snprintf(white_path, sizeof white_path, "%s/whitefield.tif", dir);
     snprintf(o_mask, sizeof o_mask, "mask_file=%s", dark_path);
     snprintf(o_flat, sizeof o_flat, "flat_file=%s", white_path);
-    const char *ov[] = {o_mask, "mask_threshold=1", o_flat, "energy_kev=9", "distance_m=0.5",
-                        "detector_angles=delta_gamma", "delta_deg=32.174", "gamma_deg=12.6346",
-                        "rocking_start_deg=-0.279996", "rocking_step_deg=0.005",
-                        "d_spacing=2.356", "hkl=1,1,1", "reference_pixel=256,256", NULL};
+    const char *ov[] = {o_mask,
+                        "mask_threshold=1",
+                        o_flat,
+                        "energy_kev=9",
+                        "distance_m=0.5",
+                        "detector_angles=delta_gamma",
+                        "delta_deg=32.174",
+                        "gamma_deg=12.6346",
+                        "rocking_start_deg=-0.279996",
+                        "rocking_step_deg=0.005",
+                        "d_spacing=2.356",
+                        "hkl=1,1,1",
+                        "reference_pixel=256,256",
+                        NULL};
     bcdi_prepared p = prepare_ok(frames, ov);
 
     /* the reference, computed here from the README's recipe: zero pixels where dark > 1,
@@ -577,8 +580,7 @@ Test(prepare_gold, documented_correction_dead_pixels_and_box)
     cr_assert(dr == 512 && dc == 512 && wr == 512 && wc == 512);
     double mean = 0.0;
     for (size_t i = 0; i < 512 * 512; i++) {
-        if (dark[i] > 1.0f)
-            white[i] = 0.0f;
+        if (dark[i] > 1.0f) white[i] = 0.0f;
         mean += white[i];
     }
     mean /= 512.0 * 512.0;
@@ -591,8 +593,7 @@ Test(prepare_gold, documented_correction_dead_pixels_and_box)
         for (size_t r = 0; r < 256; r++)
             for (size_t c = 0; c < 256; c++) {
                 float w = white[r * 512 + c];
-                if (dark[r * 512 + c] > 1.0f || !(w > 0.0f))
-                    continue;
+                if (dark[r * 512 + c] > 1.0f || !(w > 0.0f)) continue;
                 reference += frame[r * 256 + c] / w * mean;
             }
     }
@@ -608,11 +609,9 @@ Test(prepare_gold, documented_correction_dead_pixels_and_box)
     size_t dead_inside = 0;
     for (long r = 0; r < 256; r++)
         for (long c = 0; c < 256; c++) {
-            if (!(dark[r * 512 + c] > 1.0f))
-                continue;
+            if (!(dark[r * 512 + c] > 1.0f)) continue;
             long br = r - p.box_origin[1], bc = c - p.box_origin[2];
-            if (br < 0 || bc < 0 || br >= (long)p.shape[1] || bc >= (long)p.shape[2])
-                continue;
+            if (br < 0 || bc < 0 || br >= (long)p.shape[1] || bc >= (long)p.shape[2]) continue;
             dead_inside++;
             for (size_t f = 0; f < p.shape[0]; f++)
                 cr_assert(p.mask[(f * p.shape[1] + (size_t)br) * p.shape[2] + (size_t)bc],
@@ -623,8 +622,7 @@ Test(prepare_gold, documented_correction_dead_pixels_and_box)
     /* a phasing-ready box: even, prime factors <= 7, peak in the middle, oversampled */
     for (int a = 0; a < 3; a++) {
         cr_expect_eq(bcdi_prepare_good_size(p.shape[a]), p.shape[a]);
-        cr_expect_gt(p.summary.oversampling[a], 2.0, "axis %d: %g", a,
-                     p.summary.oversampling[a]);
+        cr_expect_gt(p.summary.oversampling[a], 2.0, "axis %d: %g", a, p.summary.oversampling[a]);
     }
     cr_expect(p.shape[0] == 210 && p.shape[1] == 256 && p.shape[2] == 256);
     for (int a = 0; a < 3; a++)
@@ -634,8 +632,7 @@ Test(prepare_gold, documented_correction_dead_pixels_and_box)
                   labs(p.summary.peak[2] - 127) <= 1,
               "peak %ld %ld %ld", p.summary.peak[0], p.summary.peak[1], p.summary.peak[2]);
     /* rocking angle at the peak frame from the spec scan: -0.279996 + 0.005 k */
-    cr_expect_lt(fabs(p.summary.peak_rocking_deg - (-0.279996 + 0.005 * p.summary.peak[0])),
-                 1e-9);
+    cr_expect_lt(fabs(p.summary.peak_rocking_deg - (-0.279996 + 0.005 * p.summary.peak[0])), 1e-9);
     /* geometry of the 34-ID-C arm: 2θ = acos(cos δ cos γ) = 34.3°, Au(111) */
     cr_expect_lt(fabs(p.geometry.two_theta_deg - 34.30), 0.02, "%g", p.geometry.two_theta_deg);
     double qb = sqrt(p.geometry.q_bragg[0] * p.geometry.q_bragg[0] +
@@ -644,8 +641,7 @@ Test(prepare_gold, documented_correction_dead_pixels_and_box)
     double lambda = 12.3984e-10 / 9.0;
     cr_expect_lt(fabs(qb - 4 * TEST_PI * sin(34.30 / 2 * TEST_PI / 180) / lambda) / qb, 1e-3);
     /* 2θ = 34.30° at 9 keV means d = 2.336 Å: within 1% of Au(111)'s 2.356 Å (a = 4.08 Å) */
-    cr_expect_lt(fabs(2 * TEST_PI / qb - 2.356e-10) / 2.356e-10, 0.01, "d = %g",
-                 2 * TEST_PI / qb);
+    cr_expect_lt(fabs(2 * TEST_PI / qb - 2.356e-10) / 2.356e-10, 0.01, "d = %g", 2 * TEST_PI / qb);
     /* voxel sizes: λD/(Np) = 4.89 nm on the detector axes, 2π/(N|Q|Δω) = 12.7 nm along the
      * rocking axis; the basis columns are longer by the grid's shear (measured 5.01, 5.04 and
      * 14.47 nm: δ/γ tilt the detector plane away from ⟂ the rocking step) */
@@ -745,15 +741,18 @@ Test(prepare, npy_and_cxi_inputs)
     mask2d[3 * 48 + 4] = 1;
     bcdi_h5_writer *w;
     cr_assert_eq(bcdi_cxi_create(path, &w), BCDI_OK);
-    cr_assert_eq(bcdi_h5_write(w, "entry_1/instrument_1/detector_1/data", BCDI_DT_F32, 3,
-                               blob_dims, x, 0), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_write(w, "entry_1/instrument_1/detector_1/data", BCDI_DT_F32, 3, blob_dims, x, 0),
+        BCDI_OK);
     size_t d2[2] = {blob_dims[1], blob_dims[2]};
-    cr_assert_eq(bcdi_h5_write(w, "entry_1/instrument_1/detector_1/mask", BCDI_DT_U8, 2, d2,
-                               mask2d, 0), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_write(w, "entry_1/instrument_1/detector_1/mask", BCDI_DT_U8, 2, d2, mask2d, 0),
+        BCDI_OK);
     cr_assert_eq(bcdi_h5_write_double(w, "entry_1/instrument_1/detector_1/distance", 1.25, "m"),
                  BCDI_OK);
-    cr_assert_eq(bcdi_h5_write_double(w, "entry_1/instrument_1/source_1/energy",
-                                      8.5 * 1.602176634e-16, "J"), BCDI_OK);
+    cr_assert_eq(
+        bcdi_h5_write_double(w, "entry_1/instrument_1/source_1/energy", 8.5 * 1.602176634e-16, "J"),
+        BCDI_OK);
     cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
     p = prepare_ok(path, NULL);
     expect_blob_peak(&p, "cxi");
@@ -773,18 +772,20 @@ Test(prepare, npy_and_cxi_inputs)
 /* ---- corrections and masks -------------------------------------------------------------- */
 
 /* a NeXus-layout file from floats, with optional motor and monitor */
-static void write_stack(const char *path, const size_t dims[3], const float *x,
-                        const double *motor, size_t motor_count, const double *monitor)
+static void write_stack(const char *path, const size_t dims[3], const float *x, const double *motor,
+                        size_t motor_count, const double *monitor)
 {
     bcdi_h5_writer *w;
     cr_assert_eq(bcdi_h5_create(path, &w), BCDI_OK, "%s", bcdi_last_error());
     cr_assert_eq(bcdi_h5_write(w, BCDI_NEXUS_DATA_PATH, BCDI_DT_F32, 3, dims, x, 0), BCDI_OK);
     if (motor)
-        cr_assert_eq(bcdi_h5_write(w, BCDI_NEXUS_MOTOR_PATH, BCDI_DT_F64, 1, &motor_count,
-                                   motor, 0), BCDI_OK);
+        cr_assert_eq(
+            bcdi_h5_write(w, BCDI_NEXUS_MOTOR_PATH, BCDI_DT_F64, 1, &motor_count, motor, 0),
+            BCDI_OK);
     if (monitor)
-        cr_assert_eq(bcdi_h5_write(w, "entry1/instrument/monitor/data", BCDI_DT_F64, 1, dims,
-                                   monitor, 0), BCDI_OK);
+        cr_assert_eq(
+            bcdi_h5_write(w, "entry1/instrument/monitor/data", BCDI_DT_F64, 1, dims, monitor, 0),
+            BCDI_OK);
     cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
 }
 
@@ -822,9 +823,15 @@ Test(prepare, hot_pixels_aliens_boxes_dark_monitor_threshold)
     size_t d2[2] = {40, 48};
     cr_assert_eq(bcdi_npy_write(dark_path, BCDI_DT_F32, 2, d2, dark), BCDI_OK);
     snprintf(o_dark, sizeof o_dark, "dark_file=%s", dark_path);
-    const char *ov[] = {"hot_pixels=true", "aliens=0:2,0:5,0:5", "mask_boxes=38:40,0:48",
-                        "monitor_path=entry1/instrument/monitor/data", o_dark,
-                        "photon_threshold=3", "box=12,40,48", "center=6,20,24", NULL};
+    const char *ov[] = {"hot_pixels=true",
+                        "aliens=0:2,0:5,0:5",
+                        "mask_boxes=38:40,0:48",
+                        "monitor_path=entry1/instrument/monitor/data",
+                        o_dark,
+                        "photon_threshold=3",
+                        "box=12,40,48",
+                        "center=6,20,24",
+                        NULL};
     p = prepare_ok(path, ov);
     cr_assert(p.shape[0] == 12 && p.shape[1] == 40 && p.shape[2] == 48);
     cr_expect(p.box_origin[0] == 0 && p.box_origin[1] == 0 && p.box_origin[2] == 0);
@@ -838,11 +845,9 @@ Test(prepare, hot_pixels_aliens_boxes_dark_monitor_threshold)
         for (size_t r = 0; r < 40; r++)
             for (size_t c = 0; c < 48; c++) {
                 size_t i = (f * 40 + r) * 48 + c;
-                if (p.mask[i])
-                    continue;
+                if (p.mask[i]) continue;
                 double expect = (x[i] - 1.0) * (13.0 / 12.0) / monitor[f];
-                if (expect < 3.0)
-                    expect = 0.0;
+                if (expect < 3.0) expect = 0.0;
                 cr_assert_lt(fabs(p.intensity[i] - expect), 1e-3 * (1.0 + expect),
                              "voxel %zu,%zu,%zu: %g vs %g", f, r, c, p.intensity[i], expect);
             }
@@ -940,12 +945,12 @@ Test(prepare_cli, writes_cxi_json_and_prints_the_table)
     fclose(f);
     cr_expect(strstr(text, "\"peak_pixel\": [8, 32, 32]") != NULL, "%s", text);
     cr_expect(strstr(text, "\"gauss_fwhm_pixel\"") && strstr(text, "\"two_theta_deg\"") &&
-              strstr(text, "\"oversampling\""), "%s", text);
+                  strstr(text, "\"oversampling\""),
+              "%s", text);
     size_t shape[3];
     float *I;
     uint8_t *M;
-    cr_assert_eq(bcdi_cxi_read_prepared(out_path, shape, &I, &M), BCDI_OK, "%s",
-                 bcdi_last_error());
+    cr_assert_eq(bcdi_cxi_read_prepared(out_path, shape, &I, &M), BCDI_OK, "%s", bcdi_last_error());
     cr_expect(shape[0] == 16 && shape[1] == 32 && shape[2] == 32);
     bcdi_geometry g;
     cr_assert_eq(bcdi_cxi_read_geometry(out_path, &g), BCDI_OK, "%s", bcdi_last_error());
@@ -957,12 +962,12 @@ Test(prepare_cli, writes_cxi_json_and_prints_the_table)
     cr_expect_eq(bcdi_h5_read(r, "entry_1/bcdi_summary/peak_pixel", BCDI_DT_F64, v, 3), BCDI_OK);
     cr_expect(v[0] == 8 && v[1] == 32 && v[2] == 32);
     char value[256];
-    cr_expect_eq(bcdi_h5_read_string(r, "entry_1/process_1/configuration/bin", value,
-                                     sizeof value), BCDI_OK);
+    cr_expect_eq(bcdi_h5_read_string(r, "entry_1/process_1/configuration/bin", value, sizeof value),
+                 BCDI_OK);
     cr_expect_str_eq(value, "1,2,2");
-    cr_expect_eq(bcdi_h5_read_string(r, "entry_1/process_1/configuration/data_path", value,
-                                     sizeof value), BCDI_ERR_FORMAT,
-                 "unset keys are not stored"); /* (no default: nothing to store) */
+    cr_expect_eq(
+        bcdi_h5_read_string(r, "entry_1/process_1/configuration/data_path", value, sizeof value),
+        BCDI_ERR_FORMAT, "unset keys are not stored"); /* (no default: nothing to store) */
     bcdi_h5_close(r);
     free(I);
     free(M);
@@ -981,8 +986,7 @@ static void expect_refused(const char *input, const char *extra, const char *nee
     cr_expect_neq(rc, 0, "'%s' succeeded: %s", args, out);
     cr_expect(strstr(out, needle) != NULL, "'%s': message lacks '%s': %s", args, needle, out);
     if (needle2)
-        cr_expect(strstr(out, needle2) != NULL, "'%s': message lacks '%s': %s", args, needle2,
-                  out);
+        cr_expect(strstr(out, needle2) != NULL, "'%s': message lacks '%s': %s", args, needle2, out);
     cr_expect_eq(tu_count_entries(out_dir), 0, "'%s' left files behind", args);
     free(out);
     tu_remove_tree(out_dir);
@@ -1066,15 +1070,15 @@ Test(prepare, hdf5_mask_file_cut_at_the_frame_origin)
     snprintf(path, sizeof path, "%s/s.npy", dir);
     cr_assert_eq(bcdi_npy_write(path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
     uint32_t *m = calloc(100 * 120, sizeof *m);
-    m[(10 + 7) * 120 + (20 + 9)] = 4;  /* frame pixel (7, 9) */
+    m[(10 + 7) * 120 + (20 + 9)] = 4;   /* frame pixel (7, 9) */
     m[(10 + 39) * 120 + (20 + 47)] = 1; /* frame pixel (39, 47) */
     m[5 * 120 + 5] = 2;                 /* outside the frames */
     snprintf(mask_path, sizeof mask_path, "%s/mask.h5", dir);
     bcdi_h5_writer *w;
     size_t d2[2] = {100, 120};
     cr_assert_eq(bcdi_h5_create(mask_path, &w), BCDI_OK);
-    cr_assert_eq(bcdi_h5_write(w, "entry1/excalibur_config_normal/data", BCDI_DT_U32, 2, d2, m,
-                               4), BCDI_OK);
+    cr_assert_eq(bcdi_h5_write(w, "entry1/excalibur_config_normal/data", BCDI_DT_U32, 2, d2, m, 4),
+                 BCDI_OK);
     cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
     snprintf(o_mask, sizeof o_mask, "mask_file=%s", mask_path);
     const char *ov[] = {o_mask, "frame_origin=10,20", "box=12,40,48", "center=6,20,24", NULL};
@@ -1088,8 +1092,8 @@ Test(prepare, hdf5_mask_file_cut_at_the_frame_origin)
     /* frames that do not fit inside the mask file: refused, naming both shapes */
     bcdi_config *cfg = make_config((const char *[]){o_mask, "frame_origin=70,20", NULL});
     cr_expect_eq(bcdi_prepare_load(path, cfg, &p), BCDI_ERR_FORMAT);
-    cr_expect(strstr(bcdi_last_error(), "100 x 120") && strstr(bcdi_last_error(), "40 x 48"),
-              "%s", bcdi_last_error());
+    cr_expect(strstr(bcdi_last_error(), "100 x 120") && strstr(bcdi_last_error(), "40 x 48"), "%s",
+              bcdi_last_error());
     bcdi_config_free(cfg);
     free(m);
     free(x);

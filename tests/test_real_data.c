@@ -62,7 +62,9 @@ static size_t largest_component(const uint8_t *support, const size_t s[3], size_
 Test(real_data, gold_scan_prepare_and_phase_default_recipe, .timeout = 600)
 {
     const char *gold = gold_dir();
-    if (!gold) cr_skip_test("../shared/datasets/au111-aps34idc-scan54 not present: real-data test skipped");
+    if (!gold)
+        cr_skip_test(
+            "../shared/datasets/au111-aps34idc-scan54 not present: real-data test skipped");
     char *dir = tu_make_temp_dir("gold");
     char args[4096], *out = NULL;
     snprintf(args, sizeof args,
@@ -94,10 +96,10 @@ Test(real_data, gold_scan_prepare_and_phase_default_recipe, .timeout = 600)
      * (0.46% of the box) */
     cr_expect_lt(fourier, 0.05, "Fourier error %g", fourier);
     cr_expect(fraction > 1e-3 && fraction < 0.05, "support fraction %g", fraction);
-    cr_expect_geq((double)largest, 0.99 * (double)total, "not one compact object: largest component %zu of %zu",
-                  largest, total);
-    cr_log_info("gold scan: Fourier error %.4f, %.1f s, support %zu voxels in %s one piece", fourier,
-                elapsed, total, largest == total ? "exactly" : "nearly");
+    cr_expect_geq((double)largest, 0.99 * (double)total,
+                  "not one compact object: largest component %zu of %zu", largest, total);
+    cr_log_info("gold scan: Fourier error %.4f, %.1f s, support %zu voxels in %s one piece",
+                fourier, elapsed, total, largest == total ? "exactly" : "nearly");
     free(support);
     tu_remove_tree(dir);
     free(dir);

@@ -7,12 +7,12 @@
 Test(recipe, seed_example_expands_left_to_right)
 {
     bcdi_recipe r;
-    cr_assert_eq(bcdi_recipe_parse("100*HIO + 3*(180*HIO + 20*ER) + 50*RAAR(beta=0.8) + 100*ER",
-                                   0.9, &r),
-                 BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(
+        bcdi_recipe_parse("100*HIO + 3*(180*HIO + 20*ER) + 50*RAAR(beta=0.8) + 100*ER", 0.9, &r),
+        BCDI_OK, "%s", bcdi_last_error());
     /* 100 HIO merges with the first 180 HIO of the repeat */
     long want_iter[] = {280, 20, 180, 20, 180, 20, 50, 100};
-    bcdi_algorithm want_algo[] = {BCDI_ALGO_HIO, BCDI_ALGO_ER, BCDI_ALGO_HIO, BCDI_ALGO_ER,
+    bcdi_algorithm want_algo[] = {BCDI_ALGO_HIO, BCDI_ALGO_ER, BCDI_ALGO_HIO,  BCDI_ALGO_ER,
                                   BCDI_ALGO_HIO, BCDI_ALGO_ER, BCDI_ALGO_RAAR, BCDI_ALGO_ER};
     cr_assert_eq(r.count, 8);
     for (size_t i = 0; i < 8; ++i) {

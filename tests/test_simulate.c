@@ -97,9 +97,10 @@ Test(simulate, uniform_strain_shifts_peak)
     double q_len = sqrt(g.q_bragg[0] * g.q_bragg[0] + g.q_bragg[1] * g.q_bragg[1] +
                         g.q_bragg[2] * g.q_bragg[2]);
     double dq[3];
-    for (int i = 0; i < 3; ++i) dq[i] = -(obj.g_norm * strain) * g.q_bragg[i] / q_len;
+    for (int i = 0; i < 3; ++i)
+        dq[i] = -(obj.g_norm * strain) * g.q_bragg[i] / q_len;
     /* solve M k = dq with Cramer's rule */
-    double (*m)[3] = g.q_step;
+    double(*m)[3] = g.q_step;
     double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
                  m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
                  m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
@@ -107,7 +108,8 @@ Test(simulate, uniform_strain_shifts_peak)
     for (int a = 0; a < 3; ++a) {
         double mm[3][3];
         memcpy(mm, m, sizeof mm);
-        for (int i = 0; i < 3; ++i) mm[i][a] = dq[i];
+        for (int i = 0; i < 3; ++i)
+            mm[i][a] = dq[i];
         k[a] = (mm[0][0] * (mm[1][1] * mm[2][2] - mm[1][2] * mm[2][1]) -
                 mm[0][1] * (mm[1][0] * mm[2][2] - mm[1][2] * mm[2][0]) +
                 mm[0][2] * (mm[1][0] * mm[2][1] - mm[1][1] * mm[2][0])) /
@@ -128,15 +130,16 @@ Test(simulate, uniform_strain_shifts_peak)
                 c[1] += v * (double)(i1 - 24);
                 c[2] += v * (double)(i2 - 24);
             }
-    for (int a = 0; a < 3; ++a) c[a] /= w;
+    for (int a = 0; a < 3; ++a)
+        c[a] /= w;
     /* measured: centroid (-0.689, 0, -6.225) for expected (-0.687, 0, -6.323) voxels at 48³,
      * ε = 5e-4: Q̂ lies mostly along the detector columns; rows are ⟂ Q */
     for (int a = 0; a < 3; ++a)
         cr_expect_lt(fabs(c[a] - k[a]), 0.25, "axis %d: centroid %.3f, expected %.3f", a, c[a],
                      k[a]);
     cr_expect_gt(fabs(k[2]), 3.0, "the test needs a shift of several voxels");
-    cr_log_info("strain %g: centroid (%.3f, %.3f, %.3f), expected (%.3f, %.3f, %.3f)", strain,
-                c[0], c[1], c[2], k[0], k[1], k[2]);
+    cr_log_info("strain %g: centroid (%.3f, %.3f, %.3f), expected (%.3f, %.3f, %.3f)", strain, c[0],
+                c[1], c[2], k[0], k[1], k[2]);
     /* physical sign: the peak moves towards smaller |Q| */
     double moved = 0.0;
     for (int i = 0; i < 3; ++i)
@@ -148,8 +151,10 @@ Test(simulate, uniform_strain_shifts_peak)
 
 static double wrap(double a)
 {
-    while (a > M_PI) a -= 2.0 * M_PI;
-    while (a <= -M_PI) a += 2.0 * M_PI;
+    while (a > M_PI)
+        a -= 2.0 * M_PI;
+    while (a <= -M_PI)
+        a += 2.0 * M_PI;
     return a;
 }
 
@@ -163,13 +168,16 @@ static double winding(const bcdi_simulate_params *p, const double dir_in[3], dou
     cr_assert_eq(bcdi_simulate_make_object(p, &g, &obj), BCDI_OK, "%s", bcdi_last_error());
     double d[3] = {dir_in[0], dir_in[1], dir_in[2]};
     double len = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
-    for (int a = 0; a < 3; ++a) d[a] /= len;
+    for (int a = 0; a < 3; ++a)
+        d[a] /= len;
     double e1[3] = {1, 0, 0};
     if (fabs(d[0]) > 0.9) e1[0] = 0, e1[1] = 1;
     double along = e1[0] * d[0] + e1[1] * d[1] + e1[2] * d[2];
-    for (int a = 0; a < 3; ++a) e1[a] -= along * d[a];
+    for (int a = 0; a < 3; ++a)
+        e1[a] -= along * d[a];
     len = sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]);
-    for (int a = 0; a < 3; ++a) e1[a] /= len;
+    for (int a = 0; a < 3; ++a)
+        e1[a] /= len;
     double e2[3] = {d[1] * e1[2] - d[2] * e1[1], d[2] * e1[0] - d[0] * e1[2],
                     d[0] * e1[1] - d[1] * e1[0]};
     /* crystal -> lab -> index: i = T⁻¹ Cᵀ rc + N/2 */
@@ -201,8 +209,10 @@ static double winding(const bcdi_simulate_params *p, const double dir_in[3], dou
                    (size_t)lround(idx[2]);
         cr_assert_gt(obj.amplitude[v], 0.5f, "ring point outside the crystal");
         double phase = atan2(obj.object[v].im, obj.object[v].re);
-        if (s == 0) first = phase;
-        else total += wrap(phase - previous);
+        if (s == 0)
+            first = phase;
+        else
+            total += wrap(phase - previous);
         previous = phase;
     }
     (void)first;
@@ -291,7 +301,8 @@ Test(simulate, saturation_and_dtype)
     p.noise = BCDI_SIM_NOISE_NONE;
     cr_assert_eq(bcdi_simulate_frames_make(&p, &g, intensity, &frames), BCDI_OK);
     double total = 0.0;
-    for (size_t v = 0; v < n; ++v) total += ((const float *)frames.data)[v];
+    for (size_t v = 0; v < n; ++v)
+        total += ((const float *)frames.data)[v];
     cr_expect_lt(fabs(total - 1e9) / 1e9, 1e-5, "total %.6g", total);
     cr_expect_eq(frames.saturated, 0);
     bcdi_simulate_frames_free(&frames);
@@ -331,7 +342,10 @@ Test(simulate, determinism)
     free(intensity);
 }
 
-static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+static int file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
 
 /* ROI rows 480..543 hold the module gap from 515, columns 230..293 the chip gap 256..258. */
 Test(simulate, written_stack_gaps_and_paths)
@@ -379,7 +393,8 @@ Test(simulate, written_stack_gaps_and_paths)
             gaps += gap;
             dead += (m & BCDI_PIXEL_DEAD) != 0;
             if (m)
-                for (int f = 0; f < 8; ++f) cr_expect_eq(frames[(f * 64 + row) * 64 + col], 0);
+                for (int f = 0; f < 8; ++f)
+                    cr_expect_eq(frames[(f * 64 + row) * 64 + col], 0);
         }
     /* 29 gap rows (515..543) and 3 gap columns: 29·64 + 3·64 − 29·3 */
     cr_expect_eq(gaps, 29 * 64 + 3 * 64 - 29 * 3);
@@ -432,14 +447,14 @@ Test(simulate, bad_parameters_write_nothing)
     remove("sim_bad.nxs");
     remove("sim_bad_truth.cxi");
     bcdi_simulate_params p;
-#define EXPECT_BAD(field_change)                                                                \
-    do {                                                                                        \
-        p = good;                                                                               \
-        field_change;                                                                           \
-        cr_expect_eq(bcdi_simulate_validate(&p), BCDI_ERR_INVALID_ARG, #field_change);          \
-        cr_expect_eq(bcdi_simulate_run(&p, NULL, NULL, NULL, 0), BCDI_ERR_INVALID_ARG,          \
-                     #field_change);                                                            \
-        cr_expect_neq(bcdi_last_error()[0], '\0');                                              \
+#define EXPECT_BAD(field_change)                                                                   \
+    do {                                                                                           \
+        p = good;                                                                                  \
+        field_change;                                                                              \
+        cr_expect_eq(bcdi_simulate_validate(&p), BCDI_ERR_INVALID_ARG, #field_change);             \
+        cr_expect_eq(bcdi_simulate_run(&p, NULL, NULL, NULL, 0), BCDI_ERR_INVALID_ARG,             \
+                     #field_change);                                                               \
+        cr_expect_neq(bcdi_last_error()[0], '\0');                                                 \
     } while (0)
     EXPECT_BAD(p.shape[1] = 0);
     EXPECT_BAD(p.oversampling = 0.5);
@@ -486,8 +501,12 @@ Test(simulate, config_keys)
     cr_expect_eq(p.dislocations[1].burgers_angstrom[0], 2.5);
     cr_expect_eq(p.crystal, BCDI_SIM_ELLIPSOID);
     cr_expect(!p.roi_centered && p.roi_origin[0] == 100 && p.roi_origin[1] == 200);
-    const char *bad[] = {"crystal=sphere", "bits=7", "dtype=int8", "photons=-3",
-                         "dislocations=p=0,0 d=0,0,1 b=1,0,0", "oversampling=0.9"};
+    const char *bad[] = {"crystal=sphere",
+                         "bits=7",
+                         "dtype=int8",
+                         "photons=-3",
+                         "dislocations=p=0,0 d=0,0,1 b=1,0,0",
+                         "oversampling=0.9"};
     for (int i = 0; i < 6; ++i) {
         bcdi_config *c2;
         cr_assert_eq(bcdi_config_create("simulate", specs, count, &c2), BCDI_OK);
@@ -521,7 +540,8 @@ Test(simulate, tiff_frames)
     cr_assert_eq(bcdi_h5_open("sim_tiff.nxs", &r), BCDI_OK);
     cr_assert_eq(bcdi_h5_read(r, BCDI_NEXUS_DATA_PATH, BCDI_DT_U16, stack, 3 * 256), BCDI_OK);
     bcdi_h5_close(r);
-    for (int i = 0; i < 256; ++i) cr_expect_eq(page[i], (float)stack[2 * 256 + i], "pixel %d", i);
+    for (int i = 0; i < 256; ++i)
+        cr_expect_eq(page[i], (float)stack[2 * 256 + i], "pixel %d", i);
     for (int f = 0; f < 3; ++f) {
         char name[64];
         snprintf(name, sizeof name, "sim_tiff_frames/frame_%05d.tif", f);

@@ -26,26 +26,26 @@ typedef enum { BCDI_ORTHO_LAB = 0, BCDI_ORTHO_CRYSTAL } bcdi_ortho_frame;
 typedef enum { BCDI_LINE_SCREW = 0, BCDI_LINE_EDGE, BCDI_LINE_MIXED } bcdi_line_character;
 
 typedef struct bcdi_analysis_params {
-    double support_threshold;  /* of the max amplitude; <= 0: automatic (Otsu, histogram) */
-    int use_file_support;      /* 1: also require the result's own support (entry_1/image_1/mask) */
-    long crop_margin;          /* voxels kept around the support's enclosing box */
+    double support_threshold; /* of the max amplitude; <= 0: automatic (Otsu, histogram) */
+    int use_file_support;     /* 1: also require the result's own support (entry_1/image_1/mask) */
+    long crop_margin;         /* voxels kept around the support's enclosing box */
     int remove_ramp;
     bcdi_phase_ref phase_reference;
-    int strain_absolute;       /* 1: add the ramp's mean lattice strain back (strain vs d) */
+    int strain_absolute; /* 1: add the ramp's mean lattice strain back (strain vs d) */
     int orthogonalise;
     bcdi_ortho_frame frame;
-    double ortho_voxel_nm;     /* <= 0: the smallest native voxel size */
-    int unwrap;                /* 1: add a 3D-unwrapped phase (display only) */
-    double vortex_smoothing;   /* σ (voxels) of the density blur that gates vortex faces */
-    double vortex_threshold;   /* gate: smoothed density > this × its maximum */
-    double min_line_voxels;    /* lines shorter than this (voxels) are dropped as noise */
-    double min_line_depth;     /* lines never deeper than this (voxels) inside the gate: dropped */
-    double screw_angle_deg;    /* angle(t, G) below: screw-like */
-    double edge_angle_deg;     /* angle(t, G) above: edge-like; between: mixed */
-    long domain_erosion;       /* > 0: split domains at necks by this many erosions (0 = off) */
-    long min_domain_voxels;    /* smaller components are reported as fragments only */
+    double ortho_voxel_nm;   /* <= 0: the smallest native voxel size */
+    int unwrap;              /* 1: add a 3D-unwrapped phase (display only) */
+    double vortex_smoothing; /* σ (voxels) of the density blur that gates vortex faces */
+    double vortex_threshold; /* gate: smoothed density > this × its maximum */
+    double min_line_voxels;  /* lines shorter than this (voxels) are dropped as noise */
+    double min_line_depth;   /* lines never deeper than this (voxels) inside the gate: dropped */
+    double screw_angle_deg;  /* angle(t, G) below: screw-like */
+    double edge_angle_deg;   /* angle(t, G) above: edge-like; between: mixed */
+    long domain_erosion;     /* > 0: split domains at necks by this many erosions (0 = off) */
+    long min_domain_voxels;  /* smaller components are reported as fragments only */
     /* stand-ins / overrides */
-    double voxel_size_nm;      /* > 0: orthogonal grid of this voxel when the file has no geometry */
+    double voxel_size_nm; /* > 0: orthogonal grid of this voxel when the file has no geometry */
     double d_spacing_angstrom; /* > 0: overrides the file's d-spacing (required without geometry) */
     double g_direction[3];     /* Ĝ along the grid axes (0,1,2) when there is no geometry */
 } bcdi_analysis_params;
@@ -60,9 +60,9 @@ bcdi_status bcdi_analysis_validate(const bcdi_analysis_params *p);
 typedef struct bcdi_analysis_frame {
     double basis_m[3][3]; /* columns: real-space step per index along axes 0, 1, 2 */
     double g_hat[3];
-    double g_norm;        /* |G| = 2π/d, 1/m */
+    double g_norm; /* |G| = 2π/d, 1/m */
     double d_spacing_m;
-    double q_centre[3];   /* Q at the grid centre (1/m); zero without geometry */
+    double q_centre[3]; /* Q at the grid centre (1/m); zero without geometry */
     double rocking_axis[3];
     int has_geometry;
 } bcdi_analysis_frame;
@@ -80,11 +80,11 @@ typedef struct bcdi_stats {
 
 typedef struct bcdi_dislocation_line {
     size_t point_count;
-    double *points_nm;     /* [point_count][3], lab frame, from the array centre */
+    double *points_nm; /* [point_count][3], lab frame, from the array centre */
     double length_nm;
     double centroid_nm[3];
-    double tangent[3];     /* unit, lab; oriented so that t·Ĝ >= 0 (docs/analysis.md) */
-    int winding;           /* ∮∇φ·dl / 2π around t (right hand) */
+    double tangent[3]; /* unit, lab; oriented so that t·Ĝ >= 0 (docs/analysis.md) */
+    int winding;       /* ∮∇φ·dl / 2π around t (right hand) */
     int closed;
     double angle_to_g_deg; /* 0..90 */
     bcdi_line_character character;
@@ -106,22 +106,22 @@ typedef struct bcdi_analysis_result {
     /* native (cropped) grid */
     size_t input_shape[3];
     size_t shape[3];
-    size_t origin[3];        /* first input index of the crop */
+    size_t origin[3];            /* first input index of the crop */
     size_t box_lo[3], box_hi[3]; /* the support's enclosing box, input indices, inclusive */
     bcdi_analysis_frame frame;
-    double threshold;        /* relative threshold used */
+    double threshold; /* relative threshold used */
     int threshold_auto;
-    int file_support_used;   /* the result's own support also bounded the support */
-    double amplitude_max;    /* max |ρ| inside the support (density normalisation) */
-    bcdi_cf *object;         /* ramp and offset removed */
+    int file_support_used; /* the result's own support also bounded the support */
+    double amplitude_max;  /* max |ρ| inside the support (density normalisation) */
+    bcdi_cf *object;       /* ramp and offset removed */
     float *density, *phase, *displacement, *strain, *vortex_density;
     uint8_t *support, *strain_valid, *vortex_gate;
-    int32_t *domain_label;   /* 0 outside, 1.. domains (fragments: -1) */
+    int32_t *domain_label; /* 0 outside, 1.. domains (fragments: -1) */
     /* phase ramp (kept: it carries the mean lattice change) */
     double ramp_rad_per_voxel[3];
-    double ramp_q[3];        /* 1/m, lab: the peak's offset from the grid centre */
-    double ramp_strain;      /* mean lattice strain along G relative to d */
-    double strain_offset;    /* added to every strain value (0 with strain_reference=relative) */
+    double ramp_q[3];     /* 1/m, lab: the peak's offset from the grid centre */
+    double ramp_strain;   /* mean lattice strain along G relative to d */
+    double strain_offset; /* added to every strain value (0 with strain_reference=relative) */
     double phase_offset_rad;
     size_t support_voxels;
     double voxel_volume_nm3;
@@ -136,10 +136,10 @@ typedef struct bcdi_analysis_result {
     size_t fragment_count;
     /* orthonormal grid (x fastest: arrays are [nz][ny][nx]) */
     int has_ortho;
-    size_t ortho_shape[3];   /* nz, ny, nx */
+    size_t ortho_shape[3]; /* nz, ny, nx */
     double ortho_voxel_nm;
     double ortho_origin_nm[3]; /* x, y, z of voxel (0,0,0), frame coordinates */
-    double ortho_axes[3][3]; /* rows: the frame's x, y, z as lab unit vectors */
+    double ortho_axes[3][3];   /* rows: the frame's x, y, z as lab unit vectors */
     float *o_density, *o_phase, *o_displacement, *o_strain, *o_unwrapped;
     uint8_t *o_support, *o_strain_valid;
 } bcdi_analysis_result;
@@ -152,8 +152,9 @@ void bcdi_analysis_result_free(bcdi_analysis_result *r);
 
 /* Write every output into out_dir (created if missing): analysis.vti, analysis_sheared.vts,
  * dislocations.vtp, density.tif, displacement.tif, density.png, displacement.png,
- * summary.json (without the orthonormal grid: only the .vts, .vtp and summary.json). All-or-nothing: files go to temporaries and are renamed at the end.
- * config keys/values (may be NULL) are stored as the parameters in summary.json. */
+ * summary.json (without the orthonormal grid: only the .vts, .vtp and summary.json).
+ * All-or-nothing: files go to temporaries and are renamed at the end. config keys/values (may be
+ * NULL) are stored as the parameters in summary.json. */
 bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analysis_params *p,
                                 const char *input_path, const char *out_dir,
                                 const char *const *config_keys, const char *const *config_values,
@@ -187,21 +188,19 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
 bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                                        const bcdi_analysis_frame *frame, const size_t shape[3],
                                        const size_t origin[3], const size_t input_shape[3],
-                                       const bcdi_cf *object, const float *density,
-                                       uint8_t *gate, float *vortex_density,
-                                       bcdi_dislocation_line **lines, size_t *line_count,
-                                       size_t *dropped, size_t *vortex_faces);
+                                       const bcdi_cf *object, const float *density, uint8_t *gate,
+                                       float *vortex_density, bcdi_dislocation_line **lines,
+                                       size_t *line_count, size_t *dropped, size_t *vortex_faces);
 void bcdi_dislocation_lines_free(bcdi_dislocation_line *lines, size_t count);
 
 /* Connected components (6-neighbours) of the support, optionally split at necks. labels get
  * 1..count for domains of at least min_voxels, -1 for smaller fragments, 0 outside. */
-bcdi_status bcdi_analysis_label_domains(const size_t shape[3], const uint8_t *support,
-                                        long erosion, long min_voxels, int32_t *labels,
-                                        size_t *domain_count, size_t *fragment_count);
+bcdi_status bcdi_analysis_label_domains(const size_t shape[3], const uint8_t *support, long erosion,
+                                        long min_voxels, int32_t *labels, size_t *domain_count,
+                                        size_t *fragment_count);
 
 /* Percentile statistics of the values where mask != 0 (mask may be NULL). */
-bcdi_status bcdi_stats_compute(const float *values, const uint8_t *mask, size_t n,
-                               bcdi_stats *out);
+bcdi_status bcdi_stats_compute(const float *values, const uint8_t *mask, size_t n, bcdi_stats *out);
 
 /* Resample the complex field onto the orthonormal grid described in r (frame, voxel); fills
  * ortho_shape/origin/axes and the o_* arrays. */

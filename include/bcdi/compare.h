@@ -45,26 +45,26 @@ typedef struct bcdi_compare_input {
 /* The diffraction summary of prepare (docs/prepare.md) as far as compare uses it. */
 typedef struct bcdi_compare_peak {
     int available;
-    char source[4096];        /* the file it came from */
-    double two_theta_deg;     /* of the intensity centre of mass */
-    double rocking_deg;       /* centre-of-mass rocking angle */
-    double com_pixel[3];      /* frame, row, column (input coordinates, unbinned) */
+    char source[4096];    /* the file it came from */
+    double two_theta_deg; /* of the intensity centre of mass */
+    double rocking_deg;   /* centre-of-mass rocking angle */
+    double com_pixel[3];  /* frame, row, column (input coordinates, unbinned) */
     double integrated_intensity;
-    double d_spacing_m;       /* λ/(2 sin θ) as prepare computed it */
-    double bin[3];            /* prepare's binning (pixel sizes in the geometry are binned) */
+    double d_spacing_m; /* λ/(2 sin θ) as prepare computed it */
+    double bin[3];      /* prepare's binning (pixel sizes in the geometry are binned) */
 } bcdi_compare_peak;
 
 /* The lattice of a state against the reference (PHYSICS.md §3). NaN where not available. */
 typedef struct bcdi_compare_lattice {
     double delta_two_theta_deg;
-    double delta_theta_deg;        /* Δθ_B = Δ2θ/2 */
-    double delta_d_over_d;         /* −cot θ_B · Δθ_B (θ_B of the reference) */
-    double d_spacing_angstrom;     /* d_ref · (1 + Δd/d), d_ref from the reference's summary */
-    double c_angstrom;             /* l · d for a (00l) reflection, else NaN */
-    double rocking_shift_deg;      /* Δ of the centre-of-mass rocking angle */
-    double rocking_rotation_deg;   /* Δω − Δθ_B: rotation about the rocking axis */
-    double ring_rotation_deg;      /* shift along the ring (detector rows) as an angle: Δrow·p/D */
-    double intensity_ratio;        /* integrated intensity / the reference's */
+    double delta_theta_deg;      /* Δθ_B = Δ2θ/2 */
+    double delta_d_over_d;       /* −cot θ_B · Δθ_B (θ_B of the reference) */
+    double d_spacing_angstrom;   /* d_ref · (1 + Δd/d), d_ref from the reference's summary */
+    double c_angstrom;           /* l · d for a (00l) reflection, else NaN */
+    double rocking_shift_deg;    /* Δ of the centre-of-mass rocking angle */
+    double rocking_rotation_deg; /* Δω − Δθ_B: rotation about the rocking axis */
+    double ring_rotation_deg;    /* shift along the ring (detector rows) as an angle: Δrow·p/D */
+    double intensity_ratio;      /* integrated intensity / the reference's */
 } bcdi_compare_lattice;
 
 typedef enum {
@@ -75,9 +75,9 @@ typedef enum {
 } bcdi_line_change;
 
 typedef struct bcdi_line_match {
-    size_t line;          /* index into this state's lines (VANISHED: into the reference's) */
-    long partner;         /* the matched line of the other state, -1 when none */
-    double distance_nm;   /* bcdi_compare_line_distance (NaN when unmatched) */
+    size_t line;        /* index into this state's lines (VANISHED: into the reference's) */
+    long partner;       /* the matched line of the other state, -1 when none */
+    double distance_nm; /* bcdi_compare_line_distance (NaN when unmatched) */
     bcdi_line_change change;
 } bcdi_line_match;
 
@@ -88,28 +88,28 @@ typedef struct bcdi_domain_change {
 
 typedef struct bcdi_compare_state {
     char *label, *path, *result_path;
-    int from_folder;                /* the state was an analysed folder */
-    bcdi_analysis_result analysis;  /* after the twin fix, if any */
+    int from_folder;               /* the state was an analysed folder */
+    bcdi_analysis_result analysis; /* after the twin fix, if any */
     int has_geometry;
     bcdi_geometry geometry;
     /* alignment onto the reference */
-    bcdi_alignment alignment;       /* twinned; shift: voxels that map this state's input array
-                                       onto the reference's (after the twin); phase; correlation
-                                       of the complex fields */
-    double shift_nm[3];             /* the shift in the lab frame */
-    double density_correlation;     /* of the registered densities */
+    bcdi_alignment alignment;   /* twinned; shift: voxels that map this state's input array
+                                   onto the reference's (after the twin); phase; correlation
+                                   of the complex fields */
+    double shift_nm[3];         /* the shift in the lab frame */
+    double density_correlation; /* of the registered densities */
     double density_correlation_direct, density_correlation_twin; /* before the twin choice */
     /* volumes on the common grid */
     size_t common_voxels, lost_voxels, gained_voxels;
     double common_volume_nm3, lost_volume_nm3, gained_volume_nm3;
-    bcdi_stats delta_displacement;  /* Å, over the common support */
-    bcdi_stats delta_density;       /* over the common support */
+    bcdi_stats delta_displacement; /* Å, over the common support */
+    bcdi_stats delta_density;      /* over the common support */
     double total_line_length_nm;
-    bcdi_line_match *matches;       /* one per line of this state, then one per vanished line */
+    bcdi_line_match *matches; /* one per line of this state, then one per vanished line */
     size_t match_count;
     size_t lines_unchanged, lines_moved, lines_appeared, lines_vanished;
     bcdi_domain_change *domain_changes; /* analysis.domain_count entries */
-    double mean_strain_change;      /* ramp_strain − the reference's */
+    double mean_strain_change;          /* ramp_strain − the reference's */
     bcdi_compare_peak peak;
     bcdi_compare_lattice lattice;
     /* fields on the common grid (cg_shape), aligned */
@@ -121,8 +121,8 @@ typedef struct bcdi_comparison {
     size_t state_count;
     size_t reference;
     bcdi_compare_state *states;
-    size_t cg_shape[3];          /* the common native grid */
-    double basis_m[3][3];        /* the reference's real-space basis */
+    size_t cg_shape[3];   /* the common native grid */
+    double basis_m[3][3]; /* the reference's real-space basis */
     double voxel_volume_nm3;
     double match_distance_nm, move_distance_nm;
     int hkl[3];

@@ -20,8 +20,8 @@ typedef enum {
     BCDI_PARAM_STRING = 0,
     BCDI_PARAM_INT,
     BCDI_PARAM_DOUBLE,
-    BCDI_PARAM_BOOL,   /* true/false, yes/no, on/off, 1/0 */
-    BCDI_PARAM_LIST    /* free text list, parsed by the caller (e.g. "1,0,0;0,1,0") */
+    BCDI_PARAM_BOOL, /* true/false, yes/no, on/off, 1/0 */
+    BCDI_PARAM_LIST  /* free text list, parsed by the caller (e.g. "1,0,0;0,1,0") */
 } bcdi_param_type;
 
 typedef struct bcdi_param_spec {

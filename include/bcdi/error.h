@@ -9,15 +9,15 @@ extern "C" {
 
 typedef enum bcdi_status {
     BCDI_OK = 0,
-    BCDI_ERR_INVALID_ARG,  /* a parameter is out of range or inconsistent */
-    BCDI_ERR_CONFIG,       /* unknown key, bad value in a config file or override */
-    BCDI_ERR_IO,           /* a file could not be opened, read, written or renamed */
-    BCDI_ERR_FORMAT,       /* a file is readable but not what was expected (missing dataset, rank) */
-    BCDI_ERR_NOMEM,        /* host or device allocation failed */
-    BCDI_ERR_BACKEND,      /* FFT library or device runtime reported a failure */
-    BCDI_ERR_NO_DEVICE,    /* a CUDA device was asked for but none answers */
-    BCDI_ERR_UNSUPPORTED,  /* feature not built in (e.g. CUDA in a CPU-only build) */
-    BCDI_ERR_DATA,         /* data content is unusable: NaN, all zero, negative counts */
+    BCDI_ERR_INVALID_ARG, /* a parameter is out of range or inconsistent */
+    BCDI_ERR_CONFIG,      /* unknown key, bad value in a config file or override */
+    BCDI_ERR_IO,          /* a file could not be opened, read, written or renamed */
+    BCDI_ERR_FORMAT,      /* a file is readable but not what was expected (missing dataset, rank) */
+    BCDI_ERR_NOMEM,       /* host or device allocation failed */
+    BCDI_ERR_BACKEND,     /* FFT library or device runtime reported a failure */
+    BCDI_ERR_NO_DEVICE,   /* a CUDA device was asked for but none answers */
+    BCDI_ERR_UNSUPPORTED, /* feature not built in (e.g. CUDA in a CPU-only build) */
+    BCDI_ERR_DATA,        /* data content is unusable: NaN, all zero, negative counts */
     BCDI_ERR_INTERNAL
 } bcdi_status;
 

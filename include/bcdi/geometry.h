@@ -14,22 +14,22 @@ extern "C" {
 #endif
 
 typedef enum {
-    BCDI_DETECTOR_TWO_THETA = 0, /* detector in the horizontal plane at 2θ (Diamond I13-1) */
+    BCDI_DETECTOR_TWO_THETA = 0,  /* detector in the horizontal plane at 2θ (Diamond I13-1) */
     BCDI_DETECTOR_DELTA_GAMMA = 1 /* APS 34-ID-C arm: delta about y+, gamma about x- */
 } bcdi_detector_angles;
 
 typedef struct bcdi_geometry {
     double energy_kev;
-    double wavelength_m;     /* derived: 12.3984 / E[keV] Å */
-    double distance_m;       /* sample to detector */
-    double pixel_size_m[2];  /* [0] along detector rows (vertical step), [1] along columns */
+    double wavelength_m;    /* derived: 12.3984 / E[keV] Å */
+    double distance_m;      /* sample to detector */
+    double pixel_size_m[2]; /* [0] along detector rows (vertical step), [1] along columns */
     bcdi_detector_angles angles;
-    double two_theta_deg;    /* BCDI_DETECTOR_TWO_THETA */
+    double two_theta_deg;        /* BCDI_DETECTOR_TWO_THETA */
     double delta_deg, gamma_deg; /* BCDI_DETECTOR_DELTA_GAMMA */
-    double rocking_step_deg; /* signed step of the rocking motor between frames */
-    double rocking_axis[3];  /* unit vector, lab frame (default (0,1,0): θ about vertical) */
-    int row_sign;            /* +1: detector row index grows downwards (r̂ = (0,-1,0)); -1: up */
-    double d_spacing_m;      /* of the reflection */
+    double rocking_step_deg;     /* signed step of the rocking motor between frames */
+    double rocking_axis[3];      /* unit vector, lab frame (default (0,1,0): θ about vertical) */
+    int row_sign;       /* +1: detector row index grows downwards (r̂ = (0,-1,0)); -1: up */
+    double d_spacing_m; /* of the reflection */
     int hkl[3];
     /* derived by bcdi_geometry_compute(): */
     double q_step[3][3];     /* columns: Δq per frame, per row, per column (1/m), lab frame */
@@ -47,7 +47,8 @@ void bcdi_geometry_default_i13(bcdi_geometry *g);
 bcdi_status bcdi_geometry_compute(bcdi_geometry *g, const size_t shape[3]);
 
 /* 2θ (degrees) for a d-spacing at a wavelength (Bragg's law); error if λ > 2d. */
-bcdi_status bcdi_bragg_two_theta_deg(double wavelength_m, double d_spacing_m, double *two_theta_deg);
+bcdi_status bcdi_bragg_two_theta_deg(double wavelength_m, double d_spacing_m,
+                                     double *two_theta_deg);
 
 #ifdef __cplusplus
 }

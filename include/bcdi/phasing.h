@@ -18,10 +18,10 @@ typedef struct bcdi_backend bcdi_backend;
 
 /* Ranking metrics; lower is better for every one of them. */
 typedef enum {
-    BCDI_METRIC_LLK = 0,   /* Poisson log-likelihood (deviance/2) per measured pixel */
-    BCDI_METRIC_FOURIER,   /* sum (|Psi| - sqrt(I))^2 / sum I over measured pixels */
-    BCDI_METRIC_FREE_LLK,  /* the same log-likelihood over the held-out (free) pixels */
-    BCDI_METRIC_SHARPNESS  /* N_S sum_S |rho|^4 / (sum_S |rho|^2)^2: 1 for a flat object */
+    BCDI_METRIC_LLK = 0,  /* Poisson log-likelihood (deviance/2) per measured pixel */
+    BCDI_METRIC_FOURIER,  /* sum (|Psi| - sqrt(I))^2 / sum I over measured pixels */
+    BCDI_METRIC_FREE_LLK, /* the same log-likelihood over the held-out (free) pixels */
+    BCDI_METRIC_SHARPNESS /* N_S sum_S |rho|^4 / (sum_S |rho|^2)^2: 1 for a flat object */
 } bcdi_metric;
 
 typedef enum {
@@ -32,20 +32,20 @@ typedef enum {
 } bcdi_support_init;
 
 typedef struct bcdi_phasing_params {
-    char recipe[4096];     /* one recipe, or one per generation separated by ';' */
-    double beta;           /* default beta for HIO/RAAR/DM steps */
-    long runs;             /* population / independent starts */
-    long keep;             /* best runs returned */
-    long batch;            /* runs per backend batch (0 = all) */
-    long generations;      /* 1 = independent runs; > 1 = guided seeding */
+    char recipe[4096]; /* one recipe, or one per generation separated by ';' */
+    double beta;       /* default beta for HIO/RAAR/DM steps */
+    long runs;         /* population / independent starts */
+    long keep;         /* best runs returned */
+    long batch;        /* runs per backend batch (0 = all) */
+    long generations;  /* 1 = independent runs; > 1 = guided seeding */
     bcdi_metric metric;
     uint64_t seed;
-    int positivity;        /* default for steps that do not say */
-    int real_only;         /* keep only Re(rho) inside the support (a real-valued object) */
+    int positivity; /* default for steps that do not say */
+    int real_only;  /* keep only Re(rho) inside the support (a real-valued object) */
     /* initial support */
     bcdi_support_init support_init;
     double support_autocorrelation_threshold; /* relative to the maximum */
-    double support_size;   /* box/sphere: fraction of each axis */
+    double support_size;                      /* box/sphere: fraction of each axis */
     char support_file[4096];
     /* shrink-wrap (Marchesini 2003) */
     double shrinkwrap_sigma_start, shrinkwrap_sigma_end; /* voxels, geometric decay */
@@ -53,17 +53,17 @@ typedef struct bcdi_phasing_params {
     int shrinkwrap_threshold_rms;
     long shrinkwrap_period; /* iterations between updates (0 = never) */
     int shrinkwrap_only_shrink;
-    int shrinkwrap_in_er;   /* also update during ER steps (off: ER zeroes the outside, so each
-                             * blurred edge falls under the threshold again and the support
-                             * shrinks step after step) */
+    int shrinkwrap_in_er; /* also update during ER steps (off: ER zeroes the outside, so each
+                           * blurred edge falls under the threshold again and the support
+                           * shrinks step after step) */
     double support_min_fraction, support_max_fraction;
     long support_max_restarts;
     /* metrics */
     long metric_interval;
-    double free_fraction;  /* fraction of measured pixels held out, in 3x3x3 islands */
+    double free_fraction; /* fraction of measured pixels held out, in 3x3x3 islands */
     /* guided seeding */
-    char breed_rule[32];   /* sqrt_ab, pixel_switch, b_pa, avg_ab, ... */
-    double cull_fraction;  /* share of the population dropped after each generation */
+    char breed_rule[32];  /* sqrt_ab, pixel_switch, b_pa, avg_ab, ... */
+    double cull_fraction; /* share of the population dropped after each generation */
 } bcdi_phasing_params;
 
 void bcdi_phasing_default(bcdi_phasing_params *p);
@@ -73,8 +73,8 @@ void bcdi_phasing_default(bcdi_phasing_params *p);
 typedef struct bcdi_phasing_data {
     size_t shape[3];
     const float *intensity;
-    const uint8_t *mask;          /* NULL = all measured */
-    const uint8_t *support_file;  /* centred initial support for BCDI_SUPPORT_FILE, else NULL */
+    const uint8_t *mask;         /* NULL = all measured */
+    const uint8_t *support_file; /* centred initial support for BCDI_SUPPORT_FILE, else NULL */
 } bcdi_phasing_data;
 
 /* One history point: metrics of a run at an iteration. */
@@ -84,22 +84,22 @@ typedef struct bcdi_history_point {
 } bcdi_history_point;
 
 typedef struct bcdi_run_result {
-    long run_id;               /* index of the random start */
-    long generation;           /* generation it finished in */
-    int restarts;              /* support-collapse restarts used */
+    long run_id;                 /* index of the random start */
+    long generation;             /* generation it finished in */
+    int restarts;                /* support-collapse restarts used */
     double shrinkwrap_threshold; /* threshold it ended with */
-    bcdi_cf *object;           /* centred, mean phase 0 in the support (shape of the data) */
-    uint8_t *support;          /* centred, 1 = inside */
-    bcdi_history_point final;  /* metrics at the last iteration */
+    bcdi_cf *object;             /* centred, mean phase 0 in the support (shape of the data) */
+    uint8_t *support;            /* centred, 1 = inside */
+    bcdi_history_point final;    /* metrics at the last iteration */
     bcdi_history_point *history;
     size_t history_count;
 } bcdi_run_result;
 
 typedef struct bcdi_phasing_result {
     size_t shape[3];
-    bcdi_run_result *runs;     /* best first (by params.metric), `count` = min(keep, successes) */
+    bcdi_run_result *runs; /* best first (by params.metric), `count` = min(keep, successes) */
     size_t count;
-    long total_iterations;     /* per run */
+    long total_iterations; /* per run */
     double elapsed_s;
     double metric_best_per_generation[64];
     long generations_done;

@@ -28,10 +28,10 @@ typedef struct bcdi_gauss_fit {
 /* What the compare step needs about one dataset. Pixel positions are in the frame coordinates
  * of the input (frame, row, column; after gap insertion), not of the box. */
 typedef struct bcdi_diffraction_summary {
-    long peak[3];                 /* the peak voxel (maximum after smoothing, or nearest COM) */
-    double peak_rocking_deg;      /* rocking angle of the peak frame */
-    double peak_intensity;        /* corrected counts at the peak voxel */
-    double centre_of_mass[3];     /* of the corrected, unmasked intensities in the box */
+    long peak[3];             /* the peak voxel (maximum after smoothing, or nearest COM) */
+    double peak_rocking_deg;  /* rocking angle of the peak frame */
+    double peak_intensity;    /* corrected counts at the peak voxel */
+    double centre_of_mass[3]; /* of the corrected, unmasked intensities in the box */
     double com_rocking_deg;
     double integrated_intensity;  /* sum of unmasked corrected counts in the box */
     bcdi_gauss_fit profile[3];    /* box profiles (sums over the two other axes) */
@@ -43,9 +43,9 @@ typedef struct bcdi_diffraction_summary {
 } bcdi_diffraction_summary;
 
 typedef struct bcdi_prepared {
-    size_t shape[3];     /* prepared (binned) array */
-    float *intensity;    /* float32 photon counts, peak at shape/2 */
-    uint8_t *mask;       /* 1 = not measured (gap, dead, saturated, invalid, user box, padding) */
+    size_t shape[3];  /* prepared (binned) array */
+    float *intensity; /* float32 photon counts, peak at shape/2 */
+    uint8_t *mask;    /* 1 = not measured (gap, dead, saturated, invalid, user box, padding) */
     bcdi_geometry geometry; /* computed for `shape` (binned pixel sizes and rocking step) */
     bcdi_diffraction_summary summary;
     size_t input_dims[3]; /* frames, rows, columns after gap insertion */

@@ -49,19 +49,19 @@ typedef struct bcdi_sim_dislocation {
 } bcdi_sim_dislocation;
 
 typedef struct bcdi_simulate_params {
-    size_t shape[3];      /* frames, rows, columns of the simulated region */
-    double oversampling;  /* field of view / crystal diameter along the narrowest axis, >= 1 */
+    size_t shape[3];     /* frames, rows, columns of the simulated region */
+    double oversampling; /* field of view / crystal diameter along the narrowest axis, >= 1 */
     bcdi_sim_crystal crystal;
     size_t facet_count;
     bcdi_sim_facet facets[BCDI_SIM_MAX_FACETS];
-    double axes[3];       /* ellipsoid / box semi-axes in units of R */
-    int domains;          /* Voronoi domains (1 = single crystal) */
+    double axes[3];         /* ellipsoid / box semi-axes in units of R */
+    int domains;            /* Voronoi domains (1 = single crystal) */
     double domain_tilt_deg; /* lattice tilt of each domain about a random axis ⟂ G */
-    double domain_gap;    /* voxels of zero density along domain boundaries */
+    double domain_gap;      /* voxels of zero density along domain boundaries */
     size_t dislocation_count;
     bcdi_sim_dislocation dislocations[BCDI_SIM_MAX_DISLOCATIONS];
-    double core_radius;   /* voxels; density ×(1 − exp(−r²/2rc²)) around each line; 0 = none */
-    double strain;        /* uniform strain along G */
+    double core_radius; /* voxels; density ×(1 − exp(−r²/2rc²)) around each line; 0 = none */
+    double strain;      /* uniform strain along G */
     double d_spacing_angstrom;
     int hkl[3];
     double energy_kev, distance_m, pixel_um, rocking_step_deg;
@@ -69,15 +69,15 @@ typedef struct bcdi_simulate_params {
     double photons;       /* expected total counts; 0 = keep |F|² unscaled */
     bcdi_sim_noise noise;
     bcdi_sim_gaps gaps;
-    int roi_centered;     /* 1: the region sits in the middle of the gapped Excalibur frame */
-    long roi_origin[2];   /* else: its first (row, column) on the gapped frame */
+    int roi_centered;   /* 1: the region sits in the middle of the gapped Excalibur frame */
+    long roi_origin[2]; /* else: its first (row, column) on the gapped frame */
     long dead_pixels;
-    int bits;             /* counter depth: 0 (none), 1, 6, 12, 24 -> clip at 2^bits − 1 */
+    int bits; /* counter depth: 0 (none), 1, 6, 12, 24 -> clip at 2^bits − 1 */
     bcdi_sim_dtype dtype;
-    int deflate;          /* 0..9 */
+    int deflate; /* 0..9 */
     uint64_t seed;
-    char output[BCDI_SIM_PATH_MAX]; /* NeXus stack (required by bcdi_simulate_run) */
-    char truth[BCDI_SIM_PATH_MAX];  /* "" = <output stem>_truth.cxi */
+    char output[BCDI_SIM_PATH_MAX];   /* NeXus stack (required by bcdi_simulate_run) */
+    char truth[BCDI_SIM_PATH_MAX];    /* "" = <output stem>_truth.cxi */
     char tiff_dir[BCDI_SIM_PATH_MAX]; /* "" = no TIFF frames */
 } bcdi_simulate_params;
 
@@ -102,13 +102,13 @@ bcdi_status bcdi_simulate_geometry(const bcdi_simulate_params *p, bcdi_geometry 
 /* The true object on the detector-conjugate grid of `shape` (voxel i at r = T·(i − shape/2)). */
 typedef struct bcdi_simulate_object {
     size_t shape[3];
-    bcdi_cf *object;      /* s·exp(iφ), centred; includes the ramp −(Q − G)·r if 2θ is off Bragg */
-    float *amplitude;     /* s in [0, 1] */
-    float *displacement;  /* u·Ĝ in Å (φ = −|G| u away from the off-Bragg ramp) */
-    uint8_t *domain;      /* Voronoi domain index of each voxel */
-    uint8_t *support;     /* 1 where s > 0.5 */
+    bcdi_cf *object; /* s·exp(iφ), centred; includes the ramp −(Q − G)·r if 2θ is off Bragg */
+    float *amplitude;    /* s in [0, 1] */
+    float *displacement; /* u·Ĝ in Å (φ = −|G| u away from the off-Bragg ramp) */
+    uint8_t *domain;     /* Voronoi domain index of each voxel */
+    uint8_t *support;    /* 1 where s > 0.5 */
     double crystal_radius_m;
-    double g_norm;        /* |G| = 2π/d in 1/m */
+    double g_norm;             /* |G| = 2π/d in 1/m */
     double crystal_axes[3][3]; /* rows: crystal x, y, z (= Ĝ) as lab unit vectors */
     double domain_centre_m[BCDI_SIM_MAX_DOMAINS][3]; /* crystal frame */
 } bcdi_simulate_object;
@@ -128,14 +128,14 @@ double bcdi_simulate_poisson(uint64_t seed, uint64_t stream, uint64_t index, dou
 
 /* Detector frames made from the noise-free intensity (shape p->shape). */
 typedef struct bcdi_simulate_frames {
-    size_t dims[3];        /* frames, rows, columns as written (gaps=raw removes gap lines) */
+    size_t dims[3]; /* frames, rows, columns as written (gaps=raw removes gap lines) */
     bcdi_sim_dtype dtype;
-    void *data;            /* dims product values of dtype */
-    uint32_t *pixel_mask;  /* dims[1]*dims[2]: BCDI_PIXEL_GAP / BCDI_PIXEL_DEAD bits */
-    double *rocking_deg;   /* dims[0] angles centred on θ_B */
-    long origin[2];        /* region origin on the gapped frame (-1 for gaps=none) */
-    double scale;          /* photons / Σ|F|² (1 when photons = 0) */
-    size_t saturated;      /* voxels clipped at 2^bits − 1 */
+    void *data;           /* dims product values of dtype */
+    uint32_t *pixel_mask; /* dims[1]*dims[2]: BCDI_PIXEL_GAP / BCDI_PIXEL_DEAD bits */
+    double *rocking_deg;  /* dims[0] angles centred on θ_B */
+    long origin[2];       /* region origin on the gapped frame (-1 for gaps=none) */
+    double scale;         /* photons / Σ|F|² (1 when photons = 0) */
+    size_t saturated;     /* voxels clipped at 2^bits − 1 */
 } bcdi_simulate_frames;
 
 bcdi_status bcdi_simulate_frames_make(const bcdi_simulate_params *p, const bcdi_geometry *g,

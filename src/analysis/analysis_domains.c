@@ -66,9 +66,9 @@ static int by_size_desc(const void *a, const void *b)
     return (x->label > y->label) - (x->label < y->label);
 }
 
-bcdi_status bcdi_analysis_label_domains(const size_t shape[3], const uint8_t *support,
-                                        long erosion, long min_voxels, int32_t *labels,
-                                        size_t *domain_count, size_t *fragment_count)
+bcdi_status bcdi_analysis_label_domains(const size_t shape[3], const uint8_t *support, long erosion,
+                                        long min_voxels, int32_t *labels, size_t *domain_count,
+                                        size_t *fragment_count)
 {
     const size_t n = shape[0] * shape[1] * shape[2];
     const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
@@ -118,15 +118,18 @@ bcdi_status bcdi_analysis_label_domains(const size_t shape[3], const uint8_t *su
         st = bcdi_error(BCDI_ERR_NOMEM, "domains: %zu labels", label_count);
         goto done;
     }
-    for (size_t k = 0; k <= label_count; ++k) sizes[k].label = (long)k;
+    for (size_t k = 0; k <= label_count; ++k)
+        sizes[k].label = (long)k;
     for (size_t v = 0; v < n; ++v)
         if (labels[v] > 0) sizes[labels[v]].voxels++;
     qsort(sizes + 1, label_count, sizeof *sizes, by_size_desc);
     int32_t *remap = (int32_t *)queue; /* queue is free now; n >= label_count + 1 */
     size_t domains = 0, fragments = 0;
     for (size_t k = 1; k <= label_count; ++k) {
-        if ((long)sizes[k].voxels >= min_voxels) remap[sizes[k].label] = (int32_t)++domains;
-        else remap[sizes[k].label] = -1, ++fragments;
+        if ((long)sizes[k].voxels >= min_voxels)
+            remap[sizes[k].label] = (int32_t)++domains;
+        else
+            remap[sizes[k].label] = -1, ++fragments;
     }
     for (size_t v = 0; v < n; ++v)
         if (labels[v] > 0) labels[v] = remap[labels[v]];

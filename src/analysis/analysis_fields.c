@@ -27,7 +27,8 @@ double bcdi_analysis_auto_threshold(const float *amplitude, size_t n)
     }
     if (total < 2.0) return 0.3;
     double sum_all = 0.0;
-    for (int b = 0; b < BINS; ++b) sum_all += hist[b] * (b + 0.5);
+    for (int b = 0; b < BINS; ++b)
+        sum_all += hist[b] * (b + 0.5);
     double w0 = 0.0, sum0 = 0.0, best = -1.0;
     int best_bin = (int)(0.3 * BINS);
     for (int b = 0; b < BINS - 1; ++b) {
@@ -111,7 +112,8 @@ double bcdi_analysis_phase_reference(const size_t shape[3], const bcdi_cf *objec
             }
     if (!(mass > 0.0)) return 0.0;
     long c[3];
-    for (int a = 0; a < 3; ++a) c[a] = lround(com[a] / mass);
+    for (int a = 0; a < 3; ++a)
+        c[a] = lround(com[a] / mass);
     size_t centre = ((size_t)c[0] * shape[1] + (size_t)c[1]) * shape[2] + (size_t)c[2];
     double peak = 0.0;
     for (size_t v = 0; v < n; ++v)
@@ -137,7 +139,8 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
                           const double basis_m[3][3], const double g_hat[3], double g_norm,
                           float *strain, uint8_t *valid)
 {
-    /* index derivatives d_a = ∂u/∂i_a = T_a·∇u, so ∇u = T^{-T} d and ε = Ĝ·T^{-T} d = (T^{-1}Ĝ)·d */
+    /* index derivatives d_a = ∂u/∂i_a = T_a·∇u, so ∇u = T^{-T} d and ε = Ĝ·T^{-T} d = (T^{-1}Ĝ)·d
+     */
     double inv[3][3];
     ana_inv3(basis_m, inv);
     double weight[3];
@@ -186,8 +189,7 @@ static int compare_floats(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-bcdi_status bcdi_stats_compute(const float *values, const uint8_t *mask, size_t n,
-                               bcdi_stats *out)
+bcdi_status bcdi_stats_compute(const float *values, const uint8_t *mask, size_t n, bcdi_stats *out)
 {
     memset(out, 0, sizeof(*out));
     size_t count = 0;
@@ -201,7 +203,8 @@ bcdi_status bcdi_stats_compute(const float *values, const uint8_t *mask, size_t 
     for (size_t v = 0; v < n; ++v)
         if (!mask || mask[v]) sorted[k++] = values[v], sum += values[v];
     double mean = sum / (double)count, sq = 0.0;
-    for (size_t i = 0; i < count; ++i) sq += (sorted[i] - mean) * (sorted[i] - mean);
+    for (size_t i = 0; i < count; ++i)
+        sq += (sorted[i] - mean) * (sorted[i] - mean);
     qsort(sorted, count, sizeof *sorted, compare_floats);
     out->count = count;
     out->mean = mean;
@@ -232,7 +235,8 @@ void ana_blur(float *volume, const size_t shape[3], double sigma)
     double total = 0.0;
     for (int k = -radius; k <= radius; ++k)
         total += weights[k + radius] = exp(-0.5 * k * k / (sigma * sigma));
-    for (int k = 0; k <= 2 * radius; ++k) weights[k] /= total;
+    for (int k = 0; k <= 2 * radius; ++k)
+        weights[k] /= total;
     const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
     for (int a = 0; a < 3; ++a) {
 #pragma omp parallel for schedule(static)
@@ -246,8 +250,7 @@ void ana_blur(float *volume, const size_t shape[3], double sigma)
                         long j = (long)idx[a] + k;
                         if (j < 0) j = 0;
                         if (j >= (long)shape[a]) j = (long)shape[a] - 1;
-                        acc += weights[k + radius] *
-                               volume[v + ((size_t)j - idx[a]) * stride[a]];
+                        acc += weights[k + radius] * volume[v + ((size_t)j - idx[a]) * stride[a]];
                     }
                     tmp[v] = (float)acc;
                 }

@@ -11,18 +11,17 @@
 #include <string.h>
 
 typedef struct grid_view {
-    size_t shape[3];       /* nz, ny, nx (x fastest) */
+    size_t shape[3]; /* nz, ny, nx (x fastest) */
     double voxel_nm;
-    double origin_nm[3];   /* x, y, z of voxel 0 (frame coordinates) */
-    double axes[3][3];     /* rows: frame axes in lab */
+    double origin_nm[3]; /* x, y, z of voxel 0 (frame coordinates) */
+    double axes[3][3];   /* rows: frame axes in lab */
     const float *density, *displacement;
     const uint8_t *support;
     const char *axis_names[3];
 } grid_view;
 
-static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0},
-                     OUTSIDE[3] = {200, 200, 200}, MARK_DENSITY[3] = {230, 40, 40},
-                     MARK_DISPLACEMENT[3] = {0, 0, 0};
+static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0}, OUTSIDE[3] = {200, 200, 200},
+                     MARK_DENSITY[3] = {230, 40, 40}, MARK_DISPLACEMENT[3] = {0, 0, 0};
 
 /* 1, 2 or 5 × 10^k, the largest not above x */
 static double nice_below(double x)
@@ -53,7 +52,10 @@ static void format_number(double v, char *out, size_t cap)
  * (growing upwards). */
 static const int PANEL_NORMAL[3] = {2, 1, 0}, PANEL_H[3] = {0, 0, 1}, PANEL_V[3] = {1, 2, 2};
 
-static size_t axis_len(const grid_view *g, int frame_axis) { return g->shape[2 - frame_axis]; }
+static size_t axis_len(const grid_view *g, int frame_axis)
+{
+    return g->shape[2 - frame_axis];
+}
 
 static size_t voxel_at(const grid_view *g, const size_t ijk[3]) /* ijk: x, y, z indices */
 {
@@ -66,7 +68,8 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
 {
     /* pixels per voxel so that the largest panel side is about 240 px */
     size_t biggest = 1;
-    for (int a = 0; a < 3; ++a) biggest = axis_len(g, a) > biggest ? axis_len(g, a) : biggest;
+    for (int a = 0; a < 3; ++a)
+        biggest = axis_len(g, a) > biggest ? axis_len(g, a) : biggest;
     int zoom = (int)(240 / biggest);
     if (zoom < 1) zoom = 1;
     const int scale = 2, margin = 16, gap = 24, bar_w = 18;
@@ -133,7 +136,8 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
                 double t = da / (da - db);
                 double ph = (a[hn] + t * (b[hn] - a[hn]) - g->origin_nm[hn]) / g->voxel_nm;
                 double pv = (a[vn] + t * (b[vn] - a[vn]) - g->origin_nm[vn]) / g->voxel_nm;
-                if (ph < -0.5 || pv < -0.5 || ph > axis_len(g, hn) - 0.5 || pv > axis_len(g, vn) - 0.5)
+                if (ph < -0.5 || pv < -0.5 || ph > axis_len(g, hn) - 0.5 ||
+                    pv > axis_len(g, vn) - 0.5)
                     continue;
                 double cx = x0 + (ph + 0.5) * zoom;
                 double cy = y0 + ((double)axis_len(g, vn) - 0.5 - pv) * zoom;
@@ -165,8 +169,10 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
     for (long j = 0; j < bar_h; ++j) {
         double t = 1.0 - (double)j / (double)(bar_h - 1);
         uint8_t rgb[3];
-        if (field == 0) bcdi_colormap_grey(t, rgb);
-        else bcdi_colormap_diverging(t, rgb);
+        if (field == 0)
+            bcdi_colormap_grey(t, rgb);
+        else
+            bcdi_colormap_diverging(t, rgb);
         bcdi_image_fill_rect(&img, bar_x, bar_top + j, bar_w, 1, rgb);
     }
     bcdi_image_fill_rect(&img, bar_x - 1, bar_top - 1, bar_w + 2, 1, BLACK);
@@ -211,7 +217,8 @@ bcdi_status ana_write_figures(const bcdi_analysis_result *r, const char *density
     size_t n = g.shape[0] * g.shape[1] * g.shape[2];
     for (size_t v = 0; v < n; ++v) {
         if (!g.support[v]) continue;
-        size_t ix = v % g.shape[2], iy = (v / g.shape[2]) % g.shape[1], iz = v / (g.shape[1] * g.shape[2]);
+        size_t ix = v % g.shape[2], iy = (v / g.shape[2]) % g.shape[1],
+               iz = v / (g.shape[1] * g.shape[2]);
         com[0] += g.density[v] * (double)ix;
         com[1] += g.density[v] * (double)iy;
         com[2] += g.density[v] * (double)iz;

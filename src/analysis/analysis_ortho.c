@@ -22,18 +22,22 @@ static void frame_axes(const bcdi_analysis_params *p, const bcdi_analysis_frame 
     double z[3] = {f->g_hat[0], f->g_hat[1], f->g_hat[2]};
     double y[3] = {f->rocking_axis[0], f->rocking_axis[1], f->rocking_axis[2]};
     double along = ana_dot3(y, z);
-    for (int a = 0; a < 3; ++a) y[a] -= along * z[a];
+    for (int a = 0; a < 3; ++a)
+        y[a] -= along * z[a];
     double len = sqrt(ana_dot3(y, y));
     if (!(len > 1e-9)) {
         y[0] = 1.0, y[1] = 0.0, y[2] = 0.0;
         along = ana_dot3(y, z);
-        for (int a = 0; a < 3; ++a) y[a] -= along * z[a];
+        for (int a = 0; a < 3; ++a)
+            y[a] -= along * z[a];
         len = sqrt(ana_dot3(y, y));
     }
-    for (int a = 0; a < 3; ++a) y[a] /= len;
+    for (int a = 0; a < 3; ++a)
+        y[a] /= len;
     double x[3];
     ana_cross3(y, z, x);
-    for (int a = 0; a < 3; ++a) axes[0][a] = x[a], axes[1][a] = y[a], axes[2][a] = z[a];
+    for (int a = 0; a < 3; ++a)
+        axes[0][a] = x[a], axes[1][a] = y[a], axes[2][a] = z[a];
 }
 
 /* Trilinear interpolation of the complex field at fractional index (outside: 0); *inside gets
@@ -141,7 +145,8 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
                    (double)(r->input_shape[a] / 2);
         double lab[3];
         for (int i = 0; i < 3; ++i)
-            lab[i] = 1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
+            lab[i] =
+                1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
         for (int k = 0; k < 3; ++k) {
             double c = ana_dot3(axes[k], lab);
             if (c < lo[k]) lo[k] = c;
@@ -156,7 +161,8 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
         if (!(span < 4096.0))
             return bcdi_error(BCDI_ERR_INVALID_ARG,
                               "orthogonalise: %g voxels of %g nm along axis %d (ortho_voxel_nm too "
-                              "small?)", span, voxel, k);
+                              "small?)",
+                              span, voxel, k);
         count[k] = (size_t)ceil(span);
     }
     r->ortho_shape[0] = count[2];
@@ -189,8 +195,8 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
     double map[3][3];
     for (int a = 0; a < 3; ++a)
         for (int k = 0; k < 3; ++k)
-            map[a][k] = 1e-9 * (inv[a][0] * axes[k][0] + inv[a][1] * axes[k][1] +
-                                inv[a][2] * axes[k][2]);
+            map[a][k] =
+                1e-9 * (inv[a][0] * axes[k][0] + inv[a][1] * axes[k][1] + inv[a][2] * axes[k][2]);
     double shift[3];
     for (int a = 0; a < 3; ++a)
         shift[a] = (double)(r->input_shape[a] / 2) - (double)r->origin[a];

@@ -48,7 +48,8 @@ static const bcdi_param_spec analysis_specs[] = {
     {"strain_reference", BCDI_PARAM_STRING, "absolute",
      "absolute: strain relative to the d-spacing (the ramp's mean lattice strain added back); "
      "relative: relative to the crystal's own mean lattice"},
-    {"orthogonalise", BCDI_PARAM_BOOL, "true", "resample onto an orthonormal grid (.vti, TIFF, PNG)"},
+    {"orthogonalise", BCDI_PARAM_BOOL, "true",
+     "resample onto an orthonormal grid (.vti, TIFF, PNG)"},
     {"frame", BCDI_PARAM_STRING, "lab",
      "orthonormal grid frame: lab (x = y × z, y up, z along the beam) or crystal (z = G, y = "
      "rocking axis ⟂ G)"},
@@ -76,8 +77,7 @@ static const bcdi_param_spec analysis_specs[] = {
      "stand-in when the result has no geometry: voxel size in nm (orthogonal grid)"},
     {"d_spacing", BCDI_PARAM_DOUBLE, NULL,
      "d-spacing in Å (required without geometry; overrides the file's value)"},
-    {"g_direction", BCDI_PARAM_LIST, "0,0,1",
-     "without geometry: G along the grid axes (0, 1, 2)"},
+    {"g_direction", BCDI_PARAM_LIST, "0,0,1", "without geometry: G along the grid axes (0, 1, 2)"},
 };
 
 const bcdi_param_spec *bcdi_analysis_param_specs(size_t *count)
@@ -86,10 +86,10 @@ const bcdi_param_spec *bcdi_analysis_param_specs(size_t *count)
     return analysis_specs;
 }
 
-#define TRY(expr)                                                                               \
-    do {                                                                                        \
-        bcdi_status try_status_ = (expr);                                                       \
-        if (try_status_ != BCDI_OK) return try_status_;                                         \
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        bcdi_status try_status_ = (expr);                                                          \
+        if (try_status_ != BCDI_OK) return try_status_;                                            \
     } while (0)
 
 static bcdi_status read_choice(const bcdi_config *cfg, const char *key, const char *const *names,
@@ -118,9 +118,9 @@ bcdi_status bcdi_analysis_params_from_config(const bcdi_config *cfg, bcdi_analys
             char *end = NULL;
             double v = strtod(thr, &end);
             if (end == thr || *end != '\0' || !(v > 0.0 && v < 1.0))
-                return bcdi_error(BCDI_ERR_CONFIG,
-                                  "support_threshold: '%s', expected a fraction in (0, 1) or 'auto'",
-                                  thr);
+                return bcdi_error(
+                    BCDI_ERR_CONFIG,
+                    "support_threshold: '%s', expected a fraction in (0, 1) or 'auto'", thr);
             p->support_threshold = v;
         }
     }
@@ -179,11 +179,13 @@ bcdi_status bcdi_analysis_validate(const bcdi_analysis_params *p)
         return bcdi_error(BCDI_ERR_CONFIG, "min_line_depth: %g, expected >= 0", p->min_line_depth);
     if (!(p->screw_angle_deg >= 0.0 && p->screw_angle_deg <= p->edge_angle_deg &&
           p->edge_angle_deg <= 90.0))
-        return bcdi_error(BCDI_ERR_CONFIG,
-                          "screw_angle_deg %g / edge_angle_deg %g: expected 0 <= screw <= edge <= 90",
-                          p->screw_angle_deg, p->edge_angle_deg);
+        return bcdi_error(
+            BCDI_ERR_CONFIG,
+            "screw_angle_deg %g / edge_angle_deg %g: expected 0 <= screw <= edge <= 90",
+            p->screw_angle_deg, p->edge_angle_deg);
     if (p->domain_erosion < 0 || p->domain_erosion > 10)
-        return bcdi_error(BCDI_ERR_CONFIG, "domain_erosion: %ld, expected 0..10", p->domain_erosion);
+        return bcdi_error(BCDI_ERR_CONFIG, "domain_erosion: %ld, expected 0..10",
+                          p->domain_erosion);
     if (p->min_domain_voxels < 1)
         return bcdi_error(BCDI_ERR_CONFIG, "min_domain_voxels: %ld, expected >= 1",
                           p->min_domain_voxels);
@@ -210,9 +212,11 @@ bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t
                               "give %s%s%s on the command line",
                               no_voxel ? "voxel_size= (nm)" : "", no_voxel && no_d ? " and " : "",
                               no_d ? "d_spacing= (Å)" : "");
-        for (int a = 0; a < 3; ++a) out->basis_m[a][a] = p->voxel_size_nm * 1e-9;
+        for (int a = 0; a < 3; ++a)
+            out->basis_m[a][a] = p->voxel_size_nm * 1e-9;
         double gl = sqrt(ana_dot3(p->g_direction, p->g_direction));
-        for (int a = 0; a < 3; ++a) out->g_hat[a] = p->g_direction[a] / gl;
+        for (int a = 0; a < 3; ++a)
+            out->g_hat[a] = p->g_direction[a] / gl;
         out->d_spacing_m = p->d_spacing_angstrom * 1e-10;
         out->rocking_axis[1] = 1.0;
         out->g_norm = 2.0 * ANA_PI / out->d_spacing_m;
@@ -230,7 +234,8 @@ bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t
     memcpy(out->q_centre, g.q_bragg, sizeof out->q_centre);
     double ql = sqrt(ana_dot3(g.q_bragg, g.q_bragg));
     if (!(ql > 0.0)) return bcdi_error(BCDI_ERR_FORMAT, "geometry: q_bragg is the zero vector");
-    for (int a = 0; a < 3; ++a) out->g_hat[a] = g.q_bragg[a] / ql;
+    for (int a = 0; a < 3; ++a)
+        out->g_hat[a] = g.q_bragg[a] / ql;
     memcpy(out->rocking_axis, g.rocking_axis, sizeof out->rocking_axis);
     if (p->d_spacing_angstrom > 0.0) {
         out->d_spacing_m = p->d_spacing_angstrom * 1e-10;

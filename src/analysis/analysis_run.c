@@ -36,9 +36,11 @@ static void index_to_nm(const bcdi_analysis_frame *f, const double idx[3],
                         const size_t input_shape[3], double out[3])
 {
     double d[3];
-    for (int a = 0; a < 3; ++a) d[a] = idx[a] - (double)(input_shape[a] / 2);
+    for (int a = 0; a < 3; ++a)
+        d[a] = idx[a] - (double)(input_shape[a] / 2);
     for (int i = 0; i < 3; ++i)
-        out[i] = 1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
+        out[i] =
+            1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
 }
 
 static bcdi_status domain_table(bcdi_analysis_result *r)
@@ -91,7 +93,8 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     if (n_in == 0) return bcdi_error(BCDI_ERR_INVALID_ARG, "analyze: empty object array");
     for (size_t v = 0; v < n_in; ++v)
         if (!isfinite(object[v].re) || !isfinite(object[v].im)) {
-            size_t i0 = v / (shape[1] * shape[2]), i1 = (v / shape[2]) % shape[1], i2 = v % shape[2];
+            size_t i0 = v / (shape[1] * shape[2]), i1 = (v / shape[2]) % shape[1],
+                   i2 = v % shape[2];
             return bcdi_error(BCDI_ERR_DATA,
                               "the object holds a non-finite value (NaN or Inf) at voxel "
                               "(%zu, %zu, %zu): nothing to analyse",
@@ -100,7 +103,8 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     int file_support = 0;
     if (support && p->use_file_support) {
         size_t inside = 0;
-        for (size_t v = 0; v < n_in; ++v) inside += support[v] != 0;
+        for (size_t v = 0; v < n_in; ++v)
+            inside += support[v] != 0;
         if (inside == 0)
             return bcdi_error(BCDI_ERR_DATA,
                               "the result's support (entry_1/image_1/mask) is empty: no voxel "
@@ -120,8 +124,8 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
                           file_support ? " everywhere inside the result's support" : " everywhere");
     }
     r->threshold_auto = !(p->support_threshold > 0.0);
-    r->threshold = r->threshold_auto ? bcdi_analysis_auto_threshold(amplitude, n_in)
-                                     : p->support_threshold;
+    r->threshold =
+        r->threshold_auto ? bcdi_analysis_auto_threshold(amplitude, n_in) : p->support_threshold;
     memcpy(r->input_shape, shape, sizeof r->input_shape);
     memcpy(&r->frame, frame, sizeof r->frame);
     /* support and its enclosing box */
@@ -141,8 +145,10 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
             }
     if (inside == 0) {
         free(amplitude);
-        return bcdi_error(BCDI_ERR_DATA, "empty support: no voxel above %.3g of the maximum "
-                                         "amplitude", r->threshold);
+        return bcdi_error(BCDI_ERR_DATA,
+                          "empty support: no voxel above %.3g of the maximum "
+                          "amplitude",
+                          r->threshold);
     }
     for (int a = 0; a < 3; ++a) {
         r->box_lo[a] = lo[a];
@@ -210,17 +216,19 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
      * centre's own offset from G (|G|/|Q_centre| − 1, zero without geometry). */
     r->strain_offset = 0.0;
     if (p->strain_absolute) {
-        if (p->remove_ramp) r->strain_offset = r->ramp_strain;
+        if (p->remove_ramp)
+            r->strain_offset = r->ramp_strain;
         else if (frame->has_geometry)
             r->strain_offset =
                 (frame->g_norm - ana_dot3(frame->q_centre, frame->g_hat)) / frame->g_norm;
     }
-    r->phase_offset_rad = bcdi_analysis_phase_reference(r->shape, r->object, r->support,
-                                                        p->phase_reference);
+    r->phase_offset_rad =
+        bcdi_analysis_phase_reference(r->shape, r->object, r->support, p->phase_reference);
     if (p->phase_reference == BCDI_PHASE_REF_MEAN) {
         double re = 0.0, im = 0.0, total = 0.0;
         for (size_t v = 0; v < n; ++v)
-            if (r->support[v]) re += r->object[v].re, im += r->object[v].im, total += ana_abs(r->object[v]);
+            if (r->support[v])
+                re += r->object[v].re, im += r->object[v].im, total += ana_abs(r->object[v]);
         if (total > 0.0 && hypot(re, im) < 0.1 * total)
             bcdi_log(BCDI_LOG_WARN,
                      "analyze: |mean of rho| is %.2g of the mean amplitude (a vortex through the "

@@ -23,8 +23,8 @@ typedef struct vortex_grid {
     size_t n[3];
     size_t stride[3];
     const uint8_t *cell_inside; /* cell (min corner) inside the gate */
-    int8_t *winding[3];   /* per face family */
-    int8_t *remaining[3]; /* |winding| not yet traced */
+    int8_t *winding[3];         /* per face family */
+    int8_t *remaining[3];       /* |winding| not yet traced */
 } vortex_grid;
 
 typedef struct point_list {
@@ -48,7 +48,8 @@ static int push_point(point_list *l, const double p[3])
 
 static void face_centre(const size_t v[3], int a, double out[3])
 {
-    for (int k = 0; k < 3; ++k) out[k] = (double)v[k] + (k == a ? 0.0 : 0.5);
+    for (int k = 0; k < 3; ++k)
+        out[k] = (double)v[k] + (k == a ? 0.0 : 0.5);
 }
 
 /* Find a face of cell c (all indices valid) with flux leaving (dir = +1) or entering
@@ -68,7 +69,8 @@ static int find_face(const vortex_grid *g, const long c[3], int dir, size_t face
             int outward = side ? w : -w;
             if (outward * dir <= 0) continue;
             g->remaining[a][v]--;
-            for (int k = 0; k < 3; ++k) face[k] = (size_t)fv[k], next[k] = c[k];
+            for (int k = 0; k < 3; ++k)
+                face[k] = (size_t)fv[k], next[k] = c[k];
             next[a] += side ? 1 : -1;
             return a;
         }
@@ -105,25 +107,30 @@ static void principal_axis(const double *pts, size_t count, double centroid[3], 
     double cov[3][3] = {{0}};
     centroid[0] = centroid[1] = centroid[2] = 0.0;
     for (size_t i = 0; i < count; ++i)
-        for (int a = 0; a < 3; ++a) centroid[a] += pts[3 * i + a] / (double)count;
+        for (int a = 0; a < 3; ++a)
+            centroid[a] += pts[3 * i + a] / (double)count;
     for (size_t i = 0; i < count; ++i)
         for (int a = 0; a < 3; ++a)
             for (int b = 0; b < 3; ++b)
                 cov[a][b] += (pts[3 * i + a] - centroid[a]) * (pts[3 * i + b] - centroid[b]);
     double v[3] = {1.0, 0.7, 0.3};
     if (count >= 2) {
-        for (int a = 0; a < 3; ++a) v[a] = pts[3 * (count - 1) + a] - pts[a];
+        for (int a = 0; a < 3; ++a)
+            v[a] = pts[3 * (count - 1) + a] - pts[a];
         if (ana_dot3(v, v) == 0.0) v[0] = 1.0, v[1] = 0.7, v[2] = 0.3;
     }
     for (int it = 0; it < 100; ++it) {
         double w[3];
-        for (int a = 0; a < 3; ++a) w[a] = cov[a][0] * v[0] + cov[a][1] * v[1] + cov[a][2] * v[2];
+        for (int a = 0; a < 3; ++a)
+            w[a] = cov[a][0] * v[0] + cov[a][1] * v[1] + cov[a][2] * v[2];
         double len = sqrt(ana_dot3(w, w));
         if (!(len > 0.0)) break;
-        for (int a = 0; a < 3; ++a) v[a] = w[a] / len;
+        for (int a = 0; a < 3; ++a)
+            v[a] = w[a] / len;
     }
     double len = sqrt(ana_dot3(v, v));
-    for (int a = 0; a < 3; ++a) axis[a] = v[a] / len;
+    for (int a = 0; a < 3; ++a)
+        axis[a] = v[a] / len;
 }
 
 /* Length of the polyline after a (up to) 5-point moving average: face-centre staircases
@@ -143,12 +150,16 @@ static double smoothed_length(const double *pts, size_t count, int closed)
         }
         for (long k = -half; k <= half; ++k) {
             long j = (long)i + k;
-            if (closed) j = ((j % (long)count) + (long)count) % (long)count;
-            else if (j < 0 || j >= (long)count) continue;
-            for (int a = 0; a < 3; ++a) s[a] += pts[3 * j + a];
+            if (closed)
+                j = ((j % (long)count) + (long)count) % (long)count;
+            else if (j < 0 || j >= (long)count)
+                continue;
+            for (int a = 0; a < 3; ++a)
+                s[a] += pts[3 * j + a];
             ++used;
         }
-        for (int a = 0; a < 3; ++a) s[a] /= used;
+        for (int a = 0; a < 3; ++a)
+            s[a] /= used;
         if (i > 0) {
             double d[3] = {s[0] - prev[0], s[1] - prev[1], s[2] - prev[2]};
             length += sqrt(ana_dot3(d, d));
@@ -161,7 +172,8 @@ static double smoothed_length(const double *pts, size_t count, int closed)
 void bcdi_dislocation_lines_free(bcdi_dislocation_line *lines, size_t count)
 {
     if (!lines) return;
-    for (size_t i = 0; i < count; ++i) free(lines[i].points_nm);
+    for (size_t i = 0; i < count; ++i)
+        free(lines[i].points_nm);
     free(lines);
 }
 
@@ -170,9 +182,11 @@ static void index_to_nm(const bcdi_analysis_frame *f, const double idx[3],
                         const size_t input_shape[3], double out[3])
 {
     double d[3];
-    for (int a = 0; a < 3; ++a) d[a] = idx[a] - (double)(input_shape[a] / 2);
+    for (int a = 0; a < 3; ++a)
+        d[a] = idx[a] - (double)(input_shape[a] / 2);
     for (int i = 0; i < 3; ++i)
-        out[i] = 1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
+        out[i] =
+            1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
 }
 
 /* Ring fit (PHYSICS.md §5): the phase on a ring of radius `ring` voxels ⟂ t around the line's
@@ -190,7 +204,8 @@ static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const 
     if (fabs(line->tangent[0]) > 0.8) trial[0] = 0, trial[1] = 1;
     ana_cross3(line->tangent, trial, e1);
     double l1 = sqrt(ana_dot3(e1, e1));
-    for (int a = 0; a < 3; ++a) e1[a] /= l1;
+    for (int a = 0; a < 3; ++a)
+        e1[a] /= l1;
     ana_cross3(line->tangent, e1, e2);
     /* ring radius: 3 native voxels (geometric mean size) */
     double voxel_nm = 1e9 * cbrt(fabs(ana_det3(f->basis_m)));
@@ -202,7 +217,8 @@ static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const 
         double th = 2.0 * ANA_PI * s / SAMPLES;
         double r_m[3];
         for (int a = 0; a < 3; ++a)
-            r_m[a] = 1e-9 * (line->centroid_nm[a] + radius_nm * (cos(th) * e1[a] + sin(th) * e2[a]));
+            r_m[a] =
+                1e-9 * (line->centroid_nm[a] + radius_nm * (cos(th) * e1[a] + sin(th) * e2[a]));
         long idx[3];
         for (int a = 0; a < 3; ++a) {
             double i = inv[a][0] * r_m[0] + inv[a][1] * r_m[1] + inv[a][2] * r_m[2];
@@ -234,10 +250,9 @@ static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const 
 bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                                        const bcdi_analysis_frame *frame, const size_t shape[3],
                                        const size_t origin[3], const size_t input_shape[3],
-                                       const bcdi_cf *object, const float *density,
-                                       uint8_t *gate, float *vortex_density,
-                                       bcdi_dislocation_line **lines_out, size_t *line_count,
-                                       size_t *dropped, size_t *vortex_faces)
+                                       const bcdi_cf *object, const float *density, uint8_t *gate,
+                                       float *vortex_density, bcdi_dislocation_line **lines_out,
+                                       size_t *line_count, size_t *dropped, size_t *vortex_faces)
 {
     *lines_out = NULL;
     *line_count = 0;
@@ -259,8 +274,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     point_list pts = {0};
     bcdi_dislocation_line *lines = NULL;
     size_t count = 0, capacity = 0;
-    if (!smooth || !cell_inside || !field || !depth || !g.winding[0] || !g.winding[1] || !g.winding[2] || !g.remaining[0] ||
-        !g.remaining[1] || !g.remaining[2]) {
+    if (!smooth || !cell_inside || !field || !depth || !g.winding[0] || !g.winding[1] ||
+        !g.winding[2] || !g.remaining[0] || !g.remaining[1] || !g.remaining[2]) {
         st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: %zu voxels", n);
         goto done;
     }
@@ -284,7 +299,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                 double re = 0.0, im = 0.0;
                 for (int a = 0; a < 3; ++a)
                     for (int side = -1; side <= 1; side += 2) {
-                        if ((side < 0 && idx[a] == 0) || (side > 0 && idx[a] + 1 >= shape[a])) continue;
+                        if ((side < 0 && idx[a] == 0) || (side > 0 && idx[a] + 1 >= shape[a]))
+                            continue;
                         bcdi_cf w = object[side < 0 ? v - g.stride[a] : v + g.stride[a]];
                         double m = ana_abs(w);
                         if (m > 0.0) re += w.re / m, im += w.im / m;
@@ -298,7 +314,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     float peak = 0.0f;
     for (size_t v = 0; v < n; ++v)
         if (smooth[v] > peak) peak = smooth[v];
-    for (size_t v = 0; v < n; ++v) gate[v] = peak > 0.0f && smooth[v] > p->vortex_threshold * peak;
+    for (size_t v = 0; v < n; ++v)
+        gate[v] = peak > 0.0f && smooth[v] > p->vortex_threshold * peak;
     for (size_t i0 = 0; i0 < shape[0]; ++i0)
         for (size_t i1 = 0; i1 < shape[1]; ++i1)
             for (size_t i2 = 0; i2 < shape[2]; ++i2) {
@@ -340,7 +357,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                 }
         }
         for (size_t v = 0; v < n; ++v)
-            if (depth[v] < 0) depth[v] = (int32_t)(shape[0] + shape[1] + shape[2]); /* gate fills the box */
+            if (depth[v] < 0)
+                depth[v] = (int32_t)(shape[0] + shape[1] + shape[2]); /* gate fills the box */
         free(queue);
     }
 
@@ -400,8 +418,10 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
             /* backward first (collected reversed), then the start face, then forward */
             long back[3] = {(long)fv[0], (long)fv[1], (long)fv[2]};
             long fwd[3] = {(long)fv[0], (long)fv[1], (long)fv[2]};
-            if (w > 0) back[a0] -= 1;
-            else fwd[a0] -= 1;
+            if (w > 0)
+                back[a0] -= 1;
+            else
+                fwd[a0] -= 1;
             if (!walk(&g, back, -1, &pts)) {
                 st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: tracing");
                 goto done;
@@ -416,8 +436,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                 st = bcdi_error(BCDI_ERR_NOMEM, "dislocations: tracing");
                 goto done;
             }
-            int closed = fwd[0] == back[0] && fwd[1] == back[1] && fwd[2] == back[2] &&
-                         pts.count > 2;
+            int closed =
+                fwd[0] == back[0] && fwd[1] == back[1] && fwd[2] == back[2] && pts.count > 2;
             /* to lab nm */
             bcdi_dislocation_line line;
             memset(&line, 0, sizeof line);
@@ -429,7 +449,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
             }
             for (size_t i = 0; i < pts.count; ++i) {
                 double idx[3];
-                for (int k = 0; k < 3; ++k) idx[k] = pts.xyz[3 * i + k] + (double)origin[k];
+                for (int k = 0; k < 3; ++k)
+                    idx[k] = pts.xyz[3 * i + k] + (double)origin[k];
                 index_to_nm(frame, idx, input_shape, line.points_nm + 3 * i);
             }
             /* smoothed density along the line: the four voxels around each face centre */
@@ -473,7 +494,8 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
             for (int k = 0; k < 3; ++k)
                 travel[k] = line.points_nm[3 * (pts.count - 1) + k] - line.points_nm[k];
             double sign = ana_dot3(travel, line.tangent) < 0.0 ? -1.0 : 1.0;
-            for (int k = 0; k < 3; ++k) line.tangent[k] *= sign;
+            for (int k = 0; k < 3; ++k)
+                line.tangent[k] *= sign;
             int winding = (int)(orientation * abs(w));
             /* report t with t·Ĝ >= 0; nearly ⟂ G (|t·Ĝ| < sin 10°) the largest lab component
              * of t is made positive instead, so the sign does not flip on noise */
@@ -488,13 +510,14 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                 flip = line.tangent[big] < 0.0;
             }
             if (flip) {
-                for (int k = 0; k < 3; ++k) line.tangent[k] = -line.tangent[k];
+                for (int k = 0; k < 3; ++k)
+                    line.tangent[k] = -line.tangent[k];
                 winding = -winding;
             }
             line.winding = winding;
             double c = fabs(ana_dot3(line.tangent, frame->g_hat));
             line.angle_to_g_deg = acos(c > 1.0 ? 1.0 : c) * 180.0 / ANA_PI;
-            line.character = line.angle_to_g_deg < p->screw_angle_deg ? BCDI_LINE_SCREW
+            line.character = line.angle_to_g_deg < p->screw_angle_deg  ? BCDI_LINE_SCREW
                              : line.angle_to_g_deg > p->edge_angle_deg ? BCDI_LINE_EDGE
                                                                        : BCDI_LINE_MIXED;
             ring_fit(frame, shape, origin, input_shape, object, gate, &line);

@@ -16,8 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OUT_VTI = 0, OUT_VTS, OUT_VTP, OUT_DENSITY_TIF, OUT_DISPLACEMENT_TIF, OUT_DENSITY_PNG,
-       OUT_DISPLACEMENT_PNG, OUT_SUMMARY, OUT_COUNT };
+enum {
+    OUT_VTI = 0,
+    OUT_VTS,
+    OUT_VTP,
+    OUT_DENSITY_TIF,
+    OUT_DISPLACEMENT_TIF,
+    OUT_DENSITY_PNG,
+    OUT_DISPLACEMENT_PNG,
+    OUT_SUMMARY,
+    OUT_COUNT
+};
 static const char *const OUTPUT_NAMES[OUT_COUNT] = {
     "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
     "displacement.tif", "density.png",          "displacement.png", "summary.json"};
@@ -68,8 +77,9 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
     fprintf(f, ",\n  \"frames\": \"positions in nm from the input array's centre, lab frame (x = "
                "y cross z, y up, z along the beam); the VTK files use the orthonormal grid's "
                "frame\",\n");
-    fprintf(f, "  \"grid\": {\"input_shape\": [%zu, %zu, %zu], \"crop_origin\": [%zu, %zu, %zu], "
-               "\"crop_shape\": [%zu, %zu, %zu],\n",
+    fprintf(f,
+            "  \"grid\": {\"input_shape\": [%zu, %zu, %zu], \"crop_origin\": [%zu, %zu, %zu], "
+            "\"crop_shape\": [%zu, %zu, %zu],\n",
             r->input_shape[0], r->input_shape[1], r->input_shape[2], r->origin[0], r->origin[1],
             r->origin[2], r->shape[0], r->shape[1], r->shape[2]);
     fprintf(f, "    \"support_box\": {\"lo\": [%zu, %zu, %zu], \"hi\": [%zu, %zu, %zu]},\n",
@@ -143,8 +153,9 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
         bcdi_json_number(f, d->mean_strain);
         fputc('}', f);
     }
-    fprintf(f, "]},\n  \"dislocations\": {\"count\": %zu, \"dropped_short\": %zu, "
-               "\"vortex_faces\": %zu,\n",
+    fprintf(f,
+            "]},\n  \"dislocations\": {\"count\": %zu, \"dropped_short\": %zu, "
+            "\"vortex_faces\": %zu,\n",
             r->line_count, r->dropped_lines, r->vortex_faces);
     fprintf(f, "    \"note\": \"one reflection gives only G.b: winding = -G.b/2pi around the "
                "reported tangent; a full Burgers vector needs three or more non-coplanar "
@@ -226,7 +237,8 @@ static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r
                     lab[k] = 1e9 * (r->frame.basis_m[k][0] * d[0] + r->frame.basis_m[k][1] * d[1] +
                                     r->frame.basis_m[k][2] * d[2]);
                 for (int k = 0; k < 3; ++k)
-                    points[3 * v + k] = (float)(r->has_ortho ? ana_dot3(r->ortho_axes[k], lab) : lab[k]);
+                    points[3 * v + k] =
+                        (float)(r->has_ortho ? ana_dot3(r->ortho_axes[k], lab) : lab[k]);
             }
     const bcdi_vtk_array arrays[] = {
         {"density", BCDI_DT_F32, 1, r->density},
@@ -241,8 +253,8 @@ static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r
     };
     /* VTK wants x fastest: array axis 2 is x here, so dims are (n2, n1, n0) */
     const size_t dims[3] = {r->shape[2], r->shape[1], r->shape[0]};
-    bcdi_status st = bcdi_vtk_write_structured(path, dims, points, arrays,
-                                               sizeof arrays / sizeof *arrays);
+    bcdi_status st =
+        bcdi_vtk_write_structured(path, dims, points, arrays, sizeof arrays / sizeof *arrays);
     free(points);
     return st;
 }
@@ -250,7 +262,8 @@ static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r
 static bcdi_status write_lines(const char *path, const bcdi_analysis_result *r)
 {
     size_t total = 0;
-    for (size_t k = 0; k < r->line_count; ++k) total += r->lines[k].point_count;
+    for (size_t k = 0; k < r->line_count; ++k)
+        total += r->lines[k].point_count;
     double *points = malloc((total ? total : 1) * 3 * sizeof *points);
     size_t *counts = malloc((r->line_count ? r->line_count : 1) * sizeof *counts);
     int32_t *winding = malloc((r->line_count ? r->line_count : 1) * sizeof *winding);
@@ -332,20 +345,20 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
     if (!s) return bcdi_error(BCDI_ERR_NOMEM, "analyze: output names");
     bcdi_status st = BCDI_OK;
     for (int k = 0; k < OUT_COUNT && st == BCDI_OK; ++k) {
-        int len = snprintf(s->final_path[k], sizeof s->final_path[k], "%s/%s", out_dir,
-                           OUTPUT_NAMES[k]);
-        int len2 = snprintf(s->stage_path[k], sizeof s->stage_path[k], "%s/.%s.stage-%ld",
-                            out_dir, OUTPUT_NAMES[k], (long)getpid());
+        int len =
+            snprintf(s->final_path[k], sizeof s->final_path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
+        int len2 = snprintf(s->stage_path[k], sizeof s->stage_path[k], "%s/.%s.stage-%ld", out_dir,
+                            OUTPUT_NAMES[k], (long)getpid());
         if (len < 0 || len2 < 0 || (size_t)len2 >= sizeof s->stage_path[k])
             st = bcdi_error(BCDI_ERR_INVALID_ARG, "output folder name too long: '%s'", out_dir);
     }
     const size_t odims[3] = {r->ortho_shape[0], r->ortho_shape[1], r->ortho_shape[2]};
-#define STAGE(k, call)                                                                          \
-    do {                                                                                        \
-        if (st == BCDI_OK) {                                                                    \
-            st = (call);                                                                        \
-            if (st == BCDI_OK) s->written[k] = 1;                                               \
-        }                                                                                       \
+#define STAGE(k, call)                                                                             \
+    do {                                                                                           \
+        if (st == BCDI_OK) {                                                                       \
+            st = (call);                                                                           \
+            if (st == BCDI_OK) s->written[k] = 1;                                                  \
+        }                                                                                          \
     } while (0)
     /* without the orthonormal grid (orthogonalise=false) only the sheared grid, the lines and
      * the summary are written */
@@ -359,11 +372,14 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
         STAGE(OUT_DENSITY_TIF, bcdi_tiff_write_multipage(s->stage_path[OUT_DENSITY_TIF],
                                                          BCDI_DT_F32, odims, r->o_density));
     if (wanted[OUT_DISPLACEMENT_TIF])
-        STAGE(OUT_DISPLACEMENT_TIF, bcdi_tiff_write_multipage(s->stage_path[OUT_DISPLACEMENT_TIF],
-                                                              BCDI_DT_F32, odims, r->o_displacement));
+        STAGE(OUT_DISPLACEMENT_TIF,
+              bcdi_tiff_write_multipage(s->stage_path[OUT_DISPLACEMENT_TIF], BCDI_DT_F32, odims,
+                                        r->o_displacement));
     if (st == BCDI_OK && wanted[OUT_DENSITY_PNG]) {
-        st = ana_write_figures(r, s->stage_path[OUT_DENSITY_PNG], s->stage_path[OUT_DISPLACEMENT_PNG]);
-        if (st == BCDI_OK) s->written[OUT_DENSITY_PNG] = s->written[OUT_DISPLACEMENT_PNG] = 1;
+        st = ana_write_figures(r, s->stage_path[OUT_DENSITY_PNG],
+                               s->stage_path[OUT_DISPLACEMENT_PNG]);
+        if (st == BCDI_OK)
+            s->written[OUT_DENSITY_PNG] = s->written[OUT_DISPLACEMENT_PNG] = 1;
         else if (access(s->stage_path[OUT_DENSITY_PNG], F_OK) == 0)
             s->written[OUT_DENSITY_PNG] = 1;
     }

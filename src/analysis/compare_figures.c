@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0},
-                     OUTSIDE[3] = {200, 200, 200}, GRID[3] = {225, 225, 225},
-                     LINE[3] = {30, 90, 170};
+static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0}, OUTSIDE[3] = {200, 200, 200},
+                     GRID[3] = {225, 225, 225}, LINE[3] = {30, 90, 170};
 
 /* 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k, the smallest not below x (colour-bar ends) */
 static double nice_above(double x)
@@ -54,8 +53,10 @@ static void short_label(const char *label, size_t max_chars, char *out, size_t c
     size_t chars = 0, keep = 0; /* keep: bytes of the first max_chars - 2 characters */
     for (size_t i = 0; label[i]; ++i)
         if (((unsigned char)label[i] & 0xC0) != 0x80 && chars++ == max_chars - 2) keep = i;
-    if (chars > max_chars) snprintf(out, cap, "%.*s..", (int)keep, label);
-    else snprintf(out, cap, "%s", label);
+    if (chars > max_chars)
+        snprintf(out, cap, "%.*s..", (int)keep, label);
+    else
+        snprintf(out, cap, "%s", label);
 }
 
 typedef struct slice_row {
@@ -66,8 +67,10 @@ typedef struct slice_row {
 
 static const float *row_field(const bcdi_compare_state *s, int row)
 {
-    return row == 0 ? s->cg_density : row == 1 ? s->cg_displacement
-         : row == 2 ? s->cg_delta_displacement : s->cg_delta_density;
+    return row == 0   ? s->cg_density
+           : row == 1 ? s->cg_displacement
+           : row == 2 ? s->cg_delta_displacement
+                      : s->cg_delta_density;
 }
 
 static int row_inside(const bcdi_compare_state *s, const bcdi_compare_state *ref, size_t v, int row)
@@ -94,7 +97,8 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
                 if (idx[a] > hi[a]) hi[a] = idx[a];
             }
         sum += ref->cg_density[v];
-        for (int a = 0; a < 3; ++a) com[a] += ref->cg_density[v] * (double)idx[a];
+        for (int a = 0; a < 3; ++a)
+            com[a] += ref->cg_density[v] * (double)idx[a];
     }
     int normal = 0;
     for (int a = 1; a < 3; ++a)
@@ -103,7 +107,7 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
     size_t plane = sum > 0.0 ? (size_t)lround(com[normal] / sum) : n[normal] / 2;
     if (plane >= n[normal]) plane = n[normal] / 2;
     size_t stride[3] = {n[1] * n[2], n[2], 1};
-#define VOXEL(i1, i2) (plane * stride[normal] + (size_t)(i1) * stride[ax1] + (size_t)(i2) * stride[ax2])
+#define VOXEL(i1, i2) (plane * stride[normal] + (size_t)(i1)*stride[ax1] + (size_t)(i2)*stride[ax2])
     /* the window: union of the supports in that plane, plus a margin */
     long lo1 = (long)n[ax1], hi1 = -1, lo2 = (long)n[ax2], hi2 = -1;
     for (size_t k = 0; k < c->state_count; ++k)
@@ -123,14 +127,17 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
     long zoom = 180 / (w1 > w2 ? w1 : w2);
     if (zoom < 1) zoom = 1;
     /* shared ranges per row, over the whole volume */
-    slice_row rows[4] = {{"density", 0, 1.0}, {"displacement (\xc3\x85)", 1, 0.0},
-                         {"displacement change (\xc3\x85)", 1, 0.0}, {"density change (lost -, gained +)", 1, 0.0}};
+    slice_row rows[4] = {{"density", 0, 1.0},
+                         {"displacement (\xc3\x85)", 1, 0.0},
+                         {"displacement change (\xc3\x85)", 1, 0.0},
+                         {"density change (lost -, gained +)", 1, 0.0}};
     for (int row = 1; row < 4; ++row) {
         double m = 0.0;
         for (size_t k = 0; k < c->state_count; ++k) {
             const float *field = row_field(&c->states[k], row);
             for (size_t v = 0; v < nv; ++v)
-                if (row_inside(&c->states[k], ref, v, row) && fabs(field[v]) > m) m = fabs(field[v]);
+                if (row_inside(&c->states[k], ref, v, row) && fabs(field[v]) > m)
+                    m = fabs(field[v]);
         }
         rows[row].range = nice_above(m > 0.0 ? m : 0.1);
         /* densities are in [0, 1]: Fourier-shift ringing must not stretch the scale */
@@ -142,7 +149,8 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
     long bar_label_w = bcdi_text_width("-0.000", scale) + 8;
     long col_w = panel_w > 150 ? panel_w : 150;
     long width = margin + (long)c->state_count * (col_w + gap) + bar_w + bar_label_w + margin;
-    long height = margin + head_h + 4 * (row_title_h + panel_h + gap) + BCDI_FONT_HEIGHT * scale + 16;
+    long height =
+        margin + head_h + 4 * (row_title_h + panel_h + gap) + BCDI_FONT_HEIGHT * scale + 16;
     bcdi_image img;
     bcdi_status st = bcdi_image_create(&img, (size_t)width, (size_t)height, WHITE);
     if (st != BCDI_OK) return st;
@@ -181,15 +189,18 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
         for (long y = 0; y < panel_h; ++y) {
             double t = 1.0 - (double)y / (double)(panel_h > 1 ? panel_h - 1 : 1);
             uint8_t rgb[3];
-            if (rows[row].diverging) bcdi_colormap_diverging(t, rgb);
-            else bcdi_colormap_grey(t, rgb);
+            if (rows[row].diverging)
+                bcdi_colormap_diverging(t, rgb);
+            else
+                bcdi_colormap_grey(t, rgb);
             bcdi_image_fill_rect(&img, bx, py + y, bar_w, 1, rgb);
         }
         double top = rows[row].range, bottom = rows[row].diverging ? -top : 0.0;
         format_number(top, text, sizeof text);
         bcdi_image_text(&img, bx + bar_w + 4, py, text, scale, BLACK);
         format_number(0.5 * (top + bottom), text, sizeof text);
-        bcdi_image_text(&img, bx + bar_w + 4, py + panel_h / 2 - BCDI_FONT_HEIGHT, text, scale, BLACK);
+        bcdi_image_text(&img, bx + bar_w + 4, py + panel_h / 2 - BCDI_FONT_HEIGHT, text, scale,
+                        BLACK);
         format_number(bottom, text, sizeof text);
         bcdi_image_text(&img, bx + bar_w + 4, py + panel_h - BCDI_FONT_HEIGHT * scale, text, scale,
                         BLACK);
@@ -208,7 +219,8 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
 {
     const int scale = 2;
     bcdi_image_text(img, x0, y0, title, scale, BLACK);
-    long left = x0 + bcdi_text_width("-0.000e+00", 1) * 2 + 6, top = y0 + BCDI_FONT_HEIGHT * scale + 10;
+    long left = x0 + bcdi_text_width("-0.000e+00", 1) * 2 + 6,
+         top = y0 + BCDI_FONT_HEIGHT * scale + 10;
     long right = x0 + w - 10, bottom = y0 + h - BCDI_FONT_HEIGHT * scale - 12;
     double lo = HUGE_VAL, hi = -HUGE_VAL;
     for (size_t k = 0; k < c->state_count; ++k)
@@ -239,7 +251,8 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
         long x = left + (long)lround((double)(right - left) * ((double)k + 0.5) / (double)count);
         char label[32];
         short_label(c->states[k].label, 9, label, sizeof label);
-        bcdi_image_text(img, x - bcdi_text_width(label, scale) / 2, bottom + 6, label, scale, BLACK);
+        bcdi_image_text(img, x - bcdi_text_width(label, scale) / 2, bottom + 6, label, scale,
+                        BLACK);
         if (!isfinite(values[k])) continue;
         long y = bottom - (long)lround((double)(bottom - top) * (values[k] - lo) / (hi - lo));
         if (prev_x >= 0) draw_line(img, prev_x, prev_y, x, y, 2, LINE);
@@ -271,7 +284,8 @@ static bcdi_status write_trends(const bcdi_comparison *c, const char *path)
     draw_chart(&img, c, margin, margin, chart_w, chart_h, "volume (\xc2\xb5m\xc2\xb3)", values);
     draw_chart(&img, c, 2 * margin + chart_w, margin, chart_w, chart_h,
                "mean displacement (\xc3\x85)", values + n);
-    draw_chart(&img, c, margin, 2 * margin + chart_h, chart_w, chart_h, "dislocations", values + 2 * n);
+    draw_chart(&img, c, margin, 2 * margin + chart_h, chart_w, chart_h, "dislocations",
+               values + 2 * n);
     draw_chart(&img, c, 2 * margin + chart_w, 2 * margin + chart_h, chart_w, chart_h,
                "d-spacing (\xc3\x85)", values + 3 * n);
     free(values);

@@ -24,7 +24,7 @@ typedef struct cmp_loaded {
     bcdi_analysis_params params;
     size_t shape[3];
     bcdi_cf *object;
-    uint8_t *support;     /* NULL when the file has none */
+    uint8_t *support; /* NULL when the file has none */
     int has_geometry;
     bcdi_geometry geometry;
 } cmp_loaded;

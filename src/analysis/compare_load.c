@@ -41,8 +41,10 @@ char *cmp_read_text(const char *path)
         size += got;
     }
     fclose(f);
-    if (!text) text = calloc(1, 1);
-    else text[size] = '\0';
+    if (!text)
+        text = calloc(1, 1);
+    else
+        text[size] = '\0';
     return text;
 }
 
@@ -53,10 +55,12 @@ static const char *json_value_at(const char *json, const char *key)
     for (const char *at = strchr(json, '"'); at; at = strchr(at + 1, '"')) {
         if (strncmp(at + 1, key, len) != 0 || at[1 + len] != '"') continue;
         const char *p = at + 2 + len;
-        while (isspace((unsigned char)*p)) ++p;
+        while (isspace((unsigned char)*p))
+            ++p;
         if (*p != ':') continue;
         ++p;
-        while (isspace((unsigned char)*p)) ++p;
+        while (isspace((unsigned char)*p))
+            ++p;
         return p;
     }
     return NULL;
@@ -79,7 +83,8 @@ int cmp_json_numbers(const char *json, const char *key, double *out, int count)
     if (!p || *p != '[') return 0;
     ++p;
     for (int i = 0; i < count; ++i) {
-        while (isspace((unsigned char)*p) || *p == ',') ++p;
+        while (isspace((unsigned char)*p) || *p == ',')
+            ++p;
         char *end = NULL;
         double v = strtod(p, &end);
         if (end == p) return 0;
@@ -144,7 +149,8 @@ static bcdi_status load_folder(const char *dir, const char *label, char *result_
     if (!json)
         return bcdi_error(BCDI_ERR_IO,
                           "state '%s': '%s' is a folder without summary.json (not written by "
-                          "braggcdi analyze?)", label, dir);
+                          "braggcdi analyze?)",
+                          label, dir);
     char input[4096];
     if (!cmp_json_string(json, "input", input, sizeof input)) {
         free(json);
@@ -162,7 +168,8 @@ static bcdi_status load_folder(const char *dir, const char *label, char *result_
         free(json);
         return bcdi_error(BCDI_ERR_IO,
                           "state '%s': the result '%s' analysed in '%s' is missing (compare "
-                          "needs the complex object)", label, input, dir);
+                          "needs the complex object)",
+                          label, input, dir);
     }
     /* the folder's parameters, on top of the defaults */
     size_t spec_count = 0;
@@ -174,15 +181,18 @@ static bcdi_status load_folder(const char *dir, const char *label, char *result_
         ++p;
         char key[256], value[4096];
         for (;;) {
-            while (isspace((unsigned char)*p) || *p == ',') ++p;
+            while (isspace((unsigned char)*p) || *p == ',')
+                ++p;
             if (*p != '"') break;
             p = json_decode_string(p, key, sizeof key);
             if (!p) break;
-            while (isspace((unsigned char)*p) || *p == ':') ++p;
+            while (isspace((unsigned char)*p) || *p == ':')
+                ++p;
             p = json_decode_string(p, value, sizeof value);
             if (!p) break;
             int known = 0;
-            for (size_t k = 0; k < spec_count; ++k) known |= strcmp(specs[k].key, key) == 0;
+            for (size_t k = 0; k < spec_count; ++k)
+                known |= strcmp(specs[k].key, key) == 0;
             if (known && (st = bcdi_config_set(cfg, key, value, path)) != BCDI_OK) break;
         }
     }
@@ -242,10 +252,10 @@ static bcdi_status read_peak_cxi(const char *path, bcdi_compare_peak *out)
         return bcdi_error(BCDI_ERR_FORMAT, "'%s' has no %s", path, g);
     }
     char key[256];
-#define READ_SCALAR(name, dst)                                                                   \
-    do {                                                                                         \
-        snprintf(key, sizeof key, "%s/%s", g, name);                                             \
-        if (st == BCDI_OK) st = bcdi_h5_read_double(r, key, dst);                                \
+#define READ_SCALAR(name, dst)                                                                     \
+    do {                                                                                           \
+        snprintf(key, sizeof key, "%s/%s", g, name);                                               \
+        if (st == BCDI_OK) st = bcdi_h5_read_double(r, key, dst);                                  \
     } while (0)
     READ_SCALAR("two_theta", &out->two_theta_deg);
     READ_SCALAR("com_rocking_angle", &out->rocking_deg);
@@ -255,7 +265,8 @@ static bcdi_status read_peak_cxi(const char *path, bcdi_compare_peak *out)
     snprintf(key, sizeof key, "%s/centre_of_mass", g);
     if (st == BCDI_OK) st = bcdi_h5_read(r, key, BCDI_DT_F64, out->com_pixel, 3);
     snprintf(key, sizeof key, "%s/bin", g);
-    if (st == BCDI_OK && bcdi_h5_exists(r, key)) st = bcdi_h5_read(r, key, BCDI_DT_F64, out->bin, 3);
+    if (st == BCDI_OK && bcdi_h5_exists(r, key))
+        st = bcdi_h5_read(r, key, BCDI_DT_F64, out->bin, 3);
     bcdi_h5_close(r);
     return st;
 }
@@ -266,7 +277,8 @@ bcdi_status bcdi_compare_read_peak(const char *path, bcdi_compare_peak *out)
     out->bin[0] = out->bin[1] = out->bin[2] = 1.0;
     bcdi_status st;
     FILE *probe = fopen(path, "rb");
-    if (!probe) return bcdi_error(BCDI_ERR_IO, "diffraction summary '%s': %s", path, strerror(errno));
+    if (!probe)
+        return bcdi_error(BCDI_ERR_IO, "diffraction summary '%s': %s", path, strerror(errno));
     unsigned char magic[8] = {0};
     size_t got = fread(magic, 1, sizeof magic, probe);
     fclose(probe);
@@ -286,7 +298,8 @@ bcdi_status bcdi_compare_read_peak(const char *path, bcdi_compare_peak *out)
                 : bcdi_error(BCDI_ERR_FORMAT,
                              "'%s': not a diffraction summary (needs two_theta_deg, "
                              "centre_of_mass_rocking_angle_deg, integrated_intensity, "
-                             "centre_of_mass_pixel)", path);
+                             "centre_of_mass_pixel)",
+                             path);
     }
     if (st != BCDI_OK) return st;
     for (int a = 0; a < 3; ++a)
@@ -302,13 +315,15 @@ static void sibling_summary(const char *given, int strip_run, char *out, size_t 
 {
     char path[4096];
     snprintf(path, sizeof path, "%s", given);
-    for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; --n) path[n - 1] = '\0';
+    for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; --n)
+        path[n - 1] = '\0';
     const char *slash = strrchr(path, '/');
     const char *dot = strrchr(path, '.');
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
     if (strip_run) {
         size_t k = stem;
-        while (k > 0 && isdigit((unsigned char)path[k - 1])) --k;
+        while (k > 0 && isdigit((unsigned char)path[k - 1]))
+            --k;
         if (k < stem && k >= 4 && strncmp(path + k - 4, "-run", 4) == 0) stem = k - 4;
     }
     snprintf(out, capacity, "%.*s_summary.json", (int)stem, path);

@@ -43,8 +43,7 @@ static int invert3(const double m[3][3], double inv[3][3])
 
 void bcdi_compare_lattice_from_peaks(const bcdi_compare_peak *reference,
                                      const bcdi_compare_peak *state, double pixel_m,
-                                     double distance_m, const int hkl[3],
-                                     bcdi_compare_lattice *out)
+                                     double distance_m, const int hkl[3], bcdi_compare_lattice *out)
 {
     const double deg = CMP_PI / 180.0;
     out->delta_two_theta_deg = out->delta_theta_deg = out->delta_d_over_d = NAN;
@@ -103,7 +102,8 @@ static double *shifted_points(const bcdi_dislocation_line *l, const double offse
     double *p = malloc((l->point_count ? l->point_count : 1) * 3 * sizeof *p);
     if (!p) return NULL;
     for (size_t i = 0; i < l->point_count; ++i)
-        for (int c = 0; c < 3; ++c) p[3 * i + c] = l->points_nm[3 * i + c] + offset_nm[c];
+        for (int c = 0; c < 3; ++c)
+            p[3 * i + c] = l->points_nm[3 * i + c] + offset_nm[c];
     return p;
 }
 
@@ -139,16 +139,19 @@ static bcdi_status match_lines(bcdi_compare_state *s, const bcdi_compare_state *
         for (size_t j = 0; a && j < nr; ++j) {
             double *b = shifted_points(&ref->analysis.lines[j], ref_offset);
             if (!b) break;
-            pairs[np++] = (pair_distance){i, j,
-                                          bcdi_compare_line_distance(a, s->analysis.lines[i].point_count,
-                                                                     b, ref->analysis.lines[j].point_count)};
+            pairs[np++] =
+                (pair_distance){i, j,
+                                bcdi_compare_line_distance(a, s->analysis.lines[i].point_count, b,
+                                                           ref->analysis.lines[j].point_count)};
             free(b);
         }
         free(a);
     }
     qsort(pairs, np, sizeof *pairs, by_distance);
-    for (size_t i = 0; i < ns; ++i) partner_s[i] = -1, dist_s[i] = NAN;
-    for (size_t j = 0; j < nr; ++j) partner_r[j] = -1;
+    for (size_t i = 0; i < ns; ++i)
+        partner_s[i] = -1, dist_s[i] = NAN;
+    for (size_t j = 0; j < nr; ++j)
+        partner_r[j] = -1;
     for (size_t k = 0; k < np; ++k) {
         if (!(pairs[k].d <= match_nm)) break;
         if (partner_s[pairs[k].a] >= 0 || partner_r[pairs[k].b] >= 0) continue;
@@ -162,9 +165,12 @@ static bcdi_status match_lines(bcdi_compare_state *s, const bcdi_compare_state *
         x->line = i;
         x->partner = partner_s[i];
         x->distance_nm = dist_s[i];
-        if (partner_s[i] < 0) x->change = BCDI_LINE_APPEARED, ++s->lines_appeared;
-        else if (dist_s[i] > move_nm) x->change = BCDI_LINE_MOVED, ++s->lines_moved;
-        else x->change = BCDI_LINE_UNCHANGED, ++s->lines_unchanged;
+        if (partner_s[i] < 0)
+            x->change = BCDI_LINE_APPEARED, ++s->lines_appeared;
+        else if (dist_s[i] > move_nm)
+            x->change = BCDI_LINE_MOVED, ++s->lines_moved;
+        else
+            x->change = BCDI_LINE_UNCHANGED, ++s->lines_unchanged;
     }
     for (size_t j = 0; j < nr; ++j)
         if (partner_r[j] < 0) {
@@ -191,7 +197,8 @@ static void embed(const bcdi_analysis_result *r, const size_t cg[3], bcdi_cf *ob
     memset(object, 0, n * sizeof *object);
     if (density) memset(density, 0, n * sizeof *density);
     if (support) memset(support, 0, n * sizeof *support);
-    for (int a = 0; a < 3; ++a) place[a] = (long)(cg[a] - r->shape[a]) / 2;
+    for (int a = 0; a < 3; ++a)
+        place[a] = (long)(cg[a] - r->shape[a]) / 2;
     const double amax = r->amplitude_max > 0.0 ? r->amplitude_max : 1.0;
     for (size_t i0 = 0; i0 < r->shape[0]; ++i0)
         for (size_t i1 = 0; i1 < r->shape[1]; ++i1)
@@ -201,7 +208,8 @@ static void embed(const bcdi_analysis_result *r, const size_t cg[3], bcdi_cf *ob
                 size_t w = (((size_t)place[0] + i0) * cg[1] + ((size_t)place[1] + i1)) * cg[2] +
                            ((size_t)place[2] + i2);
                 object[w] = r->object[v];
-                if (density) density[w].re = (float)(hypot(r->object[v].re, r->object[v].im) / amax);
+                if (density)
+                    density[w].re = (float)(hypot(r->object[v].re, r->object[v].im) / amax);
                 if (support) support[w].re = 1.0f;
             }
 }
@@ -218,7 +226,8 @@ static bcdi_status invert_mask(const size_t shape[3], uint8_t *mask)
             for (size_t i2 = 0; i2 < shape[2]; ++i2) {
                 size_t j0 = (shape[0] - i0) % shape[0], j1 = (shape[1] - i1) % shape[1],
                        j2 = (shape[2] - i2) % shape[2];
-                mask[(i0 * shape[1] + i1) * shape[2] + i2] = copy[(j0 * shape[1] + j1) * shape[2] + j2];
+                mask[(i0 * shape[1] + i1) * shape[2] + i2] =
+                    copy[(j0 * shape[1] + j1) * shape[2] + j2];
             }
     free(copy);
     return BCDI_OK;
@@ -246,11 +255,13 @@ static bcdi_status mean_gradient(const bcdi_analysis_result *r, const bcdi_analy
     bcdi_status st = bcdi_analysis_fit_ramp(r->shape, r->object, mask, g);
     if (st != BCDI_OK) return st;
     if (p->remove_ramp)
-        for (int a = 0; a < 3; ++a) g[a] += r->ramp_rad_per_voxel[a];
+        for (int a = 0; a < 3; ++a)
+            g[a] += r->ramp_rad_per_voxel[a];
     if (!invert3(r->frame.basis_m, inv)) return bcdi_error(BCDI_ERR_DATA, "singular basis");
     for (int j = 0; j < 3; ++j) {
         double dphi = 0.0;
-        for (int i = 0; i < 3; ++i) dphi += inv[i][j] * g[i];
+        for (int i = 0; i < 3; ++i)
+            dphi += inv[i][j] * g[i];
         grad[j] = -dphi / r->frame.g_norm;
     }
     return BCDI_OK;
@@ -282,9 +293,11 @@ static char *dup_string(const char *s)
 static char *default_label(const char *path)
 {
     size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/') --len;
+    while (len > 1 && path[len - 1] == '/')
+        --len;
     size_t start = len;
-    while (start > 0 && path[start - 1] != '/') --start;
+    while (start > 0 && path[start - 1] != '/')
+        --start;
     char *label = malloc(len - start + 1);
     if (label) {
         memcpy(label, path + start, len - start);
@@ -305,7 +318,8 @@ static bcdi_status register_pair(const cmp_work *w, const bcdi_cf *ref, const bc
 {
     memcpy(w->scratch, moving, w->n * sizeof *moving);
     bcdi_status st = twin ? bcdi_twin(w->cg, w->scratch) : BCDI_OK;
-    if (st == BCDI_OK) st = bcdi_register_translation(w->cg, ref, w->scratch, upsample, shift, peak);
+    if (st == BCDI_OK)
+        st = bcdi_register_translation(w->cg, ref, w->scratch, upsample, shift, peak);
     return st;
 }
 
@@ -437,17 +451,21 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
                              bcdi_comparison *out)
 {
     memset(out, 0, sizeof *out);
-    if (count < 2) return bcdi_error(BCDI_ERR_CONFIG, "compare needs at least two states, got %zu", count);
+    if (count < 2)
+        return bcdi_error(BCDI_ERR_CONFIG, "compare needs at least two states, got %zu", count);
     if (reference >= count)
         return bcdi_error(BCDI_ERR_CONFIG, "reference: state %zu of %zu", reference + 1, count);
-    if (!(cp->upsample >= 1)) return bcdi_error(BCDI_ERR_CONFIG, "upsample: %d, expected >= 1", cp->upsample);
+    if (!(cp->upsample >= 1))
+        return bcdi_error(BCDI_ERR_CONFIG, "upsample: %d, expected >= 1", cp->upsample);
     /* every input first: a missing file is found before any work */
     for (size_t k = 0; k < count; ++k) {
-        const char *label = inputs[k].label && inputs[k].label[0] ? inputs[k].label : inputs[k].path;
+        const char *label =
+            inputs[k].label && inputs[k].label[0] ? inputs[k].label : inputs[k].path;
         if (!inputs[k].path || access(inputs[k].path, R_OK) != 0)
-            return bcdi_error(BCDI_ERR_IO, "state '%s': '%s' not found (a result .cxi or a folder "
-                              "written by braggcdi analyze)", label,
-                              inputs[k].path ? inputs[k].path : "");
+            return bcdi_error(BCDI_ERR_IO,
+                              "state '%s': '%s' not found (a result .cxi or a folder "
+                              "written by braggcdi analyze)",
+                              label, inputs[k].path ? inputs[k].path : "");
         if (inputs[k].summary_path && inputs[k].summary_path[0] &&
             access(inputs[k].summary_path, R_OK) != 0)
             return bcdi_error(BCDI_ERR_IO, "state '%s': diffraction summary '%s' not found", label,
@@ -477,8 +495,10 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             if (st != BCDI_OK) st = bcdi_error_prefix(st, "state '%s': ", s->label);
         }
         if (st == BCDI_OK && !s->peak.available)
-            bcdi_log(BCDI_LOG_NOTICE, "state '%s': no diffraction summary found (give summary=): "
-                     "its lattice columns stay empty", s->label);
+            bcdi_log(BCDI_LOG_NOTICE,
+                     "state '%s': no diffraction summary found (give summary=): "
+                     "its lattice columns stay empty",
+                     s->label);
         if (st == BCDI_OK) st = analyse(&loaded[k], s->label, s);
     }
     bcdi_compare_state *ref = st == BCDI_OK ? &out->states[reference] : NULL;
@@ -495,19 +515,21 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
                 st = bcdi_error(BCDI_ERR_DATA,
                                 "state '%s': its voxel grid differs from the reference's ('%s') "
                                 "by %.1f%% along axis %d; compare needs one grid (same geometry "
-                                "and binning)", out->states[k].label, ref->label,
-                                100.0 * sqrt(da / nb), c);
+                                "and binning)",
+                                out->states[k].label, ref->label, 100.0 * sqrt(da / nb), c);
         }
         if (st == BCDI_OK && fabs(a->g_norm - b->g_norm) > 1e-3 * b->g_norm)
-            st = bcdi_error(BCDI_ERR_DATA, "state '%s': d-spacing %.5g A differs from the "
-                            "reference's %.5g A (another reflection?)", out->states[k].label,
-                            a->d_spacing_m * 1e10, b->d_spacing_m * 1e10);
+            st = bcdi_error(BCDI_ERR_DATA,
+                            "state '%s': d-spacing %.5g A differs from the "
+                            "reference's %.5g A (another reflection?)",
+                            out->states[k].label, a->d_spacing_m * 1e10, b->d_spacing_m * 1e10);
     }
     if (st == BCDI_OK) {
         for (int a = 0; a < 3; ++a) {
             size_t biggest = 0;
             for (size_t k = 0; k < count; ++k)
-                if (out->states[k].analysis.shape[a] > biggest) biggest = out->states[k].analysis.shape[a];
+                if (out->states[k].analysis.shape[a] > biggest)
+                    biggest = out->states[k].analysis.shape[a];
             w.cg[a] = bcdi_prepare_good_size(biggest + 8); /* room to shift */
             out->cg_shape[a] = w.cg[a];
         }
@@ -528,17 +550,20 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
     long ref_place[3] = {0, 0, 0};
     if (st == BCDI_OK) {
         embed(&ref->analysis, w.cg, w.ref_object, w.ref_density, w.support, ref_place);
-        for (size_t v = 0; v < w.n; ++v) w.ref_support[v] = w.support[v].re > 0.5f;
+        for (size_t v = 0; v < w.n; ++v)
+            w.ref_support[v] = w.support[v].re > 0.5f;
     }
     /* scales: matching distances default to voxels */
     double mean_voxel_nm = 0.0;
     if (st == BCDI_OK) {
         mean_voxel_nm = cbrt(out->voxel_volume_nm3);
-        out->match_distance_nm = cp->match_distance_nm > 0.0 ? cp->match_distance_nm : 3.0 * mean_voxel_nm;
+        out->match_distance_nm =
+            cp->match_distance_nm > 0.0 ? cp->match_distance_nm : 3.0 * mean_voxel_nm;
         out->move_distance_nm = cp->move_distance_nm > 0.0 ? cp->move_distance_nm : mean_voxel_nm;
         for (int a = 0; a < 3; ++a)
             out->hkl[a] = cp->hkl[0] || cp->hkl[1] || cp->hkl[2] ? cp->hkl[a]
-                          : ref->has_geometry ? ref->geometry.hkl[a] : 0;
+                          : ref->has_geometry                    ? ref->geometry.hkl[a]
+                                                                 : 0;
         out->d_reference_angstrom = ref->peak.available && isfinite(ref->peak.d_spacing_m)
                                         ? ref->peak.d_spacing_m * 1e10
                                         : ref->analysis.frame.d_spacing_m * 1e10;
@@ -553,13 +578,15 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
     }
     double ref_grad[3] = {0, 0, 0};
     if (st == BCDI_OK)
-        st = mean_gradient(&ref->analysis, &loaded[reference].params, ref->analysis.support, ref_grad);
+        st = mean_gradient(&ref->analysis, &loaded[reference].params, ref->analysis.support,
+                           ref_grad);
     for (size_t k = 0; st == BCDI_OK && k < count; ++k) {
         bcdi_compare_state *s = &out->states[k];
         long place[3] = {ref_place[0], ref_place[1], ref_place[2]};
         if (k != reference) {
             st = align_state(cp, &w, &loaded[k], s, place);
-            if (st == BCDI_OK) st = common_fields(&w, ref, s, g_inv_angstrom, out->voxel_volume_nm3, 0);
+            if (st == BCDI_OK)
+                st = common_fields(&w, ref, s, g_inv_angstrom, out->voxel_volume_nm3, 0);
         }
         if (st != BCDI_OK) break;
         const bcdi_analysis_result *r = &s->analysis;
@@ -568,8 +595,9 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
         for (int a = 0; a < 3; ++a) {
             idx[a] = (double)(r->input_shape[a] / 2) - (double)r->origin[a] + (double)place[a] +
                      s->alignment.shift[a] - (double)(w.cg[a] / 2);
-            ref_idx[a] = (double)(ref->analysis.input_shape[a] / 2) - (double)ref->analysis.origin[a] +
-                         (double)ref_place[a] - (double)(w.cg[a] / 2);
+            ref_idx[a] = (double)(ref->analysis.input_shape[a] / 2) -
+                         (double)ref->analysis.origin[a] + (double)ref_place[a] -
+                         (double)(w.cg[a] / 2);
         }
         /* reported: the shift that maps this state's input array onto the reference's (the
          * common grid's centring of the crops taken out), i.e. how far the crystal moved */
@@ -589,18 +617,22 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
         st = match_lines(s, ref, offset_nm, ref_offset_nm, out->match_distance_nm,
                          out->move_distance_nm);
         s->total_line_length_nm = 0.0;
-        for (size_t i = 0; i < r->line_count; ++i) s->total_line_length_nm += r->lines[i].length_nm;
+        for (size_t i = 0; i < r->line_count; ++i)
+            s->total_line_length_nm += r->lines[i].length_nm;
         s->mean_strain_change = r->ramp_strain - ref->analysis.ramp_strain;
         /* per-domain lattice against the reference's mean lattice */
         size_t nv = r->shape[0] * r->shape[1] * r->shape[2];
         s->domain_changes = calloc(r->domain_count + 1, sizeof *s->domain_changes);
         uint8_t *mask = malloc(nv);
-        if (st == BCDI_OK && (!s->domain_changes || !mask)) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
+        if (st == BCDI_OK && (!s->domain_changes || !mask))
+            st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
         for (size_t d = 0; st == BCDI_OK && d < r->domain_count; ++d) {
-            for (size_t v = 0; v < nv; ++v) mask[v] = r->domain_label[v] == (int32_t)(d + 1);
+            for (size_t v = 0; v < nv; ++v)
+                mask[v] = r->domain_label[v] == (int32_t)(d + 1);
             double grad[3], delta[3];
             st = mean_gradient(r, &loaded[k].params, mask, grad);
-            for (int c = 0; c < 3; ++c) delta[c] = grad[c] - ref_grad[c];
+            for (int c = 0; c < 3; ++c)
+                delta[c] = grad[c] - ref_grad[c];
             double along = dot3(delta, r->frame.g_hat), perp2 = dot3(delta, delta) - along * along;
             s->domain_changes[d].strain_change = along;
             s->domain_changes[d].tilt_deg = atan(sqrt(perp2 > 0.0 ? perp2 : 0.0)) * 180.0 / CMP_PI;
@@ -612,11 +644,14 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
         bcdi_compare_lattice_from_peaks(&ref->peak, &s->peak, pixel_m, distance_m, out->hkl,
                                         &s->lattice);
         if (ref->peak.available && !isfinite(ref->peak.d_spacing_m) && s->peak.available)
-            s->lattice.d_spacing_angstrom = out->d_reference_angstrom * (1.0 + s->lattice.delta_d_over_d);
-        if (isfinite(s->lattice.d_spacing_angstrom) && out->hkl[0] == 0 && out->hkl[1] == 0 && out->hkl[2])
+            s->lattice.d_spacing_angstrom =
+                out->d_reference_angstrom * (1.0 + s->lattice.delta_d_over_d);
+        if (isfinite(s->lattice.d_spacing_angstrom) && out->hkl[0] == 0 && out->hkl[1] == 0 &&
+            out->hkl[2])
             s->lattice.c_angstrom = abs(out->hkl[2]) * s->lattice.d_spacing_angstrom;
     }
-    for (size_t k = 0; loaded && k < count; ++k) cmp_loaded_free(&loaded[k]);
+    for (size_t k = 0; loaded && k < count; ++k)
+        cmp_loaded_free(&loaded[k]);
     free(loaded);
     free(w.ref_object), free(w.ref_density), free(w.object), free(w.density), free(w.support);
     free(w.scratch), free(w.ref_support);

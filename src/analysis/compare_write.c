@@ -20,10 +20,14 @@ static const char *const OUTPUT_NAMES[OUT_COUNT] = {"comparison.csv", "compariso
 static const char *change_name(bcdi_line_change c)
 {
     switch (c) {
-    case BCDI_LINE_UNCHANGED: return "unchanged";
-    case BCDI_LINE_MOVED: return "moved";
-    case BCDI_LINE_APPEARED: return "appeared";
-    case BCDI_LINE_VANISHED: return "vanished";
+    case BCDI_LINE_UNCHANGED:
+        return "unchanged";
+    case BCDI_LINE_MOVED:
+        return "moved";
+    case BCDI_LINE_APPEARED:
+        return "appeared";
+    case BCDI_LINE_VANISHED:
+        return "vanished";
     }
     return "?";
 }
@@ -62,7 +66,10 @@ static double shift_length_nm(const bcdi_compare_state *s)
                 s->shift_nm[2] * s->shift_nm[2]);
 }
 
-static double ratio(double a, double b) { return b > 0.0 ? a / b : NAN; }
+static double ratio(double a, double b)
+{
+    return b > 0.0 ? a / b : NAN;
+}
 
 static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
 {
@@ -78,7 +85,8 @@ static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
           "line_characters,lines_unchanged,lines_moved,lines_appeared,lines_vanished,"
           "domain_tilt_deg,domain_strain_change,summary,two_theta_deg,rocking_deg,"
           "delta_two_theta_deg,delta_theta_deg,delta_d_over_d,d_spacing_A,c_A,"
-          "rocking_rotation_deg,ring_rotation_deg,intensity_ratio\n", f);
+          "rocking_rotation_deg,ring_rotation_deg,intensity_ratio\n",
+          f);
     const bcdi_compare_state *ref = &c->states[c->reference];
     for (size_t k = 0; k < c->state_count; ++k) {
         const bcdi_compare_state *s = &c->states[k];
@@ -92,7 +100,8 @@ static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
         fprintf(f, ",%s,%s", k == c->reference ? "yes" : "no", s->alignment.twinned ? "yes" : "no");
         csv_num(f, s->density_correlation);
         csv_num(f, s->alignment.correlation);
-        for (int a = 0; a < 3; ++a) csv_num(f, s->alignment.shift[a]);
+        for (int a = 0; a < 3; ++a)
+            csv_num(f, s->alignment.shift[a]);
         csv_num(f, shift_length_nm(s));
         csv_num(f, s->alignment.phase);
         csv_num(f, r->total_volume_nm3 * 1e-9);
@@ -202,9 +211,11 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         bcdi_json_string(f, s->path);
         fputs(", \"result\": ", f);
         bcdi_json_string(f, s->result_path);
-        fprintf(f, ", \"analysed_folder\": %s, \"reference\": %s,\n     \"alignment\": {\"twinned\": %s, ",
-                s->from_folder ? "true" : "false", k == c->reference ? "true" : "false",
-                s->alignment.twinned ? "true" : "false");
+        fprintf(
+            f,
+            ", \"analysed_folder\": %s, \"reference\": %s,\n     \"alignment\": {\"twinned\": %s, ",
+            s->from_folder ? "true" : "false", k == c->reference ? "true" : "false",
+            s->alignment.twinned ? "true" : "false");
         json_field(f, "density_correlation", s->density_correlation);
         fputs(", ", f);
         json_field(f, "density_correlation_direct", s->density_correlation_direct);
@@ -227,7 +238,8 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         fputs("},\n     \"volume\": {", f);
         json_field(f, "total_nm3", r->total_volume_nm3);
         fputs(", ", f);
-        json_field(f, "ratio_to_reference", ratio(r->total_volume_nm3, ref->analysis.total_volume_nm3));
+        json_field(f, "ratio_to_reference",
+                   ratio(r->total_volume_nm3, ref->analysis.total_volume_nm3));
         fputs(", ", f);
         json_field(f, "common_nm3", s->common_volume_nm3);
         fputs(", ", f);
@@ -235,7 +247,8 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         fputs(", ", f);
         json_field(f, "gained_nm3", s->gained_volume_nm3);
         fputs(", \"note\": \"lost: in the reference, not in this state (left the Bragg condition); "
-              "gained: the reverse\"},\n", f);
+              "gained: the reverse\"},\n",
+              f);
         fprintf(f, "     \"domains\": {\"count\": %zu, \"fragments\": %zu, \"table\": [",
                 r->domain_count, r->fragment_count);
         for (size_t d = 0; d < r->domain_count; ++d) {
@@ -264,9 +277,10 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         fputs("},\n", f);
         fprintf(f, "     \"dislocations\": {\"count\": %zu, ", r->line_count);
         json_field(f, "total_length_nm", s->total_line_length_nm);
-        fprintf(f, ", \"unchanged\": %zu, \"moved\": %zu, \"appeared\": %zu, \"vanished\": %zu, "
-                   "\"lines\": [", s->lines_unchanged, s->lines_moved, s->lines_appeared,
-                s->lines_vanished);
+        fprintf(f,
+                ", \"unchanged\": %zu, \"moved\": %zu, \"appeared\": %zu, \"vanished\": %zu, "
+                "\"lines\": [",
+                s->lines_unchanged, s->lines_moved, s->lines_appeared, s->lines_vanished);
         for (size_t m = 0; m < s->match_count; ++m) {
             const bcdi_line_match *x = &s->matches[m];
             const bcdi_dislocation_line *l = x->change == BCDI_LINE_VANISHED
@@ -275,8 +289,10 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
             fprintf(f, "%s\n       {\"%s\": %zu, \"change\": \"%s\", \"reference_line\": ",
                     m ? "," : "", x->change == BCDI_LINE_VANISHED ? "reference_line_id" : "id",
                     x->line + 1, change_name(x->change));
-            if (x->partner >= 0) fprintf(f, "%ld", x->partner + 1);
-            else fputs("null", f);
+            if (x->partner >= 0)
+                fprintf(f, "%ld", x->partner + 1);
+            else
+                fputs("null", f);
             fputs(", ", f);
             json_field(f, "distance_nm", x->distance_nm);
             fputs(", ", f);
@@ -345,11 +361,20 @@ static void html_text(FILE *f, const char *s)
 {
     for (; s && *s; ++s) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
@@ -358,8 +383,10 @@ static void html_num(FILE *f, double v, const char *format)
 {
     fputs("<td>", f);
     if (v == 0.0) v = 0.0; /* no "-0" */
-    if (isfinite(v)) fprintf(f, format, v);
-    else fputs("&ndash;", f);
+    if (isfinite(v))
+        fprintf(f, format, v);
+    else
+        fputs("&ndash;", f);
     fputs("</td>", f);
 }
 
@@ -384,16 +411,19 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
           "th,td{border:1px solid #bbb;padding:3px 7px;text-align:right}\n"
           "th{background:#eef2f7}td.l{text-align:left;font-weight:bold}\n"
           "img{max-width:100%;border:1px solid #ddd}p.note{color:#555;font-size:0.85em}\n"
-          "</style>\n</head>\n<body>\n<h1>Comparison of ", f);
+          "</style>\n</head>\n<body>\n<h1>Comparison of ",
+          f);
     fprintf(f, "%zu states</h1>\n<p>Reference: <b>", c->state_count);
     html_text(f, ref->label);
     fputs("</b>. Generated by braggcdi " BCDI_VERSION ". Tables: "
           "<a href=\"comparison.csv\">comparison.csv</a>, "
-          "<a href=\"comparison.json\">comparison.json</a>.</p>\n", f);
+          "<a href=\"comparison.json\">comparison.json</a>.</p>\n",
+          f);
     /* alignment */
     fputs("<h2>Alignment onto the reference</h2>\n<table>\n<tr><th>state</th><th>twin flipped</th>"
           "<th>density correlation</th><th>field correlation</th><th>shift (voxels)</th>"
-          "<th>shift (nm)</th><th>phase offset (rad)</th></tr>\n", f);
+          "<th>shift (nm)</th><th>phase offset (rad)</th></tr>\n",
+          f);
     for (size_t k = 0; k < c->state_count; ++k) {
         const bcdi_compare_state *s = &c->states[k];
         fputs("<tr>", f);
@@ -409,21 +439,24 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
     }
     fputs("</table>\n<p class=\"note\">Twin chosen by density correlation (the complex field "
           "decides when the densities cannot); sub-voxel shift by DFT registration of the "
-          "density; one phase offset over the common support.</p>\n", f);
+          "density; one phase offset over the common support.</p>\n",
+          f);
     /* crystal */
     fputs("<h2>Crystal</h2>\n<table>\n<tr><th>state</th><th>volume (&micro;m&sup3;)</th>"
           "<th>vs reference</th><th>lost (&micro;m&sup3;)</th><th>gained (&micro;m&sup3;)</th>"
           "<th>domains</th><th>domain volumes (&micro;m&sup3;)</th><th>domain tilt (&deg;)</th>"
           "<th>mean u (&Aring;)</th><th>std u (&Aring;)</th><th>mean strain</th>"
           "<th>strain std</th><th>ramp strain change</th><th>&Delta;u std (&Aring;)</th>"
-          "<th>&Delta;density mean</th></tr>\n", f);
+          "<th>&Delta;density mean</th></tr>\n",
+          f);
     for (size_t k = 0; k < c->state_count; ++k) {
         const bcdi_compare_state *s = &c->states[k];
         const bcdi_analysis_result *r = &s->analysis;
         fputs("<tr>", f);
         html_label_cell(f, s, k == c->reference);
         html_num(f, r->total_volume_nm3 * 1e-9, "%.4f");
-        html_num(f, 100.0 * (ratio(r->total_volume_nm3, ref->analysis.total_volume_nm3) - 1.0), "%+.1f%%");
+        html_num(f, 100.0 * (ratio(r->total_volume_nm3, ref->analysis.total_volume_nm3) - 1.0),
+                 "%+.1f%%");
         html_num(f, s->lost_volume_nm3 * 1e-9, "%.4f");
         html_num(f, s->gained_volume_nm3 * 1e-9, "%.4f");
         fprintf(f, "<td>%zu</td><td>", r->domain_count);
@@ -448,7 +481,8 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
           "<th>2&theta; (&deg;)</th><th>rocking (&deg;)</th><th>&Delta;2&theta; (&deg;)</th>"
           "<th>&Delta;&theta; (&deg;)</th><th>&Delta;d/d</th><th>d (&Aring;)</th>"
           "<th>c (&Aring;)</th><th>rotation, rocking (&deg;)</th><th>rotation, ring (&deg;)</th>"
-          "<th>intensity ratio</th><th>summary</th></tr>\n", f);
+          "<th>intensity ratio</th><th>summary</th></tr>\n",
+          f);
     for (size_t k = 0; k < c->state_count; ++k) {
         const bcdi_compare_state *s = &c->states[k];
         const bcdi_compare_lattice *l = &s->lattice;
@@ -472,20 +506,23 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
           "&Delta;&theta;<sub>B</sub> with &theta;<sub>B</sub> of the reference; c = l&middot;d "
           "for a (00l) reflection. A rocking shift beyond &Delta;&theta;<sub>B</sub>, or a shift "
           "along the ring without a 2&theta; change, is a crystal rotation, not a lattice "
-          "change.</p>\n", f);
+          "change.</p>\n",
+          f);
     /* dislocations */
     fputs("<h2>Dislocations</h2>\n<table>\n<tr><th>state</th><th>count</th><th>total length (nm)"
           "</th><th>unchanged</th><th>moved</th><th>appeared</th><th>vanished</th><th>lines "
-          "(change, angle to G, character, distance to the reference's line)</th></tr>\n", f);
+          "(change, angle to G, character, distance to the reference's line)</th></tr>\n",
+          f);
     for (size_t k = 0; k < c->state_count; ++k) {
         const bcdi_compare_state *s = &c->states[k];
         fputs("<tr>", f);
         html_label_cell(f, s, k == c->reference);
         fprintf(f, "<td>%zu</td>", s->analysis.line_count);
         html_num(f, s->total_line_length_nm, "%.0f");
-        fprintf(f, "<td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td class=\"l\" "
-                   "style=\"font-weight:normal\">", s->lines_unchanged, s->lines_moved,
-                s->lines_appeared, s->lines_vanished);
+        fprintf(f,
+                "<td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td class=\"l\" "
+                "style=\"font-weight:normal\">",
+                s->lines_unchanged, s->lines_moved, s->lines_appeared, s->lines_vanished);
         for (size_t m = 0; m < s->match_count; ++m) {
             const bcdi_line_match *x = &s->matches[m];
             const bcdi_dislocation_line *l = x->change == BCDI_LINE_VANISHED
@@ -498,19 +535,23 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
         }
         fputs("</td></tr>\n", f);
     }
-    fprintf(f, "</table>\n<p class=\"note\">Lines are matched one to one, closest first, by the "
-               "mean distance from the shorter line's points to the other line, after alignment: "
-               "same line within %.0f nm, moved beyond %.0f nm. One reflection gives only "
-               "G&middot;b.</p>\n", c->match_distance_nm, c->move_distance_nm);
+    fprintf(f,
+            "</table>\n<p class=\"note\">Lines are matched one to one, closest first, by the "
+            "mean distance from the shorter line's points to the other line, after alignment: "
+            "same line within %.0f nm, moved beyond %.0f nm. One reflection gives only "
+            "G&middot;b.</p>\n",
+            c->match_distance_nm, c->move_distance_nm);
     fputs("<h2>Central slices</h2>\n<p><img src=\"slices.png\" alt=\"central slices: density, "
           "displacement, displacement change and density change per state\"></p>\n"
           "<p class=\"note\">One plane of the common native (detector-conjugate) grid through "
           "the reference's centre of mass, normal to the grid axis along which the reference is "
           "thinnest; each row shares one colour scale. Grey: outside the crystal (for the "
           "changes: outside the common support; the density change shows lost volume in blue "
-          "and gained volume in red).</p>\n<h2>Trends</h2>\n<p><img src=\"trends.png\" alt=\"trends of volume, mean "
+          "and gained volume in red).</p>\n<h2>Trends</h2>\n<p><img src=\"trends.png\" "
+          "alt=\"trends of volume, mean "
           "displacement, dislocation count and d-spacing against the state\"></p>\n"
-          "</body>\n</html>\n", f);
+          "</body>\n</html>\n",
+          f);
     int failed = ferror(f);
     if (fclose(f) != 0) failed = 1;
     return failed ? bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path) : BCDI_OK;
@@ -534,8 +575,8 @@ bcdi_status bcdi_compare_write(const bcdi_comparison *c, const bcdi_compare_para
     char final_path[OUT_COUNT][4200], stage_path[OUT_COUNT][4200];
     for (int k = 0; k < OUT_COUNT; ++k) {
         snprintf(final_path[k], sizeof final_path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
-        snprintf(stage_path[k], sizeof stage_path[k], "%s/.%s.stage-%ld", out_dir,
-                 OUTPUT_NAMES[k], (long)getpid());
+        snprintf(stage_path[k], sizeof stage_path[k], "%s/.%s.stage-%ld", out_dir, OUTPUT_NAMES[k],
+                 (long)getpid());
     }
     bcdi_status st = write_csv(stage_path[OUT_CSV], c);
     if (st == BCDI_OK) st = write_json(stage_path[OUT_JSON], c);

@@ -37,11 +37,16 @@ int cli_fail(const char *command, int status)
 static const char *type_name(bcdi_param_type t)
 {
     switch (t) {
-    case BCDI_PARAM_STRING: return "text";
-    case BCDI_PARAM_INT: return "integer";
-    case BCDI_PARAM_DOUBLE: return "number";
-    case BCDI_PARAM_BOOL: return "bool";
-    case BCDI_PARAM_LIST: return "list";
+    case BCDI_PARAM_STRING:
+        return "text";
+    case BCDI_PARAM_INT:
+        return "integer";
+    case BCDI_PARAM_DOUBLE:
+        return "number";
+    case BCDI_PARAM_BOOL:
+        return "bool";
+    case BCDI_PARAM_LIST:
+        return "list";
     }
     return "?";
 }
@@ -104,13 +109,15 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args)
         } else if (!strcmp(a, "--device") || !strncmp(a, "--device=", 9)) {
             const char *value = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
             if (!value || !*value) {
-                fprintf(stderr, "braggcdi %s: error: --device needs a value (auto|cpu|cuda|cuda:N)\n",
+                fprintf(stderr,
+                        "braggcdi %s: error: --device needs a value (auto|cpu|cuda|cuda:N)\n",
                         cmd->name);
                 rc = CLI_EXIT_USAGE;
                 goto done;
             }
             if (!has_key(cmd, "device")) {
-                fprintf(stderr, "braggcdi %s: error: this command does not use a device\n", cmd->name);
+                fprintf(stderr, "braggcdi %s: error: this command does not use a device\n",
+                        cmd->name);
                 rc = CLI_EXIT_USAGE;
                 goto done;
             }
@@ -141,7 +148,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args)
         }
     }
     if (cmd->takes_input && !args->input) {
-        fprintf(stderr, "braggcdi %s: error: missing input file\nusage: %s\n", cmd->name, cmd->usage);
+        fprintf(stderr, "braggcdi %s: error: missing input file\nusage: %s\n", cmd->name,
+                cmd->usage);
         rc = CLI_EXIT_USAGE;
         goto done;
     }
@@ -152,7 +160,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args)
         goto done;
     }
     bcdi_status st = bcdi_config_create(cmd->name, cmd->specs, cmd->spec_count, &args->config);
-    if (st == BCDI_OK && args->config_path) st = bcdi_config_load_ini(args->config, args->config_path);
+    if (st == BCDI_OK && args->config_path)
+        st = bcdi_config_load_ini(args->config, args->config_path);
     for (size_t k = 0; st == BCDI_OK && k < n_over; ++k)
         st = bcdi_config_override(args->config, overrides[k]);
     if (st == BCDI_OK && device_override) st = bcdi_config_override(args->config, device_override);

@@ -39,7 +39,8 @@ int cmd_analyze(int argc, char **argv)
             "Reads a phasing result (CXI: entry_1/image_1/data, its support and\n"
             "entry_1/bcdi_geometry), finds the support and its box, removes the phase ramp and\n"
             "offset (keeping their values), and computes the Bragg density, the displacement\n"
-            "u = -phi/|G| (Angstrom), the strain along G from the complex field, dislocation lines\n"
+            "u = -phi/|G| (Angstrom), the strain along G from the complex field, dislocation "
+            "lines\n"
             "(phase vortices) and domains. Writes analysis.vti (orthonormal grid),\n"
             "analysis_sheared.vts, dislocations.vtp, density.tif, displacement.tif, density.png,\n"
             "displacement.png and summary.json into the output folder, all or nothing.\n"
@@ -81,8 +82,7 @@ int cmd_analyze(int argc, char **argv)
                                  bcdi_config_keys(args.config), bcdi_config_values(args.config),
                                  bcdi_config_count(args.config));
     if (st == BCDI_OK)
-        bcdi_log(BCDI_LOG_INFO, "analyze: wrote %s/ (%s; the list is in summary.json)",
-                 args.output,
+        bcdi_log(BCDI_LOG_INFO, "analyze: wrote %s/ (%s; the list is in summary.json)", args.output,
                  result.has_ortho ? "analysis.vti, analysis_sheared.vts, dislocations.vtp, "
                                     "density.tif, displacement.tif, density.png, displacement.png"
                                   : "analysis_sheared.vts, dislocations.vtp");

@@ -35,9 +35,10 @@ static const cli_command bench_command = {
     .name = "bench",
     .summary = "FFT benchmark",
     .usage = "braggcdi bench [config.ini] [key=value ...] [-o bench.json]",
-    .description = "Times one batched 3D forward+inverse FFT pair (complex64, in place) per size and\n"
-                   "batch on each backend: median ms per pair, ms per run, and the effective\n"
-                   "bandwidth at 32 bytes per voxel per pair. Prints a table; -o writes JSON.",
+    .description =
+        "Times one batched 3D forward+inverse FFT pair (complex64, in place) per size and\n"
+        "batch on each backend: median ms per pair, ms per run, and the effective\n"
+        "bandwidth at 32 bytes per voxel per pair. Prints a table; -o writes JSON.",
     .takes_input = 0,
     .needs_output = 0,
     .specs = bench_specs,
@@ -144,7 +145,8 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
         uint8_t *ball = malloc(n);
         if (!ball) st = bcdi_error(BCDI_ERR_NOMEM, "bench: out of memory");
         for (size_t i = 0; ball && i < n; ++i) {
-            double d0 = (double)(i / (size * size)) - size / 2.0, d1 = (double)(i / size % size) - size / 2.0,
+            double d0 = (double)(i / (size * size)) - size / 2.0,
+                   d1 = (double)(i / size % size) - size / 2.0,
                    d2 = (double)(i % size) - size / 2.0;
             ball[i] = d0 * d0 + d1 * d1 + d2 * d2 < (size / 3.0) * (size / 3.0);
         }
@@ -203,21 +205,27 @@ static bcdi_status write_phasing_json(const char *path, const phasing_row *rows,
     time_t t = time(NULL);
     char date[64];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    fprintf(f, "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n  \"mode\": \"phasing\",\n",
+    fprintf(f,
+            "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n  \"mode\": \"phasing\",\n",
             BCDI_VERSION, date);
-    fprintf(f, "  \"modelled_bytes_per_voxel\": {\"ER\": %.0f, \"HIO\": %.0f, \"RAAR\": %.0f, \"DM\": %.0f},\n",
-            modelled_bytes(BCDI_ALGO_ER), modelled_bytes(BCDI_ALGO_HIO), modelled_bytes(BCDI_ALGO_RAAR),
-            modelled_bytes(BCDI_ALGO_DM));
-    fprintf(f, "  \"device_bytes_per_voxel_per_run\": {\"ER_HIO_RAAR\": 17, \"DM\": 25, \"shared\": 5},\n");
+    fprintf(f,
+            "  \"modelled_bytes_per_voxel\": {\"ER\": %.0f, \"HIO\": %.0f, \"RAAR\": %.0f, \"DM\": "
+            "%.0f},\n",
+            modelled_bytes(BCDI_ALGO_ER), modelled_bytes(BCDI_ALGO_HIO),
+            modelled_bytes(BCDI_ALGO_RAAR), modelled_bytes(BCDI_ALGO_DM));
+    fprintf(f, "  \"device_bytes_per_voxel_per_run\": {\"ER_HIO_RAAR\": 17, \"DM\": 25, "
+               "\"shared\": 5},\n");
     fprintf(f, "  \"results\": [\n");
     for (size_t i = 0; i < count; ++i) {
         const phasing_row *r = &rows[i];
-        fprintf(f, "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
-                   "\"ms_fft_pair\": %.4f",
+        fprintf(f,
+                "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
+                "\"ms_fft_pair\": %.4f",
                 r->backend, r->device, r->size, r->batch, r->ms_fft_pair);
         for (int a = 0; a < 4; ++a)
-            fprintf(f, ", \"ms_%s\": %.4f, \"gbs_%s\": %.3f", bcdi_algorithm_name((bcdi_algorithm)a),
-                    r->ms_iter[a], bcdi_algorithm_name((bcdi_algorithm)a), r->gbs[a]);
+            fprintf(f, ", \"ms_%s\": %.4f, \"gbs_%s\": %.3f",
+                    bcdi_algorithm_name((bcdi_algorithm)a), r->ms_iter[a],
+                    bcdi_algorithm_name((bcdi_algorithm)a), r->gbs[a]);
         fprintf(f, "}%s\n", i + 1 < count ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
@@ -239,14 +247,16 @@ static bcdi_status write_json(const char *path, const char *planner, const bench
     char date[64];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     fprintf(f, "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n", BCDI_VERSION, date);
-    fprintf(f, "  \"bytes_per_voxel_per_pair\": 32,\n  \"planner\": \"%s\",\n  \"results\": [\n", planner);
+    fprintf(f, "  \"bytes_per_voxel_per_pair\": 32,\n  \"planner\": \"%s\",\n  \"results\": [\n",
+            planner);
     for (size_t i = 0; i < count; ++i) {
         const bench_row *r = &rows[i];
-        fprintf(f,
-                "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
-                "\"repeats\": %d, \"ms_per_pair\": %.4f, \"ms_per_run\": %.4f, \"gb_per_s\": %.3f}%s\n",
-                r->backend, r->device, r->size, r->batch, r->repeats, r->ms_pair, r->ms_per_run,
-                r->gbs, i + 1 < count ? "," : "");
+        fprintf(
+            f,
+            "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
+            "\"repeats\": %d, \"ms_per_pair\": %.4f, \"ms_per_run\": %.4f, \"gb_per_s\": %.3f}%s\n",
+            r->backend, r->device, r->size, r->batch, r->repeats, r->ms_pair, r->ms_per_run, r->gbs,
+            i + 1 < count ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
@@ -272,7 +282,8 @@ int cmd_bench(int argc, char **argv)
     for (size_t i = 0; st == BCDI_OK && i < n_sizes + n_gpu; ++i) {
         double v = i < n_sizes ? sizes[i] : gpu_sizes[i - n_sizes];
         if (!(v >= 2 && v <= 4096 && v == floor(v)))
-            st = bcdi_error(BCDI_ERR_CONFIG, "bench: sizes must be integers in 2..4096, found %g", v);
+            st = bcdi_error(BCDI_ERR_CONFIG, "bench: sizes must be integers in 2..4096, found %g",
+                            v);
     }
     for (size_t i = 0; st == BCDI_OK && i < n_batches; ++i)
         if (!(batches[i] >= 1 && batches[i] <= 1024 && batches[i] == floor(batches[i])))
@@ -294,7 +305,8 @@ int cmd_bench(int argc, char **argv)
     phasing_row prow[256];
     size_t n_prow = 0;
     if (strcmp(planner, "measure") && strcmp(planner, "estimate")) {
-        bcdi_error(BCDI_ERR_CONFIG, "bench: planner expects measure or estimate, found '%s'", planner);
+        bcdi_error(BCDI_ERR_CONFIG, "bench: planner expects measure or estimate, found '%s'",
+                   planner);
         cli_args_free(&args);
         return cli_fail("bench", BCDI_ERR_CONFIG);
     }
@@ -302,7 +314,8 @@ int cmd_bench(int argc, char **argv)
     size_t n_devices = 0;
     if (!strcmp(device, "all")) {
         devices[n_devices++] = "cpu";
-        if (bcdi_cuda_device_count() > 0) devices[n_devices++] = "cuda";
+        if (bcdi_cuda_device_count() > 0)
+            devices[n_devices++] = "cuda";
         else
             bcdi_log(BCDI_LOG_NOTICE, "no CUDA device answers: timing the CPU backend only");
     } else {
@@ -342,9 +355,9 @@ int cmd_bench(int argc, char **argv)
                              be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu");
                     snprintf(pr->device, sizeof pr->device, "%s", be->device_name);
                     printf("%-5s %-5zu %-5zu %9.3f %9.3f %9.3f %9.3f %9.3f %7.2f %7.2f  %s\n",
-                           pr->backend, size, batch, pr->ms_fft_pair, pr->ms_iter[0], pr->ms_iter[1],
-                           pr->ms_iter[2], pr->ms_iter[3], pr->ms_iter[1] / pr->ms_fft_pair,
-                           pr->gbs[1], pr->device);
+                           pr->backend, size, batch, pr->ms_fft_pair, pr->ms_iter[0],
+                           pr->ms_iter[1], pr->ms_iter[2], pr->ms_iter[3],
+                           pr->ms_iter[1] / pr->ms_fft_pair, pr->gbs[1], pr->device);
                     fflush(stdout);
                     ++n_prow;
                     continue;

@@ -27,7 +27,8 @@ static const bcdi_param_spec compare_specs[] = {
     {"twin_margin", BCDI_PARAM_DOUBLE, "0.002",
      "density-correlation difference that decides the twin; below it the complex field decides"},
     {"upsample", BCDI_PARAM_INT, "20", "sub-voxel registration to 1/upsample voxel"},
-    {"hkl", BCDI_PARAM_LIST, NULL, "reflection h,k,l (default: the result's geometry); c = l*d for (00l)"},
+    {"hkl", BCDI_PARAM_LIST, NULL,
+     "reflection h,k,l (default: the result's geometry); c = l*d for (00l)"},
 };
 
 static int is_key(const bcdi_param_spec *specs, size_t count, const char *key, size_t len)
@@ -109,8 +110,10 @@ int cmd_compare(int argc, char **argv)
             rc = CLI_EXIT_USAGE;
         } else if (!strncmp(a, "summary=", 8)) {
             if (!n_states) {
-                fprintf(stderr, "braggcdi compare: error: '%s' must follow the state it belongs "
-                                "to\n", a);
+                fprintf(stderr,
+                        "braggcdi compare: error: '%s' must follow the state it belongs "
+                        "to\n",
+                        a);
                 rc = CLI_EXIT_USAGE;
             } else {
                 states[n_states - 1].summary = a + 8;
@@ -133,10 +136,14 @@ int cmd_compare(int argc, char **argv)
                 s->path = malloc(strlen(a) + 1);
                 if (s->path) strcpy(s->path, a);
             }
-            if (!s->path) rc = CLI_EXIT_FAILURE;
-            else if (eq && access(s->path, F_OK) != 0 && !strchr(s->path, '/') && !strchr(s->path, '.')) {
-                fprintf(stderr, "braggcdi compare: error: '%s': no key '%s' and no file or folder "
-                                "of that name (see --help)\n", a, s->path);
+            if (!s->path)
+                rc = CLI_EXIT_FAILURE;
+            else if (eq && access(s->path, F_OK) != 0 && !strchr(s->path, '/') &&
+                     !strchr(s->path, '.')) {
+                fprintf(stderr,
+                        "braggcdi compare: error: '%s': no key '%s' and no file or folder "
+                        "of that name (see --help)\n",
+                        a, s->path);
                 rc = CLI_EXIT_USAGE;
             }
         }
@@ -155,7 +162,8 @@ int cmd_compare(int argc, char **argv)
     if (rc == CLI_EXIT_OK) {
         cli_install_logger(quiet);
         st = bcdi_config_create("compare", specs, spec_count, &cfg);
-        for (size_t k = 0; st == BCDI_OK && k < n_settings; ++k) st = bcdi_config_override(cfg, settings[k]);
+        for (size_t k = 0; st == BCDI_OK && k < n_settings; ++k)
+            st = bcdi_config_override(cfg, settings[k]);
     }
     bcdi_analysis_params ap;
     bcdi_compare_params cp;
@@ -179,15 +187,18 @@ int cmd_compare(int argc, char **argv)
         if (st == BCDI_OK && ref && *ref) {
             int found = 0;
             for (size_t k = 0; k < n_states && !found; ++k)
-                if ((states[k].label && !strcmp(states[k].label, ref)) || !strcmp(states[k].path, ref))
+                if ((states[k].label && !strcmp(states[k].label, ref)) ||
+                    !strcmp(states[k].path, ref))
                     reference = k, found = 1;
             char *end = NULL;
             long index = strtol(ref, &end, 10);
             if (!found && end != ref && *end == '\0' && index >= 1 && (size_t)index <= n_states)
                 reference = (size_t)index - 1, found = 1;
             if (!found)
-                st = bcdi_error(BCDI_ERR_CONFIG, "reference: '%s' is no state's label, position "
-                                "or path", ref);
+                st = bcdi_error(BCDI_ERR_CONFIG,
+                                "reference: '%s' is no state's label, position "
+                                "or path",
+                                ref);
         }
     }
     bcdi_comparison comparison;
@@ -197,7 +208,8 @@ int cmd_compare(int argc, char **argv)
         if (!inputs) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
         for (size_t k = 0; inputs && k < n_states; ++k)
             inputs[k] = (bcdi_compare_input){states[k].path, states[k].label, states[k].summary};
-        if (st == BCDI_OK) st = bcdi_compare_run(&cp, &ap, inputs, n_states, reference, &comparison);
+        if (st == BCDI_OK)
+            st = bcdi_compare_run(&cp, &ap, inputs, n_states, reference, &comparison);
         if (st == BCDI_OK) st = bcdi_compare_write(&comparison, &cp, output);
         if (st == BCDI_OK) {
             for (size_t k = 0; k < comparison.state_count; ++k) {
@@ -212,15 +224,17 @@ int cmd_compare(int argc, char **argv)
                          s->alignment.twinned ? ", twin flipped" : "");
             }
             size_t len = strlen(output);
-            bcdi_log(BCDI_LOG_INFO, "compare: wrote %s%s (comparison.csv, comparison.json, "
-                     "slices.png, trends.png, index.html)", output,
-                     len && output[len - 1] == '/' ? "" : "/");
+            bcdi_log(BCDI_LOG_INFO,
+                     "compare: wrote %s%s (comparison.csv, comparison.json, "
+                     "slices.png, trends.png, index.html)",
+                     output, len && output[len - 1] == '/' ? "" : "/");
         }
         free(inputs);
     }
     bcdi_comparison_free(&comparison);
     bcdi_config_free(cfg);
-    for (size_t k = 0; k < n_states; ++k) free(states[k].path);
+    for (size_t k = 0; k < n_states; ++k)
+        free(states[k].path);
     free(states), free(settings), free(specs);
     if (rc != CLI_EXIT_OK) return rc;
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("compare", st);

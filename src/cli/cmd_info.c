@@ -17,9 +17,10 @@ static const cli_command info_command = {
     .name = "info",
     .summary = "describe a file",
     .usage = "braggcdi info FILE [key=value ...] [-o report.txt]",
-    .description = "Lists the groups and datasets of an HDF5 file (shape, type, units, small values)\n"
-                   "and recognises braggcdi's layouts: NeXus I13-1 rocking stacks, CXI prepared data\n"
-                   "and CXI results. For a TIFF, prints the page count, size and pixel type.",
+    .description =
+        "Lists the groups and datasets of an HDF5 file (shape, type, units, small values)\n"
+        "and recognises braggcdi's layouts: NeXus I13-1 rocking stacks, CXI prepared data\n"
+        "and CXI results. For a TIFF, prints the page count, size and pixel type.",
     .takes_input = 1,
     .needs_output = 0,
     .specs = info_specs,
@@ -29,7 +30,8 @@ static const cli_command info_command = {
 static int is_tiff_name(const char *path)
 {
     size_t n = strlen(path);
-    return (n > 4 && !strcasecmp(path + n - 4, ".tif")) || (n > 5 && !strcasecmp(path + n - 5, ".tiff"));
+    return (n > 4 && !strcasecmp(path + n - 4, ".tif")) ||
+           (n > 5 && !strcasecmp(path + n - 5, ".tiff"));
 }
 
 int cmd_info(int argc, char **argv)
@@ -68,7 +70,8 @@ int cmd_info(int argc, char **argv)
         st = bcdi_h5_describe(args.input, out);
     }
     if (args.output) {
-        if (fclose(out) != 0 && st == BCDI_OK) st = bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp_path);
+        if (fclose(out) != 0 && st == BCDI_OK)
+            st = bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp_path);
         if (st == BCDI_OK && rename(tmp_path, args.output) != 0)
             st = bcdi_error(BCDI_ERR_IO, "cannot rename '%s' to '%s'", tmp_path, args.output);
         if (st != BCDI_OK) remove(tmp_path);

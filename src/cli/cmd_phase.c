@@ -30,27 +30,43 @@ static const bcdi_param_spec phase_specs[] = {
     {"device", BCDI_PARAM_STRING, "auto", "auto, cpu, cuda or cuda:N"},
     {"positivity", BCDI_PARAM_BOOL, "false", "force Re(rho) >= 0 inside the support"},
     {"real", BCDI_PARAM_BOOL, "false", "real-valued object: keep only Re(rho) inside the support"},
-    {"support", BCDI_PARAM_STRING, "autocorrelation", "initial support: autocorrelation, box, sphere or file"},
-    {"support_threshold", BCDI_PARAM_DOUBLE, "0.1", "autocorrelation support: fraction of its maximum"},
+    {"support", BCDI_PARAM_STRING, "autocorrelation",
+     "initial support: autocorrelation, box, sphere or file"},
+    {"support_threshold", BCDI_PARAM_DOUBLE, "0.1",
+     "autocorrelation support: fraction of its maximum"},
     {"support_size", BCDI_PARAM_DOUBLE, "0.5", "box/sphere support: fraction of each axis"},
-    {"support_file", BCDI_PARAM_STRING, NULL, "support=file: a CXI result whose entry_1/image_1/mask is the support"},
+    {"support_file", BCDI_PARAM_STRING, NULL,
+     "support=file: a CXI result whose entry_1/image_1/mask is the support"},
     {"shrinkwrap_sigma_start", BCDI_PARAM_DOUBLE, "2.0", "shrink-wrap blur at the start, voxels"},
-    {"shrinkwrap_sigma_end", BCDI_PARAM_DOUBLE, "1.0", "shrink-wrap blur at the end (geometric decay), voxels"},
-    {"shrinkwrap_threshold", BCDI_PARAM_DOUBLE, "0.2", "support = blurred |rho| > threshold x reference"},
-    {"shrinkwrap_reference", BCDI_PARAM_STRING, "max", "threshold reference: max (of blurred |rho|) or rms (of |rho|)"},
-    {"shrinkwrap_period", BCDI_PARAM_INT, "20", "iterations between support updates (0 = fixed support)"},
+    {"shrinkwrap_sigma_end", BCDI_PARAM_DOUBLE, "1.0",
+     "shrink-wrap blur at the end (geometric decay), voxels"},
+    {"shrinkwrap_threshold", BCDI_PARAM_DOUBLE, "0.2",
+     "support = blurred |rho| > threshold x reference"},
+    {"shrinkwrap_reference", BCDI_PARAM_STRING, "max",
+     "threshold reference: max (of blurred |rho|) or rms (of |rho|)"},
+    {"shrinkwrap_period", BCDI_PARAM_INT, "20",
+     "iterations between support updates (0 = fixed support)"},
     {"shrinkwrap_only_shrink", BCDI_PARAM_BOOL, "false", "updates may only remove voxels"},
-    {"shrinkwrap_in_er", BCDI_PARAM_BOOL, "false", "also update the support during ER steps (ER + shrink-wrap shrinks the support step after step)"},
-    {"support_min_fraction", BCDI_PARAM_DOUBLE, "1e-4", "restart a run whose support falls below this fraction of the box"},
-    {"support_max_fraction", BCDI_PARAM_DOUBLE, "0.5", "restart a run whose support grows above this fraction"},
-    {"support_max_restarts", BCDI_PARAM_INT, "3", "restarts with an adjusted threshold before a run is dropped"},
+    {"shrinkwrap_in_er", BCDI_PARAM_BOOL, "false",
+     "also update the support during ER steps (ER + shrink-wrap shrinks the support step after "
+     "step)"},
+    {"support_min_fraction", BCDI_PARAM_DOUBLE, "1e-4",
+     "restart a run whose support falls below this fraction of the box"},
+    {"support_max_fraction", BCDI_PARAM_DOUBLE, "0.5",
+     "restart a run whose support grows above this fraction"},
+    {"support_max_restarts", BCDI_PARAM_INT, "3",
+     "restarts with an adjusted threshold before a run is dropped"},
     {"metric_interval", BCDI_PARAM_INT, "10", "iterations between metric evaluations (history)"},
-    {"free_fraction", BCDI_PARAM_DOUBLE, "0", "fraction of measured pixels held out (3x3x3 islands) for free_llk"},
-    {"breed", BCDI_PARAM_STRING, "sqrt_ab", "guided seeding rule: sqrt_ab, pixel_switch, b_pa, avg_ab, max_ab, 2ab_a_b"},
-    {"cull_fraction", BCDI_PARAM_DOUBLE, "0.25", "share of the population dropped after each generation"},
+    {"free_fraction", BCDI_PARAM_DOUBLE, "0",
+     "fraction of measured pixels held out (3x3x3 islands) for free_llk"},
+    {"breed", BCDI_PARAM_STRING, "sqrt_ab",
+     "guided seeding rule: sqrt_ab, pixel_switch, b_pa, avg_ab, max_ab, 2ab_a_b"},
+    {"cull_fraction", BCDI_PARAM_DOUBLE, "0.25",
+     "share of the population dropped after each generation"},
     {"crop", BCDI_PARAM_BOOL, "false", "crop the written object to its support plus crop_margin"},
     {"crop_margin", BCDI_PARAM_INT, "8", "voxels kept around the support when cropping"},
-    {"fft_planner", BCDI_PARAM_STRING, "estimate", "CPU FFTW planner: estimate (bit-identical runs) or measure (faster at 256^3)"},
+    {"fft_planner", BCDI_PARAM_STRING, "estimate",
+     "CPU FFTW planner: estimate (bit-identical runs) or measure (faster at 256^3)"},
     {"deflate", BCDI_PARAM_INT, "4", "gzip level of the written datasets (0-9)"},
 };
 
@@ -91,14 +107,19 @@ static bcdi_status params_from_config(const bcdi_config *cfg, bcdi_phasing_param
     if ((st = bcdi_config_bool(cfg, "positivity", &p->positivity))) return st;
     if ((st = bcdi_config_bool(cfg, "real", &p->real_only))) return st;
     text = bcdi_config_string(cfg, "support");
-    if (!strcmp(text, "autocorrelation")) p->support_init = BCDI_SUPPORT_AUTOCORRELATION;
-    else if (!strcmp(text, "box")) p->support_init = BCDI_SUPPORT_BOX;
-    else if (!strcmp(text, "sphere")) p->support_init = BCDI_SUPPORT_SPHERE;
-    else if (!strcmp(text, "file")) p->support_init = BCDI_SUPPORT_FILE;
+    if (!strcmp(text, "autocorrelation"))
+        p->support_init = BCDI_SUPPORT_AUTOCORRELATION;
+    else if (!strcmp(text, "box"))
+        p->support_init = BCDI_SUPPORT_BOX;
+    else if (!strcmp(text, "sphere"))
+        p->support_init = BCDI_SUPPORT_SPHERE;
+    else if (!strcmp(text, "file"))
+        p->support_init = BCDI_SUPPORT_FILE;
     else
         return bcdi_error(BCDI_ERR_CONFIG,
                           "support='%s': expected autocorrelation, box, sphere or file", text);
-    if ((st = bcdi_config_double(cfg, "support_threshold", &p->support_autocorrelation_threshold))) return st;
+    if ((st = bcdi_config_double(cfg, "support_threshold", &p->support_autocorrelation_threshold)))
+        return st;
     if ((st = bcdi_config_double(cfg, "support_size", &p->support_size))) return st;
     if (!(p->support_autocorrelation_threshold > 0 && p->support_autocorrelation_threshold < 1))
         return bcdi_error(BCDI_ERR_CONFIG, "support_threshold=%g: expected in (0, 1)",
@@ -106,8 +127,10 @@ static bcdi_status params_from_config(const bcdi_config *cfg, bcdi_phasing_param
     if (!(p->support_size > 0 && p->support_size <= 1))
         return bcdi_error(BCDI_ERR_CONFIG, "support_size=%g: expected in (0, 1]", p->support_size);
     if (bcdi_config_string(cfg, "support_file"))
-        snprintf(p->support_file, sizeof p->support_file, "%s", bcdi_config_string(cfg, "support_file"));
-    if ((st = bcdi_config_double(cfg, "shrinkwrap_sigma_start", &p->shrinkwrap_sigma_start))) return st;
+        snprintf(p->support_file, sizeof p->support_file, "%s",
+                 bcdi_config_string(cfg, "support_file"));
+    if ((st = bcdi_config_double(cfg, "shrinkwrap_sigma_start", &p->shrinkwrap_sigma_start)))
+        return st;
     if ((st = bcdi_config_double(cfg, "shrinkwrap_sigma_end", &p->shrinkwrap_sigma_end))) return st;
     if ((st = bcdi_config_double(cfg, "shrinkwrap_threshold", &p->shrinkwrap_threshold))) return st;
     text = bcdi_config_string(cfg, "shrinkwrap_reference");
@@ -116,15 +139,18 @@ static bcdi_status params_from_config(const bcdi_config *cfg, bcdi_phasing_param
     p->shrinkwrap_threshold_rms = !strcmp(text, "rms");
     if ((st = bcdi_config_int(cfg, "shrinkwrap_period", &p->shrinkwrap_period))) return st;
     if (p->shrinkwrap_period < 0)
-        return bcdi_error(BCDI_ERR_CONFIG, "shrinkwrap_period=%ld: expected >= 0", p->shrinkwrap_period);
-    if ((st = bcdi_config_bool(cfg, "shrinkwrap_only_shrink", &p->shrinkwrap_only_shrink))) return st;
+        return bcdi_error(BCDI_ERR_CONFIG, "shrinkwrap_period=%ld: expected >= 0",
+                          p->shrinkwrap_period);
+    if ((st = bcdi_config_bool(cfg, "shrinkwrap_only_shrink", &p->shrinkwrap_only_shrink)))
+        return st;
     if ((st = bcdi_config_bool(cfg, "shrinkwrap_in_er", &p->shrinkwrap_in_er))) return st;
     if ((st = bcdi_config_double(cfg, "support_min_fraction", &p->support_min_fraction))) return st;
     if ((st = bcdi_config_double(cfg, "support_max_fraction", &p->support_max_fraction))) return st;
     if ((st = bcdi_config_int(cfg, "support_max_restarts", &p->support_max_restarts))) return st;
     if ((st = bcdi_config_int(cfg, "metric_interval", &p->metric_interval))) return st;
     if (p->metric_interval < 1)
-        return bcdi_error(BCDI_ERR_CONFIG, "metric_interval=%ld: expected >= 1", p->metric_interval);
+        return bcdi_error(BCDI_ERR_CONFIG, "metric_interval=%ld: expected >= 1",
+                          p->metric_interval);
     if ((st = bcdi_config_double(cfg, "free_fraction", &p->free_fraction))) return st;
     snprintf(p->breed_rule, sizeof p->breed_rule, "%s", bcdi_config_string(cfg, "breed"));
     if ((st = bcdi_config_double(cfg, "cull_fraction", &p->cull_fraction))) return st;
@@ -179,7 +205,8 @@ static bcdi_status write_result(const result_context *c, size_t rank, const char
     const size_t *shape = c->result->shape;
     size_t lo[3] = {0, 0, 0}, hi[3] = {shape[0], shape[1], shape[2]}, out_shape[3];
     if (c->crop) support_box(run->support, shape, c->crop_margin, lo, hi);
-    for (int a = 0; a < 3; ++a) out_shape[a] = hi[a] - lo[a];
+    for (int a = 0; a < 3; ++a)
+        out_shape[a] = hi[a] - lo[a];
     size_t n_out = out_shape[0] * out_shape[1] * out_shape[2];
     bcdi_cf *object = malloc(n_out * sizeof *object);
     uint8_t *support = malloc(n_out);
@@ -213,20 +240,20 @@ static bcdi_status write_result(const result_context *c, size_t rank, const char
         st = bcdi_h5_write_string(w, "entry_1/image_1/process_1/configuration/input", input);
     const char *res = "entry_1/image_1/process_1/results";
     char key[256];
-#define PUT_DOUBLE(name, value)                                                                  \
-    do {                                                                                         \
-        snprintf(key, sizeof key, "%s/%s", res, name);                                           \
-        if (st == BCDI_OK) st = bcdi_h5_write_double(w, key, value, NULL);                       \
+#define PUT_DOUBLE(name, value)                                                                    \
+    do {                                                                                           \
+        snprintf(key, sizeof key, "%s/%s", res, name);                                             \
+        if (st == BCDI_OK) st = bcdi_h5_write_double(w, key, value, NULL);                         \
     } while (0)
-#define PUT_INT(name, value)                                                                     \
-    do {                                                                                         \
-        snprintf(key, sizeof key, "%s/%s", res, name);                                           \
-        if (st == BCDI_OK) st = bcdi_h5_write_int(w, key, value);                                \
+#define PUT_INT(name, value)                                                                       \
+    do {                                                                                           \
+        snprintf(key, sizeof key, "%s/%s", res, name);                                             \
+        if (st == BCDI_OK) st = bcdi_h5_write_int(w, key, value);                                  \
     } while (0)
-#define PUT_STRING(name, value)                                                                  \
-    do {                                                                                         \
-        snprintf(key, sizeof key, "%s/%s", res, name);                                           \
-        if (st == BCDI_OK) st = bcdi_h5_write_string(w, key, value);                             \
+#define PUT_STRING(name, value)                                                                    \
+    do {                                                                                           \
+        snprintf(key, sizeof key, "%s/%s", res, name);                                             \
+        if (st == BCDI_OK) st = bcdi_h5_write_string(w, key, value);                               \
     } while (0)
     PUT_DOUBLE("fourier_error", run->final.fourier_error);
     PUT_DOUBLE("llk", run->final.llk);
@@ -257,8 +284,9 @@ static bcdi_status write_result(const result_context *c, size_t rank, const char
     if (!table && st == BCDI_OK) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
     for (size_t r = 0; table && r < rows; ++r) {
         const bcdi_history_point *h = &run->history[r];
-        double row[7] = {(double)h->iteration, h->fourier_error, h->llk,         h->free_llk,
-                         h->sharpness,        h->support_fraction, h->outside_fraction};
+        double row[7] = {(double)h->iteration, h->fourier_error, h->llk,
+                         h->free_llk,          h->sharpness,     h->support_fraction,
+                         h->outside_fraction};
         memcpy(table + 7 * r, row, sizeof row);
     }
     snprintf(key, sizeof key, "%s/history", res);
@@ -281,7 +309,8 @@ static void run_path(const char *output, size_t rank, char *out, size_t cap)
 {
     const char *dot = strrchr(output, '.'), *slash = strrchr(output, '/');
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - output) : strlen(output);
-    snprintf(out, cap, "%.*s-run%zu%s", (int)stem, output, rank + 1, dot && (!slash || dot > slash) ? dot : ".cxi");
+    snprintf(out, cap, "%.*s-run%zu%s", (int)stem, output, rank + 1,
+             dot && (!slash || dot > slash) ? dot : ".cxi");
 }
 
 int cmd_phase(int argc, char **argv)
@@ -309,7 +338,9 @@ int cmd_phase(int argc, char **argv)
     if (st == BCDI_OK) st = bcdi_cxi_read_prepared(args.input, shape, &intensity, &mask);
     if (st == BCDI_OK) {
         have_geometry = bcdi_cxi_read_geometry(args.input, &geometry) == BCDI_OK;
-        if (!have_geometry) bcdi_log(BCDI_LOG_NOTICE, "'%s' holds no geometry: the result will have none", args.input);
+        if (!have_geometry)
+            bcdi_log(BCDI_LOG_NOTICE, "'%s' holds no geometry: the result will have none",
+                     args.input);
         bcdi_clear_error();
     }
     if (st == BCDI_OK && params.support_init == BCDI_SUPPORT_FILE) {
@@ -339,8 +370,9 @@ int cmd_phase(int argc, char **argv)
         cli_progress_finish(&progress);
     }
     if (st == BCDI_OK) {
-        result_context ctx = {&args,  &params, &result, be, mask, have_geometry ? &geometry : NULL,
-                              crop,   crop_margin, deflate};
+        result_context ctx = {&args, &params,     &result,
+                              be,    mask,        have_geometry ? &geometry : NULL,
+                              crop,  crop_margin, deflate};
         char path[4200];
         size_t written = 0;
         /* every kept run, then the best under the requested name */

@@ -5,7 +5,6 @@
 #include "bcdi/error.h"
 #include "bcdi/simulate.h"
 
-
 int cmd_simulate(int argc, char **argv)
 {
     size_t spec_count = 0;
@@ -16,7 +15,8 @@ int cmd_simulate(int argc, char **argv)
         .usage = "braggcdi simulate [config.ini] [key=value ...] -o stack.nxs",
         .description =
             "Builds a complex crystal rho = s*exp(i*phi) (faceted polyhedron, ellipsoid or box;\n"
-            "domains with small tilts; screw/edge dislocation lines; uniform strain), computes its\n"
+            "domains with small tilts; screw/edge dislocation lines; uniform strain), computes "
+            "its\n"
             "rocking-curve intensities on the detector-conjugate grid of the beamline geometry,\n"
             "adds Poisson noise and Excalibur detector effects, and writes the stack as NeXus\n"
             "(Diamond I13-1 layout) plus the true object as CXI (<output stem>_truth.cxi unless\n"

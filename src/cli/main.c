@@ -11,20 +11,24 @@ typedef struct {
 } subcommand;
 
 static const subcommand subcommands[] = {
-    {"simulate", cmd_simulate, "synthetic crystal -> rocking-curve stack (NeXus) + true object (CXI)"},
+    {"simulate", cmd_simulate,
+     "synthetic crystal -> rocking-curve stack (NeXus) + true object (CXI)"},
     {"prepare", cmd_prepare, "raw frames (NeXus/HDF5, TIFF, .npy, CXI) -> phasing-ready CXI"},
-    {"phase", cmd_phase, "phase retrieval: ER/HIO/RAAR/DM, shrink-wrap, batched runs, guided seeding"},
+    {"phase", cmd_phase,
+     "phase retrieval: ER/HIO/RAAR/DM, shrink-wrap, batched runs, guided seeding"},
     {"analyze", cmd_analyze, "phased object -> density, displacement, strain, dislocations, maps"},
-    {"compare", cmd_compare, "states of one crystal (e.g. voltages) -> CSV/JSON, figures, HTML report"},
+    {"compare", cmd_compare,
+     "states of one crystal (e.g. voltages) -> CSV/JSON, figures, HTML report"},
     {"info", cmd_info, "describe an HDF5/NeXus/CXI file"},
     {"bench", cmd_bench, "time batched FFT pairs on each backend, write JSON"},
 };
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "braggcdi %s: Bragg coherent diffraction imaging reconstruction\n\n"
-                 "usage: braggcdi <command> [input] [config.ini] [key=value ...] -o OUTPUT\n\n"
-                 "commands:\n",
+    fprintf(out,
+            "braggcdi %s: Bragg coherent diffraction imaging reconstruction\n\n"
+            "usage: braggcdi <command> [input] [config.ini] [key=value ...] -o OUTPUT\n\n"
+            "commands:\n",
             BCDI_VERSION);
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; ++i)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);

@@ -38,7 +38,8 @@ void cli_progress_update(long done, long total, double value, void *user)
         const int width = 30;
         int filled = (int)(fraction * width + 0.5);
         char bar[64];
-        for (int i = 0; i < width; ++i) bar[i] = i < filled ? '#' : '.';
+        for (int i = 0; i < width; ++i)
+            bar[i] = i < filled ? '#' : '.';
         bar[width] = '\0';
         fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld it, ETA %.0f s%s   ", p->label, bar,
                 100.0 * fraction, done, total, isfinite(eta) ? eta : 0.0, value_text);

@@ -11,14 +11,14 @@
 #include <strings.h>
 
 /* Sections of the other subcommands are skipped so one INI file can drive the whole pipeline. */
-static const char *const known_sections[] = {"simulate", "prepare", "phase",  "analyze",
+static const char *const known_sections[] = {"simulate", "prepare", "phase", "analyze",
                                              "compare",  "info",    "bench"};
 
 struct bcdi_config {
     char section[32];
     const bcdi_param_spec *specs;
     size_t count;
-    char **values;  /* NULL = unset */
+    char **values; /* NULL = unset */
     char **origins;
     const char **value_view; /* compacted views for bcdi_config_keys/values */
     const char **key_view;
@@ -47,9 +47,11 @@ static long find_key(const bcdi_config *cfg, const char *key)
 static void trim(char *s)
 {
     size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
     size_t start = 0;
-    while (s[start] && isspace((unsigned char)s[start])) ++start;
+    while (s[start] && isspace((unsigned char)s[start]))
+        ++start;
     if (start) memmove(s, s + start, n - start + 1);
 }
 
@@ -68,8 +70,8 @@ static bcdi_status check_value(const bcdi_param_spec *spec, const char *value, c
     case BCDI_PARAM_DOUBLE: {
         double v = strtod(value, &end);
         if (end == value || *end || errno || !isfinite(v))
-            return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects a number, found '%s'",
-                              origin, spec->key, value);
+            return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects a number, found '%s'", origin,
+                              spec->key, value);
         break;
     }
     case BCDI_PARAM_BOOL: {
@@ -83,7 +85,8 @@ static bcdi_status check_value(const bcdi_param_spec *spec, const char *value, c
                               origin, spec->key, value);
         break;
     }
-    default: break;
+    default:
+        break;
     }
     return BCDI_OK;
 }
@@ -139,8 +142,8 @@ bcdi_status bcdi_config_set(bcdi_config *cfg, const char *key, const char *value
         for (size_t k = 0; k < cfg->count && used + 40 < sizeof known; ++k)
             used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", k ? ", " : "",
                                      cfg->specs[k].key);
-        return bcdi_error(BCDI_ERR_CONFIG, "%s: unknown key '%s' for '%s' (known keys: %s)",
-                          origin, key, cfg->section, known);
+        return bcdi_error(BCDI_ERR_CONFIG, "%s: unknown key '%s' for '%s' (known keys: %s)", origin,
+                          key, cfg->section, known);
     }
     bcdi_status st = check_value(&cfg->specs[i], value, origin);
     if (st != BCDI_OK) return st;
@@ -215,8 +218,7 @@ bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return bcdi_error(BCDI_ERR_IO, "config file '%s': cannot open (%s)", path,
-                          strerror(errno));
+        return bcdi_error(BCDI_ERR_IO, "config file '%s': cannot open (%s)", path, strerror(errno));
     counting_reader reader = {f, 0, 0, 0};
     cfg->loading_path = path;
     cfg->loading_line = &reader.line;
@@ -360,7 +362,8 @@ bcdi_status bcdi_config_doubles(const bcdi_config *cfg, const char *key, double 
             return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' takes at most %zu values, found '%s'",
                               bcdi_config_origin(cfg, key), key, max_count, v);
         out[n++] = x;
-        while (isspace((unsigned char)*end)) ++end;
+        while (isspace((unsigned char)*end))
+            ++end;
         if (*end == ',') {
             ++end;
             if (!*end)

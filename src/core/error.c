@@ -9,24 +9,41 @@ static _Thread_local char last_error[2048];
 const char *bcdi_strerror(bcdi_status status)
 {
     switch (status) {
-    case BCDI_OK: return "success";
-    case BCDI_ERR_INVALID_ARG: return "invalid argument";
-    case BCDI_ERR_CONFIG: return "configuration error";
-    case BCDI_ERR_IO: return "input/output error";
-    case BCDI_ERR_FORMAT: return "unexpected file format";
-    case BCDI_ERR_NOMEM: return "out of memory";
-    case BCDI_ERR_BACKEND: return "backend failure";
-    case BCDI_ERR_NO_DEVICE: return "no CUDA device";
-    case BCDI_ERR_UNSUPPORTED: return "not supported in this build";
-    case BCDI_ERR_DATA: return "unusable data";
-    case BCDI_ERR_INTERNAL: return "internal error";
+    case BCDI_OK:
+        return "success";
+    case BCDI_ERR_INVALID_ARG:
+        return "invalid argument";
+    case BCDI_ERR_CONFIG:
+        return "configuration error";
+    case BCDI_ERR_IO:
+        return "input/output error";
+    case BCDI_ERR_FORMAT:
+        return "unexpected file format";
+    case BCDI_ERR_NOMEM:
+        return "out of memory";
+    case BCDI_ERR_BACKEND:
+        return "backend failure";
+    case BCDI_ERR_NO_DEVICE:
+        return "no CUDA device";
+    case BCDI_ERR_UNSUPPORTED:
+        return "not supported in this build";
+    case BCDI_ERR_DATA:
+        return "unusable data";
+    case BCDI_ERR_INTERNAL:
+        return "internal error";
     }
     return "unknown error";
 }
 
-const char *bcdi_last_error(void) { return last_error; }
+const char *bcdi_last_error(void)
+{
+    return last_error;
+}
 
-void bcdi_clear_error(void) { last_error[0] = '\0'; }
+void bcdi_clear_error(void)
+{
+    last_error[0] = '\0';
+}
 
 bcdi_status bcdi_error(bcdi_status status, const char *fmt, ...)
 {

@@ -14,8 +14,7 @@
 bcdi_status bcdi_cxi_create(const char *path, bcdi_h5_writer **out)
 {
     bcdi_status st = bcdi_h5_create(path, out);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     if ((st = bcdi_h5_write_int(*out, "cxi_version", 150)) != BCDI_OK ||
         (st = bcdi_h5_group(*out, "entry_1", "NXentry")) != BCDI_OK) {
         bcdi_h5_abort(*out);
@@ -24,7 +23,10 @@ bcdi_status bcdi_cxi_create(const char *path, bcdi_h5_writer **out)
     return st;
 }
 
-static int shape_ok(const size_t s[3]) { return s && s[0] && s[1] && s[2]; }
+static int shape_ok(const size_t s[3])
+{
+    return s && s[0] && s[1] && s[2];
+}
 
 bcdi_status bcdi_cxi_write_object(bcdi_h5_writer *w, const size_t shape[3], const bcdi_cf *object,
                                   const uint8_t *support, int deflate_level)
@@ -37,9 +39,8 @@ bcdi_status bcdi_cxi_write_object(bcdi_h5_writer *w, const size_t shape[3], cons
         (st = bcdi_h5_write(w, "entry_1/image_1/data", BCDI_DT_CF32, 3, shape, object,
                             deflate_level)) != BCDI_OK)
         return st;
-    if (support &&
-        (st = bcdi_h5_write(w, "entry_1/image_1/mask", BCDI_DT_U8, 3, shape, support,
-                            deflate_level)) != BCDI_OK)
+    if (support && (st = bcdi_h5_write(w, "entry_1/image_1/mask", BCDI_DT_U8, 3, shape, support,
+                                       deflate_level)) != BCDI_OK)
         return st;
     /* PyNX marks what image_1 holds; "object" tells its viewers this is real space */
     return bcdi_h5_write_string(w, "entry_1/image_1/data_type", "object");
@@ -57,15 +58,14 @@ bcdi_status bcdi_cxi_write_prepared(bcdi_h5_writer *w, const size_t shape[3],
         (st = bcdi_h5_write(w, DET "/data", BCDI_DT_F32, 3, shape, intensity, deflate_level)) !=
             BCDI_OK)
         return st;
-    if (mask && (st = bcdi_h5_write(w, DET "/mask", BCDI_DT_U8, 3, shape, mask, deflate_level)) !=
-                    BCDI_OK)
+    if (mask &&
+        (st = bcdi_h5_write(w, DET "/mask", BCDI_DT_U8, 3, shape, mask, deflate_level)) != BCDI_OK)
         return st;
     if ((st = bcdi_h5_group(w, "entry_1/data_1", "NXdata")) != BCDI_OK ||
         (st = bcdi_h5_attr_string(w, "entry_1/data_1", "signal", "data")) != BCDI_OK ||
         (st = bcdi_h5_link_soft(w, "entry_1/data_1/data", DET "/data")) != BCDI_OK)
         return st;
-    if (!g)
-        return BCDI_OK;
+    if (!g) return BCDI_OK;
     double lambda = g->wavelength_m > 0 ? g->wavelength_m
                     : g->energy_kev > 0 ? 12.398419843320026e-10 / g->energy_kev
                                         : 0.0;
@@ -75,8 +75,8 @@ bcdi_status bcdi_cxi_write_prepared(bcdi_h5_writer *w, const size_t shape[3],
         (st = bcdi_h5_group(w, "entry_1/instrument_1/source_1", "NXsource")) != BCDI_OK ||
         (st = bcdi_h5_write_double(w, "entry_1/instrument_1/source_1/energy",
                                    g->energy_kev * KEV_TO_J, "J")) != BCDI_OK ||
-        (st = bcdi_h5_write_double(w, "entry_1/instrument_1/source_1/wavelength", lambda,
-                                   "m")) != BCDI_OK)
+        (st = bcdi_h5_write_double(w, "entry_1/instrument_1/source_1/wavelength", lambda, "m")) !=
+            BCDI_OK)
         return st;
     return bcdi_cxi_write_geometry(w, g);
 }
@@ -87,15 +87,13 @@ static bcdi_status write_vec(bcdi_h5_writer *w, const char *name, int rank, cons
     char path[128];
     snprintf(path, sizeof path, GEO "/%s", name);
     bcdi_status st = bcdi_h5_write(w, path, BCDI_DT_F64, rank, dims, v, 0);
-    if (st == BCDI_OK && units)
-        st = bcdi_h5_attr_string(w, path, "units", units);
+    if (st == BCDI_OK && units) st = bcdi_h5_attr_string(w, path, "units", units);
     return st;
 }
 
 bcdi_status bcdi_cxi_write_geometry(bcdi_h5_writer *w, const bcdi_geometry *g)
 {
-    if (!w || !g)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "CXI geometry: NULL argument");
+    if (!w || !g) return bcdi_error(BCDI_ERR_INVALID_ARG, "CXI geometry: NULL argument");
     bcdi_status st;
     size_t two = 2, three = 3, m33[2] = {3, 3};
     int32_t hkl[3] = {g->hkl[0], g->hkl[1], g->hkl[2]};
@@ -144,8 +142,7 @@ bcdi_status bcdi_cxi_write_config(bcdi_h5_writer *w, const char *group, const ch
             return bcdi_error(BCDI_ERR_INVALID_ARG, "configuration key '%s' too long", keys[i]);
         /* "section/key" must not create nested groups: one flat dataset per key */
         for (char *p = path + strlen(group) + 1; *p; p++)
-            if (*p == '/')
-                *p = '.';
+            if (*p == '/') *p = '.';
         st = bcdi_h5_write_string(w, path, values[i] ? values[i] : "");
     }
     return st;
@@ -159,11 +156,12 @@ static bcdi_status shape3(bcdi_h5_reader *r, const char *path, size_t shape[3])
     int rank;
     size_t dims[8];
     bcdi_status st = bcdi_h5_shape(r, path, &rank, dims, NULL);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     if (rank != 3)
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d, expected 3 (frames, rows, "
-                          "columns)", bcdi_h5_path(r), path, rank);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': '%s' has rank %d, expected 3 (frames, rows, "
+                          "columns)",
+                          bcdi_h5_path(r), path, rank);
     memcpy(shape, dims, 3 * sizeof *shape);
     return BCDI_OK;
 }
@@ -175,8 +173,7 @@ static void *alloc_n(size_t n, size_t size, const char *path)
         return NULL;
     }
     void *p = malloc(n * size > 0 ? n * size : 1);
-    if (!p)
-        bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate %zu bytes", path, n * size);
+    if (!p) bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate %zu bytes", path, n * size);
     return p;
 }
 
@@ -188,21 +185,21 @@ static bcdi_status read_mask(bcdi_h5_reader *r, const char *path, const size_t s
     int rank;
     size_t dims[8];
     bcdi_status st = bcdi_h5_shape(r, path, &rank, dims, NULL);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     size_t n = shape[0] * shape[1] * shape[2], plane = shape[1] * shape[2];
     if (rank == 3 && dims[0] == shape[0] && dims[1] == shape[1] && dims[2] == shape[2])
         return bcdi_h5_read(r, path, BCDI_DT_U8, out, n);
     if (rank == 2 && dims[0] == shape[1] && dims[1] == shape[2]) {
-        if ((st = bcdi_h5_read(r, path, BCDI_DT_U8, out, plane)) != BCDI_OK)
-            return st;
+        if ((st = bcdi_h5_read(r, path, BCDI_DT_U8, out, plane)) != BCDI_OK) return st;
         for (size_t k = 1; k < shape[0]; k++)
             memcpy(out + k * plane, out, plane);
         return BCDI_OK;
     }
-    return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d (%zu x %zu...), expected %zu x %zu "
-                      "x %zu or %zu x %zu", bcdi_h5_path(r), path, rank, dims[0],
-                      rank > 1 ? dims[1] : 0, shape[0], shape[1], shape[2], shape[1], shape[2]);
+    return bcdi_error(BCDI_ERR_FORMAT,
+                      "'%s': '%s' has rank %d (%zu x %zu...), expected %zu x %zu "
+                      "x %zu or %zu x %zu",
+                      bcdi_h5_path(r), path, rank, dims[0], rank > 1 ? dims[1] : 0, shape[0],
+                      shape[1], shape[2], shape[1], shape[2]);
 }
 
 bcdi_status bcdi_cxi_read_object(const char *path, size_t shape[3], bcdi_cf **object,
@@ -211,30 +208,25 @@ bcdi_status bcdi_cxi_read_object(const char *path, size_t shape[3], bcdi_cf **ob
     if (!shape || !object)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_object: NULL argument");
     *object = NULL;
-    if (support)
-        *support = NULL;
+    if (support) *support = NULL;
     bcdi_h5_reader *r;
     bcdi_status st = bcdi_h5_open(path, &r);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     bcdi_cf *obj = NULL;
     uint8_t *sup = NULL;
-    if ((st = shape3(r, "entry_1/image_1/data", shape)) != BCDI_OK)
-        goto fail;
+    if ((st = shape3(r, "entry_1/image_1/data", shape)) != BCDI_OK) goto fail;
     size_t n = shape[0] * shape[1] * shape[2];
     if (!(obj = alloc_n(n, sizeof *obj, path))) {
         st = BCDI_ERR_NOMEM;
         goto fail;
     }
-    if ((st = bcdi_h5_read(r, "entry_1/image_1/data", BCDI_DT_CF32, obj, n)) != BCDI_OK)
-        goto fail;
+    if ((st = bcdi_h5_read(r, "entry_1/image_1/data", BCDI_DT_CF32, obj, n)) != BCDI_OK) goto fail;
     if (support) {
         if (!(sup = alloc_n(n, 1, path))) {
             st = BCDI_ERR_NOMEM;
             goto fail;
         }
-        if ((st = read_mask(r, "entry_1/image_1/mask", shape, sup)) != BCDI_OK)
-            goto fail;
+        if ((st = read_mask(r, "entry_1/image_1/mask", shape, sup)) != BCDI_OK) goto fail;
         *support = sup;
     }
     *object = obj;
@@ -253,33 +245,28 @@ bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **in
     if (!shape || !intensity)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_prepared: NULL argument");
     *intensity = NULL;
-    if (mask)
-        *mask = NULL;
+    if (mask) *mask = NULL;
     bcdi_h5_reader *r;
     bcdi_status st = bcdi_h5_open(path, &r);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     float *I = NULL;
     uint8_t *m = NULL;
     /* the detector path is ours; PyNX-style files may only have the entry_1/data_1 link */
     const char *dpath = bcdi_h5_exists(r, DET "/data") ? DET "/data" : "entry_1/data_1/data";
-    if ((st = shape3(r, dpath, shape)) != BCDI_OK)
-        goto fail;
+    if ((st = shape3(r, dpath, shape)) != BCDI_OK) goto fail;
     size_t n = shape[0] * shape[1] * shape[2];
     if (!(I = alloc_n(n, sizeof *I, path))) {
         st = BCDI_ERR_NOMEM;
         goto fail;
     }
-    if ((st = bcdi_h5_read(r, dpath, BCDI_DT_F32, I, n)) != BCDI_OK)
-        goto fail;
+    if ((st = bcdi_h5_read(r, dpath, BCDI_DT_F32, I, n)) != BCDI_OK) goto fail;
     if (mask) {
         if (!(m = alloc_n(n, 1, path))) {
             st = BCDI_ERR_NOMEM;
             goto fail;
         }
         if (bcdi_h5_exists(r, DET "/mask")) {
-            if ((st = read_mask(r, DET "/mask", shape, m)) != BCDI_OK)
-                goto fail;
+            if ((st = read_mask(r, DET "/mask", shape, m)) != BCDI_OK) goto fail;
         } else {
             memset(m, 0, n); /* no mask in the file: every voxel was measured */
         }
@@ -299,13 +286,11 @@ static bcdi_status read_f64(bcdi_h5_reader *r, const char *name, double *out, si
 {
     char path[128];
     snprintf(path, sizeof path, GEO "/%s", name);
-    if (n == 1)
-        return bcdi_h5_read_double(r, path, out);
+    if (n == 1) return bcdi_h5_read_double(r, path, out);
     int rank;
     size_t dims[8], total = 1;
     bcdi_status st = bcdi_h5_shape(r, path, &rank, dims, NULL);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     for (int i = 0; i < rank; i++)
         total *= dims[i];
     if (total != n)
@@ -316,16 +301,16 @@ static bcdi_status read_f64(bcdi_h5_reader *r, const char *name, double *out, si
 
 bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *g)
 {
-    if (!g)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_geometry: NULL argument");
+    if (!g) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_geometry: NULL argument");
     bcdi_h5_reader *r;
     bcdi_status st = bcdi_h5_open(path, &r);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     if (!bcdi_h5_exists(r, GEO)) {
         bcdi_h5_close(r);
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': no '%s' group (not written by braggcdi "
-                          "prepare?)", path, GEO);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': no '%s' group (not written by braggcdi "
+                          "prepare?)",
+                          path, GEO);
     }
     bcdi_geometry t;
     memset(&t, 0, sizeof t);
@@ -358,8 +343,10 @@ bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *g)
     else if (strcmp(angles, "delta_gamma") == 0)
         t.angles = BCDI_DETECTOR_DELTA_GAMMA;
     else
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '" GEO "/detector_angles' is '%s', expected "
-                          "'two_theta' or 'delta_gamma'", path, angles);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': '" GEO "/detector_angles' is '%s', expected "
+                          "'two_theta' or 'delta_gamma'",
+                          path, angles);
     t.row_sign = (int)row_sign;
     for (int i = 0; i < 3; i++) {
         t.hkl[i] = (int)hkl[i];

@@ -27,14 +27,16 @@ struct bcdi_h5_reader {
 };
 
 /* The library must never print: silence HDF5 once per call path (cheap, idempotent). */
-static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static void h5_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 static herr_t first_error_cb(unsigned n, const H5E_error2_t *e, void *data)
 {
     (void)n;
     char *buf = data;
-    if (buf[0] == '\0' && e->desc && e->desc[0])
-        snprintf(buf, 256, "%s", e->desc);
+    if (buf[0] == '\0' && e->desc && e->desc[0]) snprintf(buf, 256, "%s", e->desc);
     return 0;
 }
 
@@ -52,21 +54,27 @@ static char *dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
+    if (d) memcpy(d, s, n);
     return d;
 }
 
 size_t bcdi_dtype_size(bcdi_dtype type)
 {
     switch (type) {
-    case BCDI_DT_U8: return 1;
-    case BCDI_DT_U16: return 2;
-    case BCDI_DT_U32: return 4;
-    case BCDI_DT_I32: return 4;
-    case BCDI_DT_F32: return 4;
-    case BCDI_DT_F64: return 8;
-    case BCDI_DT_CF32: return 8;
+    case BCDI_DT_U8:
+        return 1;
+    case BCDI_DT_U16:
+        return 2;
+    case BCDI_DT_U32:
+        return 4;
+    case BCDI_DT_I32:
+        return 4;
+    case BCDI_DT_F32:
+        return 4;
+    case BCDI_DT_F64:
+        return 8;
+    case BCDI_DT_CF32:
+        return 8;
     }
     return 0;
 }
@@ -74,13 +82,20 @@ size_t bcdi_dtype_size(bcdi_dtype type)
 const char *bcdi_dtype_name(bcdi_dtype type)
 {
     switch (type) {
-    case BCDI_DT_U8: return "uint8";
-    case BCDI_DT_U16: return "uint16";
-    case BCDI_DT_U32: return "uint32";
-    case BCDI_DT_I32: return "int32";
-    case BCDI_DT_F32: return "float32";
-    case BCDI_DT_F64: return "float64";
-    case BCDI_DT_CF32: return "complex64";
+    case BCDI_DT_U8:
+        return "uint8";
+    case BCDI_DT_U16:
+        return "uint16";
+    case BCDI_DT_U32:
+        return "uint32";
+    case BCDI_DT_I32:
+        return "int32";
+    case BCDI_DT_F32:
+        return "float32";
+    case BCDI_DT_F64:
+        return "float64";
+    case BCDI_DT_CF32:
+        return "complex64";
     }
     return "unknown";
 }
@@ -89,8 +104,7 @@ const char *bcdi_dtype_name(bcdi_dtype type)
 static hid_t complex_type(int file)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, 8);
-    if (t < 0)
-        return t;
+    if (t < 0) return t;
     hid_t f = file ? H5T_IEEE_F32LE : H5T_NATIVE_FLOAT;
     H5Tinsert(t, "r", 0, f);
     H5Tinsert(t, "i", 4, f);
@@ -101,13 +115,20 @@ static hid_t complex_type(int file)
 static hid_t mem_type(bcdi_dtype t)
 {
     switch (t) {
-    case BCDI_DT_U8: return H5Tcopy(H5T_NATIVE_UINT8);
-    case BCDI_DT_U16: return H5Tcopy(H5T_NATIVE_UINT16);
-    case BCDI_DT_U32: return H5Tcopy(H5T_NATIVE_UINT32);
-    case BCDI_DT_I32: return H5Tcopy(H5T_NATIVE_INT32);
-    case BCDI_DT_F32: return H5Tcopy(H5T_NATIVE_FLOAT);
-    case BCDI_DT_F64: return H5Tcopy(H5T_NATIVE_DOUBLE);
-    case BCDI_DT_CF32: return complex_type(0);
+    case BCDI_DT_U8:
+        return H5Tcopy(H5T_NATIVE_UINT8);
+    case BCDI_DT_U16:
+        return H5Tcopy(H5T_NATIVE_UINT16);
+    case BCDI_DT_U32:
+        return H5Tcopy(H5T_NATIVE_UINT32);
+    case BCDI_DT_I32:
+        return H5Tcopy(H5T_NATIVE_INT32);
+    case BCDI_DT_F32:
+        return H5Tcopy(H5T_NATIVE_FLOAT);
+    case BCDI_DT_F64:
+        return H5Tcopy(H5T_NATIVE_DOUBLE);
+    case BCDI_DT_CF32:
+        return complex_type(0);
     }
     return -1;
 }
@@ -115,18 +136,28 @@ static hid_t mem_type(bcdi_dtype t)
 static hid_t file_type(bcdi_dtype t)
 {
     switch (t) {
-    case BCDI_DT_U8: return H5Tcopy(H5T_STD_U8LE);
-    case BCDI_DT_U16: return H5Tcopy(H5T_STD_U16LE);
-    case BCDI_DT_U32: return H5Tcopy(H5T_STD_U32LE);
-    case BCDI_DT_I32: return H5Tcopy(H5T_STD_I32LE);
-    case BCDI_DT_F32: return H5Tcopy(H5T_IEEE_F32LE);
-    case BCDI_DT_F64: return H5Tcopy(H5T_IEEE_F64LE);
-    case BCDI_DT_CF32: return complex_type(1);
+    case BCDI_DT_U8:
+        return H5Tcopy(H5T_STD_U8LE);
+    case BCDI_DT_U16:
+        return H5Tcopy(H5T_STD_U16LE);
+    case BCDI_DT_U32:
+        return H5Tcopy(H5T_STD_U32LE);
+    case BCDI_DT_I32:
+        return H5Tcopy(H5T_STD_I32LE);
+    case BCDI_DT_F32:
+        return H5Tcopy(H5T_IEEE_F32LE);
+    case BCDI_DT_F64:
+        return H5Tcopy(H5T_IEEE_F64LE);
+    case BCDI_DT_CF32:
+        return complex_type(1);
     }
     return -1;
 }
 
-static int valid_dtype(bcdi_dtype t) { return t >= BCDI_DT_U8 && t <= BCDI_DT_CF32; }
+static int valid_dtype(bcdi_dtype t)
+{
+    return t >= BCDI_DT_U8 && t <= BCDI_DT_CF32;
+}
 
 static hid_t utf8_vlen_type(void)
 {
@@ -139,15 +170,13 @@ static hid_t utf8_vlen_type(void)
 /* Is this stored type a complex pair as h5py/PyNX write it (two float members r,i)? */
 static int is_complex_compound(hid_t t)
 {
-    if (H5Tget_class(t) != H5T_COMPOUND || H5Tget_nmembers(t) != 2)
-        return 0;
+    if (H5Tget_class(t) != H5T_COMPOUND || H5Tget_nmembers(t) != 2) return 0;
     int ok = 1;
     for (unsigned m = 0; m < 2 && ok; m++) {
         char *name = H5Tget_member_name(t, m);
-        ok = name && strcmp(name, m == 0 ? "r" : "i") == 0 &&
-             H5Tget_member_class(t, m) == H5T_FLOAT;
-        if (name)
-            H5free_memory(name);
+        ok =
+            name && strcmp(name, m == 0 ? "r" : "i") == 0 && H5Tget_member_class(t, m) == H5T_FLOAT;
+        if (name) H5free_memory(name);
     }
     return ok;
 }
@@ -161,7 +190,9 @@ static void type_text(hid_t t, char *buf, size_t cap)
     case H5T_INTEGER:
         snprintf(buf, cap, "%sint%zu", H5Tget_sign(t) == H5T_SGN_NONE ? "u" : "", size * 8);
         return;
-    case H5T_FLOAT: snprintf(buf, cap, "float%zu", size * 8); return;
+    case H5T_FLOAT:
+        snprintf(buf, cap, "float%zu", size * 8);
+        return;
     case H5T_STRING:
         snprintf(buf, cap, "%s", H5Tis_variable_str(t) > 0 ? "string" : "fixed string");
         return;
@@ -171,8 +202,12 @@ static void type_text(hid_t t, char *buf, size_t cap)
         else
             snprintf(buf, cap, "compound(%d members)", H5Tget_nmembers(t));
         return;
-    case H5T_ENUM: snprintf(buf, cap, "enum"); return;
-    default: snprintf(buf, cap, "other(class %d)", (int)c); return;
+    case H5T_ENUM:
+        snprintf(buf, cap, "enum");
+        return;
+    default:
+        snprintf(buf, cap, "other(class %d)", (int)c);
+        return;
     }
 }
 
@@ -222,8 +257,8 @@ bcdi_status bcdi_io_temp_name(const char *final_path, char *out, size_t capacity
                           final_path);
     int dirlen = slash ? (int)(slash - final_path + 1) : 0;
     unsigned n = atomic_fetch_add(&temp_counter, 1u);
-    int len = snprintf(out, capacity, "%.*s.%s.tmp-%ld-%u", dirlen, final_path, base,
-                       (long)getpid(), n);
+    int len =
+        snprintf(out, capacity, "%.*s.%s.tmp-%ld-%u", dirlen, final_path, base, (long)getpid(), n);
     if (len < 0 || (size_t)len >= capacity)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': path too long", final_path);
     return BCDI_OK;
@@ -234,14 +269,12 @@ bcdi_status bcdi_io_temp_name(const char *final_path, char *out, size_t capacity
 
 bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
 {
-    if (!out)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_create: out is NULL");
+    if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_create: out is NULL");
     *out = NULL;
     h5_quiet();
     char tmp[PATH_MAX];
     bcdi_status st = bcdi_io_temp_name(final_path, tmp, sizeof tmp);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     /* a missing folder is the common mistake: say so instead of HDF5's generic failure */
     char dir[PATH_MAX];
     const char *slash = strrchr(final_path, '/');
@@ -249,13 +282,12 @@ bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
              slash ? (slash == final_path ? "/" : final_path) : ".");
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: folder '%s' does not exist",
-                          final_path, dir);
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: folder '%s' does not exist", final_path,
+                          dir);
     if (stat(final_path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: it is a folder", final_path);
     bcdi_h5_writer *w = calloc(1, sizeof *w);
-    if (!w)
-        return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", final_path);
+    if (!w) return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", final_path);
     w->final_path = dup_str(final_path);
     w->tmp_path = dup_str(tmp);
     if (!w->final_path || !w->tmp_path) {
@@ -272,8 +304,8 @@ bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
     if (w->file < 0) {
         int err = errno;
         const char *why = h5_error_text();
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot create temporary file '%s': %s (%s)",
-                        final_path, tmp, why[0] ? why : "HDF5 error", strerror(err));
+        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot create temporary file '%s': %s (%s)", final_path,
+                        tmp, why[0] ? why : "HDF5 error", strerror(err));
         free(w->final_path);
         free(w->tmp_path);
         free(w);
@@ -297,8 +329,7 @@ static int path_exists(hid_t file, const char *path)
 {
     char buf[1024];
     size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return 0;
+    if (n == 0 || n >= sizeof buf) return 0;
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] == '/' || buf[i] == '\0') {
@@ -317,17 +348,15 @@ static int path_exists(hid_t file, const char *path)
     return 1;
 }
 
-static bcdi_status set_attr_string(hid_t obj, const char *name, const char *value,
-                                   const char *file, const char *objpath)
+static bcdi_status set_attr_string(hid_t obj, const char *name, const char *value, const char *file,
+                                   const char *objpath)
 {
-    if (H5Aexists(obj, name) > 0)
-        H5Adelete(obj, name);
+    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
     hid_t t = utf8_vlen_type();
     hid_t s = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = a < 0 ? -1 : H5Awrite(a, t, &value);
-    if (a >= 0)
-        H5Aclose(a);
+    if (a >= 0) H5Aclose(a);
     H5Sclose(s);
     H5Tclose(t);
     if (e < 0)
@@ -338,8 +367,7 @@ static bcdi_status set_attr_string(hid_t obj, const char *name, const char *valu
 
 bcdi_status bcdi_h5_group(bcdi_h5_writer *w, const char *path, const char *nx_class)
 {
-    if (!w || !path)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_group: NULL argument");
+    if (!w || !path) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_group: NULL argument");
     hid_t g;
     if (path_exists(w->file, path)) {
         g = H5Gopen2(w->file, path, H5P_DEFAULT);
@@ -355,8 +383,7 @@ bcdi_status bcdi_h5_group(bcdi_h5_writer *w, const char *path, const char *nx_cl
                               path, h5_error_text());
     }
     bcdi_status st = BCDI_OK;
-    if (nx_class)
-        st = set_attr_string(g, "NX_class", nx_class, w->final_path, path);
+    if (nx_class) st = set_attr_string(g, "NX_class", nx_class, w->final_path, path);
     H5Gclose(g);
     return st;
 }
@@ -371,14 +398,11 @@ static void auto_chunk(int rank, const size_t *dims, size_t elsize, hsize_t *chu
         size_t bytes = elsize;
         for (int i = 0; i < rank; i++)
             bytes *= (size_t)chunk[i];
-        if (bytes <= cap)
-            break;
+        if (bytes <= cap) break;
         int big = 0; /* halve the largest axis until the chunk fits */
         for (int i = 1; i < rank; i++)
-            if (chunk[i] > chunk[big])
-                big = i;
-        if (chunk[big] <= 1)
-            break;
+            if (chunk[i] > chunk[big]) big = i;
+        if (chunk[big] <= 1) break;
         chunk[big] = (chunk[big] + 1) / 2;
     }
 }
@@ -394,8 +418,8 @@ static bcdi_status make_dataset(bcdi_h5_writer *w, const char *path, bcdi_dtype 
         return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': deflate level %d for '%s' is not 0..9",
                           w->final_path, deflate_level, path);
     if (path_exists(w->file, path))
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' already written",
-                          w->final_path, path);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' already written", w->final_path,
+                          path);
     hsize_t hd[8], hc[8];
     size_t total = 1;
     for (int i = 0; i < rank; i++) {
@@ -414,8 +438,7 @@ static bcdi_status make_dataset(bcdi_h5_writer *w, const char *path, bcdi_dtype 
         H5Pset_chunk(dcpl, rank, hc);
         if (deflate_level > 0) {
             /* shuffle groups bytes of equal significance: counts compress much better */
-            if (bcdi_dtype_size(type) > 1)
-                H5Pset_shuffle(dcpl);
+            if (bcdi_dtype_size(type) > 1) H5Pset_shuffle(dcpl);
             H5Pset_deflate(dcpl, (unsigned)deflate_level);
         }
     }
@@ -438,8 +461,7 @@ bcdi_status bcdi_h5_write(bcdi_h5_writer *w, const char *path, bcdi_dtype type, 
 {
     hid_t d = -1;
     bcdi_status st = make_dataset(w, path, type, rank, dims, NULL, deflate_level, 0, &d);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     size_t total = 1;
     for (int i = 0; i < rank; i++)
         total *= dims[i];
@@ -464,18 +486,16 @@ bcdi_status bcdi_h5_write_double(bcdi_h5_writer *w, const char *path, double val
                                  const char *units)
 {
     bcdi_status st = bcdi_h5_write(w, path, BCDI_DT_F64, 0, NULL, &value, 0);
-    if (st == BCDI_OK && units)
-        st = bcdi_h5_attr_string(w, path, "units", units);
+    if (st == BCDI_OK && units) st = bcdi_h5_attr_string(w, path, "units", units);
     return st;
 }
 
 bcdi_status bcdi_h5_write_int(bcdi_h5_writer *w, const char *path, long value)
 {
-    if (!w || !path)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_write_int: NULL argument");
+    if (!w || !path) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_write_int: NULL argument");
     if (path_exists(w->file, path))
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' already written",
-                          w->final_path, path);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' already written", w->final_path,
+                          path);
     /* stored as int64 whatever `long` is, so files agree between platforms */
     long long v = value;
     hid_t s = H5Screate(H5S_SCALAR);
@@ -484,8 +504,7 @@ bcdi_status bcdi_h5_write_int(bcdi_h5_writer *w, const char *path, long value)
     H5Pclose(l);
     H5Sclose(s);
     herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
-    if (d >= 0)
-        H5Dclose(d);
+    if (d >= 0) H5Dclose(d);
     if (e < 0)
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot write '%s': %s", w->final_path, path,
                           h5_error_text());
@@ -497,15 +516,14 @@ bcdi_status bcdi_h5_write_string(bcdi_h5_writer *w, const char *path, const char
     if (!w || !path || !value)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_write_string: NULL argument");
     if (path_exists(w->file, path))
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' already written",
-                          w->final_path, path);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' already written", w->final_path,
+                          path);
     hid_t t = utf8_vlen_type();
     hid_t s = H5Screate(H5S_SCALAR);
     hid_t l = lcpl_parents();
     hid_t d = H5Dcreate2(w->file, path, t, s, l, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
-    if (d >= 0)
-        H5Dclose(d);
+    if (d >= 0) H5Dclose(d);
     H5Pclose(l);
     H5Sclose(s);
     H5Tclose(t);
@@ -541,14 +559,12 @@ bcdi_status bcdi_h5_attr_int(bcdi_h5_writer *w, const char *object_path, const c
     if (o < 0)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': cannot set attribute '%s': '%s' not found",
                           w->final_path, name, object_path);
-    if (H5Aexists(o, name) > 0)
-        H5Adelete(o, name);
+    if (H5Aexists(o, name) > 0) H5Adelete(o, name);
     long long v = value;
     hid_t s = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(o, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_LLONG, &v);
-    if (a >= 0)
-        H5Aclose(a);
+    if (a >= 0) H5Aclose(a);
     H5Sclose(s);
     H5Oclose(o);
     if (e < 0)
@@ -574,16 +590,14 @@ bcdi_status bcdi_h5_link_soft(bcdi_h5_writer *w, const char *link_path, const ch
 }
 
 bcdi_status bcdi_h5_create_dataset(bcdi_h5_writer *w, const char *path, bcdi_dtype type, int rank,
-                                   const size_t *dims, const size_t *chunk_dims,
-                                   int deflate_level)
+                                   const size_t *dims, const size_t *chunk_dims, int deflate_level)
 {
     if (rank < 1)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': piecewise dataset '%s' needs rank >= 1",
                           w ? w->final_path : "?", path ? path : "?");
     hid_t d = -1;
     bcdi_status st = make_dataset(w, path, type, rank, dims, chunk_dims, deflate_level, 1, &d);
-    if (st == BCDI_OK)
-        H5Dclose(d);
+    if (st == BCDI_OK) H5Dclose(d);
     return st;
 }
 
@@ -624,8 +638,8 @@ bcdi_status bcdi_h5_write_slab(bcdi_h5_writer *w, const char *path, bcdi_dtype t
         return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_write_slab: bad argument");
     hid_t d = path_exists(w->file, path) ? H5Dopen2(w->file, path, H5P_DEFAULT) : -1;
     if (d < 0)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' was not created",
-                          w->final_path, path);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' was not created", w->final_path,
+                          path);
     hid_t fs, ms;
     bcdi_status st = select_slab(d, w->final_path, path, start, count, &fs, &ms);
     if (st != BCDI_OK) {
@@ -653,52 +667,52 @@ static void writer_free(bcdi_h5_writer *w)
 
 bcdi_status bcdi_h5_commit(bcdi_h5_writer *w)
 {
-    if (!w)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_commit: NULL writer");
+    if (!w) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_commit: NULL writer");
     bcdi_status st = BCDI_OK;
     if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(w->file) < 0) {
         st = bcdi_error(BCDI_ERR_IO, "'%s': cannot close temporary '%s': %s", w->final_path,
                         w->tmp_path, h5_error_text());
     } else if (rename(w->tmp_path, w->final_path) != 0) {
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename temporary '%s' to it: %s",
-                        w->final_path, w->tmp_path, strerror(errno));
+        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename temporary '%s' to it: %s", w->final_path,
+                        w->tmp_path, strerror(errno));
     }
-    if (st != BCDI_OK)
-        unlink(w->tmp_path);
+    if (st != BCDI_OK) unlink(w->tmp_path);
     writer_free(w);
     return st;
 }
 
 void bcdi_h5_abort(bcdi_h5_writer *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
     H5Fclose(w->file);
     H5Eclear2(H5E_DEFAULT);
     unlink(w->tmp_path);
     writer_free(w);
 }
 
-const char *bcdi_h5_writer_temp_path(const bcdi_h5_writer *w) { return w ? w->tmp_path : NULL; }
-const char *bcdi_h5_writer_path(const bcdi_h5_writer *w) { return w ? w->final_path : NULL; }
+const char *bcdi_h5_writer_temp_path(const bcdi_h5_writer *w)
+{
+    return w ? w->tmp_path : NULL;
+}
+const char *bcdi_h5_writer_path(const bcdi_h5_writer *w)
+{
+    return w ? w->final_path : NULL;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* reading                                                                                    */
 
 bcdi_status bcdi_h5_open(const char *path, bcdi_h5_reader **out)
 {
-    if (!path || !out)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_open: NULL argument");
+    if (!path || !out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_open: NULL argument");
     *out = NULL;
     h5_quiet();
     struct stat sb;
     if (stat(path, &sb) != 0)
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return bcdi_error(BCDI_ERR_IO, "'%s': not a regular file", path);
+    if (!S_ISREG(sb.st_mode)) return bcdi_error(BCDI_ERR_IO, "'%s': not a regular file", path);
     FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
+    if (!probe) return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
     fclose(probe);
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is = H5Fis_accessible(path, H5P_DEFAULT);
@@ -731,14 +745,16 @@ bcdi_status bcdi_h5_open(const char *path, bcdi_h5_reader **out)
 
 void bcdi_h5_close(bcdi_h5_reader *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     H5Fclose(r->file);
     free(r->path);
     free(r);
 }
 
-const char *bcdi_h5_path(const bcdi_h5_reader *r) { return r ? r->path : ""; }
+const char *bcdi_h5_path(const bcdi_h5_reader *r)
+{
+    return r ? r->path : "";
+}
 
 int bcdi_h5_exists(bcdi_h5_reader *r, const char *path)
 {
@@ -749,8 +765,7 @@ int bcdi_h5_exists(bcdi_h5_reader *r, const char *path)
 static bcdi_status missing(bcdi_h5_reader *r, const char *path)
 {
     char list[1400], joined[1500];
-    if (bcdi_h5_list(r, list, sizeof list) != BCDI_OK)
-        snprintf(list, sizeof list, "(cannot list)");
+    if (bcdi_h5_list(r, list, sizeof list) != BCDI_OK) snprintf(list, sizeof list, "(cannot list)");
     size_t j = 0;
     for (const char *p = list; *p && j + 3 < sizeof joined; p++) {
         if (*p != '\n') {
@@ -767,11 +782,9 @@ static bcdi_status missing(bcdi_h5_reader *r, const char *path)
 
 static bcdi_status open_dataset(bcdi_h5_reader *r, const char *path, hid_t *out)
 {
-    if (!r || !path)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "HDF5 read: NULL argument");
+    if (!r || !path) return bcdi_error(BCDI_ERR_INVALID_ARG, "HDF5 read: NULL argument");
     h5_quiet();
-    if (!path_exists(r->file, path))
-        return missing(r, path);
+    if (!path_exists(r->file, path)) return missing(r, path);
     hid_t o = H5Oopen(r->file, path, H5P_DEFAULT);
     if (o < 0)
         return bcdi_error(BCDI_ERR_FORMAT, "'%s': cannot open '%s': %s", r->path, path,
@@ -790,8 +803,7 @@ bcdi_status bcdi_h5_shape(bcdi_h5_reader *r, const char *path, int *rank, size_t
 {
     hid_t d = -1;
     bcdi_status st = open_dataset(r, path, &d);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     hid_t s = H5Dget_space(d);
     int n = H5Sget_simple_extent_ndims(s);
     hsize_t hd[H5S_MAX_RANK];
@@ -803,8 +815,7 @@ bcdi_status bcdi_h5_shape(bcdi_h5_reader *r, const char *path, int *rank, size_t
     }
     H5Sget_simple_extent_dims(s, hd, NULL);
     H5Sclose(s);
-    if (rank)
-        *rank = n;
+    if (rank) *rank = n;
     if (dims)
         for (int i = 0; i < n; i++)
             dims[i] = (size_t)hd[i];
@@ -842,12 +853,10 @@ static bcdi_status check_convertible(bcdi_h5_reader *r, const char *path, hid_t 
 bcdi_status bcdi_h5_read(bcdi_h5_reader *r, const char *path, bcdi_dtype want, void *out,
                          size_t capacity)
 {
-    if (!valid_dtype(want))
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_read: bad type");
+    if (!valid_dtype(want)) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_read: bad type");
     hid_t d = -1;
     bcdi_status st = open_dataset(r, path, &d);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     st = check_convertible(r, path, d, want);
     if (st != BCDI_OK) {
         H5Dclose(d);
@@ -886,12 +895,10 @@ bcdi_status bcdi_h5_read_slab(bcdi_h5_reader *r, const char *path, bcdi_dtype wa
         return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_read_slab: bad argument");
     hid_t d = -1;
     bcdi_status st = open_dataset(r, path, &d);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     st = check_convertible(r, path, d, want);
     hid_t fs = -1, ms = -1;
-    if (st == BCDI_OK)
-        st = select_slab(d, r->path, path, start, count, &fs, &ms);
+    if (st == BCDI_OK) st = select_slab(d, r->path, path, start, count, &fs, &ms);
     if (st != BCDI_OK) {
         H5Dclose(d);
         return st;
@@ -913,8 +920,7 @@ static int read_string_any(hid_t obj, int is_attr, char *out, size_t capacity)
 {
     hid_t t = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
     if (t < 0 || H5Tget_class(t) != H5T_STRING) {
-        if (t >= 0)
-            H5Tclose(t);
+        if (t >= 0) H5Tclose(t);
         return -1;
     }
     hid_t s = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
@@ -926,8 +932,8 @@ static int read_string_any(hid_t obj, int is_attr, char *out, size_t capacity)
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5Tget_cset(t));
         char *v = NULL;
-        herr_t e = is_attr ? H5Aread(obj, mt, &v) : H5Dread(obj, mt, H5S_ALL, H5S_ALL,
-                                                             H5P_DEFAULT, &v);
+        herr_t e =
+            is_attr ? H5Aread(obj, mt, &v) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
         if (e >= 0) {
             snprintf(out, capacity, "%s", v ? v : "");
             rc = v && strlen(v) >= capacity ? 1 : 0;
@@ -941,7 +947,7 @@ static int read_string_any(hid_t obj, int is_attr, char *out, size_t capacity)
         H5Tset_size(mt, size + 1);
         H5Tset_strpad(mt, H5T_STR_NULLTERM);
         H5Tset_cset(mt, H5Tget_cset(t));
-        herr_t e = !buf ? -1
+        herr_t e = !buf      ? -1
                    : is_attr ? H5Aread(obj, mt, buf)
                              : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
         if (e >= 0) {
@@ -961,8 +967,7 @@ bcdi_status bcdi_h5_read_string(bcdi_h5_reader *r, const char *path, char *out, 
         return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_read_string: no buffer");
     hid_t d = -1;
     bcdi_status st = open_dataset(r, path, &d);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     int rc = read_string_any(d, 0, out, capacity);
     if (rc != 0) {
         hid_t t = H5Dget_type(d);
@@ -973,8 +978,8 @@ bcdi_status bcdi_h5_read_string(bcdi_h5_reader *r, const char *path, char *out, 
         if (rc > 0)
             return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': string '%s' is longer than %zu bytes",
                               r->path, path, capacity - 1);
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' holds %s, expected a scalar string",
-                          r->path, path, tt);
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' holds %s, expected a scalar string", r->path,
+                          path, tt);
     }
     H5Dclose(d);
     return BCDI_OK;
@@ -982,12 +987,10 @@ bcdi_status bcdi_h5_read_string(bcdi_h5_reader *r, const char *path, char *out, 
 
 bcdi_status bcdi_h5_read_double(bcdi_h5_reader *r, const char *path, double *out)
 {
-    if (!out)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_read_double: no output");
+    if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_read_double: no output");
     hid_t d = -1;
     bcdi_status st = open_dataset(r, path, &d);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     hid_t t = H5Dget_type(d);
     hid_t s = H5Dget_space(d);
     hssize_t n = H5Sget_simple_extent_npoints(s);
@@ -1014,8 +1017,8 @@ bcdi_status bcdi_h5_read_double(bcdi_h5_reader *r, const char *path, double *out
     }
     if (c != H5T_INTEGER && c != H5T_FLOAT) {
         H5Dclose(d);
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' holds %s, expected a number", r->path,
-                          path, tt);
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' holds %s, expected a number", r->path, path,
+                          tt);
     }
     herr_t e = H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
     H5Dclose(d);
@@ -1036,16 +1039,14 @@ bcdi_status bcdi_h5_read_attr_string(bcdi_h5_reader *r, const char *object_path,
                           r->path, object_path, name);
     hid_t o = H5Oopen(r->file, object_path, H5P_DEFAULT);
     if (o < 0 || H5Aexists(o, name) <= 0) {
-        if (o >= 0)
-            H5Oclose(o);
+        if (o >= 0) H5Oclose(o);
         H5Eclear2(H5E_DEFAULT);
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has no attribute '%s'", r->path,
-                          object_path, name);
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has no attribute '%s'", r->path, object_path,
+                          name);
     }
     hid_t a = H5Aopen(o, name, H5P_DEFAULT);
     int rc = a < 0 ? -1 : read_string_any(a, 1, out, capacity);
-    if (a >= 0)
-        H5Aclose(a);
+    if (a >= 0) H5Aclose(a);
     H5Oclose(o);
     if (rc != 0)
         return bcdi_error(BCDI_ERR_FORMAT, "'%s': attribute '%s' of '%s' is not a short string",
@@ -1070,8 +1071,7 @@ static void sb_add(strbuf *b, const char *fmt, ...)
 
 static void sb_add(strbuf *b, const char *fmt, ...)
 {
-    if (b->full)
-        return;
+    if (b->full) return;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
@@ -1079,8 +1079,7 @@ static void sb_add(strbuf *b, const char *fmt, ...)
     if (n < 0 || (size_t)n >= b->cap - b->len) {
         b->full = 1;
         /* mark the cut so a reader knows the list goes on */
-        if (b->cap >= 5)
-            memcpy(b->buf + b->cap - 5, "...\n", 5);
+        if (b->cap >= 5) memcpy(b->buf + b->cap - 5, "...\n", 5);
         return;
     }
     b->len += (size_t)n;
@@ -1111,8 +1110,7 @@ typedef struct {
 static herr_t list_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
 {
     list_ctx *c = data;
-    if (info->type != H5L_TYPE_HARD && info->type != H5L_TYPE_SOFT)
-        return 0;
+    if (info->type != H5L_TYPE_HARD && info->type != H5L_TYPE_SOFT) return 0;
     if (H5Oexists_by_name(g, name, H5P_DEFAULT) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return 0;
@@ -1144,8 +1142,7 @@ bcdi_status bcdi_h5_list(bcdi_h5_reader *r, char *out, size_t capacity)
     list_ctx c = {&b};
     h5_quiet();
     if (H5Lvisit(r->file, H5_INDEX_NAME, H5_ITER_INC, list_cb, &c) < 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot list datasets: %s", r->path,
-                          h5_error_text());
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot list datasets: %s", r->path, h5_error_text());
     return BCDI_OK;
 }
 
@@ -1154,12 +1151,10 @@ bcdi_status bcdi_h5_list(bcdi_h5_reader *r, char *out, size_t capacity)
 static void attr_line(hid_t o, const char *name, char *buf, size_t cap)
 {
     buf[0] = '\0';
-    if (H5Aexists(o, name) <= 0)
-        return;
+    if (H5Aexists(o, name) <= 0) return;
     hid_t a = H5Aopen(o, name, H5P_DEFAULT);
     if (a >= 0) {
-        if (read_string_any(a, 1, buf, cap) < 0)
-            buf[0] = '\0';
+        if (read_string_any(a, 1, buf, cap) < 0) buf[0] = '\0';
         H5Aclose(a);
     }
 }
@@ -1178,8 +1173,7 @@ static void value_text(hid_t d, char *buf, size_t cap)
         char v[200];
         if (read_string_any(d, 0, v, sizeof v) >= 0) {
             for (char *p = v; *p; p++)
-                if (*p == '\n')
-                    *p = ' ';
+                if (*p == '\n') *p = ' ';
             snprintf(buf, cap, " = \"%s%s\"", v, strlen(v) >= sizeof v - 1 ? "..." : "");
         }
     } else if ((c == H5T_INTEGER || c == H5T_FLOAT) && n >= 1 && n <= 9) {
@@ -1188,8 +1182,7 @@ static void value_text(hid_t d, char *buf, size_t cap)
             size_t len = (size_t)snprintf(buf, cap, " = %s", rank > 0 ? "[" : "");
             for (hssize_t i = 0; i < n && len < cap; i++)
                 len += (size_t)snprintf(buf + len, cap - len, "%s%.8g", i ? ", " : "", v[i]);
-            if (rank > 0 && len < cap)
-                snprintf(buf + len, cap - len, "]");
+            if (rank > 0 && len < cap) snprintf(buf + len, cap - len, "]");
         }
     }
     H5Tclose(t);
@@ -1274,14 +1267,11 @@ static void describe_nexus(bcdi_h5_reader *r, FILE *out)
             fprintf(out, ", rocking t1_theta from %.6g to %.6g deg", a, b);
     }
     double v;
-    if (rd(r, "entry1/instrument/monochromator/energy", &v))
-        fprintf(out, ", %.6g keV", v);
-    if (rd(r, "entry1/instrument/excalibur/distance", &v))
-        fprintf(out, ", %.6g m", v);
+    if (rd(r, "entry1/instrument/monochromator/energy", &v)) fprintf(out, ", %.6g keV", v);
+    if (rd(r, "entry1/instrument/excalibur/distance", &v)) fprintf(out, ", %.6g m", v);
     if (rd(r, "entry1/instrument/excalibur/x_pixel_size", &v))
         fprintf(out, ", pixel %.6g um", v * 1e6);
-    if (rd(r, "entry1/instrument/excalibur/polar_angle", &v))
-        fprintf(out, ", 2theta %.6g deg", v);
+    if (rd(r, "entry1/instrument/excalibur/polar_angle", &v)) fprintf(out, ", 2theta %.6g deg", v);
     fprintf(out, "\n");
     bcdi_clear_error();
 }
@@ -1291,8 +1281,7 @@ static size_t count_nonzero_u8(bcdi_h5_reader *r, const char *path, size_t *tota
     int rank;
     size_t dims[8], n = 1, nz = 0;
     *total = 0;
-    if (bcdi_h5_shape(r, path, &rank, dims, NULL) != BCDI_OK)
-        return 0;
+    if (bcdi_h5_shape(r, path, &rank, dims, NULL) != BCDI_OK) return 0;
     for (int i = 0; i < rank; i++)
         n *= dims[i];
     uint8_t *m = malloc(n ? n : 1);
@@ -1321,18 +1310,15 @@ static void describe_cxi(bcdi_h5_reader *r, FILE *out)
         fprintf(out, " %s", bcdi_dtype_name(t));
         snprintf(p, sizeof p, "%smask", det);
         size_t nz = count_nonzero_u8(r, p, &total);
-        if (total)
-            fprintf(out, ", mask %zu of %zu not measured", nz, total);
+        if (total) fprintf(out, ", mask %zu of %zu not measured", nz, total);
         if (rd(r, "entry_1/bcdi_geometry/energy_kev", &v))
             fprintf(out, ", %.6g keV", v);
         else if (rd(r, "entry_1/instrument_1/source_1/energy", &v))
             fprintf(out, ", %.6g keV", v / 1.602176634e-16);
         snprintf(p, sizeof p, "%sdistance", det);
-        if (rd(r, p, &v))
-            fprintf(out, ", %.6g m", v);
+        if (rd(r, p, &v)) fprintf(out, ", %.6g m", v);
         snprintf(p, sizeof p, "%sx_pixel_size", det);
-        if (rd(r, p, &v))
-            fprintf(out, ", pixel %.6g um", v * 1e6);
+        if (rd(r, p, &v)) fprintf(out, ", pixel %.6g um", v * 1e6);
         if (rd(r, "entry_1/bcdi_geometry/rocking_step", &v))
             fprintf(out, ", rocking step %.6g deg", v);
         fprintf(out, "\n");
@@ -1352,12 +1338,10 @@ static void describe_cxi(bcdi_h5_reader *r, FILE *out)
 
 bcdi_status bcdi_h5_describe(const char *path, FILE *out)
 {
-    if (!out)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_describe: no output stream");
+    if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_describe: no output stream");
     bcdi_h5_reader *r;
     bcdi_status st = bcdi_h5_open(path, &r);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     fprintf(out, "%s (HDF5)\n  /\n", path);
     if (H5Lvisit(r->file, H5_INDEX_NAME, H5_ITER_INC, describe_cb, out) < 0) {
         st = bcdi_error(BCDI_ERR_IO, "'%s': cannot walk the file: %s", path, h5_error_text());
@@ -1376,19 +1360,32 @@ bcdi_status bcdi_h5_describe(const char *path, FILE *out)
 const char *bcdi_h5_filter_name(int filter_id)
 {
     switch (filter_id) {
-    case 1: return "deflate";
-    case 2: return "shuffle";
-    case 3: return "fletcher32";
-    case 4: return "szip";
-    case 5: return "nbit";
-    case 6: return "scaleoffset";
-    case 307: return "bzip2";
-    case 32001: return "blosc";
-    case 32004: return "LZ4";
-    case 32008: return "bitshuffle";
-    case 32015: return "zstd";
-    case 32026: return "blosc2";
-    default: return "unknown";
+    case 1:
+        return "deflate";
+    case 2:
+        return "shuffle";
+    case 3:
+        return "fletcher32";
+    case 4:
+        return "szip";
+    case 5:
+        return "nbit";
+    case 6:
+        return "scaleoffset";
+    case 307:
+        return "bzip2";
+    case 32001:
+        return "blosc";
+    case 32004:
+        return "LZ4";
+    case 32008:
+        return "bitshuffle";
+    case 32015:
+        return "zstd";
+    case 32026:
+        return "blosc2";
+    default:
+        return "unknown";
     }
 }
 
@@ -1397,10 +1394,8 @@ bcdi_status bcdi_h5_check_filters(bcdi_h5_reader *r, const char *path, char *fil
 {
     hid_t d = -1;
     bcdi_status st = open_dataset(r, path, &d);
-    if (st != BCDI_OK)
-        return st;
-    if (filters && capacity)
-        filters[0] = '\0';
+    if (st != BCDI_OK) return st;
+    if (filters && capacity) filters[0] = '\0';
     hid_t dcpl = H5Dget_create_plist(d);
     int n = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
     size_t used = 0;
@@ -1412,14 +1407,11 @@ bcdi_status bcdi_h5_check_filters(bcdi_h5_reader *r, const char *path, char *fil
         H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvalues, values,
                                          sizeof stored_name, stored_name, &config);
         const char *name = bcdi_h5_filter_name((int)id);
-        if (strcmp(name, "unknown") == 0 && stored_name[0])
-            name = stored_name;
+        if (strcmp(name, "unknown") == 0 && stored_name[0]) name = stored_name;
         if (filters && capacity > used) {
             int k = snprintf(filters + used, capacity - used, "%s%s", used ? ", " : "", name);
-            if (k > 0)
-                used += (size_t)k;
-            if (used >= capacity)
-                used = capacity - 1;
+            if (k > 0) used += (size_t)k;
+            if (used >= capacity) used = capacity - 1;
         }
         /* H5Zfilter_avail also tries to load a plugin for ids it does not know yet */
         htri_t avail = H5Zfilter_avail(id);
@@ -1436,8 +1428,7 @@ bcdi_status bcdi_h5_check_filters(bcdi_h5_reader *r, const char *path, char *fil
                             plugin_path ? "'" : "");
         }
     }
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
+    if (dcpl >= 0) H5Pclose(dcpl);
     H5Dclose(d);
     return st;
 }

@@ -43,8 +43,7 @@ bcdi_status bcdi_h5_attr_string(bcdi_h5_writer *w, const char *object_path, cons
 bcdi_status bcdi_h5_link_soft(bcdi_h5_writer *w, const char *link_path, const char *target_path);
 /* Chunked dataset written piecewise (e.g. frame by frame): create, then write hyperslabs. */
 bcdi_status bcdi_h5_create_dataset(bcdi_h5_writer *w, const char *path, bcdi_dtype type, int rank,
-                                   const size_t *dims, const size_t *chunk_dims,
-                                   int deflate_level);
+                                   const size_t *dims, const size_t *chunk_dims, int deflate_level);
 bcdi_status bcdi_h5_write_slab(bcdi_h5_writer *w, const char *path, bcdi_dtype type,
                                const size_t *start, const size_t *count, const void *data);
 /* Close and rename to the final name; frees w in every case. On failure the temporary is

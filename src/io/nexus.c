@@ -38,13 +38,13 @@ static bcdi_status write_geometry(bcdi_h5_writer *w, const bcdi_geometry *g)
     double lambda = g->wavelength_m > 0 ? g->wavelength_m
                     : g->energy_kev > 0 ? 12.398419843320026e-10 / g->energy_kev
                                         : 0.0;
-    if ((st = bcdi_h5_write_double(w, "entry1/instrument/monochromator/wavelength", lambda,
-                                   "m")) != BCDI_OK)
+    if ((st = bcdi_h5_write_double(w, "entry1/instrument/monochromator/wavelength", lambda, "m")) !=
+        BCDI_OK)
         return st;
     if ((st = bcdi_h5_group(w, "entry1/sample", "NXsample")) != BCDI_OK ||
         (st = bcdi_h5_group(w, "entry1/sample/reflection", "NXcollection")) != BCDI_OK ||
-        (st = bcdi_h5_write_double(w, "entry1/sample/reflection/d_spacing", g->d_spacing_m,
-                                   "m")) != BCDI_OK)
+        (st = bcdi_h5_write_double(w, "entry1/sample/reflection/d_spacing", g->d_spacing_m, "m")) !=
+            BCDI_OK)
         return st;
     size_t three = 3;
     int32_t hkl[3] = {g->hkl[0], g->hkl[1], g->hkl[2]};
@@ -82,16 +82,14 @@ static bcdi_status write_stack(bcdi_h5_writer *w, const bcdi_nexus_stack *s)
                             0)) != BCDI_OK ||
         (st = bcdi_h5_attr_string(w, BCDI_NEXUS_MOTOR_PATH, "units", "deg")) != BCDI_OK)
         return st;
-    if (s->geometry && (st = write_geometry(w, s->geometry)) != BCDI_OK)
-        return st;
+    if (s->geometry && (st = write_geometry(w, s->geometry)) != BCDI_OK) return st;
     if ((st = bcdi_h5_group(w, "entry1/data", "NXdata")) != BCDI_OK ||
         (st = bcdi_h5_attr_string(w, "entry1/data", "signal", "data")) != BCDI_OK ||
         (st = bcdi_h5_link_soft(w, "entry1/data/data", BCDI_NEXUS_DATA_PATH)) != BCDI_OK ||
         (st = bcdi_h5_link_soft(w, "entry1/data/t1_theta", BCDI_NEXUS_MOTOR_PATH)) != BCDI_OK)
         return st;
     if (s->config_count > 0 && s->config_keys && s->config_values) {
-        if ((st = bcdi_h5_group(w, "entry1/simulation", "NXcollection")) != BCDI_OK)
-            return st;
+        if ((st = bcdi_h5_group(w, "entry1/simulation", "NXcollection")) != BCDI_OK) return st;
         for (size_t i = 0; i < s->config_count; i++) {
             char path[512];
             int n = snprintf(path, sizeof path, "entry1/simulation/%s", s->config_keys[i]);
@@ -100,10 +98,9 @@ static bcdi_status write_stack(bcdi_h5_writer *w, const bcdi_nexus_stack *s)
                                   s->config_keys[i]);
             /* "section/key" would nest groups; keep one flat dataset per key */
             for (char *p = path + strlen("entry1/simulation/"); *p; p++)
-                if (*p == '/')
-                    *p = '.';
-            if ((st = bcdi_h5_write_string(w, path, s->config_values[i] ? s->config_values[i]
-                                                                        : "")) != BCDI_OK)
+                if (*p == '/') *p = '.';
+            if ((st = bcdi_h5_write_string(
+                     w, path, s->config_values[i] ? s->config_values[i] : "")) != BCDI_OK)
                 return st;
         }
     }
@@ -124,8 +121,7 @@ bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *sta
                           path, stack->dims[0], stack->dims[1], stack->dims[2]);
     bcdi_h5_writer *w;
     bcdi_status st = bcdi_h5_create(path, &w);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     st = write_stack(w, stack);
     if (st != BCDI_OK) {
         bcdi_h5_abort(w);
@@ -146,12 +142,23 @@ static int unit_scale(const char *u, unit_kind k, double *scale)
         const char *name;
         double s;
     } table[] = {
-        {U_LENGTH, "m", 1.0},          {U_LENGTH, "mm", 1e-3},      {U_LENGTH, "um", 1e-6},
-        {U_LENGTH, "micron", 1e-6},    {U_LENGTH, "\xc2\xb5m", 1e-6}, {U_LENGTH, "nm", 1e-9},
-        {U_LENGTH, "angstrom", 1e-10}, {U_LENGTH, "A", 1e-10},      {U_LENGTH, "cm", 1e-2},
-        {U_ANGLE, "deg", 1.0},         {U_ANGLE, "degree", 1.0},    {U_ANGLE, "degrees", 1.0},
-        {U_ANGLE, "rad", 180.0 / M_PI}, {U_ANGLE, "radian", 180.0 / M_PI},
-        {U_ENERGY, "keV", 1.0},        {U_ENERGY, "eV", 1e-3},      {U_ENERGY, "J", 1.0 / 1.602176634e-16},
+        {U_LENGTH, "m", 1.0},
+        {U_LENGTH, "mm", 1e-3},
+        {U_LENGTH, "um", 1e-6},
+        {U_LENGTH, "micron", 1e-6},
+        {U_LENGTH, "\xc2\xb5m", 1e-6},
+        {U_LENGTH, "nm", 1e-9},
+        {U_LENGTH, "angstrom", 1e-10},
+        {U_LENGTH, "A", 1e-10},
+        {U_LENGTH, "cm", 1e-2},
+        {U_ANGLE, "deg", 1.0},
+        {U_ANGLE, "degree", 1.0},
+        {U_ANGLE, "degrees", 1.0},
+        {U_ANGLE, "rad", 180.0 / M_PI},
+        {U_ANGLE, "radian", 180.0 / M_PI},
+        {U_ENERGY, "keV", 1.0},
+        {U_ENERGY, "eV", 1e-3},
+        {U_ENERGY, "J", 1.0 / 1.602176634e-16},
     };
     if (!u[0]) {
         *scale = 1.0;
@@ -168,19 +175,17 @@ static int unit_scale(const char *u, unit_kind k, double *scale)
 /* 1 = read, 0 = absent, <0 = present but unusable (error set). */
 static int read_quantity(bcdi_h5_reader *r, const char *path, unit_kind k, double *out)
 {
-    if (!bcdi_h5_exists(r, path))
-        return 0;
+    if (!bcdi_h5_exists(r, path)) return 0;
     double v, scale;
     char units[64] = "";
-    if (bcdi_h5_read_double(r, path, &v) != BCDI_OK)
-        return -1;
-    if (bcdi_h5_read_attr_string(r, path, "units", units, sizeof units) != BCDI_OK)
-        units[0] = '\0';
+    if (bcdi_h5_read_double(r, path, &v) != BCDI_OK) return -1;
+    if (bcdi_h5_read_attr_string(r, path, "units", units, sizeof units) != BCDI_OK) units[0] = '\0';
     if (unit_scale(units, k, &scale) != 0) {
-        bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has units '%s', expected %s", bcdi_h5_path(r),
-                   path, units, k == U_LENGTH ? "a length (m, mm, um)"
-                                : k == U_ANGLE ? "an angle (deg, rad)"
-                                               : "an energy (keV, eV)");
+        bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has units '%s', expected %s", bcdi_h5_path(r), path,
+                   units,
+                   k == U_LENGTH  ? "a length (m, mm, um)"
+                   : k == U_ANGLE ? "an angle (deg, rad)"
+                                  : "an energy (keV, eV)");
         return -1;
     }
     *out = v * scale;
@@ -193,12 +198,10 @@ bcdi_status bcdi_nexus_read_geometry(bcdi_h5_reader *r, bcdi_geometry *g)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_nexus_read_geometry: NULL argument");
     double v;
     int rc;
-#define QTY(path, kind, field)                                                                    \
-    do {                                                                                          \
-        if ((rc = read_quantity(r, path, kind, &v)) < 0)                                          \
-            return BCDI_ERR_FORMAT;                                                               \
-        if (rc > 0)                                                                               \
-            field = v;                                                                            \
+#define QTY(path, kind, field)                                                                     \
+    do {                                                                                           \
+        if ((rc = read_quantity(r, path, kind, &v)) < 0) return BCDI_ERR_FORMAT;                   \
+        if (rc > 0) field = v;                                                                     \
     } while (0)
     QTY("entry1/instrument/monochromator/energy", U_ENERGY, g->energy_kev);
     QTY("entry1/instrument/monochromator/wavelength", U_LENGTH, g->wavelength_m);
@@ -233,8 +236,8 @@ bcdi_status bcdi_nexus_read_geometry(bcdi_h5_reader *r, bcdi_geometry *g)
             if (bcdi_h5_read_slab(r, BCDI_NEXUS_MOTOR_PATH, BCDI_DT_F64, &s0, &c, &a) != BCDI_OK ||
                 bcdi_h5_read_slab(r, BCDI_NEXUS_MOTOR_PATH, BCDI_DT_F64, &s1, &c, &b) != BCDI_OK)
                 return BCDI_ERR_FORMAT;
-            if (bcdi_h5_read_attr_string(r, BCDI_NEXUS_MOTOR_PATH, "units", units,
-                                         sizeof units) != BCDI_OK)
+            if (bcdi_h5_read_attr_string(r, BCDI_NEXUS_MOTOR_PATH, "units", units, sizeof units) !=
+                BCDI_OK)
                 units[0] = '\0';
             if (unit_scale(units, U_ANGLE, &scale) != 0)
                 return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has units '%s', expected deg",

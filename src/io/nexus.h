@@ -32,13 +32,13 @@ enum {
 };
 
 typedef struct bcdi_nexus_stack {
-    size_t dims[3];            /* frames, rows, columns */
-    bcdi_dtype type;           /* BCDI_DT_U16, BCDI_DT_U32 or BCDI_DT_F32 */
-    const void *frames;        /* dims[0]*dims[1]*dims[2] values of `type` */
-    const double *rocking_deg; /* dims[0] angles */
-    const uint32_t *pixel_mask; /* rows*columns or NULL */
+    size_t dims[3];                /* frames, rows, columns */
+    bcdi_dtype type;               /* BCDI_DT_U16, BCDI_DT_U32 or BCDI_DT_F32 */
+    const void *frames;            /* dims[0]*dims[1]*dims[2] values of `type` */
+    const double *rocking_deg;     /* dims[0] angles */
+    const uint32_t *pixel_mask;    /* rows*columns or NULL */
     const bcdi_geometry *geometry; /* energy, distance, pixel sizes, 2θ, d-spacing, hkl */
-    int deflate_level;         /* 0 = none */
+    int deflate_level;             /* 0 = none */
     /* extra provenance written under entry1/simulation/ when not NULL: */
     const char *const *config_keys;
     const char *const *config_values;

@@ -14,10 +14,9 @@ static const struct {
     bcdi_npy_type type;
     size_t size;
 } npy_types[] = {
-    {"u1", BCDI_NPY_U1, 1}, {"u2", BCDI_NPY_U2, 2}, {"u4", BCDI_NPY_U4, 4},
-    {"u8", BCDI_NPY_U8, 8}, {"i1", BCDI_NPY_I1, 1}, {"i2", BCDI_NPY_I2, 2},
-    {"i4", BCDI_NPY_I4, 4}, {"i8", BCDI_NPY_I8, 8}, {"f4", BCDI_NPY_F4, 4},
-    {"f8", BCDI_NPY_F8, 8}, {"b1", BCDI_NPY_U1, 1},
+    {"u1", BCDI_NPY_U1, 1}, {"u2", BCDI_NPY_U2, 2}, {"u4", BCDI_NPY_U4, 4}, {"u8", BCDI_NPY_U8, 8},
+    {"i1", BCDI_NPY_I1, 1}, {"i2", BCDI_NPY_I2, 2}, {"i4", BCDI_NPY_I4, 4}, {"i8", BCDI_NPY_I8, 8},
+    {"f4", BCDI_NPY_F4, 4}, {"f8", BCDI_NPY_F8, 8}, {"b1", BCDI_NPY_U1, 1},
 };
 
 /* Text after "'key':" (skipping blanks), or NULL. */
@@ -26,11 +25,9 @@ static const char *find_value(const char *header, const char *key)
     char pattern[32];
     snprintf(pattern, sizeof pattern, "'%s'", key);
     const char *p = strstr(header, pattern);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     p = strchr(p + strlen(pattern), ':');
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     p++;
     while (*p == ' ')
         p++;
@@ -46,12 +43,10 @@ static int host_little_endian(void)
 bcdi_status bcdi_npy_open(const char *path, bcdi_npy *npy)
 {
     memset(npy, 0, sizeof *npy);
-    if (!path)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "npy: no path");
+    if (!path) return bcdi_error(BCDI_ERR_INVALID_ARG, "npy: no path");
     snprintf(npy->path, sizeof npy->path, "%s", path);
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
+    if (!f) return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
     unsigned char pre[12];
     size_t got = fread(pre, 1, sizeof pre, f);
     if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
@@ -103,8 +98,10 @@ bcdi_status bcdi_npy_open(const char *path, bcdi_npy *npy)
         goto done;
     }
     if (strncmp(order, "False", 5) != 0) {
-        st = bcdi_error(BCDI_ERR_FORMAT, "'%s': Fortran-ordered arrays are not supported (save "
-                        "with numpy.ascontiguousarray)", path);
+        st = bcdi_error(BCDI_ERR_FORMAT,
+                        "'%s': Fortran-ordered arrays are not supported (save "
+                        "with numpy.ascontiguousarray)",
+                        path);
         goto done;
     }
     /* descr: '<f4', '|u1', '>u2' ... */
@@ -122,8 +119,10 @@ bcdi_status bcdi_npy_open(const char *path, bcdi_npy *npy)
             found = 1;
         }
     if (!found) {
-        st = bcdi_error(BCDI_ERR_FORMAT, "'%s': dtype %.8s is not supported (expected integers "
-                        "or float32/float64)", path, descr);
+        st = bcdi_error(BCDI_ERR_FORMAT,
+                        "'%s': dtype %.8s is not supported (expected integers "
+                        "or float32/float64)",
+                        path, descr);
         goto done;
     }
     int little = endian == '<' || (endian == '=' && host_little_endian()) || endian == '|';
@@ -144,8 +143,7 @@ bcdi_status bcdi_npy_open(const char *path, bcdi_npy *npy)
     while (*p && *p != ')') {
         while (*p == ' ' || *p == ',')
             p++;
-        if (*p == ')')
-            break;
+        if (*p == ')') break;
         char *end;
         unsigned long long v = strtoull(p, &end, 10);
         if (end == p || npy->rank >= 8) {
@@ -163,8 +161,10 @@ bcdi_status bcdi_npy_open(const char *path, bcdi_npy *npy)
     if (fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
         if (size >= 0 && (unsigned long long)size < (unsigned long long)npy->data_offset + total) {
-            st = bcdi_error(BCDI_ERR_FORMAT, "'%s': truncated: the shape needs %zu data bytes, "
-                            "the file has %lld", path, total, (long long)size - npy->data_offset);
+            st = bcdi_error(BCDI_ERR_FORMAT,
+                            "'%s': truncated: the shape needs %zu data bytes, "
+                            "the file has %lld",
+                            path, total, (long long)size - npy->data_offset);
             goto done;
         }
     }
@@ -189,28 +189,70 @@ void bcdi_npy_close(bcdi_npy *npy)
 bcdi_dtype bcdi_npy_dtype(const bcdi_npy *npy)
 {
     switch (npy->type) {
-    case BCDI_NPY_U1: return BCDI_DT_U8;
-    case BCDI_NPY_U2: return BCDI_DT_U16;
-    case BCDI_NPY_U4: return BCDI_DT_U32;
-    case BCDI_NPY_I1: case BCDI_NPY_I2: case BCDI_NPY_I4: return BCDI_DT_I32;
-    case BCDI_NPY_F4: return BCDI_DT_F32;
-    default: return BCDI_DT_F64;
+    case BCDI_NPY_U1:
+        return BCDI_DT_U8;
+    case BCDI_NPY_U2:
+        return BCDI_DT_U16;
+    case BCDI_NPY_U4:
+        return BCDI_DT_U32;
+    case BCDI_NPY_I1:
+    case BCDI_NPY_I2:
+    case BCDI_NPY_I4:
+        return BCDI_DT_I32;
+    case BCDI_NPY_F4:
+        return BCDI_DT_F32;
+    default:
+        return BCDI_DT_F64;
     }
 }
 
 static float element_to_float(const unsigned char *p, bcdi_npy_type type)
 {
     switch (type) {
-    case BCDI_NPY_U1: return (float)*p;
-    case BCDI_NPY_I1: return (float)*(const int8_t *)p;
-    case BCDI_NPY_U2: { uint16_t v; memcpy(&v, p, 2); return (float)v; }
-    case BCDI_NPY_I2: { int16_t v; memcpy(&v, p, 2); return (float)v; }
-    case BCDI_NPY_U4: { uint32_t v; memcpy(&v, p, 4); return (float)v; }
-    case BCDI_NPY_I4: { int32_t v; memcpy(&v, p, 4); return (float)v; }
-    case BCDI_NPY_U8: { uint64_t v; memcpy(&v, p, 8); return (float)v; }
-    case BCDI_NPY_I8: { int64_t v; memcpy(&v, p, 8); return (float)v; }
-    case BCDI_NPY_F4: { float v; memcpy(&v, p, 4); return v; }
-    case BCDI_NPY_F8: { double v; memcpy(&v, p, 8); return (float)v; }
+    case BCDI_NPY_U1:
+        return (float)*p;
+    case BCDI_NPY_I1:
+        return (float)*(const int8_t *)p;
+    case BCDI_NPY_U2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return (float)v;
+    }
+    case BCDI_NPY_I2: {
+        int16_t v;
+        memcpy(&v, p, 2);
+        return (float)v;
+    }
+    case BCDI_NPY_U4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return (float)v;
+    }
+    case BCDI_NPY_I4: {
+        int32_t v;
+        memcpy(&v, p, 4);
+        return (float)v;
+    }
+    case BCDI_NPY_U8: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return (float)v;
+    }
+    case BCDI_NPY_I8: {
+        int64_t v;
+        memcpy(&v, p, 8);
+        return (float)v;
+    }
+    case BCDI_NPY_F4: {
+        float v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    case BCDI_NPY_F8: {
+        double v;
+        memcpy(&v, p, 8);
+        return (float)v;
+    }
     }
     return 0.0f;
 }
@@ -218,20 +260,21 @@ static float element_to_float(const unsigned char *p, bcdi_npy_type type)
 bcdi_status bcdi_npy_read_region(bcdi_npy *npy, size_t f, size_t r0, size_t nr, size_t c0,
                                  size_t nc, float *out)
 {
-    if (!npy || !npy->file || !out)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "npy: file not open");
+    if (!npy || !npy->file || !out) return bcdi_error(BCDI_ERR_INVALID_ARG, "npy: file not open");
     size_t frames = npy->rank == 3 ? npy->dims[0] : 1;
     size_t rows = npy->dims[npy->rank - 2], cols = npy->dims[npy->rank - 1];
     if (npy->rank < 2 || f >= frames || r0 + nr > rows || c0 + nc > cols)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': region frame %zu rows %zu..%zu columns "
-                          "%zu..%zu outside the array", npy->path, f, r0, r0 + nr, c0, c0 + nc);
+        return bcdi_error(BCDI_ERR_INVALID_ARG,
+                          "'%s': region frame %zu rows %zu..%zu columns "
+                          "%zu..%zu outside the array",
+                          npy->path, f, r0, r0 + nr, c0, c0 + nc);
     unsigned char *line = malloc(nc * npy->element_size + 1);
-    if (!line)
-        return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", npy->path);
+    if (!line) return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", npy->path);
     bcdi_status st = BCDI_OK;
     for (size_t r = 0; r < nr && st == BCDI_OK; r++) {
-        long long element = ((long long)f * (long long)rows + (long long)(r0 + r)) *
-                                (long long)cols + (long long)c0;
+        long long element =
+            ((long long)f * (long long)rows + (long long)(r0 + r)) * (long long)cols +
+            (long long)c0;
         long long offset = npy->data_offset + element * (long long)npy->element_size;
         if (fseeko(npy->file, (off_t)offset, SEEK_SET) != 0 ||
             fread(line, npy->element_size, nc, npy->file) != nc) {
@@ -251,14 +294,26 @@ bcdi_status bcdi_npy_write(const char *path, bcdi_dtype type, int rank, const si
 {
     const char *descr;
     switch (type) {
-    case BCDI_DT_F32: descr = "<f4"; break;
-    case BCDI_DT_U16: descr = "<u2"; break;
-    case BCDI_DT_U32: descr = "<u4"; break;
-    case BCDI_DT_I32: descr = "<i4"; break;
-    case BCDI_DT_F64: descr = "<f8"; break;
+    case BCDI_DT_F32:
+        descr = "<f4";
+        break;
+    case BCDI_DT_U16:
+        descr = "<u2";
+        break;
+    case BCDI_DT_U32:
+        descr = "<u4";
+        break;
+    case BCDI_DT_I32:
+        descr = "<i4";
+        break;
+    case BCDI_DT_F64:
+        descr = "<f8";
+        break;
     default:
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': .npy writing supports float32/64, "
-                          "uint16/32 and int32, not %s", path, bcdi_dtype_name(type));
+        return bcdi_error(BCDI_ERR_INVALID_ARG,
+                          "'%s': .npy writing supports float32/64, "
+                          "uint16/32 and int32, not %s",
+                          path, bcdi_dtype_name(type));
     }
     if (!host_little_endian())
         return bcdi_error(BCDI_ERR_UNSUPPORTED, "'%s': .npy writing needs a little-endian host",
@@ -270,20 +325,17 @@ bcdi_status bcdi_npy_write(const char *path, bcdi_dtype type, int rank, const si
                                  (i + 1 < rank) ? " " : "");
         total *= dims[i];
     }
-    if (rank > 1)
-        shape[used - 1] = '\0'; /* "(3,)" for rank 1, "(3, 4)" otherwise */
+    if (rank > 1) shape[used - 1] = '\0'; /* "(3,)" for rank 1, "(3, 4)" otherwise */
     int n = snprintf(header, sizeof header,
                      "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape);
     /* pad with spaces so that the data starts on a 64-byte boundary, then '\n' */
     size_t len = (size_t)n + 1, pad = (64 - (10 + len) % 64) % 64;
     char tmp[PATH_MAX];
     bcdi_status st = bcdi_io_temp_name(path, tmp, sizeof tmp);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     FILE *f = fopen(tmp, "wb");
     if (!f)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create '%s': %s", path, tmp,
-                          strerror(errno));
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create '%s': %s", path, tmp, strerror(errno));
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0};
     size_t hl = (size_t)n + pad + 1;
     pre[8] = (unsigned char)(hl & 0xff);

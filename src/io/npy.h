@@ -12,8 +12,16 @@
 #include <stdio.h>
 
 typedef enum {
-    BCDI_NPY_U1 = 0, BCDI_NPY_U2, BCDI_NPY_U4, BCDI_NPY_I1, BCDI_NPY_I2, BCDI_NPY_I4,
-    BCDI_NPY_I8, BCDI_NPY_U8, BCDI_NPY_F4, BCDI_NPY_F8
+    BCDI_NPY_U1 = 0,
+    BCDI_NPY_U2,
+    BCDI_NPY_U4,
+    BCDI_NPY_I1,
+    BCDI_NPY_I2,
+    BCDI_NPY_I4,
+    BCDI_NPY_I8,
+    BCDI_NPY_U8,
+    BCDI_NPY_F4,
+    BCDI_NPY_F8
 } bcdi_npy_type;
 
 typedef struct bcdi_npy {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 typedef struct glyph {
-    const char *key; /* one character, or a UTF-8 sequence */
+    const char *key;  /* one character, or a UTF-8 sequence */
     const char *rows; /* 7 (or 8, with a descender) rows of 5 */
 } glyph;
 
@@ -95,16 +95,16 @@ static const glyph FONT[] = {
     {"?", ".###.#...#....#...#...#.........#.."},
     {"!", "..#....#....#....#....#.........#.."},
     {"*", ".......#..#.#.#.###.#.#.#..#......."},
-    {"\xc2\xb0", ".##..#..#..##......................"}, /* ° */
-    {"\xc2\xb2", ".##.....#...#...#....###..........."}, /* ² */
-    {"\xc2\xb3", ".##.....#...#.....#..##............"}, /* ³ */
+    {"\xc2\xb0", ".##..#..#..##......................"},      /* ° */
+    {"\xc2\xb2", ".##.....#...#...#....###..........."},      /* ² */
+    {"\xc2\xb3", ".##.....#...#.....#..##............"},      /* ³ */
     {"\xc2\xb5", "..........#...##...##...###.###.#.##...."}, /* µ (micro sign) */
     {"\xce\xbc", "..........#...##...##...###.###.#.##...."}, /* μ (Greek mu) */
-    {"\xce\xb8", ".###.#...##...#######...##...#.###."}, /* θ */
+    {"\xce\xb8", ".###.#...##...#######...##...#.###."},      /* θ */
     {"\xcf\x86", "..#....#...###.#.#.##.#.#.###...#....#.."}, /* φ */
-    {"\xce\x94", "..#....#...#.#..#.#.#...##...######"}, /* Δ */
-    {"\xc3\x97", ".....#...#.#.#...#...#.#.#...#....."}, /* × */
-    {"\xe2\x88\x92", "...............#####..............."}, /* − (minus sign) */
+    {"\xce\x94", "..#....#...#.#..#.#.#...##...######"},      /* Δ */
+    {"\xc3\x97", ".....#...#.#.#...#...#.#.#...#....."},      /* × */
+    {"\xe2\x88\x92", "...............#####..............."},  /* − (minus sign) */
     {"-", "...............#####..............."},
     {"+", ".......#....#..#####..#....#......."},
     {".", "..........................##...##.."},
@@ -132,7 +132,8 @@ static const glyph *find_glyph(const char *text, size_t *advance)
 {
     size_t n = 1;
     if ((unsigned char)text[0] >= 0x80)
-        while (n < 4 && ((unsigned char)text[n] & 0xC0) == 0x80) ++n;
+        while (n < 4 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            ++n;
     *advance = n;
     const glyph *g = lookup(text, n);
     return g ? g : lookup("?", 1);
@@ -163,7 +164,8 @@ void bcdi_image_text(bcdi_image *img, long x, long y, const char *text, int scal
             for (int row = 0; row < rows; ++row)
                 for (int col = 0; col < 5; ++col)
                     if (g->rows[row * 5 + col] == '#')
-                        bcdi_image_fill_rect(img, x + col * scale, y + row * scale, scale, scale, rgb);
+                        bcdi_image_fill_rect(img, x + col * scale, y + row * scale, scale, scale,
+                                             rgb);
         x += 6 * scale;
     }
 }
@@ -174,7 +176,8 @@ bcdi_status bcdi_image_create(bcdi_image *img, size_t width, size_t height, cons
     img->height = height;
     img->rgb = malloc(width * height * 3);
     if (!img->rgb) return bcdi_error(BCDI_ERR_NOMEM, "image %zux%zu", width, height);
-    for (size_t i = 0; i < width * height; ++i) memcpy(img->rgb + 3 * i, bg, 3);
+    for (size_t i = 0; i < width * height; ++i)
+        memcpy(img->rgb + 3 * i, bg, 3);
     return BCDI_OK;
 }
 
@@ -193,7 +196,8 @@ void bcdi_image_set(bcdi_image *img, long x, long y, const uint8_t rgb[3])
 void bcdi_image_fill_rect(bcdi_image *img, long x, long y, long w, long h, const uint8_t rgb[3])
 {
     for (long j = y; j < y + h; ++j)
-        for (long i = x; i < x + w; ++i) bcdi_image_set(img, i, j, rgb);
+        for (long i = x; i < x + w; ++i)
+            bcdi_image_set(img, i, j, rgb);
 }
 
 void bcdi_image_ring(bcdi_image *img, double cx, double cy, double radius, double thickness,
@@ -259,8 +263,8 @@ bcdi_status bcdi_png_write(const char *path, const bcdi_image *img)
     if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", temp, strerror(errno));
     static png_failure fail; /* static: must survive longjmp without being clobbered */
     memset(&fail, 0, sizeof fail);
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &fail, png_on_error,
-                                              png_on_warning);
+    png_structp png =
+        png_create_write_struct(PNG_LIBPNG_VER_STRING, &fail, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         if (png) png_destroy_write_struct(&png, NULL);

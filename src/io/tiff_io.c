@@ -21,11 +21,9 @@ static _Thread_local char tiff_msg[512];
 static void capture_error(const char *module, const char *fmt, va_list ap)
 {
     /* keep the first error: later ones are usually consequences of it */
-    if (tiff_msg[0])
-        return;
+    if (tiff_msg[0]) return;
     int n = module ? snprintf(tiff_msg, sizeof tiff_msg, "%s: ", module) : 0;
-    if (n < 0 || (size_t)n >= sizeof tiff_msg)
-        n = 0;
+    if (n < 0 || (size_t)n >= sizeof tiff_msg) n = 0;
     vsnprintf(tiff_msg + n, sizeof tiff_msg - (size_t)n, fmt, ap);
 }
 
@@ -38,7 +36,10 @@ static void tiff_quiet(void)
     tiff_msg[0] = '\0';
 }
 
-static const char *tiff_why(void) { return tiff_msg[0] ? tiff_msg : "libtiff error"; }
+static const char *tiff_why(void)
+{
+    return tiff_msg[0] ? tiff_msg : "libtiff error";
+}
 
 /* Open for reading with the quiet handlers; errors name the file. */
 static bcdi_status open_read(const char *path, TIFF **out)
@@ -61,8 +62,7 @@ typedef struct {
     uint16_t bits, format, spp, planar;
 } page_info;
 
-static bcdi_status get_info(TIFF *t, const char *path, size_t page, page_info *pi,
-                            bcdi_dtype *type)
+static bcdi_status get_info(TIFF *t, const char *path, size_t page, page_info *pi, bcdi_dtype *type)
 {
     uint16_t bits = 0, format = SAMPLEFORMAT_UINT, spp = 1, planar = PLANARCONFIG_CONTIG;
     if (!TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &pi->width) ||
@@ -77,8 +77,10 @@ static bcdi_status get_info(TIFF *t, const char *path, size_t page, page_info *p
     pi->spp = spp;
     pi->planar = planar;
     if (spp != 1)
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu has %u samples per pixel, expected "
-                          "1 (grey detector image)", path, page, (unsigned)spp);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': page %zu has %u samples per pixel, expected "
+                          "1 (grey detector image)",
+                          path, page, (unsigned)spp);
     bcdi_dtype d;
     if (format == SAMPLEFORMAT_UINT && bits == 8)
         d = BCDI_DT_U8;
@@ -93,11 +95,11 @@ static bcdi_status get_info(TIFF *t, const char *path, size_t page, page_info *p
     else if (format == SAMPLEFORMAT_IEEEFP && bits == 64)
         d = BCDI_DT_F64;
     else
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu has %u-bit samples of format %u, "
-                          "expected uint8/16/32, int16/32 or float32/64", path, page,
-                          (unsigned)bits, (unsigned)format);
-    if (type)
-        *type = d;
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': page %zu has %u-bit samples of format %u, "
+                          "expected uint8/16/32, int16/32 or float32/64",
+                          path, page, (unsigned)bits, (unsigned)format);
+    if (type) *type = d;
     return BCDI_OK;
 }
 
@@ -106,17 +108,13 @@ bcdi_status bcdi_tiff_info(const char *path, size_t *pages, size_t *rows, size_t
 {
     TIFF *t;
     bcdi_status st = open_read(path, &t);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     page_info pi;
     st = get_info(t, path, 0, &pi, stored);
     if (st == BCDI_OK) {
-        if (rows)
-            *rows = pi.height;
-        if (columns)
-            *columns = pi.width;
-        if (pages)
-            *pages = TIFFNumberOfDirectories(t);
+        if (rows) *rows = pi.height;
+        if (columns) *columns = pi.width;
+        if (pages) *pages = TIFFNumberOfDirectories(t);
     }
     TIFFClose(t);
     return st;
@@ -163,14 +161,15 @@ static bcdi_status read_tiles(TIFF *t, const char *path, size_t page, const page
     unsigned char *buf = malloc((size_t)tsize);
     float *row = malloc(tw * sizeof *row);
     bcdi_status st = BCDI_OK;
-    if (!buf || !row)
-        st = bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate a tile", path);
+    if (!buf || !row) st = bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate a tile", path);
     size_t bps = pi->bits / 8;
     for (uint32_t y = 0; y < pi->height && st == BCDI_OK; y += th)
         for (uint32_t x = 0; x < pi->width && st == BCDI_OK; x += tw) {
             if (TIFFReadTile(t, buf, x, y, 0, 0) < 0) {
-                st = bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu: cannot read tile at row %u, "
-                                "column %u: %s", path, page, y, x, tiff_why());
+                st = bcdi_error(BCDI_ERR_FORMAT,
+                                "'%s': page %zu: cannot read tile at row %u, "
+                                "column %u: %s",
+                                path, page, y, x, tiff_why());
                 break;
             }
             for (uint32_t j = 0; j < th && y + j < pi->height; j++) {
@@ -186,17 +185,15 @@ static bcdi_status read_tiles(TIFF *t, const char *path, size_t page, const page
 
 bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_t capacity)
 {
-    if (!out)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no output buffer", path ? path : "?");
+    if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no output buffer", path ? path : "?");
     TIFF *t;
     bcdi_status st = open_read(path, &t);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     if (page > 0 && (page > UINT16_MAX || !TIFFSetDirectory(t, (tdir_t)page))) {
         size_t n = TIFFNumberOfDirectories(t);
         TIFFClose(t);
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': page %zu asked for, the file has %zu",
-                          path, page, n);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': page %zu asked for, the file has %zu", path,
+                          page, n);
     }
     page_info pi;
     if ((st = get_info(t, path, page, &pi, NULL)) != BCDI_OK) {
@@ -206,21 +203,23 @@ bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_
     size_t n = (size_t)pi.width * pi.height;
     if (n > capacity) {
         TIFFClose(t);
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': page %zu has %u x %u = %zu pixels, the "
-                          "buffer holds %zu", path, page, pi.height, pi.width, n, capacity);
+        return bcdi_error(BCDI_ERR_INVALID_ARG,
+                          "'%s': page %zu has %u x %u = %zu pixels, the "
+                          "buffer holds %zu",
+                          path, page, pi.height, pi.width, n, capacity);
     }
     if (TIFFIsTiled(t)) {
         st = read_tiles(t, path, page, &pi, out);
     } else {
         tmsize_t ls = TIFFScanlineSize(t);
         void *line = ls > 0 ? malloc((size_t)ls) : NULL;
-        if (!line)
-            st = bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate a scanline", path);
+        if (!line) st = bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate a scanline", path);
         for (uint32_t y = 0; y < pi.height && st == BCDI_OK; y++) {
             if (TIFFReadScanline(t, line, y, 0) < 0) {
-                st = bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu: cannot read row %u of %u "
-                                "(truncated or corrupt?): %s", path, page, y, pi.height,
-                                tiff_why());
+                st = bcdi_error(BCDI_ERR_FORMAT,
+                                "'%s': page %zu: cannot read row %u of %u "
+                                "(truncated or corrupt?): %s",
+                                path, page, y, pi.height, tiff_why());
                 break;
             }
             to_float(line, &pi, pi.width, out + (size_t)y * pi.width);
@@ -238,14 +237,31 @@ static bcdi_status write_pages(TIFF *t, const char *path, bcdi_dtype type, const
 {
     uint16_t bits, format;
     switch (type) {
-    case BCDI_DT_U8: bits = 8; format = SAMPLEFORMAT_UINT; break;
-    case BCDI_DT_U16: bits = 16; format = SAMPLEFORMAT_UINT; break;
-    case BCDI_DT_U32: bits = 32; format = SAMPLEFORMAT_UINT; break;
-    case BCDI_DT_I32: bits = 32; format = SAMPLEFORMAT_INT; break;
-    case BCDI_DT_F32: bits = 32; format = SAMPLEFORMAT_IEEEFP; break;
+    case BCDI_DT_U8:
+        bits = 8;
+        format = SAMPLEFORMAT_UINT;
+        break;
+    case BCDI_DT_U16:
+        bits = 16;
+        format = SAMPLEFORMAT_UINT;
+        break;
+    case BCDI_DT_U32:
+        bits = 32;
+        format = SAMPLEFORMAT_UINT;
+        break;
+    case BCDI_DT_I32:
+        bits = 32;
+        format = SAMPLEFORMAT_INT;
+        break;
+    case BCDI_DT_F32:
+        bits = 32;
+        format = SAMPLEFORMAT_IEEEFP;
+        break;
     default:
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': TIFF pixels must be uint8/16/32, int32 "
-                          "or float32, not %s", path, bcdi_dtype_name(type));
+        return bcdi_error(BCDI_ERR_INVALID_ARG,
+                          "'%s': TIFF pixels must be uint8/16/32, int32 "
+                          "or float32, not %s",
+                          path, bcdi_dtype_name(type));
     }
     size_t row_bytes = dims[2] * bits / 8, frame = row_bytes * dims[1];
     for (size_t k = 0; k < dims[0]; k++) {
@@ -265,11 +281,10 @@ static bcdi_status write_pages(TIFF *t, const char *path, bcdi_dtype type, const
         const unsigned char *src = (const unsigned char *)data + k * frame;
         for (size_t y = 0; y < dims[1]; y++)
             if (TIFFWriteScanline(t, (void *)(src + y * row_bytes), (uint32_t)y, 0) < 0)
-                return bcdi_error(BCDI_ERR_IO, "'%s': cannot write row %zu of page %zu: %s",
-                                  path, y, k, tiff_why());
+                return bcdi_error(BCDI_ERR_IO, "'%s': cannot write row %zu of page %zu: %s", path,
+                                  y, k, tiff_why());
         if (!TIFFWriteDirectory(t))
-            return bcdi_error(BCDI_ERR_IO, "'%s': cannot write page %zu: %s", path, k,
-                              tiff_why());
+            return bcdi_error(BCDI_ERR_IO, "'%s': cannot write page %zu: %s", path, k, tiff_why());
     }
     return BCDI_OK;
 }
@@ -282,12 +297,11 @@ static bcdi_status write_atomic(const char *path, bcdi_dtype type, const size_t 
         return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF '%s': missing data or empty shape",
                           path ? path : "(null)");
     if (dims[1] > UINT32_MAX || dims[2] > UINT32_MAX || (multipage && dims[0] > UINT16_MAX))
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF '%s': shape %zu x %zu x %zu too large",
-                          path, dims[0], dims[1], dims[2]);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF '%s': shape %zu x %zu x %zu too large", path,
+                          dims[0], dims[1], dims[2]);
     char tmp[PATH_MAX];
     bcdi_status st = bcdi_io_temp_name(path, tmp, sizeof tmp);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     tiff_quiet();
     double bytes = (double)dims[0] * (double)dims[1] * (double)dims[2] * bcdi_dtype_size(type);
     /* classic TIFF offsets are 32-bit: switch to BigTIFF well before 4 GiB */
@@ -302,8 +316,7 @@ static bcdi_status write_atomic(const char *path, bcdi_dtype type, const size_t 
     if (st == BCDI_OK && rename(tmp, path) != 0)
         st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename temporary '%s' to it: %s", path, tmp,
                         strerror(errno));
-    if (st != BCDI_OK)
-        unlink(tmp);
+    if (st != BCDI_OK) unlink(tmp);
     return st;
 }
 
@@ -343,8 +356,7 @@ bcdi_status bcdi_tiff_write_frames(const char *dir, const char *prefix, bcdi_dty
     if (!dir || !prefix || !dims || !data)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF frames: NULL argument");
     bcdi_status st = make_dirs(dir);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     size_t frame = dims[1] * dims[2] * bcdi_dtype_size(type);
     for (size_t k = 0; k < dims[0]; k++) {
         char path[PATH_MAX];

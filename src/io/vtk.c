@@ -28,12 +28,18 @@ static void base64_write(FILE *f, const unsigned char *bytes, size_t count)
 static const char *vtk_type(bcdi_dtype t)
 {
     switch (t) {
-    case BCDI_DT_U8: return "UInt8";
-    case BCDI_DT_I32: return "Int32";
-    case BCDI_DT_U32: return "UInt32";
-    case BCDI_DT_F32: return "Float32";
-    case BCDI_DT_F64: return "Float64";
-    default: return NULL;
+    case BCDI_DT_U8:
+        return "UInt8";
+    case BCDI_DT_I32:
+        return "Int32";
+    case BCDI_DT_U32:
+        return "UInt32";
+    case BCDI_DT_F32:
+        return "Float32";
+    case BCDI_DT_F64:
+        return "Float64";
+    default:
+        return NULL;
     }
 }
 
@@ -42,8 +48,9 @@ static void write_array(FILE *f, const char *name, bcdi_dtype type, int componen
                         const void *data, size_t tuples)
 {
     uint64_t bytes = (uint64_t)tuples * (uint64_t)components * bcdi_dtype_size(type);
-    fprintf(f, "        <DataArray type=\"%s\" Name=\"%s\" NumberOfComponents=\"%d\" "
-               "format=\"binary\">\n          ",
+    fprintf(f,
+            "        <DataArray type=\"%s\" Name=\"%s\" NumberOfComponents=\"%d\" "
+            "format=\"binary\">\n          ",
             vtk_type(type), name, components);
     base64_write(f, (const unsigned char *)&bytes, sizeof bytes);
     base64_write(f, (const unsigned char *)data, (size_t)bytes);
@@ -55,8 +62,9 @@ static bcdi_status check_arrays(const char *path, const bcdi_vtk_array *arrays, 
     for (size_t i = 0; i < count; ++i) {
         if (!vtk_type(arrays[i].type) || (arrays[i].components != 1 && arrays[i].components != 3) ||
             !arrays[i].data || !arrays[i].name)
-            return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': VTK array %zu ('%s') has an unsupported "
-                                                    "type or component count",
+            return bcdi_error(BCDI_ERR_INVALID_ARG,
+                              "'%s': VTK array %zu ('%s') has an unsupported "
+                              "type or component count",
                               path, i, arrays[i].name ? arrays[i].name : "?");
     }
     return BCDI_OK;
@@ -103,8 +111,9 @@ static bcdi_status stage_commit(staged_file *s)
 
 static void header(FILE *f, const char *kind)
 {
-    fprintf(f, "<?xml version=\"1.0\"?>\n<VTKFile type=\"%s\" version=\"1.0\" "
-               "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n",
+    fprintf(f,
+            "<?xml version=\"1.0\"?>\n<VTKFile type=\"%s\" version=\"1.0\" "
+            "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n",
             kind);
 }
 
@@ -113,7 +122,8 @@ static void point_data(FILE *f, const bcdi_vtk_array *arrays, size_t count, size
     fprintf(f, "      <PointData%s%s%s>\n", count ? " Scalars=\"" : "", count ? arrays[0].name : "",
             count ? "\"" : "");
     for (size_t i = 0; i < count; ++i)
-        write_array(f, arrays[i].name, arrays[i].type, arrays[i].components, arrays[i].data, points);
+        write_array(f, arrays[i].name, arrays[i].type, arrays[i].components, arrays[i].data,
+                    points);
     fprintf(f, "      </PointData>\n");
 }
 
@@ -127,8 +137,9 @@ bcdi_status bcdi_vtk_write_image(const char *path, const size_t dims[3], const d
     if ((st = stage_open(path, &s)) != BCDI_OK) return st;
     FILE *f = s.f;
     header(f, "ImageData");
-    fprintf(f, "  <ImageData WholeExtent=\"0 %zu 0 %zu 0 %zu\" Origin=\"%.9g %.9g %.9g\" "
-               "Spacing=\"%.9g %.9g %.9g\">\n",
+    fprintf(f,
+            "  <ImageData WholeExtent=\"0 %zu 0 %zu 0 %zu\" Origin=\"%.9g %.9g %.9g\" "
+            "Spacing=\"%.9g %.9g %.9g\">\n",
             dims[0] - 1, dims[1] - 1, dims[2] - 1, origin[0], origin[1], origin[2], spacing[0],
             spacing[1], spacing[2]);
     fprintf(f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1, dims[2] - 1);
@@ -165,7 +176,8 @@ bcdi_status bcdi_vtk_write_polylines(const char *path, size_t line_count,
     bcdi_status st = check_arrays(path, cell_arrays, count);
     if (st != BCDI_OK) return st;
     size_t total = 0;
-    for (size_t k = 0; k < line_count; ++k) total += point_counts[k];
+    for (size_t k = 0; k < line_count; ++k)
+        total += point_counts[k];
     int64_t *connectivity = malloc((total ? total : 1) * sizeof *connectivity);
     int64_t *offsets = malloc((line_count ? line_count : 1) * sizeof *offsets);
     if (!connectivity || !offsets) {
@@ -173,9 +185,11 @@ bcdi_status bcdi_vtk_write_polylines(const char *path, size_t line_count,
         free(offsets);
         return bcdi_error(BCDI_ERR_NOMEM, "'%s': %zu polyline points", path, total);
     }
-    for (size_t i = 0; i < total; ++i) connectivity[i] = (int64_t)i;
+    for (size_t i = 0; i < total; ++i)
+        connectivity[i] = (int64_t)i;
     size_t end = 0;
-    for (size_t k = 0; k < line_count; ++k) offsets[k] = (int64_t)(end += point_counts[k]);
+    for (size_t k = 0; k < line_count; ++k)
+        offsets[k] = (int64_t)(end += point_counts[k]);
     staged_file s;
     if ((st = stage_open(path, &s)) != BCDI_OK) {
         free(connectivity);
@@ -184,20 +198,23 @@ bcdi_status bcdi_vtk_write_polylines(const char *path, size_t line_count,
     }
     FILE *f = s.f;
     header(f, "PolyData");
-    fprintf(f, "  <PolyData>\n    <Piece NumberOfPoints=\"%zu\" NumberOfVerts=\"0\" "
-               "NumberOfLines=\"%zu\" NumberOfStrips=\"0\" NumberOfPolys=\"0\">\n",
+    fprintf(f,
+            "  <PolyData>\n    <Piece NumberOfPoints=\"%zu\" NumberOfVerts=\"0\" "
+            "NumberOfLines=\"%zu\" NumberOfStrips=\"0\" NumberOfPolys=\"0\">\n",
             total, line_count);
     fprintf(f, "      <PointData>\n      </PointData>\n      <CellData>\n");
     for (size_t i = 0; i < count; ++i)
         write_array(f, cell_arrays[i].name, cell_arrays[i].type, cell_arrays[i].components,
                     cell_arrays[i].data, line_count);
     fprintf(f, "      </CellData>\n      <Points>\n");
-    write_array(f, "Points", BCDI_DT_F64, 3, points_xyz ? (const void *)points_xyz : (const void *)"",
-                total);
+    write_array(f, "Points", BCDI_DT_F64, 3,
+                points_xyz ? (const void *)points_xyz : (const void *)"", total);
     fprintf(f, "      </Points>\n      <Lines>\n");
     /* Int64 connectivity/offsets: VTK accepts any integer type here */
     uint64_t bytes = (uint64_t)total * sizeof(int64_t);
-    fprintf(f, "        <DataArray type=\"Int64\" Name=\"connectivity\" format=\"binary\">\n          ");
+    fprintf(
+        f,
+        "        <DataArray type=\"Int64\" Name=\"connectivity\" format=\"binary\">\n          ");
     base64_write(f, (const unsigned char *)&bytes, sizeof bytes);
     base64_write(f, (const unsigned char *)connectivity, (size_t)bytes);
     bytes = (uint64_t)line_count * sizeof(int64_t);

@@ -13,9 +13,9 @@
 
 typedef struct bcdi_vtk_array {
     const char *name;
-    bcdi_dtype type;   /* BCDI_DT_U8, BCDI_DT_I32, BCDI_DT_F32 or BCDI_DT_F64 */
-    int components;    /* 1 (scalar) or 3 (vector) */
-    const void *data;  /* tuples in point order (x fastest for images and grids) */
+    bcdi_dtype type;  /* BCDI_DT_U8, BCDI_DT_I32, BCDI_DT_F32 or BCDI_DT_F64 */
+    int components;   /* 1 (scalar) or 3 (vector) */
+    const void *data; /* tuples in point order (x fastest for images and grids) */
 } bcdi_vtk_array;
 
 /* Point data on an nx × ny × nz image; dims = {nx, ny, nz}; origin/spacing in the file's units. */

@@ -66,7 +66,8 @@ static bcdi_status ctx_open(align_ctx *c, const size_t shape[3])
 static double norm_cf(const bcdi_cf *x, size_t n)
 {
     double acc = 0.0;
-    for (size_t i = 0; i < n; ++i) acc += (double)x[i].re * x[i].re + (double)x[i].im * x[i].im;
+    for (size_t i = 0; i < n; ++i)
+        acc += (double)x[i].re * x[i].re + (double)x[i].im * x[i].im;
     return sqrt(acc);
 }
 
@@ -79,10 +80,16 @@ static bcdi_status ctx_set_reference(align_ctx *c, const bcdi_cf *reference)
 
 /* Signed frequency of FFT index k on an axis of length len: [-floor(len/2), ceil(len/2) - 1],
  * numpy's fftfreq * len. Used by both the shift ramp and the upsampled DFT so they agree. */
-static double signed_freq(size_t k, size_t len) { return k < (len + 1) / 2 ? (double)k : (double)k - (double)len; }
+static double signed_freq(size_t k, size_t len)
+{
+    return k < (len + 1) / 2 ? (double)k : (double)k - (double)len;
+}
 
 /* Integer index -> signed offset in [-len/2, len/2). */
-static double signed_offset(size_t i, size_t len) { return i < (len + 1) / 2 ? (double)i : (double)i - (double)len; }
+static double signed_offset(size_t i, size_t len)
+{
+    return i < (len + 1) / 2 ? (double)i : (double)i - (double)len;
+}
 
 /* Cross-correlation of the reference with `moving` evaluated on an upsampled grid around `centre`
  * (voxels): returns the best sample's position in `shift` and its |CC| in `best_abs`.
@@ -92,8 +99,8 @@ static bcdi_status upsampled_peak(const align_ctx *c, const double centre[3], in
                                   double shift[3], double *best_abs)
 {
     const size_t *N = c->shape;
-    size_t m[3];            /* samples per axis */
-    double first[3];        /* position of sample 0 */
+    size_t m[3];                                    /* samples per axis */
+    double first[3];                                /* position of sample 0 */
     double complex *kernel[3] = {NULL, NULL, NULL}; /* kernel[d][j * N_d + k] */
     double complex *stage1 = NULL, *stage2 = NULL, *samples = NULL;
     bcdi_status st = BCDI_OK;
@@ -125,7 +132,8 @@ static bcdi_status upsampled_peak(const align_ctx *c, const double centre[3], in
         for (size_t j = 0; j < m[2]; ++j) {
             const double complex *e = kernel[2] + j * N[2];
             double complex acc = 0.0;
-            for (size_t k = 0; k < N[2]; ++k) acc += ((double)r[k].re + I * (double)r[k].im) * e[k];
+            for (size_t k = 0; k < N[2]; ++k)
+                acc += ((double)r[k].re + I * (double)r[k].im) * e[k];
             stage1[(size_t)row * m[2] + j] = acc;
         }
     }
@@ -145,7 +153,8 @@ static bcdi_status upsampled_peak(const align_ctx *c, const double centre[3], in
     for (long long j0 = 0; j0 < (long long)m[0]; ++j0)
         for (size_t q = 0; q < plane; ++q) {
             double complex acc = 0.0;
-            for (size_t k0 = 0; k0 < N[0]; ++k0) acc += stage2[k0 * plane + q] * kernel[0][(size_t)j0 * N[0] + k0];
+            for (size_t k0 = 0; k0 < N[0]; ++k0)
+                acc += stage2[k0 * plane + q] * kernel[0][(size_t)j0 * N[0] + k0];
             samples[(size_t)j0 * plane + q] = acc;
         }
 
@@ -159,13 +168,15 @@ static bcdi_status upsampled_peak(const align_ctx *c, const double centre[3], in
         }
     }
     size_t jbest[3] = {best / plane, (best / m[2]) % m[1], best % m[2]};
-    for (int d = 0; d < 3; ++d) shift[d] = first[d] + (double)jbest[d] / upsample;
+    for (int d = 0; d < 3; ++d)
+        shift[d] = first[d] + (double)jbest[d] / upsample;
     *best_abs = best_value;
     goto done;
 nomem:
     st = bcdi_error(BCDI_ERR_NOMEM, "registration: out of memory for the upsampled DFT");
 done:
-    for (int d = 0; d < 3; ++d) free(kernel[d]);
+    for (int d = 0; d < 3; ++d)
+        free(kernel[d]);
     free(stage1);
     free(stage2);
     free(samples);
@@ -178,7 +189,8 @@ static bcdi_status ctx_register(align_ctx *c, const bcdi_cf *moving, int upsampl
 {
     const bcdi_backend_ops *ops = c->be->ops;
     double moving_norm = norm_cf(moving, c->n);
-    if (!(moving_norm > 0.0)) return bcdi_error(BCDI_ERR_DATA, "align: the moving object is all zero");
+    if (!(moving_norm > 0.0))
+        return bcdi_error(BCDI_ERR_DATA, "align: the moving object is all zero");
     bcdi_status st = ops->fft_forward(c->plan, moving, c->cross);
     if (st != BCDI_OK) return st;
     /* scaled by 1 / (||ref|| ||moving||) so that |CC| <= N whatever the objects' units: no float
@@ -187,14 +199,16 @@ static bcdi_status ctx_register(align_ctx *c, const bcdi_cf *moving, int upsampl
 #pragma omp parallel for schedule(static)
     for (long long i = 0; i < (long long)c->n; ++i) {
         bcdi_cf f = c->cross[i], g = c->ref_spectrum[i];
-        double re = (double)g.re * f.re + (double)g.im * f.im, im = (double)g.im * f.re - (double)g.re * f.im;
+        double re = (double)g.re * f.re + (double)g.im * f.im,
+               im = (double)g.im * f.re - (double)g.re * f.im;
         c->cross[i] = bcdi_cf_make((float)(re * scale), (float)(im * scale));
     }
     if ((st = ops->fft_inverse(c->plan, c->cross, c->scratch)) != BCDI_OK) return st;
     size_t best = 0;
     double best_value = -1.0;
     for (size_t i = 0; i < c->n; ++i) {
-        double v = (double)c->scratch[i].re * c->scratch[i].re + (double)c->scratch[i].im * c->scratch[i].im;
+        double v = (double)c->scratch[i].re * c->scratch[i].re +
+                   (double)c->scratch[i].im * c->scratch[i].im;
         if (v > best_value) {
             best_value = v;
             best = i;
@@ -203,7 +217,8 @@ static bcdi_status ctx_register(align_ctx *c, const bcdi_cf *moving, int upsampl
     const size_t *N = c->shape;
     size_t index[3] = {best / (N[1] * N[2]), (best / N[2]) % N[1], best % N[2]};
     double centre[3], best_abs = sqrt(best_value);
-    for (int d = 0; d < 3; ++d) centre[d] = signed_offset(index[d], N[d]);
+    for (int d = 0; d < 3; ++d)
+        centre[d] = signed_offset(index[d], N[d]);
     if (upsample > 1) {
         if ((st = upsampled_peak(c, centre, upsample, shift, &best_abs)) != BCDI_OK) return st;
     } else {
@@ -223,7 +238,8 @@ static bcdi_status ctx_shift(align_ctx *c, bcdi_cf *x, const double shift[3])
     for (int d = 0; d < 3; ++d) {
         ramp[d] = malloc(N[d] * sizeof(double complex));
         if (!ramp[d]) {
-            for (int e = 0; e < d; ++e) free(ramp[e]);
+            for (int e = 0; e < d; ++e)
+                free(ramp[e]);
             return bcdi_error(BCDI_ERR_NOMEM, "shift: out of memory");
         }
         for (size_t k = 0; k < N[d]; ++k) {
@@ -238,14 +254,16 @@ static bcdi_status ctx_shift(align_ctx *c, bcdi_cf *x, const double shift[3])
         long long total = (long long)c->n;
 #pragma omp parallel for schedule(static)
         for (long long i = 0; i < total; ++i) {
-            size_t k0 = (size_t)i / (N[1] * N[2]), k1 = ((size_t)i / N[2]) % N[1], k2 = (size_t)i % N[2];
+            size_t k0 = (size_t)i / (N[1] * N[2]), k1 = ((size_t)i / N[2]) % N[1],
+                   k2 = (size_t)i % N[2];
             double complex factor = ramp[0][k0] * ramp[1][k1] * ramp[2][k2] * inv_n;
             double complex v = ((double)c->scratch[i].re + I * (double)c->scratch[i].im) * factor;
             c->scratch[i] = bcdi_cf_make((float)creal(v), (float)cimag(v));
         }
         st = ops->fft_inverse(c->plan, c->scratch, x);
     }
-    for (int d = 0; d < 3; ++d) free(ramp[d]);
+    for (int d = 0; d < 3; ++d)
+        free(ramp[d]);
     return st;
 }
 
@@ -281,7 +299,10 @@ bcdi_status bcdi_shift(const size_t shape[3], bcdi_cf *x, const double shift[3])
     return st;
 }
 
-static size_t mirror(size_t i, size_t len) { return i ? len - i : 0; }
+static size_t mirror(size_t i, size_t len)
+{
+    return i ? len - i : 0;
+}
 
 bcdi_status bcdi_twin(const size_t shape[3], bcdi_cf *x)
 {
@@ -377,7 +398,8 @@ bcdi_status bcdi_compare_objects(const size_t shape[3], const bcdi_cf *truth,
 {
     bcdi_status st = check_shape(shape, "compare");
     if (st != BCDI_OK) return st;
-    if (!truth || !estimate || !out) return bcdi_error(BCDI_ERR_INVALID_ARG, "compare: NULL argument");
+    if (!truth || !estimate || !out)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "compare: NULL argument");
     size_t n = shape[0] * shape[1] * shape[2];
     bcdi_cf *aligned = malloc(n * sizeof *aligned);
     if (!aligned) return bcdi_error(BCDI_ERR_NOMEM, "compare: out of memory");
@@ -484,7 +506,8 @@ static void roll_volume(const size_t shape[3], const bcdi_cf *src, bcdi_cf *dst,
             size_t o1 = (i1 + r[1]) % shape[1];
             for (size_t i2 = 0; i2 < shape[2]; ++i2) {
                 size_t o2 = (i2 + r[2]) % shape[2];
-                dst[(o0 * shape[1] + o1) * shape[2] + o2] = src[(i0 * shape[1] + i1) * shape[2] + i2];
+                dst[(o0 * shape[1] + o1) * shape[2] + o2] =
+                    src[(i0 * shape[1] + i1) * shape[2] + i2];
             }
         }
     }
@@ -507,7 +530,8 @@ bcdi_status bcdi_center(const size_t shape[3], bcdi_cf *x, long roll[3])
     /* pass 0: circular mean, which brings an object split by the box edges together;
      * pass 1: plain centre of mass of the now unbroken object */
     for (int pass = 0; pass < 2; ++pass) {
-        for (size_t i = 0; i < n; ++i) amplitude[i] = bcdi_cf_abs(x[i]);
+        for (size_t i = 0; i < n; ++i)
+            amplitude[i] = bcdi_cf_abs(x[i]);
         double com[3];
         centre_of_mass(shape, amplitude, pass == 0, com);
         long step[3];

@@ -51,7 +51,8 @@ bcdi_status bcdi_breed_population(const size_t shape[3], const bcdi_cf *alpha, b
     bcdi_status st = BCDI_OK;
     for (size_t k = 0; k < count && st == BCDI_OK; ++k) {
         bcdi_cf *individual = population + k * n;
-        st = bcdi_align(shape, alpha_copy, individual, 1, upsample, alignments ? &alignments[k] : NULL);
+        st = bcdi_align(shape, alpha_copy, individual, 1, upsample,
+                        alignments ? &alignments[k] : NULL);
         if (st != BCDI_OK) {
             bcdi_error_prefix(st, "breeding individual %zu: ", k);
             break;
@@ -59,7 +60,9 @@ bcdi_status bcdi_breed_population(const size_t shape[3], const bcdi_cf *alpha, b
         uint64_t stream = first_stream + k;
 #pragma omp parallel for schedule(static)
         for (long long i = 0; i < (long long)n; ++i) {
-            uint32_t bits = rule == BCDI_BREED_PIXEL_SWITCH ? bcdi_philox_at(seed, stream, (uint64_t)i).v[0] : 0u;
+            uint32_t bits = rule == BCDI_BREED_PIXEL_SWITCH
+                                ? bcdi_philox_at(seed, stream, (uint64_t)i).v[0]
+                                : 0u;
             individual[i] = bcdi_vox_breed(rule, alpha_copy[i], individual[i], bits);
         }
     }

@@ -41,8 +41,8 @@ bcdi_status bcdi_metric_from_name(const char *name, bcdi_metric *metric)
             *metric = (bcdi_metric)m;
             return BCDI_OK;
         }
-    return bcdi_error(BCDI_ERR_CONFIG,
-                      "metric '%s': expected llk, fourier, free_llk or sharpness", name);
+    return bcdi_error(BCDI_ERR_CONFIG, "metric '%s': expected llk, fourier, free_llk or sharpness",
+                      name);
 }
 
 void bcdi_phasing_default(bcdi_phasing_params *p)
@@ -76,11 +76,11 @@ void bcdi_phasing_default(bcdi_phasing_params *p)
 typedef struct individual {
     long run_id;
     long generation;
-    int attempt;          /* restarts so far */
-    double threshold;     /* relative shrink-wrap threshold */
-    int failed;           /* support left [min, max] */
+    int attempt;      /* restarts so far */
+    double threshold; /* relative shrink-wrap threshold */
+    int failed;       /* support left [min, max] */
     double failed_fraction;
-    bcdi_cf *object;      /* host copy after a batch */
+    bcdi_cf *object; /* host copy after a batch */
     uint8_t *support;
     bcdi_history_point final;
     bcdi_history_point *history;
@@ -121,10 +121,14 @@ typedef struct engine {
 static double metric_value(bcdi_metric metric, const bcdi_history_point *h)
 {
     switch (metric) {
-    case BCDI_METRIC_LLK: return h->llk;
-    case BCDI_METRIC_FOURIER: return h->fourier_error;
-    case BCDI_METRIC_FREE_LLK: return h->free_llk;
-    case BCDI_METRIC_SHARPNESS: return h->sharpness;
+    case BCDI_METRIC_LLK:
+        return h->llk;
+    case BCDI_METRIC_FOURIER:
+        return h->fourier_error;
+    case BCDI_METRIC_FREE_LLK:
+        return h->free_llk;
+    case BCDI_METRIC_SHARPNESS:
+        return h->sharpness;
     }
     return NAN;
 }
@@ -153,10 +157,11 @@ static bcdi_status check_data(const bcdi_phasing_data *data, size_t n)
                i0 = i / (data->shape[1] * data->shape[2]);
         if (data->mask && data->mask[i]) continue;
         if (!isfinite(v))
-            return bcdi_error(BCDI_ERR_DATA,
-                              "intensity is not finite (%g) at frame %zu, row %zu, column %zu: mask "
-                              "it or fix the data",
-                              (double)v, i0, i1, i2);
+            return bcdi_error(
+                BCDI_ERR_DATA,
+                "intensity is not finite (%g) at frame %zu, row %zu, column %zu: mask "
+                "it or fix the data",
+                (double)v, i0, i1, i2);
         if (v < 0)
             return bcdi_error(BCDI_ERR_DATA,
                               "negative intensity %g at frame %zu, row %zu, column %zu: counts "
@@ -190,7 +195,8 @@ static bcdi_status upload_data(engine *e, const bcdi_phasing_data *data)
     bcdi_ifftshift3(mask_shifted, mask_host, e->shape, 1);
     e->n_free = bcdi_choose_free_pixels(mask_shifted, e->shape, e->p->free_fraction, e->p->seed);
     e->n_measured = 0;
-    for (size_t i = 0; i < n; ++i) e->n_measured += mask_shifted[i] == BCDI_MASK_MEASURED;
+    for (size_t i = 0; i < n; ++i)
+        e->n_measured += mask_shifted[i] == BCDI_MASK_MEASURED;
     st = e->ops->alloc(e->be, n * sizeof(float), (void **)&e->amplitude);
     if (st == BCDI_OK) st = e->ops->alloc(e->be, n, (void **)&e->mask);
     if (st == BCDI_OK) st = e->ops->upload(e->be, e->amplitude, shifted, n * sizeof(float));
@@ -211,7 +217,8 @@ done:
     return st;
 }
 
-/* ---- batch buffers ----------------------------------------------------------------------------- */
+/* ---- batch buffers -----------------------------------------------------------------------------
+ */
 
 static bcdi_status ensure_batch(engine *e, size_t batch)
 {
@@ -240,8 +247,8 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         e->maxima = calloc(2 * batch, sizeof(float)); /* shrink-wrap scratch */
         e->thresholds = calloc(batch, sizeof(float));
         e->counts = calloc(batch, sizeof(uint64_t));
-        if (st == BCDI_OK && (!e->fourier_terms || !e->update_terms || !e->maxima ||
-                              !e->thresholds || !e->counts))
+        if (st == BCDI_OK &&
+            (!e->fourier_terms || !e->update_terms || !e->maxima || !e->thresholds || !e->counts))
             st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of host memory");
         if (st != BCDI_OK) return st;
         e->capacity = batch;
@@ -268,7 +275,8 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
     return BCDI_OK;
 }
 
-/* ---- shrink-wrap ------------------------------------------------------------------------------- */
+/* ---- shrink-wrap -------------------------------------------------------------------------------
+ */
 
 static double sigma_at(const bcdi_phasing_params *p, long t, long total)
 {
@@ -311,7 +319,8 @@ static bcdi_status shrink_wrap(engine *e, individual **slots, size_t batch, doub
     return BCDI_OK;
 }
 
-/* ---- metrics ----------------------------------------------------------------------------------- */
+/* ---- metrics -----------------------------------------------------------------------------------
+ */
 
 static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long iteration)
 {
@@ -357,8 +366,8 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
             /* restarts draw from fresh Philox streams: attempt k of run i uses i + k * 2^32 */
             uint64_t stream = (uint64_t)ind->run_id + ((uint64_t)ind->attempt << 32);
             if (st == BCDI_OK)
-                st = ops->random_start(e->be, e->rho + r * n, e->support + r * n, n, 1,
-                                       e->p->seed, stream);
+                st = ops->random_start(e->be, e->rho + r * n, e->support + r * n, n, 1, e->p->seed,
+                                       stream);
         }
         if (st != BCDI_OK) return st;
     }
@@ -377,8 +386,8 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
             int wrap_now = e->p->shrinkwrap_period > 0 && !last &&
                            (t + 1) % e->p->shrinkwrap_period == 0 &&
                            (step->algorithm != BCDI_ALGO_ER || e->p->shrinkwrap_in_er);
-            int want_terms = last || (t + 1) % interval == 0 ||
-                             (wrap_now && e->p->shrinkwrap_threshold_rms);
+            int want_terms =
+                last || (t + 1) % interval == 0 || (wrap_now && e->p->shrinkwrap_threshold_rms);
             st = bcdi_phasing_iterate(&e->ws, step->algorithm, (float)step->beta,
                                       step->positivity || e->p->positivity, e->p->real_only,
                                       want_terms ? e->fourier_terms : NULL,
@@ -430,8 +439,8 @@ static bcdi_status run_population(engine *e, individual **population, size_t cou
         for (size_t i = 0; i < n_pending; ++i) {
             individual *ind = pending[i];
             if (!ind->failed) continue;
-            const char *why = ind->failed_fraction < e->p->support_min_fraction ? "collapsed"
-                                                                               : "grew";
+            const char *why =
+                ind->failed_fraction < e->p->support_min_fraction ? "collapsed" : "grew";
             if (ind->attempt >= e->p->support_max_restarts) {
                 bcdi_log(BCDI_LOG_WARN,
                          "run %ld: support %s (fraction %.3g outside [%g, %g]) after %d restarts; "
@@ -458,7 +467,8 @@ static bcdi_status run_population(engine *e, individual **population, size_t cou
     free(pending);
     if (st != BCDI_OK) return st;
     size_t ok = 0;
-    for (size_t i = 0; i < count; ++i) ok += !population[i]->failed;
+    for (size_t i = 0; i < count; ++i)
+        ok += !population[i]->failed;
     *succeeded = ok;
     return BCDI_OK;
 }
@@ -495,11 +505,13 @@ static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
         free(centred), free(support), free(amplitude);
         return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
     }
-    for (size_t i = 0; i < n; ++i) amplitude[i] = ind->support[i] ? bcdi_cf_abs(ind->object[i]) : 0.0f;
+    for (size_t i = 0; i < n; ++i)
+        amplitude[i] = ind->support[i] ? bcdi_cf_abs(ind->object[i]) : 0.0f;
     double com[3];
     long shift[3] = {(long)(e->shape[0] / 2), (long)(e->shape[1] / 2), (long)(e->shape[2] / 2)};
     if (bcdi_circular_com(amplitude, e->shape, com))
-        for (int a = 0; a < 3; ++a) shift[a] = (long)e->shape[a] / 2 - lround(com[a]);
+        for (int a = 0; a < 3; ++a)
+            shift[a] = (long)e->shape[a] / 2 - lround(com[a]);
     bcdi_roll3(centred, ind->object, e->shape, sizeof *centred, shift);
     bcdi_roll3(support, ind->support, e->shape, 1, shift);
     free(amplitude);
@@ -532,7 +544,8 @@ static bcdi_status parse_recipes(engine *e)
         size_t len = end ? (size_t)(end - text) : strlen(text);
         if (len >= sizeof piece) return bcdi_error(BCDI_ERR_CONFIG, "recipe too long");
         if (e->recipe_count >= MAX_GENERATIONS)
-            return bcdi_error(BCDI_ERR_CONFIG, "more than %d per-generation recipes", MAX_GENERATIONS);
+            return bcdi_error(BCDI_ERR_CONFIG, "more than %d per-generation recipes",
+                              MAX_GENERATIONS);
         memcpy(piece, text, len);
         piece[len] = '\0';
         bcdi_status st = bcdi_recipe_parse(piece, e->p->beta, &e->recipes[e->recipe_count]);
@@ -583,16 +596,20 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
                           BCDI_BLUR_MAX_RADIUS / 4);
     if (!(p->support_min_fraction >= 0 && p->support_min_fraction < p->support_max_fraction &&
           p->support_max_fraction <= 1))
-        return bcdi_error(BCDI_ERR_CONFIG, "support fraction bounds [%g, %g]: expected 0 <= min < max <= 1",
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "support fraction bounds [%g, %g]: expected 0 <= min < max <= 1",
                           p->support_min_fraction, p->support_max_fraction);
     if (p->support_max_restarts < 0)
-        return bcdi_error(BCDI_ERR_CONFIG, "support_max_restarts=%ld: expected >= 0", p->support_max_restarts);
+        return bcdi_error(BCDI_ERR_CONFIG, "support_max_restarts=%ld: expected >= 0",
+                          p->support_max_restarts);
     if (!(p->free_fraction >= 0 && p->free_fraction < 0.5))
-        return bcdi_error(BCDI_ERR_CONFIG, "free_fraction=%g: expected in [0, 0.5)", p->free_fraction);
+        return bcdi_error(BCDI_ERR_CONFIG, "free_fraction=%g: expected in [0, 0.5)",
+                          p->free_fraction);
     if (p->metric == BCDI_METRIC_FREE_LLK && !(p->free_fraction > 0))
         return bcdi_error(BCDI_ERR_CONFIG, "metric=free_llk needs free_fraction > 0");
     if (!(p->cull_fraction >= 0 && p->cull_fraction < 1))
-        return bcdi_error(BCDI_ERR_CONFIG, "cull_fraction=%g: expected in [0, 1)", p->cull_fraction);
+        return bcdi_error(BCDI_ERR_CONFIG, "cull_fraction=%g: expected in [0, 1)",
+                          p->cull_fraction);
     if (p->support_init == BCDI_SUPPORT_FILE && !data->support_file)
         return bcdi_error(BCDI_ERR_CONFIG, "support=file needs support_file=<result.cxi>");
     int rule;
@@ -655,7 +672,8 @@ bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
     size_t alive = count;
     for (long g = 0; g < params->generations && st == BCDI_OK; ++g) {
         const bcdi_recipe *recipe = &e.recipes[e.recipe_count > 1 ? g : 0];
-        for (size_t i = 0; i < alive; ++i) population[i]->generation = g;
+        for (size_t i = 0; i < alive; ++i)
+            population[i]->generation = g;
         size_t ok = 0;
         st = run_population(&e, population, alive, recipe, g > 0, &ok);
         if (st != BCDI_OK) break;
@@ -727,8 +745,10 @@ done:
     free(e.thresholds);
     free(e.counts);
     free(e.initial_support);
-    for (size_t r = 0; r < e.recipe_count; ++r) bcdi_recipe_free(&e.recipes[r]);
-    for (size_t i = 0; storage && i < count; ++i) free_individual(&storage[i]);
+    for (size_t r = 0; r < e.recipe_count; ++r)
+        bcdi_recipe_free(&e.recipes[r]);
+    for (size_t i = 0; storage && i < count; ++i)
+        free_individual(&storage[i]);
     free(storage);
     free(population);
     free(alpha.object);

@@ -50,10 +50,12 @@ bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algo
     st = modulus_projection(ws, ws->rho, ws->psi, fourier_terms); /* psi = a */
     if (st == BCDI_OK) st = ops->copy(ws->be, ws->dm_b, ws->rho, batch * n * sizeof(bcdi_cf));
     bcdi_update_coeffs fs = {1.0f, 0.0f, 1.0f / beta, 0.0f, 0, 0};
-    if (st == BCDI_OK) st = ops->update(ws->be, ws->dm_b, ws->dm_b, ws->support, n, batch, &fs, NULL);
+    if (st == BCDI_OK)
+        st = ops->update(ws->be, ws->dm_b, ws->dm_b, ws->support, n, batch, &fs, NULL);
     if (st == BCDI_OK) st = modulus_projection(ws, ws->dm_b, ws->dm_b, NULL); /* b */
     bcdi_update_coeffs mix = {1.0f + beta, -beta, 0.0f, -beta, 0, 0};
-    if (st == BCDI_OK) st = ops->update(ws->be, ws->psi, ws->dm_b, ws->support, n, batch, &mix, NULL);
+    if (st == BCDI_OK)
+        st = ops->update(ws->be, ws->psi, ws->dm_b, ws->support, n, batch, &mix, NULL);
     bcdi_update_coeffs finish = {0.0f, 1.0f, 1.0f, 1.0f, 0, real_only};
     if (st == BCDI_OK)
         st = ops->update(ws->be, ws->rho, ws->psi, ws->support, n, batch, &finish, update_terms);

@@ -34,15 +34,18 @@ const char *bcdi_algorithm_name(bcdi_algorithm algorithm)
 
 static void skip_space(parser *p)
 {
-    while (isspace((unsigned char)p->text[p->pos])) ++p->pos;
+    while (isspace((unsigned char)p->text[p->pos]))
+        ++p->pos;
 }
 
 static bcdi_status fail(parser *p, const char *expected)
 {
     if (p->status != BCDI_OK) return p->status;
     char found[32];
-    if (!p->text[p->pos]) snprintf(found, sizeof found, "the end");
-    else snprintf(found, sizeof found, "'%.12s'", p->text + p->pos);
+    if (!p->text[p->pos])
+        snprintf(found, sizeof found, "the end");
+    else
+        snprintf(found, sizeof found, "'%.12s'", p->text + p->pos);
     p->status = bcdi_error(BCDI_ERR_CONFIG, "recipe '%s': column %zu: expected %s, found %s",
                            p->text, p->pos + 1, expected, found);
     return p->status;
@@ -76,7 +79,8 @@ static bcdi_status parse_params(parser *p, bcdi_recipe_step *step)
     for (;;) {
         skip_space(p);
         size_t start = p->pos;
-        while (isalpha((unsigned char)p->text[p->pos]) || p->text[p->pos] == '_') ++p->pos;
+        while (isalpha((unsigned char)p->text[p->pos]) || p->text[p->pos] == '_')
+            ++p->pos;
         if (p->pos == start) return fail(p, "a parameter name (beta, positivity)");
         char name[32];
         snprintf(name, sizeof name, "%.*s", (int)(p->pos - start), p->text + start);
@@ -96,8 +100,10 @@ static bcdi_status parse_params(parser *p, bcdi_recipe_step *step)
         if (is_beta && !(value > 0.0 && value <= 2.0)) return fail(p, "beta in (0, 2]");
         if (is_pos && value != 0.0 && value != 1.0) return fail(p, "positivity 0 or 1");
         p->pos = (size_t)(end - p->text);
-        if (is_beta) step->beta = value;
-        else step->positivity = (int)value;
+        if (is_beta)
+            step->beta = value;
+        else
+            step->positivity = (int)value;
         skip_space(p);
         if (p->text[p->pos] == ',') {
             ++p->pos;
@@ -123,11 +129,13 @@ static bcdi_status parse_factor(parser *p, step_list *out)
         return BCDI_OK;
     }
     size_t start = p->pos;
-    while (isalpha((unsigned char)p->text[p->pos])) ++p->pos;
+    while (isalpha((unsigned char)p->text[p->pos]))
+        ++p->pos;
     size_t len = p->pos - start;
     int algo = -1;
     for (int a = 0; a < 4; ++a)
-        if (len == strlen(algo_names[a]) && !strncasecmp(p->text + start, algo_names[a], len)) algo = a;
+        if (len == strlen(algo_names[a]) && !strncasecmp(p->text + start, algo_names[a], len))
+            algo = a;
     if (algo < 0) {
         p->pos = start;
         return fail(p, "an algorithm (ER, HIO, RAAR, DM) or '('");

@@ -22,8 +22,8 @@ bcdi_status bcdi_excalibur_validate(const bcdi_excalibur *det)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "Excalibur layout: gaps must be >= 0");
     if (det->stripes % det->stripes_per_module != 0)
         return bcdi_error(BCDI_ERR_INVALID_ARG,
-                          "Excalibur layout: %d stripes are not whole modules of %d",
-                          det->stripes, det->stripes_per_module);
+                          "Excalibur layout: %d stripes are not whole modules of %d", det->stripes,
+                          det->stripes_per_module);
     return BCDI_OK;
 }
 

@@ -20,7 +20,10 @@
 
 #define BCDI_HC_KEV_ANGSTROM 12.3984
 
-static double deg2rad(double deg) { return deg * (M_PI / 180.0); }
+static double deg2rad(double deg)
+{
+    return deg * (M_PI / 180.0);
+}
 
 static void cross3(const double a[3], const double b[3], double out[3])
 {
@@ -29,7 +32,10 @@ static void cross3(const double a[3], const double b[3], double out[3])
     out[2] = a[0] * b[1] - a[1] * b[0];
 }
 
-static double norm3(const double a[3]) { return sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]); }
+static double norm3(const double a[3])
+{
+    return sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+}
 
 /* Inverse of a 3x3 matrix (row-major m[row][col]) by cofactors; returns 0 when singular. */
 static int invert3(const double m[3][3], double inv[3][3])
@@ -40,7 +46,8 @@ static int invert3(const double m[3][3], double inv[3][3])
     double det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02;
     double scale = 0.0;
     for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) scale = fmax(scale, fabs(m[i][j]));
+        for (int j = 0; j < 3; ++j)
+            scale = fmax(scale, fabs(m[i][j]));
     if (!(fabs(det) > 1e-12 * scale * scale * scale)) return 0;
     inv[0][0] = c00 / det;
     inv[1][0] = c01 / det;
@@ -90,8 +97,7 @@ void bcdi_geometry_default_i13(bcdi_geometry *g)
 }
 
 /* Detector centre direction d̂, row direction r̂ and column direction ĉ (unit vectors, lab). */
-static void detector_axes(const bcdi_geometry *g, double d_hat[3], double r_hat[3],
-                          double c_hat[3])
+static void detector_axes(const bcdi_geometry *g, double d_hat[3], double r_hat[3], double c_hat[3])
 {
     double delta, gamma;
     if (g->angles == BCDI_DETECTOR_DELTA_GAMMA) {
@@ -159,13 +165,15 @@ bcdi_status bcdi_geometry_compute(bcdi_geometry *g, const size_t shape[3])
     }
     double b[3][3], b_inv[3][3];
     for (int i = 0; i < 3; ++i)
-        for (int a = 0; a < 3; ++a) b[i][a] = (double)shape[a] * g->q_step[i][a];
+        for (int a = 0; a < 3; ++a)
+            b[i][a] = (double)shape[a] * g->q_step[i][a];
     if (!invert3(b, b_inv))
         return bcdi_error(BCDI_ERR_INVALID_ARG,
                           "geometry: the q steps are coplanar (rocking axis parallel to Q, or "
                           "2θ = 0): no real-space basis");
     for (int i = 0; i < 3; ++i)
-        for (int a = 0; a < 3; ++a) g->real_basis[i][a] = 2.0 * M_PI * b_inv[a][i];
+        for (int a = 0; a < 3; ++a)
+            g->real_basis[i][a] = 2.0 * M_PI * b_inv[a][i];
     for (int a = 0; a < 3; ++a) {
         double col[3] = {g->real_basis[0][a], g->real_basis[1][a], g->real_basis[2][a]};
         g->voxel_size_m[a] = norm3(col);

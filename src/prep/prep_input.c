@@ -29,16 +29,13 @@ int prep_natural_compare(const char *a, const char *b)
                 la++;
             while (isdigit((unsigned char)b[lb]))
                 lb++;
-            if (la != lb)
-                return la < lb ? -1 : 1;
+            if (la != lb) return la < lb ? -1 : 1;
             int c = strncmp(a, b, la);
-            if (c)
-                return c;
+            if (c) return c;
             a += la;
             b += lb;
         } else {
-            if (*a != *b)
-                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+            if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
             a++;
             b++;
         }
@@ -54,22 +51,22 @@ static int natural_qsort(const void *x, const void *y)
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
-    if (m > n)
-        return 0;
+    if (m > n) return 0;
     for (size_t i = 0; i < m; i++)
-        if (tolower((unsigned char)s[n - m + i]) != tolower((unsigned char)suffix[i]))
-            return 0;
+        if (tolower((unsigned char)s[n - m + i]) != tolower((unsigned char)suffix[i])) return 0;
     return 1;
 }
 
-static int is_tiff_name(const char *s) { return ends_with(s, ".tif") || ends_with(s, ".tiff"); }
+static int is_tiff_name(const char *s)
+{
+    return ends_with(s, ".tif") || ends_with(s, ".tiff");
+}
 
 static char *dup_string(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
+    if (d) memcpy(d, s, n);
     return d;
 }
 
@@ -116,8 +113,7 @@ static bcdi_status list_glob(prep_input *in)
     int rc = glob(in->path, 0, NULL, &g);
     if (rc == GLOB_NOMATCH)
         return bcdi_error(BCDI_ERR_IO, "'%s': no file matches this pattern", in->path);
-    if (rc != 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot expand the pattern", in->path);
+    if (rc != 0) return bcdi_error(BCDI_ERR_IO, "'%s': cannot expand the pattern", in->path);
     size_t capacity = 0;
     bcdi_status st = BCDI_OK;
     for (size_t i = 0; i < g.gl_pathc && st == BCDI_OK; i++)
@@ -129,8 +125,7 @@ static bcdi_status list_glob(prep_input *in)
 static bcdi_status open_tiff_files(prep_input *in, int is_glob)
 {
     bcdi_status st = is_glob ? list_glob(in) : list_folder(in);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     qsort(in->files, in->file_count, sizeof *in->files, natural_qsort);
     size_t pages, rows, cols;
     if ((st = bcdi_tiff_info(in->files[0], &pages, &rows, &cols, &in->stored)) != BCDI_OK)
@@ -144,14 +139,12 @@ static bcdi_status open_tiff_files(prep_input *in, int is_glob)
 static bcdi_status open_hdf5(prep_input *in, const char *data_path)
 {
     bcdi_status st = bcdi_h5_open(in->path, &in->h5);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     const char *path = data_path && data_path[0] ? data_path : NULL;
     if (!path) {
         if (in->kind == PREP_INPUT_CXI)
             path = bcdi_h5_exists(in->h5, CXI_DATA) ? CXI_DATA : CXI_DATA_LINK;
-        else if (!bcdi_h5_exists(in->h5, BCDI_NEXUS_DATA_PATH) &&
-                 bcdi_h5_exists(in->h5, CXI_DATA))
+        else if (!bcdi_h5_exists(in->h5, BCDI_NEXUS_DATA_PATH) && bcdi_h5_exists(in->h5, CXI_DATA))
             path = CXI_DATA, in->kind = PREP_INPUT_CXI; /* a CXI file under another name */
         else
             path = BCDI_NEXUS_DATA_PATH;
@@ -159,14 +152,17 @@ static bcdi_status open_hdf5(prep_input *in, const char *data_path)
     snprintf(in->data_path, sizeof in->data_path, "%s", path);
     int rank;
     size_t dims[8];
-    if ((st = bcdi_h5_shape(in->h5, path, &rank, dims, &in->stored)) != BCDI_OK)
-        return st;
+    if ((st = bcdi_h5_shape(in->h5, path, &rank, dims, &in->stored)) != BCDI_OK) return st;
     if (rank != 3 && rank != 2)
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d, expected 3 (frames x rows x "
-                          "columns) or 2 (one frame)", in->path, path, rank);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': '%s' has rank %d, expected 3 (frames x rows x "
+                          "columns) or 2 (one frame)",
+                          in->path, path, rank);
     if (in->stored == BCDI_DT_CF32)
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' holds complex numbers, expected detector "
-                          "counts", in->path, path);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': '%s' holds complex numbers, expected detector "
+                          "counts",
+                          in->path, path);
     in->data_rank = rank;
     in->dims[0] = rank == 3 ? dims[0] : 1;
     in->dims[1] = dims[rank - 2];
@@ -178,11 +174,12 @@ static bcdi_status open_hdf5(prep_input *in, const char *data_path)
 static bcdi_status open_npy(prep_input *in)
 {
     bcdi_status st = bcdi_npy_open(in->path, &in->npy);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     if (in->npy.rank != 3 && in->npy.rank != 2)
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': array has rank %d, expected 3 (frames x rows "
-                          "x columns) or 2", in->path, in->npy.rank);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': array has rank %d, expected 3 (frames x rows "
+                          "x columns) or 2",
+                          in->path, in->npy.rank);
     in->stored = bcdi_npy_dtype(&in->npy);
     in->dims[0] = in->npy.rank == 3 ? in->npy.dims[0] : 1;
     in->dims[1] = in->npy.dims[in->npy.rank - 2];
@@ -225,34 +222,42 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     } else if (!strcmp(fmt, "npy")) {
         in->kind = PREP_INPUT_NPY;
     } else {
-        return bcdi_error(BCDI_ERR_CONFIG, "key 'input_format' is '%s', expected auto, nexus, "
-                          "hdf5, cxi, tiff or npy", fmt);
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "key 'input_format' is '%s', expected auto, nexus, "
+                          "hdf5, cxi, tiff or npy",
+                          fmt);
     }
     switch (in->kind) {
     case PREP_INPUT_HDF5:
-    case PREP_INPUT_CXI: st = open_hdf5(in, data_path); break;
-    case PREP_INPUT_TIFF_FILES: st = open_tiff_files(in, is_glob && !is_dir); break;
+    case PREP_INPUT_CXI:
+        st = open_hdf5(in, data_path);
+        break;
+    case PREP_INPUT_TIFF_FILES:
+        st = open_tiff_files(in, is_glob && !is_dir);
+        break;
     case PREP_INPUT_TIFF_PAGES: {
         size_t pages;
         st = bcdi_tiff_info(input, &pages, &in->dims[1], &in->dims[2], &in->stored);
         in->dims[0] = pages;
         break;
     }
-    case PREP_INPUT_NPY: st = open_npy(in); break;
-    default: st = bcdi_error(BCDI_ERR_INTERNAL, "prepare: unknown input kind"); break;
+    case PREP_INPUT_NPY:
+        st = open_npy(in);
+        break;
+    default:
+        st = bcdi_error(BCDI_ERR_INTERNAL, "prepare: unknown input kind");
+        break;
     }
     if (st == BCDI_OK && (!in->dims[0] || !in->dims[1] || !in->dims[2]))
-        st = bcdi_error(BCDI_ERR_FORMAT, "'%s': empty stack (%zu x %zu x %zu)", input,
-                        in->dims[0], in->dims[1], in->dims[2]);
-    if (st != BCDI_OK)
-        prep_input_close(in);
+        st = bcdi_error(BCDI_ERR_FORMAT, "'%s': empty stack (%zu x %zu x %zu)", input, in->dims[0],
+                        in->dims[1], in->dims[2]);
+    if (st != BCDI_OK) prep_input_close(in);
     return st;
 }
 
 void prep_input_close(prep_input *in)
 {
-    if (!in)
-        return;
+    if (!in) return;
     bcdi_h5_close(in->h5);
     in->h5 = NULL;
     for (size_t i = 0; i < in->file_count; i++)
@@ -269,16 +274,17 @@ bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size
                             float *out)
 {
     if (f >= in->dims[0] || r0 + nr > in->dims[1] || c0 + nc > in->dims[2])
-        return bcdi_error(BCDI_ERR_INTERNAL, "'%s': region frame %zu rows %zu+%zu columns "
-                          "%zu+%zu outside the stack", in->path, f, r0, nr, c0, nc);
+        return bcdi_error(BCDI_ERR_INTERNAL,
+                          "'%s': region frame %zu rows %zu+%zu columns "
+                          "%zu+%zu outside the stack",
+                          in->path, f, r0, nr, c0, nc);
     if (in->kind == PREP_INPUT_HDF5 || in->kind == PREP_INPUT_CXI) {
         size_t start[3] = {f, r0, c0}, count[3] = {1, nr, nc};
         const size_t *s = in->data_rank == 3 ? start : start + 1;
         const size_t *c = in->data_rank == 3 ? count : count + 1;
         return bcdi_h5_read_slab(in->h5, in->data_path, BCDI_DT_F32, s, c, out);
     }
-    if (in->kind == PREP_INPUT_NPY)
-        return bcdi_npy_read_region(&in->npy, f, r0, nr, c0, nc, out);
+    if (in->kind == PREP_INPUT_NPY) return bcdi_npy_read_region(&in->npy, f, r0, nr, c0, nc, out);
     /* TIFF: libtiff decodes whole strips, so decode the page once and cut regions from it */
     size_t plane = in->dims[1] * in->dims[2];
     if (!in->page_cache && !(in->page_cache = malloc(plane * sizeof(float))))
@@ -289,13 +295,13 @@ bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size
         size_t page = in->kind == PREP_INPUT_TIFF_FILES ? 0 : f;
         size_t rows, cols;
         bcdi_status st = bcdi_tiff_info(file, NULL, &rows, &cols, NULL);
-        if (st != BCDI_OK)
-            return st;
+        if (st != BCDI_OK) return st;
         if (rows != in->dims[1] || cols != in->dims[2])
-            return bcdi_error(BCDI_ERR_FORMAT, "'%s': frame is %zu x %zu, the first frame was "
-                              "%zu x %zu", file, rows, cols, in->dims[1], in->dims[2]);
-        if ((st = bcdi_tiff_read_page(file, page, in->page_cache, plane)) != BCDI_OK)
-            return st;
+            return bcdi_error(BCDI_ERR_FORMAT,
+                              "'%s': frame is %zu x %zu, the first frame was "
+                              "%zu x %zu",
+                              file, rows, cols, in->dims[1], in->dims[2]);
+        if ((st = bcdi_tiff_read_page(file, page, in->page_cache, plane)) != BCDI_OK) return st;
         in->cached_page = f;
         in->cache_valid = 1;
     }
@@ -315,9 +321,11 @@ bcdi_status prep_cut_image(const char *path, float *full, size_t file_rows, size
     long r0 = origin ? origin[0] : 0, c0 = origin ? origin[1] : 0;
     if (r0 < 0 || c0 < 0 || (size_t)r0 + rows > file_rows || (size_t)c0 + cols > file_cols) {
         free(full);
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': image is %zu x %zu; the frames (%zu x %zu at "
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': image is %zu x %zu; the frames (%zu x %zu at "
                           "row %ld, column %ld of the detector, key 'frame_origin') do not fit in "
-                          "it", path, file_rows, file_cols, rows, cols, r0, c0);
+                          "it",
+                          path, file_rows, file_cols, rows, cols, r0, c0);
     }
     float *cut = malloc(rows * cols * sizeof *cut);
     if (!cut) {
@@ -340,15 +348,13 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
     float *full = NULL;
     bcdi_status st;
     if (is_tiff_name(path)) {
-        if ((st = bcdi_tiff_info(path, NULL, &file_rows, &file_cols, NULL)) != BCDI_OK)
-            return st;
+        if ((st = bcdi_tiff_info(path, NULL, &file_rows, &file_cols, NULL)) != BCDI_OK) return st;
         if (!(full = malloc(file_rows * file_cols * sizeof *full)))
             return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
         st = bcdi_tiff_read_page(path, 0, full, file_rows * file_cols);
     } else if (ends_with(path, ".npy")) {
         bcdi_npy npy;
-        if ((st = bcdi_npy_open(path, &npy)) != BCDI_OK)
-            return st;
+        if ((st = bcdi_npy_open(path, &npy)) != BCDI_OK) return st;
         if (npy.rank != 2 && !(npy.rank == 3 && npy.dims[0] == 1)) {
             bcdi_npy_close(&npy);
             return bcdi_error(BCDI_ERR_FORMAT, "'%s': rank %d, expected a 2-D image", path,
@@ -363,16 +369,14 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
         bcdi_npy_close(&npy);
     } else {
         bcdi_h5_reader *r;
-        if ((st = bcdi_h5_open(path, &r)) != BCDI_OK)
-            return st;
+        if ((st = bcdi_h5_open(path, &r)) != BCDI_OK) return st;
         int rank;
         size_t dims[8];
         st = bcdi_h5_check_filters(r, dataset, NULL, 0);
-        if (st == BCDI_OK)
-            st = bcdi_h5_shape(r, dataset, &rank, dims, NULL);
+        if (st == BCDI_OK) st = bcdi_h5_shape(r, dataset, &rank, dims, NULL);
         if (st == BCDI_OK && rank != 2 && !(rank == 3 && dims[0] == 1))
-            st = bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d, expected a 2-D image",
-                            path, dataset, rank);
+            st = bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d, expected a 2-D image", path,
+                            dataset, rank);
         if (st == BCDI_OK) {
             file_rows = dims[rank - 2];
             file_cols = dims[rank - 1];

@@ -16,8 +16,7 @@ size_t bcdi_prepare_good_size(size_t n)
         for (size_t p = 2; p <= 7; p++)
             while (r % p == 0)
                 r /= p;
-        if (r == 1)
-            return m;
+        if (r == 1) return m;
     }
 }
 
@@ -27,8 +26,10 @@ bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, cons
 {
     for (int a = 0; a < 3; a++)
         if (!bin[a] || !shape[a] || shape[a] % bin[a])
-            return bcdi_error(BCDI_ERR_INVALID_ARG, "binning: axis %d of length %zu is not a "
-                              "multiple of the bin %zu", a, shape[a], bin[a]);
+            return bcdi_error(BCDI_ERR_INVALID_ARG,
+                              "binning: axis %d of length %zu is not a "
+                              "multiple of the bin %zu",
+                              a, shape[a], bin[a]);
     size_t o0 = shape[0] / bin[0], o1 = shape[1] / bin[1], o2 = shape[2] / bin[2];
     size_t n = o0 * o1 * o2;
     float *I = calloc(n, sizeof *I);
@@ -46,8 +47,7 @@ bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, cons
             size_t out_row = ((i0 / bin[0]) * o1 + i1 / bin[1]) * o2;
             for (size_t i2 = 0; i2 < shape[2]; i2++) {
                 I[out_row + i2 / bin[2]] += intensity[in_row + i2];
-                if (mask && mask[in_row + i2])
-                    m[out_row + i2 / bin[2]] = 1;
+                if (mask && mask[in_row + i2]) m[out_row + i2 / bin[2]] = 1;
             }
         }
     out_shape[0] = o0;
@@ -87,10 +87,8 @@ static int solve4(double a[4][4], double b[4], double x[4])
     for (int c = 0; c < 4; c++) {
         int piv = c;
         for (int r = c + 1; r < 4; r++)
-            if (fabs(a[r][c]) > fabs(a[piv][c]))
-                piv = r;
-        if (!(fabs(a[piv][c]) > 0.0))
-            return 0;
+            if (fabs(a[r][c]) > fabs(a[piv][c])) piv = r;
+        if (!(fabs(a[piv][c]) > 0.0)) return 0;
         if (piv != c) {
             for (int k = 0; k < 4; k++) {
                 double t = a[c][k];
@@ -121,21 +119,17 @@ bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fi
 {
     const double fwhm_per_sigma = 2.0 * sqrt(2.0 * log(2.0));
     memset(fit, 0, sizeof *fit);
-    if (!y || n == 0)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "Gaussian fit: empty profile");
+    if (!y || n == 0) return bcdi_error(BCDI_ERR_INVALID_ARG, "Gaussian fit: empty profile");
     /* start: background = minimum, centre = maximum, σ from the half-maximum width */
     size_t imax = 0, imin = 0;
     for (size_t i = 1; i < n; i++) {
-        if (y[i] > y[imax])
-            imax = i;
-        if (y[i] < y[imin])
-            imin = i;
+        if (y[i] > y[imax]) imax = i;
+        if (y[i] < y[imin]) imin = i;
     }
     double bg = y[imin], amp = y[imax] - bg;
     size_t above = 0;
     for (size_t i = 0; i < n; i++)
-        if (y[i] - bg >= 0.5 * amp)
-            above++;
+        if (y[i] - bg >= 0.5 * amp) above++;
     double p[4] = {amp, (double)imax, fmax(0.5, (double)above / fwhm_per_sigma), bg};
     fit->amplitude = p[0];
     fit->centre = p[1];
@@ -165,8 +159,7 @@ bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fi
                 a[k][k] *= 1.0 + lambda;
             if (!solve4(a, b, step)) {
                 lambda *= 10.0;
-                if (lambda > 1e12)
-                    break;
+                if (lambda > 1e12) break;
                 continue;
             }
             double q[4] = {p[0] + step[0], p[1] + step[1], fabs(p[2] + step[2]), p[3] + step[3]};
@@ -176,8 +169,7 @@ bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fi
                 memcpy(p, q, sizeof p);
                 r = rq;
                 lambda = fmax(lambda * 0.3, 1e-12);
-                if (change < 1e-10)
-                    converged = 1;
+                if (change < 1e-10) converged = 1;
                 break;
             }
             lambda *= 10.0;
@@ -186,8 +178,7 @@ bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fi
                 break;
             }
         }
-        if (lambda > 1e12)
-            break;
+        if (lambda > 1e12) break;
     }
     if (!(p[2] > 0.0) || !isfinite(p[0]) || !isfinite(p[1]) || p[1] < -(double)n ||
         p[1] > 2.0 * (double)n)
@@ -206,17 +197,15 @@ bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fi
 static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], const size_t shape[3],
                                const uint8_t *mask, bcdi_cf *buf)
 {
-    if (!mask)
-        return BCDI_OK;
+    if (!mask) return BCDI_OK;
     size_t n = crop[0] * crop[1] * crop[2], unknown = 0;
     uint8_t *known = malloc(n);
-    if (!known)
-        return bcdi_error(BCDI_ERR_NOMEM, "oversampling: out of memory");
+    if (!known) return bcdi_error(BCDI_ERR_NOMEM, "oversampling: out of memory");
     for (size_t i0 = 0; i0 < crop[0]; i0++)
         for (size_t i1 = 0; i1 < crop[1]; i1++)
             for (size_t i2 = 0; i2 < crop[2]; i2++) {
-                size_t src = ((start[0] + i0) * shape[1] + start[1] + i1) * shape[2] + start[2] +
-                             i2;
+                size_t src =
+                    ((start[0] + i0) * shape[1] + start[1] + i1) * shape[2] + start[2] + i2;
                 size_t i = (i0 * crop[1] + i1) * crop[2] + i2;
                 known[i] = !mask[src];
                 unknown += !known[i];
@@ -231,8 +220,7 @@ static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], cons
             for (size_t i1 = 0; i1 < crop[1]; i1++)
                 for (size_t i2 = 0; i2 < crop[2]; i2++) {
                     size_t i = (i0 * crop[1] + i1) * crop[2] + i2;
-                    if (known[i])
-                        continue;
+                    if (known[i]) continue;
                     double s = 0.0;
                     int k = 0;
                     long idx[3] = {(long)i0, (long)i1, (long)i2};
@@ -240,10 +228,9 @@ static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], cons
                         for (int d = -1; d <= 1; d += 2) {
                             long j[3] = {idx[0], idx[1], idx[2]};
                             j[a] += d;
-                            if (j[a] < 0 || j[a] >= (long)crop[a])
-                                continue;
-                            size_t jj = ((size_t)j[0] * crop[1] + (size_t)j[1]) * crop[2] +
-                                        (size_t)j[2];
+                            if (j[a] < 0 || j[a] >= (long)crop[a]) continue;
+                            size_t jj =
+                                ((size_t)j[0] * crop[1] + (size_t)j[1]) * crop[2] + (size_t)j[2];
                             if (known[jj] == 1) {
                                 s += buf[jj].re;
                                 k++;
@@ -256,10 +243,8 @@ static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], cons
                     }
                 }
         for (size_t i = 0; i < n; i++)
-            if (known[i] == 2)
-                known[i] = 1;
-        if (unknown == before)
-            break;
+            if (known[i] == 2) known[i] = 1;
+        if (unknown == before) break;
     }
     free(known);
     return BCDI_OK;
@@ -279,26 +264,23 @@ bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intens
     size_t n = crop[0] * crop[1] * crop[2];
     bcdi_backend *be = NULL;
     bcdi_status st = bcdi_backend_cpu_open(&be);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     bcdi_cf *buf = NULL;
     bcdi_fft *plan = NULL;
     double *profile = NULL;
     /* CPU backend pointers are host pointers */
-    if ((st = be->ops->alloc(be, n * sizeof *buf, (void **)&buf)) != BCDI_OK)
-        goto done;
+    if ((st = be->ops->alloc(be, n * sizeof *buf, (void **)&buf)) != BCDI_OK) goto done;
     for (size_t i0 = 0; i0 < crop[0]; i0++)
         for (size_t i1 = 0; i1 < crop[1]; i1++)
             for (size_t i2 = 0; i2 < crop[2]; i2++) {
-                size_t src = ((start[0] + i0) * shape[1] + start[1] + i1) * shape[2] + start[2] +
-                             i2;
+                size_t src =
+                    ((start[0] + i0) * shape[1] + start[1] + i1) * shape[2] + start[2] + i2;
                 float v = (mask && mask[src]) ? 0.0f : intensity[src];
                 buf[(i0 * crop[1] + i1) * crop[2] + i2] = (bcdi_cf){v, 0.0f};
             }
     /* masked voxels (saturated peak, gaps, padding) as zeros would punch holes whose own
      * transform is broad and hides the extent: fill them from their measured neighbours */
-    if ((st = fill_masked(crop, start, shape, mask, buf)) != BCDI_OK)
-        goto done;
+    if ((st = fill_masked(crop, start, shape, mask, buf)) != BCDI_OK) goto done;
     if ((st = be->ops->fft_create(be, crop, 1, &plan)) != BCDI_OK ||
         (st = be->ops->fft_inverse(plan, buf, buf)) != BCDI_OK)
         goto done;
@@ -316,8 +298,7 @@ bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intens
                 double m = sqrt((double)c.re * c.re + (double)c.im * c.im);
                 size_t idx[3] = {i0, i1, i2};
                 for (int a = 0; a < 3; a++)
-                    if (m > profile[a * longest + idx[a]])
-                        profile[a * longest + idx[a]] = m;
+                    if (m > profile[a * longest + idx[a]]) profile[a * longest + idx[a]] = m;
             }
     for (int a = 0; a < 3; a++) {
         const double *p = profile + a * longest;
@@ -331,16 +312,13 @@ bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intens
         double extent = (double)(left + right + 1);
         /* still above the level at the window's edge: the autocorrelation wraps around, so
          * the true extent is at least the window and the ratio at most 2 */
-        if (right + 1 >= half || left + 1 >= half)
-            extent = (double)crop[a];
+        if (right + 1 >= half || left + 1 >= half) extent = (double)crop[a];
         ratio[a] = 2.0 * (double)crop[a] / extent;
     }
 done:
     free(profile);
-    if (plan)
-        be->ops->fft_destroy(plan);
-    if (buf)
-        be->ops->free(be, buf);
+    if (plan) be->ops->fft_destroy(plan);
+    if (buf) be->ops->free(be, buf);
     bcdi_backend_close(be);
     return st;
 }

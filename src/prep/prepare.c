@@ -38,8 +38,8 @@ static const bcdi_param_spec prepare_specs[] = {
      "rocking motor, one angle per frame (deg); a static motor is also looked for under "
      "entry1/before_scan/; none = ignore"},
     {"pixel_mask_path", BCDI_PARAM_STRING, NULL,
-     "per-pixel mask in the input, non-zero = bad, used when present (default "
-     BCDI_NEXUS_MASK_PATH "; CXI: entry_1/instrument_1/detector_1/mask); none = ignore"},
+     "per-pixel mask in the input, non-zero = bad, used when present (default " BCDI_NEXUS_MASK_PATH
+     "; CXI: entry_1/instrument_1/detector_1/mask); none = ignore"},
     {"monitor_path", BCDI_PARAM_STRING, NULL,
      "per-frame monitor in the input file: frame f is scaled by mean(monitor)/monitor[f]"},
     /* detector */
@@ -129,7 +129,10 @@ typedef struct {
     long lo[3], hi[3]; /* end exclusive; 2-D boxes use axes 1, 2 and span every frame */
 } prep_box;
 
-static int is_unset(const char *v) { return !v || !v[0] || !strcmp(v, "none"); }
+static int is_unset(const char *v)
+{
+    return !v || !v[0] || !strcmp(v, "none");
+}
 
 static bcdi_status parse_longs(const bcdi_config *cfg, const char *key, long *out, size_t min,
                                size_t max, size_t *count)
@@ -137,16 +140,14 @@ static bcdi_status parse_longs(const bcdi_config *cfg, const char *key, long *ou
     double v[8];
     size_t n = 0;
     bcdi_status st = bcdi_config_doubles(cfg, key, v, min, max, &n);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     for (size_t i = 0; i < n; i++) {
         if (v[i] != floor(v[i]))
             return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects integers, found %g",
                               bcdi_config_origin(cfg, key), key, v[i]);
         out[i] = (long)v[i];
     }
-    if (count)
-        *count = n;
+    if (count) *count = n;
     return BCDI_OK;
 }
 
@@ -156,14 +157,12 @@ static bcdi_status parse_boxes(const bcdi_config *cfg, const char *key, int dims
 {
     *count = 0;
     const char *text = bcdi_config_string(cfg, key);
-    if (is_unset(text))
-        return BCDI_OK;
+    if (is_unset(text)) return BCDI_OK;
     const char *p = text;
     while (*p) {
         while (*p == ' ' || *p == ';')
             p++;
-        if (!*p)
-            break;
+        if (!*p) break;
         if (*count == MAX_BOXES)
             return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' has more than %d boxes",
                               bcdi_config_origin(cfg, key), key, MAX_BOXES);
@@ -171,23 +170,19 @@ static bcdi_status parse_boxes(const bcdi_config *cfg, const char *key, int dims
         for (int a = 3 - dims; a < 3; a++) {
             char *end;
             b.lo[a] = strtol(p, &end, 10);
-            if (end == p || *end != ':')
-                goto bad;
+            if (end == p || *end != ':') goto bad;
             p = end + 1;
             b.hi[a] = strtol(p, &end, 10);
-            if (end == p || b.hi[a] <= b.lo[a])
-                goto bad;
+            if (end == p || b.hi[a] <= b.lo[a]) goto bad;
             p = end;
             if (a < 2) {
-                if (*p != ',')
-                    goto bad;
+                if (*p != ',') goto bad;
                 p++;
             }
         }
         while (*p == ' ')
             p++;
-        if (*p && *p != ';')
-            goto bad;
+        if (*p && *p != ';') goto bad;
         boxes[(*count)++] = b;
     }
     return BCDI_OK;
@@ -203,15 +198,15 @@ bad:
 typedef struct {
     const bcdi_config *cfg;
     prep_input in;
-    size_t dims[3];   /* input coordinates: frames, rows, columns (after gap insertion) */
-    long *row_map;    /* input row -> stored row, -1 = gap */
+    size_t dims[3]; /* input coordinates: frames, rows, columns (after gap insertion) */
+    long *row_map;  /* input row -> stored row, -1 = gap */
     long *col_map;
-    uint8_t *bad;     /* stored rows x cols: 1 = bad everywhere (pixel mask, mask file, flat) */
-    float *dark;      /* stored rows x cols or NULL */
+    uint8_t *bad;      /* stored rows x cols: 1 = bad everywhere (pixel mask, mask file, flat) */
+    float *dark;       /* stored rows x cols or NULL */
     float *flat_scale; /* mean(flat)/flat, or NULL */
-    double *monitor_scale; /* per frame or NULL */
+    double *monitor_scale;  /* per frame or NULL */
     char mask3d_path[1024]; /* a per-frame mask dataset (CXI 3-D masks), "" if none */
-    float saturation; /* 0 = none */
+    float saturation;       /* 0 = none */
     int invalid_is_error;
     double photon_threshold;
     int hot_pixels;
@@ -222,7 +217,7 @@ typedef struct {
     size_t stored_cap;
     uint8_t *mask3d_buf;
     float peak_value; /* corrected value at the peak (saturated: the raw value) */
-    int peak_pass; /* pass 1: saturated pixels keep their value in val (still masked) */
+    int peak_pass;    /* pass 1: saturated pixels keep their value in val (still masked) */
     /* counts of the box pass */
     int counting;
     size_t n_saturated, n_invalid, n_hot, n_gap, n_static, n_user;
@@ -280,20 +275,22 @@ static bcdi_status setup_frame_map(prep_ctx *c)
         long first_c = bcdi_excalibur_col_to_gapped(&det, origin[1]);
         long last_c = bcdi_excalibur_col_to_gapped(&det, origin[1] + (long)sc - 1);
         if (first_r < 0 || last_r < 0 || first_c < 0 || last_c < 0)
-            return bcdi_error(BCDI_ERR_CONFIG, "gaps=raw: %zu x %zu frames at frame_origin %ld,%ld "
-                              "do not fit on the raw %zu x %zu detector", sr, sc, origin[0],
-                              origin[1], bcdi_excalibur_raw_rows(&det),
+            return bcdi_error(BCDI_ERR_CONFIG,
+                              "gaps=raw: %zu x %zu frames at frame_origin %ld,%ld "
+                              "do not fit on the raw %zu x %zu detector",
+                              sr, sc, origin[0], origin[1], bcdi_excalibur_raw_rows(&det),
                               bcdi_excalibur_raw_cols(&det));
         c->dims[1] = (size_t)(last_r - first_r + 1);
         c->dims[2] = (size_t)(last_c - first_c + 1);
     } else {
-        return bcdi_error(BCDI_ERR_CONFIG, "%s: key 'gaps' is '%s', expected auto, inserted, raw "
-                          "or none", bcdi_config_origin(cfg, "gaps"), mode);
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "%s: key 'gaps' is '%s', expected auto, inserted, raw "
+                          "or none",
+                          bcdi_config_origin(cfg, "gaps"), mode);
     }
     c->row_map = malloc(c->dims[1] * sizeof *c->row_map);
     c->col_map = malloc(c->dims[2] * sizeof *c->col_map);
-    if (!c->row_map || !c->col_map)
-        return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
+    if (!c->row_map || !c->col_map) return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
     for (size_t r = 0; r < c->dims[1]; r++) {
         long g = (long)r + origin[0];
         if (!strcmp(mode, "none"))
@@ -301,8 +298,8 @@ static bcdi_status setup_frame_map(prep_ctx *c)
         else if (!strcmp(mode, "inserted"))
             c->row_map[r] = bcdi_excalibur_row_to_raw(&det, g) < 0 ? -1 : (long)r;
         else {
-            long raw = bcdi_excalibur_row_to_raw(&det, (long)r +
-                                                 bcdi_excalibur_row_to_gapped(&det, origin[0]));
+            long raw = bcdi_excalibur_row_to_raw(
+                &det, (long)r + bcdi_excalibur_row_to_gapped(&det, origin[0]));
             c->row_map[r] = raw < 0 ? -1 : raw - origin[0];
         }
     }
@@ -313,14 +310,16 @@ static bcdi_status setup_frame_map(prep_ctx *c)
         else if (!strcmp(mode, "inserted"))
             c->col_map[col] = bcdi_excalibur_col_to_raw(&det, g) < 0 ? -1 : (long)col;
         else {
-            long raw = bcdi_excalibur_col_to_raw(&det, (long)col +
-                                                 bcdi_excalibur_col_to_gapped(&det, origin[1]));
+            long raw = bcdi_excalibur_col_to_raw(
+                &det, (long)col + bcdi_excalibur_col_to_gapped(&det, origin[1]));
             c->col_map[col] = raw < 0 ? -1 : raw - origin[1];
         }
     }
     if (strcmp(mode, "none"))
-        bcdi_log(BCDI_LOG_INFO, "gaps %s: stored frames %zu x %zu at detector %ld,%ld -> input "
-                 "frames %zu x %zu", mode, sr, sc, origin[0], origin[1], c->dims[1], c->dims[2]);
+        bcdi_log(BCDI_LOG_INFO,
+                 "gaps %s: stored frames %zu x %zu at detector %ld,%ld -> input "
+                 "frames %zu x %zu",
+                 mode, sr, sc, origin[0], origin[1], c->dims[1], c->dims[2]);
     return BCDI_OK;
 }
 
@@ -331,31 +330,27 @@ static bcdi_status setup_static(prep_ctx *c)
     size_t sr = c->in.dims[1], sc = c->in.dims[2], plane = sr * sc;
     long origin[2];
     bcdi_status st = parse_longs(cfg, "frame_origin", origin, 2, 2, NULL);
-    if (st != BCDI_OK)
-        return st;
-    if (!(c->bad = calloc(plane, 1)))
-        return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
+    if (st != BCDI_OK) return st;
+    if (!(c->bad = calloc(plane, 1))) return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
     float *img = NULL;
     size_t rows = sr, cols = sc;
     /* mask inside the input file */
     const char *pm = bcdi_config_string(cfg, "pixel_mask_path");
     if (c->in.h5 && !(pm && !strcmp(pm, "none"))) {
-        const char *path = pm && pm[0] ? pm
+        const char *path = pm && pm[0]                    ? pm
                            : c->in.kind == PREP_INPUT_CXI ? "entry_1/instrument_1/detector_1/mask"
                                                           : BCDI_NEXUS_MASK_PATH;
         if (bcdi_h5_exists(c->in.h5, path)) {
             int rank;
             size_t d[8];
-            if ((st = bcdi_h5_shape(c->in.h5, path, &rank, d, NULL)) != BCDI_OK)
-                return st;
+            if ((st = bcdi_h5_shape(c->in.h5, path, &rank, d, NULL)) != BCDI_OK) return st;
             if (rank == 3 && d[0] == c->in.dims[0] && d[1] == sr && d[2] == sc) {
                 snprintf(c->mask3d_path, sizeof c->mask3d_path, "%s", path);
                 bcdi_log(BCDI_LOG_INFO, "mask: per-frame '%s' from the input", path);
             } else if ((rank == 2 && d[0] == sr && d[1] == sc) ||
                        (rank == 3 && d[0] == 1 && d[1] == sr && d[2] == sc)) {
                 uint32_t *m = malloc(plane * sizeof *m);
-                if (!m)
-                    return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
+                if (!m) return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
                 st = bcdi_h5_read(c->in.h5, path, BCDI_DT_U32, m, plane);
                 size_t bad = 0;
                 for (size_t i = 0; st == BCDI_OK && i < plane; i++)
@@ -364,13 +359,13 @@ static bcdi_status setup_static(prep_ctx *c)
                         bad++;
                     }
                 free(m);
-                if (st != BCDI_OK)
-                    return st;
+                if (st != BCDI_OK) return st;
                 bcdi_log(BCDI_LOG_INFO, "mask: %zu bad pixels from '%s' of the input", bad, path);
             } else {
-                return bcdi_error(BCDI_ERR_FORMAT, "'%s': mask '%s' has rank %d (%zu x %zu...), "
-                                  "expected %zu x %zu", c->in.path, path, rank, d[0],
-                                  rank > 1 ? d[1] : 0, sr, sc);
+                return bcdi_error(BCDI_ERR_FORMAT,
+                                  "'%s': mask '%s' has rank %d (%zu x %zu...), "
+                                  "expected %zu x %zu",
+                                  c->in.path, path, rank, d[0], rank > 1 ? d[1] : 0, sr, sc);
             }
         } else if (pm && pm[0]) {
             return bcdi_error(BCDI_ERR_FORMAT, "'%s': pixel_mask_path '%s' not found", c->in.path,
@@ -382,8 +377,8 @@ static bcdi_status setup_static(prep_ctx *c)
     if (!is_unset(mask_file)) {
         double threshold;
         if ((st = bcdi_config_double(cfg, "mask_threshold", &threshold)) != BCDI_OK ||
-            (st = prep_load_image(mask_file, bcdi_config_string(cfg, "mask_dataset"), &rows,
-                                  &cols, origin, &img)) != BCDI_OK)
+            (st = prep_load_image(mask_file, bcdi_config_string(cfg, "mask_dataset"), &rows, &cols,
+                                  origin, &img)) != BCDI_OK)
             return st;
         size_t bad = 0;
         for (size_t i = 0; i < plane; i++)
@@ -398,8 +393,8 @@ static bcdi_status setup_static(prep_ctx *c)
     }
     const char *dark_file = bcdi_config_string(cfg, "dark_file");
     if (!is_unset(dark_file)) {
-        if ((st = prep_load_image(dark_file, bcdi_config_string(cfg, "dark_dataset"), &rows,
-                                  &cols, origin, &c->dark)) != BCDI_OK)
+        if ((st = prep_load_image(dark_file, bcdi_config_string(cfg, "dark_dataset"), &rows, &cols,
+                                  origin, &c->dark)) != BCDI_OK)
             return st;
         bcdi_log(BCDI_LOG_INFO, "dark: '%s' subtracted from every frame", dark_file);
     }
@@ -410,8 +405,7 @@ static bcdi_status setup_static(prep_ctx *c)
         size_t fr = 0, fc = 0;
         const char *ds = bcdi_config_string(cfg, "flat_dataset");
         float *whole = NULL;
-        if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, &whole)) != BCDI_OK)
-            return st;
+        if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, &whole)) != BCDI_OK) return st;
         if (!is_unset(mask_file)) {
             double threshold = 0;
             size_t mr = fr, mc = fc;
@@ -420,8 +414,7 @@ static bcdi_status setup_static(prep_ctx *c)
             if (prep_load_image(mask_file, bcdi_config_string(cfg, "mask_dataset"), &mr, &mc,
                                 origin, &mask_whole) == BCDI_OK) {
                 for (size_t i = 0; i < fr * fc; i++)
-                    if (!(mask_whole[i] <= threshold))
-                        whole[i] = 0.0f;
+                    if (!(mask_whole[i] <= threshold)) whole[i] = 0.0f;
                 free(mask_whole);
             } else {
                 bcdi_clear_error(); /* a mask smaller than the white field: mean as it is */
@@ -429,8 +422,7 @@ static bcdi_status setup_static(prep_ctx *c)
         }
         double mean = 0.0;
         for (size_t i = 0; i < fr * fc; i++)
-            if (isfinite(whole[i]) && whole[i] > 0.0f)
-                mean += whole[i];
+            if (isfinite(whole[i]) && whole[i] > 0.0f) mean += whole[i];
         mean /= (double)(fr * fc);
         if ((st = prep_cut_image(flat_file, whole, fr, fc, sr, sc, origin, &img)) != BCDI_OK)
             return st;
@@ -444,15 +436,16 @@ static bcdi_status setup_static(prep_ctx *c)
                 img[i] = (float)(mean / img[i]);
             } else {
                 img[i] = 0.0f;
-                if (!c->bad[i])
-                    bad++;
+                if (!c->bad[i]) bad++;
                 c->bad[i] = 1;
             }
         }
         c->flat_scale = img;
         img = NULL;
-        bcdi_log(BCDI_LOG_INFO, "flat field: '%s', mean %.6g, %zu more pixels masked where it is "
-                 "<= 0", flat_file, mean, bad);
+        bcdi_log(BCDI_LOG_INFO,
+                 "flat field: '%s', mean %.6g, %zu more pixels masked where it is "
+                 "<= 0",
+                 flat_file, mean, bad);
     }
     return BCDI_OK;
 }
@@ -475,16 +468,16 @@ static bcdi_status setup_frames(prep_ctx *c, double *step_from_file)
         if (bcdi_h5_exists(c->in.h5, path)) {
             int rank;
             size_t d[8], n = 1;
-            if ((st = bcdi_h5_shape(c->in.h5, path, &rank, d, NULL)) != BCDI_OK)
-                return st;
+            if ((st = bcdi_h5_shape(c->in.h5, path, &rank, d, NULL)) != BCDI_OK) return st;
             for (int i = 0; i < rank; i++)
                 n *= d[i];
             if (n != 1 && n != F)
-                return bcdi_error(BCDI_ERR_FORMAT, "'%s': motor '%s' has %zu positions but the "
-                                  "stack has %zu frames", c->in.path, path, n, F);
+                return bcdi_error(BCDI_ERR_FORMAT,
+                                  "'%s': motor '%s' has %zu positions but the "
+                                  "stack has %zu frames",
+                                  c->in.path, path, n, F);
             if (n == F && F >= 2) {
-                if ((st = bcdi_h5_read(c->in.h5, path, BCDI_DT_F64, c->rocking_deg, F)) !=
-                    BCDI_OK)
+                if ((st = bcdi_h5_read(c->in.h5, path, BCDI_DT_F64, c->rocking_deg, F)) != BCDI_OK)
                     return st;
                 char units[64] = "";
                 if (bcdi_h5_read_attr_string(c->in.h5, path, "units", units, sizeof units) !=
@@ -505,15 +498,15 @@ static bcdi_status setup_frames(prep_ctx *c, double *step_from_file)
     }
     const char *monitor = bcdi_config_string(cfg, "monitor_path");
     if (!is_unset(monitor)) {
-        if (!c->in.h5)
-            return bcdi_error(BCDI_ERR_CONFIG, "monitor_path needs an HDF5 input");
+        if (!c->in.h5) return bcdi_error(BCDI_ERR_CONFIG, "monitor_path needs an HDF5 input");
         int rank;
         size_t d[8];
-        if ((st = bcdi_h5_shape(c->in.h5, monitor, &rank, d, NULL)) != BCDI_OK)
-            return st;
+        if ((st = bcdi_h5_shape(c->in.h5, monitor, &rank, d, NULL)) != BCDI_OK) return st;
         if (rank != 1 || d[0] != F)
-            return bcdi_error(BCDI_ERR_FORMAT, "'%s': monitor '%s' has %zu values (rank %d), the "
-                              "stack has %zu frames", c->in.path, monitor, d[0], rank, F);
+            return bcdi_error(BCDI_ERR_FORMAT,
+                              "'%s': monitor '%s' has %zu values (rank %d), the "
+                              "stack has %zu frames",
+                              c->in.path, monitor, d[0], rank, F);
         if (!(c->monitor_scale = malloc(F * sizeof *c->monitor_scale)))
             return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
         if ((st = bcdi_h5_read(c->in.h5, monitor, BCDI_DT_F64, c->monitor_scale, F)) != BCDI_OK)
@@ -521,8 +514,10 @@ static bcdi_status setup_frames(prep_ctx *c, double *step_from_file)
         double mean = 0.0;
         for (size_t f = 0; f < F; f++) {
             if (!(c->monitor_scale[f] > 0.0))
-                return bcdi_error(BCDI_ERR_DATA, "'%s': monitor '%s' is %g at frame %zu (must "
-                                  "be > 0)", c->in.path, monitor, c->monitor_scale[f], f);
+                return bcdi_error(BCDI_ERR_DATA,
+                                  "'%s': monitor '%s' is %g at frame %zu (must "
+                                  "be > 0)",
+                                  c->in.path, monitor, c->monitor_scale[f], f);
             mean += c->monitor_scale[f] / (double)F;
         }
         for (size_t f = 0; f < F; f++)
@@ -545,8 +540,8 @@ static double pick(const bcdi_config *cfg, const char *key, double file_value, d
         return file_value;
     }
     if (isfinite(file_value))
-        bcdi_log(BCDI_LOG_NOTICE, "geometry: %s = %.8g %s (%s: key '%s'; the file says %.8g)",
-                 what, cfg_value, unit, origin, key, file_value);
+        bcdi_log(BCDI_LOG_NOTICE, "geometry: %s = %.8g %s (%s: key '%s'; the file says %.8g)", what,
+                 cfg_value, unit, origin, key, file_value);
     else
         bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (%s: key '%s')", what, cfg_value, unit,
                  origin, key);
@@ -568,12 +563,9 @@ static bcdi_status geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi
     int file_angles = -1;
     if (c->in.h5 && c->in.kind == PREP_INPUT_HDF5) {
         file.angles = (bcdi_detector_angles)99;
-        if ((st = bcdi_nexus_read_geometry(c->in.h5, &file)) != BCDI_OK)
-            return st;
-        if (file.angles != (bcdi_detector_angles)99)
-            file_angles = (int)file.angles;
-        if (file_angles < 0)
-            file.two_theta_deg = NAN; /* polar_angle absent */
+        if ((st = bcdi_nexus_read_geometry(c->in.h5, &file)) != BCDI_OK) return st;
+        if (file.angles != (bcdi_detector_angles)99) file_angles = (int)file.angles;
+        if (file_angles < 0) file.two_theta_deg = NAN; /* polar_angle absent */
     } else if (c->in.h5 && c->in.kind == PREP_INPUT_CXI) {
         bcdi_geometry stored;
         if (bcdi_h5_exists(c->in.h5, "entry_1/bcdi_geometry") &&
@@ -586,11 +578,11 @@ static bcdi_status geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi
             if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/distance", &v) ==
                 BCDI_OK)
                 file.distance_m = v;
-            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/x_pixel_size",
-                                    &v) == BCDI_OK)
+            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/x_pixel_size", &v) ==
+                BCDI_OK)
                 file.pixel_size_m[1] = v;
-            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/y_pixel_size",
-                                    &v) == BCDI_OK)
+            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/y_pixel_size", &v) ==
+                BCDI_OK)
                 file.pixel_size_m[0] = v;
             if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/source_1/energy", &v) ==
                 BCDI_OK)
@@ -604,90 +596,86 @@ static bcdi_status geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi
 
     memset(g, 0, sizeof *g);
     double v;
-    if ((st = bcdi_config_double(cfg, "energy_kev", &v)) != BCDI_OK)
-        return st;
+    if ((st = bcdi_config_double(cfg, "energy_kev", &v)) != BCDI_OK) return st;
     g->energy_kev = pick(cfg, "energy_kev", file.energy_kev, v, "energy", "keV", src);
     g->wavelength_m = KEV_ANGSTROM / g->energy_kev * 1e-10;
-    if ((st = bcdi_config_double(cfg, "distance_m", &v)) != BCDI_OK)
-        return st;
+    if ((st = bcdi_config_double(cfg, "distance_m", &v)) != BCDI_OK) return st;
     g->distance_m = pick(cfg, "distance_m", file.distance_m, v, "detector distance", "m", src);
     double px[2];
     size_t npx = 0;
-    if ((st = bcdi_config_doubles(cfg, "pixel_um", px, 1, 2, &npx)) != BCDI_OK)
-        return st;
-    if (npx == 1)
-        px[1] = px[0];
+    if ((st = bcdi_config_doubles(cfg, "pixel_um", px, 1, 2, &npx)) != BCDI_OK) return st;
+    if (npx == 1) px[1] = px[0];
     g->pixel_size_m[0] = pick(cfg, "pixel_um", file.pixel_size_m[0], px[0] * 1e-6,
                               "pixel size along rows", "m", src);
     g->pixel_size_m[1] = pick(cfg, "pixel_um", file.pixel_size_m[1], px[1] * 1e-6,
                               "pixel size along columns", "m", src);
-    if ((st = bcdi_config_double(cfg, "d_spacing", &v)) != BCDI_OK)
-        return st;
+    if ((st = bcdi_config_double(cfg, "d_spacing", &v)) != BCDI_OK) return st;
     g->d_spacing_m = pick(cfg, "d_spacing", file.d_spacing_m, v * 1e-10, "d-spacing", "m", src);
     long hkl[3];
-    if ((st = parse_longs(cfg, "hkl", hkl, 3, 3, NULL)) != BCDI_OK)
-        return st;
+    if ((st = parse_longs(cfg, "hkl", hkl, 3, 3, NULL)) != BCDI_OK) return st;
     int hkl_cfg = strcmp(bcdi_config_origin(cfg, "hkl"), "default") != 0;
     for (int i = 0; i < 3; i++)
         g->hkl[i] = (file.hkl[0] != INT_MIN && !hkl_cfg) ? file.hkl[i] : (int)hkl[i];
     bcdi_log(BCDI_LOG_INFO, "geometry: hkl = %d %d %d (%s)", g->hkl[0], g->hkl[1], g->hkl[2],
-             (file.hkl[0] != INT_MIN && !hkl_cfg) ? "from the file" : bcdi_config_origin(cfg, "hkl"));
+             (file.hkl[0] != INT_MIN && !hkl_cfg) ? "from the file"
+                                                  : bcdi_config_origin(cfg, "hkl"));
     /* detector angles */
     const char *angles = bcdi_config_string(cfg, "detector_angles");
     int angles_cfg = strcmp(bcdi_config_origin(cfg, "detector_angles"), "default") != 0;
     if (strcmp(angles, "two_theta") && strcmp(angles, "delta_gamma"))
-        return bcdi_error(BCDI_ERR_CONFIG, "%s: key 'detector_angles' is '%s', expected two_theta "
-                          "or delta_gamma", bcdi_config_origin(cfg, "detector_angles"), angles);
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "%s: key 'detector_angles' is '%s', expected two_theta "
+                          "or delta_gamma",
+                          bcdi_config_origin(cfg, "detector_angles"), angles);
     int use_delta_gamma = !strcmp(angles, "delta_gamma");
-    if (!angles_cfg && file_angles >= 0)
-        use_delta_gamma = file_angles == BCDI_DETECTOR_DELTA_GAMMA;
+    if (!angles_cfg && file_angles >= 0) use_delta_gamma = file_angles == BCDI_DETECTOR_DELTA_GAMMA;
     if (use_delta_gamma) {
         g->angles = BCDI_DETECTOR_DELTA_GAMMA;
         if (!bcdi_config_is_set(cfg, "delta_deg") && !isfinite(file.delta_deg))
             return bcdi_error(BCDI_ERR_CONFIG, "detector_angles=delta_gamma needs key "
-                              "'delta_deg' (the file has no delta)");
+                                               "'delta_deg' (the file has no delta)");
         double d = 0, gm = 0;
         if (bcdi_config_is_set(cfg, "delta_deg") &&
             (st = bcdi_config_double(cfg, "delta_deg", &d)) != BCDI_OK)
             return st;
-        if ((st = bcdi_config_double(cfg, "gamma_deg", &gm)) != BCDI_OK)
-            return st;
-        g->delta_deg = pick(cfg, "delta_deg", file_angles == BCDI_DETECTOR_DELTA_GAMMA
-                                                  ? file.delta_deg : NAN, d, "delta", "deg", src);
-        g->gamma_deg = pick(cfg, "gamma_deg", file_angles == BCDI_DETECTOR_DELTA_GAMMA
-                                                  ? file.gamma_deg : NAN, gm, "gamma", "deg", src);
-        g->two_theta_deg = acos(cos(g->delta_deg * BCDI_PI / 180.0) *
-                                cos(g->gamma_deg * BCDI_PI / 180.0)) * 180.0 / BCDI_PI;
+        if ((st = bcdi_config_double(cfg, "gamma_deg", &gm)) != BCDI_OK) return st;
+        g->delta_deg =
+            pick(cfg, "delta_deg", file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.delta_deg : NAN,
+                 d, "delta", "deg", src);
+        g->gamma_deg =
+            pick(cfg, "gamma_deg", file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.gamma_deg : NAN,
+                 gm, "gamma", "deg", src);
+        g->two_theta_deg =
+            acos(cos(g->delta_deg * BCDI_PI / 180.0) * cos(g->gamma_deg * BCDI_PI / 180.0)) *
+            180.0 / BCDI_PI;
     } else {
         g->angles = BCDI_DETECTOR_TWO_THETA;
         double tt;
         if (bcdi_config_is_set(cfg, "two_theta_deg")) {
-            if ((st = bcdi_config_double(cfg, "two_theta_deg", &tt)) != BCDI_OK)
-                return st;
+            if ((st = bcdi_config_double(cfg, "two_theta_deg", &tt)) != BCDI_OK) return st;
         } else if ((st = bcdi_bragg_two_theta_deg(g->wavelength_m, g->d_spacing_m, &tt)) !=
                    BCDI_OK) {
             return bcdi_error_prefix(st, "two_theta_deg not given and not derivable: ");
         }
         if (!bcdi_config_is_set(cfg, "two_theta_deg") && !isfinite(file.two_theta_deg))
-            bcdi_log(BCDI_LOG_INFO, "geometry: 2theta = %.8g deg (Bragg's law from d and the "
-                     "energy)", tt);
+            bcdi_log(BCDI_LOG_INFO,
+                     "geometry: 2theta = %.8g deg (Bragg's law from d and the "
+                     "energy)",
+                     tt);
         else
             tt = pick(cfg, "two_theta_deg", file.two_theta_deg, tt, "2theta", "deg", src);
         g->two_theta_deg = tt;
         g->delta_deg = tt;
         g->gamma_deg = 0.0;
     }
-    if ((st = bcdi_config_double(cfg, "rocking_step_deg", &v)) != BCDI_OK)
-        return st;
-    g->rocking_step_deg = pick(cfg, "rocking_step_deg", file.rocking_step_deg, v, "rocking step",
-                               "deg", src);
+    if ((st = bcdi_config_double(cfg, "rocking_step_deg", &v)) != BCDI_OK) return st;
+    g->rocking_step_deg =
+        pick(cfg, "rocking_step_deg", file.rocking_step_deg, v, "rocking step", "deg", src);
     double axis[3];
-    if ((st = bcdi_config_doubles(cfg, "rocking_axis", axis, 3, 3, NULL)) != BCDI_OK)
-        return st;
+    if ((st = bcdi_config_doubles(cfg, "rocking_axis", axis, 3, 3, NULL)) != BCDI_OK) return st;
     memcpy(g->rocking_axis, axis, sizeof axis);
     long row_sign;
-    if ((st = bcdi_config_int(cfg, "row_sign", &row_sign)) != BCDI_OK)
-        return st;
+    if ((st = bcdi_config_int(cfg, "row_sign", &row_sign)) != BCDI_OK) return st;
     if (row_sign != 1 && row_sign != -1)
         return bcdi_error(BCDI_ERR_CONFIG, "%s: key 'row_sign' must be 1 or -1, found %ld",
                           bcdi_config_origin(cfg, "row_sign"), row_sign);
@@ -695,8 +683,7 @@ static bcdi_status geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi
     /* rocking angle of each frame when the file has no motor array */
     if (!c->motor_from_file) {
         double start;
-        if ((st = bcdi_config_double(cfg, "rocking_start_deg", &start)) != BCDI_OK)
-            return st;
+        if ((st = bcdi_config_double(cfg, "rocking_start_deg", &start)) != BCDI_OK) return st;
         for (size_t f = 0; f < c->dims[0]; f++)
             c->rocking_deg[f] = start + (double)f * g->rocking_step_deg;
     }
@@ -716,16 +703,14 @@ static void mask_hot_pixels(prep_ctx *c, size_t nr, size_t nc, float *val, uint8
     for (size_t r = 0; r < nr; r++)
         for (size_t col = 0; col < nc; col++) {
             size_t i = r * nc + col;
-            if (msk[i] || !(val[i] > c->hot_factor))
-                continue;
+            if (msk[i] || !(val[i] > c->hot_factor)) continue;
             float brightest = 0.0f;
             for (int dr = -1; dr <= 1; dr++)
                 for (int dc = -1; dc <= 1; dc++) {
                     long rr = (long)r + dr, cc = (long)col + dc;
                     if ((dr || dc) && rr >= 0 && cc >= 0 && rr < (long)nr && cc < (long)nc) {
                         size_t j = (size_t)rr * nc + (size_t)cc;
-                        if (!msk[j] && val[j] > brightest)
-                            brightest = val[j];
+                        if (!msk[j] && val[j] > brightest) brightest = val[j];
                     }
                 }
             if (val[i] > c->hot_factor * fmax(1.0, brightest)) {
@@ -737,8 +722,7 @@ static void mask_hot_pixels(prep_ctx *c, size_t nr, size_t nc, float *val, uint8
         if (msk[i] == 2) {
             msk[i] = 1;
             val[i] = 0.0f;
-            if (c->counting)
-                c->n_hot++;
+            if (c->counting) c->n_hot++;
         }
 }
 
@@ -752,26 +736,22 @@ static bcdi_status read_frame_region(prep_ctx *c, long f, long r0, size_t nr, lo
         val[i] = 0.0f;
         msk[i] = 1;
     }
-    if (f < 0 || f >= (long)c->dims[0])
-        return BCDI_OK;
+    if (f < 0 || f >= (long)c->dims[0]) return BCDI_OK;
     /* stored bounding rectangle of the requested input region */
     long sr_lo = LONG_MAX, sr_hi = -1, sc_lo = LONG_MAX, sc_hi = -1;
     for (size_t r = 0; r < nr; r++) {
         long ir = r0 + (long)r;
-        if (ir < 0 || ir >= (long)c->dims[1] || c->row_map[ir] < 0)
-            continue;
+        if (ir < 0 || ir >= (long)c->dims[1] || c->row_map[ir] < 0) continue;
         sr_lo = c->row_map[ir] < sr_lo ? c->row_map[ir] : sr_lo;
         sr_hi = c->row_map[ir] > sr_hi ? c->row_map[ir] : sr_hi;
     }
     for (size_t col = 0; col < nc; col++) {
         long ic = c0 + (long)col;
-        if (ic < 0 || ic >= (long)c->dims[2] || c->col_map[ic] < 0)
-            continue;
+        if (ic < 0 || ic >= (long)c->dims[2] || c->col_map[ic] < 0) continue;
         sc_lo = c->col_map[ic] < sc_lo ? c->col_map[ic] : sc_lo;
         sc_hi = c->col_map[ic] > sc_hi ? c->col_map[ic] : sc_hi;
     }
-    if (sr_hi < 0 || sc_hi < 0)
-        return BCDI_OK; /* nothing measured in this region */
+    if (sr_hi < 0 || sc_hi < 0) return BCDI_OK; /* nothing measured in this region */
     size_t snr = (size_t)(sr_hi - sr_lo + 1), snc = (size_t)(sc_hi - sc_lo + 1);
     if (snr * snc > c->stored_cap) {
         free(c->stored_buf);
@@ -783,10 +763,9 @@ static bcdi_status read_frame_region(prep_ctx *c, long f, long r0, size_t nr, lo
             return bcdi_error(BCDI_ERR_NOMEM, "prepare: cannot allocate a %zu x %zu region", snr,
                               snc);
     }
-    bcdi_status st = prep_input_read(&c->in, (size_t)f, (size_t)sr_lo, snr, (size_t)sc_lo, snc,
-                                     c->stored_buf);
-    if (st != BCDI_OK)
-        return st;
+    bcdi_status st =
+        prep_input_read(&c->in, (size_t)f, (size_t)sr_lo, snr, (size_t)sc_lo, snc, c->stored_buf);
+    if (st != BCDI_OK) return st;
     if (c->mask3d_path[0]) {
         size_t start[3] = {(size_t)f, (size_t)sr_lo, (size_t)sc_lo}, count[3] = {1, snr, snc};
         if ((st = bcdi_h5_read_slab(c->in.h5, c->mask3d_path, BCDI_DT_U8, start, count,
@@ -797,44 +776,39 @@ static bcdi_status read_frame_region(prep_ctx *c, long f, long r0, size_t nr, lo
     double monitor = c->monitor_scale ? c->monitor_scale[f] : 1.0;
     for (size_t r = 0; r < nr; r++) {
         long ir = r0 + (long)r;
-        if (ir < 0 || ir >= (long)c->dims[1])
-            continue;
+        if (ir < 0 || ir >= (long)c->dims[1]) continue;
         long sr = c->row_map[ir];
         for (size_t col = 0; col < nc; col++) {
             long ic = c0 + (long)col;
             size_t i = r * nc + col;
-            if (ic < 0 || ic >= (long)c->dims[2])
-                continue;
+            if (ic < 0 || ic >= (long)c->dims[2]) continue;
             long sc = c->col_map[ic];
             if (sr < 0 || sc < 0) {
-                if (c->counting)
-                    c->n_gap++;
+                if (c->counting) c->n_gap++;
                 continue;
             }
             size_t s = (size_t)sr * scols + (size_t)sc;
             size_t b = (size_t)(sr - sr_lo) * snc + (size_t)(sc - sc_lo);
             float v = c->stored_buf[b];
             if (c->bad[s] || (c->mask3d_buf && c->mask3d_buf[b])) {
-                if (c->counting)
-                    c->n_static++;
+                if (c->counting) c->n_static++;
                 continue;
             }
             if (!isfinite(v) || v < 0.0f) {
                 if (c->invalid_is_error)
-                    return bcdi_error(BCDI_ERR_DATA, "'%s': frame %ld, row %ld, column %ld holds "
+                    return bcdi_error(BCDI_ERR_DATA,
+                                      "'%s': frame %ld, row %ld, column %ld holds "
                                       "%g (NaN, infinite or negative; invalid=mask masks such "
-                                      "pixels)", c->in.path, f, sr, sc, (double)v);
-                if (c->counting)
-                    c->n_invalid++;
+                                      "pixels)",
+                                      c->in.path, f, sr, sc, (double)v);
+                if (c->counting) c->n_invalid++;
                 continue;
             }
             if (c->saturation > 0.0f && v >= c->saturation) {
-                if (c->counting)
-                    c->n_saturated++;
+                if (c->counting) c->n_saturated++;
                 /* masked, but the peak search must see the brightest pixels of a saturated
                  * Bragg peak, not a hole */
-                if (c->peak_pass)
-                    val[i] = v;
+                if (c->peak_pass) val[i] = v;
                 continue;
             }
             int user = 0;
@@ -843,15 +817,12 @@ static bcdi_status read_frame_region(prep_ctx *c, long f, long r0, size_t nr, lo
             for (size_t k = 0; k < c->alien_count && !user; k++)
                 user = in_box(&c->aliens[k], f, ir, ic);
             if (user) {
-                if (c->counting)
-                    c->n_user++;
+                if (c->counting) c->n_user++;
                 continue;
             }
             double x = v;
-            if (c->dark)
-                x -= c->dark[s];
-            if (c->flat_scale)
-                x *= c->flat_scale[s];
+            if (c->dark) x -= c->dark[s];
+            if (c->flat_scale) x *= c->flat_scale[s];
             x *= monitor;
             if (x < c->photon_threshold || x < 0.0)
                 x = 0.0; /* below the threshold (or below the dark): measured, no photon */
@@ -859,20 +830,17 @@ static bcdi_status read_frame_region(prep_ctx *c, long f, long r0, size_t nr, lo
             msk[i] = 0;
         }
     }
-    if (c->hot_pixels)
-        mask_hot_pixels(c, nr, nc, val, msk);
+    if (c->hot_pixels) mask_hot_pixels(c, nr, nc, val, msk);
     return BCDI_OK;
 }
 
 /* Separable Gaussian blur of one rows x cols image (zero outside), through tmp. */
 static void blur_2d(float *img, float *tmp, size_t rows, size_t cols, double sigma)
 {
-    if (!(sigma > 0.0))
-        return;
+    if (!(sigma > 0.0)) return;
     int radius = (int)ceil(3.0 * sigma);
     double w[64];
-    if (radius > 31)
-        radius = 31;
+    if (radius > 31) radius = 31;
     double total = 0.0;
     for (int k = -radius; k <= radius; k++)
         total += (w[k + radius] = exp(-(double)k * k / (2.0 * sigma * sigma)));
@@ -883,8 +851,7 @@ static void blur_2d(float *img, float *tmp, size_t rows, size_t cols, double sig
             double s = 0.0;
             for (int k = -radius; k <= radius; k++) {
                 long cc = (long)col + k;
-                if (cc >= 0 && cc < (long)cols)
-                    s += w[k + radius] * img[r * cols + (size_t)cc];
+                if (cc >= 0 && cc < (long)cols) s += w[k + radius] * img[r * cols + (size_t)cc];
             }
             tmp[r * cols + col] = (float)s;
         }
@@ -893,8 +860,7 @@ static void blur_2d(float *img, float *tmp, size_t rows, size_t cols, double sig
             double s = 0.0;
             for (int k = -radius; k <= radius; k++) {
                 long rr = (long)r + k;
-                if (rr >= 0 && rr < (long)rows)
-                    s += w[k + radius] * tmp[(size_t)rr * cols + col];
+                if (rr >= 0 && rr < (long)rows) s += w[k + radius] * tmp[(size_t)rr * cols + col];
             }
             img[r * cols + col] = (float)s;
         }
@@ -909,8 +875,7 @@ static bcdi_status find_peak(prep_ctx *c, int use_com, double sigma, long peak[3
     float *ring = use_com ? NULL : malloc(3 * plane * sizeof *ring);
     bcdi_status st = BCDI_OK;
     if (!val || !tmp || !msk || (!use_com && !ring)) {
-        st = bcdi_error(BCDI_ERR_NOMEM, "prepare: cannot allocate frames of %zu x %zu", rows,
-                        cols);
+        st = bcdi_error(BCDI_ERR_NOMEM, "prepare: cannot allocate frames of %zu x %zu", rows, cols);
         goto done;
     }
     double total = 0.0, moment[3] = {0, 0, 0}, best = -1.0;
@@ -924,8 +889,7 @@ static bcdi_status find_peak(prep_ctx *c, int use_com, double sigma, long peak[3
             for (size_t r = 0; r < rows; r++)
                 for (size_t col = 0; col < cols; col++) {
                     size_t i = r * cols + col;
-                    if (msk[i])
-                        continue;
+                    if (msk[i]) continue;
                     measured++;
                     frame_sum += val[i];
                     row_moment += val[i] * (double)r;
@@ -942,8 +906,7 @@ static bcdi_status find_peak(prep_ctx *c, int use_com, double sigma, long peak[3
         } else if (smooth) {
             memset(smooth, 0, plane * sizeof *smooth); /* beyond the last frame: zeros */
         }
-        if (!ring || f == 0)
-            continue;
+        if (!ring || f == 0) continue;
         /* frame g = f - 1 now has both neighbours: [1,2,1]/4 across frames */
         size_t g = f - 1;
         const float *cur = ring + (g % 3) * plane, *next = ring + (f % 3) * plane;
@@ -959,14 +922,17 @@ static bcdi_status find_peak(prep_ctx *c, int use_com, double sigma, long peak[3
         }
     }
     if (measured == 0) {
-        st = bcdi_error(BCDI_ERR_DATA, "'%s': every pixel is masked (gaps, bad pixels, "
-                        "saturation, invalid values): nothing to prepare", c->in.path);
+        st = bcdi_error(BCDI_ERR_DATA,
+                        "'%s': every pixel is masked (gaps, bad pixels, "
+                        "saturation, invalid values): nothing to prepare",
+                        c->in.path);
         goto done;
     }
     if (!(total > 0.0)) {
-        st = bcdi_error(BCDI_ERR_DATA, "'%s': all %zu measured pixels of the %zu x %zu x %zu "
-                        "stack are zero after corrections: no Bragg peak", c->in.path, measured,
-                        F, rows, cols);
+        st = bcdi_error(BCDI_ERR_DATA,
+                        "'%s': all %zu measured pixels of the %zu x %zu x %zu "
+                        "stack are zero after corrections: no Bragg peak",
+                        c->in.path, measured, F, rows, cols);
         goto done;
     }
     if (use_com) {
@@ -981,8 +947,7 @@ static bcdi_status find_peak(prep_ctx *c, int use_com, double sigma, long peak[3
         float top = -1.0f;
         long best_dist = LONG_MAX;
         for (long f2 = centre[0] - reach; f2 <= centre[0] + reach; f2++) {
-            if (f2 < 0 || f2 >= (long)F)
-                continue;
+            if (f2 < 0 || f2 >= (long)F) continue;
             if ((st = read_frame_region(c, f2, centre[1] - reach, side, centre[2] - reach, side,
                                         val, msk)) != BCDI_OK)
                 goto done;
@@ -1002,8 +967,8 @@ static bcdi_status find_peak(prep_ctx *c, int use_com, double sigma, long peak[3
             }
         }
     }
-    bcdi_log(BCDI_LOG_INFO, "peak (%s): frame %ld, row %ld, column %ld", use_com ? "centre of mass"
-             : "maximum after smoothing", peak[0], peak[1], peak[2]);
+    bcdi_log(BCDI_LOG_INFO, "peak (%s): frame %ld, row %ld, column %ld",
+             use_com ? "centre of mass" : "maximum after smoothing", peak[0], peak[1], peak[2]);
 done:
     free(val);
     free(tmp);
@@ -1031,12 +996,10 @@ static void detector_vectors(const bcdi_geometry *g, double d_hat[3], double r_h
 static double rocking_at(const prep_ctx *c, double frame)
 {
     size_t F = c->dims[0];
-    if (F == 1)
-        return c->rocking_deg[0];
+    if (F == 1) return c->rocking_deg[0];
     double x = frame < 0 ? 0 : frame > (double)(F - 1) ? (double)(F - 1) : frame;
     size_t i = (size_t)floor(x);
-    if (i >= F - 1)
-        i = F - 2;
+    if (i >= F - 1) i = F - 2;
     double t = x - (double)i;
     return (1.0 - t) * c->rocking_deg[i] + t * c->rocking_deg[i + 1];
 }
@@ -1058,8 +1021,7 @@ static bcdi_status summarise(prep_ctx *c, const float *I, const uint8_t *M, cons
         for (size_t i1 = 0; i1 < S[1]; i1++)
             for (size_t i2 = 0; i2 < S[2]; i2++) {
                 size_t i = (i0 * S[1] + i1) * S[2] + i2;
-                if (M[i])
-                    continue;
+                if (M[i]) continue;
                 double v = I[i];
                 total += v;
                 m[0] += v * (double)i0;
@@ -1081,8 +1043,7 @@ static bcdi_status summarise(prep_ctx *c, const float *I, const uint8_t *M, cons
     }
     for (int a = 0; a < 3; a++)
         free(prof[a]);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     s->rocking_fwhm_deg = s->profile[0].fwhm * fabs(g_unbinned->rocking_step_deg);
     /* 2θ of the centre of mass: the ray from the sample to that pixel */
     double d_hat[3], r_hat[3], c_hat[3], p[3];
@@ -1108,13 +1069,11 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     uint8_t *M = NULL;
     bcdi_status st = prep_input_open(input, bcdi_config_string(cfg, "input_format"),
                                      bcdi_config_string(cfg, "data_path"), &c.in);
-    if (st != BCDI_OK)
-        goto fail;
+    if (st != BCDI_OK) goto fail;
     bcdi_log(BCDI_LOG_INFO, "input '%s': %zu frames of %zu x %zu, %s%s%s", input, c.in.dims[0],
-             c.in.dims[1], c.in.dims[2], bcdi_dtype_name(c.in.stored),
-             c.in.h5 ? ", dataset " : "", c.in.h5 ? c.in.data_path : "");
-    if ((st = setup_frame_map(&c)) != BCDI_OK || (st = setup_static(&c)) != BCDI_OK)
-        goto fail;
+             c.in.dims[1], c.in.dims[2], bcdi_dtype_name(c.in.stored), c.in.h5 ? ", dataset " : "",
+             c.in.h5 ? c.in.data_path : "");
+    if ((st = setup_frame_map(&c)) != BCDI_OK || (st = setup_static(&c)) != BCDI_OK) goto fail;
     /* saturation */
     const char *bits = bcdi_config_string(cfg, "bits");
     long nbits = 0;
@@ -1159,30 +1118,25 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
         goto fail;
     }
     double sigma;
-    if ((st = bcdi_config_double(cfg, "peak_smoothing", &sigma)) != BCDI_OK)
-        goto fail;
+    if ((st = bcdi_config_double(cfg, "peak_smoothing", &sigma)) != BCDI_OK) goto fail;
     long peak[3] = {0, 0, 0}, centre[3];
     c.peak_pass = 1;
     st = find_peak(&c, !strcmp(peak_mode, "com"), sigma, peak);
     c.peak_pass = 0;
-    if (st != BCDI_OK)
-        goto fail;
+    if (st != BCDI_OK) goto fail;
     memcpy(centre, peak, sizeof centre);
     const char *centre_text = bcdi_config_string(cfg, "center");
     if (centre_text && strcmp(centre_text, "auto")) {
-        if ((st = parse_longs(cfg, "center", centre, 3, 3, NULL)) != BCDI_OK)
-            goto fail;
+        if ((st = parse_longs(cfg, "center", centre, 3, 3, NULL)) != BCDI_OK) goto fail;
         bcdi_log(BCDI_LOG_INFO, "box centre %ld,%ld,%ld (key 'center')", centre[0], centre[1],
                  centre[2]);
     }
     /* box sizes: bin x an even FFT-friendly size */
     long bin[3], req[3];
-    if ((st = parse_longs(cfg, "bin", bin, 3, 3, NULL)) != BCDI_OK)
-        goto fail;
+    if ((st = parse_longs(cfg, "bin", bin, 3, 3, NULL)) != BCDI_OK) goto fail;
     const char *box_text = bcdi_config_string(cfg, "box");
     if (box_text && strcmp(box_text, "auto")) {
-        if ((st = parse_longs(cfg, "box", req, 3, 3, NULL)) != BCDI_OK)
-            goto fail;
+        if ((st = parse_longs(cfg, "box", req, 3, 3, NULL)) != BCDI_OK) goto fail;
     } else {
         req[0] = (long)c.dims[0];
         req[1] = (long)(c.dims[1] < 256 ? c.dims[1] : 256);
@@ -1192,8 +1146,10 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     long origin[3];
     for (int a = 0; a < 3; a++) {
         if (bin[a] < 1 || req[a] < 1) {
-            st = bcdi_error(BCDI_ERR_CONFIG, "keys 'box'/'bin': axis %d has box %ld, bin %ld "
-                            "(both must be >= 1)", a, req[a], bin[a]);
+            st = bcdi_error(BCDI_ERR_CONFIG,
+                            "keys 'box'/'bin': axis %d has box %ld, bin %ld "
+                            "(both must be >= 1)",
+                            a, req[a], bin[a]);
             goto fail;
         }
         size_t binned = bcdi_prepare_good_size((size_t)((req[a] + bin[a] - 1) / bin[a]));
@@ -1201,9 +1157,11 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
         origin[a] = centre[a] - (long)(S[a] / 2);
         out->bin[a] = (size_t)bin[a];
     }
-    bcdi_log(BCDI_LOG_INFO, "box %zu x %zu x %zu from (%ld, %ld, %ld) (requested %ld x %ld x %ld, "
-             "bin %ld,%ld,%ld)", S[0], S[1], S[2], origin[0], origin[1], origin[2], req[0], req[1],
-             req[2], bin[0], bin[1], bin[2]);
+    bcdi_log(BCDI_LOG_INFO,
+             "box %zu x %zu x %zu from (%ld, %ld, %ld) (requested %ld x %ld x %ld, "
+             "bin %ld,%ld,%ld)",
+             S[0], S[1], S[2], origin[0], origin[1], origin[2], req[0], req[1], req[2], bin[0],
+             bin[1], bin[2]);
     /* pass 2: the box only */
     size_t plane = S[1] * S[2], n = S[0] * plane;
     I = malloc(n * sizeof *I);
@@ -1218,9 +1176,10 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
         if ((st = read_frame_region(&c, origin[0] + (long)k, origin[1], S[1], origin[2], S[2],
                                     I + k * plane, M + k * plane)) != BCDI_OK)
             goto fail;
-    bcdi_log(BCDI_LOG_NOTICE, "masked in the box: %zu gap, %zu bad (mask/flat), %zu saturated, "
-             "%zu invalid (NaN/negative), %zu user boxes/aliens, %zu hot", c.n_gap, c.n_static,
-             c.n_saturated, c.n_invalid, c.n_user, c.n_hot);
+    bcdi_log(BCDI_LOG_NOTICE,
+             "masked in the box: %zu gap, %zu bad (mask/flat), %zu saturated, "
+             "%zu invalid (NaN/negative), %zu user boxes/aliens, %zu hot",
+             c.n_gap, c.n_static, c.n_saturated, c.n_invalid, c.n_user, c.n_hot);
     if (c.n_invalid)
         bcdi_log(BCDI_LOG_WARN, "%zu NaN, infinite or negative pixels in the box were masked",
                  c.n_invalid);
@@ -1232,26 +1191,22 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     if (pi[0] >= 0 && pi[1] >= 0 && pi[2] >= 0 && pi[0] < (long)S[0] && pi[1] < (long)S[1] &&
         pi[2] < (long)S[2]) {
         size_t at = ((size_t)pi[0] * S[1] + (size_t)pi[1]) * S[2] + (size_t)pi[2];
-        if (!M[at])
-            s->peak_intensity = I[at];
+        if (!M[at]) s->peak_intensity = I[at];
     }
     bcdi_geometry g_unbinned = g;
-    if ((st = bcdi_geometry_compute(&g_unbinned, S)) != BCDI_OK)
-        goto fail;
+    if ((st = bcdi_geometry_compute(&g_unbinned, S)) != BCDI_OK) goto fail;
     long reference[2] = {(long)(c.dims[1] / 2), (long)(c.dims[2] / 2)};
     const char *ref_text = bcdi_config_string(cfg, "reference_pixel");
     if (ref_text && strcmp(ref_text, "center") &&
         (st = parse_longs(cfg, "reference_pixel", reference, 2, 2, NULL)) != BCDI_OK)
         goto fail;
-    if ((st = summarise(&c, I, M, S, origin, &g_unbinned, reference, s)) != BCDI_OK)
-        goto fail;
+    if ((st = summarise(&c, I, M, S, origin, &g_unbinned, reference, s)) != BCDI_OK) goto fail;
     /* binning */
     if (bin[0] > 1 || bin[1] > 1 || bin[2] > 1) {
         float *bI;
         uint8_t *bM;
         size_t bs[3], bin_u[3] = {(size_t)bin[0], (size_t)bin[1], (size_t)bin[2]};
-        if ((st = bcdi_prepare_bin(S, I, M, bin_u, bs, &bI, &bM)) != BCDI_OK)
-            goto fail;
+        if ((st = bcdi_prepare_bin(S, I, M, bin_u, bs, &bI, &bM)) != BCDI_OK) goto fail;
         free(I);
         free(M);
         I = bI;
@@ -1269,8 +1224,7 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     g.pixel_size_m[0] *= (double)bin[1];
     g.pixel_size_m[1] *= (double)bin[2];
     g.rocking_step_deg *= (double)bin[0];
-    if ((st = bcdi_geometry_compute(&g, out->shape)) != BCDI_OK)
-        goto fail;
+    if ((st = bcdi_geometry_compute(&g, out->shape)) != BCDI_OK) goto fail;
     bcdi_log(BCDI_LOG_INFO, "voxel sizes %.2f x %.2f x %.2f nm (frames, rows, columns)",
              g.voxel_size_m[0] * 1e9, g.voxel_size_m[1] * 1e9, g.voxel_size_m[2] * 1e9);
     double threshold;
@@ -1280,9 +1234,11 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     static const char *const axis_name[3] = {"rocking", "rows", "columns"};
     for (int a = 0; a < 3; a++)
         if (s->oversampling[a] <= 2.0)
-            bcdi_log(BCDI_LOG_WARN, "oversampling along %s is %.2f (below 2 or at the limit of "
+            bcdi_log(BCDI_LOG_WARN,
+                     "oversampling along %s is %.2f (below 2 or at the limit of "
                      "what the autocorrelation shows): the crystal may be too large for this box; "
-                     "use a larger box or less binning", axis_name[a], s->oversampling[a]);
+                     "use a larger box or less binning",
+                     axis_name[a], s->oversampling[a]);
     out->intensity = I;
     out->mask = M;
     out->geometry = g;
@@ -1301,8 +1257,7 @@ fail:
 
 void bcdi_prepared_free(bcdi_prepared *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     free(p->intensity);
     free(p->mask);
     memset(p, 0, sizeof *p);
@@ -1332,8 +1287,7 @@ static bcdi_status write_vec3(bcdi_h5_writer *w, const char *name, const double 
     size_t three = 3;
     snprintf(path, sizeof path, SUM "/%s", name);
     bcdi_status st = bcdi_h5_write(w, path, BCDI_DT_F64, 1, &three, v, 0);
-    if (st == BCDI_OK && units)
-        st = bcdi_h5_attr_string(w, path, "units", units);
+    if (st == BCDI_OK && units) st = bcdi_h5_attr_string(w, path, "units", units);
     return st;
 }
 
@@ -1431,12 +1385,10 @@ static int json_to(FILE *f, const bcdi_prepared *p)
 static bcdi_status json_temp(const char *path, const bcdi_prepared *p, char *tmp, size_t cap)
 {
     bcdi_status st = bcdi_io_temp_name(path, tmp, cap);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     FILE *f = fopen(tmp, "w");
     if (!f)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create '%s': %s", path, tmp,
-                          strerror(errno));
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create '%s': %s", path, tmp, strerror(errno));
     int bad = json_to(f, p);
     if (fclose(f) != 0 || bad) {
         unlink(tmp);
@@ -1475,8 +1427,7 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
     if (deflate < 0 || deflate > 9)
         return bcdi_error(BCDI_ERR_CONFIG, "key 'deflate' is %ld, expected 0..9", deflate);
     bcdi_h5_writer *w = NULL;
-    if ((st = bcdi_cxi_create(output, &w)) != BCDI_OK)
-        return st;
+    if ((st = bcdi_cxi_create(output, &w)) != BCDI_OK) return st;
     if ((st = json_temp(json, p, json_tmp, sizeof json_tmp)) != BCDI_OK) {
         bcdi_h5_abort(w);
         return st;
@@ -1485,9 +1436,9 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
                                       (int)deflate)) != BCDI_OK ||
         (st = write_summary(w, p)) != BCDI_OK)
         goto fail;
-    if (cfg && (st = bcdi_cxi_write_config(w, "entry_1/process_1/configuration",
-                                           bcdi_config_keys(cfg), bcdi_config_values(cfg),
-                                           bcdi_config_count(cfg))) != BCDI_OK)
+    if (cfg &&
+        (st = bcdi_cxi_write_config(w, "entry_1/process_1/configuration", bcdi_config_keys(cfg),
+                                    bcdi_config_values(cfg), bcdi_config_count(cfg))) != BCDI_OK)
         goto fail;
     if ((st = bcdi_h5_attr_string(w, "entry_1/process_1", "NX_class", "NXprocess")) != BCDI_OK ||
         (st = bcdi_h5_write_string(w, "entry_1/process_1/program", "braggcdi prepare")) !=
@@ -1519,11 +1470,9 @@ bcdi_status bcdi_prepare_run(const char *input, const char *output, const bcdi_c
     bcdi_prepared local;
     bcdi_prepared *p = out ? out : &local;
     bcdi_status st = bcdi_prepare_load(input, cfg, p);
-    if (st != BCDI_OK)
-        return st;
+    if (st != BCDI_OK) return st;
     st = bcdi_prepare_write(output, bcdi_config_string(cfg, "summary_json"), p, cfg);
-    if (st != BCDI_OK || !out)
-        bcdi_prepared_free(p);
+    if (st != BCDI_OK || !out) bcdi_prepared_free(p);
     return st;
 }
 

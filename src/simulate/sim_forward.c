@@ -11,7 +11,10 @@
 #include <string.h>
 
 /* index with the zero frequency moved from 0 to N/2 (numpy fftshift) */
-static size_t shift_index(size_t i, size_t n) { return (i + n / 2) % n; }
+static size_t shift_index(size_t i, size_t n)
+{
+    return (i + n / 2) % n;
+}
 
 bcdi_status bcdi_simulate_intensity(bcdi_backend *backend, const size_t shape[3],
                                     const bcdi_cf *object, float *intensity)
@@ -61,8 +64,8 @@ done:
 /* ---- Poisson ----
  * Counter for draw j of element `index`: (index << 8) | j, so each element owns 256 Philox
  * blocks; one block gives two 53-bit uniforms. */
-static void uniform_pair(uint64_t seed, uint64_t stream, uint64_t index, unsigned draw,
-                         double *u, double *v)
+static void uniform_pair(uint64_t seed, uint64_t stream, uint64_t index, unsigned draw, double *u,
+                         double *v)
 {
     bcdi_u32x4 w = bcdi_philox_at(seed, stream, (index << 8) | (uint64_t)draw);
     *u = bcdi_u32x2_to_unit_double(w.v[0], w.v[1]);
@@ -120,7 +123,10 @@ void bcdi_simulate_frames_free(bcdi_simulate_frames *frames)
     frames->rocking_deg = NULL;
 }
 
-static size_t dtype_bytes(bcdi_sim_dtype t) { return t == BCDI_SIM_UINT16 ? 2 : 4; }
+static size_t dtype_bytes(bcdi_sim_dtype t)
+{
+    return t == BCDI_SIM_UINT16 ? 2 : 4;
+}
 
 bcdi_status bcdi_simulate_frames_make(const bcdi_simulate_params *p, const bcdi_geometry *g,
                                       const float *intensity, bcdi_simulate_frames *out)
@@ -135,7 +141,8 @@ bcdi_status bcdi_simulate_frames_make(const bcdi_simulate_params *p, const bcdi_
     bcdi_excalibur_default(&det);
     long origin[2] = {-1, -1};
     if (p->gaps != BCDI_SIM_GAPS_NONE) {
-        long rows = (long)bcdi_excalibur_gapped_rows(&det), cols = (long)bcdi_excalibur_gapped_cols(&det);
+        long rows = (long)bcdi_excalibur_gapped_rows(&det),
+             cols = (long)bcdi_excalibur_gapped_cols(&det);
         if (p->roi_centered) {
             origin[0] = (rows - (long)n1) / 2;
             origin[1] = (cols - (long)n2) / 2;
@@ -158,10 +165,12 @@ bcdi_status bcdi_simulate_frames_make(const bcdi_simulate_params *p, const bcdi_
     }
     size_t out_rows = 0, out_cols = 0;
     for (size_t r = 0; r < n1; ++r)
-        if (p->gaps != BCDI_SIM_GAPS_RAW || bcdi_excalibur_row_to_raw(&det, origin[0] + (long)r) >= 0)
+        if (p->gaps != BCDI_SIM_GAPS_RAW ||
+            bcdi_excalibur_row_to_raw(&det, origin[0] + (long)r) >= 0)
             keep_rows[out_rows++] = r;
     for (size_t c = 0; c < n2; ++c)
-        if (p->gaps != BCDI_SIM_GAPS_RAW || bcdi_excalibur_col_to_raw(&det, origin[1] + (long)c) >= 0)
+        if (p->gaps != BCDI_SIM_GAPS_RAW ||
+            bcdi_excalibur_col_to_raw(&det, origin[1] + (long)c) >= 0)
             keep_cols[out_cols++] = c;
     if (out_rows == 0 || out_cols == 0) {
         st = bcdi_error(BCDI_ERR_INVALID_ARG,
@@ -193,7 +202,8 @@ bcdi_status bcdi_simulate_frames_make(const bcdi_simulate_params *p, const bcdi_
                                 BCDI_PIXEL_GAP);
     /* dead pixels: distinct non-gap pixels of the written frame (Philox stream DEAD) */
     size_t usable = 0;
-    for (size_t i = 0; i < frame; ++i) usable += out->pixel_mask[i] == 0;
+    for (size_t i = 0; i < frame; ++i)
+        usable += out->pixel_mask[i] == 0;
     if ((size_t)p->dead_pixels > usable / 2) {
         st = bcdi_error(BCDI_ERR_INVALID_ARG,
                         "dead_pixels: %ld, but the frame has only %zu pixels outside the gaps",
@@ -211,7 +221,8 @@ bcdi_status bcdi_simulate_frames_make(const bcdi_simulate_params *p, const bcdi_
 
     /* expected counts */
     double sum = 0.0;
-    for (size_t v = 0; v < n; ++v) sum += intensity[v];
+    for (size_t v = 0; v < n; ++v)
+        sum += intensity[v];
     if (p->photons > 0.0 && !(sum > 0.0)) {
         st = bcdi_error(BCDI_ERR_DATA, "simulate: the diffraction pattern is zero everywhere");
         goto fail;
@@ -235,8 +246,8 @@ bcdi_status bcdi_simulate_frames_make(const bcdi_simulate_params *p, const bcdi_
                     /* the counter is the voxel of the simulated region, so a pixel's counts do
                      * not depend on the gap mode or on which pixels are dead */
                     value = p->noise == BCDI_SIM_NOISE_POISSON
-                                ? bcdi_simulate_poisson(p->seed, BCDI_SIM_STREAM_POISSON,
-                                                        source, lambda)
+                                ? bcdi_simulate_poisson(p->seed, BCDI_SIM_STREAM_POISSON, source,
+                                                        lambda)
                                 : lambda;
                     if (p->dtype != BCDI_SIM_FLOAT32) value = floor(value + 0.5);
                     if (value > ceiling) {

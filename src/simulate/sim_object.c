@@ -16,16 +16,16 @@
 #define POISSON_RATIO 0.3
 
 typedef struct line_model {
-    double point[3];  /* Å, crystal frame */
-    double dir[3];    /* unit line direction */
+    double point[3];     /* Å, crystal frame */
+    double dir[3];       /* unit line direction */
     double ex[3], ey[3]; /* local frame: ex along the edge part of b (or any ⟂ d̂) */
-    double b_screw;   /* b·d̂, Å */
-    double b_edge;    /* |b − (b·d̂)d̂|, Å */
+    double b_screw;      /* b·d̂, Å */
+    double b_edge;       /* |b − (b·d̂)d̂|, Å */
 } line_model;
 
 typedef struct shape_model {
     const bcdi_simulate_params *p;
-    double radius;    /* R, Å */
+    double radius; /* R, Å */
     double normals[BCDI_SIM_MAX_FACETS][3];
 } shape_model;
 
@@ -109,16 +109,19 @@ static void line_setup(const bcdi_sim_dislocation *in, line_model *out)
     normalise3(out->dir);
     out->b_screw = dot3(in->burgers_angstrom, out->dir);
     double edge[3];
-    for (int a = 0; a < 3; ++a) edge[a] = in->burgers_angstrom[a] - out->b_screw * out->dir[a];
+    for (int a = 0; a < 3; ++a)
+        edge[a] = in->burgers_angstrom[a] - out->b_screw * out->dir[a];
     out->b_edge = sqrt(dot3(edge, edge));
     if (out->b_edge > 1e-12 * (fabs(out->b_screw) + 1.0)) {
-        for (int a = 0; a < 3; ++a) out->ex[a] = edge[a] / out->b_edge;
+        for (int a = 0; a < 3; ++a)
+            out->ex[a] = edge[a] / out->b_edge;
     } else {
         /* pure screw: any direction ⟂ d̂ serves as θ = 0 */
         double trial[3] = {1.0, 0.0, 0.0};
         if (fabs(out->dir[0]) > 0.9) trial[0] = 0.0, trial[1] = 1.0;
         double along = dot3(trial, out->dir);
-        for (int a = 0; a < 3; ++a) out->ex[a] = trial[a] - along * out->dir[a];
+        for (int a = 0; a < 3; ++a)
+            out->ex[a] = trial[a] - along * out->dir[a];
         normalise3(out->ex);
         out->b_edge = 0.0;
     }
@@ -130,8 +133,7 @@ static void line_setup(const bcdi_sim_dislocation *in, line_model *out)
  *   u_x = b_e/2π [θ + xy / (2(1−ν) r²)]
  *   u_y = −b_e/2π [(1−2ν)/(4(1−ν)) ln(r²/R²) + (x² − y²)/(4(1−ν) r²)]
  * R (the crystal radius) only fixes the constant of the logarithm. */
-static double line_displacement(const line_model *l, const double rc[3], double radius,
-                                double u[3])
+static double line_displacement(const line_model *l, const double rc[3], double radius, double u[3])
 {
     double rel[3] = {rc[0] - l->point[0], rc[1] - l->point[1], rc[2] - l->point[2]};
     double x = dot3(rel, l->ex), y = dot3(rel, l->ey);
@@ -147,11 +149,15 @@ static double line_displacement(const line_model *l, const double rc[3], double 
              ((1.0 - 2.0 * nu) / (4.0 * (1.0 - nu)) * log(r2 / (radius * radius)) +
               (x * x - y * y) / (4.0 * (1.0 - nu) * r2));
     }
-    for (int a = 0; a < 3; ++a) u[a] = screw * l->dir[a] + ux * l->ex[a] + uy * l->ey[a];
+    for (int a = 0; a < 3; ++a)
+        u[a] = screw * l->dir[a] + ux * l->ex[a] + uy * l->ey[a];
     return x * x + y * y;
 }
 
-static double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+static double clamp01(double v)
+{
+    return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
+}
 
 void bcdi_simulate_object_free(bcdi_simulate_object *obj)
 {
@@ -198,7 +204,8 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
     /* real-space basis in Å and the crystal frame */
     double basis[3][3];
     for (int i = 0; i < 3; ++i)
-        for (int a = 0; a < 3; ++a) basis[i][a] = g->real_basis[i][a] * 1e10;
+        for (int a = 0; a < 3; ++a)
+            basis[i][a] = g->real_basis[i][a] * 1e10;
     double z[3] = {g->q_bragg[0], g->q_bragg[1], g->q_bragg[2]};
     double q_norm = sqrt(dot3(z, z)) * 1e-10; /* 1/Å */
     if (!normalise3(z))
@@ -206,11 +213,13 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
                bcdi_error(BCDI_ERR_INVALID_ARG, "simulate: Q is zero (2θ = 0)");
     double y[3] = {g->rocking_axis[0], g->rocking_axis[1], g->rocking_axis[2]};
     double along = dot3(y, z);
-    for (int a = 0; a < 3; ++a) y[a] -= along * z[a];
+    for (int a = 0; a < 3; ++a)
+        y[a] -= along * z[a];
     if (!normalise3(y)) {
         y[0] = 1.0, y[1] = 0.0, y[2] = 0.0; /* rocking axis ∥ G is unusable; keep a frame */
         along = dot3(y, z);
-        for (int a = 0; a < 3; ++a) y[a] -= along * z[a];
+        for (int a = 0; a < 3; ++a)
+            y[a] -= along * z[a];
         normalise3(y);
     }
     double x[3];
@@ -224,7 +233,8 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
     double ct[3][3];
     for (int c = 0; c < 3; ++c)
         for (int a = 0; a < 3; ++a)
-            ct[c][a] = out->crystal_axes[c][0] * basis[0][a] + out->crystal_axes[c][1] * basis[1][a] +
+            ct[c][a] = out->crystal_axes[c][0] * basis[0][a] +
+                       out->crystal_axes[c][1] * basis[1][a] +
                        out->crystal_axes[c][2] * basis[2][a];
 
     double g_norm = 2.0 * M_PI / p->d_spacing_angstrom; /* 1/Å */
@@ -240,7 +250,8 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
     shape_model shape = {.p = p, .radius = fov / (2.0 * p->oversampling)};
     out->crystal_radius_m = shape.radius * 1e-10;
     for (size_t k = 0; k < p->facet_count && p->crystal == BCDI_SIM_POLYHEDRON; ++k) {
-        for (int a = 0; a < 3; ++a) shape.normals[k][a] = p->facets[k].normal[a];
+        for (int a = 0; a < 3; ++a)
+            shape.normals[k][a] = p->facets[k].normal[a];
         normalise3(shape.normals[k]);
     }
     const double edge_width = cbrt(voxel_volume); /* smooth the surface over ~1 voxel */
@@ -257,8 +268,8 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
         for (int k = 0; k < domains; ++k) {
             int placed = 0;
             for (uint64_t attempt = 0; attempt < 100000 && !placed; ++attempt) {
-                bcdi_u32x4 w = bcdi_philox_at(p->seed, BCDI_SIM_STREAM_DOMAINS,
-                                              ((uint64_t)k << 32) | attempt);
+                bcdi_u32x4 w =
+                    bcdi_philox_at(p->seed, BCDI_SIM_STREAM_DOMAINS, ((uint64_t)k << 32) | attempt);
                 double c[3];
                 for (int a = 0; a < 3; ++a)
                     c[a] = (2.0 * (double)bcdi_u32_to_unit(w.v[a]) - 1.0) * extent;
@@ -278,10 +289,12 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
         }
     }
     for (int k = 0; k < domains; ++k)
-        for (int a = 0; a < 3; ++a) out->domain_centre_m[k][a] = centres[k][a] * 1e-10;
+        for (int a = 0; a < 3; ++a)
+            out->domain_centre_m[k][a] = centres[k][a] * 1e-10;
 
     line_model lines[BCDI_SIM_MAX_DISLOCATIONS];
-    for (size_t k = 0; k < p->dislocation_count; ++k) line_setup(&p->dislocations[k], &lines[k]);
+    for (size_t k = 0; k < p->dislocation_count; ++k)
+        line_setup(&p->dislocations[k], &lines[k]);
     const double core = p->core_radius * edge_width;
     const double gap_half = 0.5 * p->domain_gap * edge_width;
     const long c0 = (long)(n0 / 2), c1 = (long)(n1 / 2), c2 = (long)(n2 / 2);
@@ -291,10 +304,10 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
         for (size_t i1 = 0; i1 < n1; ++i1) {
             for (size_t i2 = 0; i2 < n2; ++i2) {
                 size_t v = ((size_t)i0 * n1 + i1) * n2 + i2;
-                double d[3] = {(double)(i0 - c0), (double)((long)i1 - c1),
-                               (double)((long)i2 - c2)};
+                double d[3] = {(double)(i0 - c0), (double)((long)i1 - c1), (double)((long)i2 - c2)};
                 double rc[3];
-                for (int c = 0; c < 3; ++c) rc[c] = ct[c][0] * d[0] + ct[c][1] * d[1] + ct[c][2] * d[2];
+                for (int c = 0; c < 3; ++c)
+                    rc[c] = ct[c][0] * d[0] + ct[c][1] * d[1] + ct[c][2] * d[2];
                 double s = clamp01(0.5 - shape_distance(&shape, rc) / edge_width);
                 /* nearest seed = domain; distance to the nearest boundary for the gap */
                 int label = 0;
@@ -349,9 +362,11 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
         if (out->amplitude[v] > peak) peak = out->amplitude[v];
     if (!(peak > 0.0f)) {
         bcdi_simulate_object_free(out);
-        return bcdi_error(BCDI_ERR_INVALID_ARG,
-                          "simulate: the crystal holds no voxel (oversampling or facets too large?)");
+        return bcdi_error(
+            BCDI_ERR_INVALID_ARG,
+            "simulate: the crystal holds no voxel (oversampling or facets too large?)");
     }
-    for (size_t v = 0; v < n; ++v) out->support[v] = out->amplitude[v] > 0.5f * peak;
+    for (size_t v = 0; v < n; ++v)
+        out->support[v] = out->amplitude[v] > 0.5f * peak;
     return BCDI_OK;
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEX_PLATELET_FACETS                                                                     \
-    "0,0,1,0.6;0,0,-1,0.6;1,0,0,1;0.5,0.8660254,0,1;-0.5,0.8660254,0,1;-1,0,0,1;"              \
+#define HEX_PLATELET_FACETS                                                                        \
+    "0,0,1,0.6;0,0,-1,0.6;1,0,0,1;0.5,0.8660254,0,1;-0.5,0.8660254,0,1;-1,0,0,1;"                  \
     "-0.5,-0.8660254,0,1;0.5,-0.8660254,0,1"
 
 static const bcdi_param_spec simulate_specs[] = {
@@ -19,7 +19,8 @@ static const bcdi_param_spec simulate_specs[] = {
     {"facets", BCDI_PARAM_LIST, HEX_PLATELET_FACETS,
      "polyhedron facets 'nx,ny,nz,dist;...' (crystal frame, z = G; dist in units of R); default "
      "a hexagonal platelet"},
-    {"axes", BCDI_PARAM_LIST, "1,1,0.6", "ellipsoid/box semi-axes along crystal x,y,z in units of R"},
+    {"axes", BCDI_PARAM_LIST, "1,1,0.6",
+     "ellipsoid/box semi-axes along crystal x,y,z in units of R"},
     {"domains", BCDI_PARAM_INT, "1", "number of Voronoi domains (1 = single crystal)"},
     {"domain_tilt_deg", BCDI_PARAM_DOUBLE, "0.05",
      "lattice tilt of each domain about a random axis perpendicular to G (domains >= 2)"},
@@ -75,14 +76,16 @@ static int parse_numbers(const char *s, const char *end, double *out, int max)
 {
     int count = 0;
     while (s < end) {
-        while (s < end && (*s == ' ' || *s == '\t')) ++s;
+        while (s < end && (*s == ' ' || *s == '\t'))
+            ++s;
         if (s >= end) break;
         char *stop = NULL;
         double v = strtod(s, &stop);
         if (stop == s || stop > end || !isfinite(v) || count >= max) return -1;
         out[count++] = v;
         s = stop;
-        while (s < end && (*s == ' ' || *s == '\t')) ++s;
+        while (s < end && (*s == ' ' || *s == '\t'))
+            ++s;
         if (s < end) {
             if (*s != ',') return -1;
             ++s;
@@ -102,14 +105,15 @@ static bcdi_status parse_facets(const char *text, bcdi_simulate_params *p)
         if (!end) end = s + strlen(s);
         double v[4];
         const char *t = s;
-        while (t < end && (*t == ' ' || *t == '\t')) ++t;
+        while (t < end && (*t == ' ' || *t == '\t'))
+            ++t;
         if (t < end) {
             if (p->facet_count >= BCDI_SIM_MAX_FACETS)
                 return bcdi_error(BCDI_ERR_INVALID_ARG, "facets: more than %d facets",
                                   BCDI_SIM_MAX_FACETS);
             if (parse_numbers(s, end, v, 4) != 4)
-                return bcdi_error(BCDI_ERR_INVALID_ARG,
-                                  "facets: '%.*s' is not 'nx,ny,nz,dist'", (int)(end - s), s);
+                return bcdi_error(BCDI_ERR_INVALID_ARG, "facets: '%.*s' is not 'nx,ny,nz,dist'",
+                                  (int)(end - s), s);
             bcdi_sim_facet *f = &p->facets[p->facet_count++];
             f->normal[0] = v[0];
             f->normal[1] = v[1];
@@ -134,10 +138,12 @@ static bcdi_status parse_dislocations(const char *text, bcdi_simulate_params *p)
         bcdi_sim_dislocation line;
         memset(&line, 0, sizeof line);
         while (t < end) {
-            while (t < end && (*t == ' ' || *t == '\t')) ++t;
+            while (t < end && (*t == ' ' || *t == '\t'))
+                ++t;
             if (t >= end) break;
             const char *field_end = t;
-            while (field_end < end && *field_end != ' ' && *field_end != '\t') ++field_end;
+            while (field_end < end && *field_end != ' ' && *field_end != '\t')
+                ++field_end;
             double *dst = NULL;
             int bit = 0;
             if (field_end - t > 2 && t[1] == '=') {
@@ -199,7 +205,10 @@ void bcdi_simulate_default(bcdi_simulate_params *p)
     p->seed = 1;
 }
 
-static int positive_finite(double v) { return isfinite(v) && v > 0.0; }
+static int positive_finite(double v)
+{
+    return isfinite(v) && v > 0.0;
+}
 
 bcdi_status bcdi_simulate_validate(const bcdi_simulate_params *p)
 {
@@ -208,8 +217,7 @@ bcdi_status bcdi_simulate_validate(const bcdi_simulate_params *p)
             return bcdi_error(BCDI_ERR_INVALID_ARG, "shape: axis %d is %zu, expected 2..4096", a,
                               p->shape[a]);
     if (!(isfinite(p->oversampling) && p->oversampling >= 1.0))
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "oversampling: %g, expected >= 1",
-                          p->oversampling);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "oversampling: %g, expected >= 1", p->oversampling);
     if ((int)p->crystal < 0 || (int)p->crystal > BCDI_SIM_BOX)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "crystal: unknown shape %d", (int)p->crystal);
     if (p->crystal == BCDI_SIM_POLYHEDRON) {
@@ -351,17 +359,17 @@ static bcdi_status read_enum(const bcdi_config *cfg, const char *key, const char
             strncat(expected, names[i], sizeof expected - strlen(expected) - 1);
             if (i + 1 < count) strncat(expected, ", ", sizeof expected - strlen(expected) - 1);
         }
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "%s: unknown value '%s' (expected %s)", key,
-                          value, expected);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "%s: unknown value '%s' (expected %s)", key, value,
+                          expected);
     }
     *out = index;
     return BCDI_OK;
 }
 
-#define TRY(expr)                                                                               \
-    do {                                                                                        \
-        bcdi_status try_status_ = (expr);                                                       \
-        if (try_status_ != BCDI_OK) return try_status_;                                         \
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        bcdi_status try_status_ = (expr);                                                          \
+        if (try_status_ != BCDI_OK) return try_status_;                                            \
     } while (0)
 
 static bcdi_status read_int_triple(const bcdi_config *cfg, const char *key, long *out, long min)
@@ -387,22 +395,22 @@ bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simula
     bcdi_status st = BCDI_OK;
     long triple[3] = {64, 64, 64}, value;
     int index;
-#define STEP(expr)                                                                              \
-    do {                                                                                        \
-        st = (expr);                                                                            \
-        if (st != BCDI_OK) goto done;                                                           \
+#define STEP(expr)                                                                                 \
+    do {                                                                                           \
+        st = (expr);                                                                               \
+        if (st != BCDI_OK) goto done;                                                              \
     } while (0)
     triple[0] = (long)p->shape[0];
     triple[1] = (long)p->shape[1];
     triple[2] = (long)p->shape[2];
     STEP(read_int_triple(cfg, "shape", triple, 0));
-    for (int a = 0; a < 3; ++a) p->shape[a] = (size_t)triple[a];
+    for (int a = 0; a < 3; ++a)
+        p->shape[a] = (size_t)triple[a];
     STEP(bcdi_config_double_if_set(cfg, "oversampling", &p->oversampling));
     index = (int)p->crystal;
     STEP(read_enum(cfg, "crystal", crystal_names, 3, &index));
     p->crystal = (bcdi_sim_crystal)index;
-    if (bcdi_config_is_set(cfg, "facets"))
-        STEP(parse_facets(bcdi_config_string(cfg, "facets"), p));
+    if (bcdi_config_is_set(cfg, "facets")) STEP(parse_facets(bcdi_config_string(cfg, "facets"), p));
     if (bcdi_config_is_set(cfg, "axes")) {
         size_t count = 0;
         STEP(bcdi_config_doubles(cfg, "axes", p->axes, 3, 3, &count));
@@ -443,8 +451,7 @@ bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simula
     STEP(bcdi_config_double_if_set(cfg, "rocking_step_deg", &p->rocking_step_deg));
     STEP(bcdi_config_double_if_set(cfg, "two_theta_deg", &p->two_theta_deg));
     if (bcdi_config_is_set(cfg, "two_theta_deg") && !(p->two_theta_deg > 0.0)) {
-        st = bcdi_error(BCDI_ERR_INVALID_ARG, "two_theta_deg: %g, expected > 0",
-                        p->two_theta_deg);
+        st = bcdi_error(BCDI_ERR_INVALID_ARG, "two_theta_deg: %g, expected > 0", p->two_theta_deg);
         goto done;
     }
     STEP(bcdi_config_double_if_set(cfg, "photons", &p->photons));
@@ -536,9 +543,9 @@ static char *format_facets(const bcdi_simulate_params *p)
     size_t used = 0;
     for (size_t k = 0; k < p->facet_count; ++k) {
         const bcdi_sim_facet *f = &p->facets[k];
-        used += (size_t)snprintf(text + used, capacity - used, "%s%.9g,%.9g,%.9g,%.9g",
-                                 k ? ";" : "", f->normal[0], f->normal[1], f->normal[2],
-                                 f->distance);
+        used +=
+            (size_t)snprintf(text + used, capacity - used, "%s%.9g,%.9g,%.9g,%.9g", k ? ";" : "",
+                             f->normal[0], f->normal[1], f->normal[2], f->distance);
     }
     return text;
 }
@@ -554,9 +561,9 @@ static char *format_dislocations(const bcdi_simulate_params *p)
         const bcdi_sim_dislocation *l = &p->dislocations[k];
         used += (size_t)snprintf(
             text + used, capacity - used, "%sp=%.9g,%.9g,%.9g d=%.9g,%.9g,%.9g b=%.9g,%.9g,%.9g",
-            k ? ";" : "", l->position_nm[0], l->position_nm[1], l->position_nm[2],
-            l->direction[0], l->direction[1], l->direction[2], l->burgers_angstrom[0],
-            l->burgers_angstrom[1], l->burgers_angstrom[2]);
+            k ? ";" : "", l->position_nm[0], l->position_nm[1], l->position_nm[2], l->direction[0],
+            l->direction[1], l->direction[2], l->burgers_angstrom[0], l->burgers_angstrom[1],
+            l->burgers_angstrom[2]);
     }
     return text;
 }
@@ -578,42 +585,68 @@ bcdi_status bcdi_simulate_params_strings(const bcdi_simulate_params *p, char ***
         char *v = NULL;
         if (!strcmp(key, "shape"))
             v = format_alloc("%zu,%zu,%zu", p->shape[0], p->shape[1], p->shape[2]);
-        else if (!strcmp(key, "oversampling")) v = format_alloc("%.9g", p->oversampling);
-        else if (!strcmp(key, "crystal")) v = format_alloc("%s", crystal_names[p->crystal]);
-        else if (!strcmp(key, "facets")) v = format_facets(p);
+        else if (!strcmp(key, "oversampling"))
+            v = format_alloc("%.9g", p->oversampling);
+        else if (!strcmp(key, "crystal"))
+            v = format_alloc("%s", crystal_names[p->crystal]);
+        else if (!strcmp(key, "facets"))
+            v = format_facets(p);
         else if (!strcmp(key, "axes"))
             v = format_alloc("%.9g,%.9g,%.9g", p->axes[0], p->axes[1], p->axes[2]);
-        else if (!strcmp(key, "domains")) v = format_alloc("%d", p->domains);
-        else if (!strcmp(key, "domain_tilt_deg")) v = format_alloc("%.9g", p->domain_tilt_deg);
-        else if (!strcmp(key, "domain_gap")) v = format_alloc("%.9g", p->domain_gap);
-        else if (!strcmp(key, "dislocations")) v = format_dislocations(p);
-        else if (!strcmp(key, "core_radius")) v = format_alloc("%.9g", p->core_radius);
-        else if (!strcmp(key, "strain")) v = format_alloc("%.9g", p->strain);
-        else if (!strcmp(key, "d_spacing")) v = format_alloc("%.9g", p->d_spacing_angstrom);
+        else if (!strcmp(key, "domains"))
+            v = format_alloc("%d", p->domains);
+        else if (!strcmp(key, "domain_tilt_deg"))
+            v = format_alloc("%.9g", p->domain_tilt_deg);
+        else if (!strcmp(key, "domain_gap"))
+            v = format_alloc("%.9g", p->domain_gap);
+        else if (!strcmp(key, "dislocations"))
+            v = format_dislocations(p);
+        else if (!strcmp(key, "core_radius"))
+            v = format_alloc("%.9g", p->core_radius);
+        else if (!strcmp(key, "strain"))
+            v = format_alloc("%.9g", p->strain);
+        else if (!strcmp(key, "d_spacing"))
+            v = format_alloc("%.9g", p->d_spacing_angstrom);
         else if (!strcmp(key, "hkl"))
             v = format_alloc("%d,%d,%d", p->hkl[0], p->hkl[1], p->hkl[2]);
-        else if (!strcmp(key, "energy_kev")) v = format_alloc("%.9g", p->energy_kev);
-        else if (!strcmp(key, "distance_m")) v = format_alloc("%.9g", p->distance_m);
-        else if (!strcmp(key, "pixel_um")) v = format_alloc("%.9g", p->pixel_um);
-        else if (!strcmp(key, "rocking_step_deg")) v = format_alloc("%.9g", p->rocking_step_deg);
+        else if (!strcmp(key, "energy_kev"))
+            v = format_alloc("%.9g", p->energy_kev);
+        else if (!strcmp(key, "distance_m"))
+            v = format_alloc("%.9g", p->distance_m);
+        else if (!strcmp(key, "pixel_um"))
+            v = format_alloc("%.9g", p->pixel_um);
+        else if (!strcmp(key, "rocking_step_deg"))
+            v = format_alloc("%.9g", p->rocking_step_deg);
         else if (!strcmp(key, "two_theta_deg"))
             v = p->two_theta_deg > 0.0 ? format_alloc("%.9g", p->two_theta_deg)
                                        : format_alloc("bragg");
-        else if (!strcmp(key, "photons")) v = format_alloc("%.9g", p->photons);
-        else if (!strcmp(key, "noise")) v = format_alloc("%s", noise_names[p->noise]);
-        else if (!strcmp(key, "gaps")) v = format_alloc("%s", gaps_names[p->gaps]);
+        else if (!strcmp(key, "photons"))
+            v = format_alloc("%.9g", p->photons);
+        else if (!strcmp(key, "noise"))
+            v = format_alloc("%s", noise_names[p->noise]);
+        else if (!strcmp(key, "gaps"))
+            v = format_alloc("%s", gaps_names[p->gaps]);
         else if (!strcmp(key, "roi_origin"))
             v = p->roi_centered ? format_alloc("center")
                                 : format_alloc("%ld,%ld", p->roi_origin[0], p->roi_origin[1]);
-        else if (!strcmp(key, "dead_pixels")) v = format_alloc("%ld", p->dead_pixels);
-        else if (!strcmp(key, "bits")) v = format_alloc("%d", p->bits);
-        else if (!strcmp(key, "dtype")) v = format_alloc("%s", dtype_names[p->dtype]);
-        else if (!strcmp(key, "deflate")) v = format_alloc("%d", p->deflate);
-        else if (!strcmp(key, "tiff")) v = format_alloc("%s", p->tiff_dir);
-        else if (!strcmp(key, "truth")) v = format_alloc("%s", p->truth);
-        else if (!strcmp(key, "output")) v = format_alloc("%s", p->output);
-        else if (!strcmp(key, "seed")) v = format_alloc("%llu", (unsigned long long)p->seed);
-        else v = format_alloc("%s", "");
+        else if (!strcmp(key, "dead_pixels"))
+            v = format_alloc("%ld", p->dead_pixels);
+        else if (!strcmp(key, "bits"))
+            v = format_alloc("%d", p->bits);
+        else if (!strcmp(key, "dtype"))
+            v = format_alloc("%s", dtype_names[p->dtype]);
+        else if (!strcmp(key, "deflate"))
+            v = format_alloc("%d", p->deflate);
+        else if (!strcmp(key, "tiff"))
+            v = format_alloc("%s", p->tiff_dir);
+        else if (!strcmp(key, "truth"))
+            v = format_alloc("%s", p->truth);
+        else if (!strcmp(key, "output"))
+            v = format_alloc("%s", p->output);
+        else if (!strcmp(key, "seed"))
+            v = format_alloc("%llu", (unsigned long long)p->seed);
+        else
+            v = format_alloc("%s", "");
         keys[i] = format_alloc("%s", key);
         values[i] = v;
         if (!keys[i] || !values[i]) {

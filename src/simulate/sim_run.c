@@ -27,7 +27,8 @@ bcdi_status bcdi_simulate_geometry(const bcdi_simulate_params *p, bcdi_geometry 
     g->angles = BCDI_DETECTOR_TWO_THETA;
     g->d_spacing_m = p->d_spacing_angstrom * 1e-10;
     g->rocking_step_deg = p->rocking_step_deg;
-    for (int a = 0; a < 3; ++a) g->hkl[a] = p->hkl[a];
+    for (int a = 0; a < 3; ++a)
+        g->hkl[a] = p->hkl[a];
     if (p->two_theta_deg > 0.0) {
         g->two_theta_deg = p->two_theta_deg;
     } else if ((st = bcdi_bragg_two_theta_deg(g->wavelength_m, g->d_spacing_m,
@@ -67,16 +68,16 @@ static bcdi_status write_truth_extras(bcdi_h5_writer *w, const bcdi_simulate_par
     if ((st = bcdi_h5_group(w, group, "NXcollection")) != BCDI_OK ||
         (st = bcdi_h5_write(w, "entry_1/image_1/truth/displacement", BCDI_DT_F32, 3, obj->shape,
                             obj->displacement, p->deflate)) != BCDI_OK ||
-        (st = bcdi_h5_attr_string(w, "entry_1/image_1/truth/displacement", "units",
-                                  "angstrom")) != BCDI_OK ||
+        (st = bcdi_h5_attr_string(w, "entry_1/image_1/truth/displacement", "units", "angstrom")) !=
+            BCDI_OK ||
         (st = bcdi_h5_attr_string(w, "entry_1/image_1/truth/displacement", "description",
                                   "u.G_hat (A); phase = -|G| u")) != BCDI_OK ||
         (st = bcdi_h5_write(w, "entry_1/image_1/truth/amplitude", BCDI_DT_F32, 3, obj->shape,
                             obj->amplitude, p->deflate)) != BCDI_OK ||
         (st = bcdi_h5_write(w, "entry_1/image_1/truth/domain", BCDI_DT_U8, 3, obj->shape,
                             obj->domain, p->deflate)) != BCDI_OK ||
-        (st = bcdi_h5_write_double(w, "entry_1/image_1/truth/crystal_radius",
-                                   obj->crystal_radius_m, "m")) != BCDI_OK ||
+        (st = bcdi_h5_write_double(w, "entry_1/image_1/truth/crystal_radius", obj->crystal_radius_m,
+                                   "m")) != BCDI_OK ||
         (st = bcdi_h5_write_double(w, "entry_1/image_1/truth/g_norm", obj->g_norm, "1/m")) !=
             BCDI_OK ||
         (st = bcdi_h5_write_double(w, "entry_1/image_1/truth/strain", p->strain, "")) != BCDI_OK)
@@ -88,8 +89,8 @@ static bcdi_status write_truth_extras(bcdi_h5_writer *w, const bcdi_simulate_par
                                   "rows: crystal x, y, z (= G) as lab unit vectors")) != BCDI_OK)
         return st;
     size_t centre_dims[2] = {(size_t)p->domains, 3};
-    if ((st = bcdi_h5_write(w, "entry_1/image_1/truth/domain_centres", BCDI_DT_F64, 2,
-                            centre_dims, obj->domain_centre_m, 0)) != BCDI_OK ||
+    if ((st = bcdi_h5_write(w, "entry_1/image_1/truth/domain_centres", BCDI_DT_F64, 2, centre_dims,
+                            obj->domain_centre_m, 0)) != BCDI_OK ||
         (st = bcdi_h5_write_int(w, "entry_1/image_1/truth/dislocation_count",
                                 (long)p->dislocation_count)) != BCDI_OK)
         return st;
@@ -98,7 +99,8 @@ static bcdi_status write_truth_extras(bcdi_h5_writer *w, const bcdi_simulate_par
     for (size_t k = 0; k < p->dislocation_count; ++k) {
         const bcdi_sim_dislocation *l = &p->dislocations[k];
         double len = 0.0;
-        for (int a = 0; a < 3; ++a) len += l->direction[a] * l->direction[a];
+        for (int a = 0; a < 3; ++a)
+            len += l->direction[a] * l->direction[a];
         len = len > 0.0 ? 1.0 / sqrt(len) : 0.0;
         for (int a = 0; a < 3; ++a) {
             lines[k][a] = l->position_nm[a] * 1e-9;
@@ -133,8 +135,7 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
     }
     if (strcmp(truth_path, p->output) == 0) {
         free(truth_path);
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "truth: same path as the output '%s'",
-                          p->output);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "truth: same path as the output '%s'", p->output);
     }
 
     bcdi_geometry g;
@@ -181,9 +182,8 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
         (st = write_truth_extras(truth, p, &obj)) != BCDI_OK)
         goto done;
 
-    if (p->tiff_dir[0] &&
-        (st = bcdi_tiff_write_frames(p->tiff_dir, "frame", stored_type(p->dtype), frames.dims,
-                                     frames.data)) != BCDI_OK)
+    if (p->tiff_dir[0] && (st = bcdi_tiff_write_frames(p->tiff_dir, "frame", stored_type(p->dtype),
+                                                       frames.dims, frames.data)) != BCDI_OK)
         goto done;
 
     bcdi_nexus_stack stack = {

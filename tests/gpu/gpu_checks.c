@@ -17,7 +17,8 @@ static bcdi_backend *backends[2];
 static int failures;
 static int checks;
 
-/* ---- bookkeeping ------------------------------------------------------------------------------ */
+/* ---- bookkeeping ------------------------------------------------------------------------------
+ */
 static void die(const char *what)
 {
     fprintf(stderr, "gpu_checks: %s: %s\n", what, bcdi_last_error());
@@ -44,7 +45,8 @@ static void report(const char *label, const char *what, double error, double tol
     if (!pass) ++failures;
 }
 
-/* ---- one buffer mirrored on both backends ----------------------------------------------------- */
+/* ---- one buffer mirrored on both backends -----------------------------------------------------
+ */
 typedef struct mirror {
     void *ptr[2];
     size_t bytes;
@@ -56,8 +58,8 @@ static mirror mirror_new(const void *host, size_t bytes)
     for (int b = 0; b < 2; ++b) {
         bcdi_backend *be = backends[b];
         if (be->ops->alloc(be, bytes, &m.ptr[b]) != BCDI_OK) die("alloc");
-        bcdi_status s = host ? be->ops->upload(be, m.ptr[b], host, bytes)
-                             : be->ops->zero(be, m.ptr[b], bytes);
+        bcdi_status s =
+            host ? be->ops->upload(be, m.ptr[b], host, bytes) : be->ops->zero(be, m.ptr[b], bytes);
         if (s != BCDI_OK) die("upload");
     }
     return m;
@@ -87,7 +89,8 @@ static void mirror_get(const mirror *m, void **cpu, void **gpu)
 
 static void mirror_free(mirror *m)
 {
-    for (int b = 0; b < 2; ++b) backends[b]->ops->free(backends[b], m->ptr[b]);
+    for (int b = 0; b < 2; ++b)
+        backends[b]->ops->free(backends[b], m->ptr[b]);
 }
 
 /* ---- deterministic test inputs (a plain xorshift, independent of the code under test) -------- */
@@ -99,7 +102,10 @@ static double rng_unit(void)
     rng_state ^= rng_state << 17;
     return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
 }
-static float rng_range(float lo, float hi) { return lo + (hi - lo) * (float)rng_unit(); }
+static float rng_range(float lo, float hi)
+{
+    return lo + (hi - lo) * (float)rng_unit();
+}
 
 static void *xmalloc(size_t bytes)
 {
@@ -121,18 +127,21 @@ static bcdi_cf *random_cf(size_t count, float scale)
 static float *random_f(size_t count, float lo, float hi)
 {
     float *v = xmalloc(count * sizeof *v);
-    for (size_t i = 0; i < count; ++i) v[i] = rng_range(lo, hi);
+    for (size_t i = 0; i < count; ++i)
+        v[i] = rng_range(lo, hi);
     return v;
 }
 
 static uint8_t *random_bits(size_t count, double p_one)
 {
     uint8_t *v = xmalloc(count);
-    for (size_t i = 0; i < count; ++i) v[i] = rng_unit() < p_one;
+    for (size_t i = 0; i < count; ++i)
+        v[i] = rng_unit() < p_one;
     return v;
 }
 
-/* ---- error measures: relative to the CPU result ------------------------------------------------ */
+/* ---- error measures: relative to the CPU result ------------------------------------------------
+ */
 static double rel_max_f(const float *ref, const float *got, size_t count)
 {
     double scale = 0.0, worst = 0.0;
@@ -195,7 +204,8 @@ static double mismatches(const void *a, const void *b, size_t count, size_t elem
     return (double)bad;
 }
 
-/* ---- the checks, for one shape and batch ------------------------------------------------------- */
+/* ---- the checks, for one shape and batch -------------------------------------------------------
+ */
 typedef struct shape_case {
     size_t shape[3];
     size_t batch;
@@ -209,8 +219,7 @@ static void check_random(const char *label, size_t n, size_t batch)
     for (int word = 0; word < 4; ++word) {
         for (int b = 0; b < 2; ++b)
             op_ok(backends[b]->ops->random_uniform(backends[b], out.ptr[b], count,
-                                                   0x123456789ABCDEFull,
-                                                   ((uint64_t)word << 33) + 7,
+                                                   0x123456789ABCDEFull, ((uint64_t)word << 33) + 7,
                                                    word),
                   b, "random_uniform");
         void *cpu, *gpu;
@@ -227,8 +236,8 @@ static void check_random(const char *label, size_t n, size_t batch)
     mirror support = mirror_new(support_h, n * batch);
     mirror rho = mirror_new(NULL, n * batch * sizeof(bcdi_cf));
     for (int b = 0; b < 2; ++b)
-        op_ok(backends[b]->ops->random_start(backends[b], rho.ptr[b], support.ptr[b], n, batch,
-                                             42, 5),
+        op_ok(backends[b]->ops->random_start(backends[b], rho.ptr[b], support.ptr[b], n, batch, 42,
+                                             5),
               b, "random_start");
     bcdi_cf *cpu, *gpu;
     mirror_get(&rho, (void **)&cpu, (void **)&gpu);
@@ -294,9 +303,11 @@ static void check_fft(const char *label, const size_t shape[3], size_t n, size_t
 static void check_modulus(const char *label, size_t n, size_t batch)
 {
     bcdi_cf *psi_h = random_cf(n * batch, 50.0f);
-    for (size_t i = 0; i < n * batch; i += 11) psi_h[i] = (bcdi_cf){0.0f, 0.0f}; /* phase-less */
+    for (size_t i = 0; i < n * batch; i += 11)
+        psi_h[i] = (bcdi_cf){0.0f, 0.0f}; /* phase-less */
     float *amp_h = random_f(n, 0.0f, 60.0f);
-    for (size_t i = 0; i < n; i += 13) amp_h[i] = 0.0f; /* zero counts */
+    for (size_t i = 0; i < n; i += 13)
+        amp_h[i] = 0.0f; /* zero counts */
     uint8_t *mask_h = xmalloc(n);
     for (size_t i = 0; i < n; ++i) {
         double u = rng_unit();
@@ -366,9 +377,9 @@ static void check_update(const char *label, size_t n, size_t batch)
     mirror proj = mirror_new(proj_h, n * batch * sizeof(bcdi_cf));
     mirror support = mirror_new(support_h, n * batch);
     const bcdi_update_coeffs rules[3] = {
-        {0.0f, 1.0f, 0.0f, 0.0f, 0, 0},          /* ER */
-        {0.0f, 1.0f, 1.0f, -0.9f, 1, 0},         /* HIO with positivity */
-        {0.0f, 1.0f, 0.75f, 1.0f - 1.5f, 0, 1},  /* RAAR(0.75), real-valued object */
+        {0.0f, 1.0f, 0.0f, 0.0f, 0, 0},         /* ER */
+        {0.0f, 1.0f, 1.0f, -0.9f, 1, 0},        /* HIO with positivity */
+        {0.0f, 1.0f, 0.75f, 1.0f - 1.5f, 0, 1}, /* RAAR(0.75), real-valued object */
     };
     static const char *rule_names[3] = {"ER", "HIO+pos", "RAAR+real"};
     for (int rule = 0; rule < 3; ++rule) {
@@ -389,8 +400,7 @@ static void check_update(const char *label, size_t n, size_t batch)
         free(gpu);
         if (with_terms) {
             snprintf(what, sizeof what, "update %s terms", rule_names[rule]);
-            report(label, what, rel_terms(terms[CPU], terms[GPU], batch * BCDI_UPDATE_TERMS),
-                   1e-5);
+            report(label, what, rel_terms(terms[CPU], terms[GPU], batch * BCDI_UPDATE_TERMS), 1e-5);
         }
         free(terms[CPU]);
         free(terms[GPU]);
@@ -486,7 +496,8 @@ static void check_reductions(const char *label, size_t n, size_t batch)
 {
     float *x_h = random_f(n * batch, -1.0f, 4.0f);
     uint8_t *bits_h = random_bits(n * batch, 0.3);
-    for (size_t i = 0; i < n * batch; i += 5) bits_h[i] = (uint8_t)(2 + i % 200); /* not only 1 */
+    for (size_t i = 0; i < n * batch; i += 5)
+        bits_h[i] = (uint8_t)(2 + i % 200); /* not only 1 */
     mirror x = mirror_new(x_h, n * batch * sizeof(float));
     mirror bits = mirror_new(bits_h, n * batch);
     double sums[2][64];
@@ -501,8 +512,8 @@ static void check_reductions(const char *label, size_t n, size_t batch)
               "count_nonzero");
     }
     report(label, "sum (rel)", rel_terms(sums[CPU], sums[GPU], batch), 1e-6);
-    report(label, "max (bit mismatches)", mismatches(maxima[CPU], maxima[GPU], batch, sizeof(float)),
-           0.0);
+    report(label, "max (bit mismatches)",
+           mismatches(maxima[CPU], maxima[GPU], batch, sizeof(float)), 0.0);
     report(label, "count_nonzero (mismatches)",
            mismatches(counts[CPU], counts[GPU], batch, sizeof(uint64_t)), 0.0);
     mirror_free(&x);
@@ -529,7 +540,8 @@ static void check_reconstruction(void)
     float *intensity = xmalloc(n * sizeof *intensity);
     uint8_t *support = xmalloc(n);
     if (bcdi_simulate_intensity(backends[CPU], obj.shape, obj.object, intensity)) die("intensity");
-    for (size_t i = 0; i < n; ++i) support[i] = obj.amplitude[i] > 1e-3f;
+    for (size_t i = 0; i < n; ++i)
+        support[i] = obj.amplitude[i] > 1e-3f;
     const char *recipes[2] = {"5*HIO + 3*DM + 2*ER", "250*HIO + 50*ER"};
     const double tolerance[2] = {1e-4, 1e-3};
     for (int k = 0; k < 2; ++k) {
@@ -575,9 +587,7 @@ int main(void)
     printf("CPU:  %s\nCUDA: %s\n", backends[CPU]->device_name, backends[GPU]->device_name);
 
     static const shape_case cases[] = {
-        {{7, 6, 5}, 3},
-        {{16, 16, 16}, 2},
-        {{33, 20, 48}, 1}, /* several reduce blocks per run */
+        {{7, 6, 5}, 3}, {{16, 16, 16}, 2}, {{33, 20, 48}, 1}, /* several reduce blocks per run */
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
         const size_t *shape = cases[c].shape;

@@ -103,7 +103,9 @@ int tu_run_braggcdi(const char *args, char **output)
     }
     if (buf) buf[len] = '\0';
     int status = pclose(p);
-    if (output) *output = buf;
-    else free(buf);
+    if (output)
+        *output = buf;
+    else
+        free(buf);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

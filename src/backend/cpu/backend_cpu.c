@@ -15,7 +15,10 @@
 
 static int fftw_threads_ready;
 
-static void cpu_close(bcdi_backend *be) { free(be); }
+static void cpu_close(bcdi_backend *be)
+{
+    free(be);
+}
 
 static bcdi_status cpu_alloc(bcdi_backend *be, size_t bytes, void **ptr)
 {
@@ -146,7 +149,8 @@ static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_
     size_t n = shape[0] * shape[1] * shape[2];
     if (n > 2147483647u || batch > 2147483647u)
         return bcdi_error(BCDI_ERR_INVALID_ARG,
-                          "FFT plan: %zu voxels x %zu runs is too large for FFTW's int API", n, batch);
+                          "FFT plan: %zu voxels x %zu runs is too large for FFTW's int API", n,
+                          batch);
     bcdi_fft *p = calloc(1, sizeof *p);
     if (!p) return bcdi_error(BCDI_ERR_NOMEM, "FFT plan: out of memory");
     p->be = be;
@@ -172,13 +176,18 @@ static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_
     return BCDI_OK;
 }
 /* Blocks of one run's n voxels; the terms of block b live at partial[b * nterms]. */
-static size_t block_count(size_t n) { return (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK; }
+static size_t block_count(size_t n)
+{
+    return (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
+}
 
 static void sum_blocks(const double *partial, size_t blocks, int nterms, double *out)
 {
-    for (int t = 0; t < nterms; ++t) out[t] = 0.0;
+    for (int t = 0; t < nterms; ++t)
+        out[t] = 0.0;
     for (size_t b = 0; b < blocks; ++b)
-        for (int t = 0; t < nterms; ++t) out[t] += partial[b * (size_t)nterms + (size_t)t];
+        for (int t = 0; t < nterms; ++t)
+            out[t] += partial[b * (size_t)nterms + (size_t)t];
 }
 
 static bcdi_status cpu_modulus_project(bcdi_backend *be, bcdi_cf *psi, const float *amplitude,
@@ -202,7 +211,8 @@ static bcdi_status cpu_modulus_project(bcdi_backend *be, bcdi_cf *psi, const flo
 #pragma omp parallel for schedule(static)
     for (long long task = 0; task < tasks; ++task) {
         size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
-        size_t begin = block * REDUCE_BLOCK, end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
+        size_t begin = block * REDUCE_BLOCK,
+               end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
         double *terms = partial + (size_t)task * BCDI_FOURIER_TERMS;
         bcdi_cf *x = psi + run * n;
         for (size_t i = begin; i < end; ++i)
@@ -237,12 +247,13 @@ static bcdi_status cpu_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pro
 #pragma omp parallel for schedule(static)
     for (long long task = 0; task < tasks; ++task) {
         size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
-        size_t begin = block * REDUCE_BLOCK, end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
+        size_t begin = block * REDUCE_BLOCK,
+               end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
         double *terms = partial + (size_t)task * BCDI_UPDATE_TERMS;
         size_t off = run * n;
         for (size_t i = begin; i < end; ++i)
-            rho[off + i] = bcdi_vox_update(rho[off + i], proj[off + i], support[off + i], coeffs,
-                                           terms);
+            rho[off + i] =
+                bcdi_vox_update(rho[off + i], proj[off + i], support[off + i], coeffs, terms);
     }
     for (size_t run = 0; run < batch; ++run)
         sum_blocks(partial + run * blocks * BCDI_UPDATE_TERMS, blocks, BCDI_UPDATE_TERMS,
@@ -281,7 +292,8 @@ static bcdi_status cpu_cf_abs(bcdi_backend *be, float *out, const bcdi_cf *in, s
 {
     (void)be;
 #pragma omp parallel for schedule(static)
-    for (long long k = 0; k < (long long)count; ++k) out[k] = bcdi_cf_abs(in[k]);
+    for (long long k = 0; k < (long long)count; ++k)
+        out[k] = bcdi_cf_abs(in[k]);
     return BCDI_OK;
 }
 
@@ -293,7 +305,8 @@ static bcdi_status cpu_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t b
         bcdi_cf *v = x + run * n;
         const bcdi_cf factor = host_factors[run];
 #pragma omp parallel for schedule(static)
-        for (long long i = 0; i < (long long)n; ++i) v[i] = bcdi_cf_mul(v[i], factor);
+        for (long long i = 0; i < (long long)n; ++i)
+            v[i] = bcdi_cf_mul(v[i], factor);
     }
     return BCDI_OK;
 }
@@ -354,12 +367,15 @@ static bcdi_status cpu_sum(bcdi_backend *be, const float *x, size_t n, size_t ba
 #pragma omp parallel for schedule(static)
     for (long long task = 0; task < (long long)(blocks * batch); ++task) {
         size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
-        size_t begin = block * REDUCE_BLOCK, end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
+        size_t begin = block * REDUCE_BLOCK,
+               end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
         double acc = 0.0;
-        for (size_t i = begin; i < end; ++i) acc += (double)x[run * n + i];
+        for (size_t i = begin; i < end; ++i)
+            acc += (double)x[run * n + i];
         partial[task] = acc;
     }
-    for (size_t run = 0; run < batch; ++run) sum_blocks(partial + run * blocks, blocks, 1, host_out + run);
+    for (size_t run = 0; run < batch; ++run)
+        sum_blocks(partial + run * blocks, blocks, 1, host_out + run);
     free(partial);
     return BCDI_OK;
 }
@@ -387,7 +403,8 @@ static bcdi_status cpu_count_nonzero(bcdi_backend *be, const uint8_t *x, size_t 
         uint64_t count = 0;
         const uint8_t *v = x + run * n;
 #pragma omp parallel for reduction(+ : count) schedule(static)
-        for (long long i = 0; i < (long long)n; ++i) count += v[i] != 0;
+        for (long long i = 0; i < (long long)n; ++i)
+            count += v[i] != 0;
         host_out[run] = count;
     }
     return BCDI_OK;

@@ -31,7 +31,10 @@ struct bcdi_fft {
     cufftHandle handle;
 };
 
-static cuda_state *state_of(bcdi_backend *be) { return (cuda_state *)be->impl; }
+static cuda_state *state_of(bcdi_backend *be)
+{
+    return (cuda_state *)be->impl;
+}
 
 static bcdi_status cuda_fail(cudaError_t err, const char *what)
 {
@@ -39,31 +42,46 @@ static bcdi_status cuda_fail(cudaError_t err, const char *what)
     return bcdi_error(status, "CUDA %s: %s", what, cudaGetErrorString(err));
 }
 
-#define CUDA_TRY(call, what)                                                                      \
-    do {                                                                                          \
-        cudaError_t cuda_err_ = (call);                                                           \
-        if (cuda_err_ != cudaSuccess) return cuda_fail(cuda_err_, what);                          \
+#define CUDA_TRY(call, what)                                                                       \
+    do {                                                                                           \
+        cudaError_t cuda_err_ = (call);                                                            \
+        if (cuda_err_ != cudaSuccess) return cuda_fail(cuda_err_, what);                           \
     } while (0)
 
 /* cuFFT has no message function of its own. */
 static const char *cufft_message(cufftResult result)
 {
     switch (result) {
-    case CUFFT_SUCCESS: return "success";
-    case CUFFT_INVALID_PLAN: return "invalid plan";
-    case CUFFT_ALLOC_FAILED: return "allocation failed";
-    case CUFFT_INVALID_TYPE: return "invalid type";
-    case CUFFT_INVALID_VALUE: return "invalid value";
-    case CUFFT_INTERNAL_ERROR: return "internal error";
-    case CUFFT_EXEC_FAILED: return "execution failed";
-    case CUFFT_SETUP_FAILED: return "setup failed (library not initialised)";
-    case CUFFT_INVALID_SIZE: return "invalid size";
-    case CUFFT_UNALIGNED_DATA: return "unaligned data";
-    case CUFFT_INVALID_DEVICE: return "invalid device";
-    case CUFFT_NO_WORKSPACE: return "no workspace";
-    case CUFFT_NOT_IMPLEMENTED: return "not implemented";
-    case CUFFT_NOT_SUPPORTED: return "not supported";
-    default: return "unknown cuFFT error";
+    case CUFFT_SUCCESS:
+        return "success";
+    case CUFFT_INVALID_PLAN:
+        return "invalid plan";
+    case CUFFT_ALLOC_FAILED:
+        return "allocation failed";
+    case CUFFT_INVALID_TYPE:
+        return "invalid type";
+    case CUFFT_INVALID_VALUE:
+        return "invalid value";
+    case CUFFT_INTERNAL_ERROR:
+        return "internal error";
+    case CUFFT_EXEC_FAILED:
+        return "execution failed";
+    case CUFFT_SETUP_FAILED:
+        return "setup failed (library not initialised)";
+    case CUFFT_INVALID_SIZE:
+        return "invalid size";
+    case CUFFT_UNALIGNED_DATA:
+        return "unaligned data";
+    case CUFFT_INVALID_DEVICE:
+        return "invalid device";
+    case CUFFT_NO_WORKSPACE:
+        return "no workspace";
+    case CUFFT_NOT_IMPLEMENTED:
+        return "not implemented";
+    case CUFFT_NOT_SUPPORTED:
+        return "not supported";
+    default:
+        return "unknown cuFFT error";
     }
 }
 
@@ -124,8 +142,8 @@ static bcdi_status grow_host(void **buffer, size_t *have, size_t need, const cha
 }
 
 /* Scratch for a reduction of `terms` values per run, each `elem` bytes wide. */
-static bcdi_status reduce_scratch(cuda_state *st, size_t n, size_t batch, size_t terms,
-                                  size_t elem, const char *what)
+static bcdi_status reduce_scratch(cuda_state *st, size_t n, size_t batch, size_t terms, size_t elem,
+                                  const char *what)
 {
     size_t result_bytes = batch * terms * elem;
     bcdi_status s = grow_device(st->stream, &st->partials, &st->partials_bytes,
@@ -141,9 +159,9 @@ static bcdi_status reduce_finish(cuda_state *st, cudaError_t launch, void *host_
                                  const char *what)
 {
     CUDA_TRY(launch, what);
-    CUDA_TRY(cudaMemcpyAsync(st->host_results, st->results, bytes, cudaMemcpyDeviceToHost,
-                             st->stream),
-             what);
+    CUDA_TRY(
+        cudaMemcpyAsync(st->host_results, st->results, bytes, cudaMemcpyDeviceToHost, st->stream),
+        what);
     CUDA_TRY(cudaStreamSynchronize(st->stream), what);
     memcpy(host_out, st->host_results, bytes);
     return BCDI_OK;
@@ -227,8 +245,7 @@ static bcdi_status cuda_download(bcdi_backend *be, void *host_dst, const void *s
     cuda_state *st = state_of(be);
     bcdi_status s = use_device(be, "download");
     if (s != BCDI_OK) return s;
-    CUDA_TRY(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, st->stream),
-             "download");
+    CUDA_TRY(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, st->stream), "download");
     CUDA_TRY(cudaStreamSynchronize(st->stream), "download");
     return BCDI_OK;
 }
@@ -290,15 +307,15 @@ static bcdi_status cuda_fft_create(bcdi_backend *be, const size_t shape[3], size
 }
 
 static bcdi_status cuda_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out, int direction,
-                                  const char *what)
+                                 const char *what)
 {
     bcdi_status s = use_device(plan->be, what);
     if (s != BCDI_OK) return s;
     /* bcdi_cf and cufftComplex are both two packed floats. One plan serves in place and out of
      * place (cuFFT decides by idata == odata). The contract's "out of place keeps `in`" rests on
-     * cuFFT documenting input overwrites only for out-of-place C2R, not C2C; gpu_checks tests it. */
-    cufftResult r = cufftExecC2C(plan->handle, (cufftComplex *)in, (cufftComplex *)out,
-                                 direction);
+     * cuFFT documenting input overwrites only for out-of-place C2R, not C2C; gpu_checks tests it.
+     */
+    cufftResult r = cufftExecC2C(plan->handle, (cufftComplex *)in, (cufftComplex *)out, direction);
     if (r != CUFFT_SUCCESS) return cufft_fail(r, what);
     return BCDI_OK;
 }
@@ -412,9 +429,8 @@ static bcdi_status cuda_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t 
     return BCDI_OK;
 }
 
-static bcdi_status cuda_threshold(bcdi_backend *be, uint8_t *support, const float *value,
-                                  size_t n, size_t batch, const float *host_thresholds,
-                                  int only_shrink)
+static bcdi_status cuda_threshold(bcdi_backend *be, uint8_t *support, const float *value, size_t n,
+                                  size_t batch, const float *host_thresholds, int only_shrink)
 {
     const char *what = "threshold";
     cuda_state *st = state_of(be);
@@ -492,8 +508,8 @@ static bcdi_status cuda_count_nonzero(bcdi_backend *be, const uint8_t *x, size_t
         s = reduce_scratch(st, n, batch, 1, sizeof(unsigned long long), "count_nonzero");
     if (s != BCDI_OK || !batch) return s;
     _Static_assert(sizeof(unsigned long long) == sizeof(uint64_t), "count width");
-    cudaError_t launch = bcdi_cuda_count_nonzero(st->stream, x, n, batch, st->partials,
-                                                 st->results);
+    cudaError_t launch =
+        bcdi_cuda_count_nonzero(st->stream, x, n, batch, st->partials, st->results);
     return reduce_finish(st, launch, host_out, batch * sizeof(uint64_t), "count_nonzero");
 }
 
@@ -524,7 +540,10 @@ static const bcdi_backend_ops cuda_ops = {
 };
 
 /* ---- public entry points --------------------------------------------------------------------- */
-int bcdi_cuda_built(void) { return 1; }
+int bcdi_cuda_built(void)
+{
+    return 1;
+}
 
 int bcdi_cuda_device_count(void)
 {
