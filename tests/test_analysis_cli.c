@@ -16,20 +16,6 @@ static const char *const OUTPUTS[] = {
     "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
     "displacement.tif", "density.png",          "displacement.png", "summary.json"};
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    size_t got = fread(text, 1, (size_t)size, f);
-    text[got] = '\0';
-    fclose(f);
-    return text;
-}
-
 /* The payload of DataArray `name` in a VTK XML file written by braggcdi: base64 of a UInt64
  * byte count, then base64 of the bytes (encoded separately). Returns malloc'd bytes. */
 static int b64_value(char c)
@@ -97,7 +83,7 @@ Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
         cr_expect(tu_file_exists(path), "%s missing", OUTPUTS[k]);
     }
     snprintf(path, sizeof path, "%s/out/summary.json", dir);
-    char *json = read_text(path);
+    char *json = tu_read_text(path);
     cr_assert_not_null(json);
     cr_expect(strstr(json, "\"screw-like\"") != NULL, "no screw-like line in %s", json);
     cr_expect(strstr(json, "\"displacement_angstrom\"") != NULL);
@@ -106,7 +92,7 @@ Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
     cr_expect(strstr(json, "\"unwrap\": \"true\"") != NULL, "parameters not recorded");
     free(json);
     snprintf(path, sizeof path, "%s/out/analysis.vti", dir);
-    char *vti = read_text(path);
+    char *vti = tu_read_text(path);
     cr_expect(strstr(vti, "<VTKFile type=\"ImageData\"") != NULL);
     for (const char *name = "density"; name; name = NULL)
         cr_expect(strstr(vti, name) != NULL);
@@ -131,7 +117,7 @@ Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
     free(density);
     free(vti);
     snprintf(path, sizeof path, "%s/out/density.png", dir);
-    char *png = read_text(path);
+    char *png = tu_read_text(path);
     cr_expect(png && (unsigned char)png[0] == 0x89 && !strncmp(png + 1, "PNG", 3));
     free(png);
     size_t pages, rows, columns;

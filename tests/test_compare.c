@@ -137,20 +137,6 @@ static void make_series(series *s, const char *tag)
     write_summary(s->twin_summary, s->two_theta_deg, 0.01, 128.0 + row_shift, 1e8, s->d_m);
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    size_t got = fread(text, 1, (size_t)size, f);
-    text[got] = '\0';
-    fclose(f);
-    return text;
-}
-
 /* Where Debian's chromium is installed, render the page headless, offline: the rendered DOM has
  * the tables and both images loaded (naturalWidth > 0 after layout is not visible in a DOM dump,
  * so the screenshot is the check that it paints). Without chromium, the file checks stand alone
@@ -173,7 +159,7 @@ static void check_html_in_chromium(const char *dir)
              dir, dom_path, shot, dir);
     int rc = system(cmd);
     cr_expect_eq(rc, 0, "headless chromium failed on the report");
-    char *dom = read_text(dom_path);
+    char *dom = tu_read_text(dom_path);
     cr_assert_not_null(dom, "chromium wrote no DOM");
     cr_expect(strstr(dom, "<table") != NULL, "rendered page has no table");
     cr_expect(strstr(dom, "slices.png") != NULL && strstr(dom, "trends.png") != NULL);
@@ -196,7 +182,7 @@ static void check_html_offline(const char *dir)
 {
     char path[8400];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *html = read_text(path);
+    char *html = tu_read_text(path);
     cr_assert_not_null(html, "no index.html");
     cr_expect(strstr(html, "http://") == NULL && strstr(html, "https://") == NULL,
               "the page names a network resource");
@@ -447,7 +433,7 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
     cr_expect_eq(tu_count_entries(path), 5, "exactly the 5 outputs, no temporaries");
     check_html_offline(path);
     snprintf(path, sizeof path, "%s/report/comparison.csv", s.dir);
-    char *csv = read_text(path);
+    char *csv = tu_read_text(path);
     cr_assert_not_null(csv);
     cr_expect(strstr(csv, "\n3.0 V,") != NULL, "label '3.0 V' in the CSV");
     cr_expect(strstr(csv, "\n3.5 V,") != NULL);
@@ -461,7 +447,7 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
     cr_expect(strstr(csv, "state_4v1_summary.json") != NULL, "found next to the result");
     free(csv);
     snprintf(path, sizeof path, "%s/report/comparison.json", s.dir);
-    char *json = read_text(path);
+    char *json = tu_read_text(path);
     cr_assert_not_null(json);
     cr_expect(strstr(json, "\"label\": \"4.1 V, 50% \\\"SOC\\\" & <x>\"") != NULL);
     cr_expect(strstr(json, "\"analysed_folder\": true") != NULL);
@@ -469,7 +455,7 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
     cr_expect(strstr(json, "\"twinned\": true") != NULL);
     free(json);
     snprintf(path, sizeof path, "%s/report/index.html", s.dir);
-    char *html = read_text(path);
+    char *html = tu_read_text(path);
     cr_assert_not_null(html);
     cr_expect(strstr(html, "4.1 V, 50% &quot;SOC&quot; &amp; &lt;x&gt;") != NULL, "escaped label");
     cr_expect(strstr(html, "3.5 V") != NULL);
@@ -481,7 +467,7 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
     cr_assert_eq(tu_run_braggcdi(cmd, &out), 0, "%s", out);
     free(out);
     snprintf(path, sizeof path, "%s/report2/comparison.json", s.dir);
-    json = read_text(path);
+    json = tu_read_text(path);
     cr_assert_not_null(json);
     cr_expect(strstr(json, "\"reference\": \"3.5 V\"") != NULL);
     cr_expect(strstr(json, "\"vanished\": 1") != NULL, "line B vanished from 3.0 V's view");

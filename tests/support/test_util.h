@@ -20,6 +20,8 @@ double tu_rel_max_err_f(const float *a, const float *b, size_t count);
 char *tu_make_temp_dir(const char *tag);
 void tu_remove_tree(const char *path);
 int tu_file_exists(const char *path);
+/* Whole file as a NUL-terminated string (malloc'd), NULL if it cannot be read. */
+char *tu_read_text(const char *path);
 /* Count entries of a folder (excluding . and ..). */
 int tu_count_entries(const char *dir);
 
