@@ -8,6 +8,7 @@
 #include "bcdi/error.h"
 #include "bcdi/log.h"
 #include "bcdi/phasing.h"
+#include "bcdi/recipe.h"
 #include "io/cxi.h"
 #include "io/h5io.h"
 
@@ -96,6 +97,17 @@ static bcdi_status params_from_config(const bcdi_config *cfg, bcdi_phasing_param
     int b;
     snprintf(p->recipe, sizeof p->recipe, "%s", bcdi_config_string(cfg, "recipe"));
     if ((st = bcdi_config_double(cfg, "beta", &p->beta))) return st;
+    /* check every ';'-separated recipe now, before any data is read (the engine parses again) */
+    for (const char *piece = p->recipe; piece;) {
+        const char *end = strchr(piece, ';');
+        char one[sizeof p->recipe];
+        snprintf(one, sizeof one, "%.*s", (int)(end ? (size_t)(end - piece) : strlen(piece)),
+                 piece);
+        bcdi_recipe parsed;
+        if ((st = bcdi_recipe_parse(one, p->beta, &parsed))) return st;
+        bcdi_recipe_free(&parsed);
+        piece = end ? end + 1 : NULL;
+    }
     if ((st = bcdi_config_int(cfg, "runs", &p->runs))) return st;
     if ((st = bcdi_config_int(cfg, "keep", &p->keep))) return st;
     if ((st = bcdi_config_int(cfg, "batch", &p->batch))) return st;
