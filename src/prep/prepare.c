@@ -11,6 +11,7 @@
 
 #include "bcdi/log.h"
 #include "io/cxi.h"
+#include "io/json.h"
 #include "io/nexus.h"
 #include "prep/excalibur.h"
 #include "prep/prep_input.h"
@@ -1336,9 +1337,19 @@ static bcdi_status write_summary(bcdi_h5_writer *w, const bcdi_prepared *p)
     return BCDI_OK;
 }
 
-static void json_vec(FILE *f, const char *name, const double v[3], int last)
+/* "  name": [a, b, c], with the shared writer (NaN from a failed fit becomes null, valid JSON) */
+static void json_vec(FILE *f, const char *name, const double v[3])
 {
-    fprintf(f, "  \"%s\": [%.10g, %.10g, %.10g]%s\n", name, v[0], v[1], v[2], last ? "" : ",");
+    fprintf(f, "  \"%s\": ", name);
+    bcdi_json_numbers(f, v, 3);
+    fputs(",\n", f);
+}
+
+static void json_scalar(FILE *f, const char *name, double v)
+{
+    fprintf(f, "  \"%s\": ", name);
+    bcdi_json_number(f, v);
+    fputs(",\n", f);
 }
 
 static int json_to(FILE *f, const bcdi_prepared *p)
@@ -1356,26 +1367,26 @@ static int json_to(FILE *f, const bcdi_prepared *p)
         bin[a] = (double)p->bin[a];
     }
     fprintf(f, "{\n  \"axes\": [\"rocking frame\", \"detector row\", \"detector column\"],\n");
-    json_vec(f, "peak_pixel", peak, 0);
-    fprintf(f, "  \"peak_rocking_angle_deg\": %.10g,\n", s->peak_rocking_deg);
-    fprintf(f, "  \"peak_intensity\": %.10g,\n", s->peak_intensity);
-    json_vec(f, "centre_of_mass_pixel", s->centre_of_mass, 0);
-    fprintf(f, "  \"centre_of_mass_rocking_angle_deg\": %.10g,\n", s->com_rocking_deg);
-    fprintf(f, "  \"integrated_intensity\": %.10g,\n", s->integrated_intensity);
-    json_vec(f, "gauss_centre_pixel", centre, 0);
-    json_vec(f, "gauss_fwhm_pixel", fwhm, 0);
-    json_vec(f, "gauss_amplitude", amp, 0);
+    json_vec(f, "peak_pixel", peak);
+    json_scalar(f, "peak_rocking_angle_deg", s->peak_rocking_deg);
+    json_scalar(f, "peak_intensity", s->peak_intensity);
+    json_vec(f, "centre_of_mass_pixel", s->centre_of_mass);
+    json_scalar(f, "centre_of_mass_rocking_angle_deg", s->com_rocking_deg);
+    json_scalar(f, "integrated_intensity", s->integrated_intensity);
+    json_vec(f, "gauss_centre_pixel", centre);
+    json_vec(f, "gauss_fwhm_pixel", fwhm);
+    json_vec(f, "gauss_amplitude", amp);
     fprintf(f, "  \"gauss_converged\": [%s, %s, %s],\n", s->profile[0].converged ? "true" : "false",
             s->profile[1].converged ? "true" : "false", s->profile[2].converged ? "true" : "false");
-    fprintf(f, "  \"rocking_fwhm_deg\": %.10g,\n", s->rocking_fwhm_deg);
-    fprintf(f, "  \"two_theta_deg\": %.10g,\n", s->two_theta_deg);
-    fprintf(f, "  \"d_spacing_m\": %.10g,\n", s->d_spacing_m);
-    json_vec(f, "oversampling", s->oversampling, 0);
-    json_vec(f, "shape", shape, 0);
-    json_vec(f, "box_origin", origin, 0);
-    json_vec(f, "bin", bin, 0);
-    json_vec(f, "voxel_size_m", voxel, 0);
-    fprintf(f, "  \"energy_kev\": %.10g,\n", p->geometry.energy_kev);
+    json_scalar(f, "rocking_fwhm_deg", s->rocking_fwhm_deg);
+    json_scalar(f, "two_theta_deg", s->two_theta_deg);
+    json_scalar(f, "d_spacing_m", s->d_spacing_m);
+    json_vec(f, "oversampling", s->oversampling);
+    json_vec(f, "shape", shape);
+    json_vec(f, "box_origin", origin);
+    json_vec(f, "bin", bin);
+    json_vec(f, "voxel_size_m", voxel);
+    json_scalar(f, "energy_kev", p->geometry.energy_kev);
     fprintf(f, "  \"masked_voxels\": %zu,\n", s->masked_voxels);
     fprintf(f, "  \"voxels\": %zu\n}\n", s->voxels);
     return ferror(f) ? -1 : 0;
