@@ -2,6 +2,8 @@
  * density, displacement, strain, statistics, domains, dislocations, orthogonalisation. */
 #include "analysis_internal.h"
 
+#include "core/volume.h"
+
 #include "bcdi/log.h"
 
 #include <stdlib.h>
@@ -129,20 +131,16 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     memcpy(r->input_shape, shape, sizeof r->input_shape);
     memcpy(&r->frame, frame, sizeof r->frame);
     /* support and its enclosing box */
-    size_t lo[3] = {shape[0], shape[1], shape[2]}, hi[3] = {0, 0, 0}, inside = 0;
-    for (size_t i0 = 0; i0 < shape[0]; ++i0)
-        for (size_t i1 = 0; i1 < shape[1]; ++i1)
-            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
-                size_t v = (i0 * shape[1] + i1) * shape[2] + i2;
-                if (!(amplitude[v] > r->threshold * peak) || (file_support && !support[v]))
-                    continue;
-                size_t idx[3] = {i0, i1, i2};
-                for (int a = 0; a < 3; ++a) {
-                    if (idx[a] < lo[a]) lo[a] = idx[a];
-                    if (idx[a] > hi[a]) hi[a] = idx[a];
-                }
-                ++inside;
-            }
+    size_t n_all = shape[0] * shape[1] * shape[2], lo[3], hi[3];
+    uint8_t *inside_mask = malloc(n_all);
+    if (!inside_mask) {
+        free(amplitude);
+        return bcdi_error(BCDI_ERR_NOMEM, "analyze: out of memory");
+    }
+    for (size_t v = 0; v < n_all; ++v)
+        inside_mask[v] = amplitude[v] > r->threshold * peak && !(file_support && !support[v]);
+    size_t inside = bcdi_mask_bounds(inside_mask, shape, lo, hi);
+    free(inside_mask);
     if (inside == 0) {
         free(amplitude);
         return bcdi_error(BCDI_ERR_DATA,
@@ -153,11 +151,8 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     for (int a = 0; a < 3; ++a) {
         r->box_lo[a] = lo[a];
         r->box_hi[a] = hi[a];
-        r->origin[a] = lo[a] > (size_t)p->crop_margin ? lo[a] - (size_t)p->crop_margin : 0;
-        size_t end = hi[a] + (size_t)p->crop_margin + 1;
-        if (end > shape[a]) end = shape[a];
-        r->shape[a] = end - r->origin[a];
     }
+    bcdi_box_with_margin(lo, hi, (size_t)p->crop_margin, shape, r->origin, r->shape);
     const size_t n = r->shape[0] * r->shape[1] * r->shape[2];
     r->object = malloc(n * sizeof *r->object);
     r->density = malloc(n * sizeof *r->density);

@@ -11,6 +11,7 @@
 #include "bcdi/recipe.h"
 #include "io/cxi.h"
 #include "io/h5io.h"
+#include "core/volume.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -174,32 +175,6 @@ static bcdi_status params_from_config(const bcdi_config *cfg, bcdi_phasing_param
     return BCDI_OK;
 }
 
-/* Smallest box holding the support plus a margin (clipped to the array). */
-static void support_box(const uint8_t *support, const size_t shape[3], long margin, size_t lo[3],
-                        size_t hi[3])
-{
-    size_t mn[3] = {shape[0], shape[1], shape[2]}, mx[3] = {0, 0, 0};
-    for (size_t i0 = 0; i0 < shape[0]; ++i0)
-        for (size_t i1 = 0; i1 < shape[1]; ++i1)
-            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
-                if (!support[(i0 * shape[1] + i1) * shape[2] + i2]) continue;
-                size_t idx[3] = {i0, i1, i2};
-                for (int a = 0; a < 3; ++a) {
-                    if (idx[a] < mn[a]) mn[a] = idx[a];
-                    if (idx[a] > mx[a]) mx[a] = idx[a];
-                }
-            }
-    for (int a = 0; a < 3; ++a) {
-        if (mn[a] > mx[a]) { /* empty support: keep everything */
-            lo[a] = 0;
-            hi[a] = shape[a];
-            continue;
-        }
-        lo[a] = mn[a] > (size_t)margin ? mn[a] - (size_t)margin : 0;
-        hi[a] = mx[a] + 1 + (size_t)margin < shape[a] ? mx[a] + 1 + (size_t)margin : shape[a];
-    }
-}
-
 typedef struct {
     const cli_args *args;
     const bcdi_phasing_params *params;
@@ -215,10 +190,11 @@ static bcdi_status write_result(const result_context *c, size_t rank, const char
 {
     const bcdi_run_result *run = &c->result->runs[rank];
     const size_t *shape = c->result->shape;
-    size_t lo[3] = {0, 0, 0}, hi[3] = {shape[0], shape[1], shape[2]}, out_shape[3];
-    if (c->crop) support_box(run->support, shape, c->crop_margin, lo, hi);
-    for (int a = 0; a < 3; ++a)
-        out_shape[a] = hi[a] - lo[a];
+    size_t lo[3] = {0, 0, 0}, out_shape[3] = {shape[0], shape[1], shape[2]};
+    size_t first[3], last[3];
+    /* an empty support keeps the whole array */
+    if (c->crop && bcdi_mask_bounds(run->support, shape, first, last))
+        bcdi_box_with_margin(first, last, (size_t)c->crop_margin, shape, lo, out_shape);
     size_t n_out = out_shape[0] * out_shape[1] * out_shape[2];
     bcdi_cf *object = malloc(n_out * sizeof *object);
     uint8_t *support = malloc(n_out);

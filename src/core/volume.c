@@ -64,3 +64,36 @@ int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
     }
     return 1;
 }
+
+size_t bcdi_mask_bounds(const uint8_t *mask, const size_t shape[3], size_t first[3], size_t last[3])
+{
+    size_t lo[3] = {shape[0], shape[1], shape[2]}, hi[3] = {0, 0, 0}, count = 0;
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                if (!mask[(i0 * shape[1] + i1) * shape[2] + i2]) continue;
+                size_t idx[3] = {i0, i1, i2};
+                for (int a = 0; a < 3; ++a) {
+                    if (idx[a] < lo[a]) lo[a] = idx[a];
+                    if (idx[a] > hi[a]) hi[a] = idx[a];
+                }
+                ++count;
+            }
+    if (count)
+        for (int a = 0; a < 3; ++a) {
+            first[a] = lo[a];
+            last[a] = hi[a];
+        }
+    return count;
+}
+
+void bcdi_box_with_margin(const size_t first[3], const size_t last[3], size_t margin,
+                          const size_t shape[3], size_t origin[3], size_t extent[3])
+{
+    for (int a = 0; a < 3; ++a) {
+        origin[a] = first[a] > margin ? first[a] - margin : 0;
+        size_t end = last[a] + margin + 1;
+        if (end > shape[a]) end = shape[a];
+        extent[a] = end - origin[a];
+    }
+}

@@ -3,6 +3,7 @@
 #define BCDI_CORE_VOLUME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* dst[(i + shift) mod n] = src[i] per axis; dst and src must not overlap. */
 void bcdi_roll3(void *dst, const void *src, const size_t shape[3], size_t elem_size,
@@ -13,5 +14,12 @@ void bcdi_ifftshift3(void *dst, const void *src, const size_t shape[3], size_t e
 /* Circular (periodic) centre of mass of non-negative weights, per axis in [0, n). Returns 0 if
  * the weights sum to zero. */
 int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3]);
+/* Smallest box holding every non-zero voxel of `mask`: first[a]..last[a] inclusive. Returns the
+ * number of non-zero voxels (0: first/last untouched). */
+size_t bcdi_mask_bounds(const uint8_t *mask, const size_t shape[3], size_t first[3],
+                        size_t last[3]);
+/* [first - margin, last + margin] clipped to the array, as origin and extent. */
+void bcdi_box_with_margin(const size_t first[3], const size_t last[3], size_t margin,
+                          const size_t shape[3], size_t origin[3], size_t extent[3]);
 
 #endif
