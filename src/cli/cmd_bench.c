@@ -11,6 +11,7 @@
 #include "phasing/iteration.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
+#include "io/h5io.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -199,7 +200,8 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
 static bcdi_status write_phasing_json(const char *path, const phasing_row *rows, size_t count)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-bench", path);
+    bcdi_status st_name = bcdi_io_temp_name(path, tmp, sizeof tmp);
+    if (st_name != BCDI_OK) return st_name;
     FILE *f = fopen(tmp, "w");
     if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
     time_t t = time(NULL);
@@ -240,7 +242,8 @@ static bcdi_status write_json(const char *path, const char *planner, const bench
                               size_t count)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-bench", path);
+    bcdi_status st_name = bcdi_io_temp_name(path, tmp, sizeof tmp);
+    if (st_name != BCDI_OK) return st_name;
     FILE *f = fopen(tmp, "w");
     if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
     time_t t = time(NULL);

@@ -50,8 +50,8 @@ int cmd_info(int argc, char **argv)
     FILE *out = stdout;
     char tmp_path[4096] = "";
     if (args.output) {
-        snprintf(tmp_path, sizeof tmp_path, "%s.tmp-info", args.output);
-        out = fopen(tmp_path, "w");
+        bcdi_status name_st = bcdi_io_temp_name(args.output, tmp_path, sizeof tmp_path);
+        out = name_st == BCDI_OK ? fopen(tmp_path, "w") : NULL;
         if (!out) {
             bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp_path);
             cli_args_free(&args);
