@@ -1,6 +1,6 @@
 /* Geometry against the hand-computed table of PHYSICS.md §2, and the Excalibur 3M gap layout. */
 #include "bcdi/geometry.h"
-#include "prep/excalibur.h"
+#include "instrument/excalibur.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

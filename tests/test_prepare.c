@@ -9,7 +9,7 @@
 #include "io/nexus.h"
 #include "io/npy.h"
 #include "io/tiff_io.h"
-#include "prep/excalibur.h"
+#include "instrument/excalibur.h"
 #include "prep/prep_input.h"
 #include "test_util.h"
 

@@ -4,7 +4,7 @@
 #include "io/h5io.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
-#include "prep/excalibur.h"
+#include "instrument/excalibur.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

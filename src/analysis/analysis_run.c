@@ -2,7 +2,7 @@
  * density, displacement, strain, statistics, domains, dislocations, orthogonalisation. */
 #include "analysis_internal.h"
 
-#include "core/volume.h"
+#include "num/volume.h"
 
 #include "bcdi/log.h"
 

@@ -11,7 +11,7 @@
 #include "bcdi/recipe.h"
 #include "io/cxi.h"
 #include "io/h5io.h"
-#include "core/volume.h"
+#include "num/volume.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include "bcdi/breed.h"
 #include "bcdi/log.h"
 #include "bcdi/recipe.h"
-#include "core/volume.h"
+#include "num/volume.h"
 #include "phasing/iteration.h"
 #include "phasing/support.h"
 

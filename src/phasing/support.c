@@ -2,7 +2,7 @@
 
 #include "backend/backend.h"
 #include "bcdi/log.h"
-#include "core/volume.h"
+#include "num/volume.h"
 
 #include <math.h>
 #include <stdlib.h>

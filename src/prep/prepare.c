@@ -13,7 +13,7 @@
 #include "io/cxi.h"
 #include "io/json.h"
 #include "io/nexus.h"
-#include "prep/excalibur.h"
+#include "instrument/excalibur.h"
 #include "prep/prep_input.h"
 
 #include <errno.h>

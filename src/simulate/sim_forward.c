@@ -4,7 +4,7 @@
 #include "bcdi/simulate.h"
 #include "io/nexus.h"
 #include "philox.h"
-#include "prep/excalibur.h"
+#include "instrument/excalibur.h"
 
 #include <math.h>
 #include <stdlib.h>

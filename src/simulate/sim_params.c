@@ -1,6 +1,6 @@
 /* Simulation parameters: defaults, validation, configuration keys and provenance strings. */
 #include "bcdi/simulate.h"
-#include "prep/excalibur.h"
+#include "instrument/excalibur.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "core/volume.h"
+#include "num/volume.h"
 
 #include <math.h>
 #include <string.h>

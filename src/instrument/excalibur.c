@@ -1,5 +1,5 @@
 /* Excalibur 3M gap layout: index mapping between raw (gapless) and gapped frames. */
-#include "prep/excalibur.h"
+#include "instrument/excalibur.h"
 
 void bcdi_excalibur_default(bcdi_excalibur *det)
 {
