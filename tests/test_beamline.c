@@ -2,6 +2,7 @@
  * ../shared/datasets), voxel sizes against the hand formulas, notes for defaults and for
  * metadata that overrides them, the phi-rocking axis of 34-ID-C, and refusals. */
 #include "instrument/beamline.h"
+#include "test_data.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -17,15 +17,7 @@
 
 static const char *gold_spec(void)
 {
-    static char path[1024];
-    const char *candidates[] = {getenv("BCDI_SHARED_DATASETS"), BCDI_SHARED_DATASETS};
-    for (size_t i = 0; i < 2; ++i) {
-        if (!candidates[i]) continue;
-        snprintf(path, sizeof path, "%s/au111-aps34idc-scan54/scan54.spec", candidates[i]);
-        struct stat st;
-        if (stat(path, &st) == 0) return path;
-    }
-    return NULL;
+    return tu_shared_dataset("au111-aps34idc-scan54/scan54.spec");
 }
 
 static const bcdi_beamline *preset(const char *name)

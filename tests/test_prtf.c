@@ -5,6 +5,7 @@
 
 #include "backend/backend.h"
 #include "num/volume.h"
+#include "test_data.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -18,19 +19,10 @@
 #define NVOX ((size_t)N0 * N1 * N2)
 static const size_t shape[3] = {N0, N1, N2};
 
-/* A strained ellipsoid, centred. */
 static void make_crystal(bcdi_cf *x)
 {
-    for (size_t i0 = 0; i0 < N0; ++i0)
-        for (size_t i1 = 0; i1 < N1; ++i1)
-            for (size_t i2 = 0; i2 < N2; ++i2) {
-                double p[3] = {(i0 - N0 / 2.0) / 7.0, (i1 - N1 / 2.0) / 6.0, (i2 - N2 / 2.0) / 5.0};
-                double r = sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
-                double amplitude = 1.0 / (1.0 + exp((r - 1.0) / 0.1));
-                double phase = 0.8 * sin(2.0 * p[0]) + 0.5 * p[1] * p[2];
-                x[(i0 * N1 + i1) * N2 + i2] =
-                    bcdi_cf_make((float)(amplitude * cos(phase)), (float)(amplitude * sin(phase)));
-            }
+    const double radii[3] = {7, 6, 5};
+    tu_make_crystal(x, shape, radii);
 }
 
 /* Centred intensity |FFT(x)|^2 (unnormalised, as the phasing engine) and, when filter is not

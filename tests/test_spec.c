@@ -1,6 +1,7 @@
 /* SPEC reader: the real APS 34-ID-C log beside the gold scan (skipped visibly where
  * ../shared/datasets is absent), and small SPEC texts written here, valid and hostile. */
 #include "io/spec.h"
+#include "test_data.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -8,19 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *gold_spec(void)
 {
-    static char path[1024];
-    const char *candidates[] = {getenv("BCDI_SHARED_DATASETS"), BCDI_SHARED_DATASETS};
-    for (size_t i = 0; i < 2; ++i) {
-        if (!candidates[i]) continue;
-        snprintf(path, sizeof path, "%s/au111-aps34idc-scan54/scan54.spec", candidates[i]);
-        struct stat st;
-        if (stat(path, &st) == 0) return path;
-    }
-    return NULL;
+    return tu_shared_dataset("au111-aps34idc-scan54/scan54.spec");
 }
 
 static char *temp_dir;
