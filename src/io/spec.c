@@ -3,7 +3,8 @@
  * One pass at open indexes file headers (motor names and mnemonics, other '#' lines) and #S
  * lines with their byte offsets; reading a scan seeks to its #S line and parses that block only,
  * so a file of thousands of scans costs one scan's memory. A scan owns a copy of its file
- * header, so it stays valid after bcdi_spec_close. */
+ * header, so it stays valid after bcdi_spec_close. (A little over 700 lines: most of it is one
+ * error message per malformed field; what a parsed scan answers lives in spec_scan.c.) */
 #include "io/spec.h"
 
 #include <ctype.h>
