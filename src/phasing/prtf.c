@@ -75,11 +75,11 @@ static void curve_finish(bcdi_prtf_curve *c, double threshold)
         }
         if (c->value[s] >= threshold) previous = (long)s;
     }
-    if (!c->reached) {
+    if (!c->reached) { /* the bound: the last measured shell's nominal frequency */
         c->crossing = 0.0;
         for (size_t s = c->shells; s-- > 0;)
             if (c->voxels[s]) {
-                c->crossing = c->frequency[s];
+                c->crossing = (double)s * c->width;
                 break;
             }
     }

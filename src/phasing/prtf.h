@@ -40,13 +40,16 @@ typedef struct bcdi_prtf_curve {
     double crossing;   /* frequency where the curve first falls below the threshold (linear
                         * interpolation between the shells around it) */
     double resolution; /* half period 1 / (2 crossing): nm, or voxels */
-    int reached;       /* 0: never below the threshold up to the last shell: crossing is the
-                        * last shell's frequency and resolution is a bound (limited by the box) */
+    int reached;       /* 0: never below the threshold up to the last shell: crossing is that
+                        * shell's nominal frequency (s x width) and resolution a bound set by
+                        * the sampling (the voxel size along an axis) */
 } bcdi_prtf_curve;
 
 typedef struct bcdi_prtf {
     int physical;            /* 1: frequencies in 1/nm and resolutions in nm; 0: voxel units */
-    bcdi_prtf_curve overall; /* shells of |q| up to the smallest per-axis Nyquist frequency */
+    bcdi_prtf_curve overall; /* complete shells of |q|, so only up to the smallest per-axis
+                              * Nyquist frequency: with anisotropic voxels its resolution is at
+                              * best the largest voxel size; the axis curves go finer */
     bcdi_prtf_curve axis[3]; /* cones around array axes 0, 1, 2; one shell per index step */
 } bcdi_prtf;
 
