@@ -41,8 +41,8 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "bcdi_compare_results: shapes differ: %s is %zux%zux%zu, %s is %zux%zux%zu "
                 "(compare uncropped results: phase crop=false)\n",
-                paths[0], shape[0][0], shape[0][1], shape[0][2], paths[1], shape[1][0],
-                shape[1][1], shape[1][2]);
+                paths[0], shape[0][0], shape[0][1], shape[0][2], paths[1], shape[1][0], shape[1][1],
+                shape[1][2]);
         return 2;
     }
     bcdi_object_error e;

@@ -258,8 +258,8 @@ int gpu_device_facts(double host_gib)
     double host = host_gib > 0 ? host_gib * 1073741824.0 : host_available_bytes();
     size_t host_limit = smooth_below((size_t)cbrt(0.7 * host / 40.0));
     size_t tried = largest < host_limit ? largest : host_limit;
-    printf("FACT largest_phase_plan size=%zu host_bytes=%.0f host_limit=%zu limited_by=%s\n",
-           tried, host, host_limit, tried < largest ? "host" : "device");
+    printf("FACT largest_phase_plan size=%zu host_bytes=%.0f host_limit=%zu limited_by=%s\n", tried,
+           host, host_limit, tried < largest ? "host" : "device");
     fflush(stdout);
     double used = phase_device_bytes(be, tried, 1, "10*HIO", &seconds);
     printf("FACT largest_phase size=%zu status=%s seconds=%.1f\n", tried, used > 0 ? "ok" : "fail",
