@@ -81,7 +81,8 @@ for s in memcheck racecheck initcheck; do
 done
 ds=$(log dataset)
 if [ -n "$ds" ] && grep -q '^COMPARE' "$ds"; then
-  echo "- Embedded dataset (datasets/nmc811-003-sim, prepare box=96, phase defaults, runs=2, seed=1):"\
+  keys=$(sed -n 's/^phase keys added: //p' "$ds" | head -1)
+  echo "- Embedded dataset (datasets/nmc811-003-sim, prepare box=96, phase defaults${keys:+ + $keys}, runs=2, seed=1):"\
     "$(awk '/^TIME phase/ { sub(/device=/, "", $3); sub(/seconds=/, "", $4); printf "%s%s %s s", sep, $3, $4; sep = ", " }' "$ds");"\
     "$(awk '/^COMPARE/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       printf "relative difference after alignment %s (phase rms %s rad, correlation %s, twinned %s, shift %s voxels)", v["relative_error"], v["phase_rms"], v["correlation"], v["twinned"], v["shift"] }' "$ds")$(grep -q '^dry:' "$ds" && echo ' [dry run: CPU against CPU]' || true)."
@@ -95,7 +96,8 @@ copy=$(get copy.gbs_read_write "")
 echo "<!-- docs/performance.md -->"
 echo "## $day — $device, commit $commit (tools/gpu-verify.sh)"
 echo
-echo "Device copy bandwidth (cudaMemcpy device to device, 1 GiB, read + write): ${copy:-not measured} GB/s."
+if [ -n "$copy" ]; then copy_text="$copy GB/s"; else copy_text="not measured"; fi
+echo "Device copy bandwidth (cudaMemcpy device to device, 1 GiB, read + write): $copy_text."
 echo
 json_rows() { # file: one line per result object, fields key value ...
   [ -f "$1" ] || return 0
@@ -165,7 +167,7 @@ if [ -n "$(get memory_model.one_run_bytes_per_voxel "")" ]; then
     "the model predicts 128³ within a factor $(get memory_model.predicted_128_over_measured)."
   echo "- Largest cube: $(get largest_predicted.size)³ predicted for one run in $(awk -v b="$(get largest_predicted.free_bytes 0)" 'BEGIN { printf "%.1f", b / 1073741824 }') GiB free;"\
     "allocation + cuFFT plan + one transform pair at $(get largest_probe.size)³: $(get largest_probe.status);"\
-    "a 10-iteration bcdi_phase at $(get largest_phase.size)³ ($(get largest_phase_plan.limited_by)-limited): $(get largest_phase.status) in $(get largest_phase.seconds) s."
+    "a 10-iteration bcdi_phase at $(get largest_phase.size)³ (limited by $(get largest_phase_plan.limited_by)): $(get largest_phase.status) in $(get largest_phase.seconds) s."
 else
   echo "- Device memory per voxel and the largest cube: $(status_of device)."
 fi

@@ -29,12 +29,16 @@
 #                             half of the dataset step compares two CPU runs (same seed)
 #   GPU_VERIFY_STEPS=a,b      run only these steps (configure/build still run when needed)
 #   GPU_VERIFY_BUDGET_S=480   seconds for everything (8 minutes: a 15-minute lease can rerun)
-#   GPU_VERIFY_BUILD_TIMEOUT=240
+#   GPU_VERIFY_TIMEOUT_<step>=s  another timeout for one step (e.g. GPU_VERIFY_TIMEOUT_build=900)
+#   GPU_VERIFY_PHASE_ARGS     extra keys for the dataset step's two phase runs (e.g. a short
+#                             recipe for a dry run on a small machine)
 #   GPU_VERIFY_DEPS=/tmp/deps GPU_VERIFY_BUILD=build-gpu GPU_VERIFY_DEBS=.gpu-debs
 #   GPU_VERIFY_ARCH           CUDA architecture (default: the device's compute capability; 90
 #                             without nvidia-smi)
 #   GPU_VERIFY_HOST_GIB=100   host memory the largest-cube phase may plan on (the device
 #                             machine's RAM grows as it is used; its MemAvailable starts low)
+#   GPU_VERIFY_TRY_CAP=1024   largest cube the 10-iteration phase tries (0: no cap; the
+#                             allocation probe always takes the predicted largest cube)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 root=$PWD
@@ -48,6 +52,7 @@ deps=${GPU_VERIFY_DEPS:-/tmp/deps}
 build=${GPU_VERIFY_BUILD:-build-gpu}
 debs=${GPU_VERIFY_DEBS:-.gpu-debs}
 host_gib=${GPU_VERIFY_HOST_GIB:-100}
+try_cap=${GPU_VERIFY_TRY_CAP:-1024}
 selected=",${GPU_VERIFY_STEPS:-},"
 work=/tmp/gpu-verify
 logs=$work/logs
@@ -73,6 +78,8 @@ record() { # name status seconds note
 # step NAME TIMEOUT NEEDS_DEVICE FUNCTION: runs FUNCTION under `timeout` in a child shell
 step() {
   local name=$1 limit=$2 needs_device=$3 fn=$4
+  local override="GPU_VERIFY_TIMEOUT_$name"
+  limit=${!override:-$limit}
   step_no=$((step_no + 1))
   local log
   log=$(printf '%02d-%s.log' "$step_no" "$name")
@@ -103,7 +110,18 @@ step() {
   [ "$rc" = 0 ]
 }
 
-export root deps build debs dry logs work jobs host_gib
+# cuFFT is linked as a shared library from the toolkit, whose folder CMake leaves out of the
+# RPATH (an implicit link directory): make sure the loader finds it
+nvcc_path=$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null || true)
+if [ -n "$nvcc_path" ]; then
+  cuda_root=$(cd "$(dirname "$(readlink -f "$nvcc_path")")/.." && pwd)
+  for d in "$cuda_root/lib64" "$cuda_root/lib" "$cuda_root/targets/x86_64-linux/lib"; do
+    [ -d "$d" ] && LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d
+  done
+  export LD_LIBRARY_PATH
+fi
+phase_args=${GPU_VERIFY_PHASE_ARGS:-}
+export root deps build debs dry logs work jobs host_gib try_cap phase_args
 bcdi() { "$root/$build/braggcdi" "$@"; }
 sanitizer_bin() {
   command -v compute-sanitizer 2>/dev/null ||
@@ -202,20 +220,23 @@ do_bench_phasing() {
 do_dataset() {
   local d=$root/datasets/nmc811-003-sim w=$work/dataset first=cuda
   [ "$dry" = 1 ] && first=cpu && echo "dry: the CUDA run is replaced by a second CPU run (same seed)"
+  [ -n "$phase_args" ] && echo "phase keys added: $phase_args"
   rm -rf "$w" && mkdir -p "$w"
   bcdi prepare "$d/stack.nxs" box=96,96,96 -o "$w/prepared.cxi" || return 1
   local t0 t1 t2
   t0=$(date +%s.%N)
-  bcdi phase "$w/prepared.cxi" runs=2 seed=1 device=$first -o "$w/result-$first.cxi" || return 1
+  # shellcheck disable=SC2086 # phase_args holds several key=value words
+  bcdi phase "$w/prepared.cxi" runs=2 seed=1 device=$first $phase_args -o "$w/result-$first.cxi" || return 1
   t1=$(date +%s.%N)
-  bcdi phase "$w/prepared.cxi" runs=2 seed=1 device=cpu -o "$w/result-cpu-ref.cxi" || return 1
+  # shellcheck disable=SC2086
+  bcdi phase "$w/prepared.cxi" runs=2 seed=1 device=cpu $phase_args -o "$w/result-cpu-ref.cxi" || return 1
   t2=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" -v c="$t2" -v f="$first" \
     'BEGIN { printf "TIME phase device=%s seconds=%.1f\nTIME phase device=cpu seconds=%.1f\n", f, b - a, c - b }'
   "$root/$build/tests/bcdi_compare_results" "$w/result-cpu-ref.cxi" "$w/result-$first.cxi"
 }
 
-do_device() { "$root/$build/tests/bcdi_gpu_checks" --device-facts "$host_gib"; }
+do_device() { "$root/$build/tests/bcdi_gpu_checks" --device-facts "$host_gib" "$try_cap"; }
 
 do_unit() {
   cmake --build "$root/$build" -j"$jobs" || return 1
@@ -229,7 +250,7 @@ echo "gpu-verify: budget ${budget}s, dry=$dry, logs -> $OUT/logs.tar.gz"
 step facts 30 0 do_facts
 built=0
 if step unpack 60 0 do_unpack && step configure 90 0 do_configure &&
-  step build "${GPU_VERIFY_BUILD_TIMEOUT:-240}" 0 do_build; then
+  step build 240 0 do_build; then
   built=1
 fi
 if [ "$built" = 1 ]; then

@@ -5,9 +5,9 @@
  *   bcdi_gpu_checks            every check (three shapes, whole reconstructions)
  *   bcdi_gpu_checks --short    two small shapes and the 10-iteration reconstruction: the set
  *                              compute-sanitizer runs (its tools slow kernels 10-100x)
- *   bcdi_gpu_checks --device-facts [host_gib]
+ *   bcdi_gpu_checks --device-facts [host_gib [try_cap]]
  *                              no checks: copy bandwidth and device memory per voxel of phasing
- *                              runs, and the largest cube (gpu_device.c)
+ *                              runs, and the largest cube (gpu_device.h)
  *
  * One line per check, for people and for tools/gpu-report.sh:
  *   CHECK <shape> <batch>: <what>   measured=<error> tolerance=<bound> PASS|FAIL */
@@ -595,14 +595,17 @@ int main(int argc, char **argv)
 {
     int short_set = 0, device_facts = 0;
     double host_gib = 0.0;
+    size_t try_cap = 0;
     for (int a = 1; a < argc; ++a) {
         if (!strcmp(argv[a], "--short")) {
             short_set = 1;
         } else if (!strcmp(argv[a], "--device-facts")) {
             device_facts = 1;
             if (a + 1 < argc && argv[a + 1][0] != '-') host_gib = atof(argv[++a]);
+            if (a + 1 < argc && argv[a + 1][0] != '-') try_cap = (size_t)atol(argv[++a]);
         } else {
-            fprintf(stderr, "usage: bcdi_gpu_checks [--short | --device-facts [host_gib]]\n");
+            fprintf(stderr,
+                    "usage: bcdi_gpu_checks [--short | --device-facts [host_gib [try_cap]]]\n");
             return 2;
         }
     }
@@ -610,7 +613,7 @@ int main(int argc, char **argv)
         printf("skipped: no CUDA device\n");
         return 77;
     }
-    if (device_facts) return gpu_device_facts(host_gib);
+    if (device_facts) return gpu_device_facts(host_gib, try_cap);
     if (bcdi_backend_cpu_open(&backends[CPU]) != BCDI_OK) die("opening the CPU backend");
     if (bcdi_backend_cuda_open(0, &backends[GPU]) != BCDI_OK) die("opening CUDA device 0");
     printf("CPU:  %s\nCUDA: %s\n", backends[CPU]->device_name, backends[GPU]->device_name);

@@ -6,9 +6,9 @@
 #include <stdio.h>
 
 #ifndef BCDI_HAVE_CUDA
-int gpu_device_facts(double host_gib)
+int gpu_device_facts(double host_gib, size_t try_cap)
 {
-    (void)host_gib;
+    (void)host_gib, (void)try_cap;
     printf("FACT skipped reason=\"built without CUDA\"\n");
     return 77;
 }
@@ -205,7 +205,7 @@ static double host_available_bytes(void)
     return kib * 1024.0;
 }
 
-int gpu_device_facts(double host_gib)
+int gpu_device_facts(double host_gib, size_t try_cap)
 {
     int failed = 0;
     struct cudaDeviceProp prop;

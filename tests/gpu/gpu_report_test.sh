@@ -38,7 +38,7 @@ expect "$out" \
   '- Bytes per voxel per iteration: 78 modelled (aim ≤ 80); at 256³ 4089 GB/s modelled traffic, 95% of the copy bandwidth; the time at copy bandwidth corresponds to 82 B/voxel.' \
   '- 16 runs of 128³ batched: 3966 GB/s, 92% of the bandwidth bound (aim ≥ 90%).' \
   '- Device memory per run (bcdi_phase, peak of cudaMemGetInfo at progress callbacks): 17.00 B/voxel per run + 5.00 B/voxel shared = 22.00 B/voxel for one run (aim ≤ 20); the model predicts 128³ within a factor 1.000.' \
-  '- Largest cube: 1792³ predicted for one run in 137.8 GiB free; allocation + cuFFT plan + one transform pair at 1792³: ok; a 10-iteration bcdi_phase at 1260³ (host-limited): ok in 60.0 s.'
+  '- Largest cube: 1792³ predicted for one run in 137.8 GiB free; allocation + cuFFT plan + one transform pair at 1792³: ok; a 10-iteration bcdi_phase at 1260³ (limited by host): ok in 60.0 s.'
 expect "$fused" \
   '| 256³ | 1 | 0.2500 | 0.2400 | 0.96 | 0.3200 | 0.3000 | 0.3300 | 0.8000 | 4473.924 | ? |' \
   '- Per-iteration time at 256³: HIO 0.2400 ms against 0.2500 ms for the two cuFFT transforms alone: 0.96× (aim ≤ 1.25×, ≤ 1.0× fused).' \
