@@ -27,7 +27,8 @@
 # Environment:
 #   GPU_VERIFY_DRY=1          no device: steps that need one are skipped and say so; the CPU
 #                             half of the dataset step compares two CPU runs (same seed)
-#   GPU_VERIFY_STEPS=a,b      run only these steps (configure/build still run when needed)
+#   GPU_VERIFY_STEPS=a,b      run only these steps (facts, unpack, configure and build always
+#                             run; unpack and build reuse what a warm machine still has)
 #   GPU_VERIFY_BUDGET_S=480   seconds for everything (8 minutes: a 15-minute lease can rerun)
 #   GPU_VERIFY_TIMEOUT_<step>=s  another timeout for one step (e.g. GPU_VERIFY_TIMEOUT_build=900)
 #   GPU_VERIFY_PHASE_ARGS     extra keys for the dataset step's two phase runs (e.g. a short
@@ -83,7 +84,10 @@ step() {
   step_no=$((step_no + 1))
   local log
   log=$(printf '%02d-%s.log' "$step_no" "$name")
-  if [ "$selected" != ",," ] && [[ $selected != *",$name,"* ]]; then return 0; fi
+  # facts, unpack, configure and build always run: every other step needs them
+  case $name in facts | unpack | configure | build) ;; *)
+    if [ "$selected" != ",," ] && [[ $selected != *",$name,"* ]]; then return 0; fi ;;
+  esac
   if [ "$needs_device" = 1 ] && [ "$dry" = 1 ]; then
     echo "skipped: GPU_VERIFY_DRY=1 (needs a device)" >"$logs/$log"
     record "$name" skipped 0 "(dry: needs a device)"
@@ -219,6 +223,7 @@ do_bench_phasing() {
 
 do_dataset() {
   local d=$root/datasets/nmc811-003-sim w=$work/dataset first=cuda
+  set -f # phase_args may hold a recipe with '*' 
   [ "$dry" = 1 ] && first=cpu && echo "dry: the CUDA run is replaced by a second CPU run (same seed)"
   [ -n "$phase_args" ] && echo "phase keys added: $phase_args"
   rm -rf "$w" && mkdir -p "$w"
