@@ -140,9 +140,11 @@ do_facts() {
   echo "FACT commit=$commit"
   echo "FACT host=\"$(uname -srm)\" cpus=$(nproc) mem_total_kib=$(awk '/MemTotal/{print $2}' /proc/meminfo)"
   if command -v nvidia-smi >/dev/null 2>&1; then
-    nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.max.sm,clocks.max.mem \
-      --format=csv,noheader | head -1 |
-      awk -F', *' '{printf "FACT gpu name=\"%s\" driver=%s memory=\"%s\" compute_cap=%s sm_clock=\"%s\" mem_clock=\"%s\"\n", $1, $2, $3, $4, $5, $6}'
+    # the clocks apart: an unknown field would void the whole query
+    nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader | head -1 |
+      awk -F', *' '{printf "FACT gpu name=\"%s\" driver=%s memory=\"%s\" compute_cap=%s\n", $1, $2, $3, $4}'
+    nvidia-smi --query-gpu=clocks.max.sm,clocks.max.memory --format=csv,noheader | head -1 |
+      awk -F', *' '{printf "FACT clocks sm_max=\"%s\" mem_max=\"%s\"\n", $1, $2}'
     cuda=$(nvidia-smi | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head -1)
     echo "FACT driver_cuda=$cuda"
     nvidia-smi
