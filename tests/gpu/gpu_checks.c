@@ -1,6 +1,18 @@
 /* CPU vs CUDA agreement of every backend op. A plain program, not Criterion: CUDA must not be
  * initialised inside Criterion's forked tests. Exits 77 (ctest: skipped) without a CUDA device,
- * 0 when every check passes, 1 otherwise. Both backends are driven through the ops table only. */
+ * 0 when every check passes, 1 otherwise. Both backends are driven through the ops table only.
+ *
+ *   bcdi_gpu_checks            every check (three shapes, whole reconstructions)
+ *   bcdi_gpu_checks --short    two small shapes and the 10-iteration reconstruction: the set
+ *                              compute-sanitizer runs (its tools slow kernels 10-100x)
+ *   bcdi_gpu_checks --device-facts [host_gib [try_cap]]
+ *                              no checks: copy bandwidth and device memory per voxel of phasing
+ *                              runs, and the largest cube (gpu_device.h)
+ *
+ * One line per check, for people and for tools/gpu-report.sh:
+ *   CHECK <shape> <batch>: <what>   measured=<error> tolerance=<bound> PASS|FAIL */
+#include "gpu_device.h"
+
 #include "backend/backend.h"
 #include "bcdi/align.h"
 #include "bcdi/phasing.h"
@@ -29,7 +41,8 @@ static void die(const char *what)
 static int op_ok(bcdi_status status, int which, const char *what)
 {
     if (status == BCDI_OK) return 1;
-    printf("%-44s %s error: %s  FAIL\n", what, which == CPU ? "CPU" : "CUDA", bcdi_last_error());
+    printf("CHECK %-52s measured=op-error tolerance=- FAIL (%s: %s)\n", what,
+           which == CPU ? "CPU" : "CUDA", bcdi_last_error());
     ++failures;
     ++checks;
     return 0;
@@ -37,10 +50,12 @@ static int op_ok(bcdi_status status, int which, const char *what)
 
 static void report(const char *label, const char *what, double error, double tolerance)
 {
-    char name[128];
-    snprintf(name, sizeof name, "%s %s", label, what);
+    char name[160];
+    snprintf(name, sizeof name, "%s: %s", label, what);
     int pass = error <= tolerance; /* NaN fails */
-    printf("%-44s max err %.3e (tol %.1e)  %s\n", name, error, tolerance, pass ? "PASS" : "FAIL");
+    printf("CHECK %-52s measured=%.3e tolerance=%.1e %s\n", name, error, tolerance,
+           pass ? "PASS" : "FAIL");
+    fflush(stdout); /* a crash or a sanitizer abort keeps the lines before it */
     ++checks;
     if (!pass) ++failures;
 }
@@ -525,7 +540,7 @@ static void check_reductions(const char *label, size_t n, size_t batch)
 /* Whole reconstructions with one seed on both backends: a few iterations from the same random
  * start agree to float rounding, and a converging recipe on a known support ends at the same
  * object (after alignment) on both. */
-static void check_reconstruction(void)
+static void check_reconstruction(int recipe_count)
 {
     bcdi_simulate_params sp;
     bcdi_simulate_default(&sp);
@@ -544,7 +559,7 @@ static void check_reconstruction(void)
         support[i] = obj.amplitude[i] > 1e-3f;
     const char *recipes[2] = {"5*HIO + 3*DM + 2*ER", "250*HIO + 50*ER"};
     const double tolerance[2] = {1e-4, 1e-3};
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < recipe_count; ++k) {
         bcdi_phasing_params p;
         bcdi_phasing_default(&p);
         snprintf(p.recipe, sizeof p.recipe, "%s", recipes[k]);
@@ -576,12 +591,29 @@ static void check_reconstruction(void)
     bcdi_simulate_object_free(&obj);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int short_set = 0, device_facts = 0;
+    double host_gib = 0.0;
+    size_t try_cap = 0;
+    for (int a = 1; a < argc; ++a) {
+        if (!strcmp(argv[a], "--short")) {
+            short_set = 1;
+        } else if (!strcmp(argv[a], "--device-facts")) {
+            device_facts = 1;
+            if (a + 1 < argc && argv[a + 1][0] != '-') host_gib = atof(argv[++a]);
+            if (a + 1 < argc && argv[a + 1][0] != '-') try_cap = (size_t)atol(argv[++a]);
+        } else {
+            fprintf(stderr,
+                    "usage: bcdi_gpu_checks [--short | --device-facts [host_gib [try_cap]]]\n");
+            return 2;
+        }
+    }
     if (bcdi_cuda_device_count() == 0) {
         printf("skipped: no CUDA device\n");
         return 77;
     }
+    if (device_facts) return gpu_device_facts(host_gib, try_cap);
     if (bcdi_backend_cpu_open(&backends[CPU]) != BCDI_OK) die("opening the CPU backend");
     if (bcdi_backend_cuda_open(0, &backends[GPU]) != BCDI_OK) die("opening CUDA device 0");
     printf("CPU:  %s\nCUDA: %s\n", backends[CPU]->device_name, backends[GPU]->device_name);
@@ -589,7 +621,8 @@ int main(void)
     static const shape_case cases[] = {
         {{7, 6, 5}, 3}, {{16, 16, 16}, 2}, {{33, 20, 48}, 1}, /* several reduce blocks per run */
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+    const size_t case_count = short_set ? 2 : sizeof cases / sizeof cases[0];
+    for (size_t c = 0; c < case_count; ++c) {
         const size_t *shape = cases[c].shape;
         const size_t batch = cases[c].batch;
         const size_t n = shape[0] * shape[1] * shape[2];
@@ -604,10 +637,10 @@ int main(void)
         check_reductions(label, n, batch);
     }
 
-    check_reconstruction();
+    check_reconstruction(short_set ? 1 : 2);
 
     bcdi_backend_close(backends[GPU]);
     bcdi_backend_close(backends[CPU]);
-    printf("%d of %d checks passed\n", checks - failures, checks);
+    printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }
