@@ -5,7 +5,7 @@
 #define BCDI_PHASING_H
 
 #include "bcdi/error.h"
-#include "bcdi_hd.h" /* bcdi_cf */
+#include "bcdi/types.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
 #include "bcdi/config.h"
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
-#include "bcdi_hd.h" /* bcdi_cf */
+#include "bcdi/types.h"
 
 #include <stddef.h>
 #include <stdint.h>
