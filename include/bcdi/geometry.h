@@ -46,6 +46,11 @@ void bcdi_geometry_default_i13(bcdi_geometry *g);
  * (frames, rows, columns). Errors on non-physical input (E <= 0, D <= 0, zero step...). */
 bcdi_status bcdi_geometry_compute(bcdi_geometry *g, const size_t shape[3]);
 
+/* The geometry stored in a prepared-data or result CXI file (entry_1/bcdi_geometry, written by
+ * `braggcdi prepare`, `phase` and `simulate`), derived fields included. BCDI_ERR_FORMAT when the
+ * file holds none. */
+bcdi_status bcdi_geometry_read(const char *path, bcdi_geometry *g);
+
 /* 2θ (degrees) for a d-spacing at a wavelength (Bragg's law); error if λ > 2d. */
 bcdi_status bcdi_bragg_two_theta_deg(double wavelength_m, double d_spacing_m,
                                      double *two_theta_deg);
