@@ -1,5 +1,5 @@
 /* Diffraction geometry: beamline parameters -> reciprocal-space steps and the real-space basis
- * of the detector-conjugate grid (PHYSICS.md §2, DESIGN.md §5).
+ * of the detector-conjugate grid (docs/physics.md §2 and §6).
  * Lab frame: z along the incident beam, y vertical up, x = y × z. Lengths in metres,
  * angles in degrees in this struct (radians only inside computations). */
 #ifndef BCDI_GEOMETRY_H
