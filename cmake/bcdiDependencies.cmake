@@ -62,5 +62,6 @@ set(BCDI_DEPENDENCY_TARGETS
 
 if(BCDI_HAVE_CUDA)
   _bcdi_find_package(CUDAToolkit)
-  list(APPEND BCDI_DEPENDENCY_TARGETS CUDA::cufft CUDA::cudart_static)
+  # nvcc compiles the kernels' host code as C++: a C program linking libbcdi.a needs libstdc++
+  list(APPEND BCDI_DEPENDENCY_TARGETS CUDA::cufft CUDA::cudart_static stdc++)
 endif()
