@@ -8,11 +8,8 @@
 #define BCDI_HD
 #endif
 
-#include <stdint.h>
+#include "bcdi/types.h" /* bcdi_cf, the public complex type */
 
-/* Complex float, layout-compatible with fftwf_complex and cufftComplex (two packed floats). */
-typedef struct bcdi_cf {
-    float re, im;
-} bcdi_cf;
+#include <stdint.h>
 
 #endif

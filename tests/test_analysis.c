@@ -651,11 +651,11 @@ static void expect_basis(const bcdi_analysis_frame *f, const double expected_nm[
 
 Test(analysis, basis_i13_and_gold_scan)
 {
-    /* Hand-computed from PHYSICS.md §2 (numpy, independent of the C code): I13-1, NMC811 (003),
-     * 11 keV, 2.9 m, 55 µm, Δθ 0.005° about +y, 2θ = 13.677°, 256³:
+    /* Hand-computed from docs/physics.md §2 (numpy, independent of the C code): I13-1,
+     * NMC811 (003), 11 keV, 2.9 m, 55 µm, Δθ 0.005° about +y, 2θ = 13.677°, 256³:
      *   d̂ = (sin 2θ, 0, cos 2θ), ĉ = (cos 2θ, 0, −sin 2θ), r̂ = (0, −1, 0),
      *   Δq_rock = −Δω (ŷ × Q), B = [256 Δq_rock, 256 Δq_row, 256 Δq_col], T = 2π B^{-T}.
-     * Column lengths 21.338 nm (rocking: 2π/(N|Q|Δω)/cos θ_B-ish, PHYSICS.md: ≈ 21.2 nm
+     * Column lengths 21.338 nm (rocking: 2π/(N|Q|Δω)/cos θ_B-ish, docs/physics.md: ≈ 21.2 nm
      * nominal), 23.215 nm (λD/Np) and 23.381 nm (detector columns, sheared). */
     const double i13[3][3] = {
         {5.045284, 0.0, 23.214979}, {0.0, -23.214979, 0.0}, {20.732761, 0.0, -2.784040}};

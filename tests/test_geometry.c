@@ -1,4 +1,4 @@
-/* Geometry against the hand-computed table of PHYSICS.md §2, and the Excalibur 3M gap layout. */
+/* Geometry against the hand-computed table of docs/physics.md §2, and the Excalibur 3M gap layout. */
 #include "bcdi/geometry.h"
 #include "instrument/excalibur.h"
 
@@ -59,7 +59,7 @@ Test(geometry, i13_q_steps)
     column(g.q_step, 0, rock);
     double rock_len = sqrt(dot3(rock, rock)) * 1e-10;
     cr_expect_lt(rel_err(rock_len, 1.158e-4), 5e-4, "rocking step %.5g", rock_len);
-    /* direction of PHYSICS.md: ∓(cos 2θ − 1, 0, −sin 2θ)/(2 sin θ); here the minus sign */
+    /* direction of docs/physics.md: ∓(cos 2θ − 1, 0, −sin 2θ)/(2 sin θ); here the minus sign */
     double tth = g.two_theta_deg * M_PI / 180.0;
     double expected_dir[3] = {-(cos(tth) - 1.0) / (2.0 * sin(tth / 2)), 0.0,
                               sin(tth) / (2.0 * sin(tth / 2))};
@@ -84,7 +84,7 @@ Test(geometry, real_basis_is_dual)
         }
 }
 
-/* PHYSICS.md voxel table. Its numbers are the orthogonal-grid sizes 2π/(N |Δq_a|) (λD/(Np) and
+/* docs/physics.md voxel table. Its numbers are the orthogonal-grid sizes 2π/(N |Δq_a|) (λD/(Np) and
  * 2π/(N|Q|Δω)); the true column norms of T are larger by 1/cos θ_B (0.7 %) along the column and
  * rocking axes, which shear against each other by θ_B, and equal along the rows (ŷ is
  * orthogonal to both). */

@@ -901,7 +901,7 @@ Test(prepare, seed_i13_geometry_voxel_sizes)
     const char *ov[] = {"box=200,256,256", NULL};
     bcdi_prepared p = prepare_ok(path, ov);
     cr_assert(p.shape[0] == 200 && p.shape[1] == 256 && p.shape[2] == 256);
-    /* PHYSICS.md §2: 23.2 nm along 256 detector pixels (rows exactly; columns 1/cos θ_B =
+    /* docs/physics.md §2: 23.2 nm along 256 detector pixels (rows exactly; columns 1/cos θ_B =
      * 0.7% longer from the shear), 27.1 nm along 200 rocking steps (+0.7%) */
     cr_expect_lt(fabs(p.geometry.voxel_size_m[1] - 23.2e-9), 0.1e-9, "%g",
                  p.geometry.voxel_size_m[1]);

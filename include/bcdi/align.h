@@ -28,7 +28,7 @@
 #define BCDI_ALIGN_H
 
 #include "bcdi/error.h"
-#include "bcdi_hd.h"
+#include "bcdi/types.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
 #include "bcdi/config.h"
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
-#include "bcdi_hd.h" /* bcdi_cf */
+#include "bcdi/types.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,7 +88,7 @@ typedef struct bcdi_dislocation_line {
     int closed;
     double angle_to_g_deg; /* 0..90 */
     bcdi_line_character character;
-    double ring_n;         /* ring fit (PHYSICS.md §5): fitted winding n (NaN when no ring fits) */
+    double ring_n;         /* ring fit (docs/physics.md §5): fitted winding n (NaN: no fit) */
     double ring_harmonic2; /* amplitude of the 2θ harmonics (rad) */
     double mean_density;   /* smoothed density along the line, relative to its maximum */
     double depth_voxels;   /* deepest point: voxels (city block) from the gate's surface */

@@ -7,7 +7,7 @@
 
 #include "bcdi/align.h"
 #include "bcdi/error.h"
-#include "bcdi_hd.h"
+#include "bcdi/types.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
  * translation by DFT registration of the density, common phase offset. Per state: volume,
  * domains, displacement/strain statistics, dislocations; difference maps on the common support;
  * dislocation lines matched to the reference's; the lattice from prepare's diffraction summary
- * (PHYSICS.md §3). */
+ * (docs/physics.md §3). */
 #ifndef BCDI_COMPARE_H
 #define BCDI_COMPARE_H
 
@@ -54,7 +54,7 @@ typedef struct bcdi_compare_peak {
     double bin[3];      /* prepare's binning (pixel sizes in the geometry are binned) */
 } bcdi_compare_peak;
 
-/* The lattice of a state against the reference (PHYSICS.md §3). NaN where not available. */
+/* The lattice of a state against the reference (docs/physics.md §3). NaN where not available. */
 typedef struct bcdi_compare_lattice {
     double delta_two_theta_deg;
     double delta_theta_deg;      /* Δθ_B = Δ2θ/2 */

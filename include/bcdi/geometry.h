@@ -1,5 +1,5 @@
 /* Diffraction geometry: beamline parameters -> reciprocal-space steps and the real-space basis
- * of the detector-conjugate grid (PHYSICS.md §2, DESIGN.md §5).
+ * of the detector-conjugate grid (docs/physics.md §2 and §6).
  * Lab frame: z along the incident beam, y vertical up, x = y × z. Lengths in metres,
  * angles in degrees in this struct (radians only inside computations). */
 #ifndef BCDI_GEOMETRY_H
@@ -45,6 +45,11 @@ void bcdi_geometry_default_i13(bcdi_geometry *g);
 /* Fill wavelength, q_step, real_basis, voxel_size, q_bragg for an array of `shape`
  * (frames, rows, columns). Errors on non-physical input (E <= 0, D <= 0, zero step...). */
 bcdi_status bcdi_geometry_compute(bcdi_geometry *g, const size_t shape[3]);
+
+/* The geometry stored in a prepared-data or result CXI file (entry_1/bcdi_geometry, written by
+ * `braggcdi prepare`, `phase` and `simulate`), derived fields included. BCDI_ERR_FORMAT when the
+ * file holds none. */
+bcdi_status bcdi_geometry_read(const char *path, bcdi_geometry *g);
 
 /* 2θ (degrees) for a d-spacing at a wavelength (Bragg's law); error if λ > 2d. */
 bcdi_status bcdi_bragg_two_theta_deg(double wavelength_m, double d_spacing_m,

@@ -4,8 +4,9 @@
 #ifndef BCDI_PHASING_H
 #define BCDI_PHASING_H
 
+#include "bcdi/backend.h"
 #include "bcdi/error.h"
-#include "bcdi_hd.h" /* bcdi_cf */
+#include "bcdi/types.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,8 +14,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct bcdi_backend bcdi_backend;
 
 /* Ranking metrics; lower is better for every one of them. */
 typedef enum {
@@ -66,6 +65,9 @@ typedef struct bcdi_phasing_params {
     double cull_fraction; /* share of the population dropped after each generation */
 } bcdi_phasing_params;
 
+/* Fill every field with its default (the defaults `braggcdi phase --help` lists). */
+void bcdi_phasing_default_opts(bcdi_phasing_params *p);
+/* The same under its first name (kept for existing callers). */
 void bcdi_phasing_default(bcdi_phasing_params *p);
 
 /* Prepared data as the engine needs it: centred intensities (peak at shape/2) and a mask
@@ -76,6 +78,15 @@ typedef struct bcdi_phasing_data {
     const uint8_t *mask;         /* NULL = all measured */
     const uint8_t *support_file; /* centred initial support for BCDI_SUPPORT_FILE, else NULL */
 } bcdi_phasing_data;
+
+/* Read a prepared CXI file (written by `braggcdi prepare`; any CXI file with
+ * entry_1/instrument_1/detector_1/data or entry_1/data_1/data) into `data`: the library
+ * allocates intensity and mask (all zero when the file has none) and sets support_file to NULL.
+ * Release with bcdi_phasing_data_free. On failure `data` is zeroed and nothing is allocated. */
+bcdi_status bcdi_phasing_data_read(const char *path, bcdi_phasing_data *data);
+/* Free what bcdi_phasing_data_read allocated (intensity, mask) and zero the struct; support_file
+ * belongs to the caller and is left alone. NULL is allowed. */
+void bcdi_phasing_data_free(bcdi_phasing_data *data);
 
 /* One history point: metrics of a run at an iteration. */
 typedef struct bcdi_history_point {

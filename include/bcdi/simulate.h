@@ -9,10 +9,11 @@
 #ifndef BCDI_SIMULATE_H
 #define BCDI_SIMULATE_H
 
+#include "bcdi/backend.h"
 #include "bcdi/config.h"
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
-#include "bcdi_hd.h" /* bcdi_cf */
+#include "bcdi/types.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,8 +21,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct bcdi_backend bcdi_backend;
 
 #define BCDI_SIM_MAX_FACETS 64
 #define BCDI_SIM_MAX_DISLOCATIONS 32

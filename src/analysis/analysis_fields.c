@@ -1,6 +1,6 @@
 /* Per-voxel fields: automatic threshold, phase ramp and offset, strain from the complex field,
  * statistics, blur. Every phase derivative is taken as arg(ρ(r+h)·conj ρ(r)), so 2π wraps never
- * enter a fit or a derivative (PHYSICS.md §4). */
+ * enter a fit or a derivative (docs/physics.md §4). */
 #include "analysis_internal.h"
 
 #include <stdlib.h>

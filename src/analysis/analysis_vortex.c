@@ -1,4 +1,4 @@
-/* Dislocations as phase vortices (PHYSICS.md §5).
+/* Dislocations as phase vortices (docs/physics.md §5).
  *
  * Faces: face (a, v) is the unit square normal to axis a with corners v, v+e_b, v+e_b+e_c,
  * v+e_c ((a, b, c) cyclic, so the corner order turns positively about +e_a). Its winding
@@ -189,7 +189,7 @@ static void index_to_nm(const bcdi_analysis_frame *f, const double idx[3],
             1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
 }
 
-/* Ring fit (PHYSICS.md §5): the phase on a ring of radius `ring` voxels ⟂ t around the line's
+/* Ring fit (docs/physics.md §5): the phase on a ring of radius `ring` voxels ⟂ t around the line's
  * centroid, fitted with nθ + a1 cos θ + b1 sin θ + a2 cos 2θ + b2 sin 2θ + c on the unwrapped
  * samples. Leaves NaN when the ring leaves the gate. */
 static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const size_t origin[3],

@@ -15,6 +15,7 @@
 #ifndef BCDI_BACKEND_H
 #define BCDI_BACKEND_H
 
+#include "bcdi/backend.h" /* the public part: opaque handle, open/close, queries */
 #include "bcdi/error.h"
 #include "voxel_ops.h"
 
@@ -25,9 +26,6 @@
 extern "C" {
 #endif
 
-typedef enum { BCDI_BACKEND_CPU = 0, BCDI_BACKEND_CUDA = 1 } bcdi_backend_kind;
-
-typedef struct bcdi_backend bcdi_backend;
 typedef struct bcdi_fft bcdi_fft;
 
 typedef struct bcdi_backend_ops {
@@ -107,18 +105,11 @@ struct bcdi_backend {
     void *impl;            /* backend private state */
 };
 
-/* Parse "auto", "cpu", "cuda", "cuda:N". auto takes CUDA when a device answers, else the CPU and
- * logs one notice. */
-bcdi_status bcdi_backend_open(const char *device, bcdi_backend **out);
-void bcdi_backend_close(bcdi_backend *be);
+/* bcdi_backend_open/close and the device queries are declared in bcdi/backend.h. */
 
 /* Instances (also callable directly, e.g. by tests). */
 bcdi_status bcdi_backend_cpu_open(bcdi_backend **out);
 bcdi_status bcdi_backend_cuda_open(int ordinal, bcdi_backend **out);
-/* Number of CUDA devices that answer (0 in CPU-only builds or without a driver). */
-int bcdi_cuda_device_count(void);
-/* 1 if this build includes the CUDA backend. */
-int bcdi_cuda_built(void);
 
 #ifdef __cplusplus
 }

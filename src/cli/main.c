@@ -1,4 +1,4 @@
-/* braggcdi: one subcommand per pipeline stage (DESIGN.md §1). */
+/* braggcdi: one subcommand per pipeline stage (docs/architecture.md). */
 #include "cli.h"
 
 #include <stdio.h>

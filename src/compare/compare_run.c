@@ -39,7 +39,7 @@ static int invert3(const double m[3][3], double inv[3][3])
     return 1;
 }
 
-/* ---- lattice from the diffraction summaries (PHYSICS.md §3) ---- */
+/* ---- lattice from the diffraction summaries (docs/physics.md §3) ---- */
 
 void bcdi_compare_lattice_from_peaks(const bcdi_compare_peak *reference,
                                      const bcdi_compare_peak *state, double pixel_m,

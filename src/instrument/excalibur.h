@@ -1,7 +1,8 @@
-/* Excalibur 3M module layout (DESIGN.md §5): Medipix3 chips of chip_size² pixels, chips_per_stripe
- * chips along the columns of each stripe, `stripes` stripes stacked along the rows, grouped
- * stripes_per_module to a module. Gaps of chip_gap pixels separate neighbouring chips (in both
- * directions, including stripes inside one module) and module_gap pixels separate modules.
+/* Excalibur 3M module layout (docs/physics.md §6): Medipix3 chips of chip_size² pixels,
+ * chips_per_stripe chips along the columns of each stripe, `stripes` stripes stacked along the
+ * rows, grouped stripes_per_module to a module. Gaps of chip_gap pixels separate neighbouring
+ * chips (in both directions, including stripes inside one module) and module_gap pixels separate
+ * modules.
  * "Raw" frames have no gaps (1536 × 2048 for the 3M); "gapped" frames place every pixel at its
  * physical position (1795 × 2069). Rows/columns are C-order indices (row = slow axis). */
 #ifndef BCDI_PREP_EXCALIBUR_H

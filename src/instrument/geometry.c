@@ -1,4 +1,4 @@
-/* Diffraction geometry (PHYSICS.md §2): detector direction and axes, Q, per-index q steps and
+/* Diffraction geometry (docs/physics.md §2): detector direction and axes, Q, per-index q steps and
  * the real-space basis T = 2π (B⁻¹)ᵀ of the detector-conjugate grid.
  *
  * Conventions chosen here (docs/simulate.md repeats them):

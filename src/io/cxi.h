@@ -1,4 +1,4 @@
-/* CXI (HDF5) files, the layout PyNX users' tools read (DESIGN.md §6, docs/file-formats.md).
+/* CXI (HDF5) files, the layout PyNX users' tools read (docs/file-formats.md).
  *  results:  entry_1/image_1/data   complex64 object (compound r,i), centred
  *            entry_1/image_1/mask   support, uint8 (1 = inside)
  *            entry_1/image_1/process_1/configuration/<key>   every parameter, as strings

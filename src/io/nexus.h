@@ -1,4 +1,4 @@
-/* NeXus/HDF5 rocking-curve stacks in the Diamond I13-1 layout (DESIGN.md §5,
+/* NeXus/HDF5 rocking-curve stacks in the Diamond I13-1 layout (docs/physics.md §6,
  * docs/file-formats.md):
  *   entry1 (NXentry)/instrument (NXinstrument)/
  *     excalibur (NXdetector)/data            frames x rows x columns, uint16|uint32|float32

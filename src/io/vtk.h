@@ -1,4 +1,4 @@
-/* VTK XML writers for ParaView (DESIGN.md §6): ImageData (.vti) for orthonormal grids,
+/* VTK XML writers for ParaView (docs/file-formats.md): ImageData (.vti) for orthonormal grids,
  * StructuredGrid (.vts) for the sheared detector-conjugate grid, PolyData (.vtp) for polylines.
  * Arrays are written inline, base64-encoded ("binary" format, UInt64 byte-count header encoded
  * separately, as VTK itself writes it), little-endian. Every file is written to a temporary name
