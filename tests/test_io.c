@@ -2,7 +2,8 @@
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/describe.h"
+#include "io/hdf5.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
 
@@ -533,7 +534,7 @@ Test(io, nexus_stack_layout)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    OK(bcdi_h5_describe(f, mem));
+    OK(bcdi_io_describe_hdf5(f, mem));
     fclose(mem);
     cr_assert(strstr(text, "NeXus rocking stack (I13-1 layout): 5 frames of 6 x 7, uint32"), "%s",
               text);
@@ -599,7 +600,7 @@ Test(io, cxi_object_round_trip)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    OK(bcdi_h5_describe(f, mem));
+    OK(bcdi_io_describe_hdf5(f, mem));
     fclose(mem);
     cr_assert(strstr(text, "CXI result: object 4 x 5 x 6 complex64, support voxels 40"), "%s",
               text);
@@ -684,7 +685,7 @@ Test(io, cxi_prepared_and_geometry_round_trip)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    OK(bcdi_h5_describe(f, mem));
+    OK(bcdi_io_describe_hdf5(f, mem));
     fclose(mem);
     cr_assert(strstr(text, "CXI prepared data: 7 x 5 x 3 float32, mask 11 of 105 not measured"),
               "%s", text);

@@ -2,7 +2,7 @@
  * outputs, their contents, keep/best files, and bad input with nothing written. */
 #include "bcdi/simulate.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>

@@ -5,7 +5,7 @@
 #include "bcdi/prepare.h"
 #include "bcdi/simulate.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "io/nexus.h"
 #include "io/npy.h"
 #include "io/tiff_io.h"

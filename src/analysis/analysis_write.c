@@ -4,7 +4,7 @@
 #include "analysis_internal.h"
 #include "analysis_output.h"
 
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "io/json.h"
 #include "io/tiff_io.h"
 #include "io/vtk.h"

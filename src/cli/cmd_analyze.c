@@ -6,7 +6,7 @@
 #include "bcdi/error.h"
 #include "bcdi/log.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <stdlib.h>
 

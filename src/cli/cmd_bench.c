@@ -11,7 +11,7 @@
 #include "phasing/iteration.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <math.h>
 #include <stdio.h>

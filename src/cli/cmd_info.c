@@ -2,7 +2,8 @@
 #include "cli.h"
 
 #include "bcdi/error.h"
-#include "io/h5io.h"
+#include "io/describe.h"
+#include "io/hdf5.h"
 #include "io/tiff_io.h"
 
 #include <stdio.h>
@@ -67,7 +68,7 @@ int cmd_info(int argc, char **argv)
             fprintf(out, "%s: TIFF, %zu page(s) of %zu rows x %zu columns, %s\n", args.input, pages,
                     rows, cols, bcdi_dtype_name(type));
     } else {
-        st = bcdi_h5_describe(args.input, out);
+        st = bcdi_io_describe_hdf5(args.input, out);
     }
     if (args.output) {
         if (fclose(out) != 0 && st == BCDI_OK)

@@ -10,7 +10,7 @@
 #include "bcdi/phasing.h"
 #include "bcdi/recipe.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "num/volume.h"
 
 #include <math.h>

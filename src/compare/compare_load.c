@@ -7,7 +7,7 @@
 
 #include "bcdi/log.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <ctype.h>
 #include <errno.h>

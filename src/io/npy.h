@@ -6,7 +6,7 @@
 #define BCDI_IO_NPY_H
 
 #include "bcdi/error.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <stddef.h>
 #include <stdio.h>

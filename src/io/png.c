@@ -3,7 +3,7 @@
  * descender), drawn for braggcdi. */
 #include "io/png.h"
 
-#include "io/h5io.h" /* bcdi_io_temp_name */
+#include "io/hdf5.h" /* bcdi_io_temp_name */
 
 #include <errno.h>
 #include <math.h>

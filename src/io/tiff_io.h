@@ -4,7 +4,7 @@
 #define BCDI_IO_TIFF_IO_H
 
 #include "bcdi/error.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <stddef.h>
 

@@ -7,7 +7,7 @@
 #define BCDI_IO_VTK_H
 
 #include "bcdi/error.h"
-#include "io/h5io.h" /* bcdi_dtype */
+#include "io/hdf5.h" /* bcdi_dtype */
 
 #include <stddef.h>
 

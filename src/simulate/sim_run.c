@@ -6,7 +6,7 @@
 #include "bcdi/log.h"
 #include "bcdi/simulate.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
 
