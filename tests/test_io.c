@@ -268,7 +268,8 @@ Test(io, h5_commit_renames_and_leaves_no_temporary)
     bcdi_h5_writer *w;
     OK(bcdi_h5_create(f, &w));
     const char *tmp = bcdi_h5_writer_temp_path(w);
-    cr_assert(strstr(tmp, "/.out.cxi.tmp-"), "temporary '%s'", tmp);
+    cr_assert(strstr(tmp, "/.out.cxi.braggcdi-tmp-"), "temporary '%s'", tmp);
+    cr_assert_eq(strlen(strstr(tmp, "-tmp-") + 5), 6, "six random characters: '%s'", tmp);
     cr_assert(file_exists(tmp), "temporary not created");
     cr_assert_not(file_exists(f), "final name exists before commit");
     OK(bcdi_h5_write_int(w, "x", 1));
@@ -463,7 +464,7 @@ Test(io, nexus_stack_layout)
                           .config_keys = keys,
                           .config_values = vals,
                           .config_count = 2};
-    OK(bcdi_nexus_write_stack(f, &s));
+    OK(bcdi_nexus_write_stack(NULL, f, &s));
     cr_assert_eq(count_entries(tmpdir, "."), 0);
 
     bcdi_h5_reader *r;
@@ -552,7 +553,7 @@ Test(io, nexus_rejects_bad_input_and_leaves_nothing)
     float fr[8] = {0};
     double th[2] = {0, 1};
     bcdi_nexus_stack s = {.dims = {2, 2, 2}, .type = BCDI_DT_CF32, .frames = fr, .rocking_deg = th};
-    cr_assert_eq(bcdi_nexus_write_stack(f, &s), BCDI_ERR_INVALID_ARG);
+    cr_assert_eq(bcdi_nexus_write_stack(NULL, f, &s), BCDI_ERR_INVALID_ARG);
     cr_assert_eq(count_entries(tmpdir, ""), 0);
 }
 
@@ -746,7 +747,7 @@ static void tiff_round_trip(bcdi_dtype type)
                                           : ((float *)data)[i];
 
     const char *multi = tpath("stack.tif");
-    OK(bcdi_tiff_write_multipage(multi, type, dims, data));
+    OK(bcdi_tiff_write_multipage(NULL, multi, type, dims, data));
     size_t pages, rows, cols;
     bcdi_dtype stored;
     OK(bcdi_tiff_info(multi, &pages, &rows, &cols, &stored));
@@ -763,8 +764,8 @@ static void tiff_round_trip(bcdi_dtype type)
     cr_assert_eq(bcdi_tiff_read_page(multi, 0, page, 10), BCDI_ERR_INVALID_ARG);
 
     char dir[600];
-    snprintf(dir, sizeof dir, "%s/frames/sub", tmpdir);
-    OK(bcdi_tiff_write_frames(dir, "scan", type, dims, data));
+    snprintf(dir, sizeof dir, "%s/frames", tmpdir);
+    OK(bcdi_tiff_write_frames(NULL, dir, "scan", type, dims, data));
     cr_assert_eq(count_entries(dir, "scan_"), 3);
     cr_assert_eq(count_entries(dir, "."), 0, "temporary left");
     for (size_t k = 0; k < 3; k++) {
@@ -809,7 +810,7 @@ Test(io, tiff_corrupt_fails_cleanly)
     for (size_t i = 0; i < 64 * 64; i++)
         img[i] = (uint16_t)i;
     size_t dims[3] = {1, 64, 64};
-    OK(bcdi_tiff_write_multipage(cut, BCDI_DT_U16, dims, img));
+    OK(bcdi_tiff_write_multipage(NULL, cut, BCDI_DT_U16, dims, img));
     /* libtiff writes the directory after the pixels: keep the header, lose the rest */
     int fd = open(cut, O_RDWR);
     cr_assert_geq(fd, 0);

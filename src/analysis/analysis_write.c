@@ -1,6 +1,6 @@
-/* Writing the analysis: every file goes to a hidden staging name in the output folder first;
- * only when all of them are complete are they renamed to their final names, so a failed run
- * leaves nothing under a final name (and removes the folder if it created it). */
+/* Writing the analysis: one output transaction (core/output.h) holds every file of the folder,
+ * so the files appear together when all are complete, or not at all (a missing folder is made
+ * whole on commit). */
 #include "analysis_internal.h"
 #include "analysis_output.h"
 
@@ -31,12 +31,6 @@ static const char *const OUTPUT_NAMES[OUT_COUNT] = {
     "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
     "displacement.tif", "density.png",          "displacement.png", "summary.json"};
 
-typedef struct staging {
-    char final_path[OUT_COUNT][4096];
-    char stage_path[OUT_COUNT][4096];
-    int written[OUT_COUNT];
-} staging;
-
 /* ---- JSON ---- */
 
 /* Shared with compare's comparison.json. */
@@ -64,13 +58,14 @@ static const char *character_name(bcdi_line_character c)
     return c == BCDI_LINE_SCREW ? "screw-like" : c == BCDI_LINE_EDGE ? "edge-like" : "mixed";
 }
 
-static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r,
+static bcdi_status write_summary(bcdi_output *tx, const char *path, const bcdi_analysis_result *r,
                                  const bcdi_analysis_params *p, const char *input_path,
                                  const char *const *keys, const char *const *values, size_t count,
                                  const int *wanted)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    FILE *f;
+    bcdi_status st = bcdi_output_fopen(tx, path, &f);
+    if (st != BCDI_OK) return st;
     const bcdi_analysis_frame *fr = &r->frame;
     fprintf(f, "{\n  \"software\": \"braggcdi %s\",\n  \"input\": ", BCDI_VERSION);
     bcdi_json_string(f, input_path);
@@ -212,15 +207,12 @@ static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r
         first = 0;
     }
     fputs("]\n}\n", f);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    if (failed) return bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path);
-    return BCDI_OK;
+    return BCDI_OK; /* write errors: reported by the commit */
 }
 
 /* ---- VTK ---- */
 
-static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r)
+static bcdi_status write_sheared(bcdi_output *tx, const char *path, const bcdi_analysis_result *r)
 {
     const size_t n = r->shape[0] * r->shape[1] * r->shape[2];
     float *points = malloc(n * 3 * sizeof *points);
@@ -254,12 +246,12 @@ static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r
     /* VTK wants x fastest: array axis 2 is x here, so dims are (n2, n1, n0) */
     const size_t dims[3] = {r->shape[2], r->shape[1], r->shape[0]};
     bcdi_status st =
-        bcdi_vtk_write_structured(path, dims, points, arrays, sizeof arrays / sizeof *arrays);
+        bcdi_vtk_write_structured(tx, path, dims, points, arrays, sizeof arrays / sizeof *arrays);
     free(points);
     return st;
 }
 
-static bcdi_status write_lines(const char *path, const bcdi_analysis_result *r)
+static bcdi_status write_lines(bcdi_output *tx, const char *path, const bcdi_analysis_result *r)
 {
     size_t total = 0;
     for (size_t k = 0; k < r->line_count; ++k)
@@ -294,7 +286,7 @@ static bcdi_status write_lines(const char *path, const bcdi_analysis_result *r)
         {"angle_to_g_deg", BCDI_DT_F64, 1, angle},
         {"length_nm", BCDI_DT_F64, 1, length},
     };
-    st = bcdi_vtk_write_polylines(path, r->line_count, counts, points, arrays,
+    st = bcdi_vtk_write_polylines(tx, path, r->line_count, counts, points, arrays,
                                   sizeof arrays / sizeof *arrays);
 done:
     free(points);
@@ -306,7 +298,7 @@ done:
     return st;
 }
 
-static bcdi_status write_image(const char *path, const bcdi_analysis_result *r)
+static bcdi_status write_image(bcdi_output *tx, const char *path, const bcdi_analysis_result *r)
 {
     const size_t dims[3] = {r->ortho_shape[2], r->ortho_shape[1], r->ortho_shape[0]};
     const double spacing[3] = {r->ortho_voxel_nm, r->ortho_voxel_nm, r->ortho_voxel_nm};
@@ -320,7 +312,7 @@ static bcdi_status write_image(const char *path, const bcdi_analysis_result *r)
         {"unwrapped_phase", BCDI_DT_F32, 1, r->o_unwrapped},
     };
     size_t count = sizeof arrays / sizeof *arrays - (r->o_unwrapped ? 0 : 1);
-    return bcdi_vtk_write_image(path, dims, r->ortho_origin_nm, spacing, arrays, count);
+    return bcdi_vtk_write_image(tx, path, dims, r->ortho_origin_nm, spacing, arrays, count);
 }
 
 /* ---- all together ---- */
@@ -330,79 +322,35 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
                                 const char *const *config_keys, const char *const *config_values,
                                 size_t config_count)
 {
-    struct stat sb;
-    int created = 0;
-    if (stat(out_dir, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode))
-            return bcdi_error(BCDI_ERR_IO, "output '%s' exists and is not a folder", out_dir);
-    } else {
-        if (mkdir(out_dir, 0777) != 0)
-            return bcdi_error(BCDI_ERR_IO, "cannot create the output folder '%s': %s", out_dir,
-                              strerror(errno));
-        created = 1;
-    }
-    staging *s = calloc(1, sizeof *s);
-    if (!s) return bcdi_error(BCDI_ERR_NOMEM, "analyze: output names");
-    bcdi_status st = BCDI_OK;
+    bcdi_output *tx = NULL;
+    bcdi_status st = bcdi_output_begin(&tx);
+    if (st == BCDI_OK) st = bcdi_output_folder(tx, out_dir);
+    char path[OUT_COUNT][4096];
     for (int k = 0; k < OUT_COUNT && st == BCDI_OK; ++k) {
-        int len =
-            snprintf(s->final_path[k], sizeof s->final_path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
-        int len2 = snprintf(s->stage_path[k], sizeof s->stage_path[k], "%s/.%s.stage-%ld", out_dir,
-                            OUTPUT_NAMES[k], (long)getpid());
-        if (len < 0 || len2 < 0 || (size_t)len2 >= sizeof s->stage_path[k])
+        int len = snprintf(path[k], sizeof path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
+        if (len < 0 || (size_t)len >= sizeof path[k])
             st = bcdi_error(BCDI_ERR_INVALID_ARG, "output folder name too long: '%s'", out_dir);
     }
     const size_t odims[3] = {r->ortho_shape[0], r->ortho_shape[1], r->ortho_shape[2]};
-#define STAGE(k, call)                                                                             \
-    do {                                                                                           \
-        if (st == BCDI_OK) {                                                                       \
-            st = (call);                                                                           \
-            if (st == BCDI_OK) s->written[k] = 1;                                                  \
-        }                                                                                          \
-    } while (0)
     /* without the orthonormal grid (orthogonalise=false) only the sheared grid, the lines and
      * the summary are written */
     int wanted[OUT_COUNT];
     for (int k = 0; k < OUT_COUNT; ++k)
         wanted[k] = r->has_ortho || k == OUT_VTS || k == OUT_VTP || k == OUT_SUMMARY;
-    if (wanted[OUT_VTI]) STAGE(OUT_VTI, write_image(s->stage_path[OUT_VTI], r));
-    STAGE(OUT_VTS, write_sheared(s->stage_path[OUT_VTS], r));
-    STAGE(OUT_VTP, write_lines(s->stage_path[OUT_VTP], r));
-    if (wanted[OUT_DENSITY_TIF])
-        STAGE(OUT_DENSITY_TIF, bcdi_tiff_write_multipage(s->stage_path[OUT_DENSITY_TIF],
-                                                         BCDI_DT_F32, odims, r->o_density));
-    if (wanted[OUT_DISPLACEMENT_TIF])
-        STAGE(OUT_DISPLACEMENT_TIF,
-              bcdi_tiff_write_multipage(s->stage_path[OUT_DISPLACEMENT_TIF], BCDI_DT_F32, odims,
-                                        r->o_displacement));
-    if (st == BCDI_OK && wanted[OUT_DENSITY_PNG]) {
-        st = ana_write_figures(r, s->stage_path[OUT_DENSITY_PNG],
-                               s->stage_path[OUT_DISPLACEMENT_PNG]);
-        if (st == BCDI_OK)
-            s->written[OUT_DENSITY_PNG] = s->written[OUT_DISPLACEMENT_PNG] = 1;
-        else if (access(s->stage_path[OUT_DENSITY_PNG], F_OK) == 0)
-            s->written[OUT_DENSITY_PNG] = 1;
-    }
-    STAGE(OUT_SUMMARY, write_summary(s->stage_path[OUT_SUMMARY], r, p, input_path, config_keys,
-                                     config_values, config_keys ? config_count : 0, wanted));
-#undef STAGE
-    /* commit: rename every staged file; on any failure undo what was renamed */
-    int renamed = 0;
-    if (st == BCDI_OK) {
-        for (; renamed < OUT_COUNT; ++renamed)
-            if (wanted[renamed] && rename(s->stage_path[renamed], s->final_path[renamed]) != 0) {
-                st = bcdi_error(BCDI_ERR_IO, "cannot rename '%s' to '%s': %s",
-                                s->stage_path[renamed], s->final_path[renamed], strerror(errno));
-                break;
-            }
-    }
-    if (st != BCDI_OK) {
-        for (int k = 0; k < renamed; ++k)
-            if (wanted[k]) remove(s->final_path[k]);
-        for (int k = renamed; k < OUT_COUNT; ++k)
-            if (s->written[k] || k == OUT_SUMMARY) remove(s->stage_path[k]);
-        if (created) rmdir(out_dir);
-    }
-    free(s);
+    if (st == BCDI_OK && wanted[OUT_VTI]) st = write_image(tx, path[OUT_VTI], r);
+    if (st == BCDI_OK) st = write_sheared(tx, path[OUT_VTS], r);
+    if (st == BCDI_OK) st = write_lines(tx, path[OUT_VTP], r);
+    if (st == BCDI_OK && wanted[OUT_DENSITY_TIF])
+        st = bcdi_tiff_write_multipage(tx, path[OUT_DENSITY_TIF], BCDI_DT_F32, odims, r->o_density);
+    if (st == BCDI_OK && wanted[OUT_DISPLACEMENT_TIF])
+        st = bcdi_tiff_write_multipage(tx, path[OUT_DISPLACEMENT_TIF], BCDI_DT_F32, odims,
+                                       r->o_displacement);
+    if (st == BCDI_OK && wanted[OUT_DENSITY_PNG])
+        st = ana_write_figures(tx, r, path[OUT_DENSITY_PNG], path[OUT_DISPLACEMENT_PNG]);
+    if (st == BCDI_OK)
+        st = write_summary(tx, path[OUT_SUMMARY], r, p, input_path, config_keys, config_values,
+                           config_keys ? config_count : 0, wanted);
+    if (st == BCDI_OK) return bcdi_output_commit(tx);
+    bcdi_output_abort(tx);
     return st;
 }

@@ -11,6 +11,7 @@
 #include "phasing/iteration.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
+#include "core/output.h"
 #include "io/hdf5.h"
 
 #include <math.h>
@@ -199,11 +200,10 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
 
 static bcdi_status write_phasing_json(const char *path, const phasing_row *rows, size_t count)
 {
-    char tmp[4096];
-    bcdi_status st_name = bcdi_io_temp_name(path, tmp, sizeof tmp);
-    if (st_name != BCDI_OK) return st_name;
-    FILE *f = fopen(tmp, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
+    bcdi_output *own;
+    FILE *f;
+    bcdi_status st = bcdi_output_stream(NULL, &own, path, &f);
+    if (st != BCDI_OK) return st;
     time_t t = time(NULL);
     char date[64];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -231,21 +231,16 @@ static bcdi_status write_phasing_json(const char *path, const phasing_row *rows,
         fprintf(f, "}%s\n", i + 1 < count ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", path);
-    }
-    return BCDI_OK;
+    return bcdi_output_finish(own, BCDI_OK);
 }
 
 static bcdi_status write_json(const char *path, const char *planner, const bench_row *rows,
                               size_t count)
 {
-    char tmp[4096];
-    bcdi_status st_name = bcdi_io_temp_name(path, tmp, sizeof tmp);
-    if (st_name != BCDI_OK) return st_name;
-    FILE *f = fopen(tmp, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
+    bcdi_output *own;
+    FILE *f;
+    bcdi_status st = bcdi_output_stream(NULL, &own, path, &f);
+    if (st != BCDI_OK) return st;
     time_t t = time(NULL);
     char date[64];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -262,11 +257,7 @@ static bcdi_status write_json(const char *path, const char *planner, const bench
             i + 1 < count ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", path);
-    }
-    return BCDI_OK;
+    return bcdi_output_finish(own, BCDI_OK);
 }
 
 int cmd_bench(int argc, char **argv)

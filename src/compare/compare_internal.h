@@ -4,6 +4,7 @@
 
 #include "bcdi/compare.h"
 #include "bcdi/config.h"
+#include "core/output.h"
 
 #include <stdio.h>
 
@@ -39,7 +40,7 @@ bcdi_status cmp_locate_peak(const char *given, const char *state_path, const cha
                             bcdi_compare_peak *out);
 
 /* Helpers for writing */
-bcdi_status cmp_write_figures(const bcdi_comparison *c, const char *slices_path,
+bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c, const char *slices_path,
                               const char *trends_path);
 
 #endif

@@ -1,6 +1,6 @@
-/* Writing a comparison: comparison.csv, comparison.json, slices.png, trends.png, index.html.
- * Everything is staged under hidden names in the output folder and renamed only when all files
- * are complete; a failure removes the staged files (and the folder when this run made it). */
+/* Writing a comparison: comparison.csv, comparison.json, slices.png, trends.png, index.html,
+ * in one output transaction (core/output.h): the files appear together when all are complete,
+ * or not at all. */
 #include "compare_internal.h"
 
 #include "analysis/analysis_output.h"
@@ -71,10 +71,11 @@ static double ratio(double a, double b)
     return b > 0.0 ? a / b : NAN;
 }
 
-static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
+static bcdi_status write_csv(bcdi_output *tx, const char *path, const bcdi_comparison *c)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    FILE *f;
+    bcdi_status st = bcdi_output_fopen(tx, path, &f);
+    if (st != BCDI_OK) return st;
     fputs("label,input,result,reference,twinned,density_correlation,field_correlation,"
           "shift_voxels_0,shift_voxels_1,shift_voxels_2,shift_nm,phase_offset_rad,"
           "volume_um3,volume_ratio,lost_volume_um3,gained_volume_um3,common_volume_um3,"
@@ -171,9 +172,7 @@ static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
         csv_num(f, l->intensity_ratio);
         fputc('\n', f);
     }
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    return failed ? bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path) : BCDI_OK;
+    return BCDI_OK; /* write errors: reported by the commit */
 }
 
 /* ---- JSON ---- */
@@ -184,10 +183,11 @@ static void json_field(FILE *f, const char *name, double v)
     bcdi_json_number(f, v);
 }
 
-static bcdi_status write_json(const char *path, const bcdi_comparison *c)
+static bcdi_status write_json(bcdi_output *tx, const char *path, const bcdi_comparison *c)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    FILE *f;
+    bcdi_status st = bcdi_output_fopen(tx, path, &f);
+    if (st != BCDI_OK) return st;
     const bcdi_compare_state *ref = &c->states[c->reference];
     fprintf(f, "{\n  \"software\": \"braggcdi %s\",\n  \"reference\": ", BCDI_VERSION);
     bcdi_json_string(f, ref->label);
@@ -350,9 +350,7 @@ static bcdi_status write_json(const char *path, const bcdi_comparison *c)
         bcdi_json_string(f, OUTPUT_NAMES[k]);
     }
     fputs("]\n}\n", f);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    return failed ? bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path) : BCDI_OK;
+    return BCDI_OK; /* write errors: reported by the commit */
 }
 
 /* ---- HTML (offline: inline CSS, relative image paths, no scripts) ---- */
@@ -398,10 +396,11 @@ static void html_label_cell(FILE *f, const bcdi_compare_state *s, int is_ref)
     fputs("</td>", f);
 }
 
-static bcdi_status write_html(const char *path, const bcdi_comparison *c)
+static bcdi_status write_html(bcdi_output *tx, const char *path, const bcdi_comparison *c)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    FILE *f;
+    bcdi_status st = bcdi_output_fopen(tx, path, &f);
+    if (st != BCDI_OK) return st;
     const bcdi_compare_state *ref = &c->states[c->reference];
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<title>braggcdi compare</title>\n<style>\n"
@@ -552,9 +551,7 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
           "displacement, dislocation count and d-spacing against the state\"></p>\n"
           "</body>\n</html>\n",
           f);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    return failed ? bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path) : BCDI_OK;
+    return BCDI_OK; /* write errors: reported by the commit */
 }
 
 bcdi_status bcdi_compare_write(const bcdi_comparison *c, const bcdi_compare_params *cp,
@@ -563,39 +560,17 @@ bcdi_status bcdi_compare_write(const bcdi_comparison *c, const bcdi_compare_para
     (void)cp;
     if (!c || !c->states || !out_dir || !*out_dir)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "compare: nothing to write");
-    int created = 0;
-    struct stat sb;
-    if (stat(out_dir, &sb) != 0) {
-        if (mkdir(out_dir, 0777) != 0)
-            return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", out_dir, strerror(errno));
-        created = 1;
-    } else if (!S_ISDIR(sb.st_mode)) {
-        return bcdi_error(BCDI_ERR_IO, "'%s' exists and is not a folder", out_dir);
-    }
-    char final_path[OUT_COUNT][4200], stage_path[OUT_COUNT][4200];
-    for (int k = 0; k < OUT_COUNT; ++k) {
-        snprintf(final_path[k], sizeof final_path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
-        snprintf(stage_path[k], sizeof stage_path[k], "%s/.%s.stage-%ld", out_dir, OUTPUT_NAMES[k],
-                 (long)getpid());
-    }
-    bcdi_status st = write_csv(stage_path[OUT_CSV], c);
-    if (st == BCDI_OK) st = write_json(stage_path[OUT_JSON], c);
-    if (st == BCDI_OK) st = cmp_write_figures(c, stage_path[OUT_SLICES], stage_path[OUT_TRENDS]);
-    if (st == BCDI_OK) st = write_html(stage_path[OUT_HTML], c);
-    int renamed = 0;
-    while (st == BCDI_OK && renamed < OUT_COUNT) {
-        if (rename(stage_path[renamed], final_path[renamed]) != 0)
-            st = bcdi_error(BCDI_ERR_IO, "cannot rename to '%s': %s", final_path[renamed],
-                            strerror(errno));
-        else
-            ++renamed;
-    }
-    if (st != BCDI_OK) {
-        for (int k = 0; k < OUT_COUNT; ++k) {
-            unlink(stage_path[k]);
-            if (k < renamed) unlink(final_path[k]);
-        }
-        if (created) rmdir(out_dir);
-    }
+    bcdi_output *tx = NULL;
+    bcdi_status st = bcdi_output_begin(&tx);
+    if (st == BCDI_OK) st = bcdi_output_folder(tx, out_dir);
+    char path[OUT_COUNT][4200];
+    for (int k = 0; k < OUT_COUNT; ++k)
+        snprintf(path[k], sizeof path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
+    if (st == BCDI_OK) st = write_csv(tx, path[OUT_CSV], c);
+    if (st == BCDI_OK) st = write_json(tx, path[OUT_JSON], c);
+    if (st == BCDI_OK) st = cmp_write_figures(tx, c, path[OUT_SLICES], path[OUT_TRENDS]);
+    if (st == BCDI_OK) st = write_html(tx, path[OUT_HTML], c);
+    if (st == BCDI_OK) return bcdi_output_commit(tx);
+    bcdi_output_abort(tx);
     return st;
 }

@@ -13,7 +13,12 @@
 
 bcdi_status bcdi_cxi_create(const char *path, bcdi_h5_writer **out)
 {
-    bcdi_status st = bcdi_h5_create(path, out);
+    return bcdi_cxi_create_in(NULL, path, out);
+}
+
+bcdi_status bcdi_cxi_create_in(bcdi_output *tx, const char *path, bcdi_h5_writer **out)
+{
+    bcdi_status st = bcdi_h5_create_in(tx, path, out);
     if (st != BCDI_OK) return st;
     if ((st = bcdi_h5_write_int(*out, "cxi_version", 150)) != BCDI_OK ||
         (st = bcdi_h5_group(*out, "entry_1", "NXentry")) != BCDI_OK) {

@@ -20,8 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Create a CXI file (temporary name until bcdi_h5_commit) with cxi_version and entry_1. */
+/* Create a CXI file with cxi_version and entry_1, under a temporary name until bcdi_h5_commit
+ * (bcdi_cxi_create_in: until the caller's transaction commits; see bcdi_h5_create_in). */
 bcdi_status bcdi_cxi_create(const char *path, bcdi_h5_writer **out);
+bcdi_status bcdi_cxi_create_in(bcdi_output *tx, const char *path, bcdi_h5_writer **out);
 bcdi_status bcdi_cxi_write_object(bcdi_h5_writer *w, const size_t shape[3], const bcdi_cf *object,
                                   const uint8_t *support, int deflate_level);
 bcdi_status bcdi_cxi_write_prepared(bcdi_h5_writer *w, const size_t shape[3],

@@ -8,6 +8,7 @@
 #define BCDI_IO_HDF5_H
 
 #include "bcdi/error.h"
+#include "core/output.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -25,10 +26,19 @@ typedef enum bcdi_dtype {
 size_t bcdi_dtype_size(bcdi_dtype type);
 const char *bcdi_dtype_name(bcdi_dtype type);
 
+/* Programs call this first thing, before any HDF5 use (braggcdi's main does): it keeps HDF5 from
+ * installing its exit handler, which crashes after a close that failed (disk full); every file
+ * opened here is closed explicitly, so the handler has nothing to do. HDF5's printing goes off. */
+void bcdi_h5_process_init(void);
+
 /* ---- writing ---- */
 typedef struct bcdi_h5_writer bcdi_h5_writer;
 
+/* A new file under a temporary name (core/output.h rules): bcdi_h5_create runs its own
+ * transaction, which bcdi_h5_commit commits; bcdi_h5_create_in stages the file in the caller's
+ * transaction, where bcdi_h5_commit only closes it and the file appears when tx commits. */
 bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out);
+bcdi_status bcdi_h5_create_in(bcdi_output *tx, const char *final_path, bcdi_h5_writer **out);
 /* Create a group (and missing parents); nx_class, if not NULL, becomes its NX_class attribute. */
 bcdi_status bcdi_h5_group(bcdi_h5_writer *w, const char *path, const char *nx_class);
 /* Write a whole dataset (parents created). deflate_level 0 = contiguous/no filter; 1..9 = chunked
@@ -48,10 +58,13 @@ bcdi_status bcdi_h5_create_dataset(bcdi_h5_writer *w, const char *path, bcdi_dty
                                    const size_t *dims, const size_t *chunk_dims, int deflate_level);
 bcdi_status bcdi_h5_write_slab(bcdi_h5_writer *w, const char *path, bcdi_dtype type,
                                const size_t *start, const size_t *count, const void *data);
-/* Close and rename to the final name; frees w in every case. On failure the temporary is
- * removed. */
+/* Close the file (once: a failed close, e.g. disk full, is an error naming the file and the
+ * reason) and, for a writer with its own transaction, commit it (rename to the final name);
+ * frees w in every case. On failure nothing is left: the temporary is removed (inside a
+ * caller's transaction: when the caller aborts it). */
 bcdi_status bcdi_h5_commit(bcdi_h5_writer *w);
-/* Close and delete the temporary; frees w. NULL is a no-op. */
+/* Close without writing out; the temporary goes (now, or with the caller's transaction). Frees
+ * w. NULL is a no-op. */
 void bcdi_h5_abort(bcdi_h5_writer *w);
 
 /* Integer attribute (int64) on an existing group or dataset. */
@@ -60,9 +73,6 @@ bcdi_status bcdi_h5_attr_int(bcdi_h5_writer *w, const char *object_path, const c
 /* Final and temporary names of an open writer (for messages and tests). */
 const char *bcdi_h5_writer_path(const bcdi_h5_writer *w);
 const char *bcdi_h5_writer_temp_path(const bcdi_h5_writer *w);
-/* Temporary name used by every atomic writer: "<dir>/.<name>.tmp-<pid>-<counter>", in the
- * folder of final_path so that rename() never crosses file systems. */
-bcdi_status bcdi_io_temp_name(const char *final_path, char *out, size_t capacity);
 
 /* ---- reading ---- */
 typedef struct bcdi_h5_reader bcdi_h5_reader;

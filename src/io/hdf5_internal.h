@@ -8,9 +8,10 @@
 #include <hdf5.h>
 
 struct bcdi_h5_writer {
-    hid_t file;
+    hid_t file; /* -1 once closed */
     char *final_path;
     char *tmp_path;
+    bcdi_output *own; /* the writer's own transaction (bcdi_h5_create), NULL inside a caller's */
 };
 
 struct bcdi_h5_reader {
@@ -22,6 +23,9 @@ struct bcdi_h5_reader {
 void h5i_quiet(void);
 /* Innermost message of HDF5's error stack (e.g. "truncated file: eof = ..."), or ""; clears it. */
 const char *h5i_error_text(void);
+/* The reason of a failed write, short: the system's message when HDF5 reports one ("No space
+ * left on device"), else the innermost HDF5 message. Clears the stack. */
+const char *h5i_write_error_text(void);
 char *h5i_dup(const char *s);
 
 /* HDF5 types for a bcdi_dtype (close with H5Tclose); -1 for an invalid one. */

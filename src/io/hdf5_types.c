@@ -31,6 +31,28 @@ const char *h5i_error_text(void)
     return buf;
 }
 
+const char *h5i_write_error_text(void)
+{
+    const char *text = h5i_error_text();
+    /* sec2 driver: "... errno = 28, error message = 'No space left on device', buf = ..." */
+    const char *at = strstr(text, "error message = '");
+    if (!at) return text;
+    static _Thread_local char reason[128];
+    at += strlen("error message = '");
+    const char *end = strchr(at, '\'');
+    snprintf(reason, sizeof reason, "%.*s", end ? (int)(end - at) : (int)strlen(at), at);
+    return reason;
+}
+
+void bcdi_h5_process_init(void)
+{
+    /* HDF5 1.10 crashes (SIGSEGV in H5F__close_cb) in its exit handler when a file's close
+     * failed, e.g. on a full disk: that file stays half-closed and the handler closes it again.
+     * Without the handler nothing is lost: every file this program opens is closed explicitly. */
+    H5dont_atexit();
+    h5i_quiet();
+}
+
 char *h5i_dup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -3,8 +3,6 @@
 #include "io/hdf5_internal.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,70 +10,54 @@
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------------------------ */
-/* temporary names                                                                            */
+/* files                                                                                      */
 
-static atomic_uint temp_counter;
+typedef struct {
+    hid_t file;
+} create_ctx;
 
-bcdi_status bcdi_io_temp_name(const char *final_path, char *out, size_t capacity)
+/* bcdi_output_create callback: HDF5 opens by name, with O_CREAT|O_EXCL under H5F_ACC_EXCL, so a
+ * name taken meanwhile (even by a dangling symlink) fails instead of being followed. */
+static int create_file(const char *temp_path, void *user)
 {
-    if (!final_path || !final_path[0] || !out)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "temporary name: empty output path");
-    const char *slash = strrchr(final_path, '/');
-    const char *base = slash ? slash + 1 : final_path;
-    if (!base[0])
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': output path names a folder, not a file",
-                          final_path);
-    int dirlen = slash ? (int)(slash - final_path + 1) : 0;
-    unsigned n = atomic_fetch_add(&temp_counter, 1u);
-    int len =
-        snprintf(out, capacity, "%.*s.%s.tmp-%ld-%u", dirlen, final_path, base, (long)getpid(), n);
-    if (len < 0 || (size_t)len >= capacity)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': path too long", final_path);
-    return BCDI_OK;
+    create_ctx *c = user;
+    /* STRONG close: H5Fclose really closes, so rename sees a complete file. */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    c->file = H5Fcreate(temp_path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    int err = errno;
+    H5Pclose(fapl);
+    if (c->file >= 0) return 0;
+    struct stat sb;
+    const char *why = h5i_error_text();
+    if (lstat(temp_path, &sb) == 0) return EEXIST;
+    bcdi_error(BCDI_ERR_IO, "cannot create temporary file '%s': %s (%s)", temp_path,
+               why[0] ? why : "HDF5 error", strerror(err));
+    return err ? err : -1;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* writing                                                                                    */
-
-bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
+bcdi_status bcdi_h5_create_in(bcdi_output *tx, const char *final_path, bcdi_h5_writer **out)
 {
     if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_create: out is NULL");
     *out = NULL;
     h5i_quiet();
-    char tmp[PATH_MAX];
-    bcdi_status st = bcdi_io_temp_name(final_path, tmp, sizeof tmp);
-    if (st != BCDI_OK) return st;
-    /* a missing folder is the common mistake: say so instead of HDF5's generic failure */
-    char dir[PATH_MAX];
-    const char *slash = strrchr(final_path, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - final_path) : 1,
-             slash ? (slash == final_path ? "/" : final_path) : ".");
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: folder '%s' does not exist", final_path,
-                          dir);
-    if (stat(final_path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: it is a folder", final_path);
     bcdi_h5_writer *w = calloc(1, sizeof *w);
     if (!w) return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", final_path);
-    w->final_path = h5i_dup(final_path);
-    w->tmp_path = h5i_dup(tmp);
-    if (!w->final_path || !w->tmp_path) {
-        free(w->final_path);
-        free(w->tmp_path);
-        free(w);
-        return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", final_path);
+    w->file = -1;
+    bcdi_status st = BCDI_OK;
+    if (!tx) st = bcdi_output_begin(&w->own);
+    create_ctx c = {-1};
+    if (st == BCDI_OK) st = bcdi_output_create(tx ? tx : w->own, final_path, create_file, &c);
+    if (st == BCDI_OK) {
+        w->file = c.file;
+        w->final_path = h5i_dup(final_path);
+        w->tmp_path = h5i_dup(bcdi_output_temp_path(tx ? tx : w->own, final_path));
+        if (!w->final_path || !w->tmp_path)
+            st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", final_path);
     }
-    /* STRONG close: H5Fclose really closes, so rename sees a complete file. */
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    w->file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (w->file < 0) {
-        int err = errno;
-        const char *why = h5i_error_text();
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot create temporary file '%s': %s (%s)", final_path,
-                        tmp, why[0] ? why : "HDF5 error", strerror(err));
+    if (st != BCDI_OK) {
+        if (w->file >= 0) H5Fclose(w->file);
+        bcdi_output_abort(w->own);
         free(w->final_path);
         free(w->tmp_path);
         free(w);
@@ -83,6 +65,11 @@ bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
     }
     *out = w;
     return BCDI_OK;
+}
+
+bcdi_status bcdi_h5_create(const char *final_path, bcdi_h5_writer **out)
+{
+    return bcdi_h5_create_in(NULL, final_path, out);
 }
 
 /* Link-creation property list that creates missing parent groups. */
@@ -382,18 +369,31 @@ static void writer_free(bcdi_h5_writer *w)
     free(w);
 }
 
+/* Close the file exactly once, whatever happens: HDF5 (1.10) must never be asked to close a
+ * file twice, and a failed close is not retried (see bcdi_h5_process_init). */
+static bcdi_status close_file(bcdi_h5_writer *w)
+{
+    if (w->file < 0) return BCDI_OK;
+    /* every object of the file is closed by now (each call closes what it opened); a flush
+     * failure (disk full) must still be followed by the one H5Fclose */
+    herr_t flushed = H5Fflush(w->file, H5F_SCOPE_GLOBAL);
+    const char *why = flushed < 0 ? h5i_write_error_text() : "";
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", why);
+    herr_t closed = H5Fclose(w->file);
+    w->file = -1;
+    if (flushed >= 0 && closed < 0) snprintf(reason, sizeof reason, "%s", h5i_write_error_text());
+    if (flushed < 0 || closed < 0)
+        return bcdi_error(BCDI_ERR_IO, "writing '%s' failed: %s", w->final_path,
+                          reason[0] ? reason : "HDF5 could not close the file");
+    return BCDI_OK;
+}
+
 bcdi_status bcdi_h5_commit(bcdi_h5_writer *w)
 {
     if (!w) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_commit: NULL writer");
-    bcdi_status st = BCDI_OK;
-    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(w->file) < 0) {
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot close temporary '%s': %s", w->final_path,
-                        w->tmp_path, h5i_error_text());
-    } else if (rename(w->tmp_path, w->final_path) != 0) {
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename temporary '%s' to it: %s", w->final_path,
-                        w->tmp_path, strerror(errno));
-    }
-    if (st != BCDI_OK) unlink(w->tmp_path);
+    bcdi_status st = close_file(w);
+    st = bcdi_output_finish(w->own, st);
     writer_free(w);
     return st;
 }
@@ -401,9 +401,12 @@ bcdi_status bcdi_h5_commit(bcdi_h5_writer *w)
 void bcdi_h5_abort(bcdi_h5_writer *w)
 {
     if (!w) return;
-    H5Fclose(w->file);
+    if (w->file >= 0) {
+        H5Fclose(w->file);
+        w->file = -1;
+    }
     H5Eclear2(H5E_DEFAULT);
-    unlink(w->tmp_path);
+    bcdi_output_abort(w->own);
     writer_free(w);
 }
 

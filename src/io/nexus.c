@@ -107,7 +107,7 @@ static bcdi_status write_stack(bcdi_h5_writer *w, const bcdi_nexus_stack *s)
     return BCDI_OK;
 }
 
-bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *stack)
+bcdi_status bcdi_nexus_write_stack(bcdi_output *tx, const char *path, const bcdi_nexus_stack *stack)
 {
     if (!path || !stack || !stack->frames || !stack->rocking_deg)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "NeXus stack '%s': missing frames or angles",
@@ -120,7 +120,7 @@ bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *sta
         return bcdi_error(BCDI_ERR_INVALID_ARG, "NeXus stack '%s': empty shape %zu x %zu x %zu",
                           path, stack->dims[0], stack->dims[1], stack->dims[2]);
     bcdi_h5_writer *w;
-    bcdi_status st = bcdi_h5_create(path, &w);
+    bcdi_status st = bcdi_h5_create_in(tx, path, &w);
     if (st != BCDI_OK) return st;
     st = write_stack(w, stack);
     if (st != BCDI_OK) {

@@ -46,7 +46,9 @@ typedef struct bcdi_nexus_stack {
     size_t config_count;
 } bcdi_nexus_stack;
 
-bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *stack);
+/* Write the stack, staged in tx (NULL: its own transaction, committed here; core/output.h). */
+bcdi_status bcdi_nexus_write_stack(bcdi_output *tx, const char *path,
+                                   const bcdi_nexus_stack *stack);
 
 /* Fill from an open NeXus file what it holds: energy (keV), wavelength, distance, pixel sizes
  * (y = rows -> pixel_size_m[0], x = columns -> [1]), polar_angle -> two_theta (and angles =

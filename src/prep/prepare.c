@@ -1392,32 +1392,22 @@ static int json_to(FILE *f, const bcdi_prepared *p)
     return ferror(f) ? -1 : 0;
 }
 
-/* JSON to a temporary name in the folder of `path` (renamed by the caller). */
-static bcdi_status json_temp(const char *path, const bcdi_prepared *p, char *tmp, size_t cap)
+/* The summary JSON staged in tx. */
+static bcdi_status json_staged(bcdi_output *tx, const char *path, const bcdi_prepared *p)
 {
-    bcdi_status st = bcdi_io_temp_name(path, tmp, cap);
-    if (st != BCDI_OK) return st;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create '%s': %s", path, tmp, strerror(errno));
-    int bad = json_to(f, p);
-    if (fclose(f) != 0 || bad) {
-        unlink(tmp);
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write '%s'", path, tmp);
-    }
-    return BCDI_OK;
+    FILE *f;
+    bcdi_status st = bcdi_output_fopen(tx, path, &f);
+    if (st == BCDI_OK && json_to(f, p) != 0)
+        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot write", path);
+    return st;
 }
 
 bcdi_status bcdi_diffraction_summary_write_json(const char *path, const bcdi_prepared *p)
 {
-    char tmp[PATH_MAX];
-    bcdi_status st = json_temp(path, p, tmp, sizeof tmp);
-    if (st == BCDI_OK && rename(tmp, path) != 0) {
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename '%s' to it: %s", path, tmp,
-                        strerror(errno));
-        unlink(tmp);
-    }
-    return st;
+    bcdi_output *tx = NULL;
+    bcdi_status st = bcdi_output_begin(&tx);
+    if (st == BCDI_OK) st = json_staged(tx, path, p);
+    return bcdi_output_finish(tx, st);
 }
 
 bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const bcdi_prepared *p,
@@ -1425,7 +1415,7 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
 {
     if (!output || !p || !p->intensity)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "prepare: nothing to write");
-    char json[PATH_MAX], json_tmp[PATH_MAX];
+    char json[PATH_MAX];
     bcdi_status st;
     if (json_path && json_path[0])
         snprintf(json, sizeof json, "%s", json_path);
@@ -1437,12 +1427,13 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
         return st;
     if (deflate < 0 || deflate > 9)
         return bcdi_error(BCDI_ERR_CONFIG, "key 'deflate' is %ld, expected 0..9", deflate);
+    /* the CXI and its summary JSON appear together or not at all */
+    bcdi_output *tx = NULL;
     bcdi_h5_writer *w = NULL;
-    if ((st = bcdi_cxi_create(output, &w)) != BCDI_OK) return st;
-    if ((st = json_temp(json, p, json_tmp, sizeof json_tmp)) != BCDI_OK) {
-        bcdi_h5_abort(w);
-        return st;
-    }
+    if ((st = bcdi_output_begin(&tx)) != BCDI_OK ||
+        (st = bcdi_cxi_create_in(tx, output, &w)) != BCDI_OK ||
+        (st = json_staged(tx, json, p)) != BCDI_OK)
+        goto fail;
     if ((st = bcdi_cxi_write_prepared(w, p->shape, p->intensity, p->mask, &p->geometry,
                                       (int)deflate)) != BCDI_OK ||
         (st = write_summary(w, p)) != BCDI_OK)
@@ -1456,22 +1447,17 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
             BCDI_OK ||
         (st = bcdi_h5_write_string(w, "entry_1/process_1/version", BCDI_VERSION)) != BCDI_OK)
         goto fail;
-    if ((st = bcdi_h5_commit(w)) != BCDI_OK) {
-        unlink(json_tmp);
-        return st;
-    }
-    if (rename(json_tmp, json) != 0) {
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename '%s' to it: %s", json, json_tmp,
-                        strerror(errno));
-        unlink(json_tmp);
-        unlink(output); /* all or nothing */
-        return st;
-    }
+    st = bcdi_h5_commit(w);
+    w = NULL;
+    if (st != BCDI_OK) goto fail;
+    st = bcdi_output_commit(tx); /* frees tx, and on failure removes everything */
+    tx = NULL;
+    if (st != BCDI_OK) goto fail;
     bcdi_log(BCDI_LOG_INFO, "wrote '%s' and '%s'", output, json);
     return BCDI_OK;
 fail:
     bcdi_h5_abort(w);
-    unlink(json_tmp);
+    bcdi_output_abort(tx);
     return st;
 }
 
