@@ -490,8 +490,7 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             s->from_folder = loaded[k].from_folder;
             s->has_geometry = loaded[k].has_geometry;
             s->geometry = loaded[k].geometry;
-            st = cmp_locate_peak(inputs[k].summary_path, inputs[k].path, loaded[k].result_path,
-                                 &s->peak);
+            st = cmp_locate_peak(inputs[k].summary_path, s->label, loaded[k].result_path, &s->peak);
             if (st != BCDI_OK) st = bcdi_error_prefix(st, "state '%s': ", s->label);
         }
         if (st == BCDI_OK && !s->peak.available)

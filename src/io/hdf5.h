@@ -31,6 +31,8 @@ const char *bcdi_dtype_name(bcdi_dtype type);
  * opened here is closed explicitly, so the handler has nothing to do. HDF5's printing goes off. */
 void bcdi_h5_process_init(void);
 
+typedef struct bcdi_h5_reader bcdi_h5_reader;
+
 /* ---- writing ---- */
 typedef struct bcdi_h5_writer bcdi_h5_writer;
 
@@ -58,6 +60,9 @@ bcdi_status bcdi_h5_create_dataset(bcdi_h5_writer *w, const char *path, bcdi_dty
                                    const size_t *dims, const size_t *chunk_dims, int deflate_level);
 bcdi_status bcdi_h5_write_slab(bcdi_h5_writer *w, const char *path, bcdi_dtype type,
                                const size_t *start, const size_t *count, const void *data);
+/* Copy a group or dataset (with everything under it and its attributes) from an open file to
+ * the same path in w (parents created). */
+bcdi_status bcdi_h5_copy(bcdi_h5_writer *w, bcdi_h5_reader *from, const char *path);
 /* Close the file (once: a failed close, e.g. disk full, is an error naming the file and the
  * reason) and, for a writer with its own transaction, commit it (rename to the final name);
  * frees w in every case. On failure nothing is left: the temporary is removed (inside a
@@ -75,7 +80,6 @@ const char *bcdi_h5_writer_path(const bcdi_h5_writer *w);
 const char *bcdi_h5_writer_temp_path(const bcdi_h5_writer *w);
 
 /* ---- reading ---- */
-typedef struct bcdi_h5_reader bcdi_h5_reader;
 
 /* Errors name the file: missing, not HDF5, truncated. */
 bcdi_status bcdi_h5_open(const char *path, bcdi_h5_reader **out);

@@ -362,6 +362,25 @@ bcdi_status bcdi_h5_write_slab(bcdi_h5_writer *w, const char *path, bcdi_dtype t
     return BCDI_OK;
 }
 
+bcdi_status bcdi_h5_copy(bcdi_h5_writer *w, bcdi_h5_reader *from, const char *path)
+{
+    if (!w || !from || !path)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_copy: NULL argument");
+    h5i_quiet();
+    if (!h5i_path_exists(from->file, path))
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' not found (to copy into '%s')", from->path,
+                          path, w->final_path);
+    if (h5i_path_exists(w->file, path))
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': '%s' already written", w->final_path, path);
+    hid_t l = lcpl_parents();
+    herr_t e = H5Ocopy(from->file, path, w->file, path, H5P_DEFAULT, l);
+    H5Pclose(l);
+    if (e < 0)
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot copy '%s' from '%s': %s", w->final_path, path,
+                          from->path, h5i_write_error_text());
+    return BCDI_OK;
+}
+
 static void writer_free(bcdi_h5_writer *w)
 {
     free(w->final_path);
