@@ -41,6 +41,10 @@ int cmd_analyze(int argc, char **argv)
     bcdi_analysis_frame frame;
     bcdi_analysis_result result = {0};
     bcdi_cxi_phased in = {0};
+    if ((rc = cli_check_output("analyze", args.output, BCDI_OUTPUT_FOLDER)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
+    }
     bcdi_status st = bcdi_analysis_params_from_config(args.config, &params);
     if (st == BCDI_OK) st = bcdi_cxi_read_result(args.input, 1, &in);
     const size_t *shape = in.shape;

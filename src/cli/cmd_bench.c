@@ -325,6 +325,10 @@ int cmd_bench(int argc, char **argv)
         cli_args_free(&args);
         return cli_fail("bench", st);
     }
+    if ((rc = cli_check_output("bench", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
+    }
     const char *device = bcdi_config_string(args.config, "device");
     const char *planner = bcdi_config_string(args.config, "planner");
     const char *mode = bcdi_config_string(args.config, "mode");

@@ -49,6 +49,10 @@ int cmd_info(int argc, char **argv)
         cli_args_free(&args);
         return cli_fail("info", BCDI_ERR_CONFIG);
     }
+    if ((rc = cli_check_output("info", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
+    }
     FILE *out = stdout;
     bcdi_output *tx = NULL;
     bcdi_status st = BCDI_OK;

@@ -292,6 +292,19 @@ int cmd_phase(int argc, char **argv)
     if (st == BCDI_OK) st = bcdi_config_int(args.config, "deflate", &deflate);
     if (st == BCDI_OK && (crop_margin < 0 || deflate < 0 || deflate > 9))
         st = bcdi_error(BCDI_ERR_CONFIG, "crop_margin must be >= 0 and deflate in 0..9");
+    /* the outputs checked before the data is read: the best run and the kept ones (the first
+     * thousand here; any other is checked again when staged) */
+    if (st == BCDI_OK) bcdi_output_add_input(params.support_file);
+    long kept = params.keep > 1 && params.keep <= params.runs ? params.keep : 0;
+    for (long k = 0; st == BCDI_OK && rc == CLI_EXIT_OK && k <= kept && k <= 1000; ++k) {
+        char run_name[4200];
+        if (k > 0) run_path(args.output, (size_t)k - 1, run_name, sizeof run_name);
+        rc = cli_check_output("phase", k > 0 ? run_name : args.output, BCDI_OUTPUT_FILE);
+    }
+    if (rc != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
+    }
     size_t shape[3] = {0, 0, 0};
     float *intensity = NULL;
     uint8_t *mask = NULL, *support_file = NULL;

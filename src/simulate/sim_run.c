@@ -4,6 +4,7 @@
 #include "backend/backend.h"
 #include "bcdi/log.h"
 #include "bcdi/simulate.h"
+#include "core/interrupt.h"
 #include "io/cxi.h"
 #include "io/hdf5.h"
 #include "io/nexus.h"
@@ -156,9 +157,11 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
         st = bcdi_error(BCDI_ERR_NOMEM, "simulate: intensity of %zu voxels", n);
         goto done;
     }
-    if ((st = bcdi_simulate_intensity(backend, p->shape, obj.object, intensity)) != BCDI_OK)
+    if ((st = bcdi_interrupt_check("during simulate, before the intensities")) != BCDI_OK ||
+        (st = bcdi_simulate_intensity(backend, p->shape, obj.object, intensity)) != BCDI_OK ||
+        (st = bcdi_interrupt_check("during simulate, before the frames")) != BCDI_OK ||
+        (st = bcdi_simulate_frames_make(p, &g, intensity, &frames)) != BCDI_OK)
         goto done;
-    if ((st = bcdi_simulate_frames_make(p, &g, intensity, &frames)) != BCDI_OK) goto done;
     if (frames.saturated)
         bcdi_log(BCDI_LOG_NOTICE, "simulate: %zu voxels clipped at 2^%d - 1 counts",
                  frames.saturated, p->bits);
@@ -171,7 +174,8 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
         config_count = own_count;
     }
 
-    if ((st = bcdi_output_begin(&tx)) != BCDI_OK ||
+    if ((st = bcdi_interrupt_check("during simulate, before writing")) != BCDI_OK ||
+        (st = bcdi_output_begin(&tx)) != BCDI_OK ||
         (st = bcdi_cxi_create_in(tx, truth_path, &truth)) != BCDI_OK ||
         (st = bcdi_cxi_write_object(truth, p->shape, obj.object, obj.support, p->deflate)) !=
             BCDI_OK ||
