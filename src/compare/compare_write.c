@@ -37,20 +37,31 @@ static const char *character_name(bcdi_line_character c)
     return c == BCDI_LINE_SCREW ? "screw-like" : c == BCDI_LINE_EDGE ? "edge-like" : "mixed";
 }
 
-/* ---- CSV (RFC 4180: fields with a comma, quote or newline are quoted) ---- */
+/* ---- CSV (RFC 4180: fields with a comma, quote or line break are quoted) ---- */
 
+/* A plain decimal number ("-0.25", "1e-3"): left as it is, so spreadsheets read it as one. */
+static int plain_number(const char *s)
+{
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s)) return 0;
+    char *end = NULL;
+    strtod(s, &end);
+    return end && *end == '\0';
+}
+
+/* A text cell. Spreadsheets run a cell starting with =, +, -, @ (or tab, CR) as a formula:
+ * such a cell that is not a plain number gets a leading ' (formula injection). */
 static void csv_text(FILE *f, const char *s)
 {
-    if (s && strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; ++s) {
-            if (*s == '"') fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else if (s) {
-        fputs(s, f);
+    if (!s) return;
+    int neutralise = strchr("=+-@\t\r", s[0]) && s[0] && !plain_number(s);
+    int quote = strpbrk(s, ",\"\n\r") != NULL;
+    if (quote) fputc('"', f);
+    if (neutralise) fputc('\'', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
     }
+    if (quote) fputc('"', f);
 }
 
 static void csv_num(FILE *f, double v)

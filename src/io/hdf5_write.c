@@ -211,7 +211,7 @@ bcdi_status bcdi_h5_write(bcdi_h5_writer *w, const char *path, bcdi_dtype type, 
     H5Dclose(d);
     if (e < 0)
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot write dataset '%s': %s", w->final_path, path,
-                          h5i_error_text());
+                          h5i_write_error_text());
     return BCDI_OK;
 }
 
@@ -358,7 +358,7 @@ bcdi_status bcdi_h5_write_slab(bcdi_h5_writer *w, const char *path, bcdi_dtype t
     H5Dclose(d);
     if (e < 0)
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot write slab of '%s': %s", w->final_path, path,
-                          h5i_error_text());
+                          h5i_write_error_text());
     return BCDI_OK;
 }
 

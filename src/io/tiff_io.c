@@ -305,16 +305,25 @@ static bcdi_status write_staged(bcdi_output *tx, const char *path, bcdi_dtype ty
     tiff_quiet();
     double bytes = (double)dims[0] * (double)dims[1] * (double)dims[2] * bcdi_dtype_size(type);
     /* classic TIFF offsets are 32-bit: switch to BigTIFF well before 4 GiB */
+    errno = 0; /* libtiff's messages do not carry the system's reason (a full disk): errno does */
     TIFF *t = TIFFFdOpen(fd, path, bytes > 3.5e9 ? "w8" : "w");
     if (!t) {
+        int err = errno;
         close(fd);
-        return bcdi_error(BCDI_ERR_IO, "'%s': libtiff cannot write its temporary: %s", path,
-                          tiff_why());
+        return bcdi_error(BCDI_ERR_IO, "'%s': libtiff cannot write its temporary: %s%s%s%s", path,
+                          tiff_why(), err ? " (" : "", err ? strerror(err) : "", err ? ")" : "");
     }
     st = write_pages(t, path, type, dims, data, multipage);
+    int err = errno;
     TIFFClose(t); /* closes fd; a failed final write shows in tiff_msg */
+    if (!err) err = errno;
     if (st == BCDI_OK && tiff_msg[0])
         st = bcdi_error(BCDI_ERR_IO, "'%s': libtiff reported: %s", path, tiff_msg);
+    if (st != BCDI_OK && err) {
+        char detail[1024];
+        snprintf(detail, sizeof detail, "%s", bcdi_last_error());
+        st = bcdi_error(st, "%s (%s)", detail, strerror(err));
+    }
     return st;
 }
 

@@ -29,4 +29,9 @@ int tu_count_entries(const char *dir);
  * Returns the exit status (or -1). */
 int tu_run_braggcdi(const char *args, char **output);
 
+/* A 32^3 prepared CXI file (simulator intensities, Poisson counts of 1e8 photons, a masked
+ * column plane, geometry); poison 1 puts a NaN in it, 2 makes it all zero. 0 on success (else
+ * bcdi_last_error() says why). */
+int tu_write_prepared(const char *path, int poison);
+
 #endif
