@@ -59,19 +59,6 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-/* Number of entries of a folder whose name contains `part` ("" = all). */
-static int count_named(const char *folder, const char *part)
-{
-    DIR *d = opendir(folder);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, part)) ++n;
-    closedir(d);
-    return n;
-}
-
 static void put(bcdi_output *tx, const char *path, const char *text)
 {
     FILE *f;
@@ -89,7 +76,7 @@ Test(output, files_appear_together_on_commit_and_temporaries_carry_the_mark)
     cr_assert_not_null(tmp);
     cr_expect(strstr(tmp, "/.a.txt" BCDI_OUTPUT_TEMP_MARK) != NULL, "temporary '%s'", tmp);
     cr_expect(bcdi_output_is_temp_name(tmp));
-    cr_expect_eq(count_named(dir, BCDI_OUTPUT_TEMP_MARK), 2);
+    cr_expect_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 2);
     cr_expect(!tu_file_exists(in_dir("a.txt")) && !tu_file_exists(in_dir("b.txt")),
               "a final name exists before the commit");
     OK(bcdi_output_commit(tx));
@@ -98,7 +85,7 @@ Test(output, files_appear_together_on_commit_and_temporaries_carry_the_mark)
     cr_expect_str_eq(b, "beta\n");
     free(a);
     free(b);
-    cr_expect_eq(count_named(dir, ""), 2, "only the two outputs");
+    cr_expect_eq(tu_count_named(dir, ""), 2, "only the two outputs");
 }
 
 /* A creator told that the first three names are taken (as if a planted file held them). */
@@ -132,7 +119,7 @@ Test(output, a_taken_temporary_name_is_never_reused_or_followed)
     }
     OK(bcdi_output_commit(tx));
     cr_expect(tu_file_exists(in_dir("x.bin")));
-    cr_expect_eq(count_named(dir, ""), 1);
+    cr_expect_eq(tu_count_named(dir, ""), 1);
 }
 
 Test(output, symlinks_planted_at_the_old_predictable_names_are_not_followed)
@@ -169,7 +156,7 @@ Test(output, symlinks_planted_at_the_old_predictable_names_are_not_followed)
     struct stat sb;
     cr_assert_eq(lstat(link, &sb), 0);
     cr_expect(S_ISLNK(sb.st_mode), "a planted link was replaced");
-    cr_expect_eq(count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0, "a temporary was left");
+    cr_expect_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0, "a temporary was left");
 }
 
 Test(output, modes_follow_the_umask)
@@ -213,28 +200,28 @@ Test(output, a_new_folder_appears_whole_or_not_at_all)
     OK(bcdi_output_folder(tx, out));
     put(tx, a, "1");
     cr_expect(!tu_file_exists(out), "the folder exists before the commit");
-    cr_expect_eq(count_named(dir, BCDI_OUTPUT_TEMP_MARK), 1, "one temporary folder");
+    cr_expect_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 1, "one temporary folder");
     bcdi_output_abort(tx);
-    cr_expect_eq(count_named(dir, ""), 0, "abort left something");
+    cr_expect_eq(tu_count_named(dir, ""), 0, "abort left something");
     /* committed: both files at once */
     OK(bcdi_output_begin(&tx));
     OK(bcdi_output_folder(tx, out));
     put(tx, a, "1");
     put(tx, b, "2");
     OK(bcdi_output_commit(tx));
-    cr_expect_eq(count_named(out, ""), 2);
-    cr_expect_eq(count_named(dir, ""), 1, "the folder only");
+    cr_expect_eq(tu_count_named(out, ""), 2);
+    cr_expect_eq(tu_count_named(dir, ""), 1, "the folder only");
     /* into the existing folder: the other files stay, the new ones replace theirs */
     write_text(a, "old");
     OK(bcdi_output_begin(&tx));
     OK(bcdi_output_folder(tx, out));
     put(tx, a, "new");
-    cr_expect_eq(count_named(out, BCDI_OUTPUT_TEMP_MARK), 1, "staged inside the folder");
+    cr_expect_eq(tu_count_named(out, BCDI_OUTPUT_TEMP_MARK), 1, "staged inside the folder");
     OK(bcdi_output_commit(tx));
     char *text = tu_read_text(a);
     cr_expect_str_eq(text, "new");
     free(text);
-    cr_expect_eq(count_named(out, ""), 2);
+    cr_expect_eq(tu_count_named(out, ""), 2);
 }
 
 Test(output, a_failure_half_way_through_a_multi_file_output_leaves_nothing)
@@ -250,7 +237,7 @@ Test(output, a_failure_half_way_through_a_multi_file_output_leaves_nothing)
     cr_expect(strstr(bcdi_last_error(), "c.txt") && strstr(bcdi_last_error(), "folder"), "%s",
               bcdi_last_error());
     bcdi_output_abort(tx);
-    cr_expect_eq(count_named(dir, ""), 1, "only the planted folder may remain");
+    cr_expect_eq(tu_count_named(dir, ""), 1, "only the planted folder may remain");
     /* a target turned into a folder after staging: the commit fails, nothing is renamed */
     OK(bcdi_output_begin(&tx));
     put(tx, in_dir("a.txt"), "alpha");
@@ -258,7 +245,7 @@ Test(output, a_failure_half_way_through_a_multi_file_output_leaves_nothing)
     cr_assert_eq(mkdir(in_dir("d.txt"), 0755), 0);
     cr_expect_eq(bcdi_output_commit(tx), BCDI_ERR_IO);
     cr_expect(!tu_file_exists(in_dir("a.txt")), "a.txt appeared without d.txt");
-    cr_expect_eq(count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0, "a temporary was left");
+    cr_expect_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0, "a temporary was left");
 }
 
 Test(output, targets_that_are_not_regular_files_are_refused)
@@ -301,7 +288,7 @@ Test(output, dev_null_is_refused_and_stays_a_device)
     struct stat sb;
     cr_assert_eq(lstat("/dev/null", &sb), 0);
     cr_expect(S_ISCHR(sb.st_mode), "/dev/null is no longer a device");
-    cr_expect_eq(count_named("/dev", BCDI_OUTPUT_TEMP_MARK), 0);
+    cr_expect_eq(tu_count_named("/dev", BCDI_OUTPUT_TEMP_MARK), 0);
 }
 
 Test(output, an_output_that_is_an_input_is_refused)
@@ -345,7 +332,7 @@ Test(output, a_commit_after_a_signal_writes_nothing)
     cr_expect_eq(bcdi_interrupt_check("in a test"), BCDI_ERR_INTERRUPTED);
     cr_expect(strstr(bcdi_last_error(), "SIGTERM in a test") != NULL, "%s", bcdi_last_error());
     cr_expect_eq(bcdi_output_commit(tx), BCDI_ERR_INTERRUPTED);
-    cr_expect_eq(count_named(dir, ""), 0);
+    cr_expect_eq(tu_count_named(dir, ""), 0);
     cr_expect_eq(bcdi_interrupt_exit_status(SIGTERM), 143);
     cr_expect_eq(bcdi_interrupt_exit_status(SIGUSR1), 143);
     cr_expect_eq(bcdi_interrupt_exit_status(SIGINT), 130);
@@ -388,7 +375,7 @@ Test(output, a_full_disk_is_an_error_and_leaves_nothing)
     cr_expect_eq(bcdi_output_commit(tx), BCDI_ERR_IO);
     cr_expect(strstr(bcdi_last_error(), "No space left on device") != NULL, "%s",
               bcdi_last_error());
-    cr_expect_eq(count_named(mnt, ""), 0, "something was left on the full disk");
+    cr_expect_eq(tu_count_named(mnt, ""), 0, "something was left on the full disk");
     /* HDF5: the metadata flush at close fails; one close, no crash, nothing left */
     snprintf(path, sizeof path, "%s/r.h5", mnt);
     bcdi_h5_writer *w;
@@ -408,7 +395,7 @@ Test(output, a_full_disk_is_an_error_and_leaves_nothing)
     free(data);
     cr_expect_eq(st, BCDI_ERR_IO);
     cr_expect(strstr(bcdi_last_error(), "r.h5") != NULL, "%s", bcdi_last_error());
-    cr_expect_eq(count_named(mnt, ""), 0, "something was left on the full disk");
+    cr_expect_eq(tu_count_named(mnt, ""), 0, "something was left on the full disk");
     umount2(mnt, MNT_DETACH); /* HDF5 keeps the failed file open until exit */
     rmdir(mnt);
     free(mnt);

@@ -48,18 +48,6 @@ static const char *in_dir(const char *name)
     return buf[k];
 }
 
-static int count_named(const char *folder, const char *part)
-{
-    DIR *d = opendir(folder);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, part)) ++n;
-    closedir(d);
-    return n;
-}
-
 /* Whole file (binary), for byte comparisons. */
 static char *read_bytes(const char *path, size_t *size)
 {
@@ -155,7 +143,7 @@ Test(output_cli, dev_null_as_output_is_refused)
         free(out);
         cr_expect(is_char_device("/dev/null"), "'%s' replaced /dev/null", args);
     }
-    cr_expect_eq(count_named("/dev", BCDI_OUTPUT_TEMP_MARK), 0, "a temporary left in /dev");
+    cr_expect_eq(tu_count_named("/dev", BCDI_OUTPUT_TEMP_MARK), 0, "a temporary left in /dev");
 }
 
 /* Run a command that must be refused because its output is an input; the input keeps its
@@ -202,7 +190,7 @@ Test(output_cli, an_output_equal_to_an_input_is_refused_and_the_input_kept)
     snprintf(args, sizeof args, "phase %s recipe=5*ER support=file support_file=%s -o %s", prepared,
              in_dir("alias.cxi"), in_dir("alias.cxi"));
     expect_input_kept(args, prepared, "input of this run");
-    cr_expect_eq(count_named(dir, ""), 2, "only the input and its hard link");
+    cr_expect_eq(tu_count_named(dir, ""), 2, "only the input and its hard link");
 }
 
 /* The names info, bench, prepare's summary and analyze's staging used before: pid-based. */
@@ -246,8 +234,8 @@ Test(output_cli, symlinks_planted_at_predictable_temporary_names_are_not_followe
     free(text);
     cr_expect(tu_file_exists(in_dir("report.txt")) && tu_file_exists(in_dir("bench.json")) &&
               tu_file_exists(in_dir("an/summary.json")));
-    cr_expect_eq(count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0);
-    cr_expect_eq(count_named(in_dir("an"), BCDI_OUTPUT_TEMP_MARK), 0);
+    cr_expect_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0);
+    cr_expect_eq(tu_count_named(in_dir("an"), BCDI_OUTPUT_TEMP_MARK), 0);
 }
 
 Test(output_cli, kept_runs_appear_all_together_or_not_at_all)
@@ -264,7 +252,7 @@ Test(output_cli, kept_runs_appear_all_together_or_not_at_all)
     cr_expect(strstr(out, "r-run3.cxi") && strstr(out, "folder"), "%s", out);
     cr_expect(!strstr(out, "phasing 32x32x32"), "phasing started before the check: %s", out);
     free(out);
-    cr_expect_eq(count_named(dir, ""), 2, "only the input and the blocking folder");
+    cr_expect_eq(tu_count_named(dir, ""), 2, "only the input and the blocking folder");
     rmdir(in_dir("r-run3.cxi"));
     /* half-way through writing: room for two of the four files (~72 KB each), not all */
     char *mnt = tu_make_temp_dir("keep-full");
@@ -279,7 +267,7 @@ Test(output_cli, kept_runs_appear_all_together_or_not_at_all)
     cr_expect(rc >= 1 && rc <= 127, "exit %d (a crash is negative): %s", rc, out);
     cr_expect(strstr(out, "No space left on device") != NULL, "%s", out);
     free(out);
-    cr_expect_eq(count_named(mnt, ""), 0, "a partial set of runs was left");
+    cr_expect_eq(tu_count_named(mnt, ""), 0, "a partial set of runs was left");
     umount2(mnt, MNT_DETACH);
     rmdir(mnt);
     free(mnt);
@@ -304,7 +292,7 @@ static int stop_phase(int signal_number)
               log ? log : "(no log)");
     free(log);
     remove(in_dir("log.txt"));
-    cr_expect_eq(count_named(dir, ""), 1, "only the input may remain");
+    cr_expect_eq(tu_count_named(dir, ""), 1, "only the input may remain");
     return rc;
 }
 
@@ -339,7 +327,7 @@ Test(output_cli, a_full_disk_ends_with_an_error_not_a_crash)
                   out);
         cr_expect(strstr(out, "No space left on device") != NULL, "'%s': %s", args[k], out);
         free(out);
-        cr_expect_eq(count_named(mnt, ""), 0, "'%s' left something on the full disk", args[k]);
+        cr_expect_eq(tu_count_named(mnt, ""), 0, "'%s' left something on the full disk", args[k]);
     }
     umount2(mnt, MNT_DETACH);
     rmdir(mnt);

@@ -211,6 +211,19 @@ static json_t *bench_root(int *ok)
     return root;
 }
 
+/* A result row with what every bench row starts with (device names come from the driver:
+ * escaped like any text); NULL when out of memory. */
+static json_t *row_json(const char *backend, const char *device, size_t size, size_t batch, int *ok)
+{
+    json_t *row = json_object();
+    if (!row) return *ok = 0, NULL;
+    bcdi_json_put(row, "backend", bcdi_json_text(backend), ok);
+    bcdi_json_put(row, "device", bcdi_json_text(device), ok);
+    bcdi_json_put(row, "size", json_integer((json_int_t)size), ok);
+    bcdi_json_put(row, "batch", json_integer((json_int_t)batch), ok);
+    return row;
+}
+
 /* Write, free, and say what went wrong. */
 static bcdi_status write_root(const char *path, json_t *root, int ok)
 {
@@ -242,15 +255,8 @@ static bcdi_status write_phasing_json(const char *path, const phasing_row *rows,
     bcdi_json_put(root, "device_bytes_per_voxel_per_run", device, &ok);
     for (size_t i = 0; i < count; ++i) {
         const phasing_row *r = &rows[i];
-        json_t *row = json_object();
-        if (!row) {
-            ok = 0;
-            break;
-        }
-        bcdi_json_put(row, "backend", bcdi_json_text(r->backend), &ok);
-        bcdi_json_put(row, "device", bcdi_json_text(r->device), &ok);
-        bcdi_json_put(row, "size", json_integer((json_int_t)r->size), &ok);
-        bcdi_json_put(row, "batch", json_integer((json_int_t)r->batch), &ok);
+        json_t *row = row_json(r->backend, r->device, r->size, r->batch, &ok);
+        if (!row) break;
         bcdi_json_put(row, "ms_fft_pair", bcdi_json_real(r->ms_fft_pair), &ok);
         for (int a = 0; a < 4; ++a) {
             char key[32];
@@ -278,16 +284,8 @@ static bcdi_status write_json(const char *path, const char *planner, const bench
     bcdi_json_put(root, "planner", bcdi_json_text(planner), &ok);
     for (size_t i = 0; i < count; ++i) {
         const bench_row *r = &rows[i];
-        json_t *row = json_object();
-        if (!row) {
-            ok = 0;
-            break;
-        }
-        /* the device name comes from the driver: escaped like any text */
-        bcdi_json_put(row, "backend", bcdi_json_text(r->backend), &ok);
-        bcdi_json_put(row, "device", bcdi_json_text(r->device), &ok);
-        bcdi_json_put(row, "size", json_integer((json_int_t)r->size), &ok);
-        bcdi_json_put(row, "batch", json_integer((json_int_t)r->batch), &ok);
+        json_t *row = row_json(r->backend, r->device, r->size, r->batch, &ok);
+        if (!row) break;
         bcdi_json_put(row, "repeats", json_integer(r->repeats), &ok);
         bcdi_json_put(row, "ms_per_pair", bcdi_json_real(r->ms_pair), &ok);
         bcdi_json_put(row, "ms_per_run", bcdi_json_real(r->ms_per_run), &ok);

@@ -312,14 +312,6 @@ static void drop_last(bcdi_output *tx)
     free(e->temp_path);
 }
 
-static char *dup_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* The declared new folder `dir` (stripped) belongs to, or -1. */
 static long folder_of(const bcdi_output *tx, const char *path)
 {
@@ -363,7 +355,7 @@ bcdi_status bcdi_output_folder(bcdi_output *tx, const char *dir)
         }
         /* private until commit: the files are staged inside it */
         if (mkdir(tmp, 0700) == 0) {
-            e->temp_path = dup_text(tmp);
+            e->temp_path = strdup(tmp);
             if (!e->temp_path) {
                 rmdir(tmp);
                 drop_last(tx);
@@ -417,7 +409,7 @@ bcdi_status bcdi_output_create(bcdi_output *tx, const char *final_path,
     }
     if (st != BCDI_OK) return st;
     entry *e = add_entry(tx);
-    if (!e || !(e->final_path = dup_text(final_path))) {
+    if (!e || !(e->final_path = strdup(final_path))) {
         if (e) drop_last(tx);
         return bcdi_error(BCDI_ERR_NOMEM, "output '%s'", final_path);
     }
@@ -439,7 +431,7 @@ bcdi_status bcdi_output_create(bcdi_output *tx, const char *final_path,
         int rc = create(tmp, user);
         if (rc == 0) {
             e = &tx->entries[tx->count - 1];
-            if (!(e->temp_path = dup_text(tmp))) {
+            if (!(e->temp_path = strdup(tmp))) {
                 unlink(tmp);
                 drop_last(tx);
                 return bcdi_error(BCDI_ERR_NOMEM, "output '%s'", final_path);

@@ -45,9 +45,10 @@ void h5i_shape_text(hid_t d, char *buf, size_t cap);
 
 /* Does every component of `path` exist (links may dangle: checked by H5Oexists_by_name)? */
 int h5i_path_exists(hid_t file, const char *path);
-/* Select start/count in dataset d's space after checking the bounds. */
-bcdi_status h5i_select_slab(hid_t d, const char *file, const char *path, const size_t *start,
-                            const size_t *count, hid_t *fspace, hid_t *mspace);
+/* Read (write = 0) or write dataset d as `type`: the whole of it (start NULL) or the hyperslab
+ * start/count, after checking its bounds; errors name the file and the dataset. */
+bcdi_status h5i_transfer(hid_t d, const char *file, const char *path, bcdi_dtype type,
+                         const size_t *start, const size_t *count, void *buffer, int write);
 /* Scalar string dataset/attribute (fixed or variable length) into out: 0 ok, 1 cut, -1 not a
  * string. */
 int h5i_read_string(hid_t obj, int is_attr, char *out, size_t capacity);

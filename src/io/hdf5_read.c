@@ -181,21 +181,12 @@ bcdi_status bcdi_h5_read(bcdi_h5_reader *r, const char *path, bcdi_dtype want, v
                           "'%s': '%s' has %lld elements, the buffer holds %zu", r->path, path,
                           (long long)n, capacity);
     }
-    herr_t e = 0;
-    if (n > 0) {
-        if (!out) {
-            H5Dclose(d);
-            return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no buffer for '%s'", r->path, path);
-        }
-        hid_t mt = h5i_mem_type(want);
-        e = H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
-        H5Tclose(mt);
-    }
+    if (n > 0 && !out)
+        st = bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no buffer for '%s'", r->path, path);
+    else if (n > 0)
+        st = h5i_transfer(d, r->path, path, want, NULL, NULL, out, 0);
     H5Dclose(d);
-    if (e < 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot read '%s' as %s: %s", r->path, path,
-                          bcdi_dtype_name(want), h5i_error_text());
-    return BCDI_OK;
+    return st;
 }
 
 bcdi_status bcdi_h5_read_slab(bcdi_h5_reader *r, const char *path, bcdi_dtype want,
@@ -207,22 +198,9 @@ bcdi_status bcdi_h5_read_slab(bcdi_h5_reader *r, const char *path, bcdi_dtype wa
     bcdi_status st = open_dataset(r, path, &d);
     if (st != BCDI_OK) return st;
     st = check_convertible(r, path, d, want);
-    hid_t fs = -1, ms = -1;
-    if (st == BCDI_OK) st = h5i_select_slab(d, r->path, path, start, count, &fs, &ms);
-    if (st != BCDI_OK) {
-        H5Dclose(d);
-        return st;
-    }
-    hid_t mt = h5i_mem_type(want);
-    herr_t e = H5Dread(d, mt, ms, fs, H5P_DEFAULT, out);
-    H5Tclose(mt);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    if (st == BCDI_OK) st = h5i_transfer(d, r->path, path, want, start, count, out, 0);
     H5Dclose(d);
-    if (e < 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot read slab of '%s': %s", r->path, path,
-                          h5i_error_text());
-    return BCDI_OK;
+    return st;
 }
 
 bcdi_status bcdi_h5_read_string(bcdi_h5_reader *r, const char *path, char *out, size_t capacity)

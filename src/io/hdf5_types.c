@@ -269,8 +269,8 @@ int h5i_path_exists(hid_t file, const char *path)
 }
 
 /* Select start/count in the dataset's space after checking the bounds. */
-bcdi_status h5i_select_slab(hid_t d, const char *file, const char *path, const size_t *start,
-                            const size_t *count, hid_t *fspace, hid_t *mspace)
+static bcdi_status select_slab(hid_t d, const char *file, const char *path, const size_t *start,
+                               const size_t *count, hid_t *fspace, hid_t *mspace)
 {
     hid_t fs = H5Dget_space(d);
     int rank = H5Sget_simple_extent_ndims(fs);
@@ -295,6 +295,27 @@ bcdi_status h5i_select_slab(hid_t d, const char *file, const char *path, const s
     H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL);
     *fspace = fs;
     *mspace = H5Screate_simple(rank, ct, NULL);
+    return BCDI_OK;
+}
+
+bcdi_status h5i_transfer(hid_t d, const char *file, const char *path, bcdi_dtype type,
+                         const size_t *start, const size_t *count, void *buffer, int write)
+{
+    hid_t fs = H5S_ALL, ms = H5S_ALL;
+    bcdi_status st = start ? select_slab(d, file, path, start, count, &fs, &ms) : BCDI_OK;
+    if (st != BCDI_OK) return st;
+    hid_t mt = h5i_mem_type(type);
+    herr_t e = write ? H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, buffer)
+                     : H5Dread(d, mt, ms, fs, H5P_DEFAULT, buffer);
+    H5Tclose(mt);
+    if (start) {
+        H5Sclose(ms);
+        H5Sclose(fs);
+    }
+    if (e < 0)
+        return bcdi_error(BCDI_ERR_IO, "'%s': cannot %s %s'%s' as %s: %s", file,
+                          write ? "write" : "read", start ? "a slab of " : "", path,
+                          bcdi_dtype_name(type), write ? h5i_write_error_text() : h5i_error_text());
     return BCDI_OK;
 }
 

@@ -198,21 +198,12 @@ bcdi_status bcdi_h5_write(bcdi_h5_writer *w, const char *path, bcdi_dtype type, 
     size_t total = 1;
     for (int i = 0; i < rank; i++)
         total *= dims[i];
-    herr_t e = 0;
-    if (total > 0) {
-        if (!data) {
-            H5Dclose(d);
-            return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no data for '%s'", w->final_path, path);
-        }
-        hid_t mt = h5i_mem_type(type);
-        e = H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-        H5Tclose(mt);
-    }
+    if (total > 0 && !data)
+        st = bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no data for '%s'", w->final_path, path);
+    else if (total > 0)
+        st = h5i_transfer(d, w->final_path, path, type, NULL, NULL, (void *)data, 1);
     H5Dclose(d);
-    if (e < 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write dataset '%s': %s", w->final_path, path,
-                          h5i_write_error_text());
-    return BCDI_OK;
+    return st;
 }
 
 bcdi_status bcdi_h5_write_double(bcdi_h5_writer *w, const char *path, double value,
@@ -344,22 +335,9 @@ bcdi_status bcdi_h5_write_slab(bcdi_h5_writer *w, const char *path, bcdi_dtype t
     if (d < 0)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': dataset '%s' was not created", w->final_path,
                           path);
-    hid_t fs, ms;
-    bcdi_status st = h5i_select_slab(d, w->final_path, path, start, count, &fs, &ms);
-    if (st != BCDI_OK) {
-        H5Dclose(d);
-        return st;
-    }
-    hid_t mt = h5i_mem_type(type);
-    herr_t e = H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, data);
-    H5Tclose(mt);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    bcdi_status st = h5i_transfer(d, w->final_path, path, type, start, count, (void *)data, 1);
     H5Dclose(d);
-    if (e < 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write slab of '%s': %s", w->final_path, path,
-                          h5i_write_error_text());
-    return BCDI_OK;
+    return st;
 }
 
 bcdi_status bcdi_h5_copy(bcdi_h5_writer *w, bcdi_h5_reader *from, const char *path)

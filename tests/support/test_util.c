@@ -74,16 +74,21 @@ int tu_file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-int tu_count_entries(const char *dir)
+int tu_count_named(const char *dir, const char *part)
 {
     DIR *d = opendir(dir);
     if (!d) return -1;
     int count = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) ++count;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, part)) ++count;
     closedir(d);
     return count;
+}
+
+int tu_count_entries(const char *dir)
+{
+    return tu_count_named(dir, "");
 }
 
 int tu_run_braggcdi(const char *args, char **output)

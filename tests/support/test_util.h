@@ -24,6 +24,8 @@ int tu_file_exists(const char *path);
 char *tu_read_text(const char *path);
 /* Count entries of a folder (excluding . and ..). */
 int tu_count_entries(const char *dir);
+/* Count the entries whose name contains `part` (-1 when the folder cannot be read). */
+int tu_count_named(const char *dir, const char *part);
 
 /* Run "braggcdi <args>" through /bin/sh; stdout+stderr into *output (malloc'd).
  * Returns the exit status (or -1). */
