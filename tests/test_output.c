@@ -203,11 +203,14 @@ Test(output, a_new_folder_appears_whole_or_not_at_all)
     cr_expect_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 1, "one temporary folder");
     bcdi_output_abort(tx);
     cr_expect_eq(tu_count_named(dir, ""), 0, "abort left something");
-    /* committed: both files at once */
+    /* committed: both files at once (the folder named with a trailing slash, as `-o out/`) */
+    char slashed[1100], b2[1200];
+    snprintf(slashed, sizeof slashed, "%s/", out);
+    snprintf(b2, sizeof b2, "%s/two.txt", slashed); /* "out//two.txt" */
     OK(bcdi_output_begin(&tx));
-    OK(bcdi_output_folder(tx, out));
+    OK(bcdi_output_folder(tx, slashed));
     put(tx, a, "1");
-    put(tx, b, "2");
+    put(tx, b2, "2");
     OK(bcdi_output_commit(tx));
     cr_expect_eq(tu_count_named(out, ""), 2);
     cr_expect_eq(tu_count_named(dir, ""), 1, "the folder only");

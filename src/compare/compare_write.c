@@ -607,8 +607,11 @@ bcdi_status bcdi_compare_write(const bcdi_comparison *c, const bcdi_compare_para
     bcdi_status st = bcdi_output_begin(&tx);
     if (st == BCDI_OK) st = bcdi_output_folder(tx, out_dir);
     char path[OUT_COUNT][4200];
-    for (int k = 0; k < OUT_COUNT; ++k)
-        snprintf(path[k], sizeof path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
+    for (int k = 0; k < OUT_COUNT && st == BCDI_OK; ++k) {
+        int len = snprintf(path[k], sizeof path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
+        if (len < 0 || (size_t)len >= sizeof path[k])
+            st = bcdi_error(BCDI_ERR_INVALID_ARG, "output folder name too long: '%s'", out_dir);
+    }
     if (st == BCDI_OK) st = write_csv(tx, path[OUT_CSV], c);
     if (st == BCDI_OK) st = write_json(tx, path[OUT_JSON], c);
     if (st == BCDI_OK) st = cmp_write_figures(tx, c, path[OUT_SLICES], path[OUT_TRENDS]);

@@ -312,12 +312,15 @@ static void drop_last(bcdi_output *tx)
     free(e->temp_path);
 }
 
-/* The declared new folder `dir` (stripped) belongs to, or -1. */
+/* The declared new folder that path's file belongs to, or -1 ("out/x" and "out//x" are in
+ * "out", declared as "out" or "out/"). */
 static long folder_of(const bcdi_output *tx, const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) return -1;
     size_t dirlen = (size_t)(slash - path);
+    while (dirlen > 1 && path[dirlen - 1] == '/')
+        --dirlen;
     for (size_t i = 0; i < tx->count; ++i) {
         const entry *e = &tx->entries[i];
         if (e->is_folder && strlen(e->final_path) == dirlen &&
