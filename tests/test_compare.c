@@ -380,6 +380,65 @@ Test(compare, domain_tilt, .timeout = 60)
     free(dir);
 }
 
+/* A result written before results carried the diffraction summary: compare reads the summary of
+ * the prepared file the result records (configuration/input), says so, and guesses no name;
+ * with no recorded file it says the summary is missing. */
+Test(compare, older_results_use_the_prepared_file_they_record, .timeout = 120)
+{
+    char *dir = tu_make_temp_dir("compare-older");
+    char prepared[4200], a[4200], b[4200], c_path[4200], decoy[4200];
+    snprintf(prepared, sizeof prepared, "%s/prepared.cxi", dir);
+    snprintf(a, sizeof a, "%s/a.cxi", dir);
+    snprintf(b, sizeof b, "%s/b.cxi", dir);
+    snprintf(c_path, sizeof c_path, "%s/c.cxi", dir);
+    snprintf(decoy, sizeof decoy, "%s/c_summary.json", dir);
+    bcdi_simulate_params p = base_params();
+    p.dislocation_count = 0;
+    bcdi_geometry g;
+    bcdi_simulate_object obj;
+    cr_assert_eq(bcdi_simulate_geometry(&p, &g), BCDI_OK);
+    cr_assert_eq(bcdi_simulate_make_object(&p, &g, &obj), BCDI_OK);
+    bcdi_h5_writer *w;
+    bcdi_cxi_summary s = {.centre_of_mass = {100, 128, 128},
+                          .integrated_intensity = 1e8,
+                          .two_theta_deg = g.two_theta_deg,
+                          .d_spacing_m = g.d_spacing_m,
+                          .bin = {1, 1, 1}};
+    cr_assert_eq(bcdi_cxi_create(prepared, &w), BCDI_OK);
+    cr_assert_eq(bcdi_cxi_write_summary(w, &s), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
+    bcdi_cxi_result r = {.shape = {64, 64, 64},
+                         .object = obj.object,
+                         .support = obj.support,
+                         .data_shape = {64, 64, 64},
+                         .geometry = &g,
+                         .input = prepared};
+    cr_assert_eq(bcdi_cxi_write_result(NULL, a, &r), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_cxi_write_result(NULL, b, &r), BCDI_OK, "%s", bcdi_last_error());
+    r.input = NULL;
+    cr_assert_eq(bcdi_cxi_write_result(NULL, c_path, &r), BCDI_OK, "%s", bcdi_last_error());
+    /* a summary next to c under the name compare used to guess: not taken */
+    write_summary(decoy, g.two_theta_deg, 0.0, 128.0, 1e8, g.d_spacing_m);
+    bcdi_simulate_object_free(&obj);
+    bcdi_analysis_params ap;
+    bcdi_analysis_default(&ap);
+    bcdi_compare_params cp;
+    bcdi_compare_default(&cp);
+    bcdi_compare_input inputs[3] = {{a, NULL, NULL}, {b, NULL, NULL}, {c_path, NULL, NULL}};
+    bcdi_comparison c;
+    cr_assert_eq(bcdi_compare_run(&cp, &ap, inputs, 3, 0, &c), BCDI_OK, "%s", bcdi_last_error());
+    for (size_t k = 0; k < 2; ++k) {
+        cr_expect(c.states[k].peak.available, "state %zu: no summary", k);
+        cr_expect_str_eq(c.states[k].peak.source, prepared);
+        cr_expect_float_eq(c.states[k].peak.two_theta_deg, g.two_theta_deg, 1e-12);
+    }
+    cr_expect(!c.states[2].peak.available, "a guessed summary was taken: %s",
+              c.states[2].peak.source);
+    bcdi_comparison_free(&c);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
 /* Δd/d = −cot θ_B · Δθ_B by hand: 2θ 20° -> 19.9° gives +4.94913e-3; a 20-pixel shift along
  * the ring at 55 µm and 2.9 m is 0.0217329°. */
 Test(compare, lattice_by_hand)
