@@ -44,6 +44,10 @@ pkg_check_modules(INIH QUIET IMPORTED_TARGET inih)
 if(NOT INIH_FOUND)
   _bcdi_dependency_missing("inih (pkg-config)")
 endif()
+pkg_check_modules(JANSSON QUIET IMPORTED_TARGET jansson)
+if(NOT JANSSON_FOUND)
+  _bcdi_dependency_missing("jansson (pkg-config)")
+endif()
 # FFTW's OpenMP layer has no pkg-config file of its own; it sits beside libfftw3f.
 if(NOT TARGET bcdi_deps::fftw3f_omp)
   find_library(BCDI_FFTW3F_OMP_LIBRARY NAMES fftw3f_omp HINTS ${FFTW3F_LIBRARY_DIRS})
@@ -58,7 +62,7 @@ endif()
 
 set(BCDI_DEPENDENCY_TARGETS
   PkgConfig::FFTW3F bcdi_deps::fftw3f_omp OpenMP::OpenMP_C hdf5::hdf5 TIFF::TIFF PNG::PNG
-  PkgConfig::INIH m)
+  PkgConfig::INIH PkgConfig::JANSSON m)
 
 # MATLAB .mat files (v5, and v7.3 through matio's HDF5 support) via Debian's libmatio-dev:
 # optional; without it the .mat reader answers "built without matio". A consumer of the

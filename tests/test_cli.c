@@ -1,6 +1,6 @@
 /* The braggcdi executable: help/version, config precedence, clear errors with nothing written,
  * info and bench, and the embedded dataset regenerating from its recorded command. */
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>

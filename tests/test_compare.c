@@ -5,6 +5,8 @@
 #include "bcdi/compare.h"
 #include "bcdi/simulate.h"
 #include "io/cxi.h"
+#include "io/cxi_result.h"
+#include "io/json.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -53,8 +55,15 @@ static bcdi_simulate_params changed_params(void)
     return p;
 }
 
+/* The fields of a diffraction summary that compare reads. */
+typedef struct peak_values {
+    double two_theta_deg, rocking_deg, row, intensity, d_m;
+} peak_values;
+
+/* The true object written as a result; with `peak`, carrying a diffraction summary as phase
+ * copies it from the prepared file. */
 static void write_result(const char *path, const bcdi_simulate_params *p, int twin,
-                         size_t *support_voxels)
+                         size_t *support_voxels, const peak_values *peak)
 {
     bcdi_geometry g;
     bcdi_simulate_object obj;
@@ -81,11 +90,20 @@ static void write_result(const char *path, const bcdi_simulate_params *p, int tw
     cr_assert_eq(bcdi_cxi_write_object(w, obj.shape, obj.object, obj.support, 0), BCDI_OK, "%s",
                  bcdi_last_error());
     cr_assert_eq(bcdi_cxi_write_geometry(w, &g), BCDI_OK, "%s", bcdi_last_error());
+    if (peak) {
+        bcdi_cxi_summary s = {.centre_of_mass = {100, peak->row, 128},
+                              .com_rocking_deg = peak->rocking_deg,
+                              .integrated_intensity = peak->intensity,
+                              .two_theta_deg = peak->two_theta_deg,
+                              .d_spacing_m = peak->d_m,
+                              .bin = {1, 1, 1}};
+        cr_assert_eq(bcdi_cxi_write_summary(w, &s), BCDI_OK, "%s", bcdi_last_error());
+    }
     cr_assert_eq(bcdi_h5_commit(w), BCDI_OK, "%s", bcdi_last_error());
     bcdi_simulate_object_free(&obj);
 }
 
-/* A diffraction summary as prepare writes it (the fields compare reads). */
+/* A diffraction summary as prepare writes its JSON (the fields compare reads). */
 static void write_summary(const char *path, double two_theta_deg, double rocking_deg, double row,
                           double intensity, double d_m)
 {
@@ -103,27 +121,23 @@ static void write_summary(const char *path, double two_theta_deg, double rocking
 typedef struct series {
     char *dir;
     char ref[4096], changed[4096], twin[4096];
-    char ref_summary[4096], changed_summary[4096], twin_summary[4096];
+    char changed_summary[4096];
     size_t ref_voxels, changed_voxels;
     double two_theta_deg, d_m;
 } series;
 
 /* 3.0 V: the reference; 3.5 V: the changed state; 4.1 V: the reference's twin, rotated by
- * 0.01° about the rocking axis and 0.02° along the ring (summary only). Summaries are named
- * <stem>_summary.json next to the results, where compare finds them. */
+ * 0.01° about the rocking axis and 0.02° along the ring (summary only). Each result carries its
+ * diffraction summary, as phase writes them; the changed state's is also written as prepare's
+ * JSON (<stem>_summary.json, found only when given with summary=). */
 static void make_series(series *s, const char *tag)
 {
     s->dir = tu_make_temp_dir(tag);
     snprintf(s->ref, sizeof s->ref, "%s/state_3v0.cxi", s->dir);
     snprintf(s->changed, sizeof s->changed, "%s/state_3v5.cxi", s->dir);
     snprintf(s->twin, sizeof s->twin, "%s/state_4v1.cxi", s->dir);
-    snprintf(s->ref_summary, sizeof s->ref_summary, "%s/state_3v0_summary.json", s->dir);
     snprintf(s->changed_summary, sizeof s->changed_summary, "%s/state_3v5_summary.json", s->dir);
-    snprintf(s->twin_summary, sizeof s->twin_summary, "%s/state_4v1_summary.json", s->dir);
     bcdi_simulate_params p = base_params(), q = changed_params();
-    write_result(s->ref, &p, 0, &s->ref_voxels);
-    write_result(s->changed, &q, 0, &s->changed_voxels);
-    write_result(s->twin, &p, 1, NULL);
     bcdi_geometry g;
     cr_assert_eq(bcdi_simulate_geometry(&p, &g), BCDI_OK);
     s->two_theta_deg = g.two_theta_deg;
@@ -132,9 +146,13 @@ static void make_series(series *s, const char *tag)
     double d2 = s->d_m * (1.0 + LATTICE_CHANGE);
     double tt2 = 2.0 * asin(g.wavelength_m / (2.0 * d2)) * 180.0 / PI;
     double row_shift = 0.02 * PI / 180.0 * g.distance_m / g.pixel_size_m[0]; /* 0.02° on the ring */
-    write_summary(s->ref_summary, s->two_theta_deg, 0.0, 128.0, 1e8, s->d_m);
-    write_summary(s->changed_summary, tt2, 0.5 * (tt2 - s->two_theta_deg), 128.0, 0.8e8, d2);
-    write_summary(s->twin_summary, s->two_theta_deg, 0.01, 128.0 + row_shift, 1e8, s->d_m);
+    const peak_values ref_peak = {s->two_theta_deg, 0.0, 128.0, 1e8, s->d_m};
+    const peak_values changed_peak = {tt2, 0.5 * (tt2 - s->two_theta_deg), 128.0, 0.8e8, d2};
+    const peak_values twin_peak = {s->two_theta_deg, 0.01, 128.0 + row_shift, 1e8, s->d_m};
+    write_result(s->ref, &p, 0, &s->ref_voxels, &ref_peak);
+    write_result(s->changed, &q, 0, &s->changed_voxels, &changed_peak);
+    write_result(s->twin, &p, 1, NULL, &twin_peak);
+    write_summary(s->changed_summary, tt2, changed_peak.rocking_deg, 128.0, 0.8e8, d2);
 }
 
 /* Where Debian's chromium is installed, render the page headless, offline: the rendered DOM has
@@ -335,8 +353,8 @@ Test(compare, domain_tilt, .timeout = 60)
     q.domains = 2;
     q.domain_tilt_deg = 0.01;
     q.domain_gap = 1.0;
-    write_result(a, &p, 0, NULL);
-    write_result(b, &q, 0, NULL);
+    write_result(a, &p, 0, NULL, NULL);
+    write_result(b, &q, 0, NULL, NULL);
     bcdi_analysis_params ap;
     bcdi_analysis_default(&ap);
     bcdi_compare_params cp;
@@ -347,7 +365,7 @@ Test(compare, domain_tilt, .timeout = 60)
     const bcdi_compare_state *t = &c.states[1];
     cr_expect_str_eq(c.states[0].label, "plain.cxi", "default label: the file name");
     cr_assert_eq(t->analysis.domain_count, 2);
-    cr_expect(!c.states[0].peak.available, "no summary next to these results");
+    cr_expect(!c.states[0].peak.available, "these results carry no summary");
     cr_expect(isnan(t->lattice.delta_d_over_d), "lattice columns stay empty");
     for (size_t d = 0; d < 2; ++d) {
         printf("tilt domain %zu: %.6f deg, strain %.3g\n", d + 1, t->domain_changes[d].tilt_deg,
@@ -357,6 +375,65 @@ Test(compare, domain_tilt, .timeout = 60)
                      d + 1, t->domain_changes[d].tilt_deg);
         cr_expect_lt(fabs(t->domain_changes[d].strain_change), 1e-5);
     }
+    bcdi_comparison_free(&c);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+/* A result written before results carried the diffraction summary: compare reads the summary of
+ * the prepared file the result records (configuration/input), says so, and guesses no name;
+ * with no recorded file it says the summary is missing. */
+Test(compare, older_results_use_the_prepared_file_they_record, .timeout = 120)
+{
+    char *dir = tu_make_temp_dir("compare-older");
+    char prepared[4200], a[4200], b[4200], c_path[4200], decoy[4200];
+    snprintf(prepared, sizeof prepared, "%s/prepared.cxi", dir);
+    snprintf(a, sizeof a, "%s/a.cxi", dir);
+    snprintf(b, sizeof b, "%s/b.cxi", dir);
+    snprintf(c_path, sizeof c_path, "%s/c.cxi", dir);
+    snprintf(decoy, sizeof decoy, "%s/c_summary.json", dir);
+    bcdi_simulate_params p = base_params();
+    p.dislocation_count = 0;
+    bcdi_geometry g;
+    bcdi_simulate_object obj;
+    cr_assert_eq(bcdi_simulate_geometry(&p, &g), BCDI_OK);
+    cr_assert_eq(bcdi_simulate_make_object(&p, &g, &obj), BCDI_OK);
+    bcdi_h5_writer *w;
+    bcdi_cxi_summary s = {.centre_of_mass = {100, 128, 128},
+                          .integrated_intensity = 1e8,
+                          .two_theta_deg = g.two_theta_deg,
+                          .d_spacing_m = g.d_spacing_m,
+                          .bin = {1, 1, 1}};
+    cr_assert_eq(bcdi_cxi_create(prepared, &w), BCDI_OK);
+    cr_assert_eq(bcdi_cxi_write_summary(w, &s), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
+    bcdi_cxi_result r = {.shape = {64, 64, 64},
+                         .object = obj.object,
+                         .support = obj.support,
+                         .data_shape = {64, 64, 64},
+                         .geometry = &g,
+                         .input = prepared};
+    cr_assert_eq(bcdi_cxi_write_result(NULL, a, &r), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_cxi_write_result(NULL, b, &r), BCDI_OK, "%s", bcdi_last_error());
+    r.input = NULL;
+    cr_assert_eq(bcdi_cxi_write_result(NULL, c_path, &r), BCDI_OK, "%s", bcdi_last_error());
+    /* a summary next to c under the name compare used to guess: not taken */
+    write_summary(decoy, g.two_theta_deg, 0.0, 128.0, 1e8, g.d_spacing_m);
+    bcdi_simulate_object_free(&obj);
+    bcdi_analysis_params ap;
+    bcdi_analysis_default(&ap);
+    bcdi_compare_params cp;
+    bcdi_compare_default(&cp);
+    bcdi_compare_input inputs[3] = {{a, NULL, NULL}, {b, NULL, NULL}, {c_path, NULL, NULL}};
+    bcdi_comparison c;
+    cr_assert_eq(bcdi_compare_run(&cp, &ap, inputs, 3, 0, &c), BCDI_OK, "%s", bcdi_last_error());
+    for (size_t k = 0; k < 2; ++k) {
+        cr_expect(c.states[k].peak.available, "state %zu: no summary", k);
+        cr_expect_str_eq(c.states[k].peak.source, prepared);
+        cr_expect_float_eq(c.states[k].peak.two_theta_deg, g.two_theta_deg, 1e-12);
+    }
+    cr_expect(!c.states[2].peak.available, "a guessed summary was taken: %s",
+              c.states[2].peak.source);
     bcdi_comparison_free(&c);
     tu_remove_tree(dir);
     free(dir);
@@ -443,10 +520,21 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
         rows += *c == '\n';
     cr_expect_eq(rows, 4, "header + one row per state");
     cr_expect(strstr(csv, "elsewhere.json") != NULL, "summary= used");
-    cr_expect(strstr(csv, "state_3v0_summary.json") != NULL, "the folder's result's summary found");
-    cr_expect(strstr(csv, "state_4v1_summary.json") != NULL, "found next to the result");
     free(csv);
     snprintf(path, sizeof path, "%s/report/comparison.json", s.dir);
+    /* where each summary came from, read by path: the analysed folder's result, summary=, and
+     * the result itself */
+    json_t *root = NULL;
+    cr_assert_eq(bcdi_json_read(path, &root), BCDI_OK, "%s", bcdi_last_error());
+    json_t *states = bcdi_json_at(root, "states");
+    cr_assert_eq(json_array_size(states), 3);
+    const char *sources[3] = {s.ref, moved, s.twin};
+    for (size_t k = 0; k < 3; ++k) {
+        const char *src = bcdi_json_string_at(json_array_get(states, k), "diffraction/summary");
+        cr_expect(src && !strcmp(src, sources[k]), "state %zu: summary from '%s', expected '%s'", k,
+                  src ? src : "(none)", sources[k]);
+    }
+    json_decref(root);
     char *json = tu_read_text(path);
     cr_assert_not_null(json);
     cr_expect(strstr(json, "\"label\": \"4.1 V, 50% \\\"SOC\\\" & <x>\"") != NULL);

@@ -2,7 +2,10 @@
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/cxi_result.h"
+#include "io/describe.h"
+#include "io/hdf5.h"
+#include "io/json.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
 
@@ -267,7 +270,8 @@ Test(io, h5_commit_renames_and_leaves_no_temporary)
     bcdi_h5_writer *w;
     OK(bcdi_h5_create(f, &w));
     const char *tmp = bcdi_h5_writer_temp_path(w);
-    cr_assert(strstr(tmp, "/.out.cxi.tmp-"), "temporary '%s'", tmp);
+    cr_assert(strstr(tmp, "/.out.cxi.braggcdi-tmp-"), "temporary '%s'", tmp);
+    cr_assert_eq(strlen(strstr(tmp, "-tmp-") + 5), 6, "six random characters: '%s'", tmp);
     cr_assert(file_exists(tmp), "temporary not created");
     cr_assert_not(file_exists(f), "final name exists before commit");
     OK(bcdi_h5_write_int(w, "x", 1));
@@ -462,7 +466,7 @@ Test(io, nexus_stack_layout)
                           .config_keys = keys,
                           .config_values = vals,
                           .config_count = 2};
-    OK(bcdi_nexus_write_stack(f, &s));
+    OK(bcdi_nexus_write_stack(NULL, f, &s));
     cr_assert_eq(count_entries(tmpdir, "."), 0);
 
     bcdi_h5_reader *r;
@@ -533,7 +537,7 @@ Test(io, nexus_stack_layout)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    OK(bcdi_h5_describe(f, mem));
+    OK(bcdi_io_describe_hdf5(f, mem));
     fclose(mem);
     cr_assert(strstr(text, "NeXus rocking stack (I13-1 layout): 5 frames of 6 x 7, uint32"), "%s",
               text);
@@ -551,7 +555,7 @@ Test(io, nexus_rejects_bad_input_and_leaves_nothing)
     float fr[8] = {0};
     double th[2] = {0, 1};
     bcdi_nexus_stack s = {.dims = {2, 2, 2}, .type = BCDI_DT_CF32, .frames = fr, .rocking_deg = th};
-    cr_assert_eq(bcdi_nexus_write_stack(f, &s), BCDI_ERR_INVALID_ARG);
+    cr_assert_eq(bcdi_nexus_write_stack(NULL, f, &s), BCDI_ERR_INVALID_ARG);
     cr_assert_eq(count_entries(tmpdir, ""), 0);
 }
 
@@ -599,7 +603,7 @@ Test(io, cxi_object_round_trip)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    OK(bcdi_h5_describe(f, mem));
+    OK(bcdi_io_describe_hdf5(f, mem));
     fclose(mem);
     cr_assert(strstr(text, "CXI result: object 4 x 5 x 6 complex64, support voxels 40"), "%s",
               text);
@@ -684,7 +688,7 @@ Test(io, cxi_prepared_and_geometry_round_trip)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    OK(bcdi_h5_describe(f, mem));
+    OK(bcdi_io_describe_hdf5(f, mem));
     fclose(mem);
     cr_assert(strstr(text, "CXI prepared data: 7 x 5 x 3 float32, mask 11 of 105 not measured"),
               "%s", text);
@@ -707,6 +711,186 @@ Test(io, cxi_prepared_and_geometry_round_trip)
     free(m2);
     free(I);
     free(m);
+}
+
+/* A result as phase writes it: object, support, the prepared data's mask and geometry, the
+ * configuration, the metrics and history, and the prepared file's diffraction summary copied
+ * whole; read back by the one result reader. */
+Test(io, cxi_result_round_trip_carries_the_summary)
+{
+    const char *prepared = tpath("prepared.cxi"), *result = tpath("result.cxi");
+    bcdi_cxi_summary s = {.peak_pixel = {8, 30, 31},
+                          .centre_of_mass = {8.25, 30.5, 31.75},
+                          .com_rocking_deg = 0.125,
+                          .integrated_intensity = 1.5e7,
+                          .two_theta_deg = 33.5,
+                          .d_spacing_m = 2.36e-10,
+                          .masked_voxels = 42,
+                          .bin = {1, 2, 2}};
+    bcdi_h5_writer *w;
+    OK(bcdi_cxi_create(prepared, &w));
+    OK(bcdi_cxi_write_summary(w, &s));
+    OK(bcdi_h5_commit(w));
+    const size_t shape[3] = {4, 5, 6}, n = 4 * 5 * 6;
+    bcdi_cf object[120];
+    uint8_t support[120], mask[120];
+    for (size_t i = 0; i < n; i++) {
+        object[i] = (bcdi_cf){(float)i, -(float)i / 2};
+        support[i] = (uint8_t)(i % 3 == 0);
+        mask[i] = (uint8_t)(i % 7 == 0);
+    }
+    bcdi_geometry g;
+    bcdi_geometry_default_i13(&g);
+    OK(bcdi_geometry_compute(&g, shape));
+    const char *keys[] = {"recipe"}, *values[] = {"10*ER"};
+    const double history[2 * 7] = {10, 0.5, 1, 2, 3, 0.1, 0.01, 20, 0.25, 0.5, 1, 2, 0.1, 0.01};
+    bcdi_h5_reader *src;
+    OK(bcdi_h5_open(prepared, &src));
+    bcdi_cxi_result r = {.shape = {4, 5, 6},
+                         .object = object,
+                         .support = support,
+                         .data_shape = {4, 5, 6},
+                         .data_mask = mask,
+                         .geometry = &g,
+                         .config_keys = keys,
+                         .config_values = values,
+                         .config_count = 1,
+                         .input = prepared,
+                         .summary_source = src,
+                         .fourier_error = 0.25,
+                         .metric = "llk",
+                         .backend = "cpu",
+                         .device = "test",
+                         .program = "test",
+                         .rank = 1,
+                         .history = history,
+                         .history_rows = 2};
+    OK(bcdi_cxi_write_result(NULL, result, &r));
+    bcdi_h5_close(src);
+    bcdi_cxi_phased back;
+    OK(bcdi_cxi_read_result(result, 1, &back));
+    cr_expect(back.shape[0] == 4 && back.shape[1] == 5 && back.shape[2] == 6);
+    cr_expect_arr_eq(back.object, object, sizeof object);
+    cr_assert_not_null(back.support);
+    cr_expect_arr_eq(back.support, support, sizeof support);
+    cr_expect(back.has_geometry && back.geometry.energy_kev == g.energy_kev);
+    bcdi_cxi_phased_free(&back);
+    bcdi_h5_reader *rr;
+    OK(bcdi_h5_open(result, &rr));
+    bcdi_cxi_summary t;
+    OK(bcdi_cxi_read_summary(rr, &t));
+    cr_expect(t.two_theta_deg == 33.5 && t.com_rocking_deg == 0.125 &&
+              t.integrated_intensity == 1.5e7 && t.d_spacing_m == 2.36e-10);
+    cr_expect(t.centre_of_mass[2] == 31.75 && t.bin[1] == 2 && t.masked_voxels == 42);
+    char units[16];
+    OK(bcdi_h5_read_attr_string(rr, "entry_1/bcdi_summary/two_theta", "units", units,
+                                sizeof units));
+    cr_expect_str_eq(units, "deg", "attributes travel with the copy");
+    double fourier, hist[14];
+    OK(bcdi_h5_read_double(rr, "entry_1/image_1/process_1/results/fourier_error", &fourier));
+    cr_expect_eq(fourier, 0.25);
+    OK(bcdi_h5_read(rr, "entry_1/image_1/process_1/results/history", BCDI_DT_F64, hist, 14));
+    cr_expect_arr_eq(hist, history, sizeof hist);
+    char text[256];
+    OK(bcdi_h5_read_string(rr, "entry_1/image_1/process_1/configuration/recipe", text,
+                           sizeof text));
+    cr_expect_str_eq(text, "10*ER");
+    OK(bcdi_h5_read_string(rr, "entry_1/image_1/process_1/configuration/input", text, sizeof text));
+    cr_expect_str_eq(text, prepared);
+    uint8_t mask_back[120];
+    OK(bcdi_h5_read(rr, "entry_1/instrument_1/detector_1/mask", BCDI_DT_U8, mask_back, n));
+    cr_expect_arr_eq(mask_back, mask, sizeof mask);
+    bcdi_h5_close(rr);
+    /* a file that is not a result, and a prepared file without a summary */
+    cr_expect_eq(bcdi_cxi_read_result(prepared, 1, &back), BCDI_ERR_FORMAT);
+    cr_expect(strstr(bcdi_last_error(), "not a phasing result") != NULL, "%s", bcdi_last_error());
+    OK(bcdi_cxi_create(tpath("bare.cxi"), &w));
+    OK(bcdi_h5_commit(w));
+    OK(bcdi_h5_open(tpath("bare.cxi"), &rr));
+    cr_expect_not(bcdi_cxi_has_summary(rr));
+    cr_expect_eq(bcdi_cxi_read_summary(rr, &t), BCDI_ERR_FORMAT);
+    bcdi_h5_close(rr);
+}
+
+Test(io, utf8_repair_replaces_every_invalid_byte)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", NULL},
+        {"caf\xc3\xa9 \xce\xb8 \xe2\x88\x92 \xf0\x9f\x94\xac", NULL}, /* é θ − 🔬 */
+        {"a\xff"
+         "b",
+         "a\xef\xbf\xbd"
+         "b"},
+        {"\x80", "\xef\xbf\xbd"},                                 /* stray continuation */
+        {"\xc0\x80", "\xef\xbf\xbd\xef\xbf\xbd"},                 /* overlong NUL */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
+        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* > U+10FFFF */
+        {"end\xe2\x88", "end\xef\xbf\xbd\xef\xbf\xbd"},                           /* cut short */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; ++k) {
+        char *clean = NULL;
+        int repaired = bcdi_utf8_repair(cases[k].in, &clean);
+        cr_expect_eq(repaired, cases[k].out != NULL, "case %zu", k);
+        if (cases[k].out) {
+            cr_assert_not_null(clean);
+            cr_expect_str_eq(clean, cases[k].out, "case %zu", k);
+        }
+        free(clean);
+        json_t *s = bcdi_json_text(cases[k].in);
+        cr_expect_not_null(s, "jansson refused case %zu", k);
+        json_decref(s);
+    }
+}
+
+Test(io, json_is_read_by_path_not_by_the_first_matching_key)
+{
+    const char *f = tpath("s.json");
+    FILE *fp = fopen(f, "w");
+    fputs("{\"nested\": {\"two_theta_deg\": 1.0, \"input\": \"wrong\"},\n"
+          " \"two_theta_deg\": 2.5, \"input\": \"right\", \"bin\": [1, 2, 3],\n"
+          " \"fit\": null}\n",
+          fp);
+    fclose(fp);
+    json_t *root;
+    OK(bcdi_json_read(f, &root));
+    double v, bin[3];
+    cr_expect(bcdi_json_number_at(root, "two_theta_deg", &v) && v == 2.5, "%g", v);
+    cr_expect(bcdi_json_number_at(root, "nested/two_theta_deg", &v) && v == 1.0);
+    cr_expect_str_eq(bcdi_json_string_at(root, "input"), "right");
+    cr_expect(bcdi_json_numbers_at(root, "bin", bin, 3) && bin[2] == 3);
+    cr_expect_not(bcdi_json_numbers_at(root, "bin", bin, 2), "a length mismatch is not a match");
+    cr_expect(bcdi_json_number_at(root, "fit", &v) && isnan(v), "null reads as NaN");
+    cr_expect_not(bcdi_json_number_at(root, "missing/deeper", &v));
+    json_decref(root);
+    /* written: NaN as null, -0 as 0, 9 significant digits; read back equal */
+    json_t *o = json_object();
+    int ok = 1;
+    bcdi_json_put(o, "nan", bcdi_json_real(NAN), &ok);
+    bcdi_json_put(o, "zero", bcdi_json_real(-0.0), &ok);
+    bcdi_json_put(o, "pi", bcdi_json_real(3.14159265358979), &ok);
+    cr_assert(ok);
+    OK(bcdi_json_write(NULL, tpath("w.json"), o));
+    json_decref(o);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *in = fopen(tpath("w.json"), "r");
+    cr_assert_not_null(in);
+    cr_assert_gt(getdelim(&text, &len, '\0', in), 0);
+    fclose(in);
+    cr_expect(strstr(text, "\"nan\": null") && strstr(text, "\"zero\": 0.0") &&
+                  strstr(text, "\"pi\": 3.14159265"),
+              "%s", text);
+    cr_expect(!strstr(text, "-0"), "%s", text);
+    free(text);
+    /* not JSON: the file, line and column are named */
+    fp = fopen(f, "w");
+    fputs("{\n  \"a\": 1,\n  oops\n}\n", fp);
+    fclose(fp);
+    cr_expect_eq(bcdi_json_read(f, &root), BCDI_ERR_FORMAT);
+    cr_expect(strstr(bcdi_last_error(), "s.json") && strstr(bcdi_last_error(), "line 3"), "%s",
+              bcdi_last_error());
 }
 
 Test(io, cxi_missing_object_is_format_error)
@@ -745,7 +929,7 @@ static void tiff_round_trip(bcdi_dtype type)
                                           : ((float *)data)[i];
 
     const char *multi = tpath("stack.tif");
-    OK(bcdi_tiff_write_multipage(multi, type, dims, data));
+    OK(bcdi_tiff_write_multipage(NULL, multi, type, dims, data));
     size_t pages, rows, cols;
     bcdi_dtype stored;
     OK(bcdi_tiff_info(multi, &pages, &rows, &cols, &stored));
@@ -762,8 +946,8 @@ static void tiff_round_trip(bcdi_dtype type)
     cr_assert_eq(bcdi_tiff_read_page(multi, 0, page, 10), BCDI_ERR_INVALID_ARG);
 
     char dir[600];
-    snprintf(dir, sizeof dir, "%s/frames/sub", tmpdir);
-    OK(bcdi_tiff_write_frames(dir, "scan", type, dims, data));
+    snprintf(dir, sizeof dir, "%s/frames", tmpdir);
+    OK(bcdi_tiff_write_frames(NULL, dir, "scan", type, dims, data));
     cr_assert_eq(count_entries(dir, "scan_"), 3);
     cr_assert_eq(count_entries(dir, "."), 0, "temporary left");
     for (size_t k = 0; k < 3; k++) {
@@ -808,7 +992,7 @@ Test(io, tiff_corrupt_fails_cleanly)
     for (size_t i = 0; i < 64 * 64; i++)
         img[i] = (uint16_t)i;
     size_t dims[3] = {1, 64, 64};
-    OK(bcdi_tiff_write_multipage(cut, BCDI_DT_U16, dims, img));
+    OK(bcdi_tiff_write_multipage(NULL, cut, BCDI_DT_U16, dims, img));
     /* libtiff writes the directory after the pixels: keep the header, lose the rest */
     int fd = open(cut, O_RDWR);
     cr_assert_geq(fd, 0);

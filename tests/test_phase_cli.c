@@ -2,7 +2,7 @@
  * outputs, their contents, keep/best files, and bad input with nothing written. */
 #include "bcdi/simulate.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -11,37 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A 32^3 prepared file with Poisson counts (1e8 photons) and a masked chip-gap-like plane. */
 static void write_prepared(const char *path, int poison)
 {
-    bcdi_simulate_params sp;
-    bcdi_simulate_default(&sp);
-    sp.shape[0] = sp.shape[1] = sp.shape[2] = 32;
-    bcdi_geometry g;
-    bcdi_simulate_object obj;
-    cr_assert_eq(bcdi_simulate_geometry(&sp, &g), BCDI_OK);
-    cr_assert_eq(bcdi_simulate_make_object(&sp, &g, &obj), BCDI_OK);
-    size_t n = 32 * 32 * 32;
-    float *I = malloc(n * sizeof *I);
-    uint8_t *mask = calloc(n, 1);
-    bcdi_simulate_intensity(NULL, obj.shape, obj.object, I);
-    double total = 0;
-    for (size_t i = 0; i < n; ++i)
-        total += I[i];
-    for (size_t i = 0; i < n; ++i) {
-        I[i] = (float)bcdi_simulate_poisson(3, 1, i, I[i] * 1e8 / total);
-        if (i % 32 == 21) mask[i] = 1, I[i] = 0; /* a masked column plane */
-    }
-    if (poison == 1) I[1234] = NAN;
-    if (poison == 2) memset(I, 0, n * sizeof *I);
-    bcdi_h5_writer *w;
-    cr_assert_eq(bcdi_cxi_create(path, &w), BCDI_OK);
-    cr_assert_eq(bcdi_cxi_write_prepared(w, obj.shape, I, mask, &g, 0), BCDI_OK, "%s",
-                 bcdi_last_error());
-    cr_assert_eq(bcdi_h5_commit(w), BCDI_OK);
-    free(I);
-    free(mask);
-    bcdi_simulate_object_free(&obj);
+    cr_assert_eq(tu_write_prepared(path, poison), 0, "%s", bcdi_last_error());
 }
 
 Test(phase_cli, writes_results_with_metrics_history_and_kept_runs, .timeout = 60)

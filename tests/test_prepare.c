@@ -5,7 +5,8 @@
 #include "bcdi/prepare.h"
 #include "bcdi/simulate.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/json.h"
+#include "io/hdf5.h"
 #include "io/nexus.h"
 #include "io/npy.h"
 #include "io/tiff_io.h"
@@ -682,7 +683,8 @@ Test(prepare, tiff_folder_numeric_order_glob_and_multipage)
     for (size_t f = 0; f < blob_dims[0]; f++) {
         size_t one[3] = {1, blob_dims[1], blob_dims[2]};
         snprintf(path, sizeof path, "%s/scan_%zu.tif", folder, f);
-        cr_assert_eq(bcdi_tiff_write_multipage(path, BCDI_DT_F32, one, x + f * plane), BCDI_OK);
+        cr_assert_eq(bcdi_tiff_write_multipage(NULL, path, BCDI_DT_F32, one, x + f * plane),
+                     BCDI_OK);
     }
     bcdi_prepared p = prepare_ok(folder, NULL);
     expect_blob_peak(&p, "folder");
@@ -702,7 +704,7 @@ Test(prepare, tiff_folder_numeric_order_glob_and_multipage)
     expect_blob_peak(&p, "glob");
     bcdi_prepared_free(&p);
     snprintf(path, sizeof path, "%s/stack.tiff", dir);
-    cr_assert_eq(bcdi_tiff_write_multipage(path, BCDI_DT_F32, blob_dims, x), BCDI_OK);
+    cr_assert_eq(bcdi_tiff_write_multipage(NULL, path, BCDI_DT_F32, blob_dims, x), BCDI_OK);
     p = prepare_ok(path, NULL);
     expect_blob_peak(&p, "multi-page");
     bcdi_prepared_free(&p);
@@ -718,7 +720,7 @@ Test(prepare, npy_and_cxi_inputs)
     size_t n = blob_dims[0] * blob_dims[1] * blob_dims[2];
     char path[4200];
     snprintf(path, sizeof path, "%s/data.npy", dir);
-    cr_assert_eq(bcdi_npy_write(path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
+    cr_assert_eq(bcdi_npy_write(NULL, path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
     const char *whole[] = {"box=12,40,48", "center=6,20,24", NULL};
     bcdi_prepared p = prepare_ok(path, whole);
     expect_blob_peak(&p, "npy float32");
@@ -731,7 +733,7 @@ Test(prepare, npy_and_cxi_inputs)
     for (size_t i = 0; i < n; i++)
         u[i] = (uint16_t)x[i];
     snprintf(path, sizeof path, "%s/data16.npy", dir);
-    cr_assert_eq(bcdi_npy_write(path, BCDI_DT_U16, 3, blob_dims, u), BCDI_OK);
+    cr_assert_eq(bcdi_npy_write(NULL, path, BCDI_DT_U16, 3, blob_dims, u), BCDI_OK);
     p = prepare_ok(path, NULL);
     expect_blob_peak(&p, "npy uint16");
     bcdi_prepared_free(&p);
@@ -821,7 +823,7 @@ Test(prepare, hot_pixels_aliens_boxes_dark_monitor_threshold)
         dark[i] = 1.0f;
     snprintf(dark_path, sizeof dark_path, "%s/dark.npy", dir);
     size_t d2[2] = {40, 48};
-    cr_assert_eq(bcdi_npy_write(dark_path, BCDI_DT_F32, 2, d2, dark), BCDI_OK);
+    cr_assert_eq(bcdi_npy_write(NULL, dark_path, BCDI_DT_F32, 2, d2, dark), BCDI_OK);
     snprintf(o_dark, sizeof o_dark, "dark_file=%s", dark_path);
     const char *ov[] = {"hot_pixels=true",
                         "aliens=0:2,0:5,0:5",
@@ -866,7 +868,7 @@ Test(prepare, nan_and_negative_pixels_masked_or_refused)
     x[(4 * 40 + 11) * 48 + 12] = -5.0f;
     char path[4200];
     snprintf(path, sizeof path, "%s/bad.npy", dir);
-    cr_assert_eq(bcdi_npy_write(path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
+    cr_assert_eq(bcdi_npy_write(NULL, path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
     const char *ov[] = {"box=12,40,48", "center=6,20,24", NULL};
     bcdi_prepared p = prepare_ok(path, ov);
     cr_expect(p.mask[(3 * 40 + 10) * 48 + 10] && p.mask[(4 * 40 + 11) * 48 + 12]);
@@ -897,7 +899,7 @@ Test(prepare, seed_i13_geometry_voxel_sizes)
     x[(2 * 8 + 4) * 8 + 4] = 100.0f;
     char path[4200];
     snprintf(path, sizeof path, "%s/tiny.npy", dir);
-    cr_assert_eq(bcdi_npy_write(path, BCDI_DT_F32, 3, dims, x), BCDI_OK);
+    cr_assert_eq(bcdi_npy_write(NULL, path, BCDI_DT_F32, 3, dims, x), BCDI_OK);
     const char *ov[] = {"box=200,256,256", NULL};
     bcdi_prepared p = prepare_ok(path, ov);
     cr_assert(p.shape[0] == 200 && p.shape[1] == 256 && p.shape[2] == 256);
@@ -943,7 +945,13 @@ Test(prepare_cli, writes_cxi_json_and_prints_the_table)
     size_t got = fread(text, 1, sizeof text - 1, f);
     text[got] = '\0';
     fclose(f);
-    cr_expect(strstr(text, "\"peak_pixel\": [8, 32, 32]") != NULL, "%s", text);
+    json_t *root = NULL;
+    cr_assert_eq(bcdi_json_read(json, &root), BCDI_OK, "%s", bcdi_last_error());
+    double peak[3];
+    cr_expect(bcdi_json_numbers_at(root, "peak_pixel", peak, 3) && peak[0] == 8 && peak[1] == 32 &&
+                  peak[2] == 32,
+              "%s", text);
+    json_decref(root);
     cr_expect(strstr(text, "\"gauss_fwhm_pixel\"") && strstr(text, "\"two_theta_deg\"") &&
                   strstr(text, "\"oversampling\""),
               "%s", text);
@@ -1019,7 +1027,7 @@ Test(prepare_cli, bad_input_clear_errors_nothing_written)
     /* all-zero stack */
     float *zeros = calloc(12 * 40 * 48, sizeof *zeros);
     snprintf(other, sizeof other, "%s/zeros.npy", dir);
-    cr_assert_eq(bcdi_npy_write(other, BCDI_DT_F32, 3, blob_dims, zeros), BCDI_OK);
+    cr_assert_eq(bcdi_npy_write(NULL, other, BCDI_DT_F32, 3, blob_dims, zeros), BCDI_OK);
     expect_refused(other, "", "are zero", "zeros.npy");
     /* truncated HDF5 */
     snprintf(other, sizeof other, "%s/cut.nxs", dir);
@@ -1043,7 +1051,8 @@ Test(prepare_cli, bad_input_clear_errors_nothing_written)
     size_t plane = 40 * 48, one[3] = {1, 40, 48};
     for (int f = 0; f < 12; f++) {
         snprintf(frame, sizeof frame, "%s/f_%02d.tif", folder, f);
-        cr_assert_eq(bcdi_tiff_write_multipage(frame, BCDI_DT_F32, one, x + f * plane), BCDI_OK);
+        cr_assert_eq(bcdi_tiff_write_multipage(NULL, frame, BCDI_DT_F32, one, x + f * plane),
+                     BCDI_OK);
     }
     snprintf(frame, sizeof frame, "%s/f_07.tif", folder);
     cr_assert_eq(truncate(frame, 600), 0);
@@ -1068,7 +1077,7 @@ Test(prepare, hdf5_mask_file_cut_at_the_frame_origin)
     float *x = blob(blob_dims, blob_centre, 5000.0);
     char path[4200], mask_path[4200], o_mask[4300];
     snprintf(path, sizeof path, "%s/s.npy", dir);
-    cr_assert_eq(bcdi_npy_write(path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
+    cr_assert_eq(bcdi_npy_write(NULL, path, BCDI_DT_F32, 3, blob_dims, x), BCDI_OK);
     uint32_t *m = calloc(100 * 120, sizeof *m);
     m[(10 + 7) * 120 + (20 + 9)] = 4;   /* frame pixel (7, 9) */
     m[(10 + 39) * 120 + (20 + 47)] = 1; /* frame pixel (39, 47) */

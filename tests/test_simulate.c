@@ -1,7 +1,7 @@
 /* braggcdi simulate: forward model, noise, detector effects, files and the true object. */
 #include "bcdi/config.h"
 #include "bcdi/simulate.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
 #include "instrument/excalibur.h"

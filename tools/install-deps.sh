@@ -12,6 +12,7 @@ packages=(
   hdf5-filter-plugin hdf5-filter-plugin-blosc-serial  # LZ4, bitshuffle, blosc filters
   libtiff-dev libpng-dev libinih-dev
   libmatio-dev            # MATLAB .mat files (v5 and v7.3; optional at build time)
+  libjansson-dev          # JSON writing and reading
   libcriterion-dev        # unit tests
   help2man                # man pages from --help at build time
   libopenmpi-dev openmpi-bin  # MPI layer (later issues)

@@ -18,7 +18,8 @@ typedef enum bcdi_status {
     BCDI_ERR_NO_DEVICE,   /* a CUDA device was asked for but none answers */
     BCDI_ERR_UNSUPPORTED, /* feature not built in (e.g. CUDA in a CPU-only build) */
     BCDI_ERR_DATA,        /* data content is unusable: NaN, all zero, negative counts */
-    BCDI_ERR_INTERNAL
+    BCDI_ERR_INTERNAL,
+    BCDI_ERR_INTERRUPTED /* a signal (SIGINT, SIGTERM, SIGUSR1) asked the run to stop */
 } bcdi_status;
 
 /* Static name of a status code ("invalid argument", ...). */

@@ -62,8 +62,8 @@ static size_t voxel_at(const grid_view *g, const size_t ijk[3]) /* ijk: x, y, z 
     return (ijk[2] * g->shape[1] + ijk[1]) * g->shape[2] + ijk[0];
 }
 
-static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int field,
-                               const bcdi_dislocation_line *lines, size_t line_count,
+static bcdi_status draw_figure(bcdi_output *tx, const grid_view *g, const size_t centre[3],
+                               int field, const bcdi_dislocation_line *lines, size_t line_count,
                                const char *path, double range)
 {
     /* pixels per voxel so that the largest panel side is about 240 px */
@@ -188,13 +188,13 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
         bcdi_image_fill_rect(&img, bar_x + bar_w, ty + 7, 4, 1, BLACK);
         bcdi_image_text(&img, bar_x + bar_w + 7, ty, text, scale, BLACK);
     }
-    st = bcdi_png_write(path, &img);
+    st = bcdi_png_write(tx, path, &img);
     bcdi_image_free(&img);
     return st;
 }
 
-bcdi_status ana_write_figures(const bcdi_analysis_result *r, const char *density_path,
-                              const char *displacement_path)
+bcdi_status ana_write_figures(bcdi_output *tx, const bcdi_analysis_result *r,
+                              const char *density_path, const char *displacement_path)
 {
     grid_view g;
     memset(&g, 0, sizeof g);
@@ -234,8 +234,8 @@ bcdi_status ana_write_figures(const bcdi_analysis_result *r, const char *density
     }
     /* symmetric displacement range: the largest |u| rounded up to a round number */
     double range = nice_above(umax > 1e-6 ? umax : 1.0);
-    bcdi_status st = draw_figure(&g, centre, 0, r->lines, r->line_count, density_path, 1.0);
+    bcdi_status st = draw_figure(tx, &g, centre, 0, r->lines, r->line_count, density_path, 1.0);
     if (st == BCDI_OK)
-        st = draw_figure(&g, centre, 1, r->lines, r->line_count, displacement_path, range);
+        st = draw_figure(tx, &g, centre, 1, r->lines, r->line_count, displacement_path, range);
     return st;
 }

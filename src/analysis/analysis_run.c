@@ -5,6 +5,7 @@
 #include "num/volume.h"
 
 #include "bcdi/log.h"
+#include "core/interrupt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -260,17 +261,21 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
         goto fail;
 
     /* dislocations */
-    if ((st = bcdi_analysis_dislocations(p, frame, r->shape, r->origin, r->input_shape, r->object,
+    if ((st = bcdi_interrupt_check("during analyze, before the dislocations")) != BCDI_OK ||
+        (st = bcdi_analysis_dislocations(p, frame, r->shape, r->origin, r->input_shape, r->object,
                                          r->density, r->vortex_gate, r->vortex_density, &r->lines,
                                          &r->line_count, &r->dropped_lines, &r->vortex_faces)) !=
-        BCDI_OK)
+            BCDI_OK)
         goto fail;
     bcdi_log(BCDI_LOG_INFO,
              "analyze: %zu support voxels (%.4g um^3), %zu domain(s), %zu dislocation line(s) "
              "(%zu short ones dropped, %zu vortex faces)",
              r->support_voxels, r->total_volume_nm3 * 1e-9, r->domain_count, r->line_count,
              r->dropped_lines, r->vortex_faces);
-    if (p->orthogonalise && (st = bcdi_analysis_orthogonalise(p, r)) != BCDI_OK) goto fail;
+    if (p->orthogonalise &&
+        ((st = bcdi_interrupt_check("during analyze, before the orthonormal grid")) != BCDI_OK ||
+         (st = bcdi_analysis_orthogonalise(p, r)) != BCDI_OK))
+        goto fail;
     return BCDI_OK;
 fail:
     bcdi_analysis_result_free(r);

@@ -1,10 +1,10 @@
-/* Writing the analysis: every file goes to a hidden staging name in the output folder first;
- * only when all of them are complete are they renamed to their final names, so a failed run
- * leaves nothing under a final name (and removes the folder if it created it). */
+/* Writing the analysis: one output transaction (core/output.h) holds every file of the folder,
+ * so the files appear together when all are complete, or not at all (a missing folder is made
+ * whole on commit). */
 #include "analysis_internal.h"
 #include "analysis_output.h"
 
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "io/json.h"
 #include "io/tiff_io.h"
 #include "io/vtk.h"
@@ -31,32 +31,28 @@ static const char *const OUTPUT_NAMES[OUT_COUNT] = {
     "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
     "displacement.tif", "density.png",          "displacement.png", "summary.json"};
 
-typedef struct staging {
-    char final_path[OUT_COUNT][4096];
-    char stage_path[OUT_COUNT][4096];
-    int written[OUT_COUNT];
-} staging;
-
 /* ---- JSON ---- */
 
 /* Shared with compare's comparison.json. */
-void bcdi_stats_write_json(FILE *f, const bcdi_stats *s)
+json_t *bcdi_stats_json(const bcdi_stats *s)
 {
-    fprintf(f, "{\"count\": %zu, \"mean\": ", s->count);
-    bcdi_json_number(f, s->mean);
-    fputs(", \"std\": ", f);
-    bcdi_json_number(f, s->std);
-    fputs(", \"p05\": ", f);
-    bcdi_json_number(f, s->p05);
-    fputs(", \"p95\": ", f);
-    bcdi_json_number(f, s->p95);
-    fputs(", \"min\": ", f);
-    bcdi_json_number(f, s->min);
-    fputs(", \"max\": ", f);
-    bcdi_json_number(f, s->max);
-    fputs(", \"range\": ", f);
-    bcdi_json_number(f, s->max - s->min);
-    fputc('}', f);
+    json_t *o = json_object();
+    int ok = o != NULL;
+    if (ok) {
+        bcdi_json_put(o, "count", json_integer((json_int_t)s->count), &ok);
+        bcdi_json_put(o, "mean", bcdi_json_real(s->mean), &ok);
+        bcdi_json_put(o, "std", bcdi_json_real(s->std), &ok);
+        bcdi_json_put(o, "p05", bcdi_json_real(s->p05), &ok);
+        bcdi_json_put(o, "p95", bcdi_json_real(s->p95), &ok);
+        bcdi_json_put(o, "min", bcdi_json_real(s->min), &ok);
+        bcdi_json_put(o, "max", bcdi_json_real(s->max), &ok);
+        bcdi_json_put(o, "range", bcdi_json_real(s->max - s->min), &ok);
+    }
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static const char *character_name(bcdi_line_character c)
@@ -64,163 +60,194 @@ static const char *character_name(bcdi_line_character c)
     return c == BCDI_LINE_SCREW ? "screw-like" : c == BCDI_LINE_EDGE ? "edge-like" : "mixed";
 }
 
-static bcdi_status write_summary(const char *path, const bcdi_analysis_result *r,
+/* JSON object holder: NULL-safe for bcdi_json_put when the allocation failed. */
+static json_t *object(int *ok)
+{
+    json_t *o = json_object();
+    if (!o) *ok = 0;
+    return o;
+}
+
+static json_t *array(int *ok)
+{
+    json_t *a = json_array();
+    if (!a) *ok = 0;
+    return a;
+}
+
+#define PUT(obj, key, value) bcdi_json_put((obj), (key), (value), &ok)
+
+static json_t *grid_json(const bcdi_analysis_result *r, int *okp)
+{
+    int ok = 1;
+    const bcdi_analysis_frame *fr = &r->frame;
+    json_t *g = object(&ok);
+    if (!g) return *okp = 0, NULL;
+    PUT(g, "input_shape", bcdi_json_sizes(r->input_shape, 3));
+    PUT(g, "crop_origin", bcdi_json_sizes(r->origin, 3));
+    PUT(g, "crop_shape", bcdi_json_sizes(r->shape, 3));
+    json_t *box = object(&ok);
+    if (box) {
+        PUT(box, "lo", bcdi_json_sizes(r->box_lo, 3));
+        PUT(box, "hi", bcdi_json_sizes(r->box_hi, 3));
+    }
+    PUT(g, "support_box", box);
+    json_t *columns = array(&ok);
+    double sizes[3];
+    for (int a = 0; a < 3; ++a) {
+        double col[3] = {fr->basis_m[0][a] * 1e9, fr->basis_m[1][a] * 1e9, fr->basis_m[2][a] * 1e9};
+        if (columns) bcdi_json_push(columns, bcdi_json_reals(col, 3), &ok);
+        sizes[a] = sqrt(col[0] * col[0] + col[1] * col[1] + col[2] * col[2]);
+    }
+    PUT(g, "basis_nm_columns", columns);
+    PUT(g, "voxel_size_nm", bcdi_json_reals(sizes, 3));
+    PUT(g, "voxel_volume_nm3", bcdi_json_real(r->voxel_volume_nm3));
+    PUT(g, "geometry", json_string(fr->has_geometry ? "file" : "stand-in (voxel_size, d_spacing)"));
+    PUT(g, "d_spacing_angstrom", bcdi_json_real(fr->d_spacing_m * 1e10));
+    PUT(g, "g_norm_inv_angstrom", bcdi_json_real(fr->g_norm * 1e-10));
+    PUT(g, "g_hat_lab", bcdi_json_reals(fr->g_hat, 3));
+    if (!ok) *okp = 0;
+    return g;
+}
+
+static json_t *domains_json(const bcdi_analysis_result *r, int *okp)
+{
+    int ok = 1;
+    json_t *d = object(&ok), *table = array(&ok);
+    if (!d) return *okp = 0, json_decref(table), NULL;
+    PUT(d, "count", json_integer((json_int_t)r->domain_count));
+    PUT(d, "fragments", json_integer((json_int_t)r->fragment_count));
+    PUT(d, "total_volume_nm3", bcdi_json_real(r->total_volume_nm3));
+    for (size_t k = 0; table && k < r->domain_count; ++k) {
+        const bcdi_domain_info *di = &r->domains[k];
+        json_t *row = object(&ok);
+        if (!row) break;
+        PUT(row, "id", json_integer((json_int_t)(k + 1)));
+        PUT(row, "voxels", json_integer((json_int_t)di->voxels));
+        PUT(row, "volume_nm3", bcdi_json_real(di->volume_nm3));
+        PUT(row, "centroid_nm", bcdi_json_reals(di->centroid_nm, 3));
+        PUT(row, "mean_displacement_angstrom", bcdi_json_real(di->mean_displacement_angstrom));
+        PUT(row, "mean_strain", bcdi_json_real(di->mean_strain));
+        bcdi_json_push(table, row, &ok);
+    }
+    PUT(d, "table", table);
+    if (!ok) *okp = 0;
+    return d;
+}
+
+static json_t *lines_json(const bcdi_analysis_result *r, int *okp)
+{
+    int ok = 1;
+    json_t *d = object(&ok), *lines = array(&ok);
+    if (!d) return *okp = 0, json_decref(lines), NULL;
+    PUT(d, "count", json_integer((json_int_t)r->line_count));
+    PUT(d, "dropped_short", json_integer((json_int_t)r->dropped_lines));
+    PUT(d, "vortex_faces", json_integer((json_int_t)r->vortex_faces));
+    PUT(d, "note",
+        json_string("one reflection gives only G.b: winding = -G.b/2pi around the reported "
+                    "tangent; a full Burgers vector needs three or more non-coplanar "
+                    "reflections"));
+    for (size_t k = 0; lines && k < r->line_count; ++k) {
+        const bcdi_dislocation_line *l = &r->lines[k];
+        json_t *row = object(&ok);
+        if (!row) break;
+        PUT(row, "id", json_integer((json_int_t)(k + 1)));
+        PUT(row, "points", json_integer((json_int_t)l->point_count));
+        PUT(row, "length_nm", bcdi_json_real(l->length_nm));
+        PUT(row, "centroid_nm", bcdi_json_reals(l->centroid_nm, 3));
+        PUT(row, "tangent", bcdi_json_reals(l->tangent, 3));
+        PUT(row, "winding", json_integer(l->winding));
+        PUT(row, "closed", json_boolean(l->closed));
+        PUT(row, "angle_to_g_deg", bcdi_json_real(l->angle_to_g_deg));
+        PUT(row, "character", json_string(character_name(l->character)));
+        PUT(row, "ring_fit_n", bcdi_json_real(l->ring_n));
+        PUT(row, "ring_fit_harmonic2_rad", bcdi_json_real(l->ring_harmonic2));
+        PUT(row, "depth_voxels", bcdi_json_real(l->depth_voxels));
+        PUT(row, "mean_smoothed_density", bcdi_json_real(l->mean_density));
+        bcdi_json_push(lines, row, &ok);
+    }
+    PUT(d, "lines", lines);
+    if (!ok) *okp = 0;
+    return d;
+}
+
+static bcdi_status write_summary(bcdi_output *tx, const char *path, const bcdi_analysis_result *r,
                                  const bcdi_analysis_params *p, const char *input_path,
                                  const char *const *keys, const char *const *values, size_t count,
                                  const int *wanted)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
-    const bcdi_analysis_frame *fr = &r->frame;
-    fprintf(f, "{\n  \"software\": \"braggcdi %s\",\n  \"input\": ", BCDI_VERSION);
-    bcdi_json_string(f, input_path);
-    fprintf(f, ",\n  \"frames\": \"positions in nm from the input array's centre, lab frame (x = "
-               "y cross z, y up, z along the beam); the VTK files use the orthonormal grid's "
-               "frame\",\n");
-    fprintf(f,
-            "  \"grid\": {\"input_shape\": [%zu, %zu, %zu], \"crop_origin\": [%zu, %zu, %zu], "
-            "\"crop_shape\": [%zu, %zu, %zu],\n",
-            r->input_shape[0], r->input_shape[1], r->input_shape[2], r->origin[0], r->origin[1],
-            r->origin[2], r->shape[0], r->shape[1], r->shape[2]);
-    fprintf(f, "    \"support_box\": {\"lo\": [%zu, %zu, %zu], \"hi\": [%zu, %zu, %zu]},\n",
-            r->box_lo[0], r->box_lo[1], r->box_lo[2], r->box_hi[0], r->box_hi[1], r->box_hi[2]);
-    fprintf(f, "    \"basis_nm_columns\": [");
-    for (int a = 0; a < 3; ++a) {
-        double col[3] = {fr->basis_m[0][a] * 1e9, fr->basis_m[1][a] * 1e9, fr->basis_m[2][a] * 1e9};
-        if (a) fputs(", ", f);
-        bcdi_json_numbers(f, col, 3);
+    int ok = 1;
+    json_t *root = object(&ok);
+    if (!root) return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
+    PUT(root, "software", json_string("braggcdi " BCDI_VERSION));
+    PUT(root, "input", bcdi_json_text(input_path));
+    PUT(root, "frames",
+        json_string("positions in nm from the input array's centre, lab frame (x = y cross z, "
+                    "y up, z along the beam); the VTK files use the orthonormal grid's frame"));
+    PUT(root, "grid", grid_json(r, &ok));
+    json_t *support = object(&ok);
+    if (support) {
+        PUT(support, "threshold", bcdi_json_real(r->threshold));
+        PUT(support, "threshold_automatic", json_boolean(r->threshold_auto));
+        PUT(support, "voxels", json_integer((json_int_t)r->support_voxels));
+        PUT(support, "volume_nm3", bcdi_json_real(r->total_volume_nm3));
+        PUT(support, "volume_um3", bcdi_json_real(r->total_volume_nm3 * 1e-9));
+        PUT(support, "amplitude_max", bcdi_json_real(r->amplitude_max));
     }
-    double sizes[3];
-    for (int a = 0; a < 3; ++a)
-        sizes[a] = 1e9 * sqrt(fr->basis_m[0][a] * fr->basis_m[0][a] +
-                              fr->basis_m[1][a] * fr->basis_m[1][a] +
-                              fr->basis_m[2][a] * fr->basis_m[2][a]);
-    fputs("],\n    \"voxel_size_nm\": ", f);
-    bcdi_json_numbers(f, sizes, 3);
-    fprintf(f, ", \"voxel_volume_nm3\": ");
-    bcdi_json_number(f, r->voxel_volume_nm3);
-    fprintf(f, ",\n    \"geometry\": \"%s\", \"d_spacing_angstrom\": ",
-            fr->has_geometry ? "file" : "stand-in (voxel_size, d_spacing)");
-    bcdi_json_number(f, fr->d_spacing_m * 1e10);
-    fputs(", \"g_norm_inv_angstrom\": ", f);
-    bcdi_json_number(f, fr->g_norm * 1e-10);
-    fputs(", \"g_hat_lab\": ", f);
-    bcdi_json_numbers(f, fr->g_hat, 3);
-    fputs("},\n", f);
-    fprintf(f, "  \"support\": {\"threshold\": ");
-    bcdi_json_number(f, r->threshold);
-    fprintf(f, ", \"threshold_automatic\": %s, \"voxels\": %zu, \"volume_nm3\": ",
-            r->threshold_auto ? "true" : "false", r->support_voxels);
-    bcdi_json_number(f, r->total_volume_nm3);
-    fputs(", \"volume_um3\": ", f);
-    bcdi_json_number(f, r->total_volume_nm3 * 1e-9);
-    fputs(", \"amplitude_max\": ", f);
-    bcdi_json_number(f, r->amplitude_max);
-    fputs("},\n  \"phase_ramp\": {\"removed\": ", f);
-    fputs(p->remove_ramp ? "true" : "false", f);
-    fputs(", \"rad_per_voxel\": ", f);
-    bcdi_json_numbers(f, r->ramp_rad_per_voxel, 3);
-    double dq[3] = {r->ramp_q[0] * 1e-10, r->ramp_q[1] * 1e-10, r->ramp_q[2] * 1e-10};
-    fputs(", \"peak_offset_inv_angstrom\": ", f);
-    bcdi_json_numbers(f, dq, 3);
-    fputs(", \"mean_strain_along_g\": ", f);
-    bcdi_json_number(f, r->ramp_strain);
-    fputs(", \"offset_rad\": ", f);
-    bcdi_json_number(f, r->phase_offset_rad);
-    static const char *const refs[] = {"mean", "com", "none"};
-    fprintf(f, ", \"offset_reference\": \"%s\"},\n", refs[p->phase_reference]);
-    fputs("  \"displacement_angstrom\": ", f);
-    bcdi_stats_write_json(f, &r->displacement_stats);
-    fputs(",\n  \"strain\": ", f);
-    bcdi_stats_write_json(f, &r->strain_stats);
-    fprintf(f, ",\n  \"strain_reference\": \"%s\", \"strain_offset_added\": ",
-            p->strain_absolute ? "absolute" : "relative");
-    bcdi_json_number(f, r->strain_offset);
-    fprintf(f, ",\n  \"domains\": {\"count\": %zu, \"fragments\": %zu, \"total_volume_nm3\": ",
-            r->domain_count, r->fragment_count);
-    bcdi_json_number(f, r->total_volume_nm3);
-    fputs(", \"table\": [", f);
-    for (size_t k = 0; k < r->domain_count; ++k) {
-        const bcdi_domain_info *d = &r->domains[k];
-        fprintf(f, "%s\n    {\"id\": %zu, \"voxels\": %zu, \"volume_nm3\": ", k ? "," : "", k + 1,
-                d->voxels);
-        bcdi_json_number(f, d->volume_nm3);
-        fputs(", \"centroid_nm\": ", f);
-        bcdi_json_numbers(f, d->centroid_nm, 3);
-        fputs(", \"mean_displacement_angstrom\": ", f);
-        bcdi_json_number(f, d->mean_displacement_angstrom);
-        fputs(", \"mean_strain\": ", f);
-        bcdi_json_number(f, d->mean_strain);
-        fputc('}', f);
+    PUT(root, "support", support);
+    json_t *ramp = object(&ok);
+    if (ramp) {
+        static const char *const refs[] = {"mean", "com", "none"};
+        double dq[3] = {r->ramp_q[0] * 1e-10, r->ramp_q[1] * 1e-10, r->ramp_q[2] * 1e-10};
+        PUT(ramp, "removed", json_boolean(p->remove_ramp));
+        PUT(ramp, "rad_per_voxel", bcdi_json_reals(r->ramp_rad_per_voxel, 3));
+        PUT(ramp, "peak_offset_inv_angstrom", bcdi_json_reals(dq, 3));
+        PUT(ramp, "mean_strain_along_g", bcdi_json_real(r->ramp_strain));
+        PUT(ramp, "offset_rad", bcdi_json_real(r->phase_offset_rad));
+        PUT(ramp, "offset_reference", json_string(refs[p->phase_reference]));
     }
-    fprintf(f,
-            "]},\n  \"dislocations\": {\"count\": %zu, \"dropped_short\": %zu, "
-            "\"vortex_faces\": %zu,\n",
-            r->line_count, r->dropped_lines, r->vortex_faces);
-    fprintf(f, "    \"note\": \"one reflection gives only G.b: winding = -G.b/2pi around the "
-               "reported tangent; a full Burgers vector needs three or more non-coplanar "
-               "reflections\",\n    \"lines\": [");
-    for (size_t k = 0; k < r->line_count; ++k) {
-        const bcdi_dislocation_line *l = &r->lines[k];
-        fprintf(f, "%s\n      {\"id\": %zu, \"points\": %zu, \"length_nm\": ", k ? "," : "", k + 1,
-                l->point_count);
-        bcdi_json_number(f, l->length_nm);
-        fputs(", \"centroid_nm\": ", f);
-        bcdi_json_numbers(f, l->centroid_nm, 3);
-        fputs(", \"tangent\": ", f);
-        bcdi_json_numbers(f, l->tangent, 3);
-        fprintf(f, ", \"winding\": %d, \"closed\": %s, \"angle_to_g_deg\": ", l->winding,
-                l->closed ? "true" : "false");
-        bcdi_json_number(f, l->angle_to_g_deg);
-        fprintf(f, ", \"character\": \"%s\", \"ring_fit_n\": ", character_name(l->character));
-        bcdi_json_number(f, l->ring_n);
-        fputs(", \"ring_fit_harmonic2_rad\": ", f);
-        bcdi_json_number(f, l->ring_harmonic2);
-        fputs(", \"depth_voxels\": ", f);
-        bcdi_json_number(f, l->depth_voxels);
-        fputs(", \"mean_smoothed_density\": ", f);
-        bcdi_json_number(f, l->mean_density);
-        fputc('}', f);
-    }
-    fputs("]},\n", f);
+    PUT(root, "phase_ramp", ramp);
+    PUT(root, "displacement_angstrom", bcdi_stats_json(&r->displacement_stats));
+    PUT(root, "strain", bcdi_stats_json(&r->strain_stats));
+    PUT(root, "strain_reference", json_string(p->strain_absolute ? "absolute" : "relative"));
+    PUT(root, "strain_offset_added", bcdi_json_real(r->strain_offset));
+    PUT(root, "domains", domains_json(r, &ok));
+    PUT(root, "dislocations", lines_json(r, &ok));
     if (r->has_ortho) {
-        fprintf(f, "  \"orthonormal_grid\": {\"frame\": \"%s\", \"voxel_nm\": ",
-                p->frame == BCDI_ORTHO_LAB ? "lab" : "crystal");
-        bcdi_json_number(f, r->ortho_voxel_nm);
-        fprintf(f, ", \"shape_zyx\": [%zu, %zu, %zu], \"origin_nm_xyz\": ", r->ortho_shape[0],
-                r->ortho_shape[1], r->ortho_shape[2]);
-        bcdi_json_numbers(f, r->ortho_origin_nm, 3);
-        fputs(", \"axes_in_lab\": [", f);
-        for (int k = 0; k < 3; ++k) {
-            if (k) fputs(", ", f);
-            bcdi_json_numbers(f, r->ortho_axes[k], 3);
+        json_t *o = object(&ok), *axes = array(&ok);
+        if (o) {
+            PUT(o, "frame", json_string(p->frame == BCDI_ORTHO_LAB ? "lab" : "crystal"));
+            PUT(o, "voxel_nm", bcdi_json_real(r->ortho_voxel_nm));
+            PUT(o, "shape_zyx", bcdi_json_sizes(r->ortho_shape, 3));
+            PUT(o, "origin_nm_xyz", bcdi_json_reals(r->ortho_origin_nm, 3));
         }
-        fputs("]},\n", f);
+        for (int k = 0; axes && k < 3; ++k)
+            bcdi_json_push(axes, bcdi_json_reals(r->ortho_axes[k], 3), &ok);
+        if (o)
+            PUT(o, "axes_in_lab", axes);
+        else
+            json_decref(axes);
+        PUT(root, "orthonormal_grid", o);
     }
-    fputs("  \"parameters\": {", f);
-    for (size_t i = 0; i < count; ++i) {
-        fputs(i ? ",\n    " : "\n    ", f);
-        bcdi_json_string(f, keys[i]);
-        fputs(": ", f);
-        bcdi_json_string(f, values[i]);
-    }
-    fputs("},\n  \"files\": [", f);
-    for (int k = 0, first = 1; k < OUT_COUNT; ++k) {
-        if (!wanted[k]) continue;
-        if (!first) fputs(", ", f);
-        bcdi_json_string(f, OUTPUT_NAMES[k]);
-        first = 0;
-    }
-    fputs("]\n}\n", f);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    if (failed) return bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path);
-    return BCDI_OK;
+    json_t *parameters = object(&ok);
+    for (size_t i = 0; parameters && i < count; ++i)
+        PUT(parameters, keys[i], bcdi_json_text(values[i]));
+    PUT(root, "parameters", parameters);
+    json_t *files = array(&ok);
+    for (int k = 0; files && k < OUT_COUNT; ++k)
+        if (wanted[k]) bcdi_json_push(files, json_string(OUTPUT_NAMES[k]), &ok);
+    PUT(root, "files", files);
+    bcdi_status st = ok ? bcdi_json_write(tx, path, root)
+                        : bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
+    json_decref(root);
+    return st;
 }
+
+#undef PUT
 
 /* ---- VTK ---- */
 
-static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r)
+static bcdi_status write_sheared(bcdi_output *tx, const char *path, const bcdi_analysis_result *r)
 {
     const size_t n = r->shape[0] * r->shape[1] * r->shape[2];
     float *points = malloc(n * 3 * sizeof *points);
@@ -254,12 +281,12 @@ static bcdi_status write_sheared(const char *path, const bcdi_analysis_result *r
     /* VTK wants x fastest: array axis 2 is x here, so dims are (n2, n1, n0) */
     const size_t dims[3] = {r->shape[2], r->shape[1], r->shape[0]};
     bcdi_status st =
-        bcdi_vtk_write_structured(path, dims, points, arrays, sizeof arrays / sizeof *arrays);
+        bcdi_vtk_write_structured(tx, path, dims, points, arrays, sizeof arrays / sizeof *arrays);
     free(points);
     return st;
 }
 
-static bcdi_status write_lines(const char *path, const bcdi_analysis_result *r)
+static bcdi_status write_lines(bcdi_output *tx, const char *path, const bcdi_analysis_result *r)
 {
     size_t total = 0;
     for (size_t k = 0; k < r->line_count; ++k)
@@ -294,7 +321,7 @@ static bcdi_status write_lines(const char *path, const bcdi_analysis_result *r)
         {"angle_to_g_deg", BCDI_DT_F64, 1, angle},
         {"length_nm", BCDI_DT_F64, 1, length},
     };
-    st = bcdi_vtk_write_polylines(path, r->line_count, counts, points, arrays,
+    st = bcdi_vtk_write_polylines(tx, path, r->line_count, counts, points, arrays,
                                   sizeof arrays / sizeof *arrays);
 done:
     free(points);
@@ -306,7 +333,7 @@ done:
     return st;
 }
 
-static bcdi_status write_image(const char *path, const bcdi_analysis_result *r)
+static bcdi_status write_image(bcdi_output *tx, const char *path, const bcdi_analysis_result *r)
 {
     const size_t dims[3] = {r->ortho_shape[2], r->ortho_shape[1], r->ortho_shape[0]};
     const double spacing[3] = {r->ortho_voxel_nm, r->ortho_voxel_nm, r->ortho_voxel_nm};
@@ -320,7 +347,7 @@ static bcdi_status write_image(const char *path, const bcdi_analysis_result *r)
         {"unwrapped_phase", BCDI_DT_F32, 1, r->o_unwrapped},
     };
     size_t count = sizeof arrays / sizeof *arrays - (r->o_unwrapped ? 0 : 1);
-    return bcdi_vtk_write_image(path, dims, r->ortho_origin_nm, spacing, arrays, count);
+    return bcdi_vtk_write_image(tx, path, dims, r->ortho_origin_nm, spacing, arrays, count);
 }
 
 /* ---- all together ---- */
@@ -330,79 +357,35 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
                                 const char *const *config_keys, const char *const *config_values,
                                 size_t config_count)
 {
-    struct stat sb;
-    int created = 0;
-    if (stat(out_dir, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode))
-            return bcdi_error(BCDI_ERR_IO, "output '%s' exists and is not a folder", out_dir);
-    } else {
-        if (mkdir(out_dir, 0777) != 0)
-            return bcdi_error(BCDI_ERR_IO, "cannot create the output folder '%s': %s", out_dir,
-                              strerror(errno));
-        created = 1;
-    }
-    staging *s = calloc(1, sizeof *s);
-    if (!s) return bcdi_error(BCDI_ERR_NOMEM, "analyze: output names");
-    bcdi_status st = BCDI_OK;
+    bcdi_output *tx = NULL;
+    bcdi_status st = bcdi_output_begin(&tx);
+    if (st == BCDI_OK) st = bcdi_output_folder(tx, out_dir);
+    char path[OUT_COUNT][4096];
     for (int k = 0; k < OUT_COUNT && st == BCDI_OK; ++k) {
-        int len =
-            snprintf(s->final_path[k], sizeof s->final_path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
-        int len2 = snprintf(s->stage_path[k], sizeof s->stage_path[k], "%s/.%s.stage-%ld", out_dir,
-                            OUTPUT_NAMES[k], (long)getpid());
-        if (len < 0 || len2 < 0 || (size_t)len2 >= sizeof s->stage_path[k])
+        int len = snprintf(path[k], sizeof path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
+        if (len < 0 || (size_t)len >= sizeof path[k])
             st = bcdi_error(BCDI_ERR_INVALID_ARG, "output folder name too long: '%s'", out_dir);
     }
     const size_t odims[3] = {r->ortho_shape[0], r->ortho_shape[1], r->ortho_shape[2]};
-#define STAGE(k, call)                                                                             \
-    do {                                                                                           \
-        if (st == BCDI_OK) {                                                                       \
-            st = (call);                                                                           \
-            if (st == BCDI_OK) s->written[k] = 1;                                                  \
-        }                                                                                          \
-    } while (0)
     /* without the orthonormal grid (orthogonalise=false) only the sheared grid, the lines and
      * the summary are written */
     int wanted[OUT_COUNT];
     for (int k = 0; k < OUT_COUNT; ++k)
         wanted[k] = r->has_ortho || k == OUT_VTS || k == OUT_VTP || k == OUT_SUMMARY;
-    if (wanted[OUT_VTI]) STAGE(OUT_VTI, write_image(s->stage_path[OUT_VTI], r));
-    STAGE(OUT_VTS, write_sheared(s->stage_path[OUT_VTS], r));
-    STAGE(OUT_VTP, write_lines(s->stage_path[OUT_VTP], r));
-    if (wanted[OUT_DENSITY_TIF])
-        STAGE(OUT_DENSITY_TIF, bcdi_tiff_write_multipage(s->stage_path[OUT_DENSITY_TIF],
-                                                         BCDI_DT_F32, odims, r->o_density));
-    if (wanted[OUT_DISPLACEMENT_TIF])
-        STAGE(OUT_DISPLACEMENT_TIF,
-              bcdi_tiff_write_multipage(s->stage_path[OUT_DISPLACEMENT_TIF], BCDI_DT_F32, odims,
-                                        r->o_displacement));
-    if (st == BCDI_OK && wanted[OUT_DENSITY_PNG]) {
-        st = ana_write_figures(r, s->stage_path[OUT_DENSITY_PNG],
-                               s->stage_path[OUT_DISPLACEMENT_PNG]);
-        if (st == BCDI_OK)
-            s->written[OUT_DENSITY_PNG] = s->written[OUT_DISPLACEMENT_PNG] = 1;
-        else if (access(s->stage_path[OUT_DENSITY_PNG], F_OK) == 0)
-            s->written[OUT_DENSITY_PNG] = 1;
-    }
-    STAGE(OUT_SUMMARY, write_summary(s->stage_path[OUT_SUMMARY], r, p, input_path, config_keys,
-                                     config_values, config_keys ? config_count : 0, wanted));
-#undef STAGE
-    /* commit: rename every staged file; on any failure undo what was renamed */
-    int renamed = 0;
-    if (st == BCDI_OK) {
-        for (; renamed < OUT_COUNT; ++renamed)
-            if (wanted[renamed] && rename(s->stage_path[renamed], s->final_path[renamed]) != 0) {
-                st = bcdi_error(BCDI_ERR_IO, "cannot rename '%s' to '%s': %s",
-                                s->stage_path[renamed], s->final_path[renamed], strerror(errno));
-                break;
-            }
-    }
-    if (st != BCDI_OK) {
-        for (int k = 0; k < renamed; ++k)
-            if (wanted[k]) remove(s->final_path[k]);
-        for (int k = renamed; k < OUT_COUNT; ++k)
-            if (s->written[k] || k == OUT_SUMMARY) remove(s->stage_path[k]);
-        if (created) rmdir(out_dir);
-    }
-    free(s);
+    if (st == BCDI_OK && wanted[OUT_VTI]) st = write_image(tx, path[OUT_VTI], r);
+    if (st == BCDI_OK) st = write_sheared(tx, path[OUT_VTS], r);
+    if (st == BCDI_OK) st = write_lines(tx, path[OUT_VTP], r);
+    if (st == BCDI_OK && wanted[OUT_DENSITY_TIF])
+        st = bcdi_tiff_write_multipage(tx, path[OUT_DENSITY_TIF], BCDI_DT_F32, odims, r->o_density);
+    if (st == BCDI_OK && wanted[OUT_DISPLACEMENT_TIF])
+        st = bcdi_tiff_write_multipage(tx, path[OUT_DISPLACEMENT_TIF], BCDI_DT_F32, odims,
+                                       r->o_displacement);
+    if (st == BCDI_OK && wanted[OUT_DENSITY_PNG])
+        st = ana_write_figures(tx, r, path[OUT_DENSITY_PNG], path[OUT_DISPLACEMENT_PNG]);
+    if (st == BCDI_OK)
+        st = write_summary(tx, path[OUT_SUMMARY], r, p, input_path, config_keys, config_values,
+                           config_keys ? config_count : 0, wanted);
+    if (st == BCDI_OK) return bcdi_output_commit(tx);
+    bcdi_output_abort(tx);
     return st;
 }

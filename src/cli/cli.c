@@ -2,7 +2,10 @@
 
 #include "bcdi/error.h"
 #include "bcdi/log.h"
+#include "core/interrupt.h"
+#include "core/output.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,13 @@ void cli_install_logger(int quiet)
 int cli_fail(const char *command, int status)
 {
     const char *detail = bcdi_last_error();
+    if (status == BCDI_ERR_INTERRUPTED) {
+        /* the detail says what was stopped; every transaction was aborted on the way out */
+        fprintf(stderr, "braggcdi %s: %s; no output written, temporaries removed\n", command,
+                detail[0] ? detail : "interrupted");
+        int signal_number = bcdi_interrupted();
+        return bcdi_interrupt_exit_status(signal_number ? signal_number : SIGTERM);
+    }
     fprintf(stderr, "braggcdi %s: error: %s%s%s\n", command, bcdi_strerror((bcdi_status)status),
             detail[0] ? ": " : "", detail);
     if (status == BCDI_ERR_CONFIG || status == BCDI_ERR_INVALID_ARG) return CLI_EXIT_USAGE;
@@ -153,6 +163,9 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args)
         rc = CLI_EXIT_USAGE;
         goto done;
     }
+    /* what this run reads: no output may resolve to it (core/output.h) */
+    bcdi_output_add_input(args->input);
+    bcdi_output_add_input(args->config_path);
     if (cmd->needs_output && !args->output) {
         fprintf(stderr, "braggcdi %s: error: missing -o/--output\nusage: %s\n", cmd->name,
                 cmd->usage);
@@ -174,6 +187,13 @@ done:
         args->config = NULL;
     }
     return rc;
+}
+
+int cli_check_output(const char *command, const char *path, bcdi_output_kind kind)
+{
+    if (!path) return CLI_EXIT_OK;
+    bcdi_status st = bcdi_output_check(path, kind);
+    return st == BCDI_OK ? CLI_EXIT_OK : cli_fail(command, st);
 }
 
 void cli_args_free(cli_args *args)

@@ -5,6 +5,7 @@
 #define BCDI_CLI_H
 
 #include "bcdi/config.h"
+#include "core/output.h"
 
 #include <stddef.h>
 
@@ -40,8 +41,16 @@ void cli_print_help(const cli_command *cmd);
 /* Log sink writing to stderr ("braggcdi: ..."); quiet hides info lines. */
 void cli_install_logger(int quiet);
 /* Print "braggcdi <command>: <status>: <detail>" to stderr and return CLI_EXIT_FAILURE
- * (CLI_EXIT_USAGE for configuration/argument errors). */
+ * (CLI_EXIT_USAGE for configuration/argument errors; for an interrupted run, what was stopped
+ * and 130 after SIGINT, 143 after SIGTERM or SIGUSR1). */
 int cli_fail(const char *command, int status);
+
+/* Check an output before any work (core/output.h: its folder exists and is writable, an
+ * existing target is of the right kind, it is not an input of the run). The input and config
+ * file given to cli_parse are recorded as inputs there; commands record the other files they
+ * read (bcdi_output_add_input) before calling this. CLI_EXIT_OK, or the failure reported
+ * (NULL path: CLI_EXIT_OK). */
+int cli_check_output(const char *command, const char *path, bcdi_output_kind kind);
 
 /* Subcommands. */
 int cmd_simulate(int argc, char **argv);

@@ -5,27 +5,9 @@
 #include "bcdi/analysis.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
-#include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/cxi_result.h"
 
 #include <stdlib.h>
-
-/* The result's geometry if it has one (*has = 0 when the file holds no bcdi_geometry group). */
-static bcdi_status read_geometry(const char *path, bcdi_geometry *g, int *has, int *has_mask)
-{
-    bcdi_h5_reader *r;
-    bcdi_status st = bcdi_h5_open(path, &r);
-    if (st != BCDI_OK) return st;
-    *has = bcdi_h5_exists(r, "entry_1/bcdi_geometry");
-    *has_mask = bcdi_h5_exists(r, "entry_1/image_1/mask");
-    int has_object = bcdi_h5_exists(r, "entry_1/image_1/data");
-    bcdi_h5_close(r);
-    if (!has_object)
-        return bcdi_error(BCDI_ERR_FORMAT,
-                          "'%s': no entry_1/image_1/data: not a phasing result (CXI object)", path);
-    if (!*has) return BCDI_OK;
-    return bcdi_cxi_read_geometry(path, g);
-}
 
 int cmd_analyze(int argc, char **argv)
 {
@@ -56,25 +38,25 @@ int cmd_analyze(int argc, char **argv)
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
     bcdi_analysis_params params;
-    bcdi_geometry geometry;
     bcdi_analysis_frame frame;
     bcdi_analysis_result result = {0};
-    bcdi_cf *object = NULL;
-    uint8_t *support = NULL;
-    size_t shape[3];
-    int has_geometry = 0, has_mask = 0;
+    bcdi_cxi_phased in = {0};
+    if ((rc = cli_check_output("analyze", args.output, BCDI_OUTPUT_FOLDER)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
+    }
     bcdi_status st = bcdi_analysis_params_from_config(args.config, &params);
-    if (st == BCDI_OK) st = read_geometry(args.input, &geometry, &has_geometry, &has_mask);
-    if (st == BCDI_OK)
-        st = bcdi_cxi_read_object(args.input, shape, &object, has_mask ? &support : NULL);
-    if (st == BCDI_OK && has_geometry && params.voxel_size_nm > 0.0)
+    if (st == BCDI_OK) st = bcdi_cxi_read_result(args.input, 1, &in);
+    const size_t *shape = in.shape;
+    if (st == BCDI_OK && in.has_geometry && params.voxel_size_nm > 0.0)
         bcdi_log(BCDI_LOG_NOTICE, "'%s' has a geometry: voxel_size= is not used", args.input);
     if (st == BCDI_OK) {
-        st = bcdi_analysis_frame_make(has_geometry ? &geometry : NULL, shape, &params, &frame);
+        st =
+            bcdi_analysis_frame_make(in.has_geometry ? &in.geometry : NULL, shape, &params, &frame);
         if (st != BCDI_OK) st = bcdi_error_prefix(st, "'%s': ", args.input);
     }
     if (st == BCDI_OK) {
-        st = bcdi_analysis_run(&params, &frame, shape, object, support, &result);
+        st = bcdi_analysis_run(&params, &frame, shape, in.object, in.support, &result);
         if (st != BCDI_OK) st = bcdi_error_prefix(st, "'%s': ", args.input);
     }
     if (st == BCDI_OK)
@@ -87,8 +69,7 @@ int cmd_analyze(int argc, char **argv)
                                     "density.tif, displacement.tif, density.png, displacement.png"
                                   : "analysis_sheared.vts, dislocations.vtp");
     bcdi_analysis_result_free(&result);
-    free(object);
-    free(support);
+    bcdi_cxi_phased_free(&in);
     cli_args_free(&args);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("analyze", st);
 }

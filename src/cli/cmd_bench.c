@@ -11,7 +11,8 @@
 #include "phasing/iteration.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
-#include "io/h5io.h"
+#include "core/output.h"
+#include "io/json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -197,76 +198,102 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     return st;
 }
 
-static bcdi_status write_phasing_json(const char *path, const phasing_row *rows, size_t count)
+/* The header every bench JSON starts with. */
+static json_t *bench_root(int *ok)
 {
-    char tmp[4096];
-    bcdi_status st_name = bcdi_io_temp_name(path, tmp, sizeof tmp);
-    if (st_name != BCDI_OK) return st_name;
-    FILE *f = fopen(tmp, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
+    json_t *root = json_object();
+    if (!root) return *ok = 0, NULL;
     time_t t = time(NULL);
     char date[64];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    fprintf(f,
-            "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n  \"mode\": \"phasing\",\n",
-            BCDI_VERSION, date);
-    fprintf(f,
-            "  \"modelled_bytes_per_voxel\": {\"ER\": %.0f, \"HIO\": %.0f, \"RAAR\": %.0f, \"DM\": "
-            "%.0f},\n",
-            modelled_bytes(BCDI_ALGO_ER), modelled_bytes(BCDI_ALGO_HIO),
-            modelled_bytes(BCDI_ALGO_RAAR), modelled_bytes(BCDI_ALGO_DM));
-    fprintf(f, "  \"device_bytes_per_voxel_per_run\": {\"ER_HIO_RAAR\": 17, \"DM\": 25, "
-               "\"shared\": 5},\n");
-    fprintf(f, "  \"results\": [\n");
+    bcdi_json_put(root, "braggcdi_version", json_string(BCDI_VERSION), ok);
+    bcdi_json_put(root, "date", json_string(date), ok);
+    return root;
+}
+
+/* A result row with what every bench row starts with (device names come from the driver:
+ * escaped like any text); NULL when out of memory. */
+static json_t *row_json(const char *backend, const char *device, size_t size, size_t batch, int *ok)
+{
+    json_t *row = json_object();
+    if (!row) return *ok = 0, NULL;
+    bcdi_json_put(row, "backend", bcdi_json_text(backend), ok);
+    bcdi_json_put(row, "device", bcdi_json_text(device), ok);
+    bcdi_json_put(row, "size", json_integer((json_int_t)size), ok);
+    bcdi_json_put(row, "batch", json_integer((json_int_t)batch), ok);
+    return row;
+}
+
+/* Write, free, and say what went wrong. */
+static bcdi_status write_root(const char *path, json_t *root, int ok)
+{
+    bcdi_status st = ok ? bcdi_json_write(NULL, path, root)
+                        : bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
+    json_decref(root);
+    return st;
+}
+
+static bcdi_status write_phasing_json(const char *path, const phasing_row *rows, size_t count)
+{
+    int ok = 1;
+    json_t *root = bench_root(&ok), *model = json_object(), *device = json_object(),
+           *results = json_array();
+    if (!root || !model || !device || !results) {
+        json_decref(model);
+        json_decref(device);
+        json_decref(results);
+        return write_root(path, root, 0);
+    }
+    bcdi_json_put(root, "mode", json_string("phasing"), &ok);
+    for (int a = 0; a < 4; ++a)
+        bcdi_json_put(model, bcdi_algorithm_name((bcdi_algorithm)a),
+                      bcdi_json_real(modelled_bytes((bcdi_algorithm)a)), &ok);
+    bcdi_json_put(root, "modelled_bytes_per_voxel", model, &ok);
+    bcdi_json_put(device, "ER_HIO_RAAR", json_integer(17), &ok);
+    bcdi_json_put(device, "DM", json_integer(25), &ok);
+    bcdi_json_put(device, "shared", json_integer(5), &ok);
+    bcdi_json_put(root, "device_bytes_per_voxel_per_run", device, &ok);
     for (size_t i = 0; i < count; ++i) {
         const phasing_row *r = &rows[i];
-        fprintf(f,
-                "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
-                "\"ms_fft_pair\": %.4f",
-                r->backend, r->device, r->size, r->batch, r->ms_fft_pair);
-        for (int a = 0; a < 4; ++a)
-            fprintf(f, ", \"ms_%s\": %.4f, \"gbs_%s\": %.3f",
-                    bcdi_algorithm_name((bcdi_algorithm)a), r->ms_iter[a],
-                    bcdi_algorithm_name((bcdi_algorithm)a), r->gbs[a]);
-        fprintf(f, "}%s\n", i + 1 < count ? "," : "");
+        json_t *row = row_json(r->backend, r->device, r->size, r->batch, &ok);
+        if (!row) break;
+        bcdi_json_put(row, "ms_fft_pair", bcdi_json_real(r->ms_fft_pair), &ok);
+        for (int a = 0; a < 4; ++a) {
+            char key[32];
+            snprintf(key, sizeof key, "ms_%s", bcdi_algorithm_name((bcdi_algorithm)a));
+            bcdi_json_put(row, key, bcdi_json_real(r->ms_iter[a]), &ok);
+            snprintf(key, sizeof key, "gbs_%s", bcdi_algorithm_name((bcdi_algorithm)a));
+            bcdi_json_put(row, key, bcdi_json_real(r->gbs[a]), &ok);
+        }
+        bcdi_json_push(results, row, &ok);
     }
-    fprintf(f, "  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", path);
-    }
-    return BCDI_OK;
+    bcdi_json_put(root, "results", results, &ok);
+    return write_root(path, root, ok);
 }
 
 static bcdi_status write_json(const char *path, const char *planner, const bench_row *rows,
                               size_t count)
 {
-    char tmp[4096];
-    bcdi_status st_name = bcdi_io_temp_name(path, tmp, sizeof tmp);
-    if (st_name != BCDI_OK) return st_name;
-    FILE *f = fopen(tmp, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp);
-    time_t t = time(NULL);
-    char date[64];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    fprintf(f, "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n", BCDI_VERSION, date);
-    fprintf(f, "  \"bytes_per_voxel_per_pair\": 32,\n  \"planner\": \"%s\",\n  \"results\": [\n",
-            planner);
+    int ok = 1;
+    json_t *root = bench_root(&ok), *results = json_array();
+    if (!root || !results) {
+        json_decref(results);
+        return write_root(path, root, 0);
+    }
+    bcdi_json_put(root, "bytes_per_voxel_per_pair", json_integer(32), &ok);
+    bcdi_json_put(root, "planner", bcdi_json_text(planner), &ok);
     for (size_t i = 0; i < count; ++i) {
         const bench_row *r = &rows[i];
-        fprintf(
-            f,
-            "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
-            "\"repeats\": %d, \"ms_per_pair\": %.4f, \"ms_per_run\": %.4f, \"gb_per_s\": %.3f}%s\n",
-            r->backend, r->device, r->size, r->batch, r->repeats, r->ms_pair, r->ms_per_run, r->gbs,
-            i + 1 < count ? "," : "");
+        json_t *row = row_json(r->backend, r->device, r->size, r->batch, &ok);
+        if (!row) break;
+        bcdi_json_put(row, "repeats", json_integer(r->repeats), &ok);
+        bcdi_json_put(row, "ms_per_pair", bcdi_json_real(r->ms_pair), &ok);
+        bcdi_json_put(row, "ms_per_run", bcdi_json_real(r->ms_per_run), &ok);
+        bcdi_json_put(row, "gb_per_s", bcdi_json_real(r->gbs), &ok);
+        bcdi_json_push(results, row, &ok);
     }
-    fprintf(f, "  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return bcdi_error(BCDI_ERR_IO, "cannot write '%s'", path);
-    }
-    return BCDI_OK;
+    bcdi_json_put(root, "results", results, &ok);
+    return write_root(path, root, ok);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -295,6 +322,10 @@ int cmd_bench(int argc, char **argv)
     if (st != BCDI_OK) {
         cli_args_free(&args);
         return cli_fail("bench", st);
+    }
+    if ((rc = cli_check_output("bench", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
     }
     const char *device = bcdi_config_string(args.config, "device");
     const char *planner = bcdi_config_string(args.config, "planner");

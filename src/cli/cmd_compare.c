@@ -201,6 +201,13 @@ int cmd_compare(int argc, char **argv)
                                 ref);
         }
     }
+    /* the states and summaries are inputs: the report folder is none of them */
+    for (size_t k = 0; k < n_states; ++k) {
+        bcdi_output_add_input(states[k].path);
+        bcdi_output_add_input(states[k].summary);
+    }
+    if (rc == CLI_EXIT_OK && st == BCDI_OK)
+        rc = cli_check_output("compare", output, BCDI_OUTPUT_FOLDER);
     bcdi_comparison comparison;
     memset(&comparison, 0, sizeof comparison);
     if (rc == CLI_EXIT_OK && st == BCDI_OK) {

@@ -2,7 +2,9 @@
 #include "cli.h"
 
 #include "bcdi/error.h"
-#include "io/h5io.h"
+#include "io/describe.h"
+#include "core/output.h"
+#include "io/hdf5.h"
 #include "io/tiff_io.h"
 
 #include <stdio.h>
@@ -47,35 +49,26 @@ int cmd_info(int argc, char **argv)
         cli_args_free(&args);
         return cli_fail("info", BCDI_ERR_CONFIG);
     }
-    FILE *out = stdout;
-    char tmp_path[4096] = "";
-    if (args.output) {
-        bcdi_status name_st = bcdi_io_temp_name(args.output, tmp_path, sizeof tmp_path);
-        out = name_st == BCDI_OK ? fopen(tmp_path, "w") : NULL;
-        if (!out) {
-            bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp_path);
-            cli_args_free(&args);
-            return cli_fail("info", BCDI_ERR_IO);
-        }
+    if ((rc = cli_check_output("info", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
     }
-    bcdi_status st;
-    if (tiff) {
+    FILE *out = stdout;
+    bcdi_output *tx = NULL;
+    bcdi_status st = BCDI_OK;
+    if (args.output && (st = bcdi_output_begin(&tx)) == BCDI_OK)
+        st = bcdi_output_fopen(tx, args.output, &out);
+    if (st == BCDI_OK && tiff) {
         size_t pages = 0, rows = 0, cols = 0;
         bcdi_dtype type = BCDI_DT_F32;
         st = bcdi_tiff_info(args.input, &pages, &rows, &cols, &type);
         if (st == BCDI_OK)
             fprintf(out, "%s: TIFF, %zu page(s) of %zu rows x %zu columns, %s\n", args.input, pages,
                     rows, cols, bcdi_dtype_name(type));
-    } else {
-        st = bcdi_h5_describe(args.input, out);
+    } else if (st == BCDI_OK) {
+        st = bcdi_io_describe_hdf5(args.input, out);
     }
-    if (args.output) {
-        if (fclose(out) != 0 && st == BCDI_OK)
-            st = bcdi_error(BCDI_ERR_IO, "cannot write '%s'", tmp_path);
-        if (st == BCDI_OK && rename(tmp_path, args.output) != 0)
-            st = bcdi_error(BCDI_ERR_IO, "cannot rename '%s' to '%s'", tmp_path, args.output);
-        if (st != BCDI_OK) remove(tmp_path);
-    }
+    st = bcdi_output_finish(tx, st);
     cli_args_free(&args);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("info", st);
 }

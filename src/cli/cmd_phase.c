@@ -9,8 +9,10 @@
 #include "bcdi/log.h"
 #include "bcdi/phasing.h"
 #include "bcdi/recipe.h"
+#include "core/output.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/cxi_result.h"
+#include "io/hdf5.h"
 #include "num/volume.h"
 
 #include <math.h>
@@ -182,11 +184,15 @@ typedef struct {
     const bcdi_backend *be;
     const uint8_t *data_mask;
     const bcdi_geometry *geometry; /* NULL if the input had none */
+    bcdi_h5_reader *prepared;      /* the input, open: its diffraction summary is copied */
     int crop;
     long crop_margin, deflate;
 } result_context;
 
-static bcdi_status write_result(const result_context *c, size_t rank, const char *path)
+/* Stage run `rank` as `path` in tx: the object (cropped to its support plus the margin when
+ * asked) and everything io/cxi records in a result. */
+static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t rank,
+                                const char *path)
 {
     const bcdi_run_result *run = &c->result->runs[rank];
     const size_t *shape = c->result->shape;
@@ -198,99 +204,69 @@ static bcdi_status write_result(const result_context *c, size_t rank, const char
     size_t n_out = out_shape[0] * out_shape[1] * out_shape[2];
     bcdi_cf *object = malloc(n_out * sizeof *object);
     uint8_t *support = malloc(n_out);
-    if (!object || !support) {
-        free(object), free(support);
-        return bcdi_error(BCDI_ERR_NOMEM, "out of memory writing '%s'", path);
-    }
-    for (size_t i0 = 0; i0 < out_shape[0]; ++i0)
+    double *history = malloc((run->history_count ? run->history_count : 1) * 7 * sizeof *history);
+    bcdi_status st = BCDI_OK;
+    if (!object || !support || !history)
+        st = bcdi_error(BCDI_ERR_NOMEM, "out of memory writing '%s'", path);
+    for (size_t i0 = 0; st == BCDI_OK && i0 < out_shape[0]; ++i0)
         for (size_t i1 = 0; i1 < out_shape[1]; ++i1) {
             size_t src = ((i0 + lo[0]) * shape[1] + (i1 + lo[1])) * shape[2] + lo[2];
             size_t dst = (i0 * out_shape[1] + i1) * out_shape[2];
             memcpy(object + dst, run->object + src, out_shape[2] * sizeof *object);
             memcpy(support + dst, run->support + src, out_shape[2]);
         }
-    bcdi_h5_writer *w = NULL;
-    bcdi_status st = bcdi_cxi_create(path, &w);
-    if (st == BCDI_OK) st = bcdi_cxi_write_object(w, out_shape, object, support, (int)c->deflate);
-    if (st == BCDI_OK)
-        st = bcdi_h5_write(w, "entry_1/instrument_1/detector_1/mask", BCDI_DT_U8, 3, shape,
-                           c->data_mask, (int)c->deflate);
-    if (st == BCDI_OK && c->geometry) st = bcdi_cxi_write_geometry(w, c->geometry);
-    const bcdi_config *cfg = c->args->config;
-    if (st == BCDI_OK)
-        st = bcdi_cxi_write_config(w, "entry_1/image_1/process_1/configuration",
-                                   bcdi_config_keys(cfg), bcdi_config_values(cfg),
-                                   bcdi_config_count(cfg));
-    /* the prepared input, as an absolute path: compare finds its diffraction summary from it */
-    char input_abs[4096];
-    const char *input = realpath(c->args->input, input_abs) ? input_abs : c->args->input;
-    if (st == BCDI_OK)
-        st = bcdi_h5_write_string(w, "entry_1/image_1/process_1/configuration/input", input);
-    const char *res = "entry_1/image_1/process_1/results";
-    char key[256];
-#define PUT_DOUBLE(name, value)                                                                    \
-    do {                                                                                           \
-        snprintf(key, sizeof key, "%s/%s", res, name);                                             \
-        if (st == BCDI_OK) st = bcdi_h5_write_double(w, key, value, NULL);                         \
-    } while (0)
-#define PUT_INT(name, value)                                                                       \
-    do {                                                                                           \
-        snprintf(key, sizeof key, "%s/%s", res, name);                                             \
-        if (st == BCDI_OK) st = bcdi_h5_write_int(w, key, value);                                  \
-    } while (0)
-#define PUT_STRING(name, value)                                                                    \
-    do {                                                                                           \
-        snprintf(key, sizeof key, "%s/%s", res, name);                                             \
-        if (st == BCDI_OK) st = bcdi_h5_write_string(w, key, value);                               \
-    } while (0)
-    PUT_DOUBLE("fourier_error", run->final.fourier_error);
-    PUT_DOUBLE("llk", run->final.llk);
-    PUT_DOUBLE("free_llk", run->final.free_llk);
-    PUT_DOUBLE("sharpness", run->final.sharpness);
-    PUT_DOUBLE("support_fraction", run->final.support_fraction);
-    PUT_DOUBLE("outside_fraction", run->final.outside_fraction);
-    PUT_STRING("metric", bcdi_metric_name(c->params->metric));
-    PUT_INT("rank", (long)rank + 1);
-    PUT_INT("run_id", run->run_id);
-    PUT_INT("generation", run->generation + 1);
-    PUT_INT("restarts", run->restarts);
-    PUT_DOUBLE("shrinkwrap_threshold", run->shrinkwrap_threshold);
-    PUT_INT("iterations", c->result->total_iterations);
-    PUT_INT("seed", (long)c->params->seed);
-    PUT_STRING("backend", c->be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu");
-    PUT_STRING("device", c->be->device_name);
-    PUT_DOUBLE("elapsed_s", c->result->elapsed_s);
-    PUT_STRING("program", "braggcdi " BCDI_VERSION);
-    long origin[3] = {(long)lo[0], (long)lo[1], (long)lo[2]};
-    size_t three = 3;
-    double origin_d[3] = {(double)origin[0], (double)origin[1], (double)origin[2]};
-    snprintf(key, sizeof key, "%s/crop_origin", res);
-    if (st == BCDI_OK) st = bcdi_h5_write(w, key, BCDI_DT_F64, 1, &three, origin_d, 0);
     /* history: one row per evaluation */
-    size_t rows = run->history_count, dims[2] = {rows, 7};
-    double *table = malloc((rows ? rows : 1) * 7 * sizeof *table);
-    if (!table && st == BCDI_OK) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
-    for (size_t r = 0; table && r < rows; ++r) {
+    for (size_t r = 0; st == BCDI_OK && r < run->history_count; ++r) {
         const bcdi_history_point *h = &run->history[r];
         double row[7] = {(double)h->iteration, h->fourier_error, h->llk,
                          h->free_llk,          h->sharpness,     h->support_fraction,
                          h->outside_fraction};
-        memcpy(table + 7 * r, row, sizeof row);
+        memcpy(history + 7 * r, row, sizeof row);
     }
-    snprintf(key, sizeof key, "%s/history", res);
-    if (st == BCDI_OK && rows) st = bcdi_h5_write(w, key, BCDI_DT_F64, 2, dims, table, 0);
-    if (st == BCDI_OK && rows)
-        st = bcdi_h5_attr_string(w, key, "columns",
-                                 "iteration,fourier_error,llk,free_llk,sharpness,support_fraction,"
-                                 "outside_fraction");
-    free(table);
+    /* the prepared input, as an absolute path */
+    char input_abs[4096];
+    const char *input = realpath(c->args->input, input_abs) ? input_abs : c->args->input;
+    const bcdi_config *cfg = c->args->config;
+    bcdi_cxi_result out = {
+        .shape = {out_shape[0], out_shape[1], out_shape[2]},
+        .object = object,
+        .support = support,
+        .crop_origin = {lo[0], lo[1], lo[2]},
+        .data_shape = {shape[0], shape[1], shape[2]},
+        .data_mask = c->data_mask,
+        .geometry = c->geometry,
+        .config_keys = bcdi_config_keys(cfg),
+        .config_values = bcdi_config_values(cfg),
+        .config_count = bcdi_config_count(cfg),
+        .input = input,
+        .summary_source = c->prepared,
+        .fourier_error = run->final.fourier_error,
+        .llk = run->final.llk,
+        .free_llk = run->final.free_llk,
+        .sharpness = run->final.sharpness,
+        .support_fraction = run->final.support_fraction,
+        .outside_fraction = run->final.outside_fraction,
+        .shrinkwrap_threshold = run->shrinkwrap_threshold,
+        .elapsed_s = c->result->elapsed_s,
+        .metric = bcdi_metric_name(c->params->metric),
+        .backend = c->be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu",
+        .device = c->be->device_name,
+        .program = "braggcdi " BCDI_VERSION,
+        .rank = (long)rank + 1,
+        .run_id = run->run_id,
+        .generation = run->generation + 1,
+        .restarts = run->restarts,
+        .iterations = c->result->total_iterations,
+        .seed = (long)c->params->seed,
+        .history = history,
+        .history_rows = run->history_count,
+        .deflate_level = (int)c->deflate,
+    };
+    if (st == BCDI_OK) st = bcdi_cxi_write_result(tx, path, &out);
     free(object);
     free(support);
-    if (st != BCDI_OK) {
-        bcdi_h5_abort(w);
-        return bcdi_error_prefix(st, "writing '%s': ", path);
-    }
-    return bcdi_h5_commit(w);
+    free(history);
+    return st;
 }
 
 static void run_path(const char *output, size_t rank, char *out, size_t cap)
@@ -316,6 +292,19 @@ int cmd_phase(int argc, char **argv)
     if (st == BCDI_OK) st = bcdi_config_int(args.config, "deflate", &deflate);
     if (st == BCDI_OK && (crop_margin < 0 || deflate < 0 || deflate > 9))
         st = bcdi_error(BCDI_ERR_CONFIG, "crop_margin must be >= 0 and deflate in 0..9");
+    /* the outputs checked before the data is read: the best run and the kept ones (the first
+     * thousand here; any other is checked again when staged) */
+    if (st == BCDI_OK) bcdi_output_add_input(params.support_file);
+    long kept = params.keep > 1 && params.keep <= params.runs ? params.keep : 0;
+    for (long k = 0; st == BCDI_OK && rc == CLI_EXIT_OK && k <= kept && k <= 1000; ++k) {
+        char run_name[4200];
+        if (k > 0) run_path(args.output, (size_t)k - 1, run_name, sizeof run_name);
+        rc = cli_check_output("phase", k > 0 ? run_name : args.output, BCDI_OUTPUT_FILE);
+    }
+    if (rc != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
+    }
     size_t shape[3] = {0, 0, 0};
     float *intensity = NULL;
     uint8_t *mask = NULL, *support_file = NULL;
@@ -335,15 +324,22 @@ int cmd_phase(int argc, char **argv)
         if (!params.support_file[0]) {
             st = bcdi_error(BCDI_ERR_CONFIG, "support=file needs support_file=<result.cxi>");
         } else {
-            size_t sshape[3];
-            bcdi_cf *object = NULL;
-            st = bcdi_cxi_read_object(params.support_file, sshape, &object, &support_file);
-            free(object);
-            if (st == BCDI_OK && memcmp(sshape, shape, sizeof shape) != 0)
+            bcdi_cxi_phased earlier;
+            st = bcdi_cxi_read_result(params.support_file, 1, &earlier);
+            if (st == BCDI_OK && !earlier.support)
+                st = bcdi_error(BCDI_ERR_FORMAT,
+                                "support_file '%s' has no support (entry_1/image_1/mask)",
+                                params.support_file);
+            else if (st == BCDI_OK && memcmp(earlier.shape, shape, sizeof shape) != 0)
                 st = bcdi_error(BCDI_ERR_FORMAT,
                                 "support_file '%s' is %zux%zux%zu but the data is %zux%zux%zu",
-                                params.support_file, sshape[0], sshape[1], sshape[2], shape[0],
-                                shape[1], shape[2]);
+                                params.support_file, earlier.shape[0], earlier.shape[1],
+                                earlier.shape[2], shape[0], shape[1], shape[2]);
+            if (st == BCDI_OK) {
+                support_file = earlier.support; /* kept; the object is not needed */
+                earlier.support = NULL;
+            }
+            bcdi_cxi_phased_free(&earlier);
         }
     }
     if (st == BCDI_OK) st = bcdi_backend_open(bcdi_config_string(args.config, "device"), &be);
@@ -357,24 +353,30 @@ int cmd_phase(int argc, char **argv)
         st = bcdi_phase(be, &params, &data, cli_progress_update, &progress, &result);
         cli_progress_finish(&progress);
     }
+    bcdi_h5_reader *prepared = NULL;
+    if (st == BCDI_OK && (st = bcdi_h5_open(args.input, &prepared)) == BCDI_OK &&
+        !bcdi_cxi_has_summary(prepared))
+        bcdi_log(BCDI_LOG_NOTICE,
+                 "'%s' holds no diffraction summary (%s): the result will carry none, and "
+                 "compare will need summary= for its lattice",
+                 args.input, BCDI_CXI_SUMMARY_GROUP);
     if (st == BCDI_OK) {
-        result_context ctx = {&args, &params,     &result,
-                              be,    mask,        have_geometry ? &geometry : NULL,
-                              crop,  crop_margin, deflate};
+        result_context ctx = {
+            &args,    &params, &result,     be,     mask, have_geometry ? &geometry : NULL,
+            prepared, crop,    crop_margin, deflate};
         char path[4200];
-        size_t written = 0;
-        /* every kept run, then the best under the requested name */
+        /* every kept run and the best under the requested name, all together or none */
+        bcdi_output *tx = NULL;
+        st = bcdi_output_begin(&tx);
         for (size_t k = 0; st == BCDI_OK && result.count > 1 && k < result.count; ++k) {
             run_path(args.output, k, path, sizeof path);
-            st = write_result(&ctx, k, path);
-            if (st == BCDI_OK) written = k + 1;
+            st = write_result(tx, &ctx, k, path);
         }
-        if (st == BCDI_OK) st = write_result(&ctx, 0, args.output);
-        /* a failed phase leaves no output: remove the kept runs already written */
-        for (size_t k = 0; st != BCDI_OK && k < written; ++k) {
-            run_path(args.output, k, path, sizeof path);
-            remove(path);
-        }
+        if (st == BCDI_OK) st = write_result(tx, &ctx, 0, args.output);
+        if (st == BCDI_OK)
+            st = bcdi_output_commit(tx);
+        else
+            bcdi_output_abort(tx);
         if (st == BCDI_OK)
             bcdi_log(BCDI_LOG_INFO,
                      "best run %ld: Fourier error %.4g, llk %.4g, support %.2f%% of the box; "
@@ -384,6 +386,7 @@ int cmd_phase(int argc, char **argv)
                      result.elapsed_s, args.output,
                      result.count > 1 ? " and the kept runs as <stem>-run<K>.cxi" : "");
     }
+    bcdi_h5_close(prepared);
     bcdi_phasing_result_free(&result);
     bcdi_backend_close(be);
     free(intensity);

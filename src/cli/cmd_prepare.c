@@ -31,7 +31,31 @@ int cmd_prepare(int argc, char **argv)
     int rc = cli_parse(&command, argc, argv, &args);
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
-    bcdi_status st = bcdi_config_set(args.config, "output", args.output, "command line (-o)");
+    /* outputs checked before any frame is read: the CXI and its summary JSON, neither an input
+     * (the calibration images included) nor each other */
+    static const char *const file_keys[] = {"mask_file", "dark_file", "flat_file"};
+    for (size_t k = 0; k < sizeof file_keys / sizeof *file_keys; ++k)
+        bcdi_output_add_input(bcdi_config_string(args.config, file_keys[k]));
+    char json[4200];
+    const char *json_key = bcdi_config_string(args.config, "summary_json");
+    bcdi_status st = BCDI_OK;
+    if (json_key && json_key[0])
+        snprintf(json, sizeof json, "%s", json_key);
+    else
+        st = bcdi_prepare_json_path(args.output, json, sizeof json);
+    if (st == BCDI_OK && bcdi_output_same(json, args.output))
+        st = bcdi_error(BCDI_ERR_CONFIG, "summary_json='%s' is the output '%s' itself", json,
+                        args.output);
+    if (st != BCDI_OK) {
+        cli_args_free(&args);
+        return cli_fail("prepare", st);
+    }
+    if ((rc = cli_check_output("prepare", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
+        (rc = cli_check_output("prepare", json, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        return rc;
+    }
+    st = bcdi_config_set(args.config, "output", args.output, "command line (-o)");
     bcdi_prepared prepared;
     if (st == BCDI_OK) st = bcdi_prepare_run(args.input, args.output, args.config, &prepared);
     if (st == BCDI_OK) {

@@ -33,6 +33,16 @@ int cmd_simulate(int argc, char **argv)
     bcdi_status st = bcdi_config_set(args.config, "output", args.output, "command line (-o)");
     bcdi_simulate_params params;
     if (st == BCDI_OK) st = bcdi_simulate_params_from_config(args.config, &params);
+    /* the outputs, checked before the crystal is built */
+    if (st == BCDI_OK &&
+        ((rc = cli_check_output("simulate", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
+         (rc = cli_check_output("simulate", params.truth[0] ? params.truth : NULL,
+                                BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
+         (rc = cli_check_output("simulate", params.tiff_dir[0] ? params.tiff_dir : NULL,
+                                BCDI_OUTPUT_FOLDER)) != CLI_EXIT_OK)) {
+        cli_args_free(&args);
+        return rc;
+    }
     if (st == BCDI_OK)
         st = bcdi_simulate_run(&params, NULL, bcdi_config_keys(args.config),
                                bcdi_config_values(args.config), bcdi_config_count(args.config));

@@ -1,6 +1,9 @@
 /* braggcdi: one subcommand per pipeline stage (docs/architecture.md). */
 #include "cli.h"
 
+#include "core/interrupt.h"
+#include "io/hdf5.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +40,8 @@ static void print_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    bcdi_h5_process_init(); /* before any HDF5 use: no exit handler to crash after a full disk */
+    bcdi_interrupt_install();
     if (argc < 2) {
         print_usage(stderr);
         return CLI_EXIT_USAGE;

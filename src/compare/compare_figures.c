@@ -80,7 +80,7 @@ static int row_inside(const bcdi_compare_state *s, const bcdi_compare_state *ref
     return s->cg_support[v] || ref->cg_support[v]; /* lost and gained volume show */
 }
 
-static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
+static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const char *path)
 {
     const size_t *n = c->cg_shape;
     const size_t nv = n[0] * n[1] * n[2];
@@ -208,7 +208,7 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
 #undef VOXEL
     snprintf(text, sizeof text, "plane %zu of axis %d, native grid", plane, normal);
     bcdi_image_text(&img, margin, height - BCDI_FONT_HEIGHT * scale - 8, text, scale, BLACK);
-    st = bcdi_png_write(path, &img);
+    st = bcdi_png_write(tx, path, &img);
     bcdi_image_free(&img);
     return st;
 }
@@ -261,7 +261,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
     }
 }
 
-static bcdi_status write_trends(const bcdi_comparison *c, const char *path)
+static bcdi_status write_trends(bcdi_output *tx, const bcdi_comparison *c, const char *path)
 {
     const long chart_w = 420, chart_h = 240, margin = 16;
     bcdi_image img;
@@ -289,15 +289,15 @@ static bcdi_status write_trends(const bcdi_comparison *c, const char *path)
     draw_chart(&img, c, 2 * margin + chart_w, 2 * margin + chart_h, chart_w, chart_h,
                "d-spacing (\xc3\x85)", values + 3 * n);
     free(values);
-    st = bcdi_png_write(path, &img);
+    st = bcdi_png_write(tx, path, &img);
     bcdi_image_free(&img);
     return st;
 }
 
-bcdi_status cmp_write_figures(const bcdi_comparison *c, const char *slices_path,
+bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c, const char *slices_path,
                               const char *trends_path)
 {
-    bcdi_status st = write_slices(c, slices_path);
-    if (st == BCDI_OK) st = write_trends(c, trends_path);
+    bcdi_status st = write_slices(tx, c, slices_path);
+    if (st == BCDI_OK) st = write_trends(tx, c, trends_path);
     return st;
 }

@@ -1,21 +1,14 @@
-/* Internal to the compare module (src/analysis/compare_*.c). */
+/* Internal to the compare module (src/compare/compare_*.c). */
 #ifndef BCDI_COMPARE_INTERNAL_H
 #define BCDI_COMPARE_INTERNAL_H
 
 #include "bcdi/compare.h"
 #include "bcdi/config.h"
+#include "core/output.h"
 
 #include <stdio.h>
 
 #define CMP_PI 3.14159265358979323846
-
-/* Whole file as a NUL-terminated string (malloc'd), NULL when unreadable. */
-char *cmp_read_text(const char *path);
-/* The value after "key": in a JSON text (first occurrence), as a number / numbers / string.
- * Return 1 when found. */
-int cmp_json_number(const char *json, const char *key, double *out);
-int cmp_json_numbers(const char *json, const char *key, double *out, int count);
-int cmp_json_string(const char *json, const char *key, char *out, size_t capacity);
 
 /* One state's object and how to analyse it. */
 typedef struct cmp_loaded {
@@ -34,12 +27,14 @@ typedef struct cmp_loaded {
 bcdi_status cmp_load_state(const char *path, const char *label, const bcdi_analysis_params *ap,
                            cmp_loaded *out);
 void cmp_loaded_free(cmp_loaded *l);
-/* Locate the state's diffraction summary (docs/compare.md); out->available = 0 when none. */
-bcdi_status cmp_locate_peak(const char *given, const char *state_path, const char *result_path,
+/* The state's diffraction summary (docs/compare.md): the file given with summary=, else the one
+ * the result carries, else (older results) the one of the prepared file the result records;
+ * out->available = 0 when none (a notice names the state, `label`). */
+bcdi_status cmp_locate_peak(const char *given, const char *label, const char *result_path,
                             bcdi_compare_peak *out);
 
 /* Helpers for writing */
-bcdi_status cmp_write_figures(const bcdi_comparison *c, const char *slices_path,
+bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c, const char *slices_path,
                               const char *trends_path);
 
 #endif

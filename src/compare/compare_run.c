@@ -5,6 +5,7 @@
 
 #include "bcdi/log.h"
 #include "bcdi/prepare.h" /* bcdi_prepare_good_size */
+#include "core/interrupt.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -484,14 +485,14 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
                                                          : default_label(inputs[k].path);
         s->path = dup_string(inputs[k].path);
         if (!s->label || !s->path) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
+        if (st == BCDI_OK) st = bcdi_interrupt_check("during compare, loading '%s'", s->label);
         if (st == BCDI_OK) st = cmp_load_state(inputs[k].path, s->label, ap, &loaded[k]);
         if (st == BCDI_OK) {
             s->result_path = dup_string(loaded[k].result_path);
             s->from_folder = loaded[k].from_folder;
             s->has_geometry = loaded[k].has_geometry;
             s->geometry = loaded[k].geometry;
-            st = cmp_locate_peak(inputs[k].summary_path, inputs[k].path, loaded[k].result_path,
-                                 &s->peak);
+            st = cmp_locate_peak(inputs[k].summary_path, s->label, loaded[k].result_path, &s->peak);
             if (st != BCDI_OK) st = bcdi_error_prefix(st, "state '%s': ", s->label);
         }
         if (st == BCDI_OK && !s->peak.available)
@@ -584,7 +585,8 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
         bcdi_compare_state *s = &out->states[k];
         long place[3] = {ref_place[0], ref_place[1], ref_place[2]};
         if (k != reference) {
-            st = align_state(cp, &w, &loaded[k], s, place);
+            st = bcdi_interrupt_check("during compare, aligning '%s'", s->label);
+            if (st == BCDI_OK) st = align_state(cp, &w, &loaded[k], s, place);
             if (st == BCDI_OK)
                 st = common_fields(&w, ref, s, g_inv_angstrom, out->voxel_volume_nm3, 0);
         }

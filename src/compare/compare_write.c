@@ -1,6 +1,6 @@
-/* Writing a comparison: comparison.csv, comparison.json, slices.png, trends.png, index.html.
- * Everything is staged under hidden names in the output folder and renamed only when all files
- * are complete; a failure removes the staged files (and the folder when this run made it). */
+/* Writing a comparison: comparison.csv, comparison.json, slices.png, trends.png, index.html,
+ * in one output transaction (core/output.h): the files appear together when all are complete,
+ * or not at all. */
 #include "compare_internal.h"
 
 #include "analysis/analysis_output.h"
@@ -37,20 +37,31 @@ static const char *character_name(bcdi_line_character c)
     return c == BCDI_LINE_SCREW ? "screw-like" : c == BCDI_LINE_EDGE ? "edge-like" : "mixed";
 }
 
-/* ---- CSV (RFC 4180: fields with a comma, quote or newline are quoted) ---- */
+/* ---- CSV (RFC 4180: fields with a comma, quote or line break are quoted) ---- */
 
+/* A plain decimal number ("-0.25", "1e-3"): left as it is, so spreadsheets read it as one. */
+static int plain_number(const char *s)
+{
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s)) return 0;
+    char *end = NULL;
+    strtod(s, &end);
+    return end && *end == '\0';
+}
+
+/* A text cell. Spreadsheets run a cell starting with =, +, -, @ (or tab, CR) as a formula:
+ * such a cell that is not a plain number gets a leading ' (formula injection). */
 static void csv_text(FILE *f, const char *s)
 {
-    if (s && strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; ++s) {
-            if (*s == '"') fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else if (s) {
-        fputs(s, f);
+    if (!s) return;
+    int neutralise = strchr("=+-@\t\r", s[0]) && s[0] && !plain_number(s);
+    int quote = strpbrk(s, ",\"\n\r") != NULL;
+    if (quote) fputc('"', f);
+    if (neutralise) fputc('\'', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
     }
+    if (quote) fputc('"', f);
 }
 
 static void csv_num(FILE *f, double v)
@@ -71,10 +82,11 @@ static double ratio(double a, double b)
     return b > 0.0 ? a / b : NAN;
 }
 
-static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
+static bcdi_status write_csv(bcdi_output *tx, const char *path, const bcdi_comparison *c)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    FILE *f;
+    bcdi_status st = bcdi_output_fopen(tx, path, &f);
+    if (st != BCDI_OK) return st;
     fputs("label,input,result,reference,twinned,density_correlation,field_correlation,"
           "shift_voxels_0,shift_voxels_1,shift_voxels_2,shift_nm,phase_offset_rad,"
           "volume_um3,volume_ratio,lost_volume_um3,gained_volume_um3,common_volume_um3,"
@@ -171,189 +183,218 @@ static bcdi_status write_csv(const char *path, const bcdi_comparison *c)
         csv_num(f, l->intensity_ratio);
         fputc('\n', f);
     }
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    return failed ? bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path) : BCDI_OK;
+    return BCDI_OK; /* write errors: reported by the commit */
 }
 
 /* ---- JSON ---- */
 
-static void json_field(FILE *f, const char *name, double v)
+#define PUT(obj, key, value) bcdi_json_put((obj), (key), (value), &ok)
+
+static json_t *new_object(int *ok)
 {
-    fprintf(f, "\"%s\": ", name);
-    bcdi_json_number(f, v);
+    json_t *o = json_object();
+    if (!o) *ok = 0;
+    return o;
 }
 
-static bcdi_status write_json(const char *path, const bcdi_comparison *c)
+static json_t *alignment_json(const bcdi_compare_state *s, int *okp)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
-    const bcdi_compare_state *ref = &c->states[c->reference];
-    fprintf(f, "{\n  \"software\": \"braggcdi %s\",\n  \"reference\": ", BCDI_VERSION);
-    bcdi_json_string(f, ref->label);
-    fprintf(f, ",\n  \"common_grid\": {\"shape\": [%zu, %zu, %zu], \"voxel_volume_nm3\": ",
-            c->cg_shape[0], c->cg_shape[1], c->cg_shape[2]);
-    bcdi_json_number(f, c->voxel_volume_nm3);
-    fputs(", \"grid\": \"the reference's native (detector-conjugate) grid\"},\n  ", f);
-    json_field(f, "line_match_distance_nm", c->match_distance_nm);
-    fputs(", ", f);
-    json_field(f, "line_move_distance_nm", c->move_distance_nm);
-    fprintf(f, ", \"hkl\": [%d, %d, %d], ", c->hkl[0], c->hkl[1], c->hkl[2]);
-    json_field(f, "reference_d_spacing_angstrom", c->d_reference_angstrom);
-    fputs(",\n  \"states\": [", f);
-    for (size_t k = 0; k < c->state_count; ++k) {
-        const bcdi_compare_state *s = &c->states[k];
-        const bcdi_analysis_result *r = &s->analysis;
-        fputs(k ? ",\n    {" : "\n    {", f);
-        fputs("\"label\": ", f);
-        bcdi_json_string(f, s->label);
-        fputs(", \"input\": ", f);
-        bcdi_json_string(f, s->path);
-        fputs(", \"result\": ", f);
-        bcdi_json_string(f, s->result_path);
-        fprintf(
-            f,
-            ", \"analysed_folder\": %s, \"reference\": %s,\n     \"alignment\": {\"twinned\": %s, ",
-            s->from_folder ? "true" : "false", k == c->reference ? "true" : "false",
-            s->alignment.twinned ? "true" : "false");
-        json_field(f, "density_correlation", s->density_correlation);
-        fputs(", ", f);
-        json_field(f, "density_correlation_direct", s->density_correlation_direct);
-        fputs(", ", f);
-        json_field(f, "density_correlation_twin", s->density_correlation_twin);
-        fputs(", ", f);
-        json_field(f, "field_correlation", s->alignment.correlation);
-        fputs(", \"shift_voxels\": [", f);
-        for (int a = 0; a < 3; ++a) {
-            if (a) fputs(", ", f);
-            bcdi_json_number(f, s->alignment.shift[a]);
-        }
-        fputs("], \"shift_nm_lab\": [", f);
-        for (int a = 0; a < 3; ++a) {
-            if (a) fputs(", ", f);
-            bcdi_json_number(f, s->shift_nm[a]);
-        }
-        fputs("], ", f);
-        json_field(f, "phase_offset_rad", s->alignment.phase);
-        fputs("},\n     \"volume\": {", f);
-        json_field(f, "total_nm3", r->total_volume_nm3);
-        fputs(", ", f);
-        json_field(f, "ratio_to_reference",
-                   ratio(r->total_volume_nm3, ref->analysis.total_volume_nm3));
-        fputs(", ", f);
-        json_field(f, "common_nm3", s->common_volume_nm3);
-        fputs(", ", f);
-        json_field(f, "lost_nm3", s->lost_volume_nm3);
-        fputs(", ", f);
-        json_field(f, "gained_nm3", s->gained_volume_nm3);
-        fputs(", \"note\": \"lost: in the reference, not in this state (left the Bragg condition); "
-              "gained: the reverse\"},\n",
-              f);
-        fprintf(f, "     \"domains\": {\"count\": %zu, \"fragments\": %zu, \"table\": [",
-                r->domain_count, r->fragment_count);
-        for (size_t d = 0; d < r->domain_count; ++d) {
-            fprintf(f, "%s{\"id\": %zu, ", d ? ", " : "", d + 1);
-            json_field(f, "volume_nm3", r->domains[d].volume_nm3);
-            fputs(", ", f);
-            json_field(f, "mean_displacement_angstrom", r->domains[d].mean_displacement_angstrom);
-            fputs(", ", f);
-            json_field(f, "tilt_deg_vs_reference", s->domain_changes[d].tilt_deg);
-            fputs(", ", f);
-            json_field(f, "strain_change_vs_reference", s->domain_changes[d].strain_change);
-            fputc('}', f);
-        }
-        fputs("]},\n     \"displacement_angstrom\": ", f);
-        bcdi_stats_write_json(f, &r->displacement_stats);
-        fputs(",\n     \"strain\": ", f);
-        bcdi_stats_write_json(f, &r->strain_stats);
-        fputs(",\n     ", f);
-        json_field(f, "ramp_strain", r->ramp_strain);
-        fputs(", ", f);
-        json_field(f, "ramp_strain_change", s->mean_strain_change);
-        fputs(",\n     \"difference_on_common_support\": {\"displacement_angstrom\": ", f);
-        bcdi_stats_write_json(f, &s->delta_displacement);
-        fputs(", \"density\": ", f);
-        bcdi_stats_write_json(f, &s->delta_density);
-        fputs("},\n", f);
-        fprintf(f, "     \"dislocations\": {\"count\": %zu, ", r->line_count);
-        json_field(f, "total_length_nm", s->total_line_length_nm);
-        fprintf(f,
-                ", \"unchanged\": %zu, \"moved\": %zu, \"appeared\": %zu, \"vanished\": %zu, "
-                "\"lines\": [",
-                s->lines_unchanged, s->lines_moved, s->lines_appeared, s->lines_vanished);
-        for (size_t m = 0; m < s->match_count; ++m) {
-            const bcdi_line_match *x = &s->matches[m];
-            const bcdi_dislocation_line *l = x->change == BCDI_LINE_VANISHED
-                                                 ? &ref->analysis.lines[x->line]
-                                                 : &r->lines[x->line];
-            fprintf(f, "%s\n       {\"%s\": %zu, \"change\": \"%s\", \"reference_line\": ",
-                    m ? "," : "", x->change == BCDI_LINE_VANISHED ? "reference_line_id" : "id",
-                    x->line + 1, change_name(x->change));
-            if (x->partner >= 0)
-                fprintf(f, "%ld", x->partner + 1);
-            else
-                fputs("null", f);
-            fputs(", ", f);
-            json_field(f, "distance_nm", x->distance_nm);
-            fputs(", ", f);
-            json_field(f, "length_nm", l->length_nm);
-            fputs(", ", f);
-            json_field(f, "angle_to_g_deg", l->angle_to_g_deg);
-            fprintf(f, ", \"character\": \"%s\", \"winding\": %d, \"centroid_nm\": [",
-                    character_name(l->character), l->winding);
-            for (int a = 0; a < 3; ++a) {
-                if (a) fputs(", ", f);
-                bcdi_json_number(f, l->centroid_nm[a]);
-            }
-            fputs("]}", f);
-        }
-        fputs("]},\n     \"diffraction\": ", f);
-        if (!s->peak.available) {
-            fputs("null", f);
-        } else {
-            const bcdi_compare_lattice *l = &s->lattice;
-            fputs("{\"summary\": ", f);
-            bcdi_json_string(f, s->peak.source);
-            fputs(", ", f);
-            json_field(f, "two_theta_deg", s->peak.two_theta_deg);
-            fputs(", ", f);
-            json_field(f, "rocking_deg", s->peak.rocking_deg);
-            fputs(", ", f);
-            json_field(f, "integrated_intensity", s->peak.integrated_intensity);
-            fputs(", ", f);
-            json_field(f, "summary_d_spacing_angstrom", s->peak.d_spacing_m * 1e10);
-            fputs(",\n       ", f);
-            json_field(f, "delta_two_theta_deg", l->delta_two_theta_deg);
-            fputs(", ", f);
-            json_field(f, "delta_theta_deg", l->delta_theta_deg);
-            fputs(", ", f);
-            json_field(f, "delta_d_over_d", l->delta_d_over_d);
-            fputs(", ", f);
-            json_field(f, "d_spacing_angstrom", l->d_spacing_angstrom);
-            fputs(", ", f);
-            json_field(f, "c_angstrom", l->c_angstrom);
-            fputs(",\n       ", f);
-            json_field(f, "rocking_shift_deg", l->rocking_shift_deg);
-            fputs(", ", f);
-            json_field(f, "rocking_rotation_deg", l->rocking_rotation_deg);
-            fputs(", ", f);
-            json_field(f, "ring_rotation_deg", l->ring_rotation_deg);
-            fputs(", ", f);
-            json_field(f, "intensity_ratio", l->intensity_ratio);
-            fputc('}', f);
-        }
-        fputc('}', f);
-    }
-    fputs("\n  ],\n  \"files\": [", f);
-    for (int k = 0; k < OUT_COUNT; ++k) {
-        if (k) fputs(", ", f);
-        bcdi_json_string(f, OUTPUT_NAMES[k]);
-    }
-    fputs("]\n}\n", f);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    return failed ? bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path) : BCDI_OK;
+    int ok = 1;
+    json_t *a = new_object(&ok);
+    if (!a) return *okp = 0, NULL;
+    PUT(a, "twinned", json_boolean(s->alignment.twinned));
+    PUT(a, "density_correlation", bcdi_json_real(s->density_correlation));
+    PUT(a, "density_correlation_direct", bcdi_json_real(s->density_correlation_direct));
+    PUT(a, "density_correlation_twin", bcdi_json_real(s->density_correlation_twin));
+    PUT(a, "field_correlation", bcdi_json_real(s->alignment.correlation));
+    PUT(a, "shift_voxels", bcdi_json_reals(s->alignment.shift, 3));
+    PUT(a, "shift_nm_lab", bcdi_json_reals(s->shift_nm, 3));
+    PUT(a, "phase_offset_rad", bcdi_json_real(s->alignment.phase));
+    if (!ok) *okp = 0;
+    return a;
 }
+
+static json_t *volume_json(const bcdi_compare_state *s, const bcdi_compare_state *ref, int *okp)
+{
+    int ok = 1;
+    const bcdi_analysis_result *r = &s->analysis;
+    json_t *v = new_object(&ok);
+    if (!v) return *okp = 0, NULL;
+    PUT(v, "total_nm3", bcdi_json_real(r->total_volume_nm3));
+    PUT(v, "ratio_to_reference",
+        bcdi_json_real(ratio(r->total_volume_nm3, ref->analysis.total_volume_nm3)));
+    PUT(v, "common_nm3", bcdi_json_real(s->common_volume_nm3));
+    PUT(v, "lost_nm3", bcdi_json_real(s->lost_volume_nm3));
+    PUT(v, "gained_nm3", bcdi_json_real(s->gained_volume_nm3));
+    PUT(v, "note",
+        json_string("lost: in the reference, not in this state (left the Bragg "
+                    "condition); gained: the reverse"));
+    if (!ok) *okp = 0;
+    return v;
+}
+
+static json_t *domains_json(const bcdi_compare_state *s, int *okp)
+{
+    int ok = 1;
+    const bcdi_analysis_result *r = &s->analysis;
+    json_t *d = new_object(&ok), *table = json_array();
+    if (!d || !table) {
+        json_decref(d);
+        json_decref(table);
+        return *okp = 0, NULL;
+    }
+    PUT(d, "count", json_integer((json_int_t)r->domain_count));
+    PUT(d, "fragments", json_integer((json_int_t)r->fragment_count));
+    for (size_t k = 0; k < r->domain_count; ++k) {
+        json_t *row = new_object(&ok);
+        if (!row) break;
+        PUT(row, "id", json_integer((json_int_t)(k + 1)));
+        PUT(row, "volume_nm3", bcdi_json_real(r->domains[k].volume_nm3));
+        PUT(row, "mean_displacement_angstrom",
+            bcdi_json_real(r->domains[k].mean_displacement_angstrom));
+        PUT(row, "tilt_deg_vs_reference", bcdi_json_real(s->domain_changes[k].tilt_deg));
+        PUT(row, "strain_change_vs_reference", bcdi_json_real(s->domain_changes[k].strain_change));
+        bcdi_json_push(table, row, &ok);
+    }
+    PUT(d, "table", table);
+    if (!ok) *okp = 0;
+    return d;
+}
+
+static json_t *lines_json(const bcdi_compare_state *s, const bcdi_compare_state *ref, int *okp)
+{
+    int ok = 1;
+    const bcdi_analysis_result *r = &s->analysis;
+    json_t *d = new_object(&ok), *lines = json_array();
+    if (!d || !lines) {
+        json_decref(d);
+        json_decref(lines);
+        return *okp = 0, NULL;
+    }
+    PUT(d, "count", json_integer((json_int_t)r->line_count));
+    PUT(d, "total_length_nm", bcdi_json_real(s->total_line_length_nm));
+    PUT(d, "unchanged", json_integer((json_int_t)s->lines_unchanged));
+    PUT(d, "moved", json_integer((json_int_t)s->lines_moved));
+    PUT(d, "appeared", json_integer((json_int_t)s->lines_appeared));
+    PUT(d, "vanished", json_integer((json_int_t)s->lines_vanished));
+    for (size_t m = 0; m < s->match_count; ++m) {
+        const bcdi_line_match *x = &s->matches[m];
+        int vanished = x->change == BCDI_LINE_VANISHED;
+        const bcdi_dislocation_line *l =
+            vanished ? &ref->analysis.lines[x->line] : &r->lines[x->line];
+        json_t *row = new_object(&ok);
+        if (!row) break;
+        PUT(row, vanished ? "reference_line_id" : "id", json_integer((json_int_t)(x->line + 1)));
+        PUT(row, "change", json_string(change_name(x->change)));
+        PUT(row, "reference_line",
+            x->partner >= 0 ? json_integer((json_int_t)(x->partner + 1)) : json_null());
+        PUT(row, "distance_nm", bcdi_json_real(x->distance_nm));
+        PUT(row, "length_nm", bcdi_json_real(l->length_nm));
+        PUT(row, "angle_to_g_deg", bcdi_json_real(l->angle_to_g_deg));
+        PUT(row, "character", json_string(character_name(l->character)));
+        PUT(row, "winding", json_integer(l->winding));
+        PUT(row, "centroid_nm", bcdi_json_reals(l->centroid_nm, 3));
+        bcdi_json_push(lines, row, &ok);
+    }
+    PUT(d, "lines", lines);
+    if (!ok) *okp = 0;
+    return d;
+}
+
+static json_t *diffraction_json(const bcdi_compare_state *s, int *okp)
+{
+    if (!s->peak.available) return json_null();
+    int ok = 1;
+    const bcdi_compare_lattice *l = &s->lattice;
+    json_t *d = new_object(&ok);
+    if (!d) return *okp = 0, NULL;
+    PUT(d, "summary", bcdi_json_text(s->peak.source));
+    PUT(d, "two_theta_deg", bcdi_json_real(s->peak.two_theta_deg));
+    PUT(d, "rocking_deg", bcdi_json_real(s->peak.rocking_deg));
+    PUT(d, "integrated_intensity", bcdi_json_real(s->peak.integrated_intensity));
+    PUT(d, "summary_d_spacing_angstrom", bcdi_json_real(s->peak.d_spacing_m * 1e10));
+    PUT(d, "delta_two_theta_deg", bcdi_json_real(l->delta_two_theta_deg));
+    PUT(d, "delta_theta_deg", bcdi_json_real(l->delta_theta_deg));
+    PUT(d, "delta_d_over_d", bcdi_json_real(l->delta_d_over_d));
+    PUT(d, "d_spacing_angstrom", bcdi_json_real(l->d_spacing_angstrom));
+    PUT(d, "c_angstrom", bcdi_json_real(l->c_angstrom));
+    PUT(d, "rocking_shift_deg", bcdi_json_real(l->rocking_shift_deg));
+    PUT(d, "rocking_rotation_deg", bcdi_json_real(l->rocking_rotation_deg));
+    PUT(d, "ring_rotation_deg", bcdi_json_real(l->ring_rotation_deg));
+    PUT(d, "intensity_ratio", bcdi_json_real(l->intensity_ratio));
+    if (!ok) *okp = 0;
+    return d;
+}
+
+static json_t *state_json(const bcdi_comparison *c, size_t k, int *okp)
+{
+    int ok = 1;
+    const bcdi_compare_state *s = &c->states[k], *ref = &c->states[c->reference];
+    const bcdi_analysis_result *r = &s->analysis;
+    json_t *o = new_object(&ok);
+    if (!o) return *okp = 0, NULL;
+    PUT(o, "label", bcdi_json_text(s->label));
+    PUT(o, "input", bcdi_json_text(s->path));
+    PUT(o, "result", bcdi_json_text(s->result_path));
+    PUT(o, "analysed_folder", json_boolean(s->from_folder));
+    PUT(o, "reference", json_boolean(k == c->reference));
+    PUT(o, "alignment", alignment_json(s, &ok));
+    PUT(o, "volume", volume_json(s, ref, &ok));
+    PUT(o, "domains", domains_json(s, &ok));
+    PUT(o, "displacement_angstrom", bcdi_stats_json(&r->displacement_stats));
+    PUT(o, "strain", bcdi_stats_json(&r->strain_stats));
+    PUT(o, "ramp_strain", bcdi_json_real(r->ramp_strain));
+    PUT(o, "ramp_strain_change", bcdi_json_real(s->mean_strain_change));
+    json_t *diff = new_object(&ok);
+    if (diff) {
+        PUT(diff, "displacement_angstrom", bcdi_stats_json(&s->delta_displacement));
+        PUT(diff, "density", bcdi_stats_json(&s->delta_density));
+    }
+    PUT(o, "difference_on_common_support", diff);
+    PUT(o, "dislocations", lines_json(s, ref, &ok));
+    PUT(o, "diffraction", diffraction_json(s, &ok));
+    if (!ok) *okp = 0;
+    return o;
+}
+
+static bcdi_status write_json(bcdi_output *tx, const char *path, const bcdi_comparison *c)
+{
+    int ok = 1;
+    const bcdi_compare_state *ref = &c->states[c->reference];
+    json_t *root = new_object(&ok), *grid = new_object(&ok), *states = json_array(),
+           *files = json_array();
+    if (!root || !grid || !states || !files) ok = 0;
+    if (ok) {
+        PUT(root, "software", json_string("braggcdi " BCDI_VERSION));
+        PUT(root, "reference", bcdi_json_text(ref->label));
+        PUT(grid, "shape", bcdi_json_sizes(c->cg_shape, 3));
+        PUT(grid, "voxel_volume_nm3", bcdi_json_real(c->voxel_volume_nm3));
+        PUT(grid, "grid", json_string("the reference's native (detector-conjugate) grid"));
+        PUT(root, "common_grid", json_incref(grid));
+        PUT(root, "line_match_distance_nm", bcdi_json_real(c->match_distance_nm));
+        PUT(root, "line_move_distance_nm", bcdi_json_real(c->move_distance_nm));
+        json_t *hkl = json_array();
+        for (int a = 0; hkl && a < 3; ++a)
+            bcdi_json_push(hkl, json_integer(c->hkl[a]), &ok);
+        PUT(root, "hkl", hkl);
+        PUT(root, "reference_d_spacing_angstrom", bcdi_json_real(c->d_reference_angstrom));
+        for (size_t k = 0; k < c->state_count; ++k)
+            bcdi_json_push(states, state_json(c, k, &ok), &ok);
+        PUT(root, "states", json_incref(states));
+        for (int k = 0; k < OUT_COUNT; ++k)
+            bcdi_json_push(files, json_string(OUTPUT_NAMES[k]), &ok);
+        PUT(root, "files", json_incref(files));
+    }
+    bcdi_status st = ok ? bcdi_json_write(tx, path, root)
+                        : bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
+    json_decref(grid);
+    json_decref(states);
+    json_decref(files);
+    json_decref(root);
+    return st;
+}
+
+#undef PUT
 
 /* ---- HTML (offline: inline CSS, relative image paths, no scripts) ---- */
 
@@ -398,10 +439,11 @@ static void html_label_cell(FILE *f, const bcdi_compare_state *s, int is_ref)
     fputs("</td>", f);
 }
 
-static bcdi_status write_html(const char *path, const bcdi_comparison *c)
+static bcdi_status write_html(bcdi_output *tx, const char *path, const bcdi_comparison *c)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    FILE *f;
+    bcdi_status st = bcdi_output_fopen(tx, path, &f);
+    if (st != BCDI_OK) return st;
     const bcdi_compare_state *ref = &c->states[c->reference];
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<title>braggcdi compare</title>\n<style>\n"
@@ -552,9 +594,7 @@ static bcdi_status write_html(const char *path, const bcdi_comparison *c)
           "displacement, dislocation count and d-spacing against the state\"></p>\n"
           "</body>\n</html>\n",
           f);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    return failed ? bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path) : BCDI_OK;
+    return BCDI_OK; /* write errors: reported by the commit */
 }
 
 bcdi_status bcdi_compare_write(const bcdi_comparison *c, const bcdi_compare_params *cp,
@@ -563,39 +603,20 @@ bcdi_status bcdi_compare_write(const bcdi_comparison *c, const bcdi_compare_para
     (void)cp;
     if (!c || !c->states || !out_dir || !*out_dir)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "compare: nothing to write");
-    int created = 0;
-    struct stat sb;
-    if (stat(out_dir, &sb) != 0) {
-        if (mkdir(out_dir, 0777) != 0)
-            return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", out_dir, strerror(errno));
-        created = 1;
-    } else if (!S_ISDIR(sb.st_mode)) {
-        return bcdi_error(BCDI_ERR_IO, "'%s' exists and is not a folder", out_dir);
+    bcdi_output *tx = NULL;
+    bcdi_status st = bcdi_output_begin(&tx);
+    if (st == BCDI_OK) st = bcdi_output_folder(tx, out_dir);
+    char path[OUT_COUNT][4200];
+    for (int k = 0; k < OUT_COUNT && st == BCDI_OK; ++k) {
+        int len = snprintf(path[k], sizeof path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
+        if (len < 0 || (size_t)len >= sizeof path[k])
+            st = bcdi_error(BCDI_ERR_INVALID_ARG, "output folder name too long: '%s'", out_dir);
     }
-    char final_path[OUT_COUNT][4200], stage_path[OUT_COUNT][4200];
-    for (int k = 0; k < OUT_COUNT; ++k) {
-        snprintf(final_path[k], sizeof final_path[k], "%s/%s", out_dir, OUTPUT_NAMES[k]);
-        snprintf(stage_path[k], sizeof stage_path[k], "%s/.%s.stage-%ld", out_dir, OUTPUT_NAMES[k],
-                 (long)getpid());
-    }
-    bcdi_status st = write_csv(stage_path[OUT_CSV], c);
-    if (st == BCDI_OK) st = write_json(stage_path[OUT_JSON], c);
-    if (st == BCDI_OK) st = cmp_write_figures(c, stage_path[OUT_SLICES], stage_path[OUT_TRENDS]);
-    if (st == BCDI_OK) st = write_html(stage_path[OUT_HTML], c);
-    int renamed = 0;
-    while (st == BCDI_OK && renamed < OUT_COUNT) {
-        if (rename(stage_path[renamed], final_path[renamed]) != 0)
-            st = bcdi_error(BCDI_ERR_IO, "cannot rename to '%s': %s", final_path[renamed],
-                            strerror(errno));
-        else
-            ++renamed;
-    }
-    if (st != BCDI_OK) {
-        for (int k = 0; k < OUT_COUNT; ++k) {
-            unlink(stage_path[k]);
-            if (k < renamed) unlink(final_path[k]);
-        }
-        if (created) rmdir(out_dir);
-    }
+    if (st == BCDI_OK) st = write_csv(tx, path[OUT_CSV], c);
+    if (st == BCDI_OK) st = write_json(tx, path[OUT_JSON], c);
+    if (st == BCDI_OK) st = cmp_write_figures(tx, c, path[OUT_SLICES], path[OUT_TRENDS]);
+    if (st == BCDI_OK) st = write_html(tx, path[OUT_HTML], c);
+    if (st == BCDI_OK) return bcdi_output_commit(tx);
+    bcdi_output_abort(tx);
     return st;
 }

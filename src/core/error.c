@@ -31,6 +31,8 @@ const char *bcdi_strerror(bcdi_status status)
         return "unusable data";
     case BCDI_ERR_INTERNAL:
         return "internal error";
+    case BCDI_ERR_INTERRUPTED:
+        return "interrupted";
     }
     return "unknown error";
 }

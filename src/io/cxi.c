@@ -13,7 +13,12 @@
 
 bcdi_status bcdi_cxi_create(const char *path, bcdi_h5_writer **out)
 {
-    bcdi_status st = bcdi_h5_create(path, out);
+    return bcdi_cxi_create_in(NULL, path, out);
+}
+
+bcdi_status bcdi_cxi_create_in(bcdi_output *tx, const char *path, bcdi_h5_writer **out)
+{
+    bcdi_status st = bcdi_h5_create_in(tx, path, out);
     if (st != BCDI_OK) return st;
     if ((st = bcdi_h5_write_int(*out, "cxi_version", 150)) != BCDI_OK ||
         (st = bcdi_h5_group(*out, "entry_1", "NXentry")) != BCDI_OK) {
@@ -354,4 +359,71 @@ bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *g)
     }
     *g = t;
     return BCDI_OK;
+}
+
+/* ---- describing (for `braggcdi info`) ---- */
+
+static int read_if_present(bcdi_h5_reader *r, const char *path, double *v)
+{
+    return bcdi_h5_exists(r, path) && bcdi_h5_read_double(r, path, v) == BCDI_OK;
+}
+
+static size_t count_nonzero_u8(bcdi_h5_reader *r, const char *path, size_t *total)
+{
+    int rank;
+    size_t dims[8], n = 1, nz = 0;
+    *total = 0;
+    if (bcdi_h5_shape(r, path, &rank, dims, NULL) != BCDI_OK) return 0;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    uint8_t *m = malloc(n ? n : 1);
+    if (m && bcdi_h5_read(r, path, BCDI_DT_U8, m, n) == BCDI_OK) {
+        for (size_t i = 0; i < n; i++)
+            nz += m[i] != 0;
+        *total = n;
+    }
+    free(m);
+    return nz;
+}
+
+void bcdi_cxi_describe(bcdi_h5_reader *r, FILE *out)
+{
+    int rank;
+    size_t dims[8], total;
+    bcdi_dtype t;
+    double v;
+    const char *det = DET "/";
+    char p[256];
+    snprintf(p, sizeof p, "%sdata", det);
+    if (bcdi_h5_shape(r, p, &rank, dims, &t) == BCDI_OK) {
+        fprintf(out, "CXI prepared data: ");
+        for (int i = 0; i < rank; i++)
+            fprintf(out, "%s%zu", i ? " x " : "", dims[i]);
+        fprintf(out, " %s", bcdi_dtype_name(t));
+        snprintf(p, sizeof p, "%smask", det);
+        size_t nz = count_nonzero_u8(r, p, &total);
+        if (total) fprintf(out, ", mask %zu of %zu not measured", nz, total);
+        if (read_if_present(r, "entry_1/bcdi_geometry/energy_kev", &v))
+            fprintf(out, ", %.6g keV", v);
+        else if (read_if_present(r, "entry_1/instrument_1/source_1/energy", &v))
+            fprintf(out, ", %.6g keV", v / KEV_TO_J);
+        snprintf(p, sizeof p, "%sdistance", det);
+        if (read_if_present(r, p, &v)) fprintf(out, ", %.6g m", v);
+        snprintf(p, sizeof p, "%sx_pixel_size", det);
+        if (read_if_present(r, p, &v)) fprintf(out, ", pixel %.6g um", v * 1e6);
+        if (read_if_present(r, "entry_1/bcdi_geometry/rocking_step", &v))
+            fprintf(out, ", rocking step %.6g deg", v);
+        fprintf(out, "\n");
+    }
+    if (bcdi_h5_shape(r, "entry_1/image_1/data", &rank, dims, &t) == BCDI_OK) {
+        fprintf(out, "CXI result: object ");
+        for (int i = 0; i < rank; i++)
+            fprintf(out, "%s%zu", i ? " x " : "", dims[i]);
+        fprintf(out, " %s", bcdi_dtype_name(t));
+        size_t nz = count_nonzero_u8(r, "entry_1/image_1/mask", &total);
+        if (total)
+            fprintf(out, ", support voxels %zu (%.3g%%)", nz, 100.0 * (double)nz / (double)total);
+        fprintf(out, "\n");
+    }
+    bcdi_clear_error();
 }

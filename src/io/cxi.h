@@ -14,13 +14,16 @@
 
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "voxel_ops.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
-/* Create a CXI file (temporary name until bcdi_h5_commit) with cxi_version and entry_1. */
+/* Create a CXI file with cxi_version and entry_1, under a temporary name until bcdi_h5_commit
+ * (bcdi_cxi_create_in: until the caller's transaction commits; see bcdi_h5_create_in). */
 bcdi_status bcdi_cxi_create(const char *path, bcdi_h5_writer **out);
+bcdi_status bcdi_cxi_create_in(bcdi_output *tx, const char *path, bcdi_h5_writer **out);
 bcdi_status bcdi_cxi_write_object(bcdi_h5_writer *w, const size_t shape[3], const bcdi_cf *object,
                                   const uint8_t *support, int deflate_level);
 bcdi_status bcdi_cxi_write_prepared(bcdi_h5_writer *w, const size_t shape[3],
@@ -38,5 +41,9 @@ bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **in
                                    uint8_t **mask);
 /* Returns BCDI_ERR_FORMAT if the file has no entry_1/bcdi_geometry group. */
 bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *geometry);
+
+/* One line per recognised part for `braggcdi info` (prepared data: shape, mask, energy,
+ * distance, pixel, rocking step; result: object shape, support voxels); nothing otherwise. */
+void bcdi_cxi_describe(bcdi_h5_reader *r, FILE *out);
 
 #endif

@@ -1,5 +1,5 @@
-/* NeXus rocking-curve stacks in the Diamond I13-1 layout: writer (for `simulate`) and a
- * geometry reader that understands the units the file declares. */
+/* NeXus rocking-curve stacks in the Diamond I13-1 layout: writer (for `simulate`), a geometry
+ * reader that understands the units the file declares, and a one-line summary for `info`. */
 #include "io/nexus.h"
 
 #include <math.h>
@@ -107,7 +107,7 @@ static bcdi_status write_stack(bcdi_h5_writer *w, const bcdi_nexus_stack *s)
     return BCDI_OK;
 }
 
-bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *stack)
+bcdi_status bcdi_nexus_write_stack(bcdi_output *tx, const char *path, const bcdi_nexus_stack *stack)
 {
     if (!path || !stack || !stack->frames || !stack->rocking_deg)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "NeXus stack '%s': missing frames or angles",
@@ -120,7 +120,7 @@ bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *sta
         return bcdi_error(BCDI_ERR_INVALID_ARG, "NeXus stack '%s': empty shape %zu x %zu x %zu",
                           path, stack->dims[0], stack->dims[1], stack->dims[2]);
     bcdi_h5_writer *w;
-    bcdi_status st = bcdi_h5_create(path, &w);
+    bcdi_status st = bcdi_h5_create_in(tx, path, &w);
     if (st != BCDI_OK) return st;
     st = write_stack(w, stack);
     if (st != BCDI_OK) {
@@ -128,6 +128,41 @@ bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *sta
         return st;
     }
     return bcdi_h5_commit(w);
+}
+
+/* ---- describing (for `braggcdi info`) ---- */
+
+static int read_if_present(bcdi_h5_reader *r, const char *path, double *v)
+{
+    return bcdi_h5_exists(r, path) && bcdi_h5_read_double(r, path, v) == BCDI_OK;
+}
+
+void bcdi_nexus_describe(bcdi_h5_reader *r, FILE *out)
+{
+    int rank;
+    size_t dims[8];
+    bcdi_dtype t;
+    if (bcdi_h5_shape(r, BCDI_NEXUS_DATA_PATH, &rank, dims, &t) != BCDI_OK || rank != 3) return;
+    fprintf(out, "NeXus rocking stack (I13-1 layout): %zu frames of %zu x %zu, %s", dims[0],
+            dims[1], dims[2], bcdi_dtype_name(t));
+    const char *motor = BCDI_NEXUS_MOTOR_PATH;
+    int mr;
+    size_t md[8];
+    if (bcdi_h5_shape(r, motor, &mr, md, NULL) == BCDI_OK && mr == 1 && md[0] > 0) {
+        size_t s0 = 0, s1 = md[0] - 1, c = 1;
+        double a, b;
+        if (bcdi_h5_read_slab(r, motor, BCDI_DT_F64, &s0, &c, &a) == BCDI_OK &&
+            bcdi_h5_read_slab(r, motor, BCDI_DT_F64, &s1, &c, &b) == BCDI_OK)
+            fprintf(out, ", rocking t1_theta from %.6g to %.6g deg", a, b);
+    }
+    double v;
+    if (read_if_present(r, "entry1/instrument/monochromator/energy", &v))
+        fprintf(out, ", %.6g keV", v);
+    if (read_if_present(r, DET "/distance", &v)) fprintf(out, ", %.6g m", v);
+    if (read_if_present(r, DET "/x_pixel_size", &v)) fprintf(out, ", pixel %.6g um", v * 1e6);
+    if (read_if_present(r, DET "/polar_angle", &v)) fprintf(out, ", 2theta %.6g deg", v);
+    fprintf(out, "\n");
+    bcdi_clear_error();
 }
 
 /* ---- reading ---- */

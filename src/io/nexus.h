@@ -15,9 +15,10 @@
 
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define BCDI_NEXUS_DATA_PATH "entry1/instrument/excalibur/data"
 #define BCDI_NEXUS_MOTOR_PATH "entry1/instrument/t1_theta/t1_theta"
@@ -45,7 +46,9 @@ typedef struct bcdi_nexus_stack {
     size_t config_count;
 } bcdi_nexus_stack;
 
-bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *stack);
+/* Write the stack, staged in tx (NULL: its own transaction, committed here; core/output.h). */
+bcdi_status bcdi_nexus_write_stack(bcdi_output *tx, const char *path,
+                                   const bcdi_nexus_stack *stack);
 
 /* Fill from an open NeXus file what it holds: energy (keV), wavelength, distance, pixel sizes
  * (y = rows -> pixel_size_m[0], x = columns -> [1]), polar_angle -> two_theta (and angles =
@@ -53,5 +56,9 @@ bcdi_status bcdi_nexus_write_stack(const char *path, const bcdi_nexus_stack *sta
  * the t1_theta array. Fields the file lacks are left untouched (set defaults first). `units`
  * attributes are honoured (m/mm/um/nm, deg/rad, keV/eV); unknown units are an error. */
 bcdi_status bcdi_nexus_read_geometry(bcdi_h5_reader *r, bcdi_geometry *geometry);
+
+/* One line for `braggcdi info` when the open file holds an I13-1 stack (frames, rocking range,
+ * energy, distance, pixel, 2θ); nothing otherwise. */
+void bcdi_nexus_describe(bcdi_h5_reader *r, FILE *out);
 
 #endif

@@ -289,8 +289,8 @@ bcdi_status bcdi_npy_read_region(bcdi_npy *npy, size_t f, size_t r0, size_t nr, 
     return st;
 }
 
-bcdi_status bcdi_npy_write(const char *path, bcdi_dtype type, int rank, const size_t *dims,
-                           const void *data)
+bcdi_status bcdi_npy_write(bcdi_output *tx, const char *path, bcdi_dtype type, int rank,
+                           const size_t *dims, const void *data)
 {
     const char *descr;
     switch (type) {
@@ -330,12 +330,10 @@ bcdi_status bcdi_npy_write(const char *path, bcdi_dtype type, int rank, const si
                      "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape);
     /* pad with spaces so that the data starts on a 64-byte boundary, then '\n' */
     size_t len = (size_t)n + 1, pad = (64 - (10 + len) % 64) % 64;
-    char tmp[PATH_MAX];
-    bcdi_status st = bcdi_io_temp_name(path, tmp, sizeof tmp);
+    bcdi_output *own;
+    FILE *f;
+    bcdi_status st = bcdi_output_stream(tx, &own, path, &f);
     if (st != BCDI_OK) return st;
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create '%s': %s", path, tmp, strerror(errno));
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0};
     size_t hl = (size_t)n + pad + 1;
     pre[8] = (unsigned char)(hl & 0xff);
@@ -345,10 +343,6 @@ bcdi_status bcdi_npy_write(const char *path, bcdi_dtype type, int rank, const si
         ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;
     ok = ok && fwrite(data, bcdi_dtype_size(type), total, f) == total;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write: %s", path, strerror(errno));
-    }
-    return BCDI_OK;
+    if (!ok) st = bcdi_error(BCDI_ERR_IO, "'%s': cannot write: %s", path, strerror(errno));
+    return bcdi_output_finish(own, st);
 }

@@ -6,7 +6,8 @@
 #define BCDI_IO_NPY_H
 
 #include "bcdi/error.h"
-#include "io/h5io.h"
+#include "core/output.h"
+#include "io/hdf5.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -44,8 +45,9 @@ bcdi_dtype bcdi_npy_dtype(const bcdi_npy *npy);
  * frame, f = 0, of a rank-2 array) as floats, row-major into out (nr*nc values). */
 bcdi_status bcdi_npy_read_region(bcdi_npy *npy, size_t f, size_t r0, size_t nr, size_t c0,
                                  size_t nc, float *out);
-/* Write a C-order float32 or uint16 array as .npy version 1.0 (atomic: temporary + rename). */
-bcdi_status bcdi_npy_write(const char *path, bcdi_dtype type, int rank, const size_t *dims,
-                           const void *data);
+/* Write a C-order float32 or uint16 array as .npy version 1.0, staged in tx (NULL: its own
+ * transaction, committed here; core/output.h). */
+bcdi_status bcdi_npy_write(bcdi_output *tx, const char *path, bcdi_dtype type, int rank,
+                           const size_t *dims, const void *data);
 
 #endif

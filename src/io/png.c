@@ -3,8 +3,6 @@
  * descender), drawn for braggcdi. */
 #include "io/png.h"
 
-#include "io/h5io.h" /* bcdi_io_temp_name */
-
 #include <errno.h>
 #include <math.h>
 #include <png.h>
@@ -254,13 +252,12 @@ static void png_on_warning(png_structp png, png_const_charp message)
     (void)message; /* the library never prints */
 }
 
-bcdi_status bcdi_png_write(const char *path, const bcdi_image *img)
+bcdi_status bcdi_png_write(bcdi_output *tx, const char *path, const bcdi_image *img)
 {
-    char temp[4096];
-    bcdi_status st = bcdi_io_temp_name(path, temp, sizeof temp);
+    bcdi_output *own;
+    FILE *f;
+    bcdi_status st = bcdi_output_stream(tx, &own, path, &f);
     if (st != BCDI_OK) return st;
-    FILE *f = fopen(temp, "wb");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "cannot create '%s': %s", temp, strerror(errno));
     static png_failure fail; /* static: must survive longjmp without being clobbered */
     memset(&fail, 0, sizeof fail);
     png_structp png =
@@ -268,15 +265,13 @@ bcdi_status bcdi_png_write(const char *path, const bcdi_image *img)
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         if (png) png_destroy_write_struct(&png, NULL);
-        fclose(f);
-        remove(temp);
-        return bcdi_error(BCDI_ERR_NOMEM, "'%s': libpng could not start", path);
+        return bcdi_output_finish(own,
+                                  bcdi_error(BCDI_ERR_NOMEM, "'%s': libpng could not start", path));
     }
     if (setjmp(fail.jump)) {
         png_destroy_write_struct(&png, &info);
-        fclose(f);
-        remove(temp);
-        return bcdi_error(BCDI_ERR_IO, "'%s': libpng: %s", path, fail.message);
+        return bcdi_output_finish(own,
+                                  bcdi_error(BCDI_ERR_IO, "'%s': libpng: %s", path, fail.message));
     }
     png_init_io(png, f);
     png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
@@ -287,16 +282,6 @@ bcdi_status bcdi_png_write(const char *path, const bcdi_image *img)
         png_write_row(png, (png_const_bytep)(img->rgb + 3 * y * img->width));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    if (failed) {
-        remove(temp);
-        return bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", path);
-    }
-    if (rename(temp, path) != 0) {
-        int e = errno;
-        remove(temp);
-        return bcdi_error(BCDI_ERR_IO, "cannot rename '%s' to '%s': %s", temp, path, strerror(e));
-    }
-    return BCDI_OK;
+    /* the stream's errors (disk full) are reported by the transaction's commit */
+    return bcdi_output_finish(own, BCDI_OK);
 }

@@ -4,6 +4,7 @@
 #define BCDI_IO_PNG_H
 
 #include "bcdi/error.h"
+#include "core/output.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -33,7 +34,7 @@ long bcdi_text_width(const char *text, int scale);
 void bcdi_colormap_grey(double t, uint8_t rgb[3]);
 void bcdi_colormap_diverging(double t, uint8_t rgb[3]);
 
-/* 8-bit RGB PNG, written to a temporary name and renamed (atomic). */
-bcdi_status bcdi_png_write(const char *path, const bcdi_image *img);
+/* 8-bit RGB PNG, staged in tx (NULL: its own transaction, committed here; core/output.h). */
+bcdi_status bcdi_png_write(bcdi_output *tx, const char *path, const bcdi_image *img);
 
 #endif

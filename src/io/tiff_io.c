@@ -289,9 +289,9 @@ static bcdi_status write_pages(TIFF *t, const char *path, bcdi_dtype type, const
     return BCDI_OK;
 }
 
-/* Write dims[0] pages to a temporary next to `path`, then rename it into place. */
-static bcdi_status write_atomic(const char *path, bcdi_dtype type, const size_t dims[3],
-                                const void *data, int multipage)
+/* Write dims[0] pages to the temporary of `path` staged in tx. */
+static bcdi_status write_staged(bcdi_output *tx, const char *path, bcdi_dtype type,
+                                const size_t dims[3], const void *data, int multipage)
 {
     if (!path || !dims || !data || !dims[1] || !dims[2] || !dims[0])
         return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF '%s': missing data or empty shape",
@@ -299,73 +299,60 @@ static bcdi_status write_atomic(const char *path, bcdi_dtype type, const size_t 
     if (dims[1] > UINT32_MAX || dims[2] > UINT32_MAX || (multipage && dims[0] > UINT16_MAX))
         return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF '%s': shape %zu x %zu x %zu too large", path,
                           dims[0], dims[1], dims[2]);
-    char tmp[PATH_MAX];
-    bcdi_status st = bcdi_io_temp_name(path, tmp, sizeof tmp);
+    int fd = -1;
+    bcdi_status st = bcdi_output_open(tx, path, &fd);
     if (st != BCDI_OK) return st;
     tiff_quiet();
     double bytes = (double)dims[0] * (double)dims[1] * (double)dims[2] * bcdi_dtype_size(type);
     /* classic TIFF offsets are 32-bit: switch to BigTIFF well before 4 GiB */
-    TIFF *t = TIFFOpen(tmp, bytes > 3.5e9 ? "w8" : "w");
-    if (!t)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create temporary '%s': %s", path, tmp,
-                          tiff_why());
+    errno = 0; /* libtiff's messages do not carry the system's reason (a full disk): errno does */
+    TIFF *t = TIFFFdOpen(fd, path, bytes > 3.5e9 ? "w8" : "w");
+    if (!t) {
+        int err = errno;
+        close(fd);
+        return bcdi_error(BCDI_ERR_IO, "'%s': libtiff cannot write its temporary: %s%s%s%s", path,
+                          tiff_why(), err ? " (" : "", err ? strerror(err) : "", err ? ")" : "");
+    }
     st = write_pages(t, path, type, dims, data, multipage);
-    TIFFClose(t);
+    int err = errno;
+    TIFFClose(t); /* closes fd; a failed final write shows in tiff_msg */
+    if (!err) err = errno;
     if (st == BCDI_OK && tiff_msg[0])
         st = bcdi_error(BCDI_ERR_IO, "'%s': libtiff reported: %s", path, tiff_msg);
-    if (st == BCDI_OK && rename(tmp, path) != 0)
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename temporary '%s' to it: %s", path, tmp,
-                        strerror(errno));
-    if (st != BCDI_OK) unlink(tmp);
+    if (st != BCDI_OK && err) {
+        char detail[1024];
+        snprintf(detail, sizeof detail, "%s", bcdi_last_error());
+        st = bcdi_error(st, "%s (%s)", detail, strerror(err));
+    }
     return st;
 }
 
-bcdi_status bcdi_tiff_write_multipage(const char *path, bcdi_dtype type, const size_t dims[3],
-                                      const void *data)
+bcdi_status bcdi_tiff_write_multipage(bcdi_output *tx, const char *path, bcdi_dtype type,
+                                      const size_t dims[3], const void *data)
 {
-    return write_atomic(path, type, dims, data, 1);
+    bcdi_output *own = NULL;
+    bcdi_status st = tx ? BCDI_OK : bcdi_output_begin(&own);
+    if (st == BCDI_OK) st = write_staged(tx ? tx : own, path, type, dims, data, 1);
+    return bcdi_output_finish(own, st);
 }
 
-/* mkdir -p */
-static bcdi_status make_dirs(const char *dir)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "bad folder name '%s'", dir);
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return bcdi_error(BCDI_ERR_IO, "cannot create folder '%s': %s", buf,
-                                  strerror(errno));
-            buf[i] = c;
-        }
-    }
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return bcdi_error(BCDI_ERR_IO, "'%s' is not a folder", dir);
-    return BCDI_OK;
-}
-
-bcdi_status bcdi_tiff_write_frames(const char *dir, const char *prefix, bcdi_dtype type,
-                                   const size_t dims[3], const void *data)
+bcdi_status bcdi_tiff_write_frames(bcdi_output *tx, const char *dir, const char *prefix,
+                                   bcdi_dtype type, const size_t dims[3], const void *data)
 {
     if (!dir || !prefix || !dims || !data)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "TIFF frames: NULL argument");
-    bcdi_status st = make_dirs(dir);
-    if (st != BCDI_OK) return st;
+    bcdi_output *own = NULL;
+    bcdi_status st = tx ? BCDI_OK : bcdi_output_begin(&own);
+    if (st == BCDI_OK) st = bcdi_output_folder(tx ? tx : own, dir);
     size_t frame = dims[1] * dims[2] * bcdi_dtype_size(type);
-    for (size_t k = 0; k < dims[0]; k++) {
+    for (size_t k = 0; st == BCDI_OK && k < dims[0]; k++) {
         char path[PATH_MAX];
         int n = snprintf(path, sizeof path, "%s/%s_%05zu.tif", dir, prefix, k);
         if (n < 0 || (size_t)n >= sizeof path)
-            return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s/%s': path too long", dir, prefix);
+            st = bcdi_error(BCDI_ERR_INVALID_ARG, "'%s/%s': path too long", dir, prefix);
         size_t one[3] = {1, dims[1], dims[2]};
-        if ((st = write_atomic(path, type, one, (const char *)data + k * frame, 0)) != BCDI_OK)
-            return st;
+        if (st == BCDI_OK)
+            st = write_staged(tx ? tx : own, path, type, one, (const char *)data + k * frame, 0);
     }
-    return BCDI_OK;
+    return bcdi_output_finish(own, st);
 }

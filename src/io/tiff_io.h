@@ -4,7 +4,8 @@
 #define BCDI_IO_TIFF_IO_H
 
 #include "bcdi/error.h"
-#include "io/h5io.h"
+#include "core/output.h"
+#include "io/hdf5.h"
 
 #include <stddef.h>
 
@@ -14,11 +15,13 @@ bcdi_status bcdi_tiff_info(const char *path, size_t *pages, size_t *rows, size_t
                            bcdi_dtype *stored);
 bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_t capacity);
 
-/* Write frames (n0 frames of n1 x n2, C order) as one multi-page TIFF (atomic). */
-bcdi_status bcdi_tiff_write_multipage(const char *path, bcdi_dtype type, const size_t dims[3],
-                                      const void *data);
-/* Write frames as files <dir>/<prefix>_00000.tif ... (dir created if missing). */
-bcdi_status bcdi_tiff_write_frames(const char *dir, const char *prefix, bcdi_dtype type,
-                                   const size_t dims[3], const void *data);
+/* Write frames (n0 frames of n1 x n2, C order) as one multi-page TIFF, staged in tx (NULL: its
+ * own transaction, committed here; core/output.h). */
+bcdi_status bcdi_tiff_write_multipage(bcdi_output *tx, const char *path, bcdi_dtype type,
+                                      const size_t dims[3], const void *data);
+/* Write frames as files <dir>/<prefix>_00000.tif ..., a folder output of tx (NULL: its own):
+ * a missing dir is made, whole, on commit; its parent must exist. */
+bcdi_status bcdi_tiff_write_frames(bcdi_output *tx, const char *dir, const char *prefix,
+                                   bcdi_dtype type, const size_t dims[3], const void *data);
 
 #endif

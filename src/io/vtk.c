@@ -70,45 +70,6 @@ static bcdi_status check_arrays(const char *path, const bcdi_vtk_array *arrays, 
     return BCDI_OK;
 }
 
-typedef struct staged_file {
-    char final_path[4096];
-    char temp_path[4096];
-    FILE *f;
-} staged_file;
-
-static bcdi_status stage_open(const char *path, staged_file *s)
-{
-    memset(s, 0, sizeof(*s));
-    if (strlen(path) >= sizeof s->final_path)
-        return bcdi_error(BCDI_ERR_INVALID_ARG, "path too long: '%s'", path);
-    strcpy(s->final_path, path);
-    bcdi_status st = bcdi_io_temp_name(path, s->temp_path, sizeof s->temp_path);
-    if (st != BCDI_OK) return st;
-    s->f = fopen(s->temp_path, "wb");
-    if (!s->f)
-        return bcdi_error(BCDI_ERR_IO, "cannot create '%s' (for '%s'): %s", s->temp_path, path,
-                          strerror(errno));
-    return BCDI_OK;
-}
-
-static bcdi_status stage_commit(staged_file *s)
-{
-    int failed = ferror(s->f);
-    if (fclose(s->f) != 0) failed = 1;
-    s->f = NULL;
-    if (failed) {
-        remove(s->temp_path);
-        return bcdi_error(BCDI_ERR_IO, "writing '%s' failed (disk full?)", s->final_path);
-    }
-    if (rename(s->temp_path, s->final_path) != 0) {
-        int e = errno;
-        remove(s->temp_path);
-        return bcdi_error(BCDI_ERR_IO, "cannot rename '%s' to '%s': %s", s->temp_path,
-                          s->final_path, strerror(e));
-    }
-    return BCDI_OK;
-}
-
 static void header(FILE *f, const char *kind)
 {
     fprintf(f,
@@ -127,15 +88,15 @@ static void point_data(FILE *f, const bcdi_vtk_array *arrays, size_t count, size
     fprintf(f, "      </PointData>\n");
 }
 
-bcdi_status bcdi_vtk_write_image(const char *path, const size_t dims[3], const double origin[3],
-                                 const double spacing[3], const bcdi_vtk_array *arrays,
-                                 size_t count)
+bcdi_status bcdi_vtk_write_image(bcdi_output *tx, const char *path, const size_t dims[3],
+                                 const double origin[3], const double spacing[3],
+                                 const bcdi_vtk_array *arrays, size_t count)
 {
     bcdi_status st = check_arrays(path, arrays, count);
     if (st != BCDI_OK) return st;
-    staged_file s;
-    if ((st = stage_open(path, &s)) != BCDI_OK) return st;
-    FILE *f = s.f;
+    bcdi_output *own;
+    FILE *f;
+    if ((st = bcdi_output_stream(tx, &own, path, &f)) != BCDI_OK) return st;
     header(f, "ImageData");
     fprintf(f,
             "  <ImageData WholeExtent=\"0 %zu 0 %zu 0 %zu\" Origin=\"%.9g %.9g %.9g\" "
@@ -145,18 +106,18 @@ bcdi_status bcdi_vtk_write_image(const char *path, const size_t dims[3], const d
     fprintf(f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1, dims[2] - 1);
     point_data(f, arrays, count, dims[0] * dims[1] * dims[2]);
     fprintf(f, "      <CellData>\n      </CellData>\n    </Piece>\n  </ImageData>\n</VTKFile>\n");
-    return stage_commit(&s);
+    return bcdi_output_finish(own, BCDI_OK); /* write errors: reported by the commit */
 }
 
-bcdi_status bcdi_vtk_write_structured(const char *path, const size_t dims[3],
+bcdi_status bcdi_vtk_write_structured(bcdi_output *tx, const char *path, const size_t dims[3],
                                       const float *points_xyz, const bcdi_vtk_array *arrays,
                                       size_t count)
 {
     bcdi_status st = check_arrays(path, arrays, count);
     if (st != BCDI_OK) return st;
-    staged_file s;
-    if ((st = stage_open(path, &s)) != BCDI_OK) return st;
-    FILE *f = s.f;
+    bcdi_output *own;
+    FILE *f;
+    if ((st = bcdi_output_stream(tx, &own, path, &f)) != BCDI_OK) return st;
     size_t n = dims[0] * dims[1] * dims[2];
     header(f, "StructuredGrid");
     fprintf(f, "  <StructuredGrid WholeExtent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1,
@@ -166,10 +127,10 @@ bcdi_status bcdi_vtk_write_structured(const char *path, const size_t dims[3],
     fprintf(f, "      <CellData>\n      </CellData>\n      <Points>\n");
     write_array(f, "Points", BCDI_DT_F32, 3, points_xyz, n);
     fprintf(f, "      </Points>\n    </Piece>\n  </StructuredGrid>\n</VTKFile>\n");
-    return stage_commit(&s);
+    return bcdi_output_finish(own, BCDI_OK); /* write errors: reported by the commit */
 }
 
-bcdi_status bcdi_vtk_write_polylines(const char *path, size_t line_count,
+bcdi_status bcdi_vtk_write_polylines(bcdi_output *tx, const char *path, size_t line_count,
                                      const size_t *point_counts, const double *points_xyz,
                                      const bcdi_vtk_array *cell_arrays, size_t count)
 {
@@ -190,13 +151,13 @@ bcdi_status bcdi_vtk_write_polylines(const char *path, size_t line_count,
     size_t end = 0;
     for (size_t k = 0; k < line_count; ++k)
         offsets[k] = (int64_t)(end += point_counts[k]);
-    staged_file s;
-    if ((st = stage_open(path, &s)) != BCDI_OK) {
+    bcdi_output *own;
+    FILE *f;
+    if ((st = bcdi_output_stream(tx, &own, path, &f)) != BCDI_OK) {
         free(connectivity);
         free(offsets);
         return st;
     }
-    FILE *f = s.f;
     header(f, "PolyData");
     fprintf(f,
             "  <PolyData>\n    <Piece NumberOfPoints=\"%zu\" NumberOfVerts=\"0\" "
@@ -225,5 +186,5 @@ bcdi_status bcdi_vtk_write_polylines(const char *path, size_t line_count,
     fprintf(f, "\n        </DataArray>\n      </Lines>\n    </Piece>\n  </PolyData>\n</VTKFile>\n");
     free(connectivity);
     free(offsets);
-    return stage_commit(&s);
+    return bcdi_output_finish(own, BCDI_OK); /* write errors: reported by the commit */
 }

@@ -13,6 +13,7 @@
 #include "bcdi/breed.h"
 #include "bcdi/log.h"
 #include "bcdi/recipe.h"
+#include "core/interrupt.h"
 #include "num/volume.h"
 #include "phasing/iteration.h"
 #include "phasing/support.h"
@@ -396,6 +397,9 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
             if (st == BCDI_OK && wrap_now)
                 st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
                                  e->p->shrinkwrap_only_shrink, 0);
+            if (st == BCDI_OK)
+                st = bcdi_interrupt_check("during phasing, at iteration %ld of %ld", e->done + 1,
+                                          e->total);
             if (st != BCDI_OK) return st;
             ++e->done;
             if (e->progress && (e->done % 10 == 0 || last))

@@ -1,6 +1,8 @@
 /* Inputs of `prepare`: HDF5/NeXus/CXI by hyperslab, TIFF folders/globs/multi-page files, .npy. */
 #include "prep/prep_input.h"
 
+#include "core/interrupt.h"
+
 #include "io/nexus.h"
 #include "io/tiff_io.h"
 
@@ -278,6 +280,10 @@ bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size
                           "'%s': region frame %zu rows %zu+%zu columns "
                           "%zu+%zu outside the stack",
                           in->path, f, r0, nr, c0, nc);
+    /* every frame read passes here: the safe point of prepare's frame loops */
+    bcdi_status stop =
+        bcdi_interrupt_check("during prepare, reading frame %zu of %zu", f + 1, in->dims[0]);
+    if (stop != BCDI_OK) return stop;
     if (in->kind == PREP_INPUT_HDF5 || in->kind == PREP_INPUT_CXI) {
         size_t start[3] = {f, r0, c0}, count[3] = {1, nr, nc};
         const size_t *s = in->data_rank == 3 ? start : start + 1;

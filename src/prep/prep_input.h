@@ -6,7 +6,7 @@
 #define BCDI_PREP_INPUT_H
 
 #include "bcdi/error.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "io/npy.h"
 
 #include <stddef.h>

@@ -11,6 +11,7 @@
 
 #include "bcdi/log.h"
 #include "io/cxi.h"
+#include "io/cxi_result.h"
 #include "io/json.h"
 #include "io/nexus.h"
 #include "instrument/excalibur.h"
@@ -1279,145 +1280,118 @@ bcdi_status bcdi_prepare_json_path(const char *output, char *buf, size_t capacit
     return BCDI_OK;
 }
 
-#define SUM "entry_1/bcdi_summary"
-
-static bcdi_status write_vec3(bcdi_h5_writer *w, const char *name, const double v[3],
-                              const char *units)
-{
-    char path[160];
-    size_t three = 3;
-    snprintf(path, sizeof path, SUM "/%s", name);
-    bcdi_status st = bcdi_h5_write(w, path, BCDI_DT_F64, 1, &three, v, 0);
-    if (st == BCDI_OK && units) st = bcdi_h5_attr_string(w, path, "units", units);
-    return st;
-}
-
+/* The summary in the prepared CXI (io/cxi owns the layout; phase copies it into results). */
 static bcdi_status write_summary(bcdi_h5_writer *w, const bcdi_prepared *p)
 {
     const bcdi_diffraction_summary *s = &p->summary;
-    double peak[3], centre[3], fwhm[3], amp[3], bg[3], origin[3], box[3], bin[3], dims[3];
+    bcdi_cxi_summary c;
     for (int a = 0; a < 3; a++) {
-        peak[a] = (double)s->peak[a];
-        centre[a] = s->profile[a].centre;
-        fwhm[a] = s->profile[a].fwhm;
-        amp[a] = s->profile[a].amplitude;
-        bg[a] = s->profile[a].background;
-        origin[a] = (double)p->box_origin[a];
-        box[a] = (double)p->box_shape[a];
-        bin[a] = (double)p->bin[a];
-        dims[a] = (double)p->input_dims[a];
+        c.peak_pixel[a] = (double)s->peak[a];
+        c.centre_of_mass[a] = s->centre_of_mass[a];
+        c.gauss_centre[a] = s->profile[a].centre;
+        c.gauss_fwhm[a] = s->profile[a].fwhm;
+        c.gauss_amplitude[a] = s->profile[a].amplitude;
+        c.gauss_background[a] = s->profile[a].background;
+        c.oversampling[a] = s->oversampling[a];
+        c.box_origin[a] = (double)p->box_origin[a];
+        c.box_shape[a] = (double)p->box_shape[a];
+        c.bin[a] = (double)p->bin[a];
+        c.input_shape[a] = (double)p->input_dims[a];
     }
-    bcdi_status st;
-    if ((st = bcdi_h5_group(w, SUM, "NXcollection")) != BCDI_OK ||
-        (st = write_vec3(w, "peak_pixel", peak, NULL)) != BCDI_OK ||
-        (st = bcdi_h5_write_double(w, SUM "/peak_rocking_angle", s->peak_rocking_deg, "deg")) !=
-            BCDI_OK ||
-        (st = bcdi_h5_write_double(w, SUM "/peak_intensity", s->peak_intensity, "photons")) !=
-            BCDI_OK ||
-        (st = write_vec3(w, "centre_of_mass", s->centre_of_mass, NULL)) != BCDI_OK ||
-        (st = bcdi_h5_write_double(w, SUM "/com_rocking_angle", s->com_rocking_deg, "deg")) !=
-            BCDI_OK ||
-        (st = bcdi_h5_write_double(w, SUM "/integrated_intensity", s->integrated_intensity,
-                                   "photons")) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_centre", centre, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_fwhm", fwhm, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_amplitude", amp, "photons")) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_background", bg, "photons")) != BCDI_OK ||
-        (st = bcdi_h5_write_double(w, SUM "/rocking_fwhm", s->rocking_fwhm_deg, "deg")) !=
-            BCDI_OK ||
-        (st = bcdi_h5_write_double(w, SUM "/two_theta", s->two_theta_deg, "deg")) != BCDI_OK ||
-        (st = bcdi_h5_write_double(w, SUM "/d_spacing", s->d_spacing_m, "m")) != BCDI_OK ||
-        (st = write_vec3(w, "oversampling", s->oversampling, NULL)) != BCDI_OK ||
-        (st = bcdi_h5_write_int(w, SUM "/masked_voxels", (long)s->masked_voxels)) != BCDI_OK ||
-        (st = write_vec3(w, "box_origin", origin, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "box_shape", box, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "bin", bin, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "input_shape", dims, NULL)) != BCDI_OK)
-        return st;
-    return BCDI_OK;
+    c.peak_rocking_deg = s->peak_rocking_deg;
+    c.peak_intensity = s->peak_intensity;
+    c.com_rocking_deg = s->com_rocking_deg;
+    c.integrated_intensity = s->integrated_intensity;
+    c.rocking_fwhm_deg = s->rocking_fwhm_deg;
+    c.two_theta_deg = s->two_theta_deg;
+    c.d_spacing_m = s->d_spacing_m;
+    c.masked_voxels = (long)s->masked_voxels;
+    return bcdi_cxi_write_summary(w, &c);
 }
 
-/* "  name": [a, b, c], with the shared writer (NaN from a failed fit becomes null, valid JSON) */
-static void json_vec(FILE *f, const char *name, const double v[3])
+/* Three integers (pixels, shapes, box origin: may be negative). */
+static json_t *json_longs(const long v[3])
 {
-    fprintf(f, "  \"%s\": ", name);
-    bcdi_json_numbers(f, v, 3);
-    fputs(",\n", f);
+    json_t *a = json_array();
+    int ok = a != NULL;
+    for (int i = 0; ok && i < 3; i++)
+        bcdi_json_push(a, json_integer(v[i]), &ok);
+    if (!ok) json_decref(a);
+    return ok ? a : NULL;
 }
 
-static void json_scalar(FILE *f, const char *name, double v)
-{
-    fprintf(f, "  \"%s\": ", name);
-    bcdi_json_number(f, v);
-    fputs(",\n", f);
-}
-
-static int json_to(FILE *f, const bcdi_prepared *p)
+/* The summary as JSON (NaN from a failed fit becomes null); NULL when out of memory. */
+static json_t *summary_json(const bcdi_prepared *p)
 {
     const bcdi_diffraction_summary *s = &p->summary;
-    double peak[3], centre[3], fwhm[3], amp[3], voxel[3], shape[3], origin[3], bin[3];
+    double centre[3], fwhm[3], amp[3];
+    long shape[3], bin[3];
+    json_t *converged = json_array();
+    int ok = converged != NULL;
     for (int a = 0; a < 3; a++) {
-        peak[a] = (double)s->peak[a];
         centre[a] = s->profile[a].centre;
         fwhm[a] = s->profile[a].fwhm;
         amp[a] = s->profile[a].amplitude;
-        voxel[a] = p->geometry.voxel_size_m[a];
-        shape[a] = (double)p->shape[a];
-        origin[a] = (double)p->box_origin[a];
-        bin[a] = (double)p->bin[a];
+        shape[a] = (long)p->shape[a];
+        bin[a] = (long)p->bin[a];
+        if (converged) bcdi_json_push(converged, json_boolean(s->profile[a].converged), &ok);
     }
-    fprintf(f, "{\n  \"axes\": [\"rocking frame\", \"detector row\", \"detector column\"],\n");
-    json_vec(f, "peak_pixel", peak);
-    json_scalar(f, "peak_rocking_angle_deg", s->peak_rocking_deg);
-    json_scalar(f, "peak_intensity", s->peak_intensity);
-    json_vec(f, "centre_of_mass_pixel", s->centre_of_mass);
-    json_scalar(f, "centre_of_mass_rocking_angle_deg", s->com_rocking_deg);
-    json_scalar(f, "integrated_intensity", s->integrated_intensity);
-    json_vec(f, "gauss_centre_pixel", centre);
-    json_vec(f, "gauss_fwhm_pixel", fwhm);
-    json_vec(f, "gauss_amplitude", amp);
-    fprintf(f, "  \"gauss_converged\": [%s, %s, %s],\n", s->profile[0].converged ? "true" : "false",
-            s->profile[1].converged ? "true" : "false", s->profile[2].converged ? "true" : "false");
-    json_scalar(f, "rocking_fwhm_deg", s->rocking_fwhm_deg);
-    json_scalar(f, "two_theta_deg", s->two_theta_deg);
-    json_scalar(f, "d_spacing_m", s->d_spacing_m);
-    json_vec(f, "oversampling", s->oversampling);
-    json_vec(f, "shape", shape);
-    json_vec(f, "box_origin", origin);
-    json_vec(f, "bin", bin);
-    json_vec(f, "voxel_size_m", voxel);
-    json_scalar(f, "energy_kev", p->geometry.energy_kev);
-    fprintf(f, "  \"masked_voxels\": %zu,\n", s->masked_voxels);
-    fprintf(f, "  \"voxels\": %zu\n}\n", s->voxels);
-    return ferror(f) ? -1 : 0;
+    json_t *o = json_object(), *axes = json_array();
+    if (!o || !axes) ok = 0;
+    for (int a = 0; axes && a < 3; a++) {
+        static const char *const names[3] = {"rocking frame", "detector row", "detector column"};
+        bcdi_json_push(axes, json_string(names[a]), &ok);
+    }
+#define PUT(key, value) bcdi_json_put(o, key, value, &ok)
+    if (o) {
+        PUT("axes", json_incref(axes));
+        PUT("peak_pixel", json_longs(s->peak));
+        PUT("peak_rocking_angle_deg", bcdi_json_real(s->peak_rocking_deg));
+        PUT("peak_intensity", bcdi_json_real(s->peak_intensity));
+        PUT("centre_of_mass_pixel", bcdi_json_reals(s->centre_of_mass, 3));
+        PUT("centre_of_mass_rocking_angle_deg", bcdi_json_real(s->com_rocking_deg));
+        PUT("integrated_intensity", bcdi_json_real(s->integrated_intensity));
+        PUT("gauss_centre_pixel", bcdi_json_reals(centre, 3));
+        PUT("gauss_fwhm_pixel", bcdi_json_reals(fwhm, 3));
+        PUT("gauss_amplitude", bcdi_json_reals(amp, 3));
+        PUT("gauss_converged", json_incref(converged));
+        PUT("rocking_fwhm_deg", bcdi_json_real(s->rocking_fwhm_deg));
+        PUT("two_theta_deg", bcdi_json_real(s->two_theta_deg));
+        PUT("d_spacing_m", bcdi_json_real(s->d_spacing_m));
+        PUT("oversampling", bcdi_json_reals(s->oversampling, 3));
+        PUT("shape", json_longs(shape));
+        PUT("box_origin", json_longs(p->box_origin));
+        PUT("bin", json_longs(bin));
+        PUT("voxel_size_m", bcdi_json_reals(p->geometry.voxel_size_m, 3));
+        PUT("energy_kev", bcdi_json_real(p->geometry.energy_kev));
+        PUT("masked_voxels", json_integer((json_int_t)s->masked_voxels));
+        PUT("voxels", json_integer((json_int_t)s->voxels));
+    }
+#undef PUT
+    json_decref(axes);
+    json_decref(converged);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
-/* JSON to a temporary name in the folder of `path` (renamed by the caller). */
-static bcdi_status json_temp(const char *path, const bcdi_prepared *p, char *tmp, size_t cap)
+/* The summary JSON staged in tx. */
+static bcdi_status json_staged(bcdi_output *tx, const char *path, const bcdi_prepared *p)
 {
-    bcdi_status st = bcdi_io_temp_name(path, tmp, cap);
-    if (st != BCDI_OK) return st;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot create '%s': %s", path, tmp, strerror(errno));
-    int bad = json_to(f, p);
-    if (fclose(f) != 0 || bad) {
-        unlink(tmp);
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot write '%s'", path, tmp);
-    }
-    return BCDI_OK;
+    json_t *root = summary_json(p);
+    bcdi_status st = bcdi_json_write(tx, path, root);
+    json_decref(root);
+    return st;
 }
 
 bcdi_status bcdi_diffraction_summary_write_json(const char *path, const bcdi_prepared *p)
 {
-    char tmp[PATH_MAX];
-    bcdi_status st = json_temp(path, p, tmp, sizeof tmp);
-    if (st == BCDI_OK && rename(tmp, path) != 0) {
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename '%s' to it: %s", path, tmp,
-                        strerror(errno));
-        unlink(tmp);
-    }
-    return st;
+    bcdi_output *tx = NULL;
+    bcdi_status st = bcdi_output_begin(&tx);
+    if (st == BCDI_OK) st = json_staged(tx, path, p);
+    return bcdi_output_finish(tx, st);
 }
 
 bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const bcdi_prepared *p,
@@ -1425,7 +1399,7 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
 {
     if (!output || !p || !p->intensity)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "prepare: nothing to write");
-    char json[PATH_MAX], json_tmp[PATH_MAX];
+    char json[PATH_MAX];
     bcdi_status st;
     if (json_path && json_path[0])
         snprintf(json, sizeof json, "%s", json_path);
@@ -1437,12 +1411,13 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
         return st;
     if (deflate < 0 || deflate > 9)
         return bcdi_error(BCDI_ERR_CONFIG, "key 'deflate' is %ld, expected 0..9", deflate);
+    /* the CXI and its summary JSON appear together or not at all */
+    bcdi_output *tx = NULL;
     bcdi_h5_writer *w = NULL;
-    if ((st = bcdi_cxi_create(output, &w)) != BCDI_OK) return st;
-    if ((st = json_temp(json, p, json_tmp, sizeof json_tmp)) != BCDI_OK) {
-        bcdi_h5_abort(w);
-        return st;
-    }
+    if ((st = bcdi_output_begin(&tx)) != BCDI_OK ||
+        (st = bcdi_cxi_create_in(tx, output, &w)) != BCDI_OK ||
+        (st = json_staged(tx, json, p)) != BCDI_OK)
+        goto fail;
     if ((st = bcdi_cxi_write_prepared(w, p->shape, p->intensity, p->mask, &p->geometry,
                                       (int)deflate)) != BCDI_OK ||
         (st = write_summary(w, p)) != BCDI_OK)
@@ -1456,22 +1431,17 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
             BCDI_OK ||
         (st = bcdi_h5_write_string(w, "entry_1/process_1/version", BCDI_VERSION)) != BCDI_OK)
         goto fail;
-    if ((st = bcdi_h5_commit(w)) != BCDI_OK) {
-        unlink(json_tmp);
-        return st;
-    }
-    if (rename(json_tmp, json) != 0) {
-        st = bcdi_error(BCDI_ERR_IO, "'%s': cannot rename '%s' to it: %s", json, json_tmp,
-                        strerror(errno));
-        unlink(json_tmp);
-        unlink(output); /* all or nothing */
-        return st;
-    }
+    st = bcdi_h5_commit(w);
+    w = NULL;
+    if (st != BCDI_OK) goto fail;
+    st = bcdi_output_commit(tx); /* frees tx, and on failure removes everything */
+    tx = NULL;
+    if (st != BCDI_OK) goto fail;
     bcdi_log(BCDI_LOG_INFO, "wrote '%s' and '%s'", output, json);
     return BCDI_OK;
 fail:
     bcdi_h5_abort(w);
-    unlink(json_tmp);
+    bcdi_output_abort(tx);
     return st;
 }
 

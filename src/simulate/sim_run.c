@@ -1,12 +1,12 @@
 /* `braggcdi simulate` end to end: geometry -> object -> intensity -> frames -> files.
- * Files: the NeXus stack (p->output), the truth CXI, optional TIFF frames. The truth is written
- * to its temporary name first and committed only after the stack, so a failure at any step
- * leaves neither file under its final name. */
+ * Files: the NeXus stack (p->output), the truth CXI, optional TIFF frames, all in one output
+ * transaction (core/output.h): they appear together, or, after a failure at any step, none. */
 #include "backend/backend.h"
 #include "bcdi/log.h"
 #include "bcdi/simulate.h"
+#include "core/interrupt.h"
 #include "io/cxi.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
 
@@ -133,7 +133,7 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
         free(truth_path);
         return st;
     }
-    if (strcmp(truth_path, p->output) == 0) {
+    if (bcdi_output_same(truth_path, p->output)) {
         free(truth_path);
         return bcdi_error(BCDI_ERR_INVALID_ARG, "truth: same path as the output '%s'", p->output);
     }
@@ -144,10 +144,10 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
     memset(&obj, 0, sizeof obj);
     memset(&frames, 0, sizeof frames);
     float *intensity = NULL;
+    bcdi_output *tx = NULL;
     bcdi_h5_writer *truth = NULL;
     char **own_keys = NULL, **own_values = NULL;
     size_t own_count = 0;
-    int stack_written = 0;
 
     if ((st = bcdi_simulate_geometry(p, &g)) != BCDI_OK) goto done;
     if ((st = bcdi_simulate_make_object(p, &g, &obj)) != BCDI_OK) goto done;
@@ -157,9 +157,11 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
         st = bcdi_error(BCDI_ERR_NOMEM, "simulate: intensity of %zu voxels", n);
         goto done;
     }
-    if ((st = bcdi_simulate_intensity(backend, p->shape, obj.object, intensity)) != BCDI_OK)
+    if ((st = bcdi_interrupt_check("during simulate, before the intensities")) != BCDI_OK ||
+        (st = bcdi_simulate_intensity(backend, p->shape, obj.object, intensity)) != BCDI_OK ||
+        (st = bcdi_interrupt_check("during simulate, before the frames")) != BCDI_OK ||
+        (st = bcdi_simulate_frames_make(p, &g, intensity, &frames)) != BCDI_OK)
         goto done;
-    if ((st = bcdi_simulate_frames_make(p, &g, intensity, &frames)) != BCDI_OK) goto done;
     if (frames.saturated)
         bcdi_log(BCDI_LOG_NOTICE, "simulate: %zu voxels clipped at 2^%d - 1 counts",
                  frames.saturated, p->bits);
@@ -172,8 +174,9 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
         config_count = own_count;
     }
 
-    /* truth first (kept under its temporary name), then the stack, then commit the truth */
-    if ((st = bcdi_cxi_create(truth_path, &truth)) != BCDI_OK ||
+    if ((st = bcdi_interrupt_check("during simulate, before writing")) != BCDI_OK ||
+        (st = bcdi_output_begin(&tx)) != BCDI_OK ||
+        (st = bcdi_cxi_create_in(tx, truth_path, &truth)) != BCDI_OK ||
         (st = bcdi_cxi_write_object(truth, p->shape, obj.object, obj.support, p->deflate)) !=
             BCDI_OK ||
         (st = bcdi_cxi_write_geometry(truth, &g)) != BCDI_OK ||
@@ -181,9 +184,13 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
                                     config_values, config_count)) != BCDI_OK ||
         (st = write_truth_extras(truth, p, &obj)) != BCDI_OK)
         goto done;
+    st = bcdi_h5_commit(truth); /* closed; on disk with the others when tx commits */
+    truth = NULL;
+    if (st != BCDI_OK) goto done;
 
-    if (p->tiff_dir[0] && (st = bcdi_tiff_write_frames(p->tiff_dir, "frame", stored_type(p->dtype),
-                                                       frames.dims, frames.data)) != BCDI_OK)
+    if (p->tiff_dir[0] &&
+        (st = bcdi_tiff_write_frames(tx, p->tiff_dir, "frame", stored_type(p->dtype), frames.dims,
+                                     frames.data)) != BCDI_OK)
         goto done;
 
     bcdi_nexus_stack stack = {
@@ -198,10 +205,9 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
         .config_values = config_values,
         .config_count = config_count,
     };
-    if ((st = bcdi_nexus_write_stack(p->output, &stack)) != BCDI_OK) goto done;
-    stack_written = 1;
-    st = bcdi_h5_commit(truth);
-    truth = NULL;
+    if ((st = bcdi_nexus_write_stack(tx, p->output, &stack)) != BCDI_OK) goto done;
+    st = bcdi_output_commit(tx);
+    tx = NULL;
     if (st != BCDI_OK) goto done;
     bcdi_log(BCDI_LOG_INFO,
              "simulate: wrote %s (%zu x %zu x %zu) and %s; crystal radius %.1f nm, scale %.4g",
@@ -209,7 +215,7 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
              obj.crystal_radius_m * 1e9, frames.scale);
 done:
     if (truth) bcdi_h5_abort(truth);
-    if (st != BCDI_OK && stack_written) remove(p->output); /* the truth could not be committed */
+    bcdi_output_abort(tx);
     bcdi_simulate_strings_free(own_keys, own_values, own_count);
     bcdi_simulate_frames_free(&frames);
     bcdi_simulate_object_free(&obj);

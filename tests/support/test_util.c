@@ -1,5 +1,8 @@
 #include "test_util.h"
 
+#include "bcdi/simulate.h"
+#include "io/cxi.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -71,16 +74,21 @@ int tu_file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-int tu_count_entries(const char *dir)
+int tu_count_named(const char *dir, const char *part)
 {
     DIR *d = opendir(dir);
     if (!d) return -1;
     int count = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) ++count;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, part)) ++count;
     closedir(d);
     return count;
+}
+
+int tu_count_entries(const char *dir)
+{
+    return tu_count_named(dir, "");
 }
 
 int tu_run_braggcdi(const char *args, char **output)
@@ -126,4 +134,41 @@ char *tu_read_text(const char *path)
     text[got] = '\0';
     fclose(f);
     return text;
+}
+
+int tu_write_prepared(const char *path, int poison)
+{
+    bcdi_simulate_params sp;
+    bcdi_simulate_default(&sp);
+    sp.shape[0] = sp.shape[1] = sp.shape[2] = 32;
+    bcdi_geometry g;
+    bcdi_simulate_object obj;
+    if (bcdi_simulate_geometry(&sp, &g) != BCDI_OK) return -1;
+    if (bcdi_simulate_make_object(&sp, &g, &obj) != BCDI_OK) return -1;
+    size_t n = 32 * 32 * 32;
+    float *I = malloc(n * sizeof *I);
+    uint8_t *mask = calloc(n, 1);
+    int rc = I && mask ? 0 : -1;
+    if (rc == 0) bcdi_simulate_intensity(NULL, obj.shape, obj.object, I);
+    double total = 0;
+    for (size_t i = 0; rc == 0 && i < n; ++i)
+        total += I[i];
+    for (size_t i = 0; rc == 0 && i < n; ++i) {
+        I[i] = (float)bcdi_simulate_poisson(3, 1, i, I[i] * 1e8 / total);
+        if (i % 32 == 21) mask[i] = 1, I[i] = 0; /* a masked column plane */
+    }
+    if (rc == 0 && poison == 1) I[1234] = NAN;
+    if (rc == 0 && poison == 2) memset(I, 0, n * sizeof *I);
+    bcdi_h5_writer *w = NULL;
+    if (rc == 0 && bcdi_cxi_create(path, &w) != BCDI_OK) rc = -1;
+    if (rc == 0 && bcdi_cxi_write_prepared(w, obj.shape, I, mask, &g, 0) != BCDI_OK) {
+        bcdi_h5_abort(w);
+        rc = -1;
+    } else if (rc == 0 && bcdi_h5_commit(w) != BCDI_OK) {
+        rc = -1;
+    }
+    free(I);
+    free(mask);
+    bcdi_simulate_object_free(&obj);
+    return rc;
 }

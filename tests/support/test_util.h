@@ -24,9 +24,16 @@ int tu_file_exists(const char *path);
 char *tu_read_text(const char *path);
 /* Count entries of a folder (excluding . and ..). */
 int tu_count_entries(const char *dir);
+/* Count the entries whose name contains `part` (-1 when the folder cannot be read). */
+int tu_count_named(const char *dir, const char *part);
 
 /* Run "braggcdi <args>" through /bin/sh; stdout+stderr into *output (malloc'd).
  * Returns the exit status (or -1). */
 int tu_run_braggcdi(const char *args, char **output);
+
+/* A 32^3 prepared CXI file (simulator intensities, Poisson counts of 1e8 photons, a masked
+ * column plane, geometry); poison 1 puts a NaN in it, 2 makes it all zero. 0 on success (else
+ * bcdi_last_error() says why). */
+int tu_write_prepared(const char *path, int poison);
 
 #endif

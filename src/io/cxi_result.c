@@ -1,0 +1,258 @@
+/* Phasing results and the diffraction summary in CXI files (layouts in cxi_result.h). */
+#include "io/cxi_result.h"
+
+#include "io/cxi.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUM BCDI_CXI_SUMMARY_GROUP
+#define IMAGE "entry_1/image_1"
+#define CONFIGURATION IMAGE "/process_1/configuration"
+#define RESULTS IMAGE "/process_1/results"
+
+/* ------------------------------------------------------------------------------------------ */
+/* diffraction summary                                                                        */
+
+static bcdi_status write_vec3(bcdi_h5_writer *w, const char *name, const double v[3],
+                              const char *units)
+{
+    char path[160];
+    size_t three = 3;
+    snprintf(path, sizeof path, SUM "/%s", name);
+    bcdi_status st = bcdi_h5_write(w, path, BCDI_DT_F64, 1, &three, v, 0);
+    if (st == BCDI_OK && units) st = bcdi_h5_attr_string(w, path, "units", units);
+    return st;
+}
+
+bcdi_status bcdi_cxi_write_summary(bcdi_h5_writer *w, const bcdi_cxi_summary *s)
+{
+    if (!w || !s) return bcdi_error(BCDI_ERR_INVALID_ARG, "CXI summary: NULL argument");
+    bcdi_status st;
+    if ((st = bcdi_h5_group(w, SUM, "NXcollection")) != BCDI_OK ||
+        (st = write_vec3(w, "peak_pixel", s->peak_pixel, NULL)) != BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/peak_rocking_angle", s->peak_rocking_deg, "deg")) !=
+            BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/peak_intensity", s->peak_intensity, "photons")) !=
+            BCDI_OK ||
+        (st = write_vec3(w, "centre_of_mass", s->centre_of_mass, NULL)) != BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/com_rocking_angle", s->com_rocking_deg, "deg")) !=
+            BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/integrated_intensity", s->integrated_intensity,
+                                   "photons")) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_centre", s->gauss_centre, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_fwhm", s->gauss_fwhm, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_amplitude", s->gauss_amplitude, "photons")) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_background", s->gauss_background, "photons")) != BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/rocking_fwhm", s->rocking_fwhm_deg, "deg")) !=
+            BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/two_theta", s->two_theta_deg, "deg")) != BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/d_spacing", s->d_spacing_m, "m")) != BCDI_OK ||
+        (st = write_vec3(w, "oversampling", s->oversampling, NULL)) != BCDI_OK ||
+        (st = bcdi_h5_write_int(w, SUM "/masked_voxels", s->masked_voxels)) != BCDI_OK ||
+        (st = write_vec3(w, "box_origin", s->box_origin, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "box_shape", s->box_shape, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "bin", s->bin, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "input_shape", s->input_shape, NULL)) != BCDI_OK)
+        return st;
+    return BCDI_OK;
+}
+
+int bcdi_cxi_has_summary(bcdi_h5_reader *r)
+{
+    return r && bcdi_h5_exists(r, SUM);
+}
+
+/* One value or three: required ones must be there; optional ones absent stay as they are. */
+static bcdi_status read_summary_field(bcdi_h5_reader *r, const char *name, double *out, size_t n,
+                                      int required)
+{
+    char path[160];
+    snprintf(path, sizeof path, SUM "/%s", name);
+    if (!bcdi_h5_exists(r, path)) {
+        if (!required) return BCDI_OK;
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': the diffraction summary has no '%s'",
+                          bcdi_h5_path(r), path);
+    }
+    if (n == 1) return bcdi_h5_read_double(r, path, out);
+    int rank;
+    size_t dims[8];
+    bcdi_status st = bcdi_h5_shape(r, path, &rank, dims, NULL);
+    if (st != BCDI_OK) return st;
+    if (rank != 1 || dims[0] != n)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' should hold %zu values", bcdi_h5_path(r),
+                          path, n);
+    return bcdi_h5_read(r, path, BCDI_DT_F64, out, n);
+}
+
+bcdi_status bcdi_cxi_read_summary(bcdi_h5_reader *r, bcdi_cxi_summary *s)
+{
+    if (!r || !s) return bcdi_error(BCDI_ERR_INVALID_ARG, "CXI summary: NULL argument");
+    if (!bcdi_cxi_has_summary(r))
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s' has no %s", bcdi_h5_path(r), SUM);
+    bcdi_cxi_summary t;
+    const double nan3[3] = {NAN, NAN, NAN};
+    memcpy(t.peak_pixel, nan3, sizeof nan3);
+    memcpy(t.centre_of_mass, nan3, sizeof nan3);
+    memcpy(t.gauss_centre, nan3, sizeof nan3);
+    memcpy(t.gauss_fwhm, nan3, sizeof nan3);
+    memcpy(t.gauss_amplitude, nan3, sizeof nan3);
+    memcpy(t.gauss_background, nan3, sizeof nan3);
+    memcpy(t.oversampling, nan3, sizeof nan3);
+    memcpy(t.box_origin, nan3, sizeof nan3);
+    memcpy(t.box_shape, nan3, sizeof nan3);
+    memcpy(t.input_shape, nan3, sizeof nan3);
+    t.peak_rocking_deg = t.peak_intensity = t.com_rocking_deg = t.integrated_intensity = NAN;
+    t.rocking_fwhm_deg = t.two_theta_deg = t.d_spacing_m = NAN;
+    t.bin[0] = t.bin[1] = t.bin[2] = 1.0;
+    double masked = -1.0;
+    bcdi_status st;
+    if ((st = read_summary_field(r, "two_theta", &t.two_theta_deg, 1, 1)) != BCDI_OK ||
+        (st = read_summary_field(r, "com_rocking_angle", &t.com_rocking_deg, 1, 1)) != BCDI_OK ||
+        (st = read_summary_field(r, "integrated_intensity", &t.integrated_intensity, 1, 1)) !=
+            BCDI_OK ||
+        (st = read_summary_field(r, "centre_of_mass", t.centre_of_mass, 3, 1)) != BCDI_OK ||
+        (st = read_summary_field(r, "peak_pixel", t.peak_pixel, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "peak_rocking_angle", &t.peak_rocking_deg, 1, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "peak_intensity", &t.peak_intensity, 1, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "gauss_centre", t.gauss_centre, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "gauss_fwhm", t.gauss_fwhm, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "gauss_amplitude", t.gauss_amplitude, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "gauss_background", t.gauss_background, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "rocking_fwhm", &t.rocking_fwhm_deg, 1, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "d_spacing", &t.d_spacing_m, 1, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "oversampling", t.oversampling, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "masked_voxels", &masked, 1, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "box_origin", t.box_origin, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "box_shape", t.box_shape, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "bin", t.bin, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "input_shape", t.input_shape, 3, 0)) != BCDI_OK)
+        return st;
+    t.masked_voxels = masked >= 0 ? (long)masked : -1;
+    *s = t;
+    return BCDI_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* results                                                                                    */
+
+static bcdi_status write_results(bcdi_h5_writer *w, const bcdi_cxi_result *r)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } doubles[] = {
+        {"fourier_error", offsetof(bcdi_cxi_result, fourier_error)},
+        {"llk", offsetof(bcdi_cxi_result, llk)},
+        {"free_llk", offsetof(bcdi_cxi_result, free_llk)},
+        {"sharpness", offsetof(bcdi_cxi_result, sharpness)},
+        {"support_fraction", offsetof(bcdi_cxi_result, support_fraction)},
+        {"outside_fraction", offsetof(bcdi_cxi_result, outside_fraction)},
+        {"shrinkwrap_threshold", offsetof(bcdi_cxi_result, shrinkwrap_threshold)},
+        {"elapsed_s", offsetof(bcdi_cxi_result, elapsed_s)},
+    };
+    const struct {
+        const char *name;
+        long value;
+    } ints[] = {
+        {"rank", r->rank},         {"run_id", r->run_id},         {"generation", r->generation},
+        {"restarts", r->restarts}, {"iterations", r->iterations}, {"seed", r->seed}};
+    const struct {
+        const char *name, *value;
+    } texts[] = {{"metric", r->metric},
+                 {"backend", r->backend},
+                 {"device", r->device},
+                 {"program", r->program}};
+    char key[256];
+    bcdi_status st = BCDI_OK;
+    for (size_t i = 0; st == BCDI_OK && i < sizeof doubles / sizeof *doubles; ++i) {
+        snprintf(key, sizeof key, RESULTS "/%s", doubles[i].name);
+        st = bcdi_h5_write_double(w, key, *(const double *)((const char *)r + doubles[i].offset),
+                                  NULL);
+    }
+    for (size_t i = 0; st == BCDI_OK && i < sizeof ints / sizeof *ints; ++i) {
+        snprintf(key, sizeof key, RESULTS "/%s", ints[i].name);
+        st = bcdi_h5_write_int(w, key, ints[i].value);
+    }
+    for (size_t i = 0; st == BCDI_OK && i < sizeof texts / sizeof *texts; ++i) {
+        if (!texts[i].value) continue;
+        snprintf(key, sizeof key, RESULTS "/%s", texts[i].name);
+        st = bcdi_h5_write_string(w, key, texts[i].value);
+    }
+    size_t three = 3;
+    double origin[3] = {(double)r->crop_origin[0], (double)r->crop_origin[1],
+                        (double)r->crop_origin[2]};
+    if (st == BCDI_OK)
+        st = bcdi_h5_write(w, RESULTS "/crop_origin", BCDI_DT_F64, 1, &three, origin, 0);
+    if (st == BCDI_OK && r->history_rows) {
+        size_t dims[2] = {r->history_rows, 7};
+        st = bcdi_h5_write(w, RESULTS "/history", BCDI_DT_F64, 2, dims, r->history, 0);
+        if (st == BCDI_OK)
+            st = bcdi_h5_attr_string(w, RESULTS "/history", "columns", BCDI_CXI_HISTORY_COLUMNS);
+    }
+    return st;
+}
+
+bcdi_status bcdi_cxi_write_result(bcdi_output *tx, const char *path, const bcdi_cxi_result *r)
+{
+    if (!path || !r || !r->object)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "CXI result: nothing to write");
+    bcdi_output *own = NULL;
+    bcdi_status st = tx ? BCDI_OK : bcdi_output_begin(&own);
+    bcdi_h5_writer *w = NULL;
+    if (st == BCDI_OK) st = bcdi_cxi_create_in(tx ? tx : own, path, &w);
+    if (st == BCDI_OK)
+        st = bcdi_cxi_write_object(w, r->shape, r->object, r->support, r->deflate_level);
+    if (st == BCDI_OK && r->data_mask)
+        st = bcdi_h5_write(w, "entry_1/instrument_1/detector_1/mask", BCDI_DT_U8, 3, r->data_shape,
+                           r->data_mask, r->deflate_level);
+    if (st == BCDI_OK && r->geometry) st = bcdi_cxi_write_geometry(w, r->geometry);
+    if (st == BCDI_OK && r->summary_source && bcdi_cxi_has_summary(r->summary_source))
+        st = bcdi_h5_copy(w, r->summary_source, SUM);
+    if (st == BCDI_OK)
+        st = bcdi_cxi_write_config(w, CONFIGURATION, r->config_keys, r->config_values,
+                                   r->config_count);
+    if (st == BCDI_OK && r->input) st = bcdi_h5_write_string(w, CONFIGURATION "/input", r->input);
+    if (st == BCDI_OK) st = write_results(w, r);
+    if (st == BCDI_OK) {
+        st = bcdi_h5_commit(w);
+    } else {
+        bcdi_h5_abort(w);
+        st = bcdi_error_prefix(st, "writing '%s': ", path);
+    }
+    return bcdi_output_finish(own, st);
+}
+
+bcdi_status bcdi_cxi_read_result(const char *path, int want_support, bcdi_cxi_phased *out)
+{
+    if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_result: NULL argument");
+    memset(out, 0, sizeof *out);
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    int has_object = bcdi_h5_exists(r, IMAGE "/data");
+    int has_support = bcdi_h5_exists(r, IMAGE "/mask");
+    out->has_geometry = bcdi_h5_exists(r, "entry_1/bcdi_geometry");
+    bcdi_h5_close(r);
+    if (!has_object)
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': no entry_1/image_1/data: not a phasing result (CXI object)", path);
+    if (out->has_geometry) st = bcdi_cxi_read_geometry(path, &out->geometry);
+    if (st == BCDI_OK)
+        st = bcdi_cxi_read_object(path, out->shape, &out->object,
+                                  want_support && has_support ? &out->support : NULL);
+    if (st != BCDI_OK) bcdi_cxi_phased_free(out);
+    return st;
+}
+
+void bcdi_cxi_phased_free(bcdi_cxi_phased *p)
+{
+    if (!p) return;
+    free(p->object);
+    free(p->support);
+    p->object = NULL;
+    p->support = NULL;
+}
