@@ -26,26 +26,27 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static bcdi_config *make_config(const char *const *overrides)
+/* The parameters from the table's defaults and key=value overrides (NULL-terminated), through
+ * the one loader; malloc'd. */
+static bcdi_prepare_params *make_params(const char *const *overrides)
 {
-    size_t count;
-    const bcdi_param_spec *specs = bcdi_prepare_param_specs(&count);
-    bcdi_config *cfg = NULL;
-    cr_assert_eq(bcdi_config_create("prepare", specs, count, &cfg), BCDI_OK, "%s",
-                 bcdi_last_error());
-    for (size_t i = 0; overrides && overrides[i]; i++)
-        cr_assert_eq(bcdi_config_override(cfg, overrides[i]), BCDI_OK, "%s: %s", overrides[i],
-                     bcdi_last_error());
-    return cfg;
+    size_t n = 0;
+    while (overrides && overrides[n])
+        n++;
+    bcdi_prepare_params *params = malloc(sizeof *params);
+    cr_assert_eq(
+        bcdi_params_load(bcdi_prepare_param_table(), NULL, overrides, n, NULL, NULL, params),
+        BCDI_OK, "%s", bcdi_last_error());
+    return params;
 }
 
 static bcdi_prepared prepare_ok(const char *input, const char *const *overrides)
 {
-    bcdi_config *cfg = make_config(overrides);
+    bcdi_prepare_params *params = make_params(overrides);
     bcdi_prepared p;
-    bcdi_status st = bcdi_prepare_load(input, cfg, &p);
+    bcdi_status st = bcdi_prepare_load(input, params, &p);
     cr_assert_eq(st, BCDI_OK, "prepare '%s': %s", input, bcdi_last_error());
-    bcdi_config_free(cfg);
+    free(params);
     return p;
 }
 
@@ -873,11 +874,11 @@ Test(prepare, nan_and_negative_pixels_masked_or_refused)
     for (size_t i = 0; i < 12 * 40 * 48; i++)
         cr_assert(isfinite(p.intensity[i]) && p.intensity[i] >= 0.0f);
     bcdi_prepared_free(&p);
-    bcdi_config *cfg = make_config((const char *[]){"invalid=error", NULL});
-    cr_expect_eq(bcdi_prepare_load(path, cfg, &p), BCDI_ERR_DATA);
+    bcdi_prepare_params *params = make_params((const char *[]){"invalid=error", NULL});
+    cr_expect_eq(bcdi_prepare_load(path, params, &p), BCDI_ERR_DATA);
     cr_expect(strstr(bcdi_last_error(), "frame 3, row 10, column 10") != NULL, "%s",
               bcdi_last_error());
-    bcdi_config_free(cfg);
+    free(params);
     free(x);
     tu_remove_tree(dir);
     free(dir);
@@ -1090,11 +1091,11 @@ Test(prepare, hdf5_mask_file_cut_at_the_frame_origin)
     cr_expect(p.mask[(3 * 40 + 7) * 48 + 9] && p.mask[(11 * 40 + 39) * 48 + 47]);
     bcdi_prepared_free(&p);
     /* frames that do not fit inside the mask file: refused, naming both shapes */
-    bcdi_config *cfg = make_config((const char *[]){o_mask, "frame_origin=70,20", NULL});
-    cr_expect_eq(bcdi_prepare_load(path, cfg, &p), BCDI_ERR_FORMAT);
+    bcdi_prepare_params *params = make_params((const char *[]){o_mask, "frame_origin=70,20", NULL});
+    cr_expect_eq(bcdi_prepare_load(path, params, &p), BCDI_ERR_FORMAT);
     cr_expect(strstr(bcdi_last_error(), "100 x 120") && strstr(bcdi_last_error(), "40 x 48"), "%s",
               bcdi_last_error());
-    bcdi_config_free(cfg);
+    free(params);
     free(m);
     free(x);
     tu_remove_tree(dir);

@@ -29,8 +29,6 @@ static bcdi_status read_geometry(const char *path, bcdi_geometry *g, int *has, i
 
 int cmd_analyze(int argc, char **argv)
 {
-    size_t spec_count = 0;
-    const bcdi_param_spec *specs = bcdi_analysis_param_specs(&spec_count);
     const cli_command command = {
         .name = "analyze",
         .summary = "post-process a phased object",
@@ -48,14 +46,13 @@ int cmd_analyze(int argc, char **argv)
             "See docs/analysis.md.",
         .takes_input = 1,
         .needs_output = 1,
-        .specs = specs,
-        .spec_count = spec_count,
+        .table = bcdi_analysis_param_table(),
     };
+    bcdi_analysis_params params;
     cli_args args;
-    int rc = cli_parse(&command, argc, argv, &args);
+    int rc = cli_parse(&command, argc, argv, &args, &params, NULL);
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
-    bcdi_analysis_params params;
     bcdi_geometry geometry;
     bcdi_analysis_frame frame;
     bcdi_analysis_result result = {0};
@@ -63,8 +60,7 @@ int cmd_analyze(int argc, char **argv)
     uint8_t *support = NULL;
     size_t shape[3];
     int has_geometry = 0, has_mask = 0;
-    bcdi_status st = bcdi_analysis_params_from_config(args.config, &params);
-    if (st == BCDI_OK) st = read_geometry(args.input, &geometry, &has_geometry, &has_mask);
+    bcdi_status st = read_geometry(args.input, &geometry, &has_geometry, &has_mask);
     if (st == BCDI_OK)
         st = bcdi_cxi_read_object(args.input, shape, &object, has_mask ? &support : NULL);
     if (st == BCDI_OK && has_geometry && params.voxel_size_nm > 0.0)

@@ -5,11 +5,10 @@
 #include "bcdi/prepare.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int cmd_prepare(int argc, char **argv)
 {
-    size_t spec_count = 0;
-    const bcdi_param_spec *specs = bcdi_prepare_param_specs(&spec_count);
     const cli_command command = {
         .name = "prepare",
         .summary = "raw frames -> phasing-ready prepared data (CXI)",
@@ -24,20 +23,25 @@ int cmd_prepare(int argc, char **argv)
             "See docs/prepare.md.",
         .takes_input = 1,
         .needs_output = 1,
-        .specs = specs,
-        .spec_count = spec_count,
+        .table = bcdi_prepare_param_table(),
     };
+    /* every key read and checked before the input is opened */
+    bcdi_prepare_params *params = malloc(sizeof *params);
+    if (!params) return cli_fail("prepare", bcdi_error(BCDI_ERR_NOMEM, "out of memory"));
     cli_args args;
-    int rc = cli_parse(&command, argc, argv, &args);
-    if (rc != CLI_EXIT_OK || args.help) return rc;
+    int rc = cli_parse(&command, argc, argv, &args, params, NULL);
+    if (rc != CLI_EXIT_OK || args.help) {
+        free(params);
+        return rc;
+    }
     cli_install_logger(args.quiet);
-    bcdi_status st = bcdi_config_set(args.config, "output", args.output, "command line (-o)");
     bcdi_prepared prepared;
-    if (st == BCDI_OK) st = bcdi_prepare_run(args.input, args.output, args.config, &prepared);
+    bcdi_status st = bcdi_prepare_run(args.input, params, args.config, &prepared);
     if (st == BCDI_OK) {
         if (!args.quiet) bcdi_diffraction_summary_print(stdout, &prepared);
         bcdi_prepared_free(&prepared);
     }
     cli_args_free(&args);
+    free(params);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("prepare", st);
 }

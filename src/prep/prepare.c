@@ -25,179 +25,17 @@
 
 #define BCDI_PI 3.14159265358979323846
 #define KEV_ANGSTROM 12.3984 /* hc, as in geometry.c */
-#define MAX_BOXES 64
-
-static const bcdi_param_spec prepare_specs[] = {
-    /* input */
-    {"input_format", BCDI_PARAM_STRING, "auto",
-     "auto (by name: folder/glob/.tif -> TIFF, .npy, .cxi, else NeXus/HDF5), nexus, hdf5, cxi, "
-     "tiff or npy"},
-    {"data_path", BCDI_PARAM_STRING, NULL,
-     "frames dataset (default " BCDI_NEXUS_DATA_PATH
-     "; CXI: entry_1/instrument_1/detector_1/data or entry_1/data_1/data)"},
-    {"motor_path", BCDI_PARAM_STRING, BCDI_NEXUS_MOTOR_PATH,
-     "rocking motor, one angle per frame (deg); a static motor is also looked for under "
-     "entry1/before_scan/; none = ignore"},
-    {"pixel_mask_path", BCDI_PARAM_STRING, NULL,
-     "per-pixel mask in the input, non-zero = bad, used when present (default " BCDI_NEXUS_MASK_PATH
-     "; CXI: entry_1/instrument_1/detector_1/mask); none = ignore"},
-    {"monitor_path", BCDI_PARAM_STRING, NULL,
-     "per-frame monitor in the input file: frame f is scaled by mean(monitor)/monitor[f]"},
-    /* detector */
-    {"gaps", BCDI_PARAM_STRING, "auto",
-     "Excalibur gaps: inserted (frames are gapped: mask the gaps), raw (frames are gapless: "
-     "insert the gaps, masked), none, or auto (inserted for 1795 x 2069 frames, raw for "
-     "1536 x 2048, else none)"},
-    {"frame_origin", BCDI_PARAM_LIST, "0,0",
-     "row,col of the stored frames' first pixel on the whole detector (gapped or raw, as "
-     "stored): places the gaps and cuts larger calibration images"},
-    {"excalibur_layout", BCDI_PARAM_LIST, "256,8,6,2,3,125",
-     "chip size, chips per stripe, stripes, stripes per module, chip gap, module gap (pixels)"},
-    {"bits", BCDI_PARAM_STRING, "auto",
-     "counter depth: pixels >= 2^bits - 1 are saturated and masked; auto = 12 for uint16, 24 "
-     "for uint32, none otherwise; 0 = none"},
-    {"mask_file", BCDI_PARAM_STRING, NULL,
-     "bad-pixel image (TIFF, .npy or HDF5): pixels with value > mask_threshold are masked"},
-    {"mask_dataset", BCDI_PARAM_STRING, "entry1/excalibur_config_normal/data",
-     "dataset of an HDF5 mask_file"},
-    {"mask_threshold", BCDI_PARAM_DOUBLE, "0",
-     "mask_file pixels above it are bad (the APS gold scan's dark.tif: 1)"},
-    {"dark_file", BCDI_PARAM_STRING, NULL, "dark image subtracted from every frame"},
-    {"dark_dataset", BCDI_PARAM_STRING, "data", "dataset of an HDF5 dark_file"},
-    {"flat_file", BCDI_PARAM_STRING, NULL,
-     "white field: frames are divided by it and multiplied by its mean; pixels where it is "
-     "<= 0, not finite, or bad in mask_file are masked"},
-    {"flat_dataset", BCDI_PARAM_STRING, "data", "dataset of an HDF5 flat_file"},
-    {"mask_boxes", BCDI_PARAM_LIST, NULL,
-     "r0:r1,c0:c1;... detector boxes masked in every frame (input coordinates, end exclusive)"},
-    {"aliens", BCDI_PARAM_LIST, NULL,
-     "f0:f1,r0:r1,c0:c1;... 3-D boxes masked (aliens; input coordinates, end exclusive)"},
-    {"invalid", BCDI_PARAM_STRING, "mask",
-     "NaN, infinite or negative raw values: mask (counted, warned) or error"},
-    {"photon_threshold", BCDI_PARAM_DOUBLE, "0",
-     "corrected values below it become 0 (still measured, not masked)"},
-    {"hot_pixels", BCDI_PARAM_BOOL, "false",
-     "mask isolated hot pixels: above hot_factor x max(1, brightest neighbour) in their frame"},
-    {"hot_factor", BCDI_PARAM_DOUBLE, "10", "see hot_pixels"},
-    /* peak and box */
-    {"peak", BCDI_PARAM_STRING, "max",
-     "max (maximum after light smoothing) or com (centre of mass of the whole stack)"},
-    {"peak_smoothing", BCDI_PARAM_DOUBLE, "1",
-     "Gaussian sigma in pixels applied in each frame before taking the maximum (frames: "
-     "[1,2,1]/4); 0 = none"},
-    {"center", BCDI_PARAM_LIST, "auto", "f,r,c box centre in input coordinates, or auto (peak)"},
-    {"box", BCDI_PARAM_LIST, "auto",
-     "n0,n1,n2 box size before binning, each rounded up to bin x an even size with prime "
-     "factors <= 7; auto = all frames, min(rows, 256), min(columns, 256)"},
-    {"bin", BCDI_PARAM_LIST, "1,1,1", "integer binning per axis (intensities summed)"},
-    {"oversampling_threshold", BCDI_PARAM_DOUBLE, "0.02",
-     "autocorrelation level (fraction of zero lag) that bounds its extent"},
-    /* geometry */
-    {"energy_kev", BCDI_PARAM_DOUBLE, "11", "X-ray energy, keV"},
-    {"distance_m", BCDI_PARAM_DOUBLE, "2.9", "sample-detector distance, m"},
-    {"pixel_um", BCDI_PARAM_LIST, "55", "pixel size, µm: one value, or rows,columns"},
-    {"detector_angles", BCDI_PARAM_STRING, "two_theta",
-     "two_theta (horizontal 2θ arm, Diamond I13-1) or delta_gamma (APS 34-ID-C arm)"},
-    {"two_theta_deg", BCDI_PARAM_DOUBLE, NULL, "detector 2θ, deg (default: Bragg's law)"},
-    {"delta_deg", BCDI_PARAM_DOUBLE, NULL, "34-ID-C delta (about y+), deg"},
-    {"gamma_deg", BCDI_PARAM_DOUBLE, "0", "34-ID-C gamma (about x-), deg"},
-    {"rocking_step_deg", BCDI_PARAM_DOUBLE, "0.005", "rocking step between frames, deg"},
-    {"rocking_start_deg", BCDI_PARAM_DOUBLE, "0",
-     "rocking angle of frame 0 when the input has no motor positions, deg"},
-    {"rocking_axis", BCDI_PARAM_LIST, "0,1,0", "rocking axis, lab frame (y up, z along beam)"},
-    {"row_sign", BCDI_PARAM_INT, "1", "+1: detector row index grows downwards; -1: upwards"},
-    {"d_spacing", BCDI_PARAM_DOUBLE, "4.733", "d-spacing of the reflection, Å"},
-    {"hkl", BCDI_PARAM_LIST, "0,0,3", "Miller indices of the reflection"},
-    {"reference_pixel", BCDI_PARAM_LIST, "center",
-     "row,col (input coordinates) the detector angles point at; center = middle of the frames"},
-    /* output */
-    {"deflate", BCDI_PARAM_INT, "4", "gzip level of the prepared arrays (0-9)"},
-    {"summary_json", BCDI_PARAM_STRING, NULL,
-     "diffraction summary JSON (default <output stem>_summary.json)"},
-    {"output", BCDI_PARAM_STRING, NULL, "prepared CXI file (the CLI's -o)"},
-};
-
-const bcdi_param_spec *bcdi_prepare_param_specs(size_t *count)
-{
-    *count = sizeof prepare_specs / sizeof prepare_specs[0];
-    return prepare_specs;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* configuration helpers                                                                      */
-
-typedef struct {
-    long lo[3], hi[3]; /* end exclusive; 2-D boxes use axes 1, 2 and span every frame */
-} prep_box;
 
 static int is_unset(const char *v)
 {
     return !v || !v[0] || !strcmp(v, "none");
 }
 
-static bcdi_status parse_longs(const bcdi_config *cfg, const char *key, long *out, size_t min,
-                               size_t max, size_t *count)
-{
-    double v[8];
-    size_t n = 0;
-    bcdi_status st = bcdi_config_doubles(cfg, key, v, min, max, &n);
-    if (st != BCDI_OK) return st;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] != floor(v[i]))
-            return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' expects integers, found %g",
-                              bcdi_config_origin(cfg, key), key, v[i]);
-        out[i] = (long)v[i];
-    }
-    if (count) *count = n;
-    return BCDI_OK;
-}
-
-/* "a:b,c:d;..." (2-D) or "a:b,c:d,e:f;..." (3-D) */
-static bcdi_status parse_boxes(const bcdi_config *cfg, const char *key, int dims, prep_box *boxes,
-                               size_t *count)
-{
-    *count = 0;
-    const char *text = bcdi_config_string(cfg, key);
-    if (is_unset(text)) return BCDI_OK;
-    const char *p = text;
-    while (*p) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        if (!*p) break;
-        if (*count == MAX_BOXES)
-            return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' has more than %d boxes",
-                              bcdi_config_origin(cfg, key), key, MAX_BOXES);
-        prep_box b = {{LONG_MIN, LONG_MIN, LONG_MIN}, {LONG_MAX, LONG_MAX, LONG_MAX}};
-        for (int a = 3 - dims; a < 3; a++) {
-            char *end;
-            b.lo[a] = strtol(p, &end, 10);
-            if (end == p || *end != ':') goto bad;
-            p = end + 1;
-            b.hi[a] = strtol(p, &end, 10);
-            if (end == p || b.hi[a] <= b.lo[a]) goto bad;
-            p = end;
-            if (a < 2) {
-                if (*p != ',') goto bad;
-                p++;
-            }
-        }
-        while (*p == ' ')
-            p++;
-        if (*p && *p != ';') goto bad;
-        boxes[(*count)++] = b;
-    }
-    return BCDI_OK;
-bad:
-    return bcdi_error(BCDI_ERR_CONFIG, "%s: key '%s' = '%s': expected %s with lo < hi",
-                      bcdi_config_origin(cfg, key), key, text,
-                      dims == 2 ? "'r0:r1,c0:c1;...'" : "'f0:f1,r0:r1,c0:c1;...'");
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* the preparation context                                                                    */
 
 typedef struct {
-    const bcdi_config *cfg;
+    const bcdi_prepare_params *p;
     prep_input in;
     size_t dims[3]; /* input coordinates: frames, rows, columns (after gap insertion) */
     long *row_map;  /* input row -> stored row, -1 = gap */
@@ -212,8 +50,6 @@ typedef struct {
     double photon_threshold;
     int hot_pixels;
     double hot_factor;
-    prep_box mask_boxes[MAX_BOXES], aliens[MAX_BOXES];
-    size_t mask_box_count, alien_count;
     float *stored_buf; /* one stored region */
     size_t stored_cap;
     uint8_t *mask3d_buf;
@@ -243,20 +79,13 @@ static void ctx_free(prep_ctx *c)
 /* Gap layout: which input row/column comes from which stored row/column. */
 static bcdi_status setup_frame_map(prep_ctx *c)
 {
-    const bcdi_config *cfg = c->cfg;
-    long layout[6], origin[2];
-    bcdi_status st;
-    if ((st = parse_longs(cfg, "excalibur_layout", layout, 6, 6, NULL)) != BCDI_OK ||
-        (st = parse_longs(cfg, "frame_origin", origin, 2, 2, NULL)) != BCDI_OK)
-        return st;
+    const long *layout = c->p->excalibur_layout, *origin = c->p->frame_origin;
+    /* (the layout was validated with the keys) */
     bcdi_excalibur det = {(int)layout[0], (int)layout[1], (int)layout[2],
                           (int)layout[3], (int)layout[4], (int)layout[5]};
-    if ((st = bcdi_excalibur_validate(&det)) != BCDI_OK)
-        return bcdi_error_prefix(st, "key 'excalibur_layout': ");
-    const char *gaps = bcdi_config_string(cfg, "gaps");
     size_t sr = c->in.dims[1], sc = c->in.dims[2];
     char mode[16];
-    snprintf(mode, sizeof mode, "%s", gaps ? gaps : "auto");
+    snprintf(mode, sizeof mode, "%s", c->p->gaps);
     if (!strcmp(mode, "auto")) {
         if (sr == bcdi_excalibur_gapped_rows(&det) && sc == bcdi_excalibur_gapped_cols(&det))
             snprintf(mode, sizeof mode, "inserted");
@@ -270,7 +99,7 @@ static bcdi_status setup_frame_map(prep_ctx *c)
     if (!strcmp(mode, "none") || !strcmp(mode, "inserted")) {
         c->dims[1] = sr;
         c->dims[2] = sc;
-    } else if (!strcmp(mode, "raw")) {
+    } else { /* raw (the keys allow no other word) */
         long first_r = bcdi_excalibur_row_to_gapped(&det, origin[0]);
         long last_r = bcdi_excalibur_row_to_gapped(&det, origin[0] + (long)sr - 1);
         long first_c = bcdi_excalibur_col_to_gapped(&det, origin[1]);
@@ -283,11 +112,6 @@ static bcdi_status setup_frame_map(prep_ctx *c)
                               bcdi_excalibur_raw_cols(&det));
         c->dims[1] = (size_t)(last_r - first_r + 1);
         c->dims[2] = (size_t)(last_c - first_c + 1);
-    } else {
-        return bcdi_error(BCDI_ERR_CONFIG,
-                          "%s: key 'gaps' is '%s', expected auto, inserted, raw "
-                          "or none",
-                          bcdi_config_origin(cfg, "gaps"), mode);
     }
     c->row_map = malloc(c->dims[1] * sizeof *c->row_map);
     c->col_map = malloc(c->dims[2] * sizeof *c->col_map);
@@ -327,18 +151,17 @@ static bcdi_status setup_frame_map(prep_ctx *c)
 /* Bad pixels, dark and flat in stored coordinates. */
 static bcdi_status setup_static(prep_ctx *c)
 {
-    const bcdi_config *cfg = c->cfg;
+    const bcdi_prepare_params *p = c->p;
     size_t sr = c->in.dims[1], sc = c->in.dims[2], plane = sr * sc;
-    long origin[2];
-    bcdi_status st = parse_longs(cfg, "frame_origin", origin, 2, 2, NULL);
-    if (st != BCDI_OK) return st;
+    const long *origin = p->frame_origin;
+    bcdi_status st;
     if (!(c->bad = calloc(plane, 1))) return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
     float *img = NULL;
     size_t rows = sr, cols = sc;
     /* mask inside the input file */
-    const char *pm = bcdi_config_string(cfg, "pixel_mask_path");
-    if (c->in.h5 && !(pm && !strcmp(pm, "none"))) {
-        const char *path = pm && pm[0]                    ? pm
+    const char *pm = p->pixel_mask_path;
+    if (c->in.h5 && strcmp(pm, "none")) {
+        const char *path = pm[0]                          ? pm
                            : c->in.kind == PREP_INPUT_CXI ? "entry_1/instrument_1/detector_1/mask"
                                                           : BCDI_NEXUS_MASK_PATH;
         if (bcdi_h5_exists(c->in.h5, path)) {
@@ -368,18 +191,17 @@ static bcdi_status setup_static(prep_ctx *c)
                                   "expected %zu x %zu",
                                   c->in.path, path, rank, d[0], rank > 1 ? d[1] : 0, sr, sc);
             }
-        } else if (pm && pm[0]) {
+        } else if (pm[0]) {
             return bcdi_error(BCDI_ERR_FORMAT, "'%s': pixel_mask_path '%s' not found", c->in.path,
                               pm);
         }
     }
     /* mask file */
-    const char *mask_file = bcdi_config_string(cfg, "mask_file");
+    const char *mask_file = p->mask_file;
     if (!is_unset(mask_file)) {
-        double threshold;
-        if ((st = bcdi_config_double(cfg, "mask_threshold", &threshold)) != BCDI_OK ||
-            (st = prep_load_image(mask_file, bcdi_config_string(cfg, "mask_dataset"), &rows, &cols,
-                                  origin, &img)) != BCDI_OK)
+        double threshold = p->mask_threshold;
+        if ((st = prep_load_image(mask_file, p->mask_dataset, &rows, &cols, origin, &img)) !=
+            BCDI_OK)
             return st;
         size_t bad = 0;
         for (size_t i = 0; i < plane; i++)
@@ -392,28 +214,27 @@ static bcdi_status setup_static(prep_ctx *c)
         bcdi_log(BCDI_LOG_INFO, "mask: %zu bad pixels (value > %g) from '%s'", bad, threshold,
                  mask_file);
     }
-    const char *dark_file = bcdi_config_string(cfg, "dark_file");
+    const char *dark_file = p->dark_file;
     if (!is_unset(dark_file)) {
-        if ((st = prep_load_image(dark_file, bcdi_config_string(cfg, "dark_dataset"), &rows, &cols,
-                                  origin, &c->dark)) != BCDI_OK)
+        if ((st = prep_load_image(dark_file, p->dark_dataset, &rows, &cols, origin, &c->dark)) !=
+            BCDI_OK)
             return st;
         bcdi_log(BCDI_LOG_INFO, "dark: '%s' subtracted from every frame", dark_file);
     }
-    const char *flat_file = bcdi_config_string(cfg, "flat_file");
+    const char *flat_file = p->flat_file;
     if (!is_unset(flat_file)) {
         /* the mean is that of the whole white field as stored (bad pixels as zeros), as the
          * usual procedure does; only the frames' part is kept */
         size_t fr = 0, fc = 0;
-        const char *ds = bcdi_config_string(cfg, "flat_dataset");
+        const char *ds = p->flat_dataset;
         float *whole = NULL;
         if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, &whole)) != BCDI_OK) return st;
         if (!is_unset(mask_file)) {
-            double threshold = 0;
+            double threshold = p->mask_threshold;
             size_t mr = fr, mc = fc;
             float *mask_whole = NULL;
-            bcdi_config_double(cfg, "mask_threshold", &threshold);
-            if (prep_load_image(mask_file, bcdi_config_string(cfg, "mask_dataset"), &mr, &mc,
-                                origin, &mask_whole) == BCDI_OK) {
+            if (prep_load_image(mask_file, p->mask_dataset, &mr, &mc, origin, &mask_whole) ==
+                BCDI_OK) {
                 for (size_t i = 0; i < fr * fc; i++)
                     if (!(mask_whole[i] <= threshold)) whole[i] = 0.0f;
                 free(mask_whole);
@@ -454,12 +275,12 @@ static bcdi_status setup_static(prep_ctx *c)
 /* Motor positions (rocking angles) and the per-frame monitor. */
 static bcdi_status setup_frames(prep_ctx *c, double *step_from_file)
 {
-    const bcdi_config *cfg = c->cfg;
+    const bcdi_prepare_params *p = c->p;
     size_t F = c->dims[0];
     *step_from_file = NAN;
     if (!(c->rocking_deg = malloc(F * sizeof *c->rocking_deg)))
         return bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
-    const char *motor = bcdi_config_string(cfg, "motor_path");
+    const char *motor = p->motor_path;
     bcdi_status st;
     if (c->in.h5 && !is_unset(motor)) {
         char path[1100];
@@ -492,12 +313,12 @@ static bcdi_status setup_frames(prep_ctx *c, double *step_from_file)
                 bcdi_log(BCDI_LOG_INFO, "rocking: %zu positions from '%s' (%.6g to %.6g deg)", F,
                          path, c->rocking_deg[0], c->rocking_deg[F - 1]);
             }
-        } else if (bcdi_config_origin(cfg, "motor_path")[0] != 'd') {
+        } else if (p->motor_path_given) {
             return bcdi_error(BCDI_ERR_FORMAT, "'%s': motor_path '%s' not found", c->in.path,
                               motor);
         }
     }
-    const char *monitor = bcdi_config_string(cfg, "monitor_path");
+    const char *monitor = p->monitor_path;
     if (!is_unset(monitor)) {
         if (!c->in.h5) return bcdi_error(BCDI_ERR_CONFIG, "monitor_path needs an HDF5 input");
         int rank;
@@ -528,14 +349,13 @@ static bcdi_status setup_frames(prep_ctx *c, double *step_from_file)
     return BCDI_OK;
 }
 
-/* One value of the geometry: the file's when it has one and the user did not set it, else the
- * configuration's; says where it came from. */
-static double pick(const bcdi_config *cfg, const char *key, double file_value, double cfg_value,
+/* One value of the geometry: the file's when it has one and the user did not give the key,
+ * else the key's; says where it came from. */
+static double pick(int given, const char *key, double file_value, double cfg_value,
                    const char *what, const char *unit, const char *file)
 {
-    const char *origin = bcdi_config_origin(cfg, key);
-    int explicit_cfg = strcmp(origin, "default") != 0 && strcmp(origin, "unset") != 0;
-    if (isfinite(file_value) && !explicit_cfg) {
+    const char *origin = given ? "given" : "default";
+    if (isfinite(file_value) && !given) {
         bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (from the file '%s')", what, file_value,
                  unit, file);
         return file_value;
@@ -551,7 +371,7 @@ static double pick(const bcdi_config *cfg, const char *key, double file_value, d
 
 static bcdi_status geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi_geometry *g)
 {
-    const bcdi_config *cfg = c->cfg;
+    const bcdi_prepare_params *p = c->p;
     bcdi_status st;
     /* what the file holds (NaN = absent) */
     bcdi_geometry file;
@@ -596,102 +416,77 @@ static bcdi_status geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi
     const char *src = c->in.path;
 
     memset(g, 0, sizeof *g);
-    double v;
-    if ((st = bcdi_config_double(cfg, "energy_kev", &v)) != BCDI_OK) return st;
-    g->energy_kev = pick(cfg, "energy_kev", file.energy_kev, v, "energy", "keV", src);
+    g->energy_kev =
+        pick(p->energy_given, "energy_kev", file.energy_kev, p->energy_kev, "energy", "keV", src);
     g->wavelength_m = KEV_ANGSTROM / g->energy_kev * 1e-10;
-    if ((st = bcdi_config_double(cfg, "distance_m", &v)) != BCDI_OK) return st;
-    g->distance_m = pick(cfg, "distance_m", file.distance_m, v, "detector distance", "m", src);
-    double px[2];
-    size_t npx = 0;
-    if ((st = bcdi_config_doubles(cfg, "pixel_um", px, 1, 2, &npx)) != BCDI_OK) return st;
-    if (npx == 1) px[1] = px[0];
-    g->pixel_size_m[0] = pick(cfg, "pixel_um", file.pixel_size_m[0], px[0] * 1e-6,
-                              "pixel size along rows", "m", src);
-    g->pixel_size_m[1] = pick(cfg, "pixel_um", file.pixel_size_m[1], px[1] * 1e-6,
-                              "pixel size along columns", "m", src);
-    if ((st = bcdi_config_double(cfg, "d_spacing", &v)) != BCDI_OK) return st;
-    g->d_spacing_m = pick(cfg, "d_spacing", file.d_spacing_m, v * 1e-10, "d-spacing", "m", src);
-    long hkl[3];
-    if ((st = parse_longs(cfg, "hkl", hkl, 3, 3, NULL)) != BCDI_OK) return st;
-    int hkl_cfg = strcmp(bcdi_config_origin(cfg, "hkl"), "default") != 0;
+    g->distance_m = pick(p->distance_given, "distance_m", file.distance_m, p->distance_m,
+                         "detector distance", "m", src);
+    g->pixel_size_m[0] = pick(p->pixel_given, "pixel_um", file.pixel_size_m[0],
+                              p->pixel_um[0] * 1e-6, "pixel size along rows", "m", src);
+    g->pixel_size_m[1] = pick(p->pixel_given, "pixel_um", file.pixel_size_m[1],
+                              p->pixel_um[1] * 1e-6, "pixel size along columns", "m", src);
+    g->d_spacing_m = pick(p->d_spacing_given, "d_spacing", file.d_spacing_m,
+                          p->d_spacing_angstrom * 1e-10, "d-spacing", "m", src);
     for (int i = 0; i < 3; i++)
-        g->hkl[i] = (file.hkl[0] != INT_MIN && !hkl_cfg) ? file.hkl[i] : (int)hkl[i];
+        g->hkl[i] = (file.hkl[0] != INT_MIN && !p->hkl_given) ? file.hkl[i] : p->hkl[i];
     bcdi_log(BCDI_LOG_INFO, "geometry: hkl = %d %d %d (%s)", g->hkl[0], g->hkl[1], g->hkl[2],
-             (file.hkl[0] != INT_MIN && !hkl_cfg) ? "from the file"
-                                                  : bcdi_config_origin(cfg, "hkl"));
+             (file.hkl[0] != INT_MIN && !p->hkl_given) ? "from the file"
+             : p->hkl_given                            ? "key 'hkl'"
+                                                       : "default of key 'hkl'");
     /* detector angles */
-    const char *angles = bcdi_config_string(cfg, "detector_angles");
-    int angles_cfg = strcmp(bcdi_config_origin(cfg, "detector_angles"), "default") != 0;
-    if (strcmp(angles, "two_theta") && strcmp(angles, "delta_gamma"))
-        return bcdi_error(BCDI_ERR_CONFIG,
-                          "%s: key 'detector_angles' is '%s', expected two_theta "
-                          "or delta_gamma",
-                          bcdi_config_origin(cfg, "detector_angles"), angles);
-    int use_delta_gamma = !strcmp(angles, "delta_gamma");
-    if (!angles_cfg && file_angles >= 0) use_delta_gamma = file_angles == BCDI_DETECTOR_DELTA_GAMMA;
+    int use_delta_gamma = p->detector_angles == BCDI_DETECTOR_DELTA_GAMMA;
+    if (!p->detector_angles_given && file_angles >= 0)
+        use_delta_gamma = file_angles == BCDI_DETECTOR_DELTA_GAMMA;
     if (use_delta_gamma) {
         g->angles = BCDI_DETECTOR_DELTA_GAMMA;
-        if (!bcdi_config_is_set(cfg, "delta_deg") && !isfinite(file.delta_deg))
+        if (!p->delta_given && !isfinite(file.delta_deg))
             return bcdi_error(BCDI_ERR_CONFIG, "detector_angles=delta_gamma needs key "
                                                "'delta_deg' (the file has no delta)");
-        double d = 0, gm = 0;
-        if (bcdi_config_is_set(cfg, "delta_deg") &&
-            (st = bcdi_config_double(cfg, "delta_deg", &d)) != BCDI_OK)
-            return st;
-        if ((st = bcdi_config_double(cfg, "gamma_deg", &gm)) != BCDI_OK) return st;
-        g->delta_deg =
-            pick(cfg, "delta_deg", file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.delta_deg : NAN,
-                 d, "delta", "deg", src);
-        g->gamma_deg =
-            pick(cfg, "gamma_deg", file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.gamma_deg : NAN,
-                 gm, "gamma", "deg", src);
+        double d = p->delta_given ? p->delta_deg : 0.0;
+        g->delta_deg = pick(p->delta_given, "delta_deg",
+                            file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.delta_deg : NAN, d,
+                            "delta", "deg", src);
+        g->gamma_deg = pick(p->gamma_given, "gamma_deg",
+                            file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.gamma_deg : NAN,
+                            p->gamma_deg, "gamma", "deg", src);
         g->two_theta_deg =
             acos(cos(g->delta_deg * BCDI_PI / 180.0) * cos(g->gamma_deg * BCDI_PI / 180.0)) *
             180.0 / BCDI_PI;
     } else {
         g->angles = BCDI_DETECTOR_TWO_THETA;
         double tt;
-        if (bcdi_config_is_set(cfg, "two_theta_deg")) {
-            if ((st = bcdi_config_double(cfg, "two_theta_deg", &tt)) != BCDI_OK) return st;
+        if (p->two_theta_given) {
+            tt = p->two_theta_deg;
         } else if ((st = bcdi_bragg_two_theta_deg(g->wavelength_m, g->d_spacing_m, &tt)) !=
                    BCDI_OK) {
             return bcdi_error_prefix(st, "two_theta_deg not given and not derivable: ");
         }
-        if (!bcdi_config_is_set(cfg, "two_theta_deg") && !isfinite(file.two_theta_deg))
+        if (!p->two_theta_given && !isfinite(file.two_theta_deg))
             bcdi_log(BCDI_LOG_INFO,
                      "geometry: 2theta = %.8g deg (Bragg's law from d and the "
                      "energy)",
                      tt);
         else
-            tt = pick(cfg, "two_theta_deg", file.two_theta_deg, tt, "2theta", "deg", src);
+            tt = pick(p->two_theta_given, "two_theta_deg", file.two_theta_deg, tt, "2theta", "deg",
+                      src);
         g->two_theta_deg = tt;
         g->delta_deg = tt;
         g->gamma_deg = 0.0;
     }
-    if ((st = bcdi_config_double(cfg, "rocking_step_deg", &v)) != BCDI_OK) return st;
-    g->rocking_step_deg =
-        pick(cfg, "rocking_step_deg", file.rocking_step_deg, v, "rocking step", "deg", src);
-    double axis[3];
-    if ((st = bcdi_config_doubles(cfg, "rocking_axis", axis, 3, 3, NULL)) != BCDI_OK) return st;
-    memcpy(g->rocking_axis, axis, sizeof axis);
-    long row_sign;
-    if ((st = bcdi_config_int(cfg, "row_sign", &row_sign)) != BCDI_OK) return st;
-    if (row_sign != 1 && row_sign != -1)
-        return bcdi_error(BCDI_ERR_CONFIG, "%s: key 'row_sign' must be 1 or -1, found %ld",
-                          bcdi_config_origin(cfg, "row_sign"), row_sign);
-    g->row_sign = (int)row_sign;
+    g->rocking_step_deg = pick(p->rocking_step_given, "rocking_step_deg", file.rocking_step_deg,
+                               p->rocking_step_deg, "rocking step", "deg", src);
+    memcpy(g->rocking_axis, p->rocking_axis, sizeof g->rocking_axis);
+    g->row_sign = p->row_sign;
     /* rocking angle of each frame when the file has no motor array */
     if (!c->motor_from_file) {
-        double start;
-        if ((st = bcdi_config_double(cfg, "rocking_start_deg", &start)) != BCDI_OK) return st;
+        double start = p->rocking_start_deg;
         for (size_t f = 0; f < c->dims[0]; f++)
             c->rocking_deg[f] = start + (double)f * g->rocking_step_deg;
     }
     return BCDI_OK;
 }
 
-static int in_box(const prep_box *b, long f, long r, long col)
+static int in_box(const bcdi_prepare_box *b, long f, long r, long col)
 {
     return f >= b->lo[0] && f < b->hi[0] && r >= b->lo[1] && r < b->hi[1] && col >= b->lo[2] &&
            col < b->hi[2];
@@ -813,10 +608,10 @@ static bcdi_status read_frame_region(prep_ctx *c, long f, long r0, size_t nr, lo
                 continue;
             }
             int user = 0;
-            for (size_t k = 0; k < c->mask_box_count && !user; k++)
-                user = in_box(&c->mask_boxes[k], f, ir, ic);
-            for (size_t k = 0; k < c->alien_count && !user; k++)
-                user = in_box(&c->aliens[k], f, ir, ic);
+            for (size_t k = 0; k < c->p->mask_box_count && !user; k++)
+                user = in_box(&c->p->mask_boxes[k], f, ir, ic);
+            for (size_t k = 0; k < c->p->alien_count && !user; k++)
+                user = in_box(&c->p->aliens[k], f, ir, ic);
             if (user) {
                 if (c->counting) c->n_user++;
                 continue;
@@ -1060,84 +855,56 @@ static bcdi_status summarise(prep_ctx *c, const float *I, const uint8_t *M, cons
     return BCDI_OK;
 }
 
-bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_prepared *out)
+bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *params,
+                              bcdi_prepared *out)
 {
     memset(out, 0, sizeof *out);
     prep_ctx c;
     memset(&c, 0, sizeof c);
-    c.cfg = cfg;
+    c.p = params;
     float *I = NULL;
     uint8_t *M = NULL;
-    bcdi_status st = prep_input_open(input, bcdi_config_string(cfg, "input_format"),
-                                     bcdi_config_string(cfg, "data_path"), &c.in);
+    bcdi_status st = prep_input_open(input, params->input_format, params->data_path, &c.in);
     if (st != BCDI_OK) goto fail;
     bcdi_log(BCDI_LOG_INFO, "input '%s': %zu frames of %zu x %zu, %s%s%s", input, c.in.dims[0],
              c.in.dims[1], c.in.dims[2], bcdi_dtype_name(c.in.stored), c.in.h5 ? ", dataset " : "",
              c.in.h5 ? c.in.data_path : "");
     if ((st = setup_frame_map(&c)) != BCDI_OK || (st = setup_static(&c)) != BCDI_OK) goto fail;
     /* saturation */
-    const char *bits = bcdi_config_string(cfg, "bits");
-    long nbits = 0;
-    if (!bits || !strcmp(bits, "auto")) {
+    long nbits = params->bits;
+    if (nbits < 0) /* auto */
         nbits = c.in.stored == BCDI_DT_U16 ? 12 : c.in.stored == BCDI_DT_U32 ? 24 : 0;
-    } else {
-        char *end;
-        nbits = strtol(bits, &end, 10);
-        if (end == bits || *end || nbits < 0 || nbits > 32) {
-            st = bcdi_error(BCDI_ERR_CONFIG, "%s: key 'bits' is '%s', expected auto or 0..32",
-                            bcdi_config_origin(cfg, "bits"), bits);
-            goto fail;
-        }
-    }
     c.saturation = nbits > 0 ? (float)(ldexp(1.0, (int)nbits) - 1.0) : 0.0f;
     if (nbits > 0)
         bcdi_log(BCDI_LOG_INFO, "saturation: pixels >= %.0f (%ld bits) are masked",
                  (double)c.saturation, nbits);
-    const char *invalid = bcdi_config_string(cfg, "invalid");
-    if (strcmp(invalid, "mask") && strcmp(invalid, "error")) {
-        st = bcdi_error(BCDI_ERR_CONFIG, "%s: key 'invalid' is '%s', expected mask or error",
-                        bcdi_config_origin(cfg, "invalid"), invalid);
-        goto fail;
-    }
-    c.invalid_is_error = !strcmp(invalid, "error");
-    if ((st = bcdi_config_double(cfg, "photon_threshold", &c.photon_threshold)) != BCDI_OK ||
-        (st = bcdi_config_bool(cfg, "hot_pixels", &c.hot_pixels)) != BCDI_OK ||
-        (st = bcdi_config_double(cfg, "hot_factor", &c.hot_factor)) != BCDI_OK ||
-        (st = parse_boxes(cfg, "mask_boxes", 2, c.mask_boxes, &c.mask_box_count)) != BCDI_OK ||
-        (st = parse_boxes(cfg, "aliens", 3, c.aliens, &c.alien_count)) != BCDI_OK)
-        goto fail;
+    c.invalid_is_error = params->invalid_is_error;
+    c.photon_threshold = params->photon_threshold;
+    c.hot_pixels = params->hot_pixels;
+    c.hot_factor = params->hot_factor;
     double step_from_file;
     bcdi_geometry g;
     if ((st = setup_frames(&c, &step_from_file)) != BCDI_OK ||
         (st = geometry_from_inputs(&c, step_from_file, &g)) != BCDI_OK)
         goto fail;
     /* pass 1: the peak */
-    const char *peak_mode = bcdi_config_string(cfg, "peak");
-    if (strcmp(peak_mode, "max") && strcmp(peak_mode, "com")) {
-        st = bcdi_error(BCDI_ERR_CONFIG, "%s: key 'peak' is '%s', expected max or com",
-                        bcdi_config_origin(cfg, "peak"), peak_mode);
-        goto fail;
-    }
-    double sigma;
-    if ((st = bcdi_config_double(cfg, "peak_smoothing", &sigma)) != BCDI_OK) goto fail;
+    double sigma = params->peak_smoothing;
     long peak[3] = {0, 0, 0}, centre[3];
     c.peak_pass = 1;
-    st = find_peak(&c, !strcmp(peak_mode, "com"), sigma, peak);
+    st = find_peak(&c, params->peak_com, sigma, peak);
     c.peak_pass = 0;
     if (st != BCDI_OK) goto fail;
     memcpy(centre, peak, sizeof centre);
-    const char *centre_text = bcdi_config_string(cfg, "center");
-    if (centre_text && strcmp(centre_text, "auto")) {
-        if ((st = parse_longs(cfg, "center", centre, 3, 3, NULL)) != BCDI_OK) goto fail;
+    if (!params->center_auto) {
+        memcpy(centre, params->center, sizeof centre);
         bcdi_log(BCDI_LOG_INFO, "box centre %ld,%ld,%ld (key 'center')", centre[0], centre[1],
                  centre[2]);
     }
     /* box sizes: bin x an even FFT-friendly size */
-    long bin[3], req[3];
-    if ((st = parse_longs(cfg, "bin", bin, 3, 3, NULL)) != BCDI_OK) goto fail;
-    const char *box_text = bcdi_config_string(cfg, "box");
-    if (box_text && strcmp(box_text, "auto")) {
-        if ((st = parse_longs(cfg, "box", req, 3, 3, NULL)) != BCDI_OK) goto fail;
+    const long *bin = params->bin;
+    long req[3];
+    if (!params->box_auto) {
+        memcpy(req, params->box, sizeof req);
     } else {
         req[0] = (long)c.dims[0];
         req[1] = (long)(c.dims[1] < 256 ? c.dims[1] : 256);
@@ -1145,14 +912,7 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     }
     size_t S[3];
     long origin[3];
-    for (int a = 0; a < 3; a++) {
-        if (bin[a] < 1 || req[a] < 1) {
-            st = bcdi_error(BCDI_ERR_CONFIG,
-                            "keys 'box'/'bin': axis %d has box %ld, bin %ld "
-                            "(both must be >= 1)",
-                            a, req[a], bin[a]);
-            goto fail;
-        }
+    for (int a = 0; a < 3; a++) { /* (box and bin >= 1: the keys' ranges) */
         size_t binned = bcdi_prepare_good_size((size_t)((req[a] + bin[a] - 1) / bin[a]));
         S[a] = binned * (size_t)bin[a];
         origin[a] = centre[a] - (long)(S[a] / 2);
@@ -1197,10 +957,7 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     bcdi_geometry g_unbinned = g;
     if ((st = bcdi_geometry_compute(&g_unbinned, S)) != BCDI_OK) goto fail;
     long reference[2] = {(long)(c.dims[1] / 2), (long)(c.dims[2] / 2)};
-    const char *ref_text = bcdi_config_string(cfg, "reference_pixel");
-    if (ref_text && strcmp(ref_text, "center") &&
-        (st = parse_longs(cfg, "reference_pixel", reference, 2, 2, NULL)) != BCDI_OK)
-        goto fail;
+    if (!params->reference_center) memcpy(reference, params->reference_pixel, sizeof reference);
     if ((st = summarise(&c, I, M, S, origin, &g_unbinned, reference, s)) != BCDI_OK) goto fail;
     /* binning */
     if (bin[0] > 1 || bin[1] > 1 || bin[2] > 1) {
@@ -1228,9 +985,8 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_pr
     if ((st = bcdi_geometry_compute(&g, out->shape)) != BCDI_OK) goto fail;
     bcdi_log(BCDI_LOG_INFO, "voxel sizes %.2f x %.2f x %.2f nm (frames, rows, columns)",
              g.voxel_size_m[0] * 1e9, g.voxel_size_m[1] * 1e9, g.voxel_size_m[2] * 1e9);
-    double threshold;
-    if ((st = bcdi_config_double(cfg, "oversampling_threshold", &threshold)) != BCDI_OK ||
-        (st = bcdi_prepare_oversampling(out->shape, I, M, threshold, s->oversampling)) != BCDI_OK)
+    if ((st = bcdi_prepare_oversampling(out->shape, I, M, params->oversampling_threshold,
+                                        s->oversampling)) != BCDI_OK)
         goto fail;
     static const char *const axis_name[3] = {"rocking", "rows", "columns"};
     for (int a = 0; a < 3; a++)
@@ -1421,7 +1177,7 @@ bcdi_status bcdi_diffraction_summary_write_json(const char *path, const bcdi_pre
 }
 
 bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const bcdi_prepared *p,
-                               const bcdi_config *cfg)
+                               int deflate, const bcdi_config *provenance)
 {
     if (!output || !p || !p->intensity)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "prepare: nothing to write");
@@ -1431,12 +1187,8 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
         snprintf(json, sizeof json, "%s", json_path);
     else if ((st = bcdi_prepare_json_path(output, json, sizeof json)) != BCDI_OK)
         return st;
-    long deflate = 4;
-    if (cfg && bcdi_config_is_set(cfg, "deflate") &&
-        (st = bcdi_config_int(cfg, "deflate", &deflate)) != BCDI_OK)
-        return st;
     if (deflate < 0 || deflate > 9)
-        return bcdi_error(BCDI_ERR_CONFIG, "key 'deflate' is %ld, expected 0..9", deflate);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "deflate: %d, expected 0..9", deflate);
     bcdi_h5_writer *w = NULL;
     if ((st = bcdi_cxi_create(output, &w)) != BCDI_OK) return st;
     if ((st = json_temp(json, p, json_tmp, sizeof json_tmp)) != BCDI_OK) {
@@ -1447,6 +1199,7 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
                                       (int)deflate)) != BCDI_OK ||
         (st = write_summary(w, p)) != BCDI_OK)
         goto fail;
+    const bcdi_config *cfg = provenance;
     if (cfg &&
         (st = bcdi_cxi_write_config(w, "entry_1/process_1/configuration", bcdi_config_keys(cfg),
                                     bcdi_config_values(cfg), bcdi_config_count(cfg))) != BCDI_OK)
@@ -1475,14 +1228,16 @@ fail:
     return st;
 }
 
-bcdi_status bcdi_prepare_run(const char *input, const char *output, const bcdi_config *cfg,
-                             bcdi_prepared *out)
+bcdi_status bcdi_prepare_run(const char *input, const bcdi_prepare_params *params,
+                             const bcdi_config *provenance, bcdi_prepared *out)
 {
     bcdi_prepared local;
     bcdi_prepared *p = out ? out : &local;
-    bcdi_status st = bcdi_prepare_load(input, cfg, p);
+    if (!params->output[0])
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "prepare: no output file (key 'output')");
+    bcdi_status st = bcdi_prepare_load(input, params, p);
     if (st != BCDI_OK) return st;
-    st = bcdi_prepare_write(output, bcdi_config_string(cfg, "summary_json"), p, cfg);
+    st = bcdi_prepare_write(params->output, params->summary_json, p, params->deflate, provenance);
     if (st != BCDI_OK || !out) bcdi_prepared_free(p);
     return st;
 }
