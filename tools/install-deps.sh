@@ -11,6 +11,7 @@ packages=(
   libhdf5-dev hdf5-tools  # HDF5 (serial) and h5dump
   hdf5-filter-plugin hdf5-filter-plugin-blosc-serial  # LZ4, bitshuffle, blosc filters
   libtiff-dev libpng-dev libinih-dev
+  libcminpack-dev         # Levenberg-Marquardt with covariance (prepare's profile fits)
   libcriterion-dev        # unit tests
   libopenmpi-dev openmpi-bin  # MPI layer (later issues)
 )

@@ -19,9 +19,13 @@
 extern "C" {
 #endif
 
-/* y = background + amplitude·exp(−(x − centre)²/(2σ²)); fwhm = 2√(2 ln 2)·σ. */
+/* y = background + amplitude·exp(−(x − centre)²/(2σ²)); fwhm = 2√(2 ln 2)·σ. The *_err are
+ * 1σ standard uncertainties from the covariance at the optimum, σ_res²·(JᵀJ)⁻¹ with σ_res² the
+ * residual variance (NaN when the fit did not converge, has no degree of freedom left or its
+ * Jacobian lost rank). */
 typedef struct bcdi_gauss_fit {
     double amplitude, centre, sigma, background, fwhm;
+    double amplitude_err, centre_err, sigma_err, background_err, fwhm_err;
     int converged; /* 0 when the fit failed (flat or one-sample profile): values are moments */
 } bcdi_gauss_fit;
 
@@ -36,6 +40,7 @@ typedef struct bcdi_diffraction_summary {
     double integrated_intensity;  /* sum of unmasked corrected counts in the box */
     bcdi_gauss_fit profile[3];    /* box profiles (sums over the two other axes) */
     double rocking_fwhm_deg;      /* profile[0].fwhm × rocking step */
+    double rocking_fwhm_err_deg;  /* profile[0].fwhm_err × rocking step */
     double two_theta_deg;         /* 2θ of the centre of mass (detector angles + offset) */
     double d_spacing_m;           /* λ / (2 sin θ) of that 2θ */
     double oversampling[3];       /* per axis of the prepared array, from the autocorrelation */
@@ -168,8 +173,8 @@ bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, cons
                              const size_t bin[3], size_t out_shape[3], float **out_intensity,
                              uint8_t **out_mask);
 
-/* Least-squares Gaussian + constant fit of y[0..n-1] (x = 0..n-1), Levenberg-Marquardt started
- * from the moments. */
+/* Least-squares Gaussian + constant fit of y[0..n-1] (x = 0..n-1): Levenberg-Marquardt
+ * (cminpack's lmder) started from the moments, with parameter uncertainties. */
 bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fit);
 
 /* Oversampling ratio per axis: 2·N / (autocorrelation extent), the autocorrelation |IFFT(I)|

@@ -7,6 +7,7 @@
  *   prep_bin.c      FFT-friendly sizes and integer binning
  *   prep_geometry.c the geometry from the input's metadata and the keys
  *   prep_summary.c  the diffraction summary: centre of mass, profile fits, oversampling
+ *   prep_fit.c      the Gaussian profile fit (cminpack) with its uncertainties
  *   prep_output.c   the prepared CXI file and the summary JSON
  *   prepare.c       the driver (bcdi_prepare_load, bcdi_prepare_run)
  * Coordinates: "stored" = as in the file; "input" = after optional Excalibur gap insertion

@@ -42,12 +42,17 @@ static bcdi_status write_summary(bcdi_h5_writer *w, const bcdi_prepared *p)
 {
     const bcdi_diffraction_summary *s = &p->summary;
     double peak[3], centre[3], fwhm[3], amp[3], bg[3], origin[3], box[3], bin[3], dims[3];
+    double centre_err[3], fwhm_err[3], amp_err[3], bg_err[3];
     for (int a = 0; a < 3; a++) {
         peak[a] = (double)s->peak[a];
         centre[a] = s->profile[a].centre;
         fwhm[a] = s->profile[a].fwhm;
         amp[a] = s->profile[a].amplitude;
         bg[a] = s->profile[a].background;
+        centre_err[a] = s->profile[a].centre_err;
+        fwhm_err[a] = s->profile[a].fwhm_err;
+        amp_err[a] = s->profile[a].amplitude_err;
+        bg_err[a] = s->profile[a].background_err;
         origin[a] = (double)p->box_origin[a];
         box[a] = (double)p->box_shape[a];
         bin[a] = (double)p->bin[a];
@@ -69,6 +74,10 @@ static bcdi_status write_summary(bcdi_h5_writer *w, const bcdi_prepared *p)
         (st = write_vec3(w, "gauss_fwhm", fwhm, NULL)) != BCDI_OK ||
         (st = write_vec3(w, "gauss_amplitude", amp, "photons")) != BCDI_OK ||
         (st = write_vec3(w, "gauss_background", bg, "photons")) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_centre_uncertainty", centre_err, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_fwhm_uncertainty", fwhm_err, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_amplitude_uncertainty", amp_err, "photons")) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_background_uncertainty", bg_err, "photons")) != BCDI_OK ||
         (st = bcdi_h5_write_double(w, SUM "/rocking_fwhm", s->rocking_fwhm_deg, "deg")) !=
             BCDI_OK ||
         (st = bcdi_h5_write_double(w, SUM "/two_theta", s->two_theta_deg, "deg")) != BCDI_OK ||
@@ -102,11 +111,17 @@ static int json_to(FILE *f, const bcdi_prepared *p)
 {
     const bcdi_diffraction_summary *s = &p->summary;
     double peak[3], centre[3], fwhm[3], amp[3], voxel[3], shape[3], origin[3], bin[3];
+    double bg[3], centre_err[3], fwhm_err[3], amp_err[3], bg_err[3];
     for (int a = 0; a < 3; a++) {
         peak[a] = (double)s->peak[a];
         centre[a] = s->profile[a].centre;
         fwhm[a] = s->profile[a].fwhm;
         amp[a] = s->profile[a].amplitude;
+        bg[a] = s->profile[a].background;
+        centre_err[a] = s->profile[a].centre_err;
+        fwhm_err[a] = s->profile[a].fwhm_err;
+        amp_err[a] = s->profile[a].amplitude_err;
+        bg_err[a] = s->profile[a].background_err;
         voxel[a] = p->geometry.voxel_size_m[a];
         shape[a] = (double)p->shape[a];
         origin[a] = (double)p->box_origin[a];
@@ -122,9 +137,15 @@ static int json_to(FILE *f, const bcdi_prepared *p)
     json_vec(f, "gauss_centre_pixel", centre);
     json_vec(f, "gauss_fwhm_pixel", fwhm);
     json_vec(f, "gauss_amplitude", amp);
+    json_vec(f, "gauss_background", bg);
+    json_vec(f, "gauss_centre_uncertainty_pixel", centre_err);
+    json_vec(f, "gauss_fwhm_uncertainty_pixel", fwhm_err);
+    json_vec(f, "gauss_amplitude_uncertainty", amp_err);
+    json_vec(f, "gauss_background_uncertainty", bg_err);
     fprintf(f, "  \"gauss_converged\": [%s, %s, %s],\n", s->profile[0].converged ? "true" : "false",
             s->profile[1].converged ? "true" : "false", s->profile[2].converged ? "true" : "false");
     json_scalar(f, "rocking_fwhm_deg", s->rocking_fwhm_deg);
+    json_scalar(f, "rocking_fwhm_uncertainty_deg", s->rocking_fwhm_err_deg);
     json_scalar(f, "two_theta_deg", s->two_theta_deg);
     json_scalar(f, "d_spacing_m", s->d_spacing_m);
     json_vec(f, "oversampling", s->oversampling);

@@ -10,140 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double gauss_model(const double p[4], double x, double grad[4])
-{
-    double s = p[2], d = x - p[1];
-    double e = exp(-d * d / (2.0 * s * s));
-    if (grad) {
-        grad[0] = e;
-        grad[1] = p[0] * e * d / (s * s);
-        grad[2] = p[0] * e * d * d / (s * s * s);
-        grad[3] = 1.0;
-    }
-    return p[3] + p[0] * e;
-}
-
-static double residual(const double p[4], const double *y, size_t n)
-{
-    double r = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = y[i] - gauss_model(p, (double)i, NULL);
-        r += d * d;
-    }
-    return r;
-}
-
-/* Solve the 4x4 system a·x = b by Gaussian elimination with partial pivoting. */
-static int solve4(double a[4][4], double b[4], double x[4])
-{
-    for (int c = 0; c < 4; c++) {
-        int piv = c;
-        for (int r = c + 1; r < 4; r++)
-            if (fabs(a[r][c]) > fabs(a[piv][c])) piv = r;
-        if (!(fabs(a[piv][c]) > 0.0)) return 0;
-        if (piv != c) {
-            for (int k = 0; k < 4; k++) {
-                double t = a[c][k];
-                a[c][k] = a[piv][k];
-                a[piv][k] = t;
-            }
-            double t = b[c];
-            b[c] = b[piv];
-            b[piv] = t;
-        }
-        for (int r = c + 1; r < 4; r++) {
-            double f = a[r][c] / a[c][c];
-            for (int k = c; k < 4; k++)
-                a[r][k] -= f * a[c][k];
-            b[r] -= f * b[c];
-        }
-    }
-    for (int r = 3; r >= 0; r--) {
-        double s = b[r];
-        for (int k = r + 1; k < 4; k++)
-            s -= a[r][k] * x[k];
-        x[r] = s / a[r][r];
-    }
-    return 1;
-}
-
-bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fit)
-{
-    const double fwhm_per_sigma = 2.0 * sqrt(2.0 * log(2.0));
-    memset(fit, 0, sizeof *fit);
-    if (!y || n == 0) return bcdi_error(BCDI_ERR_INVALID_ARG, "Gaussian fit: empty profile");
-    /* start: background = minimum, centre = maximum, σ from the half-maximum width */
-    size_t imax = 0, imin = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (y[i] > y[imax]) imax = i;
-        if (y[i] < y[imin]) imin = i;
-    }
-    double bg = y[imin], amp = y[imax] - bg;
-    size_t above = 0;
-    for (size_t i = 0; i < n; i++)
-        if (y[i] - bg >= 0.5 * amp) above++;
-    double p[4] = {amp, (double)imax, fmax(0.5, (double)above / fwhm_per_sigma), bg};
-    fit->amplitude = p[0];
-    fit->centre = p[1];
-    fit->sigma = p[2];
-    fit->background = p[3];
-    fit->fwhm = p[2] * fwhm_per_sigma;
-    if (n < 4 || !(amp > 0.0))
-        return BCDI_OK; /* nothing to fit: the moments stand, converged = 0 */
-    double lambda = 1e-3, r = residual(p, y, n);
-    int converged = 0;
-    for (int it = 0; it < 200 && !converged; it++) {
-        double jtj[4][4] = {{0}}, jtr[4] = {0};
-        for (size_t i = 0; i < n; i++) {
-            double g[4];
-            double d = y[i] - gauss_model(p, (double)i, g);
-            for (int a = 0; a < 4; a++) {
-                jtr[a] += g[a] * d;
-                for (int b = 0; b < 4; b++)
-                    jtj[a][b] += g[a] * g[b];
-            }
-        }
-        for (;;) {
-            double a[4][4], b[4], step[4];
-            memcpy(a, jtj, sizeof a);
-            memcpy(b, jtr, sizeof b);
-            for (int k = 0; k < 4; k++)
-                a[k][k] *= 1.0 + lambda;
-            if (!solve4(a, b, step)) {
-                lambda *= 10.0;
-                if (lambda > 1e12) break;
-                continue;
-            }
-            double q[4] = {p[0] + step[0], p[1] + step[1], fabs(p[2] + step[2]), p[3] + step[3]};
-            double rq = residual(q, y, n);
-            if (rq <= r) {
-                double change = fabs(r - rq) / (r > 0 ? r : 1.0);
-                memcpy(p, q, sizeof p);
-                r = rq;
-                lambda = fmax(lambda * 0.3, 1e-12);
-                if (change < 1e-10) converged = 1;
-                break;
-            }
-            lambda *= 10.0;
-            if (lambda > 1e12) {
-                converged = 1; /* no step improves: we are at the minimum */
-                break;
-            }
-        }
-        if (lambda > 1e12) break;
-    }
-    if (!(p[2] > 0.0) || !isfinite(p[0]) || !isfinite(p[1]) || p[1] < -(double)n ||
-        p[1] > 2.0 * (double)n)
-        return BCDI_OK; /* a fit that ran away: keep the starting moments */
-    fit->amplitude = p[0];
-    fit->centre = p[1];
-    fit->sigma = p[2];
-    fit->background = p[3];
-    fit->fwhm = p[2] * fwhm_per_sigma;
-    fit->converged = 1;
-    return BCDI_OK;
-}
-
 /* Replace masked voxels of the crop by the mean of their already known 6-neighbours, sweeping
  * until every voxel is known (a diffusion-like inpainting, enough for an extent estimate). */
 static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], const size_t shape[3],
@@ -316,6 +182,7 @@ bcdi_status prep_summarise(prep_ctx *c, const float *I, const uint8_t *M, const 
         free(prof[a]);
     if (st != BCDI_OK) return st;
     s->rocking_fwhm_deg = s->profile[0].fwhm * fabs(g_unbinned->rocking_step_deg);
+    s->rocking_fwhm_err_deg = s->profile[0].fwhm_err * fabs(g_unbinned->rocking_step_deg);
     /* 2θ of the centre of mass: the ray from the sample to that pixel */
     double d_hat[3], r_hat[3], c_hat[3], p[3];
     prep_detector_vectors(g_unbinned, d_hat, r_hat, c_hat);
@@ -341,8 +208,12 @@ void bcdi_diffraction_summary_print(FILE *f, const bcdi_prepared *p)
             s->centre_of_mass[1], s->centre_of_mass[2]);
     fprintf(f, "  %-26s %14.3f %14.3f %14.3f\n", "Gaussian centre", s->profile[0].centre,
             s->profile[1].centre, s->profile[2].centre);
+    fprintf(f, "  %-26s %14.3f %14.3f %14.3f\n", "  uncertainty (1 sigma)",
+            s->profile[0].centre_err, s->profile[1].centre_err, s->profile[2].centre_err);
     fprintf(f, "  %-26s %14.3f %14.3f %14.3f\n", "Gaussian FWHM (pixels)", s->profile[0].fwhm,
             s->profile[1].fwhm, s->profile[2].fwhm);
+    fprintf(f, "  %-26s %14.3f %14.3f %14.3f\n", "  uncertainty (1 sigma)", s->profile[0].fwhm_err,
+            s->profile[1].fwhm_err, s->profile[2].fwhm_err);
     fprintf(f, "  %-26s %14.2f %14.2f %14.2f\n", "oversampling ratio", s->oversampling[0],
             s->oversampling[1], s->oversampling[2]);
     fprintf(f, "  %-26s %14zu %14zu %14zu\n", "prepared shape", p->shape[0], p->shape[1],
@@ -352,8 +223,9 @@ void bcdi_diffraction_summary_print(FILE *f, const bcdi_prepared *p)
     fprintf(f, "  %-26s %14zu %14zu %14zu\n", "bin", p->bin[0], p->bin[1], p->bin[2]);
     fprintf(f, "  %-26s %14.2f %14.2f %14.2f\n", "voxel size (nm)", g->voxel_size_m[0] * 1e9,
             g->voxel_size_m[1] * 1e9, g->voxel_size_m[2] * 1e9);
-    fprintf(f, "  %-26s %.6f deg (centre of mass %.6f deg, FWHM %.5f deg)\n",
-            "rocking angle at peak", s->peak_rocking_deg, s->com_rocking_deg, s->rocking_fwhm_deg);
+    fprintf(f, "  %-26s %.6f deg (centre of mass %.6f deg, FWHM %.5f ± %.5f deg)\n",
+            "rocking angle at peak", s->peak_rocking_deg, s->com_rocking_deg, s->rocking_fwhm_deg,
+            s->rocking_fwhm_err_deg);
     fprintf(f, "  %-26s %.6g photons (peak voxel %.6g)\n", "integrated intensity",
             s->integrated_intensity, s->peak_intensity);
     fprintf(f, "  %-26s %.4f deg -> d = %.5f A (%.4g keV)\n", "2theta of centre of mass",
