@@ -7,6 +7,7 @@
 #include "io/json.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,21 +39,41 @@ static bcdi_status write_vec3(bcdi_h5_writer *w, const char *name, const double 
     return st;
 }
 
+/* The profile fits, one value per axis (rocking, rows, columns): the same columns in the CXI
+ * summary and in the JSON. */
+typedef struct {
+    const char *h5_name, *json_name, *units;
+    size_t offset; /* of the double in bcdi_gauss_fit */
+} profile_column;
+
+static const profile_column profile_columns[] = {
+    {"gauss_centre", "gauss_centre_pixel", NULL, offsetof(bcdi_gauss_fit, centre)},
+    {"gauss_fwhm", "gauss_fwhm_pixel", NULL, offsetof(bcdi_gauss_fit, fwhm)},
+    {"gauss_amplitude", "gauss_amplitude", "photons", offsetof(bcdi_gauss_fit, amplitude)},
+    {"gauss_background", "gauss_background", "photons", offsetof(bcdi_gauss_fit, background)},
+    {"gauss_centre_uncertainty", "gauss_centre_uncertainty_pixel", NULL,
+     offsetof(bcdi_gauss_fit, centre_err)},
+    {"gauss_fwhm_uncertainty", "gauss_fwhm_uncertainty_pixel", NULL,
+     offsetof(bcdi_gauss_fit, fwhm_err)},
+    {"gauss_amplitude_uncertainty", "gauss_amplitude_uncertainty", "photons",
+     offsetof(bcdi_gauss_fit, amplitude_err)},
+    {"gauss_background_uncertainty", "gauss_background_uncertainty", "photons",
+     offsetof(bcdi_gauss_fit, background_err)},
+};
+#define PROFILE_COLUMNS (sizeof profile_columns / sizeof *profile_columns)
+
+static void profile_values(const bcdi_diffraction_summary *s, const profile_column *c, double v[3])
+{
+    for (int a = 0; a < 3; a++)
+        memcpy(&v[a], (const char *)&s->profile[a] + c->offset, sizeof v[a]);
+}
+
 static bcdi_status write_summary(bcdi_h5_writer *w, const bcdi_prepared *p)
 {
     const bcdi_diffraction_summary *s = &p->summary;
-    double peak[3], centre[3], fwhm[3], amp[3], bg[3], origin[3], box[3], bin[3], dims[3];
-    double centre_err[3], fwhm_err[3], amp_err[3], bg_err[3];
+    double peak[3], origin[3], box[3], bin[3], dims[3];
     for (int a = 0; a < 3; a++) {
         peak[a] = (double)s->peak[a];
-        centre[a] = s->profile[a].centre;
-        fwhm[a] = s->profile[a].fwhm;
-        amp[a] = s->profile[a].amplitude;
-        bg[a] = s->profile[a].background;
-        centre_err[a] = s->profile[a].centre_err;
-        fwhm_err[a] = s->profile[a].fwhm_err;
-        amp_err[a] = s->profile[a].amplitude_err;
-        bg_err[a] = s->profile[a].background_err;
         origin[a] = (double)p->box_origin[a];
         box[a] = (double)p->box_shape[a];
         bin[a] = (double)p->bin[a];
@@ -70,14 +91,6 @@ static bcdi_status write_summary(bcdi_h5_writer *w, const bcdi_prepared *p)
             BCDI_OK ||
         (st = bcdi_h5_write_double(w, SUM "/integrated_intensity", s->integrated_intensity,
                                    "photons")) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_centre", centre, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_fwhm", fwhm, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_amplitude", amp, "photons")) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_background", bg, "photons")) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_centre_uncertainty", centre_err, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_fwhm_uncertainty", fwhm_err, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_amplitude_uncertainty", amp_err, "photons")) != BCDI_OK ||
-        (st = write_vec3(w, "gauss_background_uncertainty", bg_err, "photons")) != BCDI_OK ||
         (st = bcdi_h5_write_double(w, SUM "/rocking_fwhm", s->rocking_fwhm_deg, "deg")) !=
             BCDI_OK ||
         (st = bcdi_h5_write_double(w, SUM "/two_theta", s->two_theta_deg, "deg")) != BCDI_OK ||
@@ -89,6 +102,13 @@ static bcdi_status write_summary(bcdi_h5_writer *w, const bcdi_prepared *p)
         (st = write_vec3(w, "bin", bin, NULL)) != BCDI_OK ||
         (st = write_vec3(w, "input_shape", dims, NULL)) != BCDI_OK)
         return st;
+    for (size_t k = 0; k < PROFILE_COLUMNS; k++) {
+        double v[3];
+        profile_values(s, &profile_columns[k], v);
+        if ((st = write_vec3(w, profile_columns[k].h5_name, v, profile_columns[k].units)) !=
+            BCDI_OK)
+            return st;
+    }
     return BCDI_OK;
 }
 
@@ -110,18 +130,9 @@ static void json_scalar(FILE *f, const char *name, double v)
 static int json_to(FILE *f, const bcdi_prepared *p)
 {
     const bcdi_diffraction_summary *s = &p->summary;
-    double peak[3], centre[3], fwhm[3], amp[3], voxel[3], shape[3], origin[3], bin[3];
-    double bg[3], centre_err[3], fwhm_err[3], amp_err[3], bg_err[3];
+    double peak[3], voxel[3], shape[3], origin[3], bin[3];
     for (int a = 0; a < 3; a++) {
         peak[a] = (double)s->peak[a];
-        centre[a] = s->profile[a].centre;
-        fwhm[a] = s->profile[a].fwhm;
-        amp[a] = s->profile[a].amplitude;
-        bg[a] = s->profile[a].background;
-        centre_err[a] = s->profile[a].centre_err;
-        fwhm_err[a] = s->profile[a].fwhm_err;
-        amp_err[a] = s->profile[a].amplitude_err;
-        bg_err[a] = s->profile[a].background_err;
         voxel[a] = p->geometry.voxel_size_m[a];
         shape[a] = (double)p->shape[a];
         origin[a] = (double)p->box_origin[a];
@@ -134,14 +145,11 @@ static int json_to(FILE *f, const bcdi_prepared *p)
     json_vec(f, "centre_of_mass_pixel", s->centre_of_mass);
     json_scalar(f, "centre_of_mass_rocking_angle_deg", s->com_rocking_deg);
     json_scalar(f, "integrated_intensity", s->integrated_intensity);
-    json_vec(f, "gauss_centre_pixel", centre);
-    json_vec(f, "gauss_fwhm_pixel", fwhm);
-    json_vec(f, "gauss_amplitude", amp);
-    json_vec(f, "gauss_background", bg);
-    json_vec(f, "gauss_centre_uncertainty_pixel", centre_err);
-    json_vec(f, "gauss_fwhm_uncertainty_pixel", fwhm_err);
-    json_vec(f, "gauss_amplitude_uncertainty", amp_err);
-    json_vec(f, "gauss_background_uncertainty", bg_err);
+    for (size_t k = 0; k < PROFILE_COLUMNS; k++) {
+        double v[3];
+        profile_values(s, &profile_columns[k], v);
+        json_vec(f, profile_columns[k].json_name, v);
+    }
     fprintf(f, "  \"gauss_converged\": [%s, %s, %s],\n", s->profile[0].converged ? "true" : "false",
             s->profile[1].converged ? "true" : "false", s->profile[2].converged ? "true" : "false");
     json_scalar(f, "rocking_fwhm_deg", s->rocking_fwhm_deg);
