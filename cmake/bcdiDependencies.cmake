@@ -48,6 +48,11 @@ pkg_check_modules(JANSSON QUIET IMPORTED_TARGET jansson)
 if(NOT JANSSON_FOUND)
   _bcdi_dependency_missing("jansson (pkg-config)")
 endif()
+# MINPACK's Levenberg-Marquardt with covariance (prepare's Gaussian profile fits)
+pkg_check_modules(CMINPACK QUIET IMPORTED_TARGET cminpack)
+if(NOT CMINPACK_FOUND)
+  _bcdi_dependency_missing("cminpack (pkg-config)")
+endif()
 # FFTW's OpenMP layer has no pkg-config file of its own; it sits beside libfftw3f.
 if(NOT TARGET bcdi_deps::fftw3f_omp)
   find_library(BCDI_FFTW3F_OMP_LIBRARY NAMES fftw3f_omp HINTS ${FFTW3F_LIBRARY_DIRS})
@@ -62,7 +67,7 @@ endif()
 
 set(BCDI_DEPENDENCY_TARGETS
   PkgConfig::FFTW3F bcdi_deps::fftw3f_omp OpenMP::OpenMP_C hdf5::hdf5 TIFF::TIFF PNG::PNG
-  PkgConfig::INIH PkgConfig::JANSSON m)
+  PkgConfig::INIH PkgConfig::JANSSON PkgConfig::CMINPACK m)
 
 # MATLAB .mat files (v5, and v7.3 through matio's HDF5 support) via Debian's libmatio-dev:
 # optional; without it the .mat reader answers "built without matio". A consumer of the

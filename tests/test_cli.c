@@ -176,3 +176,135 @@ Test(cli, embedded_dataset_regenerates_from_its_command, .timeout = 120)
     tu_remove_tree(dir);
     free(dir);
 }
+
+/* --help prints every key from its stage's table: default, range or choices, help. */
+Test(cli, help_lists_ranges_and_choices)
+{
+    static const struct {
+        const char *command, *needles[3];
+    } cases[] = {
+        {"phase",
+         {"runs = 1", "an integer in 1..10000", "one of llk, fourier, free_llk, sharpness"}},
+        {"prepare", {"peak_smoothing = 1", "a number in [0, 10]", "one of mask, error"}},
+        {"simulate", {"deflate = 4", "an integer in 0..9", "one of 0, 1, 6, 12, 24"}},
+        {"analyze",
+         {"support_threshold = 0.3", "a number in (0, 1), or auto", "one of lab, crystal"}},
+        {"compare", {"upsample = 20", "an integer in 1..1000", "min_domain_voxels = 27"}},
+        {"info", {"format = auto", "one of auto, hdf5, tiff", "how to read"}},
+        {"bench",
+         {"sizes = 64,128,256", "1 to 16 integers, each in 2..4096", "one of fft, phasing"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+        char args[64], *out = NULL;
+        snprintf(args, sizeof args, "%s --help", cases[i].command);
+        cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+        for (int k = 0; k < 3; ++k)
+            cr_expect(strstr(out, cases[i].needles[k]) != NULL, "%s: '%s' missing", args,
+                      cases[i].needles[k]);
+        free(out);
+    }
+}
+
+/* Every key is checked before any input is opened: with a missing input and a bad key, the
+ * error is about the key; a config file's bad value names file:line. */
+Test(cli, keys_checked_before_any_input_is_read)
+{
+    char *dir = tu_make_temp_dir("cli-early");
+    static const struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"phase /nonexistent/p.cxi runs=0", "command line: key 'runs' is '0'"},
+        {"phase /nonexistent/p.cxi runs=2 keep=5", "key 'keep' is 5, expected at most runs (2)"},
+        {"phase /nonexistent/p.cxi device=gpu", "key 'device'"},
+        {"phase /nonexistent/p.cxi runs=1000000000", "expected an integer in 1..10000"},
+        {"phase /nonexistent/p.cxi recipe=10*HIX", "key 'recipe'"},
+        {"prepare /nonexistent/s.nxs peak_smoothing=1e308", "key 'peak_smoothing' is '1e308'"},
+        {"prepare /nonexistent/s.nxs peak_smoothing=-1", "key 'peak_smoothing' is '-1'"},
+        {"prepare /nonexistent/s.nxs hot_factor=-1", "key 'hot_factor' is '-1'"},
+        {"prepare /nonexistent/s.nxs oversampling_threshold=-0.5",
+         "key 'oversampling_threshold' is '-0.5'"},
+        {"prepare /nonexistent/s.nxs hkl=0,0,0", "key 'hkl' is '0,0,0'"},
+        {"prepare /nonexistent/s.nxs deflate=12", "key 'deflate' is '12'"},
+        {"analyze /nonexistent/r.cxi vortex_threshold=1", "key 'vortex_threshold' is '1'"},
+        {"info /nonexistent/f.h5 format=xml", "key 'format' is 'xml'"},
+        {"compare /nonexistent/a.cxi=A /nonexistent/b.cxi=B upsample=0", "key 'upsample' is '0'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+        char args[1024], *out = NULL;
+        snprintf(args, sizeof args, "%s -o %s/out", cases[i].args, dir);
+        cr_expect_eq(tu_run_braggcdi(args, &out), 2, "%s: %s", args, out);
+        cr_expect(strstr(out, cases[i].needle) != NULL, "%s: '%s' not in: %s", args,
+                  cases[i].needle, out);
+        cr_expect(strstr(out, "nonexistent") == NULL, "%s: the input was opened: %s", args, out);
+        free(out);
+    }
+    /* from a config file: file:line */
+    char ini[1024], args[4096], *out = NULL;
+    snprintf(ini, sizeof ini, "%s/p.ini", dir);
+    FILE *f = fopen(ini, "w");
+    fputs("[phase]\nruns = 4\n\nkeep = 0\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "phase /nonexistent/p.cxi %s -o %s/out", ini, dir);
+    cr_expect_eq(tu_run_braggcdi(args, &out), 2);
+    char where[1200];
+    snprintf(where, sizeof where, "%s:4: key 'keep' is '0', expected an integer in 1..10000", ini);
+    cr_expect(strstr(out, where) != NULL, "%s", out);
+    free(out);
+    /* a missing output folder is said before the input is read */
+    snprintf(args, sizeof args, "phase /nonexistent/p.cxi -o %s/no/r.cxi", dir);
+    cr_expect_eq(tu_run_braggcdi(args, &out), 2);
+    cr_expect(strstr(out, "does not exist") && !strstr(out, "nonexistent/p.cxi"), "%s", out);
+    free(out);
+    cr_expect_eq(tu_count_entries(dir), 1, "only the config file");
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+/* compare reads a config file like every other command: keys outside a section and in
+ * [compare], [analyze]'s keys below them, other stages' sections skipped; the command line
+ * wins; its own grammar (states with =label) keeps working. */
+Test(cli, compare_reads_a_config_file, .timeout = 120)
+{
+    char *dir = tu_make_temp_dir("cli-compare-ini");
+    char args[4096], *out = NULL;
+    const char *sims[2] = {"", "strain=0.001"};
+    for (int k = 0; k < 2; ++k) {
+        snprintf(args, sizeof args,
+                 "simulate shape=32,32,32 oversampling=2.5 photons=1e7 %s -q -o %s/%c.nxs", sims[k],
+                 dir, 'a' + k);
+        cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+        free(out);
+    }
+    char ini[1024];
+    snprintf(ini, sizeof ini, "%s/c.ini", dir);
+    FILE *f = fopen(ini, "w");
+    fputs("[analyze]\nmin_domain_voxels = 1000000\nfrobnicate = 3\n", f);
+    fclose(f);
+    snprintf(args, sizeof args,
+             "compare %s/a_truth.cxi=A %s/b_truth.cxi=B %s move_distance_nm=45 -o %s/report", dir,
+             dir, ini, dir);
+    int rc = tu_run_braggcdi(args, &out);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "c.ini:3") && strstr(out, "unknown key 'frobnicate'"), "%s", out);
+    free(out);
+    f = fopen(ini, "w");
+    fputs("[analyze]\nmin_domain_voxels = 1000000\n[compare]\nreference = B\n"
+          "match_distance_nm = 123\nmove_distance_nm = 10\n[phase]\nruns = 4\n",
+          f);
+    fclose(f);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    cr_expect(strstr(out, "'A': volume") && strstr(out, "0 domain(s)"),
+              "[analyze]'s min_domain_voxels counts the crystal as a fragment: %s", out);
+    free(out);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/report/comparison.json", dir);
+    char *json = tu_read_text(path);
+    cr_assert(json);
+    cr_expect(strstr(json, "\"reference\": \"B\"") != NULL, "%s", json);
+    cr_expect(strstr(json, "\"line_match_distance_nm\": 123") != NULL, "%s", json);
+    cr_expect(strstr(json, "\"line_move_distance_nm\": 45") != NULL, "the command line wins: %s",
+              json);
+    free(json);
+    tu_remove_tree(dir);
+    free(dir);
+}

@@ -27,26 +27,27 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static bcdi_config *make_config(const char *const *overrides)
+/* The parameters from the table's defaults and key=value overrides (NULL-terminated), through
+ * the one loader; malloc'd. */
+static bcdi_prepare_params *make_params(const char *const *overrides)
 {
-    size_t count;
-    const bcdi_param_spec *specs = bcdi_prepare_param_specs(&count);
-    bcdi_config *cfg = NULL;
-    cr_assert_eq(bcdi_config_create("prepare", specs, count, &cfg), BCDI_OK, "%s",
-                 bcdi_last_error());
-    for (size_t i = 0; overrides && overrides[i]; i++)
-        cr_assert_eq(bcdi_config_override(cfg, overrides[i]), BCDI_OK, "%s: %s", overrides[i],
-                     bcdi_last_error());
-    return cfg;
+    size_t n = 0;
+    while (overrides && overrides[n])
+        n++;
+    bcdi_prepare_params *params = malloc(sizeof *params);
+    cr_assert_eq(
+        bcdi_params_load(bcdi_prepare_param_table(), NULL, overrides, n, NULL, NULL, params),
+        BCDI_OK, "%s", bcdi_last_error());
+    return params;
 }
 
 static bcdi_prepared prepare_ok(const char *input, const char *const *overrides)
 {
-    bcdi_config *cfg = make_config(overrides);
+    bcdi_prepare_params *params = make_params(overrides);
     bcdi_prepared p;
-    bcdi_status st = bcdi_prepare_load(input, cfg, &p);
+    bcdi_status st = bcdi_prepare_load(input, params, &p);
     cr_assert_eq(st, BCDI_OK, "prepare '%s': %s", input, bcdi_last_error());
-    bcdi_config_free(cfg);
+    free(params);
     return p;
 }
 
@@ -246,6 +247,81 @@ Test(prepare, gaussian_fit_recovers_centre_and_fwhm)
     cr_expect_lt(fabs(fit.centre - 27.3), 1e-6, "centre %g", fit.centre);
     cr_expect_lt(fabs(fit.fwhm - 3.1 * 2.0 * sqrt(2.0 * log(2.0))), 1e-6, "fwhm %g", fit.fwhm);
     cr_expect_lt(fabs(fit.background - 5.0), 1e-6);
+}
+
+/* Gaussian noise of standard deviation sd (Box-Muller on the test's Philox uniforms). */
+static void add_gaussian_noise(double *y, size_t n, uint64_t seed, double sd)
+{
+    float *u = malloc(2 * n * sizeof *u);
+    tu_fill_uniform(u, 2 * n, seed, 1e-7f, 1.0f);
+    for (size_t i = 0; i < n; i++)
+        y[i] += sd * sqrt(-2.0 * log(u[2 * i])) * cos(2.0 * TEST_PI * u[2 * i + 1]);
+    free(u);
+}
+
+/* A noisy Gaussian with known parameters: each fit recovers them within a few of its own
+ * uncertainties, and over 400 noise draws the uncertainties match the scatter of the fitted
+ * values (the covariance is of the right order, not merely small). */
+Test(prepare, gaussian_fit_uncertainties_match_the_noise)
+{
+    const double a = 1000.0, c = 27.3, sg = 3.1, b = 50.0, sd = 20.0;
+    enum { N = 60, DRAWS = 400 };
+    double sum[4] = {0}, sum2[4] = {0}, err_mean[4] = {0}, worst = 0.0;
+    for (int k = 0; k < DRAWS; k++) {
+        double y[N];
+        for (int i = 0; i < N; i++)
+            y[i] = b + a * exp(-0.5 * pow((i - c) / sg, 2));
+        add_gaussian_noise(y, N, 1000 + (uint64_t)k, sd);
+        bcdi_gauss_fit fit;
+        cr_assert_eq(bcdi_gauss_fit_profile(y, N, &fit), BCDI_OK);
+        cr_assert(fit.converged, "draw %d", k);
+        double v[4] = {fit.amplitude, fit.centre, fit.sigma, fit.background};
+        double e[4] = {fit.amplitude_err, fit.centre_err, fit.sigma_err, fit.background_err};
+        double truth[4] = {a, c, sg, b};
+        for (int q = 0; q < 4; q++) {
+            cr_assert(isfinite(e[q]) && e[q] > 0, "draw %d parameter %d: uncertainty %g", k, q,
+                      e[q]);
+            sum[q] += v[q];
+            sum2[q] += v[q] * v[q];
+            err_mean[q] += e[q] / DRAWS;
+            double z = fabs(v[q] - truth[q]) / e[q];
+            worst = z > worst ? z : worst;
+        }
+        cr_expect_lt(fabs(fit.fwhm_err - fit.sigma_err * 2.0 * sqrt(2.0 * log(2.0))), 1e-12);
+    }
+    /* measured: the largest deviation over the 1600 estimates is 3.1 uncertainties (a normal
+     * deviate's maximum over 1600 draws is about 3.4) */
+    cr_expect_lt(worst, 4.5, "largest deviation %.2f uncertainties", worst);
+    const char *names[4] = {"amplitude", "centre", "sigma", "background"};
+    const double truth[4] = {a, c, sg, b};
+    for (int q = 0; q < 4; q++) {
+        double mean = sum[q] / DRAWS, scatter = sqrt(sum2[q] / DRAWS - mean * mean);
+        /* measured ratios scatter / mean uncertainty: 0.975 (sigma) to 0.993 (amplitude); 400
+         * draws estimate a standard deviation to ±3.5% */
+        cr_expect(scatter > 0.85 * err_mean[q] && scatter < 1.15 * err_mean[q],
+                  "%s: scatter %g, mean uncertainty %g", names[q], scatter, err_mean[q]);
+        /* unbiased within the uncertainty of the mean */
+        cr_expect_lt(fabs(mean - truth[q]), 4.0 * err_mean[q] / sqrt(DRAWS), "%s: mean %g",
+                     names[q], mean);
+    }
+    /* the centre's uncertainty has the textbook size for a sampled Gaussian in white noise,
+     * sd/a·sqrt(2σ/√π) (1/Σ(∂y/∂c)² with the sum as an integral): measured 0.2% below it */
+    double textbook = sd / a * sqrt(2.0 * sg / sqrt(TEST_PI));
+    cr_expect(err_mean[1] > 0.95 * textbook && err_mean[1] < 1.05 * textbook,
+              "centre uncertainty %g, textbook %g", err_mean[1], textbook);
+}
+
+Test(prepare, gaussian_fit_without_a_peak_keeps_the_moments)
+{
+    double flat[10], y4[4] = {1, 5, 2, 1};
+    for (int i = 0; i < 10; i++)
+        flat[i] = 3.0;
+    bcdi_gauss_fit fit;
+    cr_assert_eq(bcdi_gauss_fit_profile(flat, 10, &fit), BCDI_OK);
+    cr_expect(!fit.converged && isnan(fit.centre_err) && fit.background == 3.0);
+    cr_assert_eq(bcdi_gauss_fit_profile(y4, 4, &fit), BCDI_OK);
+    cr_expect(isnan(fit.centre_err), "4 samples, 4 parameters: no degree of freedom left");
+    cr_expect_eq(bcdi_gauss_fit_profile(flat, 0, &fit), BCDI_ERR_INVALID_ARG);
 }
 
 Test(prepare, natural_order_of_frame_names)
@@ -875,11 +951,11 @@ Test(prepare, nan_and_negative_pixels_masked_or_refused)
     for (size_t i = 0; i < 12 * 40 * 48; i++)
         cr_assert(isfinite(p.intensity[i]) && p.intensity[i] >= 0.0f);
     bcdi_prepared_free(&p);
-    bcdi_config *cfg = make_config((const char *[]){"invalid=error", NULL});
-    cr_expect_eq(bcdi_prepare_load(path, cfg, &p), BCDI_ERR_DATA);
+    bcdi_prepare_params *params = make_params((const char *[]){"invalid=error", NULL});
+    cr_expect_eq(bcdi_prepare_load(path, params, &p), BCDI_ERR_DATA);
     cr_expect(strstr(bcdi_last_error(), "frame 3, row 10, column 10") != NULL, "%s",
               bcdi_last_error());
-    bcdi_config_free(cfg);
+    free(params);
     free(x);
     tu_remove_tree(dir);
     free(dir);
@@ -952,6 +1028,10 @@ Test(prepare_cli, writes_cxi_json_and_prints_the_table)
                   peak[2] == 32,
               "%s", text);
     json_decref(root);
+    cr_expect(strstr(text, "\"gauss_fwhm_uncertainty_pixel\"") &&
+                  strstr(text, "\"gauss_centre_uncertainty_pixel\"") &&
+                  strstr(text, "\"rocking_fwhm_uncertainty_deg\""),
+              "%s", text);
     cr_expect(strstr(text, "\"gauss_fwhm_pixel\"") && strstr(text, "\"two_theta_deg\"") &&
                   strstr(text, "\"oversampling\""),
               "%s", text);
@@ -1099,11 +1179,11 @@ Test(prepare, hdf5_mask_file_cut_at_the_frame_origin)
     cr_expect(p.mask[(3 * 40 + 7) * 48 + 9] && p.mask[(11 * 40 + 39) * 48 + 47]);
     bcdi_prepared_free(&p);
     /* frames that do not fit inside the mask file: refused, naming both shapes */
-    bcdi_config *cfg = make_config((const char *[]){o_mask, "frame_origin=70,20", NULL});
-    cr_expect_eq(bcdi_prepare_load(path, cfg, &p), BCDI_ERR_FORMAT);
+    bcdi_prepare_params *params = make_params((const char *[]){o_mask, "frame_origin=70,20", NULL});
+    cr_expect_eq(bcdi_prepare_load(path, params, &p), BCDI_ERR_FORMAT);
     cr_expect(strstr(bcdi_last_error(), "100 x 120") && strstr(bcdi_last_error(), "40 x 48"), "%s",
               bcdi_last_error());
-    bcdi_config_free(cfg);
+    free(params);
     free(m);
     free(x);
     tu_remove_tree(dir);

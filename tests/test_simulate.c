@@ -511,8 +511,13 @@ Test(simulate, config_keys)
         bcdi_config *c2;
         cr_assert_eq(bcdi_config_create("simulate", specs, count, &c2), BCDI_OK);
         cr_assert_eq(bcdi_config_override(c2, bad[i]), BCDI_OK, "%s", bad[i]);
-        cr_expect_eq(bcdi_simulate_params_from_config(c2, &p), BCDI_ERR_INVALID_ARG, "%s: %s",
-                     bad[i], bcdi_last_error());
+        cr_expect_eq(bcdi_simulate_params_from_config(c2, &p), BCDI_ERR_CONFIG, "%s: %s", bad[i],
+                     bcdi_last_error());
+        /* the message names where the value came from and the key */
+        char key[32];
+        snprintf(key, sizeof key, "key '%.*s'", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        cr_expect(strstr(bcdi_last_error(), "command line") && strstr(bcdi_last_error(), key),
+                  "%s: %s", bad[i], bcdi_last_error());
         bcdi_config_free(c2);
     }
     bcdi_config_free(cfg);

@@ -13,6 +13,7 @@ packages=(
   libtiff-dev libpng-dev libinih-dev
   libmatio-dev            # MATLAB .mat files (v5 and v7.3; optional at build time)
   libjansson-dev          # JSON writing and reading
+  libcminpack-dev         # Levenberg-Marquardt with covariance (prepare's profile fits)
   libcriterion-dev        # unit tests
   help2man                # man pages from --help at build time
   libopenmpi-dev openmpi-bin  # MPI layer (later issues)

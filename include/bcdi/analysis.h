@@ -26,7 +26,7 @@ typedef enum { BCDI_ORTHO_LAB = 0, BCDI_ORTHO_CRYSTAL } bcdi_ortho_frame;
 typedef enum { BCDI_LINE_SCREW = 0, BCDI_LINE_EDGE, BCDI_LINE_MIXED } bcdi_line_character;
 
 typedef struct bcdi_analysis_params {
-    double support_threshold; /* of the max amplitude; <= 0: automatic (Otsu, histogram) */
+    double support_threshold; /* of the max amplitude; 0: automatic (Otsu, histogram) */
     int use_file_support;     /* 1: also require the result's own support (entry_1/image_1/mask) */
     long crop_margin;         /* voxels kept around the support's enclosing box */
     int remove_ramp;
@@ -50,10 +50,14 @@ typedef struct bcdi_analysis_params {
     double g_direction[3];     /* Ĝ along the grid axes (0,1,2) when there is no geometry */
 } bcdi_analysis_params;
 
+/* The defaults of the key table. */
 void bcdi_analysis_default(bcdi_analysis_params *p);
+/* The key table of `analyze`, bound to bcdi_analysis_params (bcdi_config_bind), and its keys. */
+const bcdi_param_table *bcdi_analysis_param_table(void);
 const bcdi_param_spec *bcdi_analysis_param_specs(size_t *count);
+/* bcdi_config_bind with the table: BCDI_ERR_CONFIG naming origin, key, value and range. */
 bcdi_status bcdi_analysis_params_from_config(const bcdi_config *cfg, bcdi_analysis_params *p);
-/* BCDI_ERR_CONFIG naming the key for out-of-range values. */
+/* BCDI_ERR_INVALID_ARG naming the key for out-of-range values (the table's ranges). */
 bcdi_status bcdi_analysis_validate(const bcdi_analysis_params *p);
 
 /* Where the grid sits: basis, G and the detector-centre Q (all lab frame, SI units). */

@@ -14,6 +14,7 @@
 
 #include "bcdi/align.h"
 #include "bcdi/analysis.h"
+#include "bcdi/config.h"
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
 
@@ -31,9 +32,15 @@ typedef struct bcdi_compare_params {
                                  it the complex-field correlation decides */
     int upsample;             /* sub-voxel registration: 1/upsample voxel */
     int hkl[3];               /* reflection; all 0: from the result's geometry */
+    char reference[4096];     /* the reference state: a label, a 1-based position or a path;
+                                 "" = the first (the CLI resolves it to bcdi_compare_run's index) */
 } bcdi_compare_params;
 
+/* The defaults of the key table. */
 void bcdi_compare_default(bcdi_compare_params *p);
+/* The key table of `compare`, bound to bcdi_compare_params (compare also takes every key of
+ * bcdi_analysis_param_table(), bound to the analysis parameters of its states). */
+const bcdi_param_table *bcdi_compare_param_table(void);
 
 /* One state as given on the command line. */
 typedef struct bcdi_compare_input {

@@ -19,9 +19,13 @@
 extern "C" {
 #endif
 
-/* y = background + amplitude·exp(−(x − centre)²/(2σ²)); fwhm = 2√(2 ln 2)·σ. */
+/* y = background + amplitude·exp(−(x − centre)²/(2σ²)); fwhm = 2√(2 ln 2)·σ. The *_err are
+ * 1σ standard uncertainties from the covariance at the optimum, σ_res²·(JᵀJ)⁻¹ with σ_res² the
+ * residual variance (NaN when the fit did not converge, has no degree of freedom left or its
+ * Jacobian lost rank). */
 typedef struct bcdi_gauss_fit {
     double amplitude, centre, sigma, background, fwhm;
+    double amplitude_err, centre_err, sigma_err, background_err, fwhm_err;
     int converged; /* 0 when the fit failed (flat or one-sample profile): values are moments */
 } bcdi_gauss_fit;
 
@@ -36,6 +40,7 @@ typedef struct bcdi_diffraction_summary {
     double integrated_intensity;  /* sum of unmasked corrected counts in the box */
     bcdi_gauss_fit profile[3];    /* box profiles (sums over the two other axes) */
     double rocking_fwhm_deg;      /* profile[0].fwhm × rocking step */
+    double rocking_fwhm_err_deg;  /* profile[0].fwhm_err × rocking step */
     double two_theta_deg;         /* 2θ of the centre of mass (detector angles + offset) */
     double d_spacing_m;           /* λ / (2 sin θ) of that 2θ */
     double oversampling[3];       /* per axis of the prepared array, from the autocorrelation */
@@ -54,23 +59,99 @@ typedef struct bcdi_prepared {
     size_t bin[3];
 } bcdi_prepared;
 
-/* The configuration keys of `prepare` (defaults and help), for bcdi_config_create. */
+#define BCDI_PREPARE_MAX_BOXES 64
+#define BCDI_PREPARE_PATH_MAX 4096
+
+/* A box in input coordinates (frames, rows, columns), end exclusive; a detector box (2-D) spans
+ * every frame (axis 0 from LONG_MIN to LONG_MAX). */
+typedef struct bcdi_prepare_box {
+    long lo[3], hi[3];
+} bcdi_prepare_box;
+
+/* Every parameter of `prepare` (docs/prepare.md; the key of each field is in the table of
+ * bcdi_prepare_param_table()). The *_given flags say a file or the command line set the key:
+ * the geometry takes a value from the input file unless the key was given. */
+typedef struct bcdi_prepare_params {
+    /* input */
+    char input_format[16]; /* auto, nexus, hdf5, cxi, tiff, npy */
+    char data_path[1024];  /* "" = the format's default */
+    char motor_path[1024]; /* "none" = ignore */
+    int motor_path_given;
+    char pixel_mask_path[1024]; /* "" = the format's default, "none" = ignore */
+    char monitor_path[1024];    /* "" or "none" = no monitor */
+    /* detector */
+    char gaps[16]; /* auto, inserted, raw, none */
+    long frame_origin[2];
+    long excalibur_layout[6];
+    int bits; /* counter depth; -1 = auto (from the stored type); 0 = no saturation */
+    char mask_file[BCDI_PREPARE_PATH_MAX];
+    char mask_dataset[1024];
+    double mask_threshold;
+    char dark_file[BCDI_PREPARE_PATH_MAX];
+    char dark_dataset[1024];
+    char flat_file[BCDI_PREPARE_PATH_MAX];
+    char flat_dataset[1024];
+    bcdi_prepare_box mask_boxes[BCDI_PREPARE_MAX_BOXES]; /* 2-D (rows, columns) */
+    size_t mask_box_count;
+    bcdi_prepare_box aliens[BCDI_PREPARE_MAX_BOXES]; /* 3-D */
+    size_t alien_count;
+    int invalid_is_error; /* invalid=error (else mask) */
+    double photon_threshold;
+    int hot_pixels;
+    double hot_factor;
+    /* peak and box */
+    int peak_com; /* peak=com (else the maximum after smoothing) */
+    double peak_smoothing;
+    long center[3];
+    int center_auto;
+    long box[3];
+    int box_auto;
+    long bin[3];
+    double oversampling_threshold;
+    /* geometry */
+    double energy_kev, distance_m, pixel_um[2], d_spacing_angstrom;
+    int energy_given, distance_given, pixel_given, d_spacing_given;
+    int hkl[3];
+    int hkl_given;
+    int detector_angles; /* bcdi_detector_angles */
+    int detector_angles_given;
+    double two_theta_deg, delta_deg, gamma_deg; /* two_theta, delta: NaN when not given */
+    int two_theta_given, delta_given, gamma_given;
+    double rocking_step_deg, rocking_start_deg;
+    int rocking_step_given;
+    double rocking_axis[3];
+    int row_sign;
+    long reference_pixel[2];
+    int reference_center; /* reference_pixel=center */
+    /* output */
+    int deflate;
+    char summary_json[BCDI_PREPARE_PATH_MAX]; /* "" = <output stem>_summary.json */
+    char output[BCDI_PREPARE_PATH_MAX];
+} bcdi_prepare_params;
+
+/* The key table of `prepare`, bound to bcdi_prepare_params (bcdi_config_bind), and its keys. */
+const bcdi_param_table *bcdi_prepare_param_table(void);
 const bcdi_param_spec *bcdi_prepare_param_specs(size_t *count);
+/* The defaults of the table. */
+void bcdi_prepare_default(bcdi_prepare_params *p);
 
 /* Load, mask, correct, find the peak, crop, bin, compute the geometry and the summary.
  * Nothing is written. Free with bcdi_prepared_free. */
-bcdi_status bcdi_prepare_load(const char *input, const bcdi_config *cfg, bcdi_prepared *out);
+bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *params,
+                              bcdi_prepared *out);
 void bcdi_prepared_free(bcdi_prepared *p);
 
-/* Write the CXI prepared layout (+ geometry, summary, every configuration value) atomically to
- * `output`, and the summary JSON to json_path (NULL: "<output stem>_summary.json"). On failure
- * neither file exists under its final name. */
+/* Write the CXI prepared layout (+ geometry, summary, and every configuration value of
+ * `provenance`, which may be NULL) atomically to `output`, and the summary JSON to json_path
+ * (NULL or "": "<output stem>_summary.json"). On failure neither file exists under its final
+ * name. */
 bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const bcdi_prepared *p,
-                               const bcdi_config *cfg);
+                               int deflate, const bcdi_config *provenance);
 
-/* Both of the above; `out` (may be NULL) receives the prepared data. */
-bcdi_status bcdi_prepare_run(const char *input, const char *output, const bcdi_config *cfg,
-                             bcdi_prepared *out);
+/* Both of the above, to params->output and params->summary_json; `out` (may be NULL)
+ * receives the prepared data. */
+bcdi_status bcdi_prepare_run(const char *input, const bcdi_prepare_params *params,
+                             const bcdi_config *provenance, bcdi_prepared *out);
 
 /* Default JSON name for an output path: "<dir>/<stem>_summary.json". */
 bcdi_status bcdi_prepare_json_path(const char *output, char *buf, size_t capacity);
@@ -92,8 +173,8 @@ bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, cons
                              const size_t bin[3], size_t out_shape[3], float **out_intensity,
                              uint8_t **out_mask);
 
-/* Least-squares Gaussian + constant fit of y[0..n-1] (x = 0..n-1), Levenberg-Marquardt started
- * from the moments. */
+/* Least-squares Gaussian + constant fit of y[0..n-1] (x = 0..n-1): Levenberg-Marquardt
+ * (cminpack's lmder) started from the moments, with parameter uncertainties. */
 bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fit);
 
 /* Oversampling ratio per axis: 2·N / (autocorrelation extent), the autocorrelation |IFFT(I)|

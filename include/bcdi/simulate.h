@@ -80,13 +80,18 @@ typedef struct bcdi_simulate_params {
     char tiff_dir[BCDI_SIM_PATH_MAX]; /* "" = no TIFF frames */
 } bcdi_simulate_params;
 
+/* The defaults of the key table. */
 void bcdi_simulate_default(bcdi_simulate_params *p);
-/* BCDI_ERR_INVALID_ARG with a message naming the parameter for impossible values. */
+/* BCDI_ERR_INVALID_ARG with a message naming the parameter for impossible values: every
+ * key's range or choices (the table's), then the rules between keys. */
 bcdi_status bcdi_simulate_validate(const bcdi_simulate_params *p);
 
-/* The configuration keys of `simulate` (defaults and help), for bcdi_config_create. */
+/* The key table of `simulate`, bound to bcdi_simulate_params (bcdi_config_bind). */
+const bcdi_param_table *bcdi_simulate_param_table(void);
+/* Its keys (defaults, ranges and help), for bcdi_config_create. */
 const bcdi_param_spec *bcdi_simulate_param_specs(size_t *count);
-/* Defaults, then every key of cfg (created with the specs above); validates the result. */
+/* bcdi_config_bind with the table above: defaults, then every key of cfg (created with the
+ * specs above), each checked, then the rules between keys (BCDI_ERR_CONFIG naming the key). */
 bcdi_status bcdi_simulate_params_from_config(const bcdi_config *cfg, bcdi_simulate_params *p);
 
 /* Key/value strings describing p (same keys as the specs), for provenance. Free with

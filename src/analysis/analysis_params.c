@@ -1,5 +1,6 @@
-/* `analyze` parameters: defaults, configuration keys, and the grid frame (basis, G) taken from
- * the result's geometry or from the voxel_size= / d_spacing= stand-ins. */
+/* `analyze` parameters: the key table bound to bcdi_analysis_params (defaults, ranges, help),
+ * and the grid frame (basis, G) taken from the result's geometry or from the voxel_size= /
+ * d_spacing= stand-ins. */
 #include "analysis_internal.h"
 
 #include "bcdi/log.h"
@@ -9,195 +10,112 @@
 #include <string.h>
 #include <strings.h>
 
-void bcdi_analysis_default(bcdi_analysis_params *p)
+static const char *const phase_refs[] = {"mean", "com", "none", NULL};
+static const char *const strain_refs[] = {"relative", "absolute", NULL};
+static const char *const frames[] = {"lab", "crystal", NULL};
+
+#define ANA bcdi_analysis_params
+static const bcdi_param_spec analysis_specs[] = {
+    BCDI_KEY_DOUBLE("support_threshold", ANA, support_threshold, "0.3", 0, 1,
+                    BCDI_PARAM_MIN_OPEN | BCDI_PARAM_MAX_OPEN,
+                    "support/isosurface: amplitude > this fraction of the maximum, or 'auto' "
+                    "(Otsu threshold of the amplitude histogram above 5% of the maximum)",
+                    .word = "auto"),
+    BCDI_KEY_BOOL("use_file_support", ANA, use_file_support, "true",
+                  "also require the result's own support (entry_1/image_1/mask) when it has one"),
+    BCDI_KEY_INT("crop_margin", ANA, crop_margin, "4", 0, 4096,
+                 "voxels kept around the support's enclosing box"),
+    BCDI_KEY_BOOL("remove_ramp", ANA, remove_ramp, "true",
+                  "remove the linear phase ramp (mean of wrapped neighbour differences; its value "
+                  "is kept)"),
+    BCDI_KEY_CHOICE("phase_reference", ANA, phase_reference, "mean", phase_refs, NULL,
+                    "phase offset removed: mean (amplitude-weighted circular mean over the "
+                    "support), com (phase at the density's centre of mass) or none"),
+    BCDI_KEY_CHOICE("strain_reference", ANA, strain_absolute, "absolute", strain_refs, NULL,
+                    "absolute: strain relative to the d-spacing (the ramp's mean lattice strain "
+                    "added back); relative: relative to the crystal's own mean lattice"),
+    BCDI_KEY_BOOL("orthogonalise", ANA, orthogonalise, "true",
+                  "resample onto an orthonormal grid (.vti, TIFF, PNG)"),
+    BCDI_KEY_CHOICE("frame", ANA, frame, "lab", frames, NULL,
+                    "orthonormal grid frame: lab (x = y × z, y up, z along the beam) or crystal "
+                    "(z = G, y = rocking axis ⟂ G)"),
+    BCDI_KEY_DOUBLE("ortho_voxel_nm", ANA, ortho_voxel_nm, "0", 0, 1e4, 0,
+                    "voxel of the orthonormal grid, nm (0: the smallest native voxel size)"),
+    BCDI_KEY_BOOL("unwrap", ANA, unwrap, "false",
+                  "add a 3D-unwrapped phase to the .vti (display only)"),
+    BCDI_KEY_DOUBLE("vortex_smoothing", ANA, vortex_smoothing, "1", 0, 5, 0,
+                    "sigma (voxels) of the density blur whose threshold gates vortex faces"),
+    BCDI_KEY_DOUBLE("vortex_threshold", ANA, vortex_threshold, "0.3", 0, 1, BCDI_PARAM_MAX_OPEN,
+                    "vortex faces count where the smoothed density exceeds this fraction of its "
+                    "maximum at all four corners"),
+    BCDI_KEY_DOUBLE("min_line_voxels", ANA, min_line_voxels, "3", 0, 1e6, 0,
+                    "dislocation lines shorter than this many native voxels are dropped as noise"),
+    BCDI_KEY_DOUBLE("min_line_depth", ANA, min_line_depth, "4", 0, 1e6, 0,
+                    "dislocation lines that never get this many voxels (city block) inside the "
+                    "vortex gate are dropped: the weak rim's noise vortices hug the surface"),
+    BCDI_KEY_DOUBLE("screw_angle_deg", ANA, screw_angle_deg, "30", 0, 90, 0,
+                    "angle(line, G) below which a line is screw-like (<= edge_angle_deg)"),
+    BCDI_KEY_DOUBLE("edge_angle_deg", ANA, edge_angle_deg, "60", 0, 90, 0,
+                    "angle(line, G) above which a line is edge-like"),
+    BCDI_KEY_INT("domain_erosion", ANA, domain_erosion, "0", 0, 10,
+                 "split domains at low-density necks: erode the support this many times, label, "
+                 "grow back (0 = plain connected components)"),
+    BCDI_KEY_INT("min_domain_voxels", ANA, min_domain_voxels, "27", 1, 1e9,
+                 "components with fewer voxels are counted as fragments, not domains"),
+    BCDI_KEY_DOUBLE("voxel_size", ANA, voxel_size_nm, NULL, 0, 1e6, 0,
+                    "stand-in when the result has no geometry: voxel size in nm (orthogonal "
+                    "grid; 0 = none)"),
+    BCDI_KEY_DOUBLE("d_spacing", ANA, d_spacing_angstrom, NULL, 0, 1000, 0,
+                    "d-spacing in Å (required without geometry; overrides the file's value; "
+                    "0 = none)"),
+    BCDI_KEY_NUMBERS("g_direction", ANA, g_direction, "0,0,1", 3, -1e6, 1e6, BCDI_PARAM_NONZERO,
+                     "without geometry: G along the grid axes (0, 1, 2)"),
+};
+#undef ANA
+
+static bcdi_status analysis_rules(const void *params, const bcdi_config *cfg)
 {
-    memset(p, 0, sizeof(*p));
-    p->support_threshold = 0.3;
-    p->use_file_support = 1;
-    p->crop_margin = 4;
-    p->remove_ramp = 1;
-    p->phase_reference = BCDI_PHASE_REF_MEAN;
-    p->strain_absolute = 1;
-    p->orthogonalise = 1;
-    p->frame = BCDI_ORTHO_LAB;
-    p->ortho_voxel_nm = 0.0;
-    p->unwrap = 0;
-    p->vortex_smoothing = 1.0;
-    p->vortex_threshold = 0.3;
-    p->min_line_voxels = 3.0;
-    p->min_line_depth = 4.0;
-    p->screw_angle_deg = 30.0;
-    p->edge_angle_deg = 60.0;
-    p->domain_erosion = 0;
-    p->min_domain_voxels = 27;
-    p->g_direction[2] = 1.0;
+    const bcdi_analysis_params *p = params;
+    if (!(p->screw_angle_deg <= p->edge_angle_deg))
+        return bcdi_error(BCDI_ERR_INVALID_ARG,
+                          "%s: key 'screw_angle_deg' is %g, expected at most edge_angle_deg (%g)",
+                          cfg ? bcdi_config_origin(cfg, "screw_angle_deg") : "parameters",
+                          p->screw_angle_deg, p->edge_angle_deg);
+    return BCDI_OK;
 }
 
-static const bcdi_param_spec analysis_specs[] = {
-    {"support_threshold", BCDI_PARAM_STRING, "0.3",
-     "support/isosurface: amplitude > this fraction of the maximum, or 'auto' (Otsu threshold "
-     "of the amplitude histogram above 5% of the maximum)"},
-    {"use_file_support", BCDI_PARAM_BOOL, "true",
-     "also require the result's own support (entry_1/image_1/mask) when it has one"},
-    {"crop_margin", BCDI_PARAM_INT, "4", "voxels kept around the support's enclosing box"},
-    {"remove_ramp", BCDI_PARAM_BOOL, "true",
-     "remove the linear phase ramp (mean of wrapped neighbour differences; its value is kept)"},
-    {"phase_reference", BCDI_PARAM_STRING, "mean",
-     "phase offset removed: mean (amplitude-weighted circular mean over the support), com (phase "
-     "at the density's centre of mass) or none"},
-    {"strain_reference", BCDI_PARAM_STRING, "absolute",
-     "absolute: strain relative to the d-spacing (the ramp's mean lattice strain added back); "
-     "relative: relative to the crystal's own mean lattice"},
-    {"orthogonalise", BCDI_PARAM_BOOL, "true",
-     "resample onto an orthonormal grid (.vti, TIFF, PNG)"},
-    {"frame", BCDI_PARAM_STRING, "lab",
-     "orthonormal grid frame: lab (x = y × z, y up, z along the beam) or crystal (z = G, y = "
-     "rocking axis ⟂ G)"},
-    {"ortho_voxel_nm", BCDI_PARAM_DOUBLE, "0",
-     "voxel of the orthonormal grid, nm (0: the smallest native voxel size)"},
-    {"unwrap", BCDI_PARAM_BOOL, "false", "add a 3D-unwrapped phase to the .vti (display only)"},
-    {"vortex_smoothing", BCDI_PARAM_DOUBLE, "1",
-     "sigma (voxels) of the density blur whose threshold gates vortex faces"},
-    {"vortex_threshold", BCDI_PARAM_DOUBLE, "0.3",
-     "vortex faces count where the smoothed density exceeds this fraction of its maximum at all "
-     "four corners"},
-    {"min_line_voxels", BCDI_PARAM_DOUBLE, "3",
-     "dislocation lines shorter than this many native voxels are dropped as noise"},
-    {"min_line_depth", BCDI_PARAM_DOUBLE, "4",
-     "dislocation lines that never get this many voxels (city block) inside the vortex gate are "
-     "dropped: the weak rim's noise vortices hug the surface"},
-    {"screw_angle_deg", BCDI_PARAM_DOUBLE, "30", "angle(line, G) below which a line is screw-like"},
-    {"edge_angle_deg", BCDI_PARAM_DOUBLE, "60", "angle(line, G) above which a line is edge-like"},
-    {"domain_erosion", BCDI_PARAM_INT, "0",
-     "split domains at low-density necks: erode the support this many times, label, grow back "
-     "(0 = plain connected components)"},
-    {"min_domain_voxels", BCDI_PARAM_INT, "27",
-     "components with fewer voxels are counted as fragments, not domains"},
-    {"voxel_size", BCDI_PARAM_DOUBLE, NULL,
-     "stand-in when the result has no geometry: voxel size in nm (orthogonal grid)"},
-    {"d_spacing", BCDI_PARAM_DOUBLE, NULL,
-     "d-spacing in Å (required without geometry; overrides the file's value)"},
-    {"g_direction", BCDI_PARAM_LIST, "0,0,1", "without geometry: G along the grid axes (0, 1, 2)"},
+static const bcdi_param_table analysis_table = {
+    "analyze",
+    analysis_specs,
+    sizeof analysis_specs / sizeof *analysis_specs,
+    sizeof(bcdi_analysis_params),
+    analysis_rules,
 };
+
+const bcdi_param_table *bcdi_analysis_param_table(void)
+{
+    return &analysis_table;
+}
 
 const bcdi_param_spec *bcdi_analysis_param_specs(size_t *count)
 {
-    *count = sizeof analysis_specs / sizeof *analysis_specs;
+    *count = analysis_table.count;
     return analysis_specs;
 }
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        bcdi_status try_status_ = (expr);                                                          \
-        if (try_status_ != BCDI_OK) return try_status_;                                            \
-    } while (0)
-
-static bcdi_status read_choice(const bcdi_config *cfg, const char *key, const char *const *names,
-                               int count, int *out)
+void bcdi_analysis_default(bcdi_analysis_params *p)
 {
-    const char *value = bcdi_config_string(cfg, key);
-    if (!value) return BCDI_OK;
-    for (int i = 0; i < count; ++i)
-        if (!strcasecmp(value, names[i])) {
-            *out = i;
-            return BCDI_OK;
-        }
-    return bcdi_error(BCDI_ERR_CONFIG, "%s: unknown value '%s' (expected %s%s%s%s%s)", key, value,
-                      names[0], count > 1 ? ", " : "", count > 1 ? names[1] : "",
-                      count > 2 ? ", " : "", count > 2 ? names[2] : "");
+    (void)bcdi_params_defaults(&analysis_table, p); /* a constant table, known good */
 }
 
 bcdi_status bcdi_analysis_params_from_config(const bcdi_config *cfg, bcdi_analysis_params *p)
 {
-    bcdi_analysis_default(p);
-    const char *thr = bcdi_config_string(cfg, "support_threshold");
-    if (thr) {
-        if (!strcasecmp(thr, "auto")) {
-            p->support_threshold = 0.0;
-        } else {
-            char *end = NULL;
-            double v = strtod(thr, &end);
-            if (end == thr || *end != '\0' || !(v > 0.0 && v < 1.0))
-                return bcdi_error(
-                    BCDI_ERR_CONFIG,
-                    "support_threshold: '%s', expected a fraction in (0, 1) or 'auto'", thr);
-            p->support_threshold = v;
-        }
-    }
-    TRY(bcdi_config_bool_if_set(cfg, "use_file_support", &p->use_file_support));
-    TRY(bcdi_config_int_if_set(cfg, "crop_margin", &p->crop_margin));
-    TRY(bcdi_config_bool_if_set(cfg, "remove_ramp", &p->remove_ramp));
-    static const char *const refs[] = {"mean", "com", "none"};
-    int ref = (int)p->phase_reference;
-    TRY(read_choice(cfg, "phase_reference", refs, 3, &ref));
-    p->phase_reference = (bcdi_phase_ref)ref;
-    static const char *const strain_refs[] = {"relative", "absolute"};
-    TRY(read_choice(cfg, "strain_reference", strain_refs, 2, &p->strain_absolute));
-    TRY(bcdi_config_bool_if_set(cfg, "orthogonalise", &p->orthogonalise));
-    static const char *const frames[] = {"lab", "crystal"};
-    int frame = (int)p->frame;
-    TRY(read_choice(cfg, "frame", frames, 2, &frame));
-    p->frame = (bcdi_ortho_frame)frame;
-    TRY(bcdi_config_double_if_set(cfg, "ortho_voxel_nm", &p->ortho_voxel_nm));
-    TRY(bcdi_config_bool_if_set(cfg, "unwrap", &p->unwrap));
-    TRY(bcdi_config_double_if_set(cfg, "vortex_smoothing", &p->vortex_smoothing));
-    TRY(bcdi_config_double_if_set(cfg, "vortex_threshold", &p->vortex_threshold));
-    TRY(bcdi_config_double_if_set(cfg, "min_line_voxels", &p->min_line_voxels));
-    TRY(bcdi_config_double_if_set(cfg, "min_line_depth", &p->min_line_depth));
-    TRY(bcdi_config_double_if_set(cfg, "screw_angle_deg", &p->screw_angle_deg));
-    TRY(bcdi_config_double_if_set(cfg, "edge_angle_deg", &p->edge_angle_deg));
-    TRY(bcdi_config_int_if_set(cfg, "domain_erosion", &p->domain_erosion));
-    TRY(bcdi_config_int_if_set(cfg, "min_domain_voxels", &p->min_domain_voxels));
-    TRY(bcdi_config_double_if_set(cfg, "voxel_size", &p->voxel_size_nm));
-    TRY(bcdi_config_double_if_set(cfg, "d_spacing", &p->d_spacing_angstrom));
-    if (bcdi_config_is_set(cfg, "g_direction")) {
-        size_t count = 0;
-        TRY(bcdi_config_doubles(cfg, "g_direction", p->g_direction, 3, 3, &count));
-    }
-    return bcdi_analysis_validate(p);
+    return bcdi_config_bind(cfg, &analysis_table, p);
 }
 
 bcdi_status bcdi_analysis_validate(const bcdi_analysis_params *p)
 {
-    if (!(p->support_threshold < 1.0) || !isfinite(p->support_threshold))
-        return bcdi_error(BCDI_ERR_CONFIG, "support_threshold: %g, expected (0, 1) or auto",
-                          p->support_threshold);
-    if (p->crop_margin < 0)
-        return bcdi_error(BCDI_ERR_CONFIG, "crop_margin: %ld, expected >= 0", p->crop_margin);
-    if (!(p->ortho_voxel_nm >= 0.0) || !isfinite(p->ortho_voxel_nm))
-        return bcdi_error(BCDI_ERR_CONFIG, "ortho_voxel_nm: %g, expected >= 0", p->ortho_voxel_nm);
-    if (!(p->vortex_smoothing >= 0.0 && p->vortex_smoothing <= 5.0))
-        return bcdi_error(BCDI_ERR_CONFIG, "vortex_smoothing: %g, expected 0..5 voxels",
-                          p->vortex_smoothing);
-    if (!(p->vortex_threshold >= 0.0 && p->vortex_threshold < 1.0))
-        return bcdi_error(BCDI_ERR_CONFIG, "vortex_threshold: %g, expected [0, 1)",
-                          p->vortex_threshold);
-    if (!(p->min_line_voxels >= 0.0) || !isfinite(p->min_line_voxels))
-        return bcdi_error(BCDI_ERR_CONFIG, "min_line_voxels: %g, expected >= 0",
-                          p->min_line_voxels);
-    if (!(p->min_line_depth >= 0.0) || !isfinite(p->min_line_depth))
-        return bcdi_error(BCDI_ERR_CONFIG, "min_line_depth: %g, expected >= 0", p->min_line_depth);
-    if (!(p->screw_angle_deg >= 0.0 && p->screw_angle_deg <= p->edge_angle_deg &&
-          p->edge_angle_deg <= 90.0))
-        return bcdi_error(
-            BCDI_ERR_CONFIG,
-            "screw_angle_deg %g / edge_angle_deg %g: expected 0 <= screw <= edge <= 90",
-            p->screw_angle_deg, p->edge_angle_deg);
-    if (p->domain_erosion < 0 || p->domain_erosion > 10)
-        return bcdi_error(BCDI_ERR_CONFIG, "domain_erosion: %ld, expected 0..10",
-                          p->domain_erosion);
-    if (p->min_domain_voxels < 1)
-        return bcdi_error(BCDI_ERR_CONFIG, "min_domain_voxels: %ld, expected >= 1",
-                          p->min_domain_voxels);
-    if (p->voxel_size_nm < 0.0 || !isfinite(p->voxel_size_nm))
-        return bcdi_error(BCDI_ERR_CONFIG, "voxel_size: %g nm, expected > 0", p->voxel_size_nm);
-    if (p->d_spacing_angstrom < 0.0 || !isfinite(p->d_spacing_angstrom))
-        return bcdi_error(BCDI_ERR_CONFIG, "d_spacing: %g Å, expected > 0", p->d_spacing_angstrom);
-    double gl = sqrt(p->g_direction[0] * p->g_direction[0] + p->g_direction[1] * p->g_direction[1] +
-                     p->g_direction[2] * p->g_direction[2]);
-    if (!(gl > 0.0) || !isfinite(gl))
-        return bcdi_error(BCDI_ERR_CONFIG, "g_direction: the zero vector");
-    return BCDI_OK;
+    return bcdi_params_check(&analysis_table, p, NULL);
 }
 
 bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t shape[3],

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int log_quiet;
@@ -44,21 +45,21 @@ int cli_fail(const char *command, int status)
     return CLI_EXIT_FAILURE;
 }
 
-static const char *type_name(bcdi_param_type t)
+static void print_keys(const bcdi_param_table *table)
 {
-    switch (t) {
-    case BCDI_PARAM_STRING:
-        return "text";
-    case BCDI_PARAM_INT:
-        return "integer";
-    case BCDI_PARAM_DOUBLE:
-        return "number";
-    case BCDI_PARAM_BOOL:
-        return "bool";
-    case BCDI_PARAM_LIST:
-        return "list";
+    char accepts[512];
+    for (size_t i = 0; i < table->count; ++i) {
+        const bcdi_param_spec *s = &table->specs[i];
+        char head[160];
+        snprintf(head, sizeof head, "%s = %s", s->key,
+                 s->default_value ? (s->default_value[0] ? s->default_value : "\"\"") : "(none)");
+        /* a long default (the simulator's facets) gets its own line */
+        if (strlen(head) > 30)
+            printf("  %s\n  %-30s %s\n", head, "", bcdi_param_describe(s, accepts, sizeof accepts));
+        else
+            printf("  %-30s %s\n", head, bcdi_param_describe(s, accepts, sizeof accepts));
+        if (s->help) printf("      %s\n", s->help);
     }
-    return "?";
 }
 
 void cli_print_help(const cli_command *cmd)
@@ -71,26 +72,99 @@ void cli_print_help(const cli_command *cmd)
            "  -h, --help          this help\n"
            "  --version           print the version\n\n",
            cmd->needs_output ? "output (required)" : "output (optional)");
-    if (!cmd->spec_count) return;
-    printf("keys (config file or key=value; the command line wins):\n");
-    for (size_t i = 0; i < cmd->spec_count; ++i) {
-        const bcdi_param_spec *s = &cmd->specs[i];
-        printf("  %-20s %-8s default %-14s %s\n", s->key, type_name(s->type),
-               s->default_value ? s->default_value : "(none)", s->help ? s->help : "");
-    }
+    if (!cmd->table || !cmd->table->count) return;
+    printf("keys (config file or key=value; the command line wins), each as\n"
+           "  key = default              what it accepts\n\n");
+    print_keys(cmd->table);
+    if (cmd->extra_table) print_keys(cmd->extra_table);
 }
 
 static int has_key(const cli_command *cmd, const char *key)
 {
-    for (size_t i = 0; i < cmd->spec_count; ++i)
-        if (strcmp(cmd->specs[i].key, key) == 0) return 1;
+    const bcdi_param_table *tables[2] = {cmd->table, cmd->extra_table};
+    for (int t = 0; t < 2; ++t)
+        for (size_t i = 0; tables[t] && i < tables[t]->count; ++i)
+            if (strcmp(tables[t]->specs[i].key, key) == 0) return 1;
     return 0;
 }
 
-int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args)
+/* The folder an output goes into must exist: say so before any input is read. */
+static int check_output_folder(const cli_command *cmd, const char *output)
+{
+    char folder[4096];
+    size_t len = strlen(output);
+    while (len > 1 && output[len - 1] == '/') /* "outdir/" names the folder outdir */
+        --len;
+    if (len >= sizeof folder) return CLI_EXIT_OK; /* the writer reports such a path */
+    memcpy(folder, output, len);
+    folder[len] = '\0';
+    char *slash = strrchr(folder, '/');
+    if (!slash) return CLI_EXIT_OK; /* the working directory */
+    if (slash == folder)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (stat(folder, &st) == 0 && S_ISDIR(st.st_mode)) return CLI_EXIT_OK;
+    fprintf(stderr, "braggcdi %s: error: cannot create the output folder or file '%s': '%s' %s\n",
+            cmd->name, output, folder,
+            stat(folder, &st) == 0 ? "is not a folder" : "does not exist");
+    return CLI_EXIT_USAGE;
+}
+
+int cli_configure(const cli_command *cmd, cli_args *args, const char *const *assignments,
+                  size_t assignment_count, void *params, void *extra_params)
+{
+    const bcdi_param_spec *specs = cmd->table->specs;
+    size_t count = cmd->table->count;
+    if (cmd->extra_table) { /* one config over both tables' keys */
+        count += cmd->extra_table->count;
+        args->specs = malloc(count * sizeof *args->specs);
+        if (!args->specs) {
+            fprintf(stderr, "braggcdi %s: error: out of memory\n", cmd->name);
+            return CLI_EXIT_FAILURE;
+        }
+        memcpy(args->specs, cmd->table->specs, cmd->table->count * sizeof *args->specs);
+        memcpy(args->specs + cmd->table->count, cmd->extra_table->specs,
+               cmd->extra_table->count * sizeof *args->specs);
+        specs = args->specs;
+    }
+    if (args->output) {
+        int rc = check_output_folder(cmd, args->output);
+        if (rc != CLI_EXIT_OK) return rc;
+    }
+    bcdi_status st = bcdi_config_create(cmd->name, specs, count, &args->config);
+    if (st == BCDI_OK) {
+        bcdi_config_skip_sections(args->config, cli_section_names());
+        if (cmd->extra_table && strcmp(cmd->extra_table->section, cmd->name) != 0) {
+            /* compare takes analyze's keys: an [analyze] section applies below [compare] */
+            static const char *also[2];
+            also[0] = cmd->extra_table->section;
+            bcdi_config_also_sections(args->config, also);
+        }
+    }
+    if (st == BCDI_OK && args->config_path)
+        st = bcdi_config_load_ini(args->config, args->config_path);
+    for (size_t k = 0; st == BCDI_OK && k < assignment_count; ++k)
+        st = bcdi_config_override(args->config, assignments[k]);
+    if (st == BCDI_OK && args->output && has_key(cmd, "output"))
+        st = bcdi_config_set(args->config, "output", args->output, "command line (-o)");
+    if (st == BCDI_OK) st = bcdi_config_bind(args->config, cmd->table, params);
+    if (st == BCDI_OK && cmd->extra_table)
+        st = bcdi_config_bind(args->config, cmd->extra_table, extra_params);
+    if (st != BCDI_OK) {
+        bcdi_config_free(args->config);
+        args->config = NULL;
+        return cli_fail(cmd->name, st);
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args, void *params,
+              void *extra_params)
 {
     memset(args, 0, sizeof *args);
-    const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+    const char **overrides = calloc((size_t)argc + 2, sizeof *overrides);
     char *device_override = NULL;
     size_t n_over = 0;
     int rc = CLI_EXIT_OK;
@@ -172,20 +246,13 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args)
         rc = CLI_EXIT_USAGE;
         goto done;
     }
-    bcdi_status st = bcdi_config_create(cmd->name, cmd->specs, cmd->spec_count, &args->config);
-    if (st == BCDI_OK && args->config_path)
-        st = bcdi_config_load_ini(args->config, args->config_path);
-    for (size_t k = 0; st == BCDI_OK && k < n_over; ++k)
-        st = bcdi_config_override(args->config, overrides[k]);
-    if (st == BCDI_OK && device_override) st = bcdi_config_override(args->config, device_override);
-    if (st != BCDI_OK) rc = cli_fail(cmd->name, st);
+    /* --device comes last: it wins over device= like the command line over the file */
+    if (device_override) overrides[n_over++] = device_override;
+    rc = cli_configure(cmd, args, overrides, n_over, params, extra_params);
 done:
     free(overrides);
     free(device_override);
-    if (rc != CLI_EXIT_OK || args->help) {
-        bcdi_config_free(args->config);
-        args->config = NULL;
-    }
+    if (rc != CLI_EXIT_OK || args->help) cli_args_free(args);
     return rc;
 }
 
@@ -200,4 +267,6 @@ void cli_args_free(cli_args *args)
 {
     bcdi_config_free(args->config);
     args->config = NULL;
+    free(args->specs);
+    args->specs = NULL;
 }

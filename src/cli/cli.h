@@ -18,8 +18,10 @@ typedef struct cli_command {
     const char *description; /* a paragraph printed by --help */
     int takes_input;         /* first positional is an input file */
     int needs_output;        /* -o is required */
-    const bcdi_param_spec *specs;
-    size_t spec_count;
+    /* the keys: the stage's bound table, and optionally a second one (compare also takes
+     * analyze's keys); cli_parse fills the matching parameter structs */
+    const bcdi_param_table *table;
+    const bcdi_param_table *extra_table;
 } cli_command;
 
 typedef struct cli_args {
@@ -28,15 +30,26 @@ typedef struct cli_args {
     const char *output;
     int quiet;
     int help;
-    bcdi_config *config; /* merged; owned */
+    bcdi_config *config;    /* merged; owned (provenance: every key with its value) */
+    bcdi_param_spec *specs; /* both tables' keys, when there are two; owned */
 } cli_args;
 
-/* Parse argv (argv[0] = the subcommand name). Returns CLI_EXIT_OK and a merged config, or
- * prints the problem to stderr and returns CLI_EXIT_USAGE; with --help it prints help and sets
- * args->help (the caller returns 0). */
-int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args);
+/* Parse argv (argv[0] = the subcommand name), then load and check every key into `params`
+ * (cmd->table's struct) and `extra_params` (cmd->extra_table's, or NULL) before anything is
+ * read. Returns CLI_EXIT_OK with the merged config, or prints the problem to stderr and returns
+ * CLI_EXIT_USAGE; with --help it prints help and sets args->help (the caller returns 0). */
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *args, void *params,
+              void *extra_params);
+/* The configuration part of cli_parse, for a command that walks its own argv (compare):
+ * defaults < args->config_path < the assignments, device and -o given; sections of the other
+ * subcommands skipped; both tables bound. Prints the problem and returns an exit code. */
+int cli_configure(const cli_command *cmd, cli_args *args, const char *const *assignments,
+                  size_t assignment_count, void *params, void *extra_params);
 void cli_args_free(cli_args *args);
 void cli_print_help(const cli_command *cmd);
+/* The subcommands' names (main.c's table), the INI sections each of them skips when they are
+ * not its own; NULL-terminated, static. */
+const char *const *cli_section_names(void);
 
 /* Log sink writing to stderr ("braggcdi: ..."); quiet hides info lines. */
 void cli_install_logger(int quiet);

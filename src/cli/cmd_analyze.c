@@ -11,8 +11,6 @@
 
 int cmd_analyze(int argc, char **argv)
 {
-    size_t spec_count = 0;
-    const bcdi_param_spec *specs = bcdi_analysis_param_specs(&spec_count);
     const cli_command command = {
         .name = "analyze",
         .summary = "post-process a phased object",
@@ -30,14 +28,13 @@ int cmd_analyze(int argc, char **argv)
             "See docs/analysis.md.",
         .takes_input = 1,
         .needs_output = 1,
-        .specs = specs,
-        .spec_count = spec_count,
+        .table = bcdi_analysis_param_table(),
     };
+    bcdi_analysis_params params;
     cli_args args;
-    int rc = cli_parse(&command, argc, argv, &args);
+    int rc = cli_parse(&command, argc, argv, &args, &params, NULL);
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
-    bcdi_analysis_params params;
     bcdi_analysis_frame frame;
     bcdi_analysis_result result = {0};
     bcdi_cxi_phased in = {0};
@@ -45,8 +42,7 @@ int cmd_analyze(int argc, char **argv)
         cli_args_free(&args);
         return rc;
     }
-    bcdi_status st = bcdi_analysis_params_from_config(args.config, &params);
-    if (st == BCDI_OK) st = bcdi_cxi_read_result(args.input, 1, &in);
+    bcdi_status st = bcdi_cxi_read_result(args.input, 1, &in);
     const size_t *shape = in.shape;
     if (st == BCDI_OK && in.has_geometry && params.voxel_size_nm > 0.0)
         bcdi_log(BCDI_LOG_NOTICE, "'%s' has a geometry: voxel_size= is not used", args.input);

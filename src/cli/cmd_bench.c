@@ -11,7 +11,9 @@
 #include "phasing/iteration.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
+#include "bcdi/phasing_params.h"
 #include "core/output.h"
+#include "io/hdf5.h"
 #include "io/json.h"
 
 #include <math.h>
@@ -20,17 +22,52 @@
 #include <string.h>
 #include <time.h>
 
+typedef struct {
+    char device[64];
+    double sizes[16], gpu_sizes[16], batches[16];
+    size_t n_sizes, n_gpu, n_batches;
+    double min_time_s, max_bytes;
+    int phasing;         /* mode */
+    int planner_measure; /* planner */
+} bench_params;
+
+static bcdi_status check_bench_device(const char *value, void *params)
+{
+    (void)params;
+    return strcmp(value, "all") == 0 ? BCDI_OK : bcdi_device_name_check(value);
+}
+
+static const char *const mode_names[] = {"fft", "phasing", NULL};
+static const char *const planner_names[] = {"estimate", "measure", NULL};
+
 static const bcdi_param_spec bench_specs[] = {
-    {"device", BCDI_PARAM_STRING, "all", "all|auto|cpu|cuda|cuda:N: backends to time"},
-    {"sizes", BCDI_PARAM_LIST, "64,128,256", "cubic sizes N (N^3 voxels) on every backend"},
-    {"gpu_sizes", BCDI_PARAM_LIST, "512", "extra sizes timed on CUDA devices only"},
-    {"batches", BCDI_PARAM_LIST, "1,8", "runs per batched plan"},
-    {"min_time_s", BCDI_PARAM_DOUBLE, "0.5", "time each case for at least this long"},
-    {"max_bytes", BCDI_PARAM_DOUBLE, "4e9", "skip cases whose buffer exceeds this (bytes)"},
-    {"mode", BCDI_PARAM_STRING, "fft",
-     "fft: batched FFT pairs; phasing: ms per ER/HIO/RAAR/DM iteration against the FFT pair"},
-    {"planner", BCDI_PARAM_STRING, "measure",
-     "CPU FFTW planner: measure (fastest plans) or estimate (deterministic, the phasing default)"},
+    BCDI_KEY_STRING("device", bench_params, device, "all",
+                    "all|auto|cpu|cuda|cuda:N: backends to time", .parse = check_bench_device),
+    BCDI_KEY_NUMBERS("sizes", bench_params, sizes, "64,128,256", 1, 2, 4096,
+                     BCDI_PARAM_INTEGER | BCDI_PARAM_COUNTED,
+                     "cubic sizes N (N^3 voxels) on every backend",
+                     .count_offset = offsetof(bench_params, n_sizes)),
+    BCDI_KEY_NUMBERS("gpu_sizes", bench_params, gpu_sizes, "512", 0, 2, 4096,
+                     BCDI_PARAM_INTEGER | BCDI_PARAM_COUNTED,
+                     "extra sizes timed on CUDA devices only",
+                     .count_offset = offsetof(bench_params, n_gpu)),
+    BCDI_KEY_NUMBERS("batches", bench_params, batches, "1,8", 1, 1, 1024,
+                     BCDI_PARAM_INTEGER | BCDI_PARAM_COUNTED, "runs per batched plan",
+                     .count_offset = offsetof(bench_params, n_batches)),
+    BCDI_KEY_DOUBLE("min_time_s", bench_params, min_time_s, "0.5", 0, 3600, 0,
+                    "time each case for at least this long"),
+    BCDI_KEY_DOUBLE("max_bytes", bench_params, max_bytes, "4e9", 0, 1e15, 0,
+                    "skip cases whose buffer exceeds this (bytes)"),
+    BCDI_KEY_CHOICE("mode", bench_params, phasing, "fft", mode_names, NULL,
+                    "fft: batched FFT pairs; phasing: ms per ER/HIO/RAAR/DM iteration against the "
+                    "FFT pair"),
+    BCDI_KEY_CHOICE("planner", bench_params, planner_measure, "measure", planner_names, NULL,
+                    "CPU FFTW planner: measure (fastest plans) or estimate (deterministic, the "
+                    "phasing default)"),
+};
+
+static const bcdi_param_table bench_table = {
+    "bench", bench_specs, sizeof bench_specs / sizeof *bench_specs, sizeof(bench_params), NULL,
 };
 
 static const cli_command bench_command = {
@@ -43,8 +80,7 @@ static const cli_command bench_command = {
         "bandwidth at 32 bytes per voxel per pair. Prints a table; -o writes JSON.",
     .takes_input = 0,
     .needs_output = 0,
-    .specs = bench_specs,
-    .spec_count = sizeof bench_specs / sizeof *bench_specs,
+    .table = &bench_table,
 };
 
 typedef struct {
@@ -298,52 +334,24 @@ static bcdi_status write_json(const char *path, const char *planner, const bench
 
 int cmd_bench(int argc, char **argv)
 {
+    bench_params params;
     cli_args args;
-    int rc = cli_parse(&bench_command, argc, argv, &args);
+    int rc = cli_parse(&bench_command, argc, argv, &args, &params, NULL);
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
-    double sizes[16], gpu_sizes[16], batches[16], min_time, max_bytes;
-    size_t n_sizes = 0, n_gpu = 0, n_batches = 0;
-    bcdi_status st = bcdi_config_doubles(args.config, "sizes", sizes, 1, 16, &n_sizes);
-    if (st == BCDI_OK) st = bcdi_config_doubles(args.config, "gpu_sizes", gpu_sizes, 0, 16, &n_gpu);
-    if (st == BCDI_OK) st = bcdi_config_doubles(args.config, "batches", batches, 1, 16, &n_batches);
-    if (st == BCDI_OK) st = bcdi_config_double(args.config, "min_time_s", &min_time);
-    if (st == BCDI_OK) st = bcdi_config_double(args.config, "max_bytes", &max_bytes);
-    for (size_t i = 0; st == BCDI_OK && i < n_sizes + n_gpu; ++i) {
-        double v = i < n_sizes ? sizes[i] : gpu_sizes[i - n_sizes];
-        if (!(v >= 2 && v <= 4096 && v == floor(v)))
-            st = bcdi_error(BCDI_ERR_CONFIG, "bench: sizes must be integers in 2..4096, found %g",
-                            v);
-    }
-    for (size_t i = 0; st == BCDI_OK && i < n_batches; ++i)
-        if (!(batches[i] >= 1 && batches[i] <= 1024 && batches[i] == floor(batches[i])))
-            st = bcdi_error(BCDI_ERR_CONFIG, "bench: batches must be integers in 1..1024, found %g",
-                            batches[i]);
-    if (st != BCDI_OK) {
-        cli_args_free(&args);
-        return cli_fail("bench", st);
-    }
+    const double *sizes = params.sizes, *gpu_sizes = params.gpu_sizes, *batches = params.batches;
+    const size_t n_sizes = params.n_sizes, n_gpu = params.n_gpu, n_batches = params.n_batches;
+    const double min_time = params.min_time_s, max_bytes = params.max_bytes;
+    const char *device = params.device;
+    const char *planner = params.planner_measure ? "measure" : "estimate";
+    const int phasing = params.phasing;
+    bcdi_status st = BCDI_OK;
     if ((rc = cli_check_output("bench", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
         cli_args_free(&args);
         return rc;
     }
-    const char *device = bcdi_config_string(args.config, "device");
-    const char *planner = bcdi_config_string(args.config, "planner");
-    const char *mode = bcdi_config_string(args.config, "mode");
-    if (strcmp(mode, "fft") && strcmp(mode, "phasing")) {
-        bcdi_error(BCDI_ERR_CONFIG, "bench: mode expects fft or phasing, found '%s'", mode);
-        cli_args_free(&args);
-        return cli_fail("bench", BCDI_ERR_CONFIG);
-    }
-    int phasing = !strcmp(mode, "phasing");
     phasing_row prow[256];
     size_t n_prow = 0;
-    if (strcmp(planner, "measure") && strcmp(planner, "estimate")) {
-        bcdi_error(BCDI_ERR_CONFIG, "bench: planner expects measure or estimate, found '%s'",
-                   planner);
-        cli_args_free(&args);
-        return cli_fail("bench", BCDI_ERR_CONFIG);
-    }
     const char *devices[2];
     size_t n_devices = 0;
     if (!strcmp(device, "all")) {
@@ -367,7 +375,7 @@ int cmd_bench(int argc, char **argv)
         bcdi_backend *be = NULL;
         st = bcdi_backend_open(devices[d], &be);
         if (st != BCDI_OK) break;
-        be->fft_measure = !strcmp(planner, "measure");
+        be->fft_measure = params.planner_measure;
         size_t count = n_sizes + (be->kind == BCDI_BACKEND_CUDA ? n_gpu : 0);
         for (size_t s = 0; s < count && st == BCDI_OK; ++s) {
             size_t size = (size_t)(s < n_sizes ? sizes[s] : gpu_sizes[s - n_sizes]);

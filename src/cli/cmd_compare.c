@@ -1,41 +1,39 @@
 /* braggcdi compare: states of one crystal (result .cxi files or analysed folders, each with an
  * optional =label) -> comparison.csv/.json, slices.png, trends.png and index.html.
  *
- * The arguments are parsed here rather than by cli_parse because there are several inputs, each
+ * The arguments are walked here rather than by cli_parse because there are several inputs, each
  * of which may carry "=label" (labels may hold spaces and units: "r1.cxi=2.7 V"). An argument
  * "key=value" whose key is a known key is a setting; "summary=PATH" belongs to the state just
- * before it; anything else names a state. */
+ * before it; an existing *.ini file is the config file; anything else names a state. The keys
+ * then load like every other command's (cli_configure: defaults < config file < key=value). */
 #include "cli.h"
 
 #include "bcdi/analysis.h"
 #include "bcdi/compare.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
+#include "core/output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-static const bcdi_param_spec compare_specs[] = {
-    {"reference", BCDI_PARAM_STRING, NULL,
-     "the reference state: its label, its 1-based position or its path (default: the first)"},
-    {"match_distance_nm", BCDI_PARAM_DOUBLE, "0",
-     "dislocation lines closer than this are one line (0: 3 mean voxels)"},
-    {"move_distance_nm", BCDI_PARAM_DOUBLE, "0",
-     "matched lines further apart than this have moved (0: 1 mean voxel)"},
-    {"twin_margin", BCDI_PARAM_DOUBLE, "0.002",
-     "density-correlation difference that decides the twin; below it the complex field decides"},
-    {"upsample", BCDI_PARAM_INT, "20", "sub-voxel registration to 1/upsample voxel"},
-    {"hkl", BCDI_PARAM_LIST, NULL,
-     "reflection h,k,l (default: the result's geometry); c = l*d for (00l)"},
-};
-
-static int is_key(const bcdi_param_spec *specs, size_t count, const char *key, size_t len)
+static int is_key(const bcdi_param_table *table, const char *key, size_t len)
 {
-    for (size_t i = 0; i < count; ++i)
-        if (strlen(specs[i].key) == len && strncmp(specs[i].key, key, len) == 0) return 1;
+    for (size_t i = 0; i < table->count; ++i)
+        if (strlen(table->specs[i].key) == len && strncmp(table->specs[i].key, key, len) == 0)
+            return 1;
     return 0;
+}
+
+/* A config file: an existing regular file named *.ini (states are .cxi files or folders). */
+static int is_config_file(const char *arg)
+{
+    size_t n = strlen(arg);
+    struct stat st;
+    return n > 4 && !strcmp(arg + n - 4, ".ini") && stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 typedef struct state_arg {
@@ -46,24 +44,20 @@ typedef struct state_arg {
 
 int cmd_compare(int argc, char **argv)
 {
-    size_t analysis_count = 0, compare_count = sizeof compare_specs / sizeof *compare_specs;
-    const bcdi_param_spec *analysis_specs = bcdi_analysis_param_specs(&analysis_count);
-    size_t spec_count = analysis_count + compare_count;
-    bcdi_param_spec *specs = malloc(spec_count * sizeof *specs);
+    const bcdi_param_table *compare_table = bcdi_compare_param_table();
+    const bcdi_param_table *analysis_table = bcdi_analysis_param_table();
     state_arg *states = calloc((size_t)argc + 1, sizeof *states);
     const char **settings = calloc((size_t)argc + 1, sizeof *settings);
-    if (!specs || !states || !settings) {
-        free(specs), free(states), free(settings);
+    if (!states || !settings) {
+        free(states), free(settings);
         fprintf(stderr, "braggcdi compare: error: out of memory\n");
         return CLI_EXIT_FAILURE;
     }
-    memcpy(specs, compare_specs, sizeof compare_specs);
-    memcpy(specs + compare_count, analysis_specs, analysis_count * sizeof *specs);
     const cli_command command = {
         .name = "compare",
         .summary = "compare states of one crystal",
-        .usage = "braggcdi compare STATE[=label] [summary=PATH] STATE[=label] ... [key=value ...] "
-                 "-o report/",
+        .usage = "braggcdi compare STATE[=label] [summary=PATH] STATE[=label] ... [config.ini] "
+                 "[key=value ...] -o report/",
         .description =
             "Compares states of one crystal (e.g. at several battery voltages). A STATE is a\n"
             "phasing result (.cxi) or a folder written by 'braggcdi analyze' (its result is\n"
@@ -75,36 +69,39 @@ int cmd_compare(int argc, char **argv)
             "vanished), difference maps on the common support, and the lattice from prepare's\n"
             "diffraction summary (summary=PATH after a state, else found next to the result).\n"
             "Writes comparison.csv, comparison.json, slices.png, trends.png and index.html into\n"
-            "the output folder, all or nothing. See docs/compare.md.",
+            "the output folder, all or nothing. A config file (*.ini) gives keys like for every\n"
+            "command: keys outside any section, in [compare] and (below [compare]) in [analyze]\n"
+            "apply; key=value on the command line wins. See docs/compare.md.",
         .takes_input = 0,
         .needs_output = 1,
-        .specs = specs,
-        .spec_count = spec_count,
+        .table = compare_table,
+        .extra_table = analysis_table,
     };
-    const char *output = NULL;
-    int quiet = 0, rc = CLI_EXIT_OK;
+    cli_args args;
+    memset(&args, 0, sizeof args);
+    int rc = CLI_EXIT_OK;
     size_t n_states = 0, n_settings = 0;
     for (int i = 1; i < argc && rc == CLI_EXIT_OK; ++i) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             cli_print_help(&command);
-            free(specs), free(states), free(settings);
+            free(states), free(settings);
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "--version")) {
             printf("braggcdi %s\n", BCDI_VERSION);
-            free(specs), free(states), free(settings);
+            free(states), free(settings);
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = 1;
+            args.quiet = 1;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "braggcdi compare: error: %s needs a folder\n", a);
                 rc = CLI_EXIT_USAGE;
             } else {
-                output = argv[++i];
+                args.output = argv[++i];
             }
         } else if (!strncmp(a, "--output=", 9)) {
-            output = a + 9;
+            args.output = a + 9;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "braggcdi compare: error: unknown option '%s' (see --help)\n", a);
             rc = CLI_EXIT_USAGE;
@@ -118,9 +115,19 @@ int cmd_compare(int argc, char **argv)
             } else {
                 states[n_states - 1].summary = a + 8;
             }
+        } else if (is_config_file(a)) {
+            if (args.config_path) {
+                fprintf(stderr,
+                        "braggcdi compare: error: '%s': config file already given as '%s'\n", a,
+                        args.config_path);
+                rc = CLI_EXIT_USAGE;
+            }
+            args.config_path = a;
         } else {
             const char *eq = strchr(a, '=');
-            if (eq && access(a, F_OK) != 0 && is_key(specs, spec_count, a, (size_t)(eq - a))) {
+            if (eq && access(a, F_OK) != 0 &&
+                (is_key(compare_table, a, (size_t)(eq - a)) ||
+                 is_key(analysis_table, a, (size_t)(eq - a)))) {
                 settings[n_settings++] = a;
                 continue;
             }
@@ -148,7 +155,7 @@ int cmd_compare(int argc, char **argv)
             }
         }
     }
-    if (rc == CLI_EXIT_OK && !output) {
+    if (rc == CLI_EXIT_OK && !args.output) {
         fprintf(stderr, "braggcdi compare: error: missing -o/--output\nusage: %s\n", command.usage);
         rc = CLI_EXIT_USAGE;
     }
@@ -157,55 +164,36 @@ int cmd_compare(int argc, char **argv)
                 n_states, command.usage);
         rc = CLI_EXIT_USAGE;
     }
-    bcdi_config *cfg = NULL;
-    bcdi_status st = BCDI_OK;
-    if (rc == CLI_EXIT_OK) {
-        cli_install_logger(quiet);
-        st = bcdi_config_create("compare", specs, spec_count, &cfg);
-        for (size_t k = 0; st == BCDI_OK && k < n_settings; ++k)
-            st = bcdi_config_override(cfg, settings[k]);
-    }
+    /* every key read and checked before any state is opened */
     bcdi_analysis_params ap;
     bcdi_compare_params cp;
-    bcdi_compare_default(&cp);
+    if (rc == CLI_EXIT_OK) rc = cli_configure(&command, &args, settings, n_settings, &cp, &ap);
+    if (rc == CLI_EXIT_OK) cli_install_logger(args.quiet);
+    bcdi_status st = BCDI_OK;
     size_t reference = 0;
-    if (rc == CLI_EXIT_OK && st == BCDI_OK) st = bcdi_analysis_params_from_config(cfg, &ap);
-    if (rc == CLI_EXIT_OK && st == BCDI_OK) {
-        long upsample = 20;
-        st = bcdi_config_double(cfg, "match_distance_nm", &cp.match_distance_nm);
-        if (st == BCDI_OK) st = bcdi_config_double(cfg, "move_distance_nm", &cp.move_distance_nm);
-        if (st == BCDI_OK) st = bcdi_config_double(cfg, "twin_margin", &cp.twin_margin);
-        if (st == BCDI_OK) st = bcdi_config_int(cfg, "upsample", &upsample);
-        if (st == BCDI_OK && (upsample < 1 || upsample > 1000))
-            st = bcdi_error(BCDI_ERR_CONFIG, "upsample: %ld, expected 1..1000", upsample);
-        cp.upsample = (int)upsample;
-        const char *hkl = bcdi_config_string(cfg, "hkl");
-        if (st == BCDI_OK && hkl && *hkl &&
-            sscanf(hkl, "%d,%d,%d", &cp.hkl[0], &cp.hkl[1], &cp.hkl[2]) != 3)
-            st = bcdi_error(BCDI_ERR_CONFIG, "hkl: '%s', expected h,k,l", hkl);
-        const char *ref = bcdi_config_string(cfg, "reference");
-        if (st == BCDI_OK && ref && *ref) {
-            int found = 0;
-            for (size_t k = 0; k < n_states && !found; ++k)
-                if ((states[k].label && !strcmp(states[k].label, ref)) ||
-                    !strcmp(states[k].path, ref))
-                    reference = k, found = 1;
-            char *end = NULL;
-            long index = strtol(ref, &end, 10);
-            if (!found && end != ref && *end == '\0' && index >= 1 && (size_t)index <= n_states)
-                reference = (size_t)index - 1, found = 1;
-            if (!found)
-                st = bcdi_error(BCDI_ERR_CONFIG,
-                                "reference: '%s' is no state's label, position "
-                                "or path",
-                                ref);
-        }
+    const char *ref = cp.reference;
+    if (rc == CLI_EXIT_OK && ref[0]) {
+        int found = 0;
+        for (size_t k = 0; k < n_states && !found; ++k)
+            if ((states[k].label && !strcmp(states[k].label, ref)) || !strcmp(states[k].path, ref))
+                reference = k, found = 1;
+        char *end = NULL;
+        long index = strtol(ref, &end, 10);
+        if (!found && end != ref && *end == '\0' && index >= 1 && (size_t)index <= n_states)
+            reference = (size_t)index - 1, found = 1;
+        if (!found)
+            st = bcdi_error(BCDI_ERR_CONFIG,
+                            "%s: key 'reference' is '%s', expected a state's label, position "
+                            "(1..%zu) or path",
+                            bcdi_config_origin(args.config, "reference"), ref, n_states);
     }
-    /* the states and summaries are inputs: the report folder is none of them */
+    const char *output = args.output;
+    /* the states, summaries and config file are inputs: the report folder is none of them */
     for (size_t k = 0; k < n_states; ++k) {
         bcdi_output_add_input(states[k].path);
         bcdi_output_add_input(states[k].summary);
     }
+    if (args.config_path) bcdi_output_add_input(args.config_path);
     if (rc == CLI_EXIT_OK && st == BCDI_OK)
         rc = cli_check_output("compare", output, BCDI_OUTPUT_FOLDER);
     bcdi_comparison comparison;
@@ -239,10 +227,10 @@ int cmd_compare(int argc, char **argv)
         free(inputs);
     }
     bcdi_comparison_free(&comparison);
-    bcdi_config_free(cfg);
+    cli_args_free(&args);
     for (size_t k = 0; k < n_states; ++k)
         free(states[k].path);
-    free(states), free(settings), free(specs);
+    free(states), free(settings);
     if (rc != CLI_EXIT_OK) return rc;
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("compare", st);
 }

@@ -11,8 +11,20 @@
 #include <string.h>
 #include <strings.h>
 
+typedef enum { INFO_AUTO = 0, INFO_HDF5, INFO_TIFF } info_format;
+typedef struct {
+    info_format format;
+} info_params;
+
+static const char *const format_names[] = {"auto", "hdf5", "tiff", NULL};
+
 static const bcdi_param_spec info_specs[] = {
-    {"format", BCDI_PARAM_STRING, "auto", "auto|hdf5|tiff: how to read the input"},
+    BCDI_KEY_CHOICE("format", info_params, format, "auto", format_names, NULL,
+                    "how to read the input (auto: TIFF for .tif/.tiff names, else HDF5)"),
+};
+
+static const bcdi_param_table info_table = {
+    "info", info_specs, sizeof info_specs / sizeof *info_specs, sizeof(info_params), NULL,
 };
 
 static const cli_command info_command = {
@@ -25,8 +37,7 @@ static const cli_command info_command = {
         "and CXI results. For a TIFF, prints the page count, size and pixel type.",
     .takes_input = 1,
     .needs_output = 0,
-    .specs = info_specs,
-    .spec_count = sizeof info_specs / sizeof *info_specs,
+    .table = &info_table,
 };
 
 static int is_tiff_name(const char *path)
@@ -38,17 +49,13 @@ static int is_tiff_name(const char *path)
 
 int cmd_info(int argc, char **argv)
 {
+    info_params params;
     cli_args args;
-    int rc = cli_parse(&info_command, argc, argv, &args);
+    int rc = cli_parse(&info_command, argc, argv, &args, &params, NULL);
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
-    const char *format = bcdi_config_string(args.config, "format");
-    int tiff = !strcmp(format, "tiff") || (!strcmp(format, "auto") && is_tiff_name(args.input));
-    if (strcmp(format, "auto") && strcmp(format, "tiff") && strcmp(format, "hdf5")) {
-        bcdi_error(BCDI_ERR_CONFIG, "key 'format' expects auto, hdf5 or tiff, found '%s'", format);
-        cli_args_free(&args);
-        return cli_fail("info", BCDI_ERR_CONFIG);
-    }
+    int tiff =
+        params.format == INFO_TIFF || (params.format == INFO_AUTO && is_tiff_name(args.input));
     if ((rc = cli_check_output("info", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
         cli_args_free(&args);
         return rc;

@@ -3,13 +3,13 @@
 
 #include "bcdi/error.h"
 #include "bcdi/prepare.h"
+#include "core/output.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int cmd_prepare(int argc, char **argv)
 {
-    size_t spec_count = 0;
-    const bcdi_param_spec *specs = bcdi_prepare_param_specs(&spec_count);
     const cli_command command = {
         .name = "prepare",
         .summary = "raw frames -> phasing-ready prepared data (CXI)",
@@ -24,23 +24,27 @@ int cmd_prepare(int argc, char **argv)
             "See docs/prepare.md.",
         .takes_input = 1,
         .needs_output = 1,
-        .specs = specs,
-        .spec_count = spec_count,
+        .table = bcdi_prepare_param_table(),
     };
+    /* every key read and checked before the input is opened */
+    bcdi_prepare_params *params = malloc(sizeof *params);
+    if (!params) return cli_fail("prepare", bcdi_error(BCDI_ERR_NOMEM, "out of memory"));
     cli_args args;
-    int rc = cli_parse(&command, argc, argv, &args);
-    if (rc != CLI_EXIT_OK || args.help) return rc;
+    int rc = cli_parse(&command, argc, argv, &args, params, NULL);
+    if (rc != CLI_EXIT_OK || args.help) {
+        free(params);
+        return rc;
+    }
     cli_install_logger(args.quiet);
     /* outputs checked before any frame is read: the CXI and its summary JSON, neither an input
      * (the calibration images included) nor each other */
-    static const char *const file_keys[] = {"mask_file", "dark_file", "flat_file"};
-    for (size_t k = 0; k < sizeof file_keys / sizeof *file_keys; ++k)
-        bcdi_output_add_input(bcdi_config_string(args.config, file_keys[k]));
+    const char *calibration[] = {params->mask_file, params->dark_file, params->flat_file};
+    for (size_t k = 0; k < sizeof calibration / sizeof *calibration; ++k)
+        if (calibration[k][0]) bcdi_output_add_input(calibration[k]);
     char json[4200];
-    const char *json_key = bcdi_config_string(args.config, "summary_json");
     bcdi_status st = BCDI_OK;
-    if (json_key && json_key[0])
-        snprintf(json, sizeof json, "%s", json_key);
+    if (params->summary_json[0])
+        snprintf(json, sizeof json, "%s", params->summary_json);
     else
         st = bcdi_prepare_json_path(args.output, json, sizeof json);
     if (st == BCDI_OK && bcdi_output_same(json, args.output))
@@ -48,20 +52,22 @@ int cmd_prepare(int argc, char **argv)
                         args.output);
     if (st != BCDI_OK) {
         cli_args_free(&args);
+        free(params);
         return cli_fail("prepare", st);
     }
     if ((rc = cli_check_output("prepare", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
         (rc = cli_check_output("prepare", json, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK) {
         cli_args_free(&args);
+        free(params);
         return rc;
     }
-    st = bcdi_config_set(args.config, "output", args.output, "command line (-o)");
     bcdi_prepared prepared;
-    if (st == BCDI_OK) st = bcdi_prepare_run(args.input, args.output, args.config, &prepared);
+    st = bcdi_prepare_run(args.input, params, args.config, &prepared);
     if (st == BCDI_OK) {
         if (!args.quiet) bcdi_diffraction_summary_print(stdout, &prepared);
         bcdi_prepared_free(&prepared);
     }
     cli_args_free(&args);
+    free(params);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("prepare", st);
 }

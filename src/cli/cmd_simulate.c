@@ -5,10 +5,10 @@
 #include "bcdi/error.h"
 #include "bcdi/simulate.h"
 
+#include <stdlib.h>
+
 int cmd_simulate(int argc, char **argv)
 {
-    size_t spec_count = 0;
-    const bcdi_param_spec *specs = bcdi_simulate_param_specs(&spec_count);
     const cli_command command = {
         .name = "simulate",
         .summary = "synthetic BCDI data",
@@ -23,29 +23,32 @@ int cmd_simulate(int argc, char **argv)
             "truth= is given). Deterministic for a seed. See docs/simulate.md.",
         .takes_input = 0,
         .needs_output = 1,
-        .specs = specs,
-        .spec_count = spec_count,
+        .table = bcdi_simulate_param_table(),
     };
+    /* large (fixed facet and line arrays): on the heap */
+    bcdi_simulate_params *params = malloc(sizeof *params);
+    if (!params) return cli_fail("simulate", bcdi_error(BCDI_ERR_NOMEM, "out of memory"));
     cli_args args;
-    int rc = cli_parse(&command, argc, argv, &args);
-    if (rc != CLI_EXIT_OK || args.help) return rc;
-    cli_install_logger(args.quiet);
-    bcdi_status st = bcdi_config_set(args.config, "output", args.output, "command line (-o)");
-    bcdi_simulate_params params;
-    if (st == BCDI_OK) st = bcdi_simulate_params_from_config(args.config, &params);
-    /* the outputs, checked before the crystal is built */
-    if (st == BCDI_OK &&
-        ((rc = cli_check_output("simulate", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
-         (rc = cli_check_output("simulate", params.truth[0] ? params.truth : NULL,
-                                BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
-         (rc = cli_check_output("simulate", params.tiff_dir[0] ? params.tiff_dir : NULL,
-                                BCDI_OUTPUT_FOLDER)) != CLI_EXIT_OK)) {
-        cli_args_free(&args);
+    int rc = cli_parse(&command, argc, argv, &args, params, NULL);
+    if (rc != CLI_EXIT_OK || args.help) {
+        free(params);
         return rc;
     }
-    if (st == BCDI_OK)
-        st = bcdi_simulate_run(&params, NULL, bcdi_config_keys(args.config),
-                               bcdi_config_values(args.config), bcdi_config_count(args.config));
+    cli_install_logger(args.quiet);
+    /* the outputs, checked before the crystal is built */
+    if ((rc = cli_check_output("simulate", args.output, BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
+        (rc = cli_check_output("simulate", params->truth[0] ? params->truth : NULL,
+                               BCDI_OUTPUT_FILE)) != CLI_EXIT_OK ||
+        (rc = cli_check_output("simulate", params->tiff_dir[0] ? params->tiff_dir : NULL,
+                               BCDI_OUTPUT_FOLDER)) != CLI_EXIT_OK) {
+        cli_args_free(&args);
+        free(params);
+        return rc;
+    }
+    bcdi_status st =
+        bcdi_simulate_run(params, NULL, bcdi_config_keys(args.config),
+                          bcdi_config_values(args.config), bcdi_config_count(args.config));
     cli_args_free(&args);
+    free(params);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("simulate", st);
 }

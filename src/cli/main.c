@@ -26,6 +26,16 @@ static const subcommand subcommands[] = {
     {"bench", cmd_bench, "time batched FFT pairs on each backend, write JSON"},
 };
 
+#define SUBCOMMAND_COUNT (sizeof subcommands / sizeof *subcommands)
+
+const char *const *cli_section_names(void)
+{
+    static const char *names[SUBCOMMAND_COUNT + 1];
+    for (size_t i = 0; i < SUBCOMMAND_COUNT; ++i)
+        names[i] = subcommands[i].name;
+    return names;
+}
+
 static void print_usage(FILE *out)
 {
     fprintf(out,

@@ -12,15 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void bcdi_compare_default(bcdi_compare_params *p)
-{
-    memset(p, 0, sizeof *p);
-    p->match_distance_nm = 0.0;
-    p->move_distance_nm = 0.0;
-    p->twin_margin = 0.002;
-    p->upsample = 20;
-}
-
 static double dot3(const double a[3], const double b[3])
 {
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];

@@ -1,4 +1,5 @@
-/* Typed configuration store: defaults < INI file < key=value overrides. */
+/* Typed configuration store: defaults < INI file < key=value overrides. The binding of a
+ * stage's key table to its parameter struct is in config_bind.c. */
 #include "bcdi/config.h"
 
 #include <ctype.h>
@@ -10,9 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* Sections of the other subcommands are skipped so one INI file can drive the whole pipeline. */
-static const char *const known_sections[] = {"simulate", "prepare", "phase", "analyze",
-                                             "compare",  "info",    "bench"};
+/* Who set a value: a key of the stage's own section (or of no section) wins over the same key
+ * of an "also" section wherever the two stand in the file. */
+enum { RANK_DEFAULT = 0, RANK_ALSO, RANK_OWN };
 
 struct bcdi_config {
     char section[32];
@@ -20,6 +21,9 @@ struct bcdi_config {
     size_t count;
     char **values; /* NULL = unset */
     char **origins;
+    int *ranks;
+    const char *const *skip_sections; /* NULL-terminated, the caller's */
+    const char *const *also_sections;
     const char **value_view; /* compacted views for bcdi_config_keys/values */
     const char **key_view;
     size_t view_count;
@@ -57,6 +61,8 @@ static void trim(char *s)
 
 static bcdi_status check_value(const bcdi_param_spec *spec, const char *value, const char *origin)
 {
+    /* a bound key is converted and checked, range included, by bcdi_config_bind */
+    if (spec->flags & BCDI_PARAM_BOUND) return BCDI_OK;
     char *end = NULL;
     errno = 0;
     switch (spec->type) {
@@ -102,9 +108,10 @@ bcdi_status bcdi_config_create(const char *section, const bcdi_param_spec *specs
     cfg->count = count;
     cfg->values = calloc(count + 1, sizeof *cfg->values);
     cfg->origins = calloc(count + 1, sizeof *cfg->origins);
+    cfg->ranks = calloc(count + 1, sizeof *cfg->ranks);
     cfg->key_view = calloc(count + 1, sizeof *cfg->key_view);
     cfg->value_view = calloc(count + 1, sizeof *cfg->value_view);
-    if (!cfg->values || !cfg->origins || !cfg->key_view || !cfg->value_view) {
+    if (!cfg->values || !cfg->origins || !cfg->ranks || !cfg->key_view || !cfg->value_view) {
         bcdi_config_free(cfg);
         return bcdi_error(BCDI_ERR_NOMEM, "config: out of memory");
     }
@@ -127,13 +134,31 @@ void bcdi_config_free(bcdi_config *cfg)
     }
     free(cfg->values);
     free(cfg->origins);
+    free(cfg->ranks);
     free(cfg->key_view);
     free(cfg->value_view);
     free(cfg);
 }
 
-bcdi_status bcdi_config_set(bcdi_config *cfg, const char *key, const char *value,
-                            const char *origin)
+void bcdi_config_skip_sections(bcdi_config *cfg, const char *const *sections)
+{
+    cfg->skip_sections = sections;
+}
+
+void bcdi_config_also_sections(bcdi_config *cfg, const char *const *sections)
+{
+    cfg->also_sections = sections;
+}
+
+static int in_list(const char *const *list, const char *name)
+{
+    for (size_t i = 0; list && list[i]; ++i)
+        if (strcmp(list[i], name) == 0) return 1;
+    return 0;
+}
+
+static bcdi_status set_ranked(bcdi_config *cfg, const char *key, const char *value,
+                              const char *origin, int rank)
 {
     long i = find_key(cfg, key);
     if (i < 0) {
@@ -147,6 +172,7 @@ bcdi_status bcdi_config_set(bcdi_config *cfg, const char *key, const char *value
     }
     bcdi_status st = check_value(&cfg->specs[i], value, origin);
     if (st != BCDI_OK) return st;
+    if (rank < cfg->ranks[i]) return BCDI_OK; /* the stage's own section already set it */
     char *v = dup_string(value), *o = dup_string(origin);
     if (!v || !o) {
         free(v);
@@ -157,7 +183,14 @@ bcdi_status bcdi_config_set(bcdi_config *cfg, const char *key, const char *value
     free(cfg->origins[i]);
     cfg->values[i] = v;
     cfg->origins[i] = o;
+    cfg->ranks[i] = rank;
     return BCDI_OK;
+}
+
+bcdi_status bcdi_config_set(bcdi_config *cfg, const char *key, const char *value,
+                            const char *origin)
+{
+    return set_ranked(cfg, key, value, origin, RANK_OWN);
 }
 
 /* Debian's libinih is built without line numbers in the handler: a reader that counts lines
@@ -191,22 +224,31 @@ static int config_ini_line(void *user, const char *section, const char *name, co
     bcdi_config *cfg = user;
     char origin[1200];
     snprintf(origin, sizeof origin, "%s:%d", cfg->loading_path, *cfg->loading_line);
+    int rank = RANK_OWN;
     if (section[0] && strcmp(section, cfg->section) != 0) {
-        int known = 0;
-        for (size_t i = 0; i < sizeof known_sections / sizeof *known_sections; ++i)
-            if (strcmp(section, known_sections[i]) == 0) known = 1;
-        if (known) return 1; /* another stage's section */
-        cfg->load_status = bcdi_error(
-            BCDI_ERR_CONFIG,
-            "%s: unknown section [%s] (expected no section or one of [simulate], [prepare], "
-            "[phase], [analyze], [compare], [info], [bench])",
-            origin, section);
-        return 0;
+        if (in_list(cfg->also_sections, section)) {
+            rank = RANK_ALSO;
+        } else if (in_list(cfg->skip_sections, section)) {
+            return 1; /* another stage's section */
+        } else {
+            char expected[512];
+            size_t used = (size_t)snprintf(expected, sizeof expected, "[%s]", cfg->section);
+            const char *const *lists[2] = {cfg->also_sections, cfg->skip_sections};
+            for (int l = 0; l < 2; ++l)
+                for (size_t k = 0; lists[l] && lists[l][k] && used + 40 < sizeof expected; ++k)
+                    if (strcmp(lists[l][k], cfg->section) != 0)
+                        used += (size_t)snprintf(expected + used, sizeof expected - used, ", [%s]",
+                                                 lists[l][k]);
+            cfg->load_status = bcdi_error(
+                BCDI_ERR_CONFIG, "%s: unknown section [%s] (expected no section or one of %s)",
+                origin, section, expected);
+            return 0;
+        }
     }
     char trimmed[4096];
     snprintf(trimmed, sizeof trimmed, "%s", value);
     trim(trimmed);
-    bcdi_status st = bcdi_config_set(cfg, name, trimmed, origin);
+    bcdi_status st = set_ranked(cfg, name, trimmed, origin, rank);
     if (st != BCDI_OK) {
         cfg->load_status = st;
         return 0;

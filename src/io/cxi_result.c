@@ -56,7 +56,15 @@ bcdi_status bcdi_cxi_write_summary(bcdi_h5_writer *w, const bcdi_cxi_summary *s)
         (st = write_vec3(w, "box_origin", s->box_origin, NULL)) != BCDI_OK ||
         (st = write_vec3(w, "box_shape", s->box_shape, NULL)) != BCDI_OK ||
         (st = write_vec3(w, "bin", s->bin, NULL)) != BCDI_OK ||
-        (st = write_vec3(w, "input_shape", s->input_shape, NULL)) != BCDI_OK)
+        (st = write_vec3(w, "input_shape", s->input_shape, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_centre_uncertainty", s->gauss_centre_err, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_fwhm_uncertainty", s->gauss_fwhm_err, NULL)) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_amplitude_uncertainty", s->gauss_amplitude_err, "photons")) !=
+            BCDI_OK ||
+        (st = write_vec3(w, "gauss_background_uncertainty", s->gauss_background_err,
+                         "photons")) != BCDI_OK ||
+        (st = bcdi_h5_write_double(w, SUM "/rocking_fwhm_uncertainty", s->rocking_fwhm_err_deg,
+                                   "deg")) != BCDI_OK)
         return st;
     return BCDI_OK;
 }
@@ -101,6 +109,11 @@ bcdi_status bcdi_cxi_read_summary(bcdi_h5_reader *r, bcdi_cxi_summary *s)
     memcpy(t.gauss_fwhm, nan3, sizeof nan3);
     memcpy(t.gauss_amplitude, nan3, sizeof nan3);
     memcpy(t.gauss_background, nan3, sizeof nan3);
+    memcpy(t.gauss_centre_err, nan3, sizeof nan3);
+    memcpy(t.gauss_fwhm_err, nan3, sizeof nan3);
+    memcpy(t.gauss_amplitude_err, nan3, sizeof nan3);
+    memcpy(t.gauss_background_err, nan3, sizeof nan3);
+    t.rocking_fwhm_err_deg = NAN;
     memcpy(t.oversampling, nan3, sizeof nan3);
     memcpy(t.box_origin, nan3, sizeof nan3);
     memcpy(t.box_shape, nan3, sizeof nan3);
@@ -129,7 +142,16 @@ bcdi_status bcdi_cxi_read_summary(bcdi_h5_reader *r, bcdi_cxi_summary *s)
         (st = read_summary_field(r, "box_origin", t.box_origin, 3, 0)) != BCDI_OK ||
         (st = read_summary_field(r, "box_shape", t.box_shape, 3, 0)) != BCDI_OK ||
         (st = read_summary_field(r, "bin", t.bin, 3, 0)) != BCDI_OK ||
-        (st = read_summary_field(r, "input_shape", t.input_shape, 3, 0)) != BCDI_OK)
+        (st = read_summary_field(r, "input_shape", t.input_shape, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "gauss_centre_uncertainty", t.gauss_centre_err, 3, 0)) !=
+            BCDI_OK ||
+        (st = read_summary_field(r, "gauss_fwhm_uncertainty", t.gauss_fwhm_err, 3, 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "gauss_amplitude_uncertainty", t.gauss_amplitude_err, 3, 0)) !=
+            BCDI_OK ||
+        (st = read_summary_field(r, "gauss_background_uncertainty", t.gauss_background_err, 3,
+                                 0)) != BCDI_OK ||
+        (st = read_summary_field(r, "rocking_fwhm_uncertainty", &t.rocking_fwhm_err_deg, 1, 0)) !=
+            BCDI_OK)
         return st;
     t.masked_voxels = masked >= 0 ? (long)masked : -1;
     *s = t;

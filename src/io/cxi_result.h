@@ -35,7 +35,9 @@ typedef struct bcdi_cxi_summary {
     double peak_pixel[3], peak_rocking_deg, peak_intensity;
     double centre_of_mass[3], com_rocking_deg, integrated_intensity;
     double gauss_centre[3], gauss_fwhm[3], gauss_amplitude[3], gauss_background[3];
-    double rocking_fwhm_deg, two_theta_deg, d_spacing_m;
+    /* 1-sigma uncertainties of the profile fits (NaN where the fit gave none) */
+    double gauss_centre_err[3], gauss_fwhm_err[3], gauss_amplitude_err[3], gauss_background_err[3];
+    double rocking_fwhm_deg, rocking_fwhm_err_deg, two_theta_deg, d_spacing_m;
     double oversampling[3];
     long masked_voxels;
     double box_origin[3], box_shape[3], bin[3], input_shape[3];

@@ -46,31 +46,7 @@ bcdi_status bcdi_metric_from_name(const char *name, bcdi_metric *metric)
                       name);
 }
 
-void bcdi_phasing_default(bcdi_phasing_params *p)
-{
-    memset(p, 0, sizeof *p);
-    snprintf(p->recipe, sizeof p->recipe, "%s", "400*HIO + 200*RAAR + 200*ER");
-    p->beta = 0.9;
-    p->runs = 1;
-    p->keep = 1;
-    p->generations = 1;
-    p->metric = BCDI_METRIC_LLK;
-    p->seed = 1;
-    p->support_init = BCDI_SUPPORT_AUTOCORRELATION;
-    p->support_autocorrelation_threshold = 0.1;
-    p->support_size = 0.5;
-    p->shrinkwrap_sigma_start = 2.0;
-    p->shrinkwrap_sigma_end = 1.0;
-    p->shrinkwrap_threshold = 0.2;
-    p->shrinkwrap_period = 20;
-    p->support_min_fraction = 1e-4;
-    p->support_max_fraction = 0.5;
-    p->support_max_restarts = 3;
-    p->metric_interval = 10;
-    p->free_fraction = 0.0;
-    snprintf(p->breed_rule, sizeof p->breed_rule, "%s", "sqrt_ab");
-    p->cull_fraction = 0.25;
-}
+/* bcdi_phasing_default: the defaults of the key table, in phasing_params.c */
 
 /* One individual of the population as the engine tracks it between batches (host, internal
  * ifftshifted layout). */

@@ -1,0 +1,190 @@
+/* `prepare`, corrections: the dark image and the white field, the saturation level, and one
+ * region of one frame read, masked (gaps, bad, invalid, saturated, user boxes, hot pixels) and
+ * corrected. */
+#include "prep/prep_internal.h"
+
+#include "bcdi/log.h"
+#include "io/h5io.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The dark image and the white field (stored coordinates); white-field pixels that are <= 0
+ * or not finite are added to the bad pixels. */
+bcdi_status prep_setup_corrections(prep_ctx *c)
+{
+    const bcdi_prepare_params *p = c->p;
+    size_t sr = c->in.dims[1], sc = c->in.dims[2], plane = sr * sc;
+    const long *origin = p->frame_origin;
+    const char *mask_file = p->mask_file;
+    bcdi_status st;
+    float *img = NULL;
+    size_t rows = sr, cols = sc;
+    const char *dark_file = p->dark_file;
+    if (!prep_unset(dark_file)) {
+        if ((st = prep_load_image(dark_file, p->dark_dataset, &rows, &cols, origin, &c->dark)) !=
+            BCDI_OK)
+            return st;
+        bcdi_log(BCDI_LOG_INFO, "dark: '%s' subtracted from every frame", dark_file);
+    }
+    const char *flat_file = p->flat_file;
+    if (!prep_unset(flat_file)) {
+        /* the mean is that of the whole white field as stored (bad pixels as zeros), as the
+         * usual procedure does; only the frames' part is kept */
+        size_t fr = 0, fc = 0;
+        const char *ds = p->flat_dataset;
+        float *whole = NULL;
+        if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, &whole)) != BCDI_OK) return st;
+        if (!prep_unset(mask_file)) {
+            double threshold = p->mask_threshold;
+            size_t mr = fr, mc = fc;
+            float *mask_whole = NULL;
+            if (prep_load_image(mask_file, p->mask_dataset, &mr, &mc, origin, &mask_whole) ==
+                BCDI_OK) {
+                for (size_t i = 0; i < fr * fc; i++)
+                    if (!(mask_whole[i] <= threshold)) whole[i] = 0.0f;
+                free(mask_whole);
+            } else {
+                bcdi_clear_error(); /* a mask smaller than the white field: mean as it is */
+            }
+        }
+        double mean = 0.0;
+        for (size_t i = 0; i < fr * fc; i++)
+            if (isfinite(whole[i]) && whole[i] > 0.0f) mean += whole[i];
+        mean /= (double)(fr * fc);
+        if ((st = prep_cut_image(flat_file, whole, fr, fc, sr, sc, origin, &img)) != BCDI_OK)
+            return st;
+        if (!(mean > 0.0)) {
+            free(img);
+            return bcdi_error(BCDI_ERR_DATA, "'%s': white field has no positive pixel", flat_file);
+        }
+        size_t bad = 0;
+        for (size_t i = 0; i < plane; i++) {
+            if (isfinite(img[i]) && img[i] > 0.0f) {
+                img[i] = (float)(mean / img[i]);
+            } else {
+                img[i] = 0.0f;
+                if (!c->bad[i]) bad++;
+                c->bad[i] = 1;
+            }
+        }
+        c->flat_scale = img;
+        img = NULL;
+        bcdi_log(BCDI_LOG_INFO,
+                 "flat field: '%s', mean %.6g, %zu more pixels masked where it is "
+                 "<= 0",
+                 flat_file, mean, bad);
+    }
+    return BCDI_OK;
+}
+
+void prep_setup_saturation(prep_ctx *c)
+{
+    long nbits = c->p->bits;
+    if (nbits < 0) /* auto */
+        nbits = c->in.stored == BCDI_DT_U16 ? 12 : c->in.stored == BCDI_DT_U32 ? 24 : 0;
+    c->saturation = nbits > 0 ? (float)(ldexp(1.0, (int)nbits) - 1.0) : 0.0f;
+    if (nbits > 0)
+        bcdi_log(BCDI_LOG_INFO, "saturation: pixels >= %.0f (%ld bits) are masked",
+                 (double)c->saturation, nbits);
+}
+
+/* Corrected values and mask of input rows r0.., columns c0.. of input frame f (regions may
+ * overhang the input: padding is masked). Masked voxels hold 0 in val; the mask says why not. */
+bcdi_status prep_read_region(prep_ctx *c, long f, long r0, size_t nr, long c0, size_t nc,
+                             float *val, uint8_t *msk)
+{
+    size_t n = nr * nc;
+    for (size_t i = 0; i < n; i++) {
+        val[i] = 0.0f;
+        msk[i] = 1;
+    }
+    if (f < 0 || f >= (long)c->dims[0]) return BCDI_OK;
+    /* stored bounding rectangle of the requested input region */
+    long sr_lo = LONG_MAX, sr_hi = -1, sc_lo = LONG_MAX, sc_hi = -1;
+    for (size_t r = 0; r < nr; r++) {
+        long ir = r0 + (long)r;
+        if (ir < 0 || ir >= (long)c->dims[1] || c->row_map[ir] < 0) continue;
+        sr_lo = c->row_map[ir] < sr_lo ? c->row_map[ir] : sr_lo;
+        sr_hi = c->row_map[ir] > sr_hi ? c->row_map[ir] : sr_hi;
+    }
+    for (size_t col = 0; col < nc; col++) {
+        long ic = c0 + (long)col;
+        if (ic < 0 || ic >= (long)c->dims[2] || c->col_map[ic] < 0) continue;
+        sc_lo = c->col_map[ic] < sc_lo ? c->col_map[ic] : sc_lo;
+        sc_hi = c->col_map[ic] > sc_hi ? c->col_map[ic] : sc_hi;
+    }
+    if (sr_hi < 0 || sc_hi < 0) return BCDI_OK; /* nothing measured in this region */
+    size_t snr = (size_t)(sr_hi - sr_lo + 1), snc = (size_t)(sc_hi - sc_lo + 1);
+    if (snr * snc > c->stored_cap) {
+        free(c->stored_buf);
+        free(c->mask3d_buf);
+        c->stored_buf = malloc(snr * snc * sizeof *c->stored_buf);
+        c->mask3d_buf = c->mask3d_path[0] ? malloc(snr * snc) : NULL;
+        c->stored_cap = c->stored_buf ? snr * snc : 0;
+        if (!c->stored_buf || (c->mask3d_path[0] && !c->mask3d_buf))
+            return bcdi_error(BCDI_ERR_NOMEM, "prepare: cannot allocate a %zu x %zu region", snr,
+                              snc);
+    }
+    bcdi_status st =
+        prep_input_read(&c->in, (size_t)f, (size_t)sr_lo, snr, (size_t)sc_lo, snc, c->stored_buf);
+    if (st != BCDI_OK) return st;
+    if (c->mask3d_path[0]) {
+        size_t start[3] = {(size_t)f, (size_t)sr_lo, (size_t)sc_lo}, count[3] = {1, snr, snc};
+        if ((st = bcdi_h5_read_slab(c->in.h5, c->mask3d_path, BCDI_DT_U8, start, count,
+                                    c->mask3d_buf)) != BCDI_OK)
+            return st;
+    }
+    size_t scols = c->in.dims[2];
+    double monitor = c->monitor_scale ? c->monitor_scale[f] : 1.0;
+    for (size_t r = 0; r < nr; r++) {
+        long ir = r0 + (long)r;
+        if (ir < 0 || ir >= (long)c->dims[1]) continue;
+        long sr = c->row_map[ir];
+        for (size_t col = 0; col < nc; col++) {
+            long ic = c0 + (long)col;
+            size_t i = r * nc + col;
+            if (ic < 0 || ic >= (long)c->dims[2]) continue;
+            long sc = c->col_map[ic];
+            if (sr < 0 || sc < 0) {
+                if (c->counting) c->n_gap++;
+                continue;
+            }
+            size_t s = (size_t)sr * scols + (size_t)sc;
+            size_t b = (size_t)(sr - sr_lo) * snc + (size_t)(sc - sc_lo);
+            float v = c->stored_buf[b];
+            if (c->bad[s] || (c->mask3d_buf && c->mask3d_buf[b])) {
+                if (c->counting) c->n_static++;
+                continue;
+            }
+            if (!isfinite(v) || v < 0.0f) {
+                if (c->invalid_is_error)
+                    return bcdi_error(BCDI_ERR_DATA,
+                                      "'%s': frame %ld, row %ld, column %ld holds "
+                                      "%g (NaN, infinite or negative; invalid=mask masks such "
+                                      "pixels)",
+                                      c->in.path, f, sr, sc, (double)v);
+                if (c->counting) c->n_invalid++;
+                continue;
+            }
+            if (c->saturation > 0.0f && v >= c->saturation) {
+                if (c->counting) c->n_saturated++;
+                /* masked, but the peak search must see the brightest pixels of a saturated
+                 * Bragg peak, not a hole */
+                if (c->peak_pass) val[i] = v;
+                continue;
+            }
+            if (prep_in_user_box(c->p, f, ir, ic)) {
+                if (c->counting) c->n_user++;
+                continue;
+            }
+            val[i] = prep_corrected(c, s, v, monitor);
+            msk[i] = 0;
+        }
+    }
+    if (c->hot_pixels) prep_mask_hot_pixels(c, nr, nc, val, msk);
+    return BCDI_OK;
+}

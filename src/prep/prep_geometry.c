@@ -1,0 +1,175 @@
+/* `prepare`, geometry: each value from the input's metadata unless its key was given, else
+ * from the key; the rocking angle of each frame. */
+#include "prep/prep_internal.h"
+
+#include "bcdi/log.h"
+#include "io/cxi.h"
+#include "io/nexus.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+/* One value of the geometry: the file's when it has one and the user did not give the key,
+ * else the key's; says where it came from. */
+static double pick(int given, const char *key, double file_value, double cfg_value,
+                   const char *what, const char *unit, const char *file)
+{
+    const char *origin = given ? "given" : "default";
+    if (isfinite(file_value) && !given) {
+        bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (from the file '%s')", what, file_value,
+                 unit, file);
+        return file_value;
+    }
+    if (isfinite(file_value))
+        bcdi_log(BCDI_LOG_NOTICE, "geometry: %s = %.8g %s (%s: key '%s'; the file says %.8g)", what,
+                 cfg_value, unit, origin, key, file_value);
+    else
+        bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (%s: key '%s')", what, cfg_value, unit,
+                 origin, key);
+    return cfg_value;
+}
+
+bcdi_status prep_geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi_geometry *g)
+{
+    const bcdi_prepare_params *p = c->p;
+    bcdi_status st;
+    /* what the file holds (NaN = absent) */
+    bcdi_geometry file;
+    memset(&file, 0, sizeof file);
+    file.energy_kev = file.wavelength_m = file.distance_m = NAN;
+    file.pixel_size_m[0] = file.pixel_size_m[1] = NAN;
+    file.two_theta_deg = file.delta_deg = file.gamma_deg = file.d_spacing_m = NAN;
+    file.rocking_step_deg = NAN;
+    file.hkl[0] = INT_MIN;
+    int file_angles = -1;
+    if (c->in.h5 && c->in.kind == PREP_INPUT_HDF5) {
+        file.angles = (bcdi_detector_angles)99;
+        if ((st = bcdi_nexus_read_geometry(c->in.h5, &file)) != BCDI_OK) return st;
+        if (file.angles != (bcdi_detector_angles)99) file_angles = (int)file.angles;
+        if (file_angles < 0) file.two_theta_deg = NAN; /* polar_angle absent */
+    } else if (c->in.h5 && c->in.kind == PREP_INPUT_CXI) {
+        bcdi_geometry stored;
+        if (bcdi_h5_exists(c->in.h5, "entry_1/bcdi_geometry") &&
+            bcdi_cxi_read_geometry(c->in.path, &stored) == BCDI_OK) {
+            file = stored;
+            file_angles = (int)stored.angles;
+            file.rocking_step_deg = stored.rocking_step_deg;
+        } else {
+            double v;
+            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/distance", &v) ==
+                BCDI_OK)
+                file.distance_m = v;
+            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/x_pixel_size", &v) ==
+                BCDI_OK)
+                file.pixel_size_m[1] = v;
+            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/y_pixel_size", &v) ==
+                BCDI_OK)
+                file.pixel_size_m[0] = v;
+            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/source_1/energy", &v) ==
+                BCDI_OK)
+                file.energy_kev = v / 1.602176634e-16; /* CXI stores joules */
+            bcdi_clear_error();
+        }
+    }
+    if (c->in.kind != PREP_INPUT_CXI || isfinite(step_from_file))
+        file.rocking_step_deg = step_from_file; /* only the motor named by motor_path counts */
+    const char *src = c->in.path;
+
+    memset(g, 0, sizeof *g);
+    g->energy_kev =
+        pick(p->energy_given, "energy_kev", file.energy_kev, p->energy_kev, "energy", "keV", src);
+    g->wavelength_m = KEV_ANGSTROM / g->energy_kev * 1e-10;
+    g->distance_m = pick(p->distance_given, "distance_m", file.distance_m, p->distance_m,
+                         "detector distance", "m", src);
+    g->pixel_size_m[0] = pick(p->pixel_given, "pixel_um", file.pixel_size_m[0],
+                              p->pixel_um[0] * 1e-6, "pixel size along rows", "m", src);
+    g->pixel_size_m[1] = pick(p->pixel_given, "pixel_um", file.pixel_size_m[1],
+                              p->pixel_um[1] * 1e-6, "pixel size along columns", "m", src);
+    g->d_spacing_m = pick(p->d_spacing_given, "d_spacing", file.d_spacing_m,
+                          p->d_spacing_angstrom * 1e-10, "d-spacing", "m", src);
+    for (int i = 0; i < 3; i++)
+        g->hkl[i] = (file.hkl[0] != INT_MIN && !p->hkl_given) ? file.hkl[i] : p->hkl[i];
+    bcdi_log(BCDI_LOG_INFO, "geometry: hkl = %d %d %d (%s)", g->hkl[0], g->hkl[1], g->hkl[2],
+             (file.hkl[0] != INT_MIN && !p->hkl_given) ? "from the file"
+             : p->hkl_given                            ? "key 'hkl'"
+                                                       : "default of key 'hkl'");
+    /* detector angles */
+    int use_delta_gamma = p->detector_angles == BCDI_DETECTOR_DELTA_GAMMA;
+    if (!p->detector_angles_given && file_angles >= 0)
+        use_delta_gamma = file_angles == BCDI_DETECTOR_DELTA_GAMMA;
+    if (use_delta_gamma) {
+        g->angles = BCDI_DETECTOR_DELTA_GAMMA;
+        if (!p->delta_given && !isfinite(file.delta_deg))
+            return bcdi_error(BCDI_ERR_CONFIG, "detector_angles=delta_gamma needs key "
+                                               "'delta_deg' (the file has no delta)");
+        double d = p->delta_given ? p->delta_deg : 0.0;
+        g->delta_deg = pick(p->delta_given, "delta_deg",
+                            file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.delta_deg : NAN, d,
+                            "delta", "deg", src);
+        g->gamma_deg = pick(p->gamma_given, "gamma_deg",
+                            file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.gamma_deg : NAN,
+                            p->gamma_deg, "gamma", "deg", src);
+        g->two_theta_deg =
+            acos(cos(g->delta_deg * PREP_PI / 180.0) * cos(g->gamma_deg * PREP_PI / 180.0)) *
+            180.0 / PREP_PI;
+    } else {
+        g->angles = BCDI_DETECTOR_TWO_THETA;
+        double tt;
+        if (p->two_theta_given) {
+            tt = p->two_theta_deg;
+        } else if ((st = bcdi_bragg_two_theta_deg(g->wavelength_m, g->d_spacing_m, &tt)) !=
+                   BCDI_OK) {
+            return bcdi_error_prefix(st, "two_theta_deg not given and not derivable: ");
+        }
+        if (!p->two_theta_given && !isfinite(file.two_theta_deg))
+            bcdi_log(BCDI_LOG_INFO,
+                     "geometry: 2theta = %.8g deg (Bragg's law from d and the "
+                     "energy)",
+                     tt);
+        else
+            tt = pick(p->two_theta_given, "two_theta_deg", file.two_theta_deg, tt, "2theta", "deg",
+                      src);
+        g->two_theta_deg = tt;
+        g->delta_deg = tt;
+        g->gamma_deg = 0.0;
+    }
+    g->rocking_step_deg = pick(p->rocking_step_given, "rocking_step_deg", file.rocking_step_deg,
+                               p->rocking_step_deg, "rocking step", "deg", src);
+    memcpy(g->rocking_axis, p->rocking_axis, sizeof g->rocking_axis);
+    g->row_sign = p->row_sign;
+    /* rocking angle of each frame when the file has no motor array */
+    if (!c->motor_from_file) {
+        double start = p->rocking_start_deg;
+        for (size_t f = 0; f < c->dims[0]; f++)
+            c->rocking_deg[f] = start + (double)f * g->rocking_step_deg;
+    }
+    return BCDI_OK;
+}
+
+/* Detector unit vectors from a computed geometry: d̂ (centre direction), r̂ (rows), ĉ (cols). */
+void prep_detector_vectors(const bcdi_geometry *g, double d_hat[3], double r_hat[3],
+                           double c_hat[3])
+{
+    double k = 2.0 * PREP_PI / g->wavelength_m, nr = 0.0, nc = 0.0;
+    for (int i = 0; i < 3; i++) {
+        nr += g->q_step[i][1] * g->q_step[i][1];
+        nc += g->q_step[i][2] * g->q_step[i][2];
+    }
+    for (int i = 0; i < 3; i++) {
+        d_hat[i] = g->q_bragg[i] / k + (i == 2 ? 1.0 : 0.0); /* Q = k(d̂ − ẑ) */
+        r_hat[i] = g->q_step[i][1] / sqrt(nr);
+        c_hat[i] = g->q_step[i][2] / sqrt(nc);
+    }
+}
+
+double prep_rocking_at(const prep_ctx *c, double frame)
+{
+    size_t F = c->dims[0];
+    if (F == 1) return c->rocking_deg[0];
+    double x = frame < 0 ? 0 : frame > (double)(F - 1) ? (double)(F - 1) : frame;
+    size_t i = (size_t)floor(x);
+    if (i >= F - 1) i = F - 2;
+    double t = x - (double)i;
+    return (1.0 - t) * c->rocking_deg[i] + t * c->rocking_deg[i + 1];
+}
