@@ -282,14 +282,6 @@ void bcdi_comparison_free(bcdi_comparison *c)
     memset(c, 0, sizeof *c);
 }
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s ? s : "") + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s ? s : "", n);
-    return d;
-}
-
 static char *default_label(const char *path)
 {
     size_t len = strlen(path);
@@ -480,13 +472,13 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
     bcdi_status st = loaded ? BCDI_OK : bcdi_error(BCDI_ERR_NOMEM, "out of memory");
     for (size_t k = 0; st == BCDI_OK && k < count; ++k) {
         bcdi_compare_state *s = &out->states[k];
-        s->label = inputs[k].label && inputs[k].label[0] ? dup_string(inputs[k].label)
+        s->label = inputs[k].label && inputs[k].label[0] ? strdup(inputs[k].label)
                                                          : default_label(inputs[k].path);
-        s->path = dup_string(inputs[k].path);
+        s->path = strdup(inputs[k].path);
         if (!s->label || !s->path) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
         if (st == BCDI_OK) st = cmp_load_state(inputs[k].path, s->label, ap, &loaded[k]);
         if (st == BCDI_OK) {
-            s->result_path = dup_string(loaded[k].result_path);
+            s->result_path = strdup(loaded[k].result_path);
             s->from_folder = loaded[k].from_folder;
             s->has_geometry = loaded[k].has_geometry;
             s->geometry = loaded[k].geometry;
