@@ -4,10 +4,10 @@
 
 #include "bcdi/analysis.h"
 
+#include "num/constants.h"
+
 #include <math.h>
 #include <stddef.h>
-
-#define ANA_PI 3.14159265358979323846
 
 static inline double ana_dot3(const double a[3], const double b[3])
 {
@@ -48,9 +48,9 @@ static inline int ana_inv3(const double m[3][3], double inv[3][3])
 /* Wrap into (−π, π]. */
 static inline double ana_wrap(double x)
 {
-    x = fmod(x + ANA_PI, 2.0 * ANA_PI);
-    if (x <= 0.0) x += 2.0 * ANA_PI;
-    return x - ANA_PI;
+    x = fmod(x + BCDI_PI, 2.0 * BCDI_PI);
+    if (x <= 0.0) x += 2.0 * BCDI_PI;
+    return x - BCDI_PI;
 }
 
 /* arg(a · conj b): the wrapped phase difference φ_a − φ_b. */

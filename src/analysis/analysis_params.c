@@ -219,7 +219,7 @@ bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t
             out->g_hat[a] = p->g_direction[a] / gl;
         out->d_spacing_m = p->d_spacing_angstrom * 1e-10;
         out->rocking_axis[1] = 1.0;
-        out->g_norm = 2.0 * ANA_PI / out->d_spacing_m;
+        out->g_norm = 2.0 * BCDI_PI / out->d_spacing_m;
         out->has_geometry = 0;
         return BCDI_OK;
     }
@@ -245,7 +245,7 @@ bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t
         out->d_spacing_m = 4.733e-10;
         bcdi_log(BCDI_LOG_NOTICE, "no d-spacing in the geometry: using NMC811 d003 = 4.733 Å");
     }
-    out->g_norm = 2.0 * ANA_PI / out->d_spacing_m;
+    out->g_norm = 2.0 * BCDI_PI / out->d_spacing_m;
     out->has_geometry = 1;
     double det = ana_det3(out->basis_m);
     if (!(fabs(det) > 0.0) || !isfinite(det))

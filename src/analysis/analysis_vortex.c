@@ -214,7 +214,7 @@ static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const 
     double theta[SAMPLES], phase[SAMPLES];
     double previous = 0.0;
     for (int s = 0; s < SAMPLES; ++s) {
-        double th = 2.0 * ANA_PI * s / SAMPLES;
+        double th = 2.0 * BCDI_PI * s / SAMPLES;
         double r_m[3];
         for (int a = 0; a < 3; ++a)
             r_m[a] =
@@ -235,7 +235,7 @@ static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const 
     }
     /* close the ring: the last-to-first step fixes n; fit the rest by least squares */
     double wind = ana_wrap(phase[0] - previous) + (previous - phase[0]);
-    double n = wind / (2.0 * ANA_PI);
+    double n = wind / (2.0 * BCDI_PI);
     /* the samples unwrapped along the ring carry nθ; remove it and fit the harmonics */
     double a2 = 0.0, b2 = 0.0;
     for (int s = 0; s < SAMPLES; ++s) {
@@ -380,7 +380,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                     double sum = 0.0;
                     for (int k = 0; k < 4; ++k)
                         sum += ana_phase_diff(field[corner[(k + 1) % 4]], field[corner[k]]);
-                    long w = lround(sum / (2.0 * ANA_PI));
+                    long w = lround(sum / (2.0 * BCDI_PI));
                     if (w == 0) continue;
                     g.winding[a][v0] = (int8_t)w;
                     g.remaining[a][v0] = (int8_t)labs(w);
@@ -501,7 +501,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
              * of t is made positive instead, so the sign does not flip on noise */
             double tg = ana_dot3(line.tangent, frame->g_hat);
             int flip;
-            if (fabs(tg) >= sin(10.0 * ANA_PI / 180.0)) {
+            if (fabs(tg) >= sin(10.0 * BCDI_PI / 180.0)) {
                 flip = tg < 0.0;
             } else {
                 int big = 0;
@@ -516,7 +516,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
             }
             line.winding = winding;
             double c = fabs(ana_dot3(line.tangent, frame->g_hat));
-            line.angle_to_g_deg = acos(c > 1.0 ? 1.0 : c) * 180.0 / ANA_PI;
+            line.angle_to_g_deg = acos(c > 1.0 ? 1.0 : c) * 180.0 / BCDI_PI;
             line.character = line.angle_to_g_deg < p->screw_angle_deg  ? BCDI_LINE_SCREW
                              : line.angle_to_g_deg > p->edge_angle_deg ? BCDI_LINE_EDGE
                                                                        : BCDI_LINE_MIXED;

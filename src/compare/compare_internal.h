@@ -1,13 +1,13 @@
-/* Internal to the compare module (src/analysis/compare_*.c). */
+/* Internal to the compare module (src/compare/compare_*.c). */
 #ifndef BCDI_COMPARE_INTERNAL_H
 #define BCDI_COMPARE_INTERNAL_H
 
 #include "bcdi/compare.h"
 #include "bcdi/config.h"
 
-#include <stdio.h>
+#include "num/constants.h"
 
-#define CMP_PI 3.14159265358979323846
+#include <stdio.h>
 
 /* Whole file as a NUL-terminated string (malloc'd), NULL when unreadable. */
 char *cmp_read_text(const char *path);

@@ -45,7 +45,7 @@ void bcdi_compare_lattice_from_peaks(const bcdi_compare_peak *reference,
                                      const bcdi_compare_peak *state, double pixel_m,
                                      double distance_m, const int hkl[3], bcdi_compare_lattice *out)
 {
-    const double deg = CMP_PI / 180.0;
+    const double deg = BCDI_DEG_TO_RAD;
     out->delta_two_theta_deg = out->delta_theta_deg = out->delta_d_over_d = NAN;
     out->d_spacing_angstrom = out->c_angstrom = out->rocking_shift_deg = NAN;
     out->rocking_rotation_deg = out->ring_rotation_deg = out->intensity_ratio = NAN;
@@ -627,7 +627,7 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
                 delta[c] = grad[c] - ref_grad[c];
             double along = dot3(delta, r->frame.g_hat), perp2 = dot3(delta, delta) - along * along;
             s->domain_changes[d].strain_change = along;
-            s->domain_changes[d].tilt_deg = atan(sqrt(perp2 > 0.0 ? perp2 : 0.0)) * 180.0 / CMP_PI;
+            s->domain_changes[d].tilt_deg = atan(sqrt(perp2 > 0.0 ? perp2 : 0.0)) * 180.0 / BCDI_PI;
         }
         free(mask);
         /* lattice from the diffraction summaries */

@@ -1,5 +1,7 @@
 #include "num/volume.h"
 
+#include "num/constants.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -41,7 +43,6 @@ void bcdi_ifftshift3(void *dst, const void *src, const size_t shape[3], size_t e
 
 int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
 {
-    const double two_pi = 6.283185307179586;
     double c[3] = {0, 0, 0}, s[3] = {0, 0, 0}, total = 0;
     for (size_t i0 = 0; i0 < shape[0]; ++i0)
         for (size_t i1 = 0; i1 < shape[1]; ++i1)
@@ -50,7 +51,7 @@ int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
                 if (!(w > 0)) continue;
                 size_t idx[3] = {i0, i1, i2};
                 for (int a = 0; a < 3; ++a) {
-                    double angle = two_pi * (double)idx[a] / (double)shape[a];
+                    double angle = BCDI_TWO_PI * (double)idx[a] / (double)shape[a];
                     c[a] += w * cos(angle);
                     s[a] += w * sin(angle);
                 }
@@ -59,8 +60,8 @@ int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
     if (!(total > 0)) return 0;
     for (int a = 0; a < 3; ++a) {
         double angle = atan2(s[a], c[a]);
-        if (angle < 0) angle += two_pi;
-        com[a] = angle / two_pi * (double)shape[a];
+        if (angle < 0) angle += BCDI_TWO_PI;
+        com[a] = angle / BCDI_TWO_PI * (double)shape[a];
     }
     return 1;
 }

@@ -7,13 +7,12 @@
 #include "bcdi/align.h"
 
 #include "backend/backend.h"
+#include "num/constants.h"
 
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define BCDI_TWO_PI 6.28318530717958647692
 
 /* Work space shared by the registrations and shifts of one alignment. On the CPU backend,
  * ops->alloc returns host memory, so the buffers are read and written directly. */

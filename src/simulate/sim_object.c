@@ -3,15 +3,12 @@
  * the crystal frame has z = Ĝ = Q̂ (the crystal is at the Bragg condition in the middle of the
  * rocking curve), y = the rocking axis made perpendicular to Ĝ, x = y × z. All lengths in Å. */
 #include "bcdi/simulate.h"
+#include "num/constants.h"
 #include "philox.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef M_PI /* strict C11 headers do not define it */
-#define M_PI 3.14159265358979323846
-#endif
 
 #define POISSON_RATIO 0.3
 
@@ -141,11 +138,11 @@ static double line_displacement(const line_model *l, const double rc[3], double 
     double theta = atan2(y, x);
     if (r2 < 1e-8) r2 = 1e-8; /* on the line itself: finite, the density is ~0 there anyway */
     double nu = POISSON_RATIO;
-    double screw = l->b_screw * theta / (2.0 * M_PI);
+    double screw = l->b_screw * theta / (2.0 * BCDI_PI);
     double ux = 0.0, uy = 0.0;
     if (l->b_edge > 0.0) {
-        ux = l->b_edge / (2.0 * M_PI) * (theta + x * y / (2.0 * (1.0 - nu) * r2));
-        uy = -l->b_edge / (2.0 * M_PI) *
+        ux = l->b_edge / (2.0 * BCDI_PI) * (theta + x * y / (2.0 * (1.0 - nu) * r2));
+        uy = -l->b_edge / (2.0 * BCDI_PI) *
              ((1.0 - 2.0 * nu) / (4.0 * (1.0 - nu)) * log(r2 / (radius * radius)) +
               (x * x - y * y) / (4.0 * (1.0 - nu) * r2));
     }
@@ -237,7 +234,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
                        out->crystal_axes[c][1] * basis[1][a] +
                        out->crystal_axes[c][2] * basis[2][a];
 
-    double g_norm = 2.0 * M_PI / p->d_spacing_angstrom; /* 1/Å */
+    double g_norm = 2.0 * BCDI_PI / p->d_spacing_angstrom; /* 1/Å */
     out->g_norm = g_norm * 1e10;
     /* a detector 2θ away from Bragg samples around Q, not G: the object carries exp(−i(Q−G)·r) */
     double off_bragg = q_norm - g_norm;
@@ -264,7 +261,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
     memset(tilts, 0, sizeof tilts);
     if (domains > 1) {
         double extent = shape_extent(&shape);
-        double tilt = p->domain_tilt_deg * M_PI / 180.0;
+        double tilt = p->domain_tilt_deg * BCDI_PI / 180.0;
         for (int k = 0; k < domains; ++k) {
             int placed = 0;
             for (uint64_t attempt = 0; attempt < 100000 && !placed; ++attempt) {
@@ -275,7 +272,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
                     c[a] = (2.0 * (double)bcdi_u32_to_unit(w.v[a]) - 1.0) * extent;
                 if (shape_distance(&shape, c) < -edge_width) {
                     memcpy(centres[k], c, sizeof c);
-                    double angle = 2.0 * M_PI * (double)bcdi_u32_to_unit(w.v[3]);
+                    double angle = 2.0 * BCDI_PI * (double)bcdi_u32_to_unit(w.v[3]);
                     tilts[k][0] = tilt * cos(angle); /* rotation axis ⟂ G (crystal z) */
                     tilts[k][1] = tilt * sin(angle);
                     placed = 1;

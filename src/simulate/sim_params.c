@@ -1,6 +1,7 @@
 /* Simulation parameters: defaults, validation, configuration keys and provenance strings. */
 #include "bcdi/simulate.h"
 #include "instrument/excalibur.h"
+#include "num/constants.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -285,7 +286,7 @@ bcdi_status bcdi_simulate_validate(const bcdi_simulate_params *p)
     if (!isfinite(p->two_theta_deg) || p->two_theta_deg >= 180.0)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "two_theta_deg: %g, expected < 180",
                           p->two_theta_deg);
-    double lambda_angstrom = 12.3984 / p->energy_kev;
+    double lambda_angstrom = BCDI_HC_KEV_ANGSTROM / p->energy_kev;
     if (p->two_theta_deg <= 0.0 && lambda_angstrom > 2.0 * p->d_spacing_angstrom)
         return bcdi_error(BCDI_ERR_INVALID_ARG,
                           "d_spacing: %g Å is below λ/2 = %g Å at %g keV, no Bragg reflection",
