@@ -142,7 +142,7 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
     /* index derivatives d_a = ∂u/∂i_a = T_a·∇u, so ∇u = T^{-T} d and ε = Ĝ·T^{-T} d = (T^{-1}Ĝ)·d
      */
     double inv[3][3];
-    ana_inv3(basis_m, inv);
+    bcdi_mat3_inverse(basis_m, inv);
     double weight[3];
     for (int a = 0; a < 3; ++a)
         weight[a] = inv[a][0] * g_hat[0] + inv[a][1] * g_hat[1] + inv[a][2] * g_hat[2];

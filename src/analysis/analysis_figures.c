@@ -127,8 +127,8 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
             for (size_t s = 0; s + 1 < line->point_count; ++s) {
                 double a[3], b[3];
                 for (int c = 0; c < 3; ++c) {
-                    a[c] = ana_dot3(g->axes[c], line->points_nm + 3 * s);
-                    b[c] = ana_dot3(g->axes[c], line->points_nm + 3 * (s + 1));
+                    a[c] = bcdi_dot3(g->axes[c], line->points_nm + 3 * s);
+                    b[c] = bcdi_dot3(g->axes[c], line->points_nm + 3 * (s + 1));
                 }
                 double da = a[nn] - plane_nm, db = b[nn] - plane_nm;
                 if (da * db > 0.0 || (da == db)) continue;

@@ -18,26 +18,8 @@ static void frame_axes(const bcdi_analysis_params *p, const bcdi_analysis_frame 
         axes[0][0] = axes[1][1] = axes[2][2] = 1.0;
         return;
     }
-    /* crystal frame as the simulator builds it: z = Ĝ, y = rocking axis ⟂ Ĝ, x = y × z */
-    double z[3] = {f->g_hat[0], f->g_hat[1], f->g_hat[2]};
-    double y[3] = {f->rocking_axis[0], f->rocking_axis[1], f->rocking_axis[2]};
-    double along = ana_dot3(y, z);
-    for (int a = 0; a < 3; ++a)
-        y[a] -= along * z[a];
-    double len = sqrt(ana_dot3(y, y));
-    if (!(len > 1e-9)) {
-        y[0] = 1.0, y[1] = 0.0, y[2] = 0.0;
-        along = ana_dot3(y, z);
-        for (int a = 0; a < 3; ++a)
-            y[a] -= along * z[a];
-        len = sqrt(ana_dot3(y, y));
-    }
-    for (int a = 0; a < 3; ++a)
-        y[a] /= len;
-    double x[3];
-    ana_cross3(y, z, x);
-    for (int a = 0; a < 3; ++a)
-        axes[0][a] = x[a], axes[1][a] = y[a], axes[2][a] = z[a];
+    /* the crystal frame as the simulator builds it: z = Ĝ, y = rocking axis ⟂ Ĝ, x = y × z */
+    bcdi_orthonormal_frame(f->g_hat, f->rocking_axis, axes);
 }
 
 /* Trilinear interpolation of the complex field at fractional index (outside: 0); *inside gets
@@ -131,7 +113,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
         voxel = HUGE_VAL;
         for (int a = 0; a < 3; ++a) {
             double col[3] = {f->basis_m[0][a], f->basis_m[1][a], f->basis_m[2][a]};
-            double len = 1e9 * sqrt(ana_dot3(col, col));
+            double len = 1e9 * bcdi_norm3(col);
             if (len < voxel) voxel = len;
         }
     }
@@ -148,7 +130,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
             lab[i] =
                 1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
         for (int k = 0; k < 3; ++k) {
-            double c = ana_dot3(axes[k], lab);
+            double c = bcdi_dot3(axes[k], lab);
             if (c < lo[k]) lo[k] = c;
             if (c > hi[k]) hi[k] = c;
         }
@@ -190,7 +172,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
         return bcdi_error(BCDI_ERR_NOMEM, "orthogonalise: %zu voxels", n);
     }
     double inv[3][3];
-    ana_inv3(f->basis_m, inv);
+    bcdi_mat3_inverse(f->basis_m, inv);
     /* frame coordinate (nm) → fractional crop index: i = T^{-1} R^T p + N/2 − origin */
     double map[3][3];
     for (int a = 0; a < 3; ++a)

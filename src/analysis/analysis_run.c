@@ -185,7 +185,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     r->amplitude_max = peak;
     r->file_support_used = file_support;
     r->support_voxels = inside;
-    r->voxel_volume_nm3 = fabs(ana_det3(frame->basis_m)) * 1e27;
+    r->voxel_volume_nm3 = fabs(bcdi_mat3_det(frame->basis_m)) * 1e27;
     r->total_volume_nm3 = (double)inside * r->voxel_volume_nm3;
 
     /* phase ramp and offset */
@@ -193,7 +193,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     bcdi_analysis_fit_ramp(r->shape, r->object, r->support, r->ramp_rad_per_voxel);
     if (p->remove_ramp) bcdi_analysis_apply_ramp(r->shape, r->object, r->ramp_rad_per_voxel, 0.0);
     double inv[3][3];
-    ana_inv3(frame->basis_m, inv);
+    bcdi_mat3_inverse(frame->basis_m, inv);
     for (int i = 0; i < 3; ++i) /* Δq = T^{-T} g: the Bragg peak's offset from the grid centre */
         r->ramp_q[i] = inv[0][i] * r->ramp_rad_per_voxel[0] + inv[1][i] * r->ramp_rad_per_voxel[1] +
                        inv[2][i] * r->ramp_rad_per_voxel[2];
@@ -202,9 +202,9 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
          * relative to d is (|G| − Ĝ·(Q_centre + Δq))/|G| */
         double q[3] = {frame->q_centre[0] + r->ramp_q[0], frame->q_centre[1] + r->ramp_q[1],
                        frame->q_centre[2] + r->ramp_q[2]};
-        r->ramp_strain = (frame->g_norm - ana_dot3(q, frame->g_hat)) / frame->g_norm;
+        r->ramp_strain = (frame->g_norm - bcdi_dot3(q, frame->g_hat)) / frame->g_norm;
     } else {
-        r->ramp_strain = -ana_dot3(r->ramp_q, frame->g_hat) / frame->g_norm;
+        r->ramp_strain = -bcdi_dot3(r->ramp_q, frame->g_hat) / frame->g_norm;
     }
     /* strain_reference=absolute: what the local derivatives miss is added back. With the ramp
      * removed that is the whole mean lattice strain; with the ramp kept only the detector
@@ -215,7 +215,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
             r->strain_offset = r->ramp_strain;
         else if (frame->has_geometry)
             r->strain_offset =
-                (frame->g_norm - ana_dot3(frame->q_centre, frame->g_hat)) / frame->g_norm;
+                (frame->g_norm - bcdi_dot3(frame->q_centre, frame->g_hat)) / frame->g_norm;
     }
     r->phase_offset_rad =
         bcdi_analysis_phase_reference(r->shape, r->object, r->support, p->phase_reference);

@@ -117,18 +117,18 @@ static void principal_axis(const double *pts, size_t count, double centroid[3], 
     if (count >= 2) {
         for (int a = 0; a < 3; ++a)
             v[a] = pts[3 * (count - 1) + a] - pts[a];
-        if (ana_dot3(v, v) == 0.0) v[0] = 1.0, v[1] = 0.7, v[2] = 0.3;
+        if (bcdi_dot3(v, v) == 0.0) v[0] = 1.0, v[1] = 0.7, v[2] = 0.3;
     }
     for (int it = 0; it < 100; ++it) {
         double w[3];
         for (int a = 0; a < 3; ++a)
             w[a] = cov[a][0] * v[0] + cov[a][1] * v[1] + cov[a][2] * v[2];
-        double len = sqrt(ana_dot3(w, w));
+        double len = bcdi_norm3(w);
         if (!(len > 0.0)) break;
         for (int a = 0; a < 3; ++a)
             v[a] = w[a] / len;
     }
-    double len = sqrt(ana_dot3(v, v));
+    double len = bcdi_norm3(v);
     for (int a = 0; a < 3; ++a)
         axis[a] = v[a] / len;
 }
@@ -162,7 +162,7 @@ static double smoothed_length(const double *pts, size_t count, int closed)
             s[a] /= used;
         if (i > 0) {
             double d[3] = {s[0] - prev[0], s[1] - prev[1], s[2] - prev[2]};
-            length += sqrt(ana_dot3(d, d));
+            length += bcdi_norm3(d);
         }
         memcpy(prev, s, sizeof s);
     }
@@ -199,16 +199,16 @@ static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const 
     line->ring_n = NAN;
     line->ring_harmonic2 = NAN;
     double inv[3][3];
-    if (!ana_inv3(f->basis_m, inv)) return;
+    if (!bcdi_mat3_inverse(f->basis_m, inv)) return;
     double e1[3], e2[3], trial[3] = {1, 0, 0};
     if (fabs(line->tangent[0]) > 0.8) trial[0] = 0, trial[1] = 1;
-    ana_cross3(line->tangent, trial, e1);
-    double l1 = sqrt(ana_dot3(e1, e1));
+    bcdi_cross3(line->tangent, trial, e1);
+    double l1 = sqrt(bcdi_dot3(e1, e1));
     for (int a = 0; a < 3; ++a)
         e1[a] /= l1;
-    ana_cross3(line->tangent, e1, e2);
+    bcdi_cross3(line->tangent, e1, e2);
     /* ring radius: 3 native voxels (geometric mean size) */
-    double voxel_nm = 1e9 * cbrt(fabs(ana_det3(f->basis_m)));
+    double voxel_nm = 1e9 * cbrt(fabs(bcdi_mat3_det(f->basis_m)));
     double radius_nm = 3.0 * voxel_nm;
     enum { SAMPLES = 32 };
     double theta[SAMPLES], phase[SAMPLES];
@@ -403,7 +403,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
             }
     if (faces == 0) goto done;
 
-    const double det = ana_det3(frame->basis_m);
+    const double det = bcdi_mat3_det(frame->basis_m);
     const double voxel_nm = 1e9 * cbrt(fabs(det));
     const double orientation = det < 0.0 ? -1.0 : 1.0; /* index space → lab handedness */
     for (int a0 = 0; a0 < 3; ++a0) {
@@ -493,13 +493,13 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
             double travel[3];
             for (int k = 0; k < 3; ++k)
                 travel[k] = line.points_nm[3 * (pts.count - 1) + k] - line.points_nm[k];
-            double sign = ana_dot3(travel, line.tangent) < 0.0 ? -1.0 : 1.0;
+            double sign = bcdi_dot3(travel, line.tangent) < 0.0 ? -1.0 : 1.0;
             for (int k = 0; k < 3; ++k)
                 line.tangent[k] *= sign;
             int winding = (int)(orientation * abs(w));
             /* report t with t·Ĝ >= 0; nearly ⟂ G (|t·Ĝ| < sin 10°) the largest lab component
              * of t is made positive instead, so the sign does not flip on noise */
-            double tg = ana_dot3(line.tangent, frame->g_hat);
+            double tg = bcdi_dot3(line.tangent, frame->g_hat);
             int flip;
             if (fabs(tg) >= sin(10.0 * BCDI_PI / 180.0)) {
                 flip = tg < 0.0;
@@ -515,7 +515,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                 winding = -winding;
             }
             line.winding = winding;
-            double c = fabs(ana_dot3(line.tangent, frame->g_hat));
+            double c = fabs(bcdi_dot3(line.tangent, frame->g_hat));
             line.angle_to_g_deg = acos(c > 1.0 ? 1.0 : c) * 180.0 / BCDI_PI;
             line.character = line.angle_to_g_deg < p->screw_angle_deg  ? BCDI_LINE_SCREW
                              : line.angle_to_g_deg > p->edge_angle_deg ? BCDI_LINE_EDGE

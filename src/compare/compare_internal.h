@@ -6,6 +6,7 @@
 #include "bcdi/config.h"
 
 #include "num/constants.h"
+#include "num/mat3.h"
 
 #include <stdio.h>
 

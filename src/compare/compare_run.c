@@ -20,25 +20,6 @@ void bcdi_compare_default(bcdi_compare_params *p)
     p->upsample = 20;
 }
 
-static double dot3(const double a[3], const double b[3])
-{
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static int invert3(const double m[3][3], double inv[3][3])
-{
-    double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                 m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                 m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-    if (!(fabs(det) > 0.0)) return 0;
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) {
-            int i1 = (j + 1) % 3, i2 = (j + 2) % 3, j1 = (i + 1) % 3, j2 = (i + 2) % 3;
-            inv[i][j] = (m[i1][j1] * m[i2][j2] - m[i1][j2] * m[i2][j1]) / det;
-        }
-    return 1;
-}
-
 /* ---- lattice from the diffraction summaries (PHYSICS.md §3) ---- */
 
 void bcdi_compare_lattice_from_peaks(const bcdi_compare_peak *reference,
@@ -257,7 +238,8 @@ static bcdi_status mean_gradient(const bcdi_analysis_result *r, const bcdi_analy
     if (p->remove_ramp)
         for (int a = 0; a < 3; ++a)
             g[a] += r->ramp_rad_per_voxel[a];
-    if (!invert3(r->frame.basis_m, inv)) return bcdi_error(BCDI_ERR_DATA, "singular basis");
+    if (!bcdi_mat3_inverse(r->frame.basis_m, inv))
+        return bcdi_error(BCDI_ERR_DATA, "singular basis");
     for (int j = 0; j < 3; ++j) {
         double dphi = 0.0;
         for (int i = 0; i < 3; ++i)
@@ -625,7 +607,8 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             st = mean_gradient(r, &loaded[k].params, mask, grad);
             for (int c = 0; c < 3; ++c)
                 delta[c] = grad[c] - ref_grad[c];
-            double along = dot3(delta, r->frame.g_hat), perp2 = dot3(delta, delta) - along * along;
+            double along = bcdi_dot3(delta, r->frame.g_hat),
+                   perp2 = bcdi_dot3(delta, delta) - along * along;
             s->domain_changes[d].strain_change = along;
             s->domain_changes[d].tilt_deg = atan(sqrt(perp2 > 0.0 ? perp2 : 0.0)) * 180.0 / BCDI_PI;
         }
