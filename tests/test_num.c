@@ -1,4 +1,5 @@
 /* The small shared numerics of src/num/ against hand-computed cases. */
+#include "num/blur.h"
 #include "num/constants.h"
 #include "num/mat3.h"
 
@@ -97,4 +98,69 @@ Test(num, vectors_and_frame)
     for (int i = 0; i < 3; ++i)
         for (int j = 0; j < 3; ++j)
             cr_expect_lt(fabs(axes[i][j] - fallback[i][j]), 1e-15);
+}
+
+/* ---- Gaussian blur ---- */
+
+/* σ² = 1/(2 ln 2): the weights exp(−k²/2σ²) are 2^(−k²) = 1, 1/2, 1/16, 1/512 for |k| = 0..3
+ * (radius ceil(3σ) = 3), summing to T = 1090/512. */
+static const double SIGMA_HALVING = 0.8493218002880191; /* 1/sqrt(2 ln 2) */
+
+static void expect_line(const float *got, const double *numerators, double denominator,
+                        const char *what)
+{
+    for (int i = 0; i < 4; ++i)
+        cr_expect_lt(fabs(got[i] - numerators[i] / denominator), 1e-7,
+                     "%s[%d] = %.8f, expected %.8f", what, i, got[i], numerators[i] / denominator);
+}
+
+Test(num, blur_edge_modes_on_an_impulse)
+{
+    const size_t shape[3] = {1, 1, 4};
+    const double sigma[3] = {0.0, 0.0, SIGMA_HALVING};
+    /* impulse at index 0; out[i] = Σ_k w_k x[i + k] / T, in units of 1/1090 (= 1/(512 T)) */
+    const double zero[4] = {512, 256, 32, 1};       /* only k = −i reaches the impulse */
+    const double clamp[4] = {801, 289, 33, 1};      /* every k <= −i reads the edge voxel */
+    const double periodic[4] = {512, 257, 64, 257}; /* k ≡ −i (mod 4): 0; −1, 3; ±2; −3, 1 */
+    const bcdi_edge_mode modes[3] = {BCDI_EDGE_ZERO, BCDI_EDGE_CLAMP, BCDI_EDGE_PERIODIC};
+    const double *expected[3] = {zero, clamp, periodic};
+    const char *names[3] = {"zero", "clamp", "periodic"};
+    for (int m = 0; m < 3; ++m) {
+        float x[4] = {1, 0, 0, 0};
+        cr_assert_eq(bcdi_blur3(x, shape, sigma, modes[m]), BCDI_OK);
+        expect_line(x, expected[m], 1090.0, names[m]);
+    }
+}
+
+Test(num, blur_is_separable_over_the_three_axes)
+{
+    /* periodic, n = 2 per axis: p = (1 + 2/16, 2·1/2 + 2/512) / T = (576, 514) / 1090; the
+     * blurred impulse at the origin is p_i p_j p_k */
+    const size_t shape[3] = {2, 2, 2};
+    const double sigma[3] = {SIGMA_HALVING, SIGMA_HALVING, SIGMA_HALVING};
+    const double p[2] = {576.0 / 1090.0, 514.0 / 1090.0};
+    float x[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+    cr_assert_eq(bcdi_blur3(x, shape, sigma, BCDI_EDGE_PERIODIC), BCDI_OK);
+    for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j)
+            for (int k = 0; k < 2; ++k)
+                cr_expect_lt(fabs(x[(i * 2 + j) * 2 + k] - p[i] * p[j] * p[k]), 1e-7);
+}
+
+Test(num, blur_skips_zero_sigma_and_rejects_bad_sigma)
+{
+    const size_t shape[3] = {1, 2, 3};
+    float x[6] = {1, 2, 3, 4, 5, 6}, copy[6];
+    memcpy(copy, x, sizeof x);
+    const double none[3] = {0.0, 0.0, -1.0};
+    cr_expect_eq(bcdi_blur3(x, shape, none, BCDI_EDGE_CLAMP), BCDI_OK);
+    cr_expect_eq(memcmp(x, copy, sizeof x), 0, "sigma <= 0 leaves the data alone");
+    /* clamp along the rows only (axis 1, n = 2): each column's mean is kept, a constant too */
+    const double rows[3] = {0.0, SIGMA_HALVING, 0.0};
+    cr_expect_eq(bcdi_blur3(x, shape, rows, BCDI_EDGE_CLAMP), BCDI_OK);
+    for (int c = 0; c < 3; ++c)
+        cr_expect_lt(fabs(x[c] + x[3 + c] - (copy[c] + copy[3 + c])), 1e-6);
+    const double bad[3] = {NAN, 0.0, 0.0}, huge[3] = {0.0, INFINITY, 0.0};
+    cr_expect_eq(bcdi_blur3(x, shape, bad, BCDI_EDGE_CLAMP), BCDI_ERR_INVALID_ARG);
+    cr_expect_eq(bcdi_blur3(x, shape, huge, BCDI_EDGE_ZERO), BCDI_ERR_INVALID_ARG);
 }

@@ -41,7 +41,4 @@ static inline double ana_abs(bcdi_cf a)
     return sqrt((double)a.re * a.re + (double)a.im * a.im);
 }
 
-/* Separable Gaussian blur with clamped (not periodic) edges: a crystal is not periodic. */
-void ana_blur(float *volume, const size_t shape[3], double sigma);
-
 #endif

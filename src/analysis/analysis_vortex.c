@@ -15,6 +15,8 @@
  * can end only where gated faces stop (the crystal's surface) or close on itself. */
 #include "analysis_internal.h"
 
+#include "num/blur.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,7 +312,9 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
             }
     /* gate: the density blurred enough to fill a one-voxel core dip, thresholded */
     memcpy(smooth, density, n * sizeof *smooth);
-    ana_blur(smooth, shape, p->vortex_smoothing);
+    const double sigma[3] = {p->vortex_smoothing, p->vortex_smoothing, p->vortex_smoothing};
+    /* clamped edges: a crystal is not periodic */
+    if ((st = bcdi_blur3(smooth, shape, sigma, BCDI_EDGE_CLAMP)) != BCDI_OK) goto done;
     float peak = 0.0f;
     for (size_t v = 0; v < n; ++v)
         if (smooth[v] > peak) peak = smooth[v];
