@@ -1,6 +1,7 @@
 /* The small shared numerics of src/num/ against hand-computed cases. */
 #include "num/blur.h"
 #include "num/constants.h"
+#include "num/label.h"
 #include "num/mat3.h"
 
 #include <criterion/criterion.h>
@@ -163,4 +164,68 @@ Test(num, blur_skips_zero_sigma_and_rejects_bad_sigma)
     const double bad[3] = {NAN, 0.0, 0.0}, huge[3] = {0.0, INFINITY, 0.0};
     cr_expect_eq(bcdi_blur3(x, shape, bad, BCDI_EDGE_CLAMP), BCDI_ERR_INVALID_ARG);
     cr_expect_eq(bcdi_blur3(x, shape, huge, BCDI_EDGE_ZERO), BCDI_ERR_INVALID_ARG);
+}
+
+/* ---- neighbourhoods and labelling ---- */
+
+Test(num, neighbours_in_order_and_clipped)
+{
+    const size_t box[3] = {2, 3, 4}, cube[3] = {3, 3, 3};
+    size_t nb[6];
+    cr_assert_eq(bcdi_neighbours6(box, 0, nb), 3);
+    cr_expect(nb[0] == 12 && nb[1] == 4 && nb[2] == 1, "%zu %zu %zu", nb[0], nb[1], nb[2]);
+    cr_assert_eq(bcdi_neighbours6(cube, 13, nb), 6); /* the centre: −/+ axis 0, 1, 2 */
+    const size_t expected[6] = {4, 22, 10, 16, 12, 14};
+    for (int k = 0; k < 6; ++k)
+        cr_expect_eq(nb[k], expected[k]);
+}
+
+Test(num, components_growth_depth_and_erosion)
+{
+    const size_t plane[3] = {1, 3, 3};
+    const uint8_t mask[9] = {1, 1, 0, 0, 0, 0, 0, 1, 1};
+    int32_t labels[9] = {0};
+    size_t queue[27];
+    cr_expect_eq(bcdi_label_components(plane, mask, labels, 1, queue), 3);
+    const int32_t two[9] = {1, 1, 0, 0, 0, 0, 0, 2, 2};
+    cr_expect_eq(memcmp(labels, two, sizeof two), 0);
+    /* already labelled voxels are kept; numbering goes on from next_label */
+    int32_t preset[9] = {0, 7, 0, 0, 0, 0, 0, 0, 0};
+    cr_expect_eq(bcdi_label_components(plane, mask, preset, 8, queue), 10);
+    const int32_t kept[9] = {8, 7, 0, 0, 0, 0, 0, 9, 9};
+    cr_expect_eq(memcmp(preset, kept, sizeof kept), 0);
+
+    /* growth from both ends of a row: the middle voxel (equidistant) goes to the label queued
+     * first; a hole in the mask stops the growth */
+    const size_t row[3] = {1, 1, 7};
+    const uint8_t full[7] = {1, 1, 1, 1, 1, 1, 1}, holed[7] = {1, 1, 0, 1, 1, 1, 1};
+    int32_t grown[7] = {1, 0, 0, 0, 0, 0, 2};
+    bcdi_grow_labels(row, full, grown, queue);
+    const int32_t halves[7] = {1, 1, 1, 1, 2, 2, 2};
+    cr_expect_eq(memcmp(grown, halves, sizeof halves), 0);
+    int32_t blocked[7] = {1, 0, 0, 0, 0, 0, 2};
+    bcdi_grow_labels(row, holed, blocked, queue);
+    const int32_t stopped[7] = {1, 1, 0, 2, 2, 2, 2};
+    cr_expect_eq(memcmp(blocked, stopped, sizeof stopped), 0);
+
+    /* depth: distance to the nearest outside voxel; a box filled by `inside` is unreached */
+    const uint8_t inside[7] = {0, 1, 1, 1, 1, 1, 0};
+    int32_t depth[7];
+    bcdi_city_block_depth(row, inside, depth, 99, queue);
+    const int32_t tent[7] = {0, 1, 2, 3, 2, 1, 0};
+    cr_expect_eq(memcmp(depth, tent, sizeof tent), 0);
+    bcdi_city_block_depth(row, full, depth, 99, queue);
+    for (int i = 0; i < 7; ++i)
+        cr_expect_eq(depth[i], 99);
+
+    /* erosion of a full 3×3×3 cube keeps only its centre; a missing face neighbour removes it */
+    const size_t cube[3] = {3, 3, 3};
+    uint8_t solid[27], out[27];
+    memset(solid, 1, sizeof solid);
+    bcdi_erode6(cube, solid, out);
+    for (int v = 0; v < 27; ++v)
+        cr_expect_eq(out[v], v == 13, "voxel %d", v);
+    solid[14] = 0;
+    bcdi_erode6(cube, solid, out);
+    cr_expect_eq(out[13], 0);
 }

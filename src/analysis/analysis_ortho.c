@@ -4,6 +4,7 @@
 #include "analysis_internal.h"
 
 #include "bcdi/log.h"
+#include "num/label.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,18 +63,17 @@ static bcdi_cf interpolate(const size_t shape[3], const bcdi_cf *object, const u
 
 /* 3D unwrapping for display: breadth-first from the densest support voxel, adding wrapped
  * neighbour differences. Path dependent around vortices (where no unwrapped phase exists). */
-static void unwrap_phase(const size_t shape[3], const bcdi_cf *field, const uint8_t *support,
-                         const float *density, float *out)
+static bcdi_status unwrap_phase(const size_t shape[3], const bcdi_cf *field, const uint8_t *support,
+                                const float *density, float *out)
 {
     const size_t n = shape[0] * shape[1] * shape[2];
-    const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
     size_t *queue = malloc(n * sizeof *queue);
     uint8_t *seen = calloc(n, 1);
     memset(out, 0, n * sizeof *out);
     if (!queue || !seen) {
         free(queue);
         free(seen);
-        return;
+        return bcdi_error(BCDI_ERR_NOMEM, "unwrap: %zu voxels", n);
     }
     size_t start = n;
     for (size_t v = 0; v < n; ++v)
@@ -84,22 +84,20 @@ static void unwrap_phase(const size_t shape[3], const bcdi_cf *field, const uint
         seen[start] = 1;
         out[start] = (float)atan2(field[start].im, field[start].re);
         while (head < tail) {
-            size_t v = queue[head++];
-            size_t idx[3] = {v / stride[0], (v / stride[1]) % shape[1], v % shape[2]};
-            for (int a = 0; a < 3; ++a)
-                for (int side = -1; side <= 1; side += 2) {
-                    if (side < 0 && idx[a] == 0) continue;
-                    if (side > 0 && idx[a] + 1 >= shape[a]) continue;
-                    size_t w = side < 0 ? v - stride[a] : v + stride[a];
-                    if (!support[w] || seen[w]) continue;
-                    seen[w] = 1;
-                    out[w] = out[v] + (float)ana_phase_diff(field[w], field[v]);
-                    queue[tail++] = w;
-                }
+            size_t v = queue[head++], nb[6];
+            int count = bcdi_neighbours6(shape, v, nb);
+            for (int k = 0; k < count; ++k) {
+                size_t w = nb[k];
+                if (!support[w] || seen[w]) continue;
+                seen[w] = 1;
+                out[w] = out[v] + (float)ana_phase_diff(field[w], field[v]);
+                queue[tail++] = w;
+            }
         }
     }
     free(queue);
     free(seen);
+    return BCDI_OK;
 }
 
 bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_analysis_result *r)
@@ -226,9 +224,11 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
             r->o_strain[v] = 0.0f;
         }
     }
-    if (p->unwrap) unwrap_phase(r->ortho_shape, field, r->o_support, r->o_density, r->o_unwrapped);
-    r->has_ortho = 1;
     r->o_strain_valid = valid; /* kept: voxels without a support neighbour have no strain */
+    bcdi_status st = BCDI_OK;
+    if (p->unwrap)
+        st = unwrap_phase(r->ortho_shape, field, r->o_support, r->o_density, r->o_unwrapped);
+    r->has_ortho = st == BCDI_OK;
     free(field);
-    return BCDI_OK;
+    return st;
 }
