@@ -36,6 +36,10 @@ static inline double ana_phase_diff(bcdi_cf a, bcdi_cf b)
     return atan2(im, re);
 }
 
+/* Fractional index of the input array → lab position in nm (index input_shape/2 at 0). */
+void ana_index_to_nm(const bcdi_analysis_frame *f, const double idx[3], const size_t input_shape[3],
+                     double out[3]);
+
 static inline double ana_abs(bcdi_cf a)
 {
     return sqrt((double)a.re * a.re + (double)a.im * a.im);

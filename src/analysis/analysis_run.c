@@ -34,15 +34,15 @@ void bcdi_analysis_result_free(bcdi_analysis_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void index_to_nm(const bcdi_analysis_frame *f, const double idx[3],
-                        const size_t input_shape[3], double out[3])
+void ana_index_to_nm(const bcdi_analysis_frame *f, const double idx[3], const size_t input_shape[3],
+                     double out[3])
 {
     double d[3];
     for (int a = 0; a < 3; ++a)
         d[a] = idx[a] - (double)(input_shape[a] / 2);
+    bcdi_mat3_apply(f->basis_m, d, out);
     for (int i = 0; i < 3; ++i)
-        out[i] =
-            1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
+        out[i] *= 1e9;
 }
 
 static bcdi_status domain_table(bcdi_analysis_result *r)
@@ -76,7 +76,7 @@ static bcdi_status domain_table(bcdi_analysis_result *r)
         d->voxels = (size_t)s[0];
         d->volume_nm3 = s[0] * r->voxel_volume_nm3;
         double idx[3] = {s[1] / s[0], s[2] / s[0], s[3] / s[0]};
-        index_to_nm(&r->frame, idx, r->input_shape, d->centroid_nm);
+        ana_index_to_nm(&r->frame, idx, r->input_shape, d->centroid_nm);
         d->mean_displacement_angstrom = -atan2(s[5], s[4]) / r->frame.g_norm * 1e10;
         d->mean_strain = s[7] > 0.0 ? s[6] / s[7] : 0.0;
     }
