@@ -2,6 +2,7 @@
 #include "num/blur.h"
 #include "num/constants.h"
 #include "num/label.h"
+#include "num/plot.h"
 #include "num/mat3.h"
 
 #include <criterion/criterion.h>
@@ -228,4 +229,69 @@ Test(num, components_growth_depth_and_erosion)
     solid[14] = 0;
     bcdi_erode6(cube, solid, out);
     cr_expect_eq(out[13], 0);
+}
+
+/* ---- plotting primitives ---- */
+
+Test(num, round_numbers_and_tick_labels)
+{
+    cr_expect_eq(bcdi_nice_below(0.0042), 0.002);
+    cr_expect_eq(bcdi_nice_below(730.0), 500.0);
+    cr_expect_eq(bcdi_nice_below(1.0), 1.0);
+    cr_expect_lt(fabs(bcdi_nice_above(2.38) - 2.5), 1e-15);
+    cr_expect_lt(fabs(bcdi_nice_above(0.061) - 0.08), 1e-15);
+    cr_expect_lt(fabs(bcdi_nice_above(8.2) - 10.0), 1e-15);
+    cr_expect_eq(bcdi_nice_above(3.0), 3.0, "an exact step is kept");
+    cr_expect_eq(bcdi_nice_above(0.0), 1.0);
+    cr_expect_eq(bcdi_nice_above(NAN), 1.0);
+    char text[32];
+    bcdi_format_tick(-1e-17, 3, text, sizeof text);
+    cr_expect_str_eq(text, "0");
+    bcdi_format_tick(-2.3456, 3, text, sizeof text);
+    cr_expect_str_eq(text, "-2.35");
+    bcdi_format_tick(0.125, 6, text, sizeof text);
+    cr_expect_str_eq(text, "0.125");
+}
+
+Test(num, colour_maps_and_drawing)
+{
+    uint8_t rgb[3];
+    bcdi_colormap_grey(0.5, rgb);
+    cr_expect(rgb[0] == 128 && rgb[1] == 128 && rgb[2] == 128); /* lround(127.5) */
+    bcdi_colormap_grey(-3.0, rgb);
+    cr_expect(rgb[0] == 0, "clamped");
+    /* diverging: blue (0.23, 0.30, 0.75), near-white 0.87, red (0.71, 0.02, 0.15) × 255 */
+    bcdi_colormap_diverging(0.0, rgb);
+    cr_expect(rgb[0] == 59 && rgb[1] == 77 && rgb[2] == 191, "%d %d %d", rgb[0], rgb[1], rgb[2]);
+    bcdi_colormap_diverging(0.5, rgb);
+    cr_expect(rgb[0] == 222 && rgb[1] == 222 && rgb[2] == 222);
+    bcdi_colormap_diverging(2.0, rgb);
+    cr_expect(rgb[0] == 181 && rgb[1] == 5 && rgb[2] == 38);
+
+    /* "Aµ": two 5-pixel cells with one blank column between, at scale 2 */
+    cr_expect_eq(bcdi_text_width("A\xc2\xb5", 2), 22);
+    cr_expect_eq(bcdi_text_width("", 1), 0);
+
+    const uint8_t white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
+    bcdi_image img;
+    cr_assert_eq(bcdi_image_create(&img, 8, 6, white), BCDI_OK);
+#define PIXEL(x, y) (img.rgb[3 * ((size_t)(y)*img.width + (size_t)(x))])
+    bcdi_image_frame(&img, 2, 2, 3, 2, black); /* border: x 1..5, y 1..4 */
+    int inked = 0;
+    for (size_t y = 0; y < 6; ++y)
+        for (size_t x = 0; x < 8; ++x)
+            inked += PIXEL(x, y) == 0;
+    cr_expect_eq(inked, 2 * 5 + 2 * 2, "a 5 x 4 outline");
+    cr_expect(PIXEL(1, 1) == 0 && PIXEL(5, 4) == 0 && PIXEL(2, 2) == 255);
+    bcdi_image_free(&img);
+
+    cr_assert_eq(bcdi_image_create(&img, 8, 6, white), BCDI_OK);
+    bcdi_image_line(&img, 0, 0, 5, 5, 1, black); /* the diagonal, both ends */
+    for (int k = 0; k <= 5; ++k)
+        cr_expect_eq(PIXEL(k, k), 0);
+    cr_expect_eq(PIXEL(6, 6 - 1), 255);
+    bcdi_image_colour_bar(&img, 7, 0, 1, 6, bcdi_colormap_grey); /* top white, bottom black */
+    cr_expect(PIXEL(7, 0) == 255 && PIXEL(7, 5) == 0 && PIXEL(7, 2) == 153, "%d", PIXEL(7, 2));
+#undef PIXEL
+    bcdi_image_free(&img);
 }

@@ -5,6 +5,7 @@
 #include "analysis_output.h"
 
 #include "io/png.h"
+#include "num/plot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,31 +23,6 @@ typedef struct grid_view {
 
 static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0}, OUTSIDE[3] = {200, 200, 200},
                      MARK_DENSITY[3] = {230, 40, 40}, MARK_DISPLACEMENT[3] = {0, 0, 0};
-
-/* 1, 2 or 5 × 10^k, the largest not above x */
-static double nice_below(double x)
-{
-    double p = pow(10.0, floor(log10(x)));
-    if (5.0 * p <= x) return 5.0 * p;
-    if (2.0 * p <= x) return 2.0 * p;
-    return p;
-}
-
-/* 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k, the smallest not below x */
-static double nice_above(double x)
-{
-    static const double steps[] = {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0};
-    double p = pow(10.0, floor(log10(x)));
-    for (size_t i = 0; i < sizeof steps / sizeof *steps; ++i)
-        if (steps[i] * p >= x * (1.0 - 1e-9)) return steps[i] * p;
-    return 10.0 * p;
-}
-
-static void format_number(double v, char *out, size_t cap)
-{
-    if (fabs(v) < 1e-12) v = 0.0;
-    snprintf(out, cap, "%g", v);
-}
 
 /* Panel k shows the plane normal to frame axis `normal[k]`; horizontal axis h, vertical v
  * (growing upwards). */
@@ -146,15 +122,11 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
                                 field == 0 ? MARK_DENSITY : MARK_DISPLACEMENT);
             }
         }
-        /* frame around the panel */
-        bcdi_image_fill_rect(&img, x0 - 1, y0 - 1, panel_w[k] + 2, 1, BLACK);
-        bcdi_image_fill_rect(&img, x0 - 1, y0 + panel_h[k], panel_w[k] + 2, 1, BLACK);
-        bcdi_image_fill_rect(&img, x0 - 1, y0 - 1, 1, panel_h[k] + 2, BLACK);
-        bcdi_image_fill_rect(&img, x0 + panel_w[k], y0 - 1, 1, panel_h[k] + 2, BLACK);
+        bcdi_image_frame(&img, x0, y0, panel_w[k], panel_h[k], BLACK);
         if (k == 0) {
             /* scale bar: a round length near a quarter of the panel */
             double width_nm = g->voxel_nm * (double)axis_len(g, hn);
-            double bar_nm = nice_below(0.3 * width_nm);
+            double bar_nm = bcdi_nice_below(0.3 * width_nm);
             long bar_px = lround(bar_nm / g->voxel_nm * zoom);
             long by = title_h + max_h + 8;
             bcdi_image_fill_rect(&img, x0, by, bar_px, 4, BLACK);
@@ -166,29 +138,19 @@ static bcdi_status draw_figure(const grid_view *g, const size_t centre[3], int f
     }
     /* colour bar with labels at both ends and the middle */
     long bar_top = title_h, bar_h = max_h;
-    for (long j = 0; j < bar_h; ++j) {
-        double t = 1.0 - (double)j / (double)(bar_h - 1);
-        uint8_t rgb[3];
-        if (field == 0)
-            bcdi_colormap_grey(t, rgb);
-        else
-            bcdi_colormap_diverging(t, rgb);
-        bcdi_image_fill_rect(&img, bar_x, bar_top + j, bar_w, 1, rgb);
-    }
-    bcdi_image_fill_rect(&img, bar_x - 1, bar_top - 1, bar_w + 2, 1, BLACK);
-    bcdi_image_fill_rect(&img, bar_x - 1, bar_top + bar_h, bar_w + 2, 1, BLACK);
-    bcdi_image_fill_rect(&img, bar_x - 1, bar_top - 1, 1, bar_h + 2, BLACK);
-    bcdi_image_fill_rect(&img, bar_x + bar_w, bar_top - 1, 1, bar_h + 2, BLACK);
+    bcdi_image_colour_bar(&img, bar_x, bar_top, bar_w, bar_h,
+                          field == 0 ? bcdi_colormap_grey : bcdi_colormap_diverging);
+    bcdi_image_frame(&img, bar_x, bar_top, bar_w, bar_h, BLACK);
     double lo = field == 0 ? 0.0 : -range, hi = field == 0 ? 1.0 : range;
     for (int k = 0; k < 3; ++k) {
         double value = hi - (hi - lo) * k / 2.0;
         char text[32];
-        format_number(value, text, sizeof text);
+        bcdi_format_tick(value, 6, text, sizeof text);
         long ty = bar_top + (long)((bar_h - 1) * k / 2) - 7;
         bcdi_image_fill_rect(&img, bar_x + bar_w, ty + 7, 4, 1, BLACK);
         bcdi_image_text(&img, bar_x + bar_w + 7, ty, text, scale, BLACK);
     }
-    st = bcdi_png_write(path, &img);
+    st = bcdi_png_write(path, img.width, img.height, img.rgb);
     bcdi_image_free(&img);
     return st;
 }
@@ -233,7 +195,7 @@ bcdi_status ana_write_figures(const bcdi_analysis_result *r, const char *density
         centre[a] = (size_t)c;
     }
     /* symmetric displacement range: the largest |u| rounded up to a round number */
-    double range = nice_above(umax > 1e-6 ? umax : 1.0);
+    double range = bcdi_nice_above(umax > 1e-6 ? umax : 1.0);
     bcdi_status st = draw_figure(&g, centre, 0, r->lines, r->line_count, density_path, 1.0);
     if (st == BCDI_OK)
         st = draw_figure(&g, centre, 1, r->lines, r->line_count, displacement_path, range);
