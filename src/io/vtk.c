@@ -43,7 +43,14 @@ static const char *vtk_type(bcdi_dtype t)
     }
 }
 
-/* One <DataArray> with its payload: base64(UInt64 byte count) then base64(bytes). */
+/* A binary payload: base64(UInt64 byte count) then base64(bytes). */
+static void write_payload(FILE *f, const void *data, uint64_t bytes)
+{
+    base64_write(f, (const unsigned char *)&bytes, sizeof bytes);
+    base64_write(f, (const unsigned char *)data, (size_t)bytes);
+}
+
+/* One <DataArray> with its payload. */
 static void write_array(FILE *f, const char *name, bcdi_dtype type, int components,
                         const void *data, size_t tuples)
 {
@@ -52,8 +59,7 @@ static void write_array(FILE *f, const char *name, bcdi_dtype type, int componen
             "        <DataArray type=\"%s\" Name=\"%s\" NumberOfComponents=\"%d\" "
             "format=\"binary\">\n          ",
             vtk_type(type), name, components);
-    base64_write(f, (const unsigned char *)&bytes, sizeof bytes);
-    base64_write(f, (const unsigned char *)data, (size_t)bytes);
+    write_payload(f, data, bytes);
     fprintf(f, "\n        </DataArray>\n");
 }
 
@@ -109,14 +115,6 @@ static bcdi_status stage_commit(staged_file *s)
     return BCDI_OK;
 }
 
-static void header(FILE *f, const char *kind)
-{
-    fprintf(f,
-            "<?xml version=\"1.0\"?>\n<VTKFile type=\"%s\" version=\"1.0\" "
-            "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n",
-            kind);
-}
-
 static void point_data(FILE *f, const bcdi_vtk_array *arrays, size_t count, size_t points)
 {
     fprintf(f, "      <PointData%s%s%s>\n", count ? " Scalars=\"" : "", count ? arrays[0].name : "",
@@ -127,23 +125,43 @@ static void point_data(FILE *f, const bcdi_vtk_array *arrays, size_t count, size
     fprintf(f, "      </PointData>\n");
 }
 
+static void header(FILE *f, const char *kind)
+{
+    fprintf(f,
+            "<?xml version=\"1.0\"?>\n<VTKFile type=\"%s\" version=\"1.0\" "
+            "byte_order=\"LittleEndian\" header_type=\"UInt64\">\n",
+            kind);
+}
+
+/* A grid file (ImageData or StructuredGrid) up to and with its piece's point data: the checks,
+ * the staged file, the header, <kind WholeExtent=... extra>, <Piece Extent=...>. */
+static bcdi_status grid_begin(const char *path, const char *kind, const size_t dims[3],
+                              const char *extra, const bcdi_vtk_array *arrays, size_t count,
+                              staged_file *s)
+{
+    bcdi_status st = check_arrays(path, arrays, count);
+    if (st == BCDI_OK) st = stage_open(path, s);
+    if (st != BCDI_OK) return st;
+    header(s->f, kind);
+    fprintf(s->f, "  <%s WholeExtent=\"0 %zu 0 %zu 0 %zu\"%s>\n", kind, dims[0] - 1, dims[1] - 1,
+            dims[2] - 1, extra);
+    fprintf(s->f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1,
+            dims[2] - 1);
+    point_data(s->f, arrays, count, dims[0] * dims[1] * dims[2]);
+    return BCDI_OK;
+}
+
 bcdi_status bcdi_vtk_write_image(const char *path, const size_t dims[3], const double origin[3],
                                  const double spacing[3], const bcdi_vtk_array *arrays,
                                  size_t count)
 {
-    bcdi_status st = check_arrays(path, arrays, count);
-    if (st != BCDI_OK) return st;
+    char extra[256];
+    snprintf(extra, sizeof extra, " Origin=\"%.9g %.9g %.9g\" Spacing=\"%.9g %.9g %.9g\"",
+             origin[0], origin[1], origin[2], spacing[0], spacing[1], spacing[2]);
     staged_file s;
-    if ((st = stage_open(path, &s)) != BCDI_OK) return st;
+    bcdi_status st = grid_begin(path, "ImageData", dims, extra, arrays, count, &s);
+    if (st != BCDI_OK) return st;
     FILE *f = s.f;
-    header(f, "ImageData");
-    fprintf(f,
-            "  <ImageData WholeExtent=\"0 %zu 0 %zu 0 %zu\" Origin=\"%.9g %.9g %.9g\" "
-            "Spacing=\"%.9g %.9g %.9g\">\n",
-            dims[0] - 1, dims[1] - 1, dims[2] - 1, origin[0], origin[1], origin[2], spacing[0],
-            spacing[1], spacing[2]);
-    fprintf(f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1, dims[2] - 1);
-    point_data(f, arrays, count, dims[0] * dims[1] * dims[2]);
     fprintf(f, "      <CellData>\n      </CellData>\n    </Piece>\n  </ImageData>\n</VTKFile>\n");
     return stage_commit(&s);
 }
@@ -152,17 +170,11 @@ bcdi_status bcdi_vtk_write_structured(const char *path, const size_t dims[3],
                                       const float *points_xyz, const bcdi_vtk_array *arrays,
                                       size_t count)
 {
-    bcdi_status st = check_arrays(path, arrays, count);
-    if (st != BCDI_OK) return st;
     staged_file s;
-    if ((st = stage_open(path, &s)) != BCDI_OK) return st;
+    bcdi_status st = grid_begin(path, "StructuredGrid", dims, "", arrays, count, &s);
+    if (st != BCDI_OK) return st;
     FILE *f = s.f;
     size_t n = dims[0] * dims[1] * dims[2];
-    header(f, "StructuredGrid");
-    fprintf(f, "  <StructuredGrid WholeExtent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1,
-            dims[2] - 1);
-    fprintf(f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1, dims[2] - 1);
-    point_data(f, arrays, count, n);
     fprintf(f, "      <CellData>\n      </CellData>\n      <Points>\n");
     write_array(f, "Points", BCDI_DT_F32, 3, points_xyz, n);
     fprintf(f, "      </Points>\n    </Piece>\n  </StructuredGrid>\n</VTKFile>\n");
@@ -211,17 +223,13 @@ bcdi_status bcdi_vtk_write_polylines(const char *path, size_t line_count,
                 points_xyz ? (const void *)points_xyz : (const void *)"", total);
     fprintf(f, "      </Points>\n      <Lines>\n");
     /* Int64 connectivity/offsets: VTK accepts any integer type here */
-    uint64_t bytes = (uint64_t)total * sizeof(int64_t);
     fprintf(
         f,
         "        <DataArray type=\"Int64\" Name=\"connectivity\" format=\"binary\">\n          ");
-    base64_write(f, (const unsigned char *)&bytes, sizeof bytes);
-    base64_write(f, (const unsigned char *)connectivity, (size_t)bytes);
-    bytes = (uint64_t)line_count * sizeof(int64_t);
+    write_payload(f, connectivity, (uint64_t)total * sizeof(int64_t));
     fprintf(f, "\n        </DataArray>\n        <DataArray type=\"Int64\" Name=\"offsets\" "
                "format=\"binary\">\n          ");
-    base64_write(f, (const unsigned char *)&bytes, sizeof bytes);
-    base64_write(f, (const unsigned char *)offsets, (size_t)bytes);
+    write_payload(f, offsets, (uint64_t)line_count * sizeof(int64_t));
     fprintf(f, "\n        </DataArray>\n      </Lines>\n    </Piece>\n  </PolyData>\n</VTKFile>\n");
     free(connectivity);
     free(offsets);
