@@ -3,6 +3,7 @@
 #include "num/constants.h"
 #include "num/label.h"
 #include "num/plot.h"
+#include "num/volume.h"
 #include "num/mat3.h"
 
 #include <criterion/criterion.h>
@@ -229,6 +230,24 @@ Test(num, components_growth_depth_and_erosion)
     solid[14] = 0;
     bcdi_erode6(cube, solid, out);
     cr_expect_eq(out[13], 0);
+}
+
+Test(num, centre_of_mass_plain_and_masked)
+{
+    const size_t shape[3] = {1, 2, 3};
+    const float weight[6] = {0, 1, 0, 0, 0, 3};
+    const uint8_t first_row[6] = {1, 1, 1, 0, 0, 0};
+    double com[3] = {-1, -1, -1};
+    /* (1·(0,0,1) + 3·(0,1,2)) / 4 */
+    cr_expect_eq(bcdi_centre_of_mass(weight, NULL, shape, com), 4.0);
+    cr_expect(com[0] == 0.0 && com[1] == 0.75 && com[2] == 1.75, "%g %g %g", com[0], com[1],
+              com[2]);
+    cr_expect_eq(bcdi_centre_of_mass(weight, first_row, shape, com), 1.0);
+    cr_expect(com[0] == 0.0 && com[1] == 0.0 && com[2] == 1.0);
+    const float none[6] = {0};
+    com[0] = 42.0;
+    cr_expect_eq(bcdi_centre_of_mass(none, NULL, shape, com), 0.0);
+    cr_expect_eq(com[0], 42.0, "left alone when there is no weight");
 }
 
 /* ---- plotting primitives ---- */

@@ -5,6 +5,7 @@
 #include "analysis_output.h"
 
 #include "io/png.h"
+#include "num/volume.h"
 #include "num/plot.h"
 
 #include <stdio.h>
@@ -175,21 +176,14 @@ bcdi_status ana_write_figures(const bcdi_analysis_result *r, const char *density
     g.axis_names[1] = crystal ? "yc" : "y";
     g.axis_names[2] = crystal ? "zc" : "z";
     /* slices through the density's centre of mass inside the support */
-    double com[3] = {0, 0, 0}, mass = 0.0, umax = 0.0;
+    double com_zyx[3], umax = 0.0;
+    double mass = bcdi_centre_of_mass(g.density, g.support, g.shape, com_zyx);
     size_t n = g.shape[0] * g.shape[1] * g.shape[2];
-    for (size_t v = 0; v < n; ++v) {
-        if (!g.support[v]) continue;
-        size_t ix = v % g.shape[2], iy = (v / g.shape[2]) % g.shape[1],
-               iz = v / (g.shape[1] * g.shape[2]);
-        com[0] += g.density[v] * (double)ix;
-        com[1] += g.density[v] * (double)iy;
-        com[2] += g.density[v] * (double)iz;
-        mass += g.density[v];
-        if (fabs(g.displacement[v]) > umax) umax = fabs(g.displacement[v]);
-    }
-    size_t centre[3];
+    for (size_t v = 0; v < n; ++v)
+        if (g.support[v] && fabs(g.displacement[v]) > umax) umax = fabs(g.displacement[v]);
+    size_t centre[3]; /* x, y, z */
     for (int a = 0; a < 3; ++a) {
-        long c = mass > 0.0 ? lround(com[a] / mass) : (long)(axis_len(&g, a) / 2);
+        long c = mass > 0.0 ? lround(com_zyx[2 - a]) : (long)(axis_len(&g, a) / 2);
         if (c < 0) c = 0;
         if (c >= (long)axis_len(&g, a)) c = (long)axis_len(&g, a) - 1;
         centre[a] = (size_t)c;

@@ -6,6 +6,7 @@
 
 #include "io/png.h"
 #include "num/plot.h"
+#include "num/volume.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -56,24 +57,15 @@ static bcdi_status write_slices(const bcdi_comparison *c, const char *path)
     const bcdi_compare_state *ref = &c->states[c->reference];
     /* the plane normal to the axis along which the reference is thinnest (the largest
      * section), through its density centre of mass */
-    size_t lo[3] = {n[0], n[1], n[2]}, hi[3] = {0, 0, 0};
-    double sum = 0.0, com[3] = {0, 0, 0};
-    for (size_t v = 0; v < nv; ++v) {
-        size_t idx[3] = {v / (n[1] * n[2]), (v / n[2]) % n[1], v % n[2]};
-        if (ref->cg_support[v])
-            for (int a = 0; a < 3; ++a) {
-                if (idx[a] < lo[a]) lo[a] = idx[a];
-                if (idx[a] > hi[a]) hi[a] = idx[a];
-            }
-        sum += ref->cg_density[v];
-        for (int a = 0; a < 3; ++a)
-            com[a] += ref->cg_density[v] * (double)idx[a];
-    }
+    size_t lo[3] = {n[0], n[1], n[2]}, hi[3] = {0, 0, 0}; /* kept when the support is empty */
+    double com[3];
+    bcdi_mask_bounds(ref->cg_support, n, lo, hi);
+    double sum = bcdi_centre_of_mass(ref->cg_density, NULL, n, com);
     int normal = 0;
     for (int a = 1; a < 3; ++a)
         if (hi[a] - lo[a] < hi[normal] - lo[normal]) normal = a;
     const int ax1 = normal == 0 ? 1 : 0, ax2 = normal == 2 ? 1 : 2; /* vertical, horizontal */
-    size_t plane = sum > 0.0 ? (size_t)lround(com[normal] / sum) : n[normal] / 2;
+    size_t plane = sum > 0.0 ? (size_t)lround(com[normal]) : n[normal] / 2;
     if (plane >= n[normal]) plane = n[normal] / 2;
     size_t stride[3] = {n[1] * n[2], n[2], 1};
 #define VOXEL(i1, i2) (plane * stride[normal] + (size_t)(i1)*stride[ax1] + (size_t)(i2)*stride[ax2])

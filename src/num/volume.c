@@ -66,6 +66,27 @@ int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
     return 1;
 }
 
+double bcdi_centre_of_mass(const float *weight, const uint8_t *mask, const size_t shape[3],
+                           double com[3])
+{
+    double sum[3] = {0, 0, 0}, total = 0.0;
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = (i0 * shape[1] + i1) * shape[2] + i2;
+                if (mask && !mask[v]) continue;
+                double w = weight[v];
+                size_t idx[3] = {i0, i1, i2};
+                for (int a = 0; a < 3; ++a)
+                    sum[a] += w * (double)idx[a];
+                total += w;
+            }
+    if (total > 0.0)
+        for (int a = 0; a < 3; ++a)
+            com[a] = sum[a] / total;
+    return total;
+}
+
 size_t bcdi_mask_bounds(const uint8_t *mask, const size_t shape[3], size_t first[3], size_t last[3])
 {
     size_t lo[3] = {shape[0], shape[1], shape[2]}, hi[3] = {0, 0, 0}, count = 0;
