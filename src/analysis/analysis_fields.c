@@ -144,8 +144,7 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
     double inv[3][3];
     bcdi_mat3_inverse(basis_m, inv);
     double weight[3];
-    for (int a = 0; a < 3; ++a)
-        weight[a] = inv[a][0] * g_hat[0] + inv[a][1] * g_hat[1] + inv[a][2] * g_hat[2];
+    bcdi_mat3_apply(inv, g_hat, weight);
     const size_t n1 = shape[1], n2 = shape[2];
     const size_t stride[3] = {n1 * n2, n2, 1};
 #pragma omp parallel for schedule(static)

@@ -194,9 +194,8 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     if (p->remove_ramp) bcdi_analysis_apply_ramp(r->shape, r->object, r->ramp_rad_per_voxel, 0.0);
     double inv[3][3];
     bcdi_mat3_inverse(frame->basis_m, inv);
-    for (int i = 0; i < 3; ++i) /* Δq = T^{-T} g: the Bragg peak's offset from the grid centre */
-        r->ramp_q[i] = inv[0][i] * r->ramp_rad_per_voxel[0] + inv[1][i] * r->ramp_rad_per_voxel[1] +
-                       inv[2][i] * r->ramp_rad_per_voxel[2];
+    /* Δq = T^{-T} g: the Bragg peak's offset from the grid centre */
+    bcdi_mat3_apply_transpose(inv, r->ramp_rad_per_voxel, r->ramp_q);
     if (frame->has_geometry) {
         /* the lattice scatters at Q_centre + Δq; to first order, as ε = Ĝ·∇u is, the strain
          * relative to d is (|G| − Ĝ·(Q_centre + Δq))/|G| */

@@ -211,9 +211,10 @@ static void ring_fit(const bcdi_analysis_frame *f, const size_t shape[3], const 
             r_m[a] =
                 1e-9 * (line->centroid_nm[a] + radius_nm * (cos(th) * e1[a] + sin(th) * e2[a]));
         long idx[3];
+        double i[3];
+        bcdi_mat3_apply(inv, r_m, i);
         for (int a = 0; a < 3; ++a) {
-            double i = inv[a][0] * r_m[0] + inv[a][1] * r_m[1] + inv[a][2] * r_m[2];
-            idx[a] = lround(i + (double)(input_shape[a] / 2)) - (long)origin[a];
+            idx[a] = lround(i[a] + (double)(input_shape[a] / 2)) - (long)origin[a];
             if (idx[a] < 0 || idx[a] >= (long)shape[a]) return;
         }
         size_t v = ((size_t)idx[0] * shape[1] + (size_t)idx[1]) * shape[2] + (size_t)idx[2];

@@ -15,7 +15,6 @@
 #include "num/mat3.h"
 
 #include <math.h>
-
 #include <string.h>
 
 static double deg2rad(double deg)
