@@ -652,14 +652,13 @@ static void expect_basis(const bcdi_analysis_frame *f, const double expected_nm[
 Test(analysis, basis_i13_and_gold_scan)
 {
     /* Hand-computed from PHYSICS.md §2 (numpy, independent of the C code): I13-1, NMC811 (003),
-     * λ = hc/E with hc = 12.398420 keV·Å (exact, num/constants.h),
      * 11 keV, 2.9 m, 55 µm, Δθ 0.005° about +y, 2θ = 13.677°, 256³:
      *   d̂ = (sin 2θ, 0, cos 2θ), ĉ = (cos 2θ, 0, −sin 2θ), r̂ = (0, −1, 0),
      *   Δq_rock = −Δω (ŷ × Q), B = [256 Δq_rock, 256 Δq_row, 256 Δq_col], T = 2π B^{-T}.
      * Column lengths 21.338 nm (rocking: 2π/(N|Q|Δω)/cos θ_B-ish, PHYSICS.md: ≈ 21.2 nm
      * nominal), 23.215 nm (λD/Np) and 23.381 nm (detector columns, sheared). */
     const double i13[3][3] = {
-        {5.045292, 0.0, 23.215016}, {0.0, -23.215016, 0.0}, {20.732759, 0.0, -2.784049}};
+        {5.045284, 0.0, 23.214979}, {0.0, -23.214979, 0.0}, {20.732761, 0.0, -2.784040}};
     bcdi_geometry g;
     bcdi_geometry_default_i13(&g);
     const size_t small[3] = {64, 64, 64}, big[3] = {256, 256, 256};
@@ -674,9 +673,9 @@ Test(analysis, basis_i13_and_gold_scan)
     /* APS 34-ID-C gold scan: 9 keV, 0.5 m, 55 µm, δ = 32.174°, γ = 12.6346°, Δθ 0.005° about
      * +y, 216 × 256 × 256 (the padded shape cohere phases):
      *   d̂ = (cos γ sin δ, sin γ, cos γ cos δ), ĉ = (cos δ, 0, −sin δ),
-     *   r̂ = −(−sin γ sin δ, cos γ, −sin γ cos δ); |Q| = 2.691055 Å⁻¹ (2θ = 34.316°). */
+     *   r̂ = −(−sin γ sin δ, cos γ, −sin γ cos δ); |Q| = 2.69106 Å⁻¹ (2θ = 34.316°). */
     const double gold[3][3] = {
-        {7.308407, 0.0, 4.773591}, {3.076584, -5.013455, 0.266381}, {11.617241, 0.0, -1.599120}};
+        {7.308395, 0.0, 4.773584}, {3.076579, -5.013447, 0.266381}, {11.617222, 0.0, -1.599117}};
     memset(&g, 0, sizeof g);
     g.energy_kev = 9.0;
     g.distance_m = 0.5;
@@ -695,7 +694,7 @@ Test(analysis, basis_i13_and_gold_scan)
     expect_basis(&f, gold, "34-ID-C gold");
     double q = sqrt(g.q_bragg[0] * g.q_bragg[0] + g.q_bragg[1] * g.q_bragg[1] +
                     g.q_bragg[2] * g.q_bragg[2]);
-    cr_expect_lt(fabs(q * 1e-10 - 2.691055), 1e-5, "|Q| %.6f", q * 1e-10);
+    cr_expect_lt(fabs(q * 1e-10 - 2.691059), 1e-5, "|Q| %.6f", q * 1e-10);
 }
 
 Test(analysis, sheared_sphere_comes_back_a_sphere)
