@@ -8,6 +8,7 @@
 #include "io/hdf5.h"
 #include "io/npy.h"
 #include "io/png.h"
+#include "num/plot.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -145,7 +146,7 @@ Test(output, symlinks_planted_at_the_old_predictable_names_are_not_followed)
     bcdi_image img;
     const uint8_t white[3] = {255, 255, 255};
     OK(bcdi_image_create(&img, 8, 8, white));
-    OK(bcdi_png_write(NULL, in_dir("f.png"), &img));
+    OK(bcdi_png_write(NULL, in_dir("f.png"), img.width, img.height, img.rgb));
     bcdi_image_free(&img);
     float v[4] = {1, 2, 3, 4};
     size_t dims[1] = {4};

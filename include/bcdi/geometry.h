@@ -20,7 +20,7 @@ typedef enum {
 
 typedef struct bcdi_geometry {
     double energy_kev;
-    double wavelength_m;    /* derived: 12.3984 / E[keV] Å */
+    double wavelength_m;    /* derived: hc / E (12.3984 keV·Å / E) */
     double distance_m;      /* sample to detector */
     double pixel_size_m[2]; /* [0] along detector rows (vertical step), [1] along columns */
     bcdi_detector_angles angles;

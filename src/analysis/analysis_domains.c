@@ -5,54 +5,10 @@
  * eroded seed reaches are labelled as components of their own. */
 #include "analysis_internal.h"
 
+#include "num/label.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-/* Label the components of mask (labels must be 0 where unlabelled; only voxels with mask && label
- * == 0 are labelled), starting at next_label. Returns the next free label or −1 on no memory. */
-static long flood_components(const size_t shape[3], const uint8_t *mask, int32_t *labels,
-                             long next_label, size_t *queue)
-{
-    const size_t n = shape[0] * shape[1] * shape[2];
-    const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
-    for (size_t seed = 0; seed < n; ++seed) {
-        if (!mask[seed] || labels[seed] != 0) continue;
-        size_t head = 0, tail = 0;
-        queue[tail++] = seed;
-        labels[seed] = (int32_t)next_label;
-        while (head < tail) {
-            size_t v = queue[head++];
-            size_t idx[3] = {v / stride[0], (v / stride[1]) % shape[1], v % shape[2]};
-            for (int a = 0; a < 3; ++a) {
-                if (idx[a] > 0 && mask[v - stride[a]] && labels[v - stride[a]] == 0) {
-                    labels[v - stride[a]] = (int32_t)next_label;
-                    queue[tail++] = v - stride[a];
-                }
-                if (idx[a] + 1 < shape[a] && mask[v + stride[a]] && labels[v + stride[a]] == 0) {
-                    labels[v + stride[a]] = (int32_t)next_label;
-                    queue[tail++] = v + stride[a];
-                }
-            }
-        }
-        ++next_label;
-    }
-    return next_label;
-}
-
-static void erode_once(const size_t shape[3], const uint8_t *in, uint8_t *out)
-{
-    const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
-    const size_t n = shape[0] * shape[1] * shape[2];
-    for (size_t v = 0; v < n; ++v) {
-        out[v] = 0;
-        if (!in[v]) continue;
-        size_t idx[3] = {v / stride[0], (v / stride[1]) % shape[1], v % shape[2]};
-        int keep = 1;
-        for (int a = 0; a < 3 && keep; ++a)
-            keep = idx[a] > 0 && idx[a] + 1 < shape[a] && in[v - stride[a]] && in[v + stride[a]];
-        out[v] = (uint8_t)keep;
-    }
-}
 
 typedef struct label_size {
     long label;
@@ -71,7 +27,6 @@ bcdi_status bcdi_analysis_label_domains(const size_t shape[3], const uint8_t *su
                                         size_t *fragment_count)
 {
     const size_t n = shape[0] * shape[1] * shape[2];
-    const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
     size_t *queue = malloc(n * sizeof *queue);
     uint8_t *eroded = NULL, *tmp = NULL;
     label_size *sizes = NULL;
@@ -88,29 +43,14 @@ bcdi_status bcdi_analysis_label_domains(const size_t shape[3], const uint8_t *su
         }
         memcpy(eroded, support, n);
         for (long k = 0; k < erosion; ++k) {
-            erode_once(shape, eroded, tmp);
+            bcdi_erode6(shape, eroded, tmp);
             memcpy(eroded, tmp, n);
         }
-        next = flood_components(shape, eroded, labels, 1, queue);
+        next = bcdi_label_components(shape, eroded, labels, 1, queue);
         /* grow back breadth-first over the support: all seeds advance one layer at a time */
-        size_t head = 0, tail = 0;
-        for (size_t v = 0; v < n; ++v)
-            if (labels[v] > 0) queue[tail++] = v;
-        while (head < tail) {
-            size_t v = queue[head++];
-            size_t idx[3] = {v / stride[0], (v / stride[1]) % shape[1], v % shape[2]};
-            for (int a = 0; a < 3; ++a)
-                for (int side = -1; side <= 1; side += 2) {
-                    if (side < 0 && idx[a] == 0) continue;
-                    if (side > 0 && idx[a] + 1 >= shape[a]) continue;
-                    size_t w = side < 0 ? v - stride[a] : v + stride[a];
-                    if (!support[w] || labels[w] != 0) continue;
-                    labels[w] = labels[v];
-                    queue[tail++] = w;
-                }
-        }
+        bcdi_grow_labels(shape, support, labels, queue);
     }
-    next = flood_components(shape, support, labels, next, queue);
+    next = bcdi_label_components(shape, support, labels, next, queue);
     /* number by decreasing size; small components become fragments (−1) */
     size_t label_count = (size_t)(next - 1);
     sizes = calloc(label_count + 1, sizeof *sizes);

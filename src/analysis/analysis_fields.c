@@ -142,10 +142,9 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
     /* index derivatives d_a = ∂u/∂i_a = T_a·∇u, so ∇u = T^{-T} d and ε = Ĝ·T^{-T} d = (T^{-1}Ĝ)·d
      */
     double inv[3][3];
-    ana_inv3(basis_m, inv);
+    bcdi_mat3_inverse(basis_m, inv);
     double weight[3];
-    for (int a = 0; a < 3; ++a)
-        weight[a] = inv[a][0] * g_hat[0] + inv[a][1] * g_hat[1] + inv[a][2] * g_hat[2];
+    bcdi_mat3_apply(inv, g_hat, weight);
     const size_t n1 = shape[1], n2 = shape[2];
     const size_t stride[3] = {n1 * n2, n2, 1};
 #pragma omp parallel for schedule(static)
@@ -218,44 +217,4 @@ bcdi_status bcdi_stats_compute(const float *values, const uint8_t *mask, size_t 
     out->p95 = sorted[l95] + (at95 - (double)l95) * (sorted[l95 + (l95 + 1 < count)] - sorted[l95]);
     free(sorted);
     return BCDI_OK;
-}
-
-void ana_blur(float *volume, const size_t shape[3], double sigma)
-{
-    if (!(sigma > 0.0)) return;
-    int radius = (int)ceil(3.0 * sigma);
-    double *weights = malloc((size_t)(2 * radius + 1) * sizeof *weights);
-    size_t n = shape[0] * shape[1] * shape[2];
-    float *tmp = malloc(n * sizeof *tmp);
-    if (!weights || !tmp) {
-        free(weights);
-        free(tmp);
-        return;
-    }
-    double total = 0.0;
-    for (int k = -radius; k <= radius; ++k)
-        total += weights[k + radius] = exp(-0.5 * k * k / (sigma * sigma));
-    for (int k = 0; k <= 2 * radius; ++k)
-        weights[k] /= total;
-    const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
-    for (int a = 0; a < 3; ++a) {
-#pragma omp parallel for schedule(static)
-        for (long i0 = 0; i0 < (long)shape[0]; ++i0)
-            for (size_t i1 = 0; i1 < shape[1]; ++i1)
-                for (size_t i2 = 0; i2 < shape[2]; ++i2) {
-                    size_t idx[3] = {(size_t)i0, i1, i2};
-                    size_t v = (size_t)i0 * stride[0] + i1 * stride[1] + i2;
-                    double acc = 0.0;
-                    for (int k = -radius; k <= radius; ++k) {
-                        long j = (long)idx[a] + k;
-                        if (j < 0) j = 0;
-                        if (j >= (long)shape[a]) j = (long)shape[a] - 1;
-                        acc += weights[k + radius] * volume[v + ((size_t)j - idx[a]) * stride[a]];
-                    }
-                    tmp[v] = (float)acc;
-                }
-        memcpy(volume, tmp, n * sizeof *tmp);
-    }
-    free(weights);
-    free(tmp);
 }

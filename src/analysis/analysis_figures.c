@@ -5,6 +5,8 @@
 #include "analysis_output.h"
 
 #include "io/png.h"
+#include "num/volume.h"
+#include "num/plot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,31 +24,6 @@ typedef struct grid_view {
 
 static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0}, OUTSIDE[3] = {200, 200, 200},
                      MARK_DENSITY[3] = {230, 40, 40}, MARK_DISPLACEMENT[3] = {0, 0, 0};
-
-/* 1, 2 or 5 × 10^k, the largest not above x */
-static double nice_below(double x)
-{
-    double p = pow(10.0, floor(log10(x)));
-    if (5.0 * p <= x) return 5.0 * p;
-    if (2.0 * p <= x) return 2.0 * p;
-    return p;
-}
-
-/* 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k, the smallest not below x */
-static double nice_above(double x)
-{
-    static const double steps[] = {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0};
-    double p = pow(10.0, floor(log10(x)));
-    for (size_t i = 0; i < sizeof steps / sizeof *steps; ++i)
-        if (steps[i] * p >= x * (1.0 - 1e-9)) return steps[i] * p;
-    return 10.0 * p;
-}
-
-static void format_number(double v, char *out, size_t cap)
-{
-    if (fabs(v) < 1e-12) v = 0.0;
-    snprintf(out, cap, "%g", v);
-}
 
 /* Panel k shows the plane normal to frame axis `normal[k]`; horizontal axis h, vertical v
  * (growing upwards). */
@@ -127,8 +104,8 @@ static bcdi_status draw_figure(bcdi_output *tx, const grid_view *g, const size_t
             for (size_t s = 0; s + 1 < line->point_count; ++s) {
                 double a[3], b[3];
                 for (int c = 0; c < 3; ++c) {
-                    a[c] = ana_dot3(g->axes[c], line->points_nm + 3 * s);
-                    b[c] = ana_dot3(g->axes[c], line->points_nm + 3 * (s + 1));
+                    a[c] = bcdi_dot3(g->axes[c], line->points_nm + 3 * s);
+                    b[c] = bcdi_dot3(g->axes[c], line->points_nm + 3 * (s + 1));
                 }
                 double da = a[nn] - plane_nm, db = b[nn] - plane_nm;
                 if (da * db > 0.0 || (da == db)) continue;
@@ -146,15 +123,11 @@ static bcdi_status draw_figure(bcdi_output *tx, const grid_view *g, const size_t
                                 field == 0 ? MARK_DENSITY : MARK_DISPLACEMENT);
             }
         }
-        /* frame around the panel */
-        bcdi_image_fill_rect(&img, x0 - 1, y0 - 1, panel_w[k] + 2, 1, BLACK);
-        bcdi_image_fill_rect(&img, x0 - 1, y0 + panel_h[k], panel_w[k] + 2, 1, BLACK);
-        bcdi_image_fill_rect(&img, x0 - 1, y0 - 1, 1, panel_h[k] + 2, BLACK);
-        bcdi_image_fill_rect(&img, x0 + panel_w[k], y0 - 1, 1, panel_h[k] + 2, BLACK);
+        bcdi_image_frame(&img, x0, y0, panel_w[k], panel_h[k], BLACK);
         if (k == 0) {
             /* scale bar: a round length near a quarter of the panel */
             double width_nm = g->voxel_nm * (double)axis_len(g, hn);
-            double bar_nm = nice_below(0.3 * width_nm);
+            double bar_nm = bcdi_nice_below(0.3 * width_nm);
             long bar_px = lround(bar_nm / g->voxel_nm * zoom);
             long by = title_h + max_h + 8;
             bcdi_image_fill_rect(&img, x0, by, bar_px, 4, BLACK);
@@ -166,29 +139,19 @@ static bcdi_status draw_figure(bcdi_output *tx, const grid_view *g, const size_t
     }
     /* colour bar with labels at both ends and the middle */
     long bar_top = title_h, bar_h = max_h;
-    for (long j = 0; j < bar_h; ++j) {
-        double t = 1.0 - (double)j / (double)(bar_h - 1);
-        uint8_t rgb[3];
-        if (field == 0)
-            bcdi_colormap_grey(t, rgb);
-        else
-            bcdi_colormap_diverging(t, rgb);
-        bcdi_image_fill_rect(&img, bar_x, bar_top + j, bar_w, 1, rgb);
-    }
-    bcdi_image_fill_rect(&img, bar_x - 1, bar_top - 1, bar_w + 2, 1, BLACK);
-    bcdi_image_fill_rect(&img, bar_x - 1, bar_top + bar_h, bar_w + 2, 1, BLACK);
-    bcdi_image_fill_rect(&img, bar_x - 1, bar_top - 1, 1, bar_h + 2, BLACK);
-    bcdi_image_fill_rect(&img, bar_x + bar_w, bar_top - 1, 1, bar_h + 2, BLACK);
+    bcdi_image_colour_bar(&img, bar_x, bar_top, bar_w, bar_h,
+                          field == 0 ? bcdi_colormap_grey : bcdi_colormap_diverging);
+    bcdi_image_frame(&img, bar_x, bar_top, bar_w, bar_h, BLACK);
     double lo = field == 0 ? 0.0 : -range, hi = field == 0 ? 1.0 : range;
     for (int k = 0; k < 3; ++k) {
         double value = hi - (hi - lo) * k / 2.0;
         char text[32];
-        format_number(value, text, sizeof text);
+        bcdi_format_tick(value, 6, text, sizeof text);
         long ty = bar_top + (long)((bar_h - 1) * k / 2) - 7;
         bcdi_image_fill_rect(&img, bar_x + bar_w, ty + 7, 4, 1, BLACK);
         bcdi_image_text(&img, bar_x + bar_w + 7, ty, text, scale, BLACK);
     }
-    st = bcdi_png_write(tx, path, &img);
+    st = bcdi_png_write(tx, path, img.width, img.height, img.rgb);
     bcdi_image_free(&img);
     return st;
 }
@@ -213,27 +176,20 @@ bcdi_status ana_write_figures(bcdi_output *tx, const bcdi_analysis_result *r,
     g.axis_names[1] = crystal ? "yc" : "y";
     g.axis_names[2] = crystal ? "zc" : "z";
     /* slices through the density's centre of mass inside the support */
-    double com[3] = {0, 0, 0}, mass = 0.0, umax = 0.0;
+    double com_zyx[3], umax = 0.0;
+    double mass = bcdi_centre_of_mass(g.density, g.support, g.shape, com_zyx);
     size_t n = g.shape[0] * g.shape[1] * g.shape[2];
-    for (size_t v = 0; v < n; ++v) {
-        if (!g.support[v]) continue;
-        size_t ix = v % g.shape[2], iy = (v / g.shape[2]) % g.shape[1],
-               iz = v / (g.shape[1] * g.shape[2]);
-        com[0] += g.density[v] * (double)ix;
-        com[1] += g.density[v] * (double)iy;
-        com[2] += g.density[v] * (double)iz;
-        mass += g.density[v];
-        if (fabs(g.displacement[v]) > umax) umax = fabs(g.displacement[v]);
-    }
-    size_t centre[3];
+    for (size_t v = 0; v < n; ++v)
+        if (g.support[v] && fabs(g.displacement[v]) > umax) umax = fabs(g.displacement[v]);
+    size_t centre[3]; /* x, y, z */
     for (int a = 0; a < 3; ++a) {
-        long c = mass > 0.0 ? lround(com[a] / mass) : (long)(axis_len(&g, a) / 2);
+        long c = mass > 0.0 ? lround(com_zyx[2 - a]) : (long)(axis_len(&g, a) / 2);
         if (c < 0) c = 0;
         if (c >= (long)axis_len(&g, a)) c = (long)axis_len(&g, a) - 1;
         centre[a] = (size_t)c;
     }
     /* symmetric displacement range: the largest |u| rounded up to a round number */
-    double range = nice_above(umax > 1e-6 ? umax : 1.0);
+    double range = bcdi_nice_above(umax > 1e-6 ? umax : 1.0);
     bcdi_status st = draw_figure(tx, &g, centre, 0, r->lines, r->line_count, density_path, 1.0);
     if (st == BCDI_OK)
         st = draw_figure(tx, &g, centre, 1, r->lines, r->line_count, displacement_path, range);

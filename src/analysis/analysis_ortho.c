@@ -4,6 +4,7 @@
 #include "analysis_internal.h"
 
 #include "bcdi/log.h"
+#include "num/label.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +19,8 @@ static void frame_axes(const bcdi_analysis_params *p, const bcdi_analysis_frame 
         axes[0][0] = axes[1][1] = axes[2][2] = 1.0;
         return;
     }
-    /* crystal frame as the simulator builds it: z = Ĝ, y = rocking axis ⟂ Ĝ, x = y × z */
-    double z[3] = {f->g_hat[0], f->g_hat[1], f->g_hat[2]};
-    double y[3] = {f->rocking_axis[0], f->rocking_axis[1], f->rocking_axis[2]};
-    double along = ana_dot3(y, z);
-    for (int a = 0; a < 3; ++a)
-        y[a] -= along * z[a];
-    double len = sqrt(ana_dot3(y, y));
-    if (!(len > 1e-9)) {
-        y[0] = 1.0, y[1] = 0.0, y[2] = 0.0;
-        along = ana_dot3(y, z);
-        for (int a = 0; a < 3; ++a)
-            y[a] -= along * z[a];
-        len = sqrt(ana_dot3(y, y));
-    }
-    for (int a = 0; a < 3; ++a)
-        y[a] /= len;
-    double x[3];
-    ana_cross3(y, z, x);
-    for (int a = 0; a < 3; ++a)
-        axes[0][a] = x[a], axes[1][a] = y[a], axes[2][a] = z[a];
+    /* the crystal frame as the simulator builds it: z = Ĝ, y = rocking axis ⟂ Ĝ, x = y × z */
+    bcdi_orthonormal_frame(f->g_hat, f->rocking_axis, axes);
 }
 
 /* Trilinear interpolation of the complex field at fractional index (outside: 0); *inside gets
@@ -80,18 +63,17 @@ static bcdi_cf interpolate(const size_t shape[3], const bcdi_cf *object, const u
 
 /* 3D unwrapping for display: breadth-first from the densest support voxel, adding wrapped
  * neighbour differences. Path dependent around vortices (where no unwrapped phase exists). */
-static void unwrap_phase(const size_t shape[3], const bcdi_cf *field, const uint8_t *support,
-                         const float *density, float *out)
+static bcdi_status unwrap_phase(const size_t shape[3], const bcdi_cf *field, const uint8_t *support,
+                                const float *density, float *out)
 {
     const size_t n = shape[0] * shape[1] * shape[2];
-    const size_t stride[3] = {shape[1] * shape[2], shape[2], 1};
     size_t *queue = malloc(n * sizeof *queue);
     uint8_t *seen = calloc(n, 1);
     memset(out, 0, n * sizeof *out);
     if (!queue || !seen) {
         free(queue);
         free(seen);
-        return;
+        return bcdi_error(BCDI_ERR_NOMEM, "unwrap: %zu voxels", n);
     }
     size_t start = n;
     for (size_t v = 0; v < n; ++v)
@@ -102,22 +84,20 @@ static void unwrap_phase(const size_t shape[3], const bcdi_cf *field, const uint
         seen[start] = 1;
         out[start] = (float)atan2(field[start].im, field[start].re);
         while (head < tail) {
-            size_t v = queue[head++];
-            size_t idx[3] = {v / stride[0], (v / stride[1]) % shape[1], v % shape[2]};
-            for (int a = 0; a < 3; ++a)
-                for (int side = -1; side <= 1; side += 2) {
-                    if (side < 0 && idx[a] == 0) continue;
-                    if (side > 0 && idx[a] + 1 >= shape[a]) continue;
-                    size_t w = side < 0 ? v - stride[a] : v + stride[a];
-                    if (!support[w] || seen[w]) continue;
-                    seen[w] = 1;
-                    out[w] = out[v] + (float)ana_phase_diff(field[w], field[v]);
-                    queue[tail++] = w;
-                }
+            size_t v = queue[head++], nb[6];
+            int count = bcdi_neighbours6(shape, v, nb);
+            for (int k = 0; k < count; ++k) {
+                size_t w = nb[k];
+                if (!support[w] || seen[w]) continue;
+                seen[w] = 1;
+                out[w] = out[v] + (float)ana_phase_diff(field[w], field[v]);
+                queue[tail++] = w;
+            }
         }
     }
     free(queue);
     free(seen);
+    return BCDI_OK;
 }
 
 bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_analysis_result *r)
@@ -131,7 +111,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
         voxel = HUGE_VAL;
         for (int a = 0; a < 3; ++a) {
             double col[3] = {f->basis_m[0][a], f->basis_m[1][a], f->basis_m[2][a]};
-            double len = 1e9 * sqrt(ana_dot3(col, col));
+            double len = 1e9 * bcdi_norm3(col);
             if (len < voxel) voxel = len;
         }
     }
@@ -148,7 +128,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
             lab[i] =
                 1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
         for (int k = 0; k < 3; ++k) {
-            double c = ana_dot3(axes[k], lab);
+            double c = bcdi_dot3(axes[k], lab);
             if (c < lo[k]) lo[k] = c;
             if (c > hi[k]) hi[k] = c;
         }
@@ -190,7 +170,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
         return bcdi_error(BCDI_ERR_NOMEM, "orthogonalise: %zu voxels", n);
     }
     double inv[3][3];
-    ana_inv3(f->basis_m, inv);
+    bcdi_mat3_inverse(f->basis_m, inv);
     /* frame coordinate (nm) → fractional crop index: i = T^{-1} R^T p + N/2 − origin */
     double map[3][3];
     for (int a = 0; a < 3; ++a)
@@ -244,9 +224,11 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
             r->o_strain[v] = 0.0f;
         }
     }
-    if (p->unwrap) unwrap_phase(r->ortho_shape, field, r->o_support, r->o_density, r->o_unwrapped);
-    r->has_ortho = 1;
     r->o_strain_valid = valid; /* kept: voxels without a support neighbour have no strain */
+    bcdi_status st = BCDI_OK;
+    if (p->unwrap)
+        st = unwrap_phase(r->ortho_shape, field, r->o_support, r->o_density, r->o_unwrapped);
+    r->has_ortho = st == BCDI_OK;
     free(field);
-    return BCDI_OK;
+    return st;
 }

@@ -132,12 +132,12 @@ bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t
                               no_d ? "d_spacing= (Å)" : "");
         for (int a = 0; a < 3; ++a)
             out->basis_m[a][a] = p->voxel_size_nm * 1e-9;
-        double gl = sqrt(ana_dot3(p->g_direction, p->g_direction));
+        double gl = sqrt(bcdi_dot3(p->g_direction, p->g_direction));
         for (int a = 0; a < 3; ++a)
             out->g_hat[a] = p->g_direction[a] / gl;
         out->d_spacing_m = p->d_spacing_angstrom * 1e-10;
         out->rocking_axis[1] = 1.0;
-        out->g_norm = 2.0 * ANA_PI / out->d_spacing_m;
+        out->g_norm = 2.0 * BCDI_PI / out->d_spacing_m;
         out->has_geometry = 0;
         return BCDI_OK;
     }
@@ -150,7 +150,7 @@ bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t
     }
     memcpy(out->basis_m, g.real_basis, sizeof out->basis_m);
     memcpy(out->q_centre, g.q_bragg, sizeof out->q_centre);
-    double ql = sqrt(ana_dot3(g.q_bragg, g.q_bragg));
+    double ql = sqrt(bcdi_dot3(g.q_bragg, g.q_bragg));
     if (!(ql > 0.0)) return bcdi_error(BCDI_ERR_FORMAT, "geometry: q_bragg is the zero vector");
     for (int a = 0; a < 3; ++a)
         out->g_hat[a] = g.q_bragg[a] / ql;
@@ -163,10 +163,10 @@ bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t
         out->d_spacing_m = 4.733e-10;
         bcdi_log(BCDI_LOG_NOTICE, "no d-spacing in the geometry: using NMC811 d003 = 4.733 Å");
     }
-    out->g_norm = 2.0 * ANA_PI / out->d_spacing_m;
+    out->g_norm = 2.0 * BCDI_PI / out->d_spacing_m;
     out->has_geometry = 1;
-    double det = ana_det3(out->basis_m);
-    if (!(fabs(det) > 0.0) || !isfinite(det))
+    double inverse[3][3]; /* every later step inverts the basis */
+    if (!bcdi_mat3_inverse(out->basis_m, inverse))
         return bcdi_error(BCDI_ERR_FORMAT, "geometry: the real-space basis is singular");
     return BCDI_OK;
 }

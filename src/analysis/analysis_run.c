@@ -35,15 +35,15 @@ void bcdi_analysis_result_free(bcdi_analysis_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void index_to_nm(const bcdi_analysis_frame *f, const double idx[3],
-                        const size_t input_shape[3], double out[3])
+void ana_index_to_nm(const bcdi_analysis_frame *f, const double idx[3], const size_t input_shape[3],
+                     double out[3])
 {
     double d[3];
     for (int a = 0; a < 3; ++a)
         d[a] = idx[a] - (double)(input_shape[a] / 2);
+    bcdi_mat3_apply(f->basis_m, d, out);
     for (int i = 0; i < 3; ++i)
-        out[i] =
-            1e9 * (f->basis_m[i][0] * d[0] + f->basis_m[i][1] * d[1] + f->basis_m[i][2] * d[2]);
+        out[i] *= 1e9;
 }
 
 static bcdi_status domain_table(bcdi_analysis_result *r)
@@ -77,7 +77,7 @@ static bcdi_status domain_table(bcdi_analysis_result *r)
         d->voxels = (size_t)s[0];
         d->volume_nm3 = s[0] * r->voxel_volume_nm3;
         double idx[3] = {s[1] / s[0], s[2] / s[0], s[3] / s[0]};
-        index_to_nm(&r->frame, idx, r->input_shape, d->centroid_nm);
+        ana_index_to_nm(&r->frame, idx, r->input_shape, d->centroid_nm);
         d->mean_displacement_angstrom = -atan2(s[5], s[4]) / r->frame.g_norm * 1e10;
         d->mean_strain = s[7] > 0.0 ? s[6] / s[7] : 0.0;
     }
@@ -186,7 +186,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     r->amplitude_max = peak;
     r->file_support_used = file_support;
     r->support_voxels = inside;
-    r->voxel_volume_nm3 = fabs(ana_det3(frame->basis_m)) * 1e27;
+    r->voxel_volume_nm3 = fabs(bcdi_mat3_det(frame->basis_m)) * 1e27;
     r->total_volume_nm3 = (double)inside * r->voxel_volume_nm3;
 
     /* phase ramp and offset */
@@ -194,18 +194,17 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     bcdi_analysis_fit_ramp(r->shape, r->object, r->support, r->ramp_rad_per_voxel);
     if (p->remove_ramp) bcdi_analysis_apply_ramp(r->shape, r->object, r->ramp_rad_per_voxel, 0.0);
     double inv[3][3];
-    ana_inv3(frame->basis_m, inv);
-    for (int i = 0; i < 3; ++i) /* Δq = T^{-T} g: the Bragg peak's offset from the grid centre */
-        r->ramp_q[i] = inv[0][i] * r->ramp_rad_per_voxel[0] + inv[1][i] * r->ramp_rad_per_voxel[1] +
-                       inv[2][i] * r->ramp_rad_per_voxel[2];
+    bcdi_mat3_inverse(frame->basis_m, inv);
+    /* Δq = T^{-T} g: the Bragg peak's offset from the grid centre */
+    bcdi_mat3_apply_transpose(inv, r->ramp_rad_per_voxel, r->ramp_q);
     if (frame->has_geometry) {
         /* the lattice scatters at Q_centre + Δq; to first order, as ε = Ĝ·∇u is, the strain
          * relative to d is (|G| − Ĝ·(Q_centre + Δq))/|G| */
         double q[3] = {frame->q_centre[0] + r->ramp_q[0], frame->q_centre[1] + r->ramp_q[1],
                        frame->q_centre[2] + r->ramp_q[2]};
-        r->ramp_strain = (frame->g_norm - ana_dot3(q, frame->g_hat)) / frame->g_norm;
+        r->ramp_strain = (frame->g_norm - bcdi_dot3(q, frame->g_hat)) / frame->g_norm;
     } else {
-        r->ramp_strain = -ana_dot3(r->ramp_q, frame->g_hat) / frame->g_norm;
+        r->ramp_strain = -bcdi_dot3(r->ramp_q, frame->g_hat) / frame->g_norm;
     }
     /* strain_reference=absolute: what the local derivatives miss is added back. With the ramp
      * removed that is the whole mean lattice strain; with the ramp kept only the detector
@@ -216,7 +215,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
             r->strain_offset = r->ramp_strain;
         else if (frame->has_geometry)
             r->strain_offset =
-                (frame->g_norm - ana_dot3(frame->q_centre, frame->g_hat)) / frame->g_norm;
+                (frame->g_norm - bcdi_dot3(frame->q_centre, frame->g_hat)) / frame->g_norm;
     }
     r->phase_offset_rad =
         bcdi_analysis_phase_reference(r->shape, r->object, r->support, p->phase_reference);

@@ -265,7 +265,7 @@ static bcdi_status write_sheared(bcdi_output *tx, const char *path, const bcdi_a
                                     r->frame.basis_m[k][2] * d[2]);
                 for (int k = 0; k < 3; ++k)
                     points[3 * v + k] =
-                        (float)(r->has_ortho ? ana_dot3(r->ortho_axes[k], lab) : lab[k]);
+                        (float)(r->has_ortho ? bcdi_dot3(r->ortho_axes[k], lab) : lab[k]);
             }
     const bcdi_vtk_array arrays[] = {
         {"density", BCDI_DT_F32, 1, r->density},
@@ -312,8 +312,9 @@ static bcdi_status write_lines(bcdi_output *tx, const char *path, const bcdi_ana
         length[k] = l->length_nm;
         for (size_t i = 0; i < l->point_count; ++i, ++at)
             for (int c = 0; c < 3; ++c)
-                points[3 * at + c] = r->has_ortho ? ana_dot3(r->ortho_axes[c], l->points_nm + 3 * i)
-                                                  : l->points_nm[3 * i + c];
+                points[3 * at + c] = r->has_ortho
+                                         ? bcdi_dot3(r->ortho_axes[c], l->points_nm + 3 * i)
+                                         : l->points_nm[3 * i + c];
     }
     const bcdi_vtk_array arrays[] = {
         {"winding", BCDI_DT_I32, 1, winding},

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include "backend/backend.h"
+#include "core/clock.h"
 #include "bcdi/recipe.h"
 #include "phasing/iteration.h"
 #include "bcdi/error.h"
@@ -91,13 +92,6 @@ typedef struct {
     double ms_pair, ms_per_run, gbs;
 } bench_row;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -121,13 +115,13 @@ static bcdi_status time_case(bcdi_backend *be, size_t size, size_t batch, double
     if (st == BCDI_OK) st = ops->fft_forward(plan, data, data); /* warm-up */
     if (st == BCDI_OK) st = ops->fft_inverse(plan, data, data);
     if (st == BCDI_OK) st = ops->synchronize(be);
-    double start = now_s();
-    while (st == BCDI_OK && reps < 256 && (reps < 3 || now_s() - start < min_time)) {
-        double t0 = now_s();
+    double start = bcdi_clock_s();
+    while (st == BCDI_OK && reps < 256 && (reps < 3 || bcdi_clock_s() - start < min_time)) {
+        double t0 = bcdi_clock_s();
         st = ops->fft_forward(plan, data, data);
         if (st == BCDI_OK) st = ops->fft_inverse(plan, data, data);
         if (st == BCDI_OK) st = ops->synchronize(be);
-        times[reps++] = now_s() - t0;
+        times[reps++] = bcdi_clock_s() - t0;
     }
     if (plan) ops->fft_destroy(plan);
     ops->free(be, data);
@@ -202,9 +196,9 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     for (int which = -1; which < 4 && st == BCDI_OK; ++which) {
         double times[256];
         int reps = 0;
-        double start = now_s();
-        while (st == BCDI_OK && reps < 256 && (reps < 3 || now_s() - start < min_time)) {
-            double t0 = now_s();
+        double start = bcdi_clock_s();
+        while (st == BCDI_OK && reps < 256 && (reps < 3 || bcdi_clock_s() - start < min_time)) {
+            double t0 = bcdi_clock_s();
             if (which < 0) {
                 st = ops->fft_forward(ws.plan, ws.rho, ws.psi);
                 if (st == BCDI_OK) st = ops->fft_inverse(ws.plan, ws.psi, ws.psi);
@@ -212,7 +206,7 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
                 st = bcdi_phasing_iterate(&ws, (bcdi_algorithm)which, 0.9f, 0, 0, NULL, NULL);
             }
             if (st == BCDI_OK) st = ops->synchronize(be);
-            times[reps++] = now_s() - t0;
+            times[reps++] = bcdi_clock_s() - t0;
         }
         if (st != BCDI_OK) break;
         qsort(times, (size_t)reps, sizeof *times, cmp_double);

@@ -1,22 +1,16 @@
 #include "progress.h"
 
+#include "core/clock.h"
+
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void cli_progress_init(cli_progress *p, const char *label, const char *metric, int quiet)
 {
     p->quiet = quiet;
     p->tty = isatty(fileno(stderr));
-    p->start = now_s();
+    p->start = bcdi_clock_s();
     p->last_print = 0;
     p->last_decile = -1;
     p->label = label;
@@ -27,7 +21,7 @@ void cli_progress_update(long done, long total, double value, void *user)
 {
     cli_progress *p = user;
     if (p->quiet || total <= 0) return;
-    double t = now_s(), elapsed = t - p->start;
+    double t = bcdi_clock_s(), elapsed = t - p->start;
     double fraction = (double)done / (double)total;
     double eta = done > 0 ? elapsed * (1.0 - fraction) / fraction : NAN;
     char value_text[64] = "";

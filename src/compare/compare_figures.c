@@ -5,6 +5,8 @@
 #include "compare_internal.h"
 
 #include "io/png.h"
+#include "num/plot.h"
+#include "num/volume.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,38 +15,6 @@
 
 static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0}, OUTSIDE[3] = {200, 200, 200},
                      GRID[3] = {225, 225, 225}, LINE[3] = {30, 90, 170};
-
-/* 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k, the smallest not below x (colour-bar ends) */
-static double nice_above(double x)
-{
-    static const double steps[] = {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0};
-    if (!(x > 0.0) || !isfinite(x)) return 1.0;
-    double p = pow(10.0, floor(log10(x)));
-    for (size_t i = 0; i < sizeof steps / sizeof *steps; ++i)
-        if (steps[i] * p >= x * (1.0 - 1e-9)) return steps[i] * p;
-    return 10.0 * p;
-}
-
-static void format_number(double v, char *out, size_t cap)
-{
-    if (fabs(v) < 1e-12) v = 0.0;
-    snprintf(out, cap, "%.3g", v);
-}
-
-/* Bresenham line, `width` pixels thick (a square brush). */
-static void draw_line(bcdi_image *img, long x0, long y0, long x1, long y1, int width,
-                      const uint8_t rgb[3])
-{
-    long dx = labs(x1 - x0), dy = -labs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
-    long err = dx + dy;
-    for (;;) {
-        bcdi_image_fill_rect(img, x0 - width / 2, y0 - width / 2, width, width, rgb);
-        if (x0 == x1 && y0 == y1) break;
-        long e2 = 2 * err;
-        if (e2 >= dy) err += dy, x0 += sx;
-        if (e2 <= dx) err += dx, y0 += sy;
-    }
-}
 
 /* Labels are drawn as written in the built-in font (characters without a glyph show as '?').
  * Labels over `max_chars` characters (UTF-8 sequences, one cell each) are cut to fit. */
@@ -87,24 +57,15 @@ static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const
     const bcdi_compare_state *ref = &c->states[c->reference];
     /* the plane normal to the axis along which the reference is thinnest (the largest
      * section), through its density centre of mass */
-    size_t lo[3] = {n[0], n[1], n[2]}, hi[3] = {0, 0, 0};
-    double sum = 0.0, com[3] = {0, 0, 0};
-    for (size_t v = 0; v < nv; ++v) {
-        size_t idx[3] = {v / (n[1] * n[2]), (v / n[2]) % n[1], v % n[2]};
-        if (ref->cg_support[v])
-            for (int a = 0; a < 3; ++a) {
-                if (idx[a] < lo[a]) lo[a] = idx[a];
-                if (idx[a] > hi[a]) hi[a] = idx[a];
-            }
-        sum += ref->cg_density[v];
-        for (int a = 0; a < 3; ++a)
-            com[a] += ref->cg_density[v] * (double)idx[a];
-    }
+    size_t lo[3] = {n[0], n[1], n[2]}, hi[3] = {0, 0, 0}; /* kept when the support is empty */
+    double com[3];
+    bcdi_mask_bounds(ref->cg_support, n, lo, hi);
+    double sum = bcdi_centre_of_mass(ref->cg_density, NULL, n, com);
     int normal = 0;
     for (int a = 1; a < 3; ++a)
         if (hi[a] - lo[a] < hi[normal] - lo[normal]) normal = a;
     const int ax1 = normal == 0 ? 1 : 0, ax2 = normal == 2 ? 1 : 2; /* vertical, horizontal */
-    size_t plane = sum > 0.0 ? (size_t)lround(com[normal] / sum) : n[normal] / 2;
+    size_t plane = sum > 0.0 ? (size_t)lround(com[normal]) : n[normal] / 2;
     if (plane >= n[normal]) plane = n[normal] / 2;
     size_t stride[3] = {n[1] * n[2], n[2], 1};
 #define VOXEL(i1, i2) (plane * stride[normal] + (size_t)(i1)*stride[ax1] + (size_t)(i2)*stride[ax2])
@@ -139,7 +100,7 @@ static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const
                 if (row_inside(&c->states[k], ref, v, row) && fabs(field[v]) > m)
                     m = fabs(field[v]);
         }
-        rows[row].range = nice_above(m > 0.0 ? m : 0.1);
+        rows[row].range = bcdi_nice_above(m > 0.0 ? m : 0.1);
         /* densities are in [0, 1]: Fourier-shift ringing must not stretch the scale */
         if (row == 3 && rows[row].range > 1.0) rows[row].range = 1.0;
     }
@@ -174,41 +135,32 @@ static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const
                     uint8_t rgb[3];
                     if (!row_inside(s, ref, v, row)) {
                         memcpy(rgb, OUTSIDE, 3);
-                    } else if (rows[row].diverging) {
-                        double t = 0.5 + 0.5 * field[v] / rows[row].range;
-                        bcdi_colormap_diverging(t < 0 ? 0 : t > 1 ? 1 : t, rgb);
+                    } else if (rows[row].diverging) { /* the maps clamp t to [0, 1] */
+                        bcdi_colormap_diverging(0.5 + 0.5 * field[v] / rows[row].range, rgb);
                     } else {
-                        double t = field[v] / rows[row].range;
-                        bcdi_colormap_grey(t < 0 ? 0 : t > 1 ? 1 : t, rgb);
+                        bcdi_colormap_grey(field[v] / rows[row].range, rgb);
                     }
                     bcdi_image_fill_rect(&img, px + a2 * zoom, py + a1 * zoom, zoom, zoom, rgb);
                 }
         }
         /* colour bar: top = maximum */
         long bx = margin + (long)c->state_count * (col_w + gap);
-        for (long y = 0; y < panel_h; ++y) {
-            double t = 1.0 - (double)y / (double)(panel_h > 1 ? panel_h - 1 : 1);
-            uint8_t rgb[3];
-            if (rows[row].diverging)
-                bcdi_colormap_diverging(t, rgb);
-            else
-                bcdi_colormap_grey(t, rgb);
-            bcdi_image_fill_rect(&img, bx, py + y, bar_w, 1, rgb);
-        }
+        bcdi_image_colour_bar(&img, bx, py, bar_w, panel_h,
+                              rows[row].diverging ? bcdi_colormap_diverging : bcdi_colormap_grey);
         double top = rows[row].range, bottom = rows[row].diverging ? -top : 0.0;
-        format_number(top, text, sizeof text);
+        bcdi_format_tick(top, 3, text, sizeof text);
         bcdi_image_text(&img, bx + bar_w + 4, py, text, scale, BLACK);
-        format_number(0.5 * (top + bottom), text, sizeof text);
+        bcdi_format_tick(0.5 * (top + bottom), 3, text, sizeof text);
         bcdi_image_text(&img, bx + bar_w + 4, py + panel_h / 2 - BCDI_FONT_HEIGHT, text, scale,
                         BLACK);
-        format_number(bottom, text, sizeof text);
+        bcdi_format_tick(bottom, 3, text, sizeof text);
         bcdi_image_text(&img, bx + bar_w + 4, py + panel_h - BCDI_FONT_HEIGHT * scale, text, scale,
                         BLACK);
     }
 #undef VOXEL
     snprintf(text, sizeof text, "plane %zu of axis %d, native grid", plane, normal);
     bcdi_image_text(&img, margin, height - BCDI_FONT_HEIGHT * scale - 8, text, scale, BLACK);
-    st = bcdi_png_write(tx, path, &img);
+    st = bcdi_png_write(tx, path, img.width, img.height, img.rgb);
     bcdi_image_free(&img);
     return st;
 }
@@ -255,7 +207,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
                         BLACK);
         if (!isfinite(values[k])) continue;
         long y = bottom - (long)lround((double)(bottom - top) * (values[k] - lo) / (hi - lo));
-        if (prev_x >= 0) draw_line(img, prev_x, prev_y, x, y, 2, LINE);
+        if (prev_x >= 0) bcdi_image_line(img, prev_x, prev_y, x, y, 2, LINE);
         bcdi_image_fill_rect(img, x - 4, y - 4, 9, 9, k == c->reference ? BLACK : LINE);
         prev_x = x, prev_y = y;
     }
@@ -289,7 +241,7 @@ static bcdi_status write_trends(bcdi_output *tx, const bcdi_comparison *c, const
     draw_chart(&img, c, 2 * margin + chart_w, 2 * margin + chart_h, chart_w, chart_h,
                "d-spacing (\xc3\x85)", values + 3 * n);
     free(values);
-    st = bcdi_png_write(tx, path, &img);
+    st = bcdi_png_write(tx, path, img.width, img.height, img.rgb);
     bcdi_image_free(&img);
     return st;
 }

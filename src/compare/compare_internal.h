@@ -6,9 +6,10 @@
 #include "bcdi/config.h"
 #include "core/output.h"
 
-#include <stdio.h>
+#include "num/constants.h"
+#include "num/mat3.h"
 
-#define CMP_PI 3.14159265358979323846
+#include <stdio.h>
 
 /* One state's object and how to analyse it. */
 typedef struct cmp_loaded {

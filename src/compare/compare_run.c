@@ -12,32 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static double dot3(const double a[3], const double b[3])
-{
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static int invert3(const double m[3][3], double inv[3][3])
-{
-    double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                 m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                 m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-    if (!(fabs(det) > 0.0)) return 0;
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) {
-            int i1 = (j + 1) % 3, i2 = (j + 2) % 3, j1 = (i + 1) % 3, j2 = (i + 2) % 3;
-            inv[i][j] = (m[i1][j1] * m[i2][j2] - m[i1][j2] * m[i2][j1]) / det;
-        }
-    return 1;
-}
-
 /* ---- lattice from the diffraction summaries (docs/physics.md §3) ---- */
 
 void bcdi_compare_lattice_from_peaks(const bcdi_compare_peak *reference,
                                      const bcdi_compare_peak *state, double pixel_m,
                                      double distance_m, const int hkl[3], bcdi_compare_lattice *out)
 {
-    const double deg = CMP_PI / 180.0;
+    const double deg = BCDI_DEG_TO_RAD;
     out->delta_two_theta_deg = out->delta_theta_deg = out->delta_d_over_d = NAN;
     out->d_spacing_angstrom = out->c_angstrom = out->rocking_shift_deg = NAN;
     out->rocking_rotation_deg = out->ring_rotation_deg = out->intensity_ratio = NAN;
@@ -249,7 +230,8 @@ static bcdi_status mean_gradient(const bcdi_analysis_result *r, const bcdi_analy
     if (p->remove_ramp)
         for (int a = 0; a < 3; ++a)
             g[a] += r->ramp_rad_per_voxel[a];
-    if (!invert3(r->frame.basis_m, inv)) return bcdi_error(BCDI_ERR_DATA, "singular basis");
+    if (!bcdi_mat3_inverse(r->frame.basis_m, inv))
+        return bcdi_error(BCDI_ERR_DATA, "singular basis");
     for (int j = 0; j < 3; ++j) {
         double dphi = 0.0;
         for (int i = 0; i < 3; ++i)
@@ -272,14 +254,6 @@ void bcdi_comparison_free(bcdi_comparison *c)
     }
     free(c->states);
     memset(c, 0, sizeof *c);
-}
-
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s ? s : "") + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s ? s : "", n);
-    return d;
 }
 
 static char *default_label(const char *path)
@@ -472,14 +446,14 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
     bcdi_status st = loaded ? BCDI_OK : bcdi_error(BCDI_ERR_NOMEM, "out of memory");
     for (size_t k = 0; st == BCDI_OK && k < count; ++k) {
         bcdi_compare_state *s = &out->states[k];
-        s->label = inputs[k].label && inputs[k].label[0] ? dup_string(inputs[k].label)
+        s->label = inputs[k].label && inputs[k].label[0] ? strdup(inputs[k].label)
                                                          : default_label(inputs[k].path);
-        s->path = dup_string(inputs[k].path);
+        s->path = strdup(inputs[k].path);
         if (!s->label || !s->path) st = bcdi_error(BCDI_ERR_NOMEM, "out of memory");
         if (st == BCDI_OK) st = bcdi_interrupt_check("during compare, loading '%s'", s->label);
         if (st == BCDI_OK) st = cmp_load_state(inputs[k].path, s->label, ap, &loaded[k]);
         if (st == BCDI_OK) {
-            s->result_path = dup_string(loaded[k].result_path);
+            s->result_path = strdup(loaded[k].result_path);
             s->from_folder = loaded[k].from_folder;
             s->has_geometry = loaded[k].has_geometry;
             s->geometry = loaded[k].geometry;
@@ -626,9 +600,10 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             st = mean_gradient(r, &loaded[k].params, mask, grad);
             for (int c = 0; c < 3; ++c)
                 delta[c] = grad[c] - ref_grad[c];
-            double along = dot3(delta, r->frame.g_hat), perp2 = dot3(delta, delta) - along * along;
+            double along = bcdi_dot3(delta, r->frame.g_hat),
+                   perp2 = bcdi_dot3(delta, delta) - along * along;
             s->domain_changes[d].strain_change = along;
-            s->domain_changes[d].tilt_deg = atan(sqrt(perp2 > 0.0 ? perp2 : 0.0)) * 180.0 / CMP_PI;
+            s->domain_changes[d].tilt_deg = atan(sqrt(perp2 > 0.0 ? perp2 : 0.0)) * 180.0 / BCDI_PI;
         }
         free(mask);
         /* lattice from the diffraction summaries */

@@ -11,54 +11,15 @@
  *    scattering vector moves by Δq_rock = -Δω (â × Q) per frame. */
 #include "bcdi/geometry.h"
 
+#include "num/constants.h"
+#include "num/mat3.h"
+
 #include <math.h>
-
-#ifndef M_PI /* strict C11 headers do not define it */
-#define M_PI 3.14159265358979323846
-#endif
 #include <string.h>
-
-#define BCDI_HC_KEV_ANGSTROM 12.3984
 
 static double deg2rad(double deg)
 {
-    return deg * (M_PI / 180.0);
-}
-
-static void cross3(const double a[3], const double b[3], double out[3])
-{
-    out[0] = a[1] * b[2] - a[2] * b[1];
-    out[1] = a[2] * b[0] - a[0] * b[2];
-    out[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-static double norm3(const double a[3])
-{
-    return sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
-}
-
-/* Inverse of a 3x3 matrix (row-major m[row][col]) by cofactors; returns 0 when singular. */
-static int invert3(const double m[3][3], double inv[3][3])
-{
-    double c00 = m[1][1] * m[2][2] - m[1][2] * m[2][1];
-    double c01 = m[1][2] * m[2][0] - m[1][0] * m[2][2];
-    double c02 = m[1][0] * m[2][1] - m[1][1] * m[2][0];
-    double det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02;
-    double scale = 0.0;
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j)
-            scale = fmax(scale, fabs(m[i][j]));
-    if (!(fabs(det) > 1e-12 * scale * scale * scale)) return 0;
-    inv[0][0] = c00 / det;
-    inv[1][0] = c01 / det;
-    inv[2][0] = c02 / det;
-    inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
-    inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
-    inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
-    inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
-    inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
-    inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
-    return 1;
+    return deg * BCDI_DEG_TO_RAD;
 }
 
 bcdi_status bcdi_bragg_two_theta_deg(double wavelength_m, double d_spacing_m, double *two_theta_deg)
@@ -72,7 +33,7 @@ bcdi_status bcdi_bragg_two_theta_deg(double wavelength_m, double d_spacing_m, do
         return bcdi_error(BCDI_ERR_INVALID_ARG,
                           "Bragg angle: wavelength %.5g Å exceeds 2d = %.5g Å, no reflection",
                           wavelength_m * 1e10, 2.0 * d_spacing_m * 1e10);
-    *two_theta_deg = 2.0 * asin(s) * (180.0 / M_PI);
+    *two_theta_deg = 2.0 * asin(s) * BCDI_RAD_TO_DEG;
     return BCDI_OK;
 }
 
@@ -80,7 +41,7 @@ void bcdi_geometry_default_i13(bcdi_geometry *g)
 {
     memset(g, 0, sizeof(*g));
     g->energy_kev = 11.0;
-    g->wavelength_m = BCDI_HC_KEV_ANGSTROM / g->energy_kev * 1e-10;
+    g->wavelength_m = bcdi_wavelength_m(g->energy_kev);
     g->distance_m = 2.9;
     g->pixel_size_m[0] = 55e-6;
     g->pixel_size_m[1] = 55e-6;
@@ -141,22 +102,22 @@ bcdi_status bcdi_geometry_compute(bcdi_geometry *g, const size_t shape[3])
     for (int a = 0; a < 3; ++a)
         if (shape[a] == 0)
             return bcdi_error(BCDI_ERR_INVALID_ARG, "geometry: shape axis %d is zero", a);
-    double axis_norm = norm3(g->rocking_axis);
+    double axis_norm = bcdi_norm3(g->rocking_axis);
     if (!(axis_norm > 0.0))
         return bcdi_error(BCDI_ERR_INVALID_ARG, "geometry: rocking axis is the zero vector");
 
-    g->wavelength_m = BCDI_HC_KEV_ANGSTROM / g->energy_kev * 1e-10;
-    double k = 2.0 * M_PI / g->wavelength_m;
+    g->wavelength_m = bcdi_wavelength_m(g->energy_kev);
+    double k = 2.0 * BCDI_PI / g->wavelength_m;
     double d_hat[3], r_hat[3], c_hat[3];
     detector_axes(g, d_hat, r_hat, c_hat);
     double q[3] = {k * d_hat[0], k * d_hat[1], k * (d_hat[2] - 1.0)};
     double axis[3] = {g->rocking_axis[0] / axis_norm, g->rocking_axis[1] / axis_norm,
                       g->rocking_axis[2] / axis_norm};
     double axq[3];
-    cross3(axis, q, axq);
+    bcdi_cross3(axis, q, axq);
     double dw = deg2rad(g->rocking_step_deg);
-    double row_step = 2.0 * M_PI * g->pixel_size_m[0] / (g->wavelength_m * g->distance_m);
-    double col_step = 2.0 * M_PI * g->pixel_size_m[1] / (g->wavelength_m * g->distance_m);
+    double row_step = 2.0 * BCDI_PI * g->pixel_size_m[0] / (g->wavelength_m * g->distance_m);
+    double col_step = 2.0 * BCDI_PI * g->pixel_size_m[1] / (g->wavelength_m * g->distance_m);
     for (int i = 0; i < 3; ++i) {
         g->q_bragg[i] = q[i];
         g->q_step[i][0] = -dw * axq[i];
@@ -167,16 +128,16 @@ bcdi_status bcdi_geometry_compute(bcdi_geometry *g, const size_t shape[3])
     for (int i = 0; i < 3; ++i)
         for (int a = 0; a < 3; ++a)
             b[i][a] = (double)shape[a] * g->q_step[i][a];
-    if (!invert3(b, b_inv))
+    if (!bcdi_mat3_inverse(b, b_inv))
         return bcdi_error(BCDI_ERR_INVALID_ARG,
                           "geometry: the q steps are coplanar (rocking axis parallel to Q, or "
                           "2θ = 0): no real-space basis");
     for (int i = 0; i < 3; ++i)
         for (int a = 0; a < 3; ++a)
-            g->real_basis[i][a] = 2.0 * M_PI * b_inv[a][i];
+            g->real_basis[i][a] = 2.0 * BCDI_PI * b_inv[a][i];
     for (int a = 0; a < 3; ++a) {
         double col[3] = {g->real_basis[0][a], g->real_basis[1][a], g->real_basis[2][a]};
-        g->voxel_size_m[a] = norm3(col);
+        g->voxel_size_m[a] = bcdi_norm3(col);
         g->shape[a] = shape[a];
     }
     return BCDI_OK;

@@ -88,23 +88,35 @@ static void point_data(FILE *f, const bcdi_vtk_array *arrays, size_t count, size
     fprintf(f, "      </PointData>\n");
 }
 
+/* A grid file (ImageData or StructuredGrid) up to and with its piece's point data: the checks,
+ * the staged stream, the header, <kind WholeExtent=... extra>, <Piece Extent=...>. */
+static bcdi_status grid_begin(bcdi_output *tx, const char *path, const char *kind,
+                              const size_t dims[3], const char *extra, const bcdi_vtk_array *arrays,
+                              size_t count, bcdi_output **own, FILE **f)
+{
+    bcdi_status st = check_arrays(path, arrays, count);
+    if (st != BCDI_OK) return st;
+    if ((st = bcdi_output_stream(tx, own, path, f)) != BCDI_OK) return st;
+    header(*f, kind);
+    fprintf(*f, "  <%s WholeExtent=\"0 %zu 0 %zu 0 %zu\"%s>\n", kind, dims[0] - 1, dims[1] - 1,
+            dims[2] - 1, extra);
+    fprintf(*f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1,
+            dims[2] - 1);
+    point_data(*f, arrays, count, dims[0] * dims[1] * dims[2]);
+    return BCDI_OK;
+}
+
 bcdi_status bcdi_vtk_write_image(bcdi_output *tx, const char *path, const size_t dims[3],
                                  const double origin[3], const double spacing[3],
                                  const bcdi_vtk_array *arrays, size_t count)
 {
-    bcdi_status st = check_arrays(path, arrays, count);
-    if (st != BCDI_OK) return st;
+    char extra[256];
+    snprintf(extra, sizeof extra, " Origin=\"%.9g %.9g %.9g\" Spacing=\"%.9g %.9g %.9g\"",
+             origin[0], origin[1], origin[2], spacing[0], spacing[1], spacing[2]);
     bcdi_output *own;
     FILE *f;
-    if ((st = bcdi_output_stream(tx, &own, path, &f)) != BCDI_OK) return st;
-    header(f, "ImageData");
-    fprintf(f,
-            "  <ImageData WholeExtent=\"0 %zu 0 %zu 0 %zu\" Origin=\"%.9g %.9g %.9g\" "
-            "Spacing=\"%.9g %.9g %.9g\">\n",
-            dims[0] - 1, dims[1] - 1, dims[2] - 1, origin[0], origin[1], origin[2], spacing[0],
-            spacing[1], spacing[2]);
-    fprintf(f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1, dims[2] - 1);
-    point_data(f, arrays, count, dims[0] * dims[1] * dims[2]);
+    bcdi_status st = grid_begin(tx, path, "ImageData", dims, extra, arrays, count, &own, &f);
+    if (st != BCDI_OK) return st;
     fprintf(f, "      <CellData>\n      </CellData>\n    </Piece>\n  </ImageData>\n</VTKFile>\n");
     return bcdi_output_finish(own, BCDI_OK); /* write errors: reported by the commit */
 }
@@ -113,19 +125,12 @@ bcdi_status bcdi_vtk_write_structured(bcdi_output *tx, const char *path, const s
                                       const float *points_xyz, const bcdi_vtk_array *arrays,
                                       size_t count)
 {
-    bcdi_status st = check_arrays(path, arrays, count);
-    if (st != BCDI_OK) return st;
     bcdi_output *own;
     FILE *f;
-    if ((st = bcdi_output_stream(tx, &own, path, &f)) != BCDI_OK) return st;
-    size_t n = dims[0] * dims[1] * dims[2];
-    header(f, "StructuredGrid");
-    fprintf(f, "  <StructuredGrid WholeExtent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1,
-            dims[2] - 1);
-    fprintf(f, "    <Piece Extent=\"0 %zu 0 %zu 0 %zu\">\n", dims[0] - 1, dims[1] - 1, dims[2] - 1);
-    point_data(f, arrays, count, n);
+    bcdi_status st = grid_begin(tx, path, "StructuredGrid", dims, "", arrays, count, &own, &f);
+    if (st != BCDI_OK) return st;
     fprintf(f, "      <CellData>\n      </CellData>\n      <Points>\n");
-    write_array(f, "Points", BCDI_DT_F32, 3, points_xyz, n);
+    write_array(f, "Points", BCDI_DT_F32, 3, points_xyz, dims[0] * dims[1] * dims[2]);
     fprintf(f, "      </Points>\n    </Piece>\n  </StructuredGrid>\n</VTKFile>\n");
     return bcdi_output_finish(own, BCDI_OK); /* write errors: reported by the commit */
 }

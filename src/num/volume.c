@@ -1,5 +1,7 @@
 #include "num/volume.h"
 
+#include "num/constants.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -41,7 +43,6 @@ void bcdi_ifftshift3(void *dst, const void *src, const size_t shape[3], size_t e
 
 int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
 {
-    const double two_pi = 6.283185307179586;
     double c[3] = {0, 0, 0}, s[3] = {0, 0, 0}, total = 0;
     for (size_t i0 = 0; i0 < shape[0]; ++i0)
         for (size_t i1 = 0; i1 < shape[1]; ++i1)
@@ -50,7 +51,7 @@ int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
                 if (!(w > 0)) continue;
                 size_t idx[3] = {i0, i1, i2};
                 for (int a = 0; a < 3; ++a) {
-                    double angle = two_pi * (double)idx[a] / (double)shape[a];
+                    double angle = BCDI_TWO_PI * (double)idx[a] / (double)shape[a];
                     c[a] += w * cos(angle);
                     s[a] += w * sin(angle);
                 }
@@ -59,10 +60,31 @@ int bcdi_circular_com(const float *weight, const size_t shape[3], double com[3])
     if (!(total > 0)) return 0;
     for (int a = 0; a < 3; ++a) {
         double angle = atan2(s[a], c[a]);
-        if (angle < 0) angle += two_pi;
-        com[a] = angle / two_pi * (double)shape[a];
+        if (angle < 0) angle += BCDI_TWO_PI;
+        com[a] = angle / BCDI_TWO_PI * (double)shape[a];
     }
     return 1;
+}
+
+double bcdi_centre_of_mass(const float *weight, const uint8_t *mask, const size_t shape[3],
+                           double com[3])
+{
+    double sum[3] = {0, 0, 0}, total = 0.0;
+    for (size_t i0 = 0; i0 < shape[0]; ++i0)
+        for (size_t i1 = 0; i1 < shape[1]; ++i1)
+            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
+                size_t v = (i0 * shape[1] + i1) * shape[2] + i2;
+                if (mask && !mask[v]) continue;
+                double w = weight[v];
+                size_t idx[3] = {i0, i1, i2};
+                for (int a = 0; a < 3; ++a)
+                    sum[a] += w * (double)idx[a];
+                total += w;
+            }
+    if (total > 0.0)
+        for (int a = 0; a < 3; ++a)
+            com[a] = sum[a] / total;
+    return total;
 }
 
 size_t bcdi_mask_bounds(const uint8_t *mask, const size_t shape[3], size_t first[3], size_t last[3])

@@ -7,13 +7,13 @@
 #include "bcdi/align.h"
 
 #include "backend/backend.h"
+#include "num/constants.h"
+#include "num/volume.h"
 
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define BCDI_TWO_PI 6.28318530717958647692
 
 /* Work space shared by the registrations and shifts of one alignment. On the CPU backend,
  * ops->alloc returns host memory, so the buffers are read and written directly. */
@@ -461,58 +461,6 @@ bcdi_status bcdi_remove_mean_phase(const size_t shape[3], bcdi_cf *x, const uint
     return BCDI_OK;
 }
 
-/* Weighted mean index per axis: circular (arg sum w exp(2 pi i coord / N), in [0, N)) or plain. */
-static void centre_of_mass(const size_t shape[3], const float *weight, int circular, double com[3])
-{
-    double acc_re[3] = {0, 0, 0}, acc_im[3] = {0, 0, 0}, linear[3] = {0, 0, 0}, total = 0.0;
-    for (size_t i0 = 0; i0 < shape[0]; ++i0)
-        for (size_t i1 = 0; i1 < shape[1]; ++i1)
-            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
-                double w = weight[(i0 * shape[1] + i1) * shape[2] + i2];
-                size_t idx[3] = {i0, i1, i2};
-                total += w;
-                for (int d = 0; d < 3; ++d) {
-                    double angle = BCDI_TWO_PI * (double)idx[d] / (double)shape[d];
-                    if (circular) {
-                        acc_re[d] += w * cos(angle);
-                        acc_im[d] += w * sin(angle);
-                    } else {
-                        linear[d] += w * (double)idx[d];
-                    }
-                }
-            }
-    for (int d = 0; d < 3; ++d) {
-        if (circular) {
-            double angle = atan2(acc_im[d], acc_re[d]);
-            if (angle < 0.0) angle += BCDI_TWO_PI;
-            com[d] = angle * (double)shape[d] / BCDI_TWO_PI;
-        } else {
-            com[d] = total > 0.0 ? linear[d] / total : 0.0;
-        }
-    }
-}
-
-/* x'(i) = x(i - roll), periodic, through a copy. */
-static void roll_volume(const size_t shape[3], const bcdi_cf *src, bcdi_cf *dst, const long roll[3])
-{
-    size_t r[3];
-    for (int d = 0; d < 3; ++d) {
-        long m = roll[d] % (long)shape[d];
-        r[d] = (size_t)(m < 0 ? m + (long)shape[d] : m);
-    }
-    for (size_t i0 = 0; i0 < shape[0]; ++i0) {
-        size_t o0 = (i0 + r[0]) % shape[0];
-        for (size_t i1 = 0; i1 < shape[1]; ++i1) {
-            size_t o1 = (i1 + r[1]) % shape[1];
-            for (size_t i2 = 0; i2 < shape[2]; ++i2) {
-                size_t o2 = (i2 + r[2]) % shape[2];
-                dst[(o0 * shape[1] + o1) * shape[2] + o2] =
-                    src[(i0 * shape[1] + i1) * shape[2] + i2];
-            }
-        }
-    }
-}
-
 bcdi_status bcdi_center(const size_t shape[3], bcdi_cf *x, long roll[3])
 {
     bcdi_status st = check_shape(shape, "center");
@@ -532,15 +480,18 @@ bcdi_status bcdi_center(const size_t shape[3], bcdi_cf *x, long roll[3])
     for (int pass = 0; pass < 2; ++pass) {
         for (size_t i = 0; i < n; ++i)
             amplitude[i] = bcdi_cf_abs(x[i]);
-        double com[3];
-        centre_of_mass(shape, amplitude, pass == 0, com);
+        double com[3] = {0, 0, 0}; /* stays 0 for an all-zero array */
+        if (pass == 0)
+            bcdi_circular_com(amplitude, shape, com);
+        else
+            bcdi_centre_of_mass(amplitude, NULL, shape, com);
         long step[3];
         for (int d = 0; d < 3; ++d) {
             step[d] = lround((double)(shape[d] / 2) - com[d]);
             total_roll[d] += step[d];
         }
         memcpy(copy, x, n * sizeof *copy);
-        roll_volume(shape, copy, x, step);
+        bcdi_roll3(x, copy, shape, sizeof *x, step);
     }
     for (int d = 0; d < 3; ++d) {
         total_roll[d] %= (long)shape[d];

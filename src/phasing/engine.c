@@ -60,6 +60,7 @@ typedef struct individual {
     bcdi_cf *object; /* host copy after a batch */
     uint8_t *support;
     bcdi_history_point final;
+    double rank_key; /* the ranking metric of `final`, set just before sorting */
     bcdi_history_point *history;
     size_t history_count, history_capacity;
 } individual;
@@ -455,12 +456,12 @@ static bcdi_status run_population(engine *e, individual **population, size_t cou
 
 /* ---- ranking, breeding, output -------------------------------------------------------------- */
 
-static bcdi_metric sort_metric;
+/* The key travels with each individual (no static state: two engines may rank at once). */
 static int by_metric(const void *a, const void *b)
 {
     const individual *x = *(individual *const *)a, *y = *(individual *const *)b;
     if (x->failed != y->failed) return x->failed - y->failed;
-    double mx = metric_value(sort_metric, &x->final), my = metric_value(sort_metric, &y->final);
+    double mx = x->rank_key, my = y->rank_key;
     if (isnan(mx) != isnan(my)) return isnan(mx) ? 1 : -1;
     if (mx < my) return -1;
     if (mx > my) return 1;
@@ -469,7 +470,8 @@ static int by_metric(const void *a, const void *b)
 
 static void rank(engine *e, individual **population, size_t count)
 {
-    sort_metric = e->p->metric;
+    for (size_t i = 0; i < count; ++i)
+        population[i]->rank_key = metric_value(e->p->metric, &population[i]->final);
     qsort(population, count, sizeof *population, by_metric);
 }
 

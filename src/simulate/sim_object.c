@@ -3,15 +3,13 @@
  * the crystal frame has z = Ĝ = Q̂ (the crystal is at the Bragg condition in the middle of the
  * rocking curve), y = the rocking axis made perpendicular to Ĝ, x = y × z. All lengths in Å. */
 #include "bcdi/simulate.h"
+#include "num/constants.h"
+#include "num/mat3.h"
 #include "philox.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef M_PI /* strict C11 headers do not define it */
-#define M_PI 3.14159265358979323846
-#endif
 
 #define POISSON_RATIO 0.3
 
@@ -29,28 +27,6 @@ typedef struct shape_model {
     double normals[BCDI_SIM_MAX_FACETS][3];
 } shape_model;
 
-static double dot3(const double a[3], const double b[3])
-{
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static void cross3(const double a[3], const double b[3], double out[3])
-{
-    out[0] = a[1] * b[2] - a[2] * b[1];
-    out[1] = a[2] * b[0] - a[0] * b[2];
-    out[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-static int normalise3(double v[3])
-{
-    double len = sqrt(dot3(v, v));
-    if (!(len > 0.0)) return 0;
-    v[0] /= len;
-    v[1] /= len;
-    v[2] /= len;
-    return 1;
-}
-
 /* Signed distance (Å, negative inside) of crystal-frame point rc from the crystal surface;
  * exact for the box faces and facets, a first-order estimate for the ellipsoid. */
 static double shape_distance(const shape_model *m, const double rc[3])
@@ -61,7 +37,7 @@ static double shape_distance(const shape_model *m, const double rc[3])
     case BCDI_SIM_POLYHEDRON: {
         double worst = -HUGE_VAL;
         for (size_t k = 0; k < p->facet_count; ++k) {
-            double d = dot3(m->normals[k], rc) - p->facets[k].distance * r;
+            double d = bcdi_dot3(m->normals[k], rc) - p->facets[k].distance * r;
             if (d > worst) worst = d;
         }
         return worst;
@@ -106,12 +82,12 @@ static void line_setup(const bcdi_sim_dislocation *in, line_model *out)
         out->point[a] = in->position_nm[a] * 10.0;
         out->dir[a] = in->direction[a];
     }
-    normalise3(out->dir);
-    out->b_screw = dot3(in->burgers_angstrom, out->dir);
+    bcdi_normalise3(out->dir);
+    out->b_screw = bcdi_dot3(in->burgers_angstrom, out->dir);
     double edge[3];
     for (int a = 0; a < 3; ++a)
         edge[a] = in->burgers_angstrom[a] - out->b_screw * out->dir[a];
-    out->b_edge = sqrt(dot3(edge, edge));
+    out->b_edge = bcdi_norm3(edge);
     if (out->b_edge > 1e-12 * (fabs(out->b_screw) + 1.0)) {
         for (int a = 0; a < 3; ++a)
             out->ex[a] = edge[a] / out->b_edge;
@@ -119,13 +95,13 @@ static void line_setup(const bcdi_sim_dislocation *in, line_model *out)
         /* pure screw: any direction ⟂ d̂ serves as θ = 0 */
         double trial[3] = {1.0, 0.0, 0.0};
         if (fabs(out->dir[0]) > 0.9) trial[0] = 0.0, trial[1] = 1.0;
-        double along = dot3(trial, out->dir);
+        double along = bcdi_dot3(trial, out->dir);
         for (int a = 0; a < 3; ++a)
             out->ex[a] = trial[a] - along * out->dir[a];
-        normalise3(out->ex);
+        bcdi_normalise3(out->ex);
         out->b_edge = 0.0;
     }
-    cross3(out->dir, out->ex, out->ey);
+    bcdi_cross3(out->dir, out->ex, out->ey);
 }
 
 /* Displacement (crystal frame, Å) of a straight line at rc, and the squared distance to it.
@@ -136,16 +112,16 @@ static void line_setup(const bcdi_sim_dislocation *in, line_model *out)
 static double line_displacement(const line_model *l, const double rc[3], double radius, double u[3])
 {
     double rel[3] = {rc[0] - l->point[0], rc[1] - l->point[1], rc[2] - l->point[2]};
-    double x = dot3(rel, l->ex), y = dot3(rel, l->ey);
+    double x = bcdi_dot3(rel, l->ex), y = bcdi_dot3(rel, l->ey);
     double r2 = x * x + y * y;
     double theta = atan2(y, x);
     if (r2 < 1e-8) r2 = 1e-8; /* on the line itself: finite, the density is ~0 there anyway */
     double nu = POISSON_RATIO;
-    double screw = l->b_screw * theta / (2.0 * M_PI);
+    double screw = l->b_screw * theta / (2.0 * BCDI_PI);
     double ux = 0.0, uy = 0.0;
     if (l->b_edge > 0.0) {
-        ux = l->b_edge / (2.0 * M_PI) * (theta + x * y / (2.0 * (1.0 - nu) * r2));
-        uy = -l->b_edge / (2.0 * M_PI) *
+        ux = l->b_edge / (2.0 * BCDI_PI) * (theta + x * y / (2.0 * (1.0 - nu) * r2));
+        uy = -l->b_edge / (2.0 * BCDI_PI) *
              ((1.0 - 2.0 * nu) / (4.0 * (1.0 - nu)) * log(r2 / (radius * radius)) +
               (x * x - y * y) / (4.0 * (1.0 - nu) * r2));
     }
@@ -207,28 +183,12 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
         for (int a = 0; a < 3; ++a)
             basis[i][a] = g->real_basis[i][a] * 1e10;
     double z[3] = {g->q_bragg[0], g->q_bragg[1], g->q_bragg[2]};
-    double q_norm = sqrt(dot3(z, z)) * 1e-10; /* 1/Å */
-    if (!normalise3(z))
+    double q_norm = bcdi_norm3(z) * 1e-10; /* 1/Å */
+    if (!bcdi_normalise3(z))
         return bcdi_simulate_object_free(out),
                bcdi_error(BCDI_ERR_INVALID_ARG, "simulate: Q is zero (2θ = 0)");
-    double y[3] = {g->rocking_axis[0], g->rocking_axis[1], g->rocking_axis[2]};
-    double along = dot3(y, z);
-    for (int a = 0; a < 3; ++a)
-        y[a] -= along * z[a];
-    if (!normalise3(y)) {
-        y[0] = 1.0, y[1] = 0.0, y[2] = 0.0; /* rocking axis ∥ G is unusable; keep a frame */
-        along = dot3(y, z);
-        for (int a = 0; a < 3; ++a)
-            y[a] -= along * z[a];
-        normalise3(y);
-    }
-    double x[3];
-    cross3(y, z, x);
-    for (int a = 0; a < 3; ++a) {
-        out->crystal_axes[0][a] = x[a];
-        out->crystal_axes[1][a] = y[a];
-        out->crystal_axes[2][a] = z[a];
-    }
+    /* a rocking axis ∥ G is unusable; the frame then takes x̂'s part ⟂ G */
+    bcdi_orthonormal_frame(z, g->rocking_axis, out->crystal_axes);
     /* voxel i -> crystal frame: rc = C·T·(i − centre); fold C·T into one matrix */
     double ct[3][3];
     for (int c = 0; c < 3; ++c)
@@ -237,7 +197,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
                        out->crystal_axes[c][1] * basis[1][a] +
                        out->crystal_axes[c][2] * basis[2][a];
 
-    double g_norm = 2.0 * M_PI / p->d_spacing_angstrom; /* 1/Å */
+    double g_norm = 2.0 * BCDI_PI / p->d_spacing_angstrom; /* 1/Å */
     out->g_norm = g_norm * 1e10;
     /* a detector 2θ away from Bragg samples around Q, not G: the object carries exp(−i(Q−G)·r) */
     double off_bragg = q_norm - g_norm;
@@ -252,7 +212,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
     for (size_t k = 0; k < p->facet_count && p->crystal == BCDI_SIM_POLYHEDRON; ++k) {
         for (int a = 0; a < 3; ++a)
             shape.normals[k][a] = p->facets[k].normal[a];
-        normalise3(shape.normals[k]);
+        bcdi_normalise3(shape.normals[k]);
     }
     const double edge_width = cbrt(voxel_volume); /* smooth the surface over ~1 voxel */
 
@@ -264,7 +224,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
     memset(tilts, 0, sizeof tilts);
     if (domains > 1) {
         double extent = shape_extent(&shape);
-        double tilt = p->domain_tilt_deg * M_PI / 180.0;
+        double tilt = p->domain_tilt_deg * BCDI_PI / 180.0;
         for (int k = 0; k < domains; ++k) {
             int placed = 0;
             for (uint64_t attempt = 0; attempt < 100000 && !placed; ++attempt) {
@@ -275,7 +235,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
                     c[a] = (2.0 * (double)bcdi_u32_to_unit(w.v[a]) - 1.0) * extent;
                 if (shape_distance(&shape, c) < -edge_width) {
                     memcpy(centres[k], c, sizeof c);
-                    double angle = 2.0 * M_PI * (double)bcdi_u32_to_unit(w.v[3]);
+                    double angle = 2.0 * BCDI_PI * (double)bcdi_u32_to_unit(w.v[3]);
                     tilts[k][0] = tilt * cos(angle); /* rotation axis ⟂ G (crystal z) */
                     tilts[k][1] = tilt * sin(angle);
                     placed = 1;
@@ -316,7 +276,7 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
                     for (int k = 0; k < domains; ++k) {
                         double e[3] = {rc[0] - centres[k][0], rc[1] - centres[k][1],
                                        rc[2] - centres[k][2]};
-                        double dist2 = dot3(e, e);
+                        double dist2 = bcdi_dot3(e, e);
                         if (dist2 < best) best = dist2, label = k;
                     }
                     if (gap_half > 0.0 && s > 0.0) {
@@ -328,8 +288,8 @@ bcdi_status bcdi_simulate_make_object(const bcdi_simulate_params *p, const bcdi_
                                 sep[a] = centres[k][a] - centres[label][a];
                                 e[a] = rc[a] - centres[k][a];
                             }
-                            double len = sqrt(dot3(sep, sep));
-                            double dist = (dot3(e, e) - best) / (2.0 * len);
+                            double len = bcdi_norm3(sep);
+                            double dist = (bcdi_dot3(e, e) - best) / (2.0 * len);
                             if (dist < boundary) boundary = dist;
                         }
                         s *= clamp01((boundary - gap_half) / edge_width + 0.5);

@@ -2,6 +2,7 @@
  * help), the rules between keys, and provenance strings. */
 #include "bcdi/simulate.h"
 #include "instrument/excalibur.h"
+#include "num/constants.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -257,7 +258,7 @@ static bcdi_status simulate_rules(const void *params, const bcdi_config *cfg)
     }
     if (p->rocking_step_deg == 0.0)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "rocking_step_deg: 0, expected a non-zero step");
-    double lambda_angstrom = 12.3984 / p->energy_kev;
+    double lambda_angstrom = BCDI_HC_KEV_ANGSTROM / p->energy_kev;
     if (p->two_theta_deg <= 0.0 && lambda_angstrom > 2.0 * p->d_spacing_angstrom)
         return bcdi_error(BCDI_ERR_INVALID_ARG,
                           "d_spacing: %g Å is below λ/2 = %g Å at %g keV, no Bragg reflection",

@@ -9,6 +9,7 @@
 #include "io/hdf5.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
+#include "num/constants.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ bcdi_status bcdi_simulate_geometry(const bcdi_simulate_params *p, bcdi_geometry 
     if (st != BCDI_OK) return st;
     bcdi_geometry_default_i13(g);
     g->energy_kev = p->energy_kev;
-    g->wavelength_m = 12.3984 / p->energy_kev * 1e-10;
+    g->wavelength_m = bcdi_wavelength_m(p->energy_kev);
     g->distance_m = p->distance_m;
     g->pixel_size_m[0] = g->pixel_size_m[1] = p->pixel_um * 1e-6;
     g->angles = BCDI_DETECTOR_TWO_THETA;
