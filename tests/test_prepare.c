@@ -573,8 +573,10 @@ Test(prepare, oversampling_matches_the_simulated_crystal)
     sp.photons = 1e9;
     simulate(&sp);
     bcdi_prepared p = prepare_ok(sp.output, NULL);
-    /* measured: 3.46, 3.66, 3.66 for a sphere at oversampling 3 (the autocorrelation's soft
-     * tail ends inside 2R at the 2% level, so the ratio reads 15-22% high) */
+    /* measured: 3.18, 3.48, 3.48 for a sphere at oversampling 3 whose brightest voxel saturates
+     * (filled from its neighbours; truth 3.05, 3.37, 3.37; the estimator before the fix of
+     * docs/prepare.md read 3.46, 3.66, 3.66); the accuracy without saturation is tested against
+     * the truth in test_prepare_inputs.c */
     for (int a = 0; a < 3; a++)
         cr_expect(p.summary.oversampling[a] > 2.7 && p.summary.oversampling[a] < 4.0, "axis %d: %g",
                   a, p.summary.oversampling[a]);
