@@ -28,16 +28,20 @@
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 /* The parameters from the table's defaults and key=value overrides (NULL-terminated), through
- * the one loader; malloc'd. */
+ * the one loader; malloc'd. These tests check counts exactly, so the floor (photon_threshold,
+ * default 2: counts below it become 0) is off unless a test sets it (a later key wins);
+ * test_prepare_inputs.c tests the floor and its default. */
 static bcdi_prepare_params *make_params(const char *const *overrides)
 {
-    size_t n = 0;
-    while (overrides && overrides[n])
+    const char *keys[64] = {"photon_threshold=0"};
+    size_t n = 1;
+    while (overrides && overrides[n - 1] && n < 64) {
+        keys[n] = overrides[n - 1];
         n++;
+    }
     bcdi_prepare_params *params = malloc(sizeof *params);
-    cr_assert_eq(
-        bcdi_params_load(bcdi_prepare_param_table(), NULL, overrides, n, NULL, NULL, params),
-        BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_params_load(bcdi_prepare_param_table(), NULL, keys, n, NULL, NULL, params),
+                 BCDI_OK, "%s", bcdi_last_error());
     return params;
 }
 

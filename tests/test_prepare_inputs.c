@@ -306,29 +306,34 @@ Test(prepare_inputs, floor_and_background)
     char data[1200];
     snprintf(data, sizeof data, "%s/data.npy", dir);
     cr_assert_eq(bcdi_npy_write(NULL, data, BCDI_DT_F32, 3, dims, x), BCDI_OK);
-    const char *keep[] = {"padding=crop", NULL};
+    const char *keep[] = {"padding=crop", "photon_threshold=0", NULL};
+    const char *by_default[] = {"padding=crop", NULL};
     const char *floor2[] = {"padding=crop", "photon_threshold=2", NULL};
-    const char *background1[] = {"padding=crop", "background=1", NULL};
+    const char *background1[] = {"padding=crop", "background=1", "photon_threshold=0", NULL};
     const char *both[] = {"padding=crop", "background=1", "photon_threshold=3", NULL};
     bcdi_prepared raw = prepare_ok(data, keep), f = prepare_ok(data, floor2),
-                  b = prepare_ok(data, background1), fb = prepare_ok(data, both);
+                  b = prepare_ok(data, background1), fb = prepare_ok(data, both),
+                  d = prepare_ok(data, by_default);
     size_t n = raw.shape[0] * raw.shape[1] * raw.shape[2];
     size_t bad_floor = 0, bad_background = 0, bad_both = 0, ones = 0;
     for (size_t i = 0; i < n; i++) {
         float v = raw.intensity[i];
         ones += v == 1.0f;
         bad_floor += f.intensity[i] != (v < 2.0f ? 0.0f : v) || f.mask[i];
+        bad_floor += d.intensity[i] != f.intensity[i]; /* the default floor is 2 */
         bad_background += b.intensity[i] != v - 1.0f || b.mask[i];
         bad_both += fb.intensity[i] != (v - 1.0f < 3.0f ? 0.0f : v - 1.0f) || fb.mask[i];
     }
     cr_expect_gt(ones, n / 2, "the floor of one count covers most of the box");
-    cr_expect_eq(bad_floor, 0, "photon_threshold=2: counts below 2 become measured zeros");
+    cr_expect_eq(bad_floor, 0,
+                 "photon_threshold=2 (and by default): counts below 2 become measured zeros");
     cr_expect_eq(bad_background, 0, "background=1 subtracted");
     cr_expect_eq(bad_both, 0, "background first, then the floor");
     bcdi_prepared_free(&raw);
     bcdi_prepared_free(&f);
     bcdi_prepared_free(&b);
     bcdi_prepared_free(&fb);
+    bcdi_prepared_free(&d);
     free(x);
     tu_remove_tree(dir);
     free(dir);
@@ -347,9 +352,11 @@ Test(prepare_inputs, padding_crop_zeros_masked)
     /* the auto box is 12 x 40 x 48 centred on (5, 17, 30): origin (-1, -3, 6), so one frame
      * before the first, three rows above the first and six columns after the last are beyond
      * the measured range */
-    const char *masked_ov[] = {"padding=masked", NULL}, *zeros_ov[] = {"padding=zeros", NULL};
+    const char *masked_ov[] = {"padding=masked", "photon_threshold=0", NULL},
+               *zeros_ov[] = {"padding=zeros", "photon_threshold=0", NULL},
+               *crop_ov[] = {"photon_threshold=0", NULL};
     bcdi_prepared masked = prepare_ok(data, masked_ov), zeros = prepare_ok(data, zeros_ov),
-                  crop = prepare_ok(data, NULL);
+                  crop = prepare_ok(data, crop_ov);
     cr_assert(masked.shape[0] == 12 && masked.shape[1] == 40 && masked.shape[2] == 48);
     cr_assert(!memcmp(masked.shape, zeros.shape, sizeof masked.shape));
     size_t n = 12 * 40 * 48, outside = n - 11 * 37 * 42, masked_count = 0, zero_mask = 0,

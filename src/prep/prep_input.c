@@ -222,6 +222,14 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     int is_dir = exists && S_ISDIR(sb.st_mode);
     if (!exists && !is_glob)
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", input, strerror(errno));
+    /* a dataset folder (frames/ beside its .spec and calibration images): the frames */
+    char frames[sizeof in->path];
+    struct stat fs;
+    int len = is_dir ? snprintf(frames, sizeof frames, "%s/frames", input) : -1;
+    if (len > 0 && (size_t)len < sizeof frames && stat(frames, &fs) == 0 && S_ISDIR(fs.st_mode)) {
+        memcpy(in->path, frames, (size_t)len + 1);
+        input = in->path;
+    }
     bcdi_status st;
     if (!strcmp(fmt, "auto")) {
         if (is_dir || (is_glob && !exists))

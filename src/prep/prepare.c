@@ -26,7 +26,9 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     uint8_t *M = NULL;
     bcdi_status st = prep_input_open(input, params->input_format, params->data_path, &c.in);
     if (st != BCDI_OK || (st = prep_setup_axes(&c)) != BCDI_OK) goto fail;
-    bcdi_log(BCDI_LOG_INFO, "input '%s': %zu frames of %zu x %zu, %s%s%s", input, c.in.dims[0],
+    if (strcmp(c.in.path, input))
+        bcdi_log(BCDI_LOG_NOTICE, "input: the frames/ folder of '%s'", input);
+    bcdi_log(BCDI_LOG_INFO, "input '%s': %zu frames of %zu x %zu, %s%s%s", c.in.path, c.in.dims[0],
              c.in.dims[1], c.in.dims[2], bcdi_dtype_name(c.in.stored),
              c.in.h5 || c.in.kind == PREP_INPUT_MAT ? ", dataset " : "",
              c.in.h5 || c.in.kind == PREP_INPUT_MAT ? c.in.data_path : "");
