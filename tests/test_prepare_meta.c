@@ -195,6 +195,15 @@ Test(prepare_meta, metadata_wins_over_defaults_and_every_value_says_its_source)
     double tt = acos(ray[2] / sqrt(ray[0] * ray[0] + ray[1] * ray[1] + ray[2] * ray[2]));
     cr_expect_lt(fabs(p.summary.two_theta_deg - tt * 180 / TEST_PI), 1e-6, "%g vs %g",
                  p.summary.two_theta_deg, tt * 180 / TEST_PI);
+    /* the summary JSON says where the geometry came from */
+    char json[1300];
+    snprintf(json, sizeof json, "%s/summary.json", s.dir);
+    cr_assert_eq(bcdi_diffraction_summary_write_json(json, &p), BCDI_OK, "%s", bcdi_last_error());
+    char *text = tu_read_text(json);
+    cr_expect(strstr(text, "\"beamline\": \"34idc\"") && strstr(text, "\"spec_scan\": 7") &&
+                  strstr(text, "test.spec"),
+              "%s", text);
+    free(text);
     bcdi_prepared_free(&p);
     remove_scan(&s);
 }
