@@ -7,6 +7,7 @@
 #include "io/spec.h"
 #include "prep/prep_metadata.h"
 #include "test_data.h"
+#include "test_prepare_support.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -41,18 +42,6 @@ static const char *note_text(const bcdi_beamline_notes *n, const char *key,
             return n->note[i].text;
         }
     return NULL;
-}
-
-static void cross(const double a[3], const double b[3], double c[3])
-{
-    c[0] = a[1] * b[2] - a[2] * b[1];
-    c[1] = a[2] * b[0] - a[0] * b[2];
-    c[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-static double dot(const double a[3], const double b[3])
-{
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 
 /* The scan as the instrument room sees it (prep's SPEC adapter), then the preset's geometry. */
@@ -171,16 +160,17 @@ Test(beamline, gold_scan_geometry_from_its_spec_log)
     for (int a = 0; a < 3; ++a) {
         double step[3] = {g.q_step[0][a], g.q_step[1][a], g.q_step[2][a]};
         for (int i = 0; i < 3; ++i)
-            cr_expect_lt(fabs(step[i] - b[a][i]), 1e-9 * sqrt(dot(b[a], b[a])),
+            cr_expect_lt(fabs(step[i] - b[a][i]), 1e-9 * sqrt(tu_dot3(b[a], b[a])),
                          "q step axis %d component %d: %g vs hand %g", a, i, step[i], b[a][i]);
         double t[3] = {g.real_basis[0][a], g.real_basis[1][a], g.real_basis[2][a]};
-        double projection = dot(t, b[a]) / sqrt(dot(b[a], b[a]));
+        double projection = tu_dot3(t, b[a]) / sqrt(tu_dot3(b[a], b[a]));
         cr_expect_lt(fabs(projection / nominal[a] - 1), 1e-9, "axis %d: %.6g nm vs %.6g nm", a,
                      projection * 1e9, nominal[a] * 1e9);
         /* the full length, by cross products: |t_a| = 2π |b_b x b_c| / (N_a |b_a . b_b x b_c|) */
         double n[3];
-        cross(b[(a + 1) % 3], b[(a + 2) % 3], n);
-        double length = 2 * M_PI * sqrt(dot(n, n)) / ((double)shape[a] * fabs(dot(b[a], n)));
+        tu_cross3(b[(a + 1) % 3], b[(a + 2) % 3], n);
+        double length =
+            2 * M_PI * sqrt(tu_dot3(n, n)) / ((double)shape[a] * fabs(tu_dot3(b[a], n)));
         cr_expect_lt(fabs(g.voxel_size_m[a] / length - 1), 1e-9, "axis %d: |t| %.6g vs %.6g nm", a,
                      g.voxel_size_m[a] * 1e9, length * 1e9);
         cr_log_info("gold voxel axis %d: %.4f nm (nominal %.4f nm)", a, g.voxel_size_m[a] * 1e9,

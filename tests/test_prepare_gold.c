@@ -3,9 +3,9 @@
  * must give 34-ID-C's true geometry, and the voxel sizes of the hand computation (the formulas
  * of tests/test_beamline.c for the prepared shape). Skips visibly without the datasets
  * (slow-labelled with the other real-data tests). */
-#include "bcdi/config.h"
 #include "bcdi/prepare.h"
 #include "test_data.h"
+#include "test_prepare_support.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -17,29 +17,10 @@
 
 static bcdi_prepared prepare_ok(const char *input, const char *const *overrides)
 {
-    size_t n = 0;
-    while (overrides && overrides[n])
-        n++;
-    bcdi_prepare_params params;
-    cr_assert_eq(
-        bcdi_params_load(bcdi_prepare_param_table(), NULL, overrides, n, NULL, NULL, &params),
-        BCDI_OK, "%s", bcdi_last_error());
     bcdi_prepared p;
-    cr_assert_eq(bcdi_prepare_load(input, &params, &p), BCDI_OK, "prepare '%s': %s", input,
+    cr_assert_eq(tu_prepare(input, overrides, &p), BCDI_OK, "prepare '%s': %s", input,
                  bcdi_last_error());
     return p;
-}
-
-static void cross(const double a[3], const double b[3], double c[3])
-{
-    c[0] = a[1] * b[2] - a[2] * b[1];
-    c[1] = a[2] * b[0] - a[0] * b[2];
-    c[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-static double dot(const double a[3], const double b[3])
-{
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 
 static void expect_true_geometry(const bcdi_prepared *p, const char *spec)
@@ -78,24 +59,25 @@ static void expect_true_geometry(const bcdi_prepared *p, const char *spec)
     for (int a = 0; a < 3; a++) {
         /* |t_a| = 2π |b_b × b_c| / (N_a |b_a · b_b × b_c|) */
         double n[3];
-        cross(b[(a + 1) % 3], b[(a + 2) % 3], n);
-        double length = 2 * TEST_PI * sqrt(dot(n, n)) / ((double)p->shape[a] * fabs(dot(b[a], n)));
+        tu_cross3(b[(a + 1) % 3], b[(a + 2) % 3], n);
+        double length =
+            2 * TEST_PI * sqrt(tu_dot3(n, n)) / ((double)p->shape[a] * fabs(tu_dot3(b[a], n)));
         cr_expect_lt(fabs(g->voxel_size_m[a] / length - 1), 1e-9, "axis %d: %.6g nm vs hand %.6g",
                      a, g->voxel_size_m[a] * 1e9, length * 1e9);
         for (int i = 0; i < 3; i++)
-            cr_expect_lt(fabs(g->q_step[i][a] - b[a][i]), 1e-9 * sqrt(dot(b[a], b[a])));
+            cr_expect_lt(fabs(g->q_step[i][a] - b[a][i]), 1e-9 * sqrt(tu_dot3(b[a], b[a])));
     }
     /* the rocking step's length is |ŷ × Q| Δω, 7.2% less than |Q| Δω (γ lifts Q 21.8° out of
      * the horizontal plane): the nominal rocking size is 2π/(N |ŷ × Q| Δω) */
     double q[3] = {k * cos(gm) * sin(d), k * sin(gm), k * (cos(gm) * cos(d) - 1)};
     double horizontal = sqrt(q[0] * q[0] + q[2] * q[2]);
-    cr_expect_lt(fabs(sqrt(dot(b_rock, b_rock)) / (horizontal * dw) - 1), 1e-12);
+    cr_expect_lt(fabs(sqrt(tu_dot3(b_rock, b_rock)) / (horizontal * dw) - 1), 1e-12);
     cr_log_info("gold scan, no keys: %zu x %zu x %zu, voxels %.3f x %.3f x %.3f nm (nominal "
                 "rocking %.3f nm, 2π/(N|Q|Δω) would say %.3f)",
                 p->shape[0], p->shape[1], p->shape[2], g->voxel_size_m[0] * 1e9,
                 g->voxel_size_m[1] * 1e9, g->voxel_size_m[2] * 1e9,
                 2 * TEST_PI / ((double)p->shape[0] * horizontal * dw) * 1e9,
-                2 * TEST_PI / ((double)p->shape[0] * sqrt(dot(q, q)) * dw) * 1e9);
+                2 * TEST_PI / ((double)p->shape[0] * sqrt(tu_dot3(q, q)) * dw) * 1e9);
 }
 
 Test(prepare_gold_meta, frames_folder_without_keys_gives_the_true_geometry, .timeout = 300)

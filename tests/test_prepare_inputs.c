@@ -3,11 +3,11 @@
  * the three padding policies, and the oversampling estimate against simulated crystals of known
  * size. Every reordered input must give exactly the prepared data of the frames-first stack. */
 #include "bcdi/config.h"
-#include "bcdi/log.h"
 #include "bcdi/prepare.h"
 #include "bcdi/simulate.h"
 #include "io/hdf5.h"
 #include "io/npy.h"
+#include "test_prepare_support.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -23,36 +23,10 @@
 /* ---- helpers ----------------------------------------------------------------------------------
  */
 
-static char log_text[1 << 15];
-
-static void capture(bcdi_log_level level, const char *message, void *user)
-{
-    (void)level;
-    (void)user;
-    size_t used = strlen(log_text);
-    snprintf(log_text + used, sizeof log_text - used, "%s\n", message);
-}
-
-static bcdi_status prepare(const char *input, const char *const *overrides, bcdi_prepared *p)
-{
-    size_t n = 0;
-    while (overrides && overrides[n])
-        n++;
-    bcdi_prepare_params params;
-    cr_assert_eq(
-        bcdi_params_load(bcdi_prepare_param_table(), NULL, overrides, n, NULL, NULL, &params),
-        BCDI_OK, "%s", bcdi_last_error());
-    log_text[0] = '\0';
-    bcdi_set_log_sink(capture, NULL);
-    bcdi_status st = bcdi_prepare_load(input, &params, p);
-    bcdi_set_log_sink(NULL, NULL);
-    return st;
-}
-
 static bcdi_prepared prepare_ok(const char *input, const char *const *overrides)
 {
     bcdi_prepared p;
-    bcdi_status st = prepare(input, overrides, &p);
+    bcdi_status st = tu_prepare(input, overrides, &p);
     cr_assert_eq(st, BCDI_OK, "prepare '%s': %s", input, bcdi_last_error());
     return p;
 }
@@ -142,11 +116,13 @@ Test(prepare_inputs, mat_stack_rows_columns_frames_end_to_end)
     bcdi_prepared reference = prepare_ok(npy, NULL);
     bcdi_prepared p = prepare_ok(mat, NULL); /* by extension, axes by MATLAB's default */
     expect_same_prepared(&reference, &p, ".mat, default axes");
-    cr_expect(strstr(log_text, "are (row, column, frame): the rocking axis is stored axis 2 "
-                               "(12 frames)") &&
-                  strstr(log_text, "default for .mat"),
-              "%s", log_text);
-    cr_expect(strstr(log_text, "dataset frames"), "the variable is named: %s", log_text);
+    cr_expect(strstr(tu_prepare_log(),
+                     "are (row, column, frame): the rocking axis is stored axis 2 "
+                     "(12 frames)") &&
+                  strstr(tu_prepare_log(), "default for .mat"),
+              "%s", tu_prepare_log());
+    cr_expect(strstr(tu_prepare_log(), "dataset frames"), "the variable is named: %s",
+              tu_prepare_log());
     bcdi_prepared_free(&p);
     /* the same said explicitly, and a format named for a file whose name says nothing */
     char renamed[1300];
@@ -179,8 +155,9 @@ Test(prepare_inputs, axes_reorder_npy_and_hdf5_stacks)
     snprintf(path, sizeof path, "%s/frames_first.npy", dir);
     cr_assert_eq(bcdi_npy_write(NULL, path, BCDI_DT_F32, 3, dims, x), BCDI_OK);
     bcdi_prepared reference = prepare_ok(path, NULL);
-    cr_expect(strstr(log_text, "are (frame, row, column): the rocking axis is stored axis 0"),
-              "the default is logged: %s", log_text);
+    cr_expect(
+        strstr(tu_prepare_log(), "are (frame, row, column): the rocking axis is stored axis 0"),
+        "the default is logged: %s", tu_prepare_log());
 
     /* .npy saved frames last: named and numeric forms */
     static const int frames_last[3] = {1, 2, 0}; /* stored: rows, columns, frames */
@@ -284,7 +261,7 @@ Test(prepare_inputs, mask_file_3d_masks_voxels_of_one_frame)
     size_t small[3] = {dims[0] - 1, dims[1], dims[2]};
     cr_assert_eq(bcdi_npy_write(NULL, mask, BCDI_DT_F32, 3, small, m), BCDI_OK);
     bcdi_prepared bad;
-    cr_expect_eq(prepare(data, ov, &bad), BCDI_ERR_FORMAT);
+    cr_expect_eq(tu_prepare(data, ov, &bad), BCDI_ERR_FORMAT);
     cr_expect(strstr(bcdi_last_error(), "11 x 40 x 48") &&
                   strstr(bcdi_last_error(), "12 x 40 x 48"),
               "%s", bcdi_last_error());
@@ -394,7 +371,8 @@ Test(prepare_inputs, padding_crop_zeros_masked)
     for (int a = 0; a < 3; a++)
         cr_expect_eq(crop.summary.peak[a] - crop.box_origin[a], (long)crop.shape[a] / 2,
                      "the peak stays in the middle");
-    cr_expect(strstr(log_text, "padding=crop: 10 frames instead of 12"), "%s", log_text);
+    cr_expect(strstr(tu_prepare_log(), "padding=crop: 10 frames instead of 12"), "%s",
+              tu_prepare_log());
     bcdi_prepared_free(&masked);
     bcdi_prepared_free(&zeros);
     bcdi_prepared_free(&crop);

@@ -5,10 +5,10 @@
  *   a typed key over the metadata, a typed key where the metadata is silent;
  * plus the refusals (two SPEC files, a scan the file lacks) and the ways to switch it off. */
 #include "bcdi/config.h"
-#include "bcdi/log.h"
 #include "bcdi/prepare.h"
 #include "io/npy.h"
 #include "prep/prep_metadata.h"
+#include "test_prepare_support.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -18,31 +18,6 @@
 #include <string.h>
 
 #define TEST_PI 3.14159265358979323846
-
-/* ---- log capture ---------------------------------------------------------------------------- */
-
-static char log_text[1 << 16];
-
-static void capture(bcdi_log_level level, const char *message, void *user)
-{
-    (void)level;
-    (void)user;
-    size_t used = strlen(log_text);
-    snprintf(log_text + used, sizeof log_text - used, "%s\n", message);
-}
-
-/* The log line holding `a` (and `b` when not NULL), or NULL. */
-static const char *log_line(const char *a, const char *b)
-{
-    static char line[2048];
-    for (const char *p = log_text; *p;) {
-        size_t n = strcspn(p, "\n");
-        snprintf(line, sizeof line, "%.*s", (int)n, p);
-        if (strstr(line, a) && (!b || strstr(line, b))) return line;
-        p += n + (p[n] == '\n');
-    }
-    return NULL;
-}
 
 /* ---- the synthetic scan -----------------------------------------------------------------------
  */
@@ -112,27 +87,11 @@ static void remove_scan(scan_files *s)
     free(s->dir);
 }
 
-static bcdi_status prepare(const char *input, const char *const *overrides, bcdi_prepared *p)
-{
-    size_t n = 0;
-    while (overrides && overrides[n])
-        n++;
-    bcdi_prepare_params params;
-    cr_assert_eq(
-        bcdi_params_load(bcdi_prepare_param_table(), NULL, overrides, n, NULL, NULL, &params),
-        BCDI_OK, "%s", bcdi_last_error());
-    log_text[0] = '\0';
-    bcdi_set_log_sink(capture, NULL);
-    bcdi_status st = bcdi_prepare_load(input, &params, p);
-    bcdi_set_log_sink(NULL, NULL);
-    return st;
-}
-
 static bcdi_prepared prepare_ok(const char *input, const char *const *overrides)
 {
     bcdi_prepared p;
-    bcdi_status st = prepare(input, overrides, &p);
-    cr_assert_eq(st, BCDI_OK, "%s\nlog:\n%s", bcdi_last_error(), log_text);
+    bcdi_status st = tu_prepare(input, overrides, &p);
+    cr_assert_eq(st, BCDI_OK, "%s\nlog:\n%s", bcdi_last_error(), tu_prepare_log());
     return p;
 }
 
@@ -162,16 +121,18 @@ Test(prepare_meta, metadata_wins_over_defaults_and_every_value_says_its_source)
     cr_expect_str_eq(p.beamline, "34idc");
     cr_expect_str_eq(p.spec_file, s.spec);
     cr_expect_eq(p.spec_scan, 7);
-    cr_expect(log_line("found beside the input", s.spec), "%s", log_text);
-    cr_expect(log_line("UIMDET", "names it"), "%s", log_text);
-    cr_expect(log_line("scan: auto: from the name", "stack_S0007.npy"), "%s", log_text);
+    cr_expect(tu_prepare_log_line("found beside the input", s.spec), "%s", tu_prepare_log());
+    cr_expect(tu_prepare_log_line("UIMDET", "names it"), "%s", tu_prepare_log());
+    cr_expect(tu_prepare_log_line("scan: auto: from the name", "stack_S0007.npy"), "%s",
+              tu_prepare_log());
     /* metadata over the preset's default (9 keV) and over the key's default (11 keV) */
     cr_expect_eq(g->energy_kev, 10.0);
-    cr_expect(
-        log_line("energy 10 keV from motor 'Energy'", "the preset's default 9 keV is not used"),
-        "%s", log_text);
+    cr_expect(tu_prepare_log_line("energy 10 keV from motor 'Energy'",
+                                  "the preset's default 9 keV is not used"),
+              "%s", tu_prepare_log());
     cr_expect_eq(g->distance_m, 0.65);
-    cr_expect(log_line("detector distance 0.65 m from motor 'camdist'", NULL), "%s", log_text);
+    cr_expect(tu_prepare_log_line("detector distance 0.65 m from motor 'camdist'", NULL), "%s",
+              tu_prepare_log());
     cr_expect_eq(g->angles, BCDI_DETECTOR_DELTA_GAMMA);
     cr_expect_eq(g->delta_deg, 30.0);
     cr_expect_eq(g->gamma_deg, 10.0);
@@ -182,7 +143,8 @@ Test(prepare_meta, metadata_wins_over_defaults_and_every_value_says_its_source)
     /* the detector angles point at the detector centre (256, 256), the frames start at row 60,
      * column 100 (#UIMR5), so the reference pixel of the frames is (196, 156): the 2θ of the
      * centre of mass at (17, 30) follows from it */
-    cr_expect(log_line("frame pixel (row 196, column 156)", NULL), "%s", log_text);
+    cr_expect(tu_prepare_log_line("frame pixel (row 196, column 156)", NULL), "%s",
+              tu_prepare_log());
     double d_hat[3] = {cos(10 * TEST_PI / 180) * sin(30 * TEST_PI / 180), sin(10 * TEST_PI / 180),
                        cos(10 * TEST_PI / 180) * cos(30 * TEST_PI / 180)};
     double r_hat[3] = {sin(10 * TEST_PI / 180) * sin(30 * TEST_PI / 180), -cos(10 * TEST_PI / 180),
@@ -213,9 +175,9 @@ Test(prepare_meta, preset_default_where_the_metadata_is_silent)
     scan_files s = make_scan(7, 0); /* no camdist */
     bcdi_prepared p = prepare_ok(s.input, NULL);
     cr_expect_eq(p.geometry.distance_m, 0.5);
-    cr_expect(log_line("detector distance 0.5 m: the preset's default", "no such motor"), "%s",
-              log_text);
-    cr_expect(log_line("hkl unknown", NULL), "%s", log_text);
+    cr_expect(tu_prepare_log_line("detector distance 0.5 m: the preset's default", "no such motor"),
+              "%s", tu_prepare_log());
+    cr_expect(tu_prepare_log_line("hkl unknown", NULL), "%s", tu_prepare_log());
     bcdi_prepared_free(&p);
     remove_scan(&s);
 }
@@ -229,14 +191,16 @@ Test(prepare_meta, typed_keys_win_over_the_metadata)
     bcdi_prepared p = prepare_ok(s.input, ov);
     const bcdi_geometry *g = &p.geometry;
     cr_expect_eq(g->energy_kev, 8.0);
-    cr_expect(log_line("energy = 8 keV (key 'energy_kev' given; the metadata says 10 keV", "wins"),
-              "%s", log_text);
-    cr_expect_null(log_line("energy 10 keV from motor", NULL), "the metadata's note remains");
+    cr_expect(tu_prepare_log_line(
+                  "energy = 8 keV (key 'energy_kev' given; the metadata says 10 keV", "wins"),
+              "%s", tu_prepare_log());
+    cr_expect_null(tu_prepare_log_line("energy 10 keV from motor", NULL),
+                   "the metadata's note remains");
     /* typed where the metadata is silent */
     cr_expect_eq(g->distance_m, 0.7);
-    cr_expect(
-        log_line("detector distance = 0.7 m (key 'distance_m' given; the metadata has none", NULL),
-        "%s", log_text);
+    cr_expect(tu_prepare_log_line(
+                  "detector distance = 0.7 m (key 'distance_m' given; the metadata has none", NULL),
+              "%s", tu_prepare_log());
     cr_expect_eq(g->delta_deg, 31.0);
     cr_expect_eq(g->gamma_deg, 10.0); /* not typed: the metadata's */
     cr_expect_lt(fabs(g->two_theta_deg -
@@ -266,25 +230,25 @@ Test(prepare_meta, switched_off_or_chosen_by_keys)
     /* scan= names another scan: it moves the detector arm, not a sample circle -> refused */
     const char *other[] = {"scan=3", NULL};
     bcdi_prepared p;
-    cr_expect_eq(prepare(s.input, other, &p), BCDI_ERR_UNSUPPORTED);
+    cr_expect_eq(tu_prepare(s.input, other, &p), BCDI_ERR_UNSUPPORTED);
     cr_expect(strstr(bcdi_last_error(), "scan 3") && strstr(bcdi_last_error(), "del"), "%s",
               bcdi_last_error());
     /* a scan the file lacks */
     const char *missing[] = {"scan=99", NULL};
-    cr_expect_eq(prepare(s.input, missing, &p), BCDI_ERR_FORMAT);
+    cr_expect_eq(tu_prepare(s.input, missing, &p), BCDI_ERR_FORMAT);
     cr_expect(strstr(bcdi_last_error(), "99"), "%s", bcdi_last_error());
     /* spec= with beamline=none is a contradiction */
     char opt[1300];
     snprintf(opt, sizeof opt, "spec=%s", s.spec);
     const char *contradiction[] = {"beamline=none", opt, NULL};
-    cr_expect_eq(prepare(s.input, contradiction, &p), BCDI_ERR_CONFIG);
+    cr_expect_eq(tu_prepare(s.input, contradiction, &p), BCDI_ERR_CONFIG);
     /* an explicit preset and file, the stack renamed so its name carries no scan number: the
      * file's two scans make scan= necessary */
     char renamed[1300];
     snprintf(renamed, sizeof renamed, "%s/stack.npy", s.dir);
     cr_assert_eq(rename(s.input, renamed), 0);
     const char *explicit_preset[] = {"beamline=APS-34-ID-C", opt, NULL};
-    cr_expect_eq(prepare(renamed, explicit_preset, &p), BCDI_ERR_CONFIG);
+    cr_expect_eq(tu_prepare(renamed, explicit_preset, &p), BCDI_ERR_CONFIG);
     cr_expect(strstr(bcdi_last_error(), "scan=N"), "%s", bcdi_last_error());
     const char *with_scan[] = {"beamline=APS-34-ID-C", opt, "scan=7", NULL};
     p = prepare_ok(renamed, with_scan);
@@ -301,7 +265,7 @@ Test(prepare_meta, two_spec_files_or_an_unknown_beamline)
     snprintf(second, sizeof second, "%s/other.spec", s.dir);
     write_spec(second, 7, 1, "34idcTIM2:");
     bcdi_prepared p;
-    cr_expect_eq(prepare(s.input, NULL, &p), BCDI_ERR_CONFIG);
+    cr_expect_eq(tu_prepare(s.input, NULL, &p), BCDI_ERR_CONFIG);
     cr_expect(strstr(bcdi_last_error(), "2 SPEC files") &&
                   strstr(bcdi_last_error(), "other.spec") &&
                   strstr(bcdi_last_error(), "test.spec") && strstr(bcdi_last_error(), "spec="),
@@ -312,7 +276,8 @@ Test(prepare_meta, two_spec_files_or_an_unknown_beamline)
     p = prepare_ok(s.input, NULL);
     cr_expect_eq(p.beamline[0], '\0');
     cr_expect_eq(p.geometry.energy_kev, 11.0);
-    cr_expect(log_line("names no beamline preset", "beamline=NAME"), "%s", log_text);
+    cr_expect(tu_prepare_log_line("names no beamline preset", "beamline=NAME"), "%s",
+              tu_prepare_log());
     bcdi_prepared_free(&p);
     remove_scan(&s);
 }
