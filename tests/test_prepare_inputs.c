@@ -303,7 +303,10 @@ Test(prepare_inputs, floor_and_background)
     }
     cr_expect_gt(ones, n / 2, "the floor of one count covers most of the box");
     cr_expect_eq(bad_floor, 0,
-                 "photon_threshold=2 (and by default): counts below 2 become measured zeros");
+                 "photon_threshold=2 (and auto, for measured data): counts below 2 become "
+                 "measured zeros");
+    cr_expect(tu_prepare_log_line("floor: counts below 2 become 0", "measured data"), "%s",
+              tu_prepare_log());
     cr_expect_eq(bad_background, 0, "background=1 subtracted");
     cr_expect_eq(bad_both, 0, "background first, then the floor");
     bcdi_prepared_free(&raw);
@@ -441,6 +444,9 @@ Test(prepare_inputs, oversampling_estimate_on_two_simulated_sizes)
         truth_oversampling(truth, expected);
         const char *ov[] = {"padding=masked", NULL}; /* the whole simulated box */
         bcdi_prepared p = prepare_ok(sp.output, ov);
+        /* photon_threshold=auto keeps a simulated file's counts (no detector background) */
+        cr_expect(tu_prepare_log_line("floor: counts below 0 become 0", "braggcdi simulate"), "%s",
+                  tu_prepare_log());
         for (int a = 0; a < 3; a++)
             cr_expect_lt(fabs(p.summary.oversampling[a] / expected[a] - 1.0), 0.10,
                          "oversampling %g, axis %d: %.3f, truth %.3f", sizes[k], a,

@@ -118,9 +118,10 @@ typedef struct bcdi_prepare_params {
     size_t mask_box_count;
     bcdi_prepare_box aliens[BCDI_PREPARE_MAX_BOXES]; /* 3-D */
     size_t alien_count;
-    int invalid_is_error;    /* invalid=error (else mask) */
-    double photon_threshold; /* the floor: corrected values below it become 0 */
-    double background;       /* counts subtracted from every corrected pixel (then floored) */
+    int invalid_is_error;      /* invalid=error (else mask) */
+    double photon_threshold;   /* the floor: corrected values below it become 0 */
+    int photon_threshold_auto; /* 2, or 0 for a braggcdi simulate file (docs/prepare.md) */
+    double background;         /* counts subtracted from every corrected pixel (then floored) */
     int hot_pixels;
     double hot_factor;
     /* peak and box */

@@ -207,9 +207,11 @@ static const bcdi_param_spec prepare_specs[] = {
                     "exclusive; at most 64)"),
     BCDI_KEY_CHOICE("invalid", PREP, invalid_is_error, "mask", invalid_names, NULL,
                     "NaN, infinite or negative raw values: mask (counted, warned) or error"),
-    BCDI_KEY_DOUBLE("photon_threshold", PREP, photon_threshold, "2", 0, 1e12, 0,
+    BCDI_KEY_DOUBLE("photon_threshold", PREP, photon_threshold, "auto", 0, 1e12, 0,
                     "floor: corrected values (after background) below it become 0 (still "
-                    "measured, not masked); cohere's intensity threshold"),
+                    "measured, not masked), cohere's intensity threshold; auto = 2 for measured "
+                    "data, 0 for a braggcdi simulate file (no detector background)",
+                    .word = "auto", .word_offset = offsetof(PREP, photon_threshold_auto)),
     BCDI_KEY_DOUBLE("background", PREP, background, "0", 0, 1e12, 0,
                     "counts subtracted from every corrected pixel before the floor (negative "
                     "results become 0)"),
