@@ -207,6 +207,10 @@ Test(prepare_meta, typed_keys_win_over_the_metadata)
                       acos(cos(31 * TEST_PI / 180) * cos(10 * TEST_PI / 180)) * 180 / TEST_PI),
                  1e-9);
     cr_expect_eq(g->rocking_step_deg, 0.02);
+    cr_expect(tu_prepare_log_line("rocking step = 0.02 deg (key 'rocking_step_deg' given; the "
+                                  "metadata says 0.01 deg, the scan command",
+                                  "the key wins"),
+              "%s", tu_prepare_log());
     cr_expect_lt(fabs(p.summary.peak_rocking_deg - (0.5 + 5 * 0.02)), 1e-9);
     cr_expect_lt(fabs(g->d_spacing_m - 2.3e-10), 1e-22);
     cr_expect(g->hkl[0] == 1 && g->hkl[1] == 1 && g->hkl[2] == 1);

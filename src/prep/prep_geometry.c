@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* One value of the geometry: the file's when it has one and the user did not give the key,
@@ -180,26 +181,39 @@ static int typed_over(const bcdi_prepare_params *p, const char *key)
     return 0;
 }
 
-/* A typed key replaces the preset's value; the log quotes what the metadata says. */
-static void typed_value(const prep_metadata *m, const char *motor, double scale, const char *key,
-                        const char *what, double typed, const char *unit, double *field)
+/* What the metadata says for a motor (times `scale`), NaN when it says nothing. */
+static double metadata_motor(const prep_metadata *m, const char *motor, double scale)
 {
     double v;
-    if (m->scan && motor && m->meta.motor(m->meta.source, motor, &v)) {
-        v *= scale;
-        if (fabs(v - typed) > 1e-9 * fmax(fabs(v), fabs(typed)))
-            bcdi_log(BCDI_LOG_NOTICE,
-                     "geometry: %s = %.8g %s (key '%s' given; the metadata says %.8g %s, motor "
-                     "'%s' of %s: the key wins)",
-                     what, typed, unit, key, v, unit, motor, m->meta.where);
-        else
-            bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (key '%s' given, as the metadata says)",
-                     what, typed, unit, key);
-    } else {
+    return m->scan && motor && m->meta.motor(m->meta.source, motor, &v) ? v * scale : NAN;
+}
+
+/* A typed key replaces the preset's value; the log quotes what the metadata says (`said`, NaN
+ * when nothing, and where: `source`). */
+static void typed_value(const prep_metadata *m, double said, const char *source, const char *key,
+                        const char *what, double typed, const char *unit, double *field)
+{
+    if (!isfinite(said))
         bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (key '%s' given; the metadata has none)",
                  what, typed, unit, key);
-    }
+    else if (fabs(said - typed) > 1e-9 * fmax(fabs(said), fabs(typed)))
+        bcdi_log(BCDI_LOG_NOTICE,
+                 "geometry: %s = %.8g %s (key '%s' given; the metadata says %.8g %s, %s of %s: "
+                 "the key wins)",
+                 what, typed, unit, key, said, unit, source, m->meta.where);
+    else
+        bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (key '%s' given, as the metadata says)",
+                 what, typed, unit, key);
     *field = typed;
+}
+
+/* The same for a value held by a motor of the metadata. */
+static void typed_motor(const prep_metadata *m, const char *motor, double scale, const char *key,
+                        const char *what, double typed, const char *unit, double *field)
+{
+    char source[96];
+    snprintf(source, sizeof source, "motor '%s'", motor ? motor : "");
+    typed_value(m, metadata_motor(m, motor, scale), source, key, what, typed, unit, field);
 }
 
 static bcdi_status geometry_from_preset(prep_ctx *c, const prep_metadata *m, bcdi_geometry *g)
@@ -232,12 +246,12 @@ static bcdi_status geometry_from_preset(prep_ctx *c, const prep_metadata *m, bcd
     /* the keys the user typed win over the metadata */
     const bcdi_beamline *pre = m->beamline;
     if (p->energy_given) {
-        typed_value(m, pre->energy_motor, pre->energy_to_kev, "energy_kev", "energy", p->energy_kev,
+        typed_motor(m, pre->energy_motor, pre->energy_to_kev, "energy_kev", "energy", p->energy_kev,
                     "keV", &g->energy_kev);
         g->wavelength_m = KEV_ANGSTROM / g->energy_kev * 1e-10;
     }
     if (p->distance_given)
-        typed_value(m, pre->distance_motor, pre->distance_to_m, "distance_m", "detector distance",
+        typed_motor(m, pre->distance_motor, pre->distance_to_m, "distance_m", "detector distance",
                     p->distance_m, "m", &g->distance_m);
     if (p->pixel_given) {
         for (int a = 0; a < 2; a++)
@@ -256,22 +270,22 @@ static bcdi_status geometry_from_preset(prep_ctx *c, const prep_metadata *m, bcd
     }
     if (g->angles == BCDI_DETECTOR_DELTA_GAMMA) {
         if (p->delta_given)
-            typed_value(m, pre->delta_motor, 1.0, "delta_deg", "delta", p->delta_deg, "deg",
+            typed_motor(m, pre->delta_motor, 1.0, "delta_deg", "delta", p->delta_deg, "deg",
                         &g->delta_deg);
         if (p->gamma_given)
-            typed_value(m, pre->gamma_motor, 1.0, "gamma_deg", "gamma", p->gamma_deg, "deg",
+            typed_motor(m, pre->gamma_motor, 1.0, "gamma_deg", "gamma", p->gamma_deg, "deg",
                         &g->gamma_deg);
         g->two_theta_deg =
             acos(cos(g->delta_deg * PREP_PI / 180.0) * cos(g->gamma_deg * PREP_PI / 180.0)) *
             180.0 / PREP_PI;
     } else if (p->two_theta_given) {
-        typed_value(m, pre->two_theta_motor, 1.0, "two_theta_deg", "2theta", p->two_theta_deg,
+        typed_motor(m, pre->two_theta_motor, 1.0, "two_theta_deg", "2theta", p->two_theta_deg,
                     "deg", &g->two_theta_deg);
         g->delta_deg = g->two_theta_deg;
         g->gamma_deg = 0.0;
     }
     if (p->d_spacing_given)
-        typed_value(m, NULL, 1.0, "d_spacing", "d-spacing", p->d_spacing_angstrom * 1e-10, "m",
+        typed_value(m, NAN, "", "d_spacing", "d-spacing", p->d_spacing_angstrom * 1e-10, "m",
                     &g->d_spacing_m);
     if (p->hkl_given) {
         memcpy(g->hkl, p->hkl, sizeof g->hkl);
@@ -279,7 +293,8 @@ static bcdi_status geometry_from_preset(prep_ctx *c, const prep_metadata *m, bcd
                  g->hkl[2]);
     }
     if (p->rocking_step_given)
-        typed_value(m, NULL, 1.0, "rocking_step_deg", "rocking step", p->rocking_step_deg, "deg",
+        typed_value(m, m->scan ? m->meta.motion.step_deg : NAN, "the scan command",
+                    "rocking_step_deg", "rocking step", p->rocking_step_deg, "deg",
                     &g->rocking_step_deg);
     if (p->rocking_axis_given) {
         memcpy(g->rocking_axis, p->rocking_axis, sizeof g->rocking_axis);
