@@ -1,8 +1,13 @@
 /* Beamline presets: the gold scan's geometry from its own SPEC log (skipped visibly without
  * ../shared/datasets), voxel sizes against the hand formulas, notes for defaults and for
- * metadata that overrides them, the phi-rocking axis of 34-ID-C, and refusals. */
+ * metadata that overrides them, the phi-rocking axis of 34-ID-C, refusals, and metadata that
+ * comes from no SPEC file at all (the instrument room reads no format: prep's adapter turns a
+ * SPEC scan into bcdi_scan_metadata). */
 #include "instrument/beamline.h"
+#include "io/spec.h"
+#include "prep/prep_metadata.h"
 #include "test_data.h"
+#include "test_prepare_support.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -39,16 +44,15 @@ static const char *note_text(const bcdi_beamline_notes *n, const char *key,
     return NULL;
 }
 
-static void cross(const double a[3], const double b[3], double c[3])
+/* The scan as the instrument room sees it (prep's SPEC adapter), then the preset's geometry. */
+static bcdi_status scan_geometry(const bcdi_beamline *bl, const bcdi_spec_scan *scan,
+                                 bcdi_geometry *g, bcdi_beamline_scan *info,
+                                 bcdi_beamline_notes *notes)
 {
-    c[0] = a[1] * b[2] - a[2] * b[1];
-    c[1] = a[2] * b[0] - a[0] * b[2];
-    c[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-static double dot(const double a[3], const double b[3])
-{
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    bcdi_scan_metadata meta;
+    bcdi_status st = prep_metadata_from_spec(scan, &meta);
+    if (st != BCDI_OK) return st;
+    return bcdi_beamline_geometry(bl, &meta, g, info, notes);
 }
 
 static bcdi_spec_scan *read_text_scan(const char *text)
@@ -95,7 +99,7 @@ Test(beamline, gold_scan_geometry_from_its_spec_log)
     bcdi_geometry g;
     bcdi_beamline_scan info;
     bcdi_beamline_notes notes;
-    cr_assert_eq(bcdi_beamline_geometry(preset("34idc"), scan, &g, &info, &notes), BCDI_OK, "%s",
+    cr_assert_eq(scan_geometry(preset("34idc"), scan, &g, &info, &notes), BCDI_OK, "%s",
                  bcdi_last_error());
     for (size_t i = 0; i < notes.count; ++i)
         cr_log_info("%s: %s", notes.note[i].key, notes.note[i].text);
@@ -156,16 +160,17 @@ Test(beamline, gold_scan_geometry_from_its_spec_log)
     for (int a = 0; a < 3; ++a) {
         double step[3] = {g.q_step[0][a], g.q_step[1][a], g.q_step[2][a]};
         for (int i = 0; i < 3; ++i)
-            cr_expect_lt(fabs(step[i] - b[a][i]), 1e-9 * sqrt(dot(b[a], b[a])),
+            cr_expect_lt(fabs(step[i] - b[a][i]), 1e-9 * sqrt(tu_dot3(b[a], b[a])),
                          "q step axis %d component %d: %g vs hand %g", a, i, step[i], b[a][i]);
         double t[3] = {g.real_basis[0][a], g.real_basis[1][a], g.real_basis[2][a]};
-        double projection = dot(t, b[a]) / sqrt(dot(b[a], b[a]));
+        double projection = tu_dot3(t, b[a]) / sqrt(tu_dot3(b[a], b[a]));
         cr_expect_lt(fabs(projection / nominal[a] - 1), 1e-9, "axis %d: %.6g nm vs %.6g nm", a,
                      projection * 1e9, nominal[a] * 1e9);
         /* the full length, by cross products: |t_a| = 2π |b_b x b_c| / (N_a |b_a . b_b x b_c|) */
         double n[3];
-        cross(b[(a + 1) % 3], b[(a + 2) % 3], n);
-        double length = 2 * M_PI * sqrt(dot(n, n)) / ((double)shape[a] * fabs(dot(b[a], n)));
+        tu_cross3(b[(a + 1) % 3], b[(a + 2) % 3], n);
+        double length =
+            2 * M_PI * sqrt(tu_dot3(n, n)) / ((double)shape[a] * fabs(tu_dot3(b[a], n)));
         cr_expect_lt(fabs(g.voxel_size_m[a] / length - 1), 1e-9, "axis %d: |t| %.6g vs %.6g nm", a,
                      g.voxel_size_m[a] * 1e9, length * 1e9);
         cr_log_info("gold voxel axis %d: %.4f nm (nominal %.4f nm)", a, g.voxel_size_m[a] * 1e9,
@@ -186,7 +191,7 @@ Test(beamline, metadata_overrides_default_and_missing_values_default)
     bcdi_geometry g;
     bcdi_beamline_scan info;
     bcdi_beamline_notes notes;
-    cr_assert_eq(bcdi_beamline_geometry(preset("34idc"), scan, &g, &info, &notes), BCDI_OK, "%s",
+    cr_assert_eq(scan_geometry(preset("34idc"), scan, &g, &info, &notes), BCDI_OK, "%s",
                  bcdi_last_error());
     bcdi_value_source src;
     cr_expect_eq(g.energy_kev, 10.0);
@@ -213,7 +218,7 @@ Test(beamline, phi_rocking_axis_follows_theta_and_chi)
     bcdi_spec_scan *scan = read_text_scan(HEADER_34IDC "\n#S 3 ascan phi -1 1 100 1\n"
                                                        "#P0 32.174 0.22 90 -5 12.6346 9\n");
     bcdi_geometry g;
-    cr_assert_eq(bcdi_beamline_geometry(preset("34idc"), scan, &g, NULL, NULL), BCDI_OK, "%s",
+    cr_assert_eq(scan_geometry(preset("34idc"), scan, &g, NULL, NULL), BCDI_OK, "%s",
                  bcdi_last_error());
     double t = 0.22 * M_PI / 180, c = 90 * M_PI / 180;
     cr_expect_lt(fabs(g.rocking_axis[0] - cos(t)), 1e-12);
@@ -240,14 +245,13 @@ Test(beamline, refusals_name_the_scan)
     /* a detector-arm scan is not a rocking curve */
     bcdi_spec_scan *scan =
         read_text_scan(HEADER_34IDC "\n#S 4 ascan del 30 31 10 1\n#P0 30 0.5 90 0 10 9\n");
-    cr_expect_eq(bcdi_beamline_geometry(preset("34idc"), scan, &g, NULL, NULL),
-                 BCDI_ERR_UNSUPPORTED);
+    cr_expect_eq(scan_geometry(preset("34idc"), scan, &g, NULL, NULL), BCDI_ERR_UNSUPPORTED);
     cr_expect(strstr(bcdi_last_error(), "scan 4") && strstr(bcdi_last_error(), "del"), "%s",
               bcdi_last_error());
     bcdi_spec_scan_free(scan);
     /* no gamma motor and no default */
     scan = read_text_scan("#F s\n#O0 Delta  Theta\n\n#S 5 ascan th 0 1 10 1\n#P0 30 0\n");
-    cr_expect_eq(bcdi_beamline_geometry(preset("34idc"), scan, &g, NULL, NULL), BCDI_ERR_FORMAT);
+    cr_expect_eq(scan_geometry(preset("34idc"), scan, &g, NULL, NULL), BCDI_ERR_FORMAT);
     cr_expect(strstr(bcdi_last_error(), "gamma") && strstr(bcdi_last_error(), "scan 5"), "%s",
               bcdi_last_error());
     bcdi_spec_scan_free(scan);
@@ -262,7 +266,7 @@ Test(beamline, refusals_name_the_scan)
     const bcdi_status expected[] = {BCDI_ERR_FORMAT, BCDI_ERR_FORMAT, BCDI_ERR_INVALID_ARG};
     for (int i = 0; i < 3; ++i) {
         scan = read_text_scan(bad[i]);
-        cr_expect_eq(bcdi_beamline_geometry(preset("34idc"), scan, &g, NULL, NULL), expected[i],
+        cr_expect_eq(scan_geometry(preset("34idc"), scan, &g, NULL, NULL), expected[i],
                      "case %d: %s", i, bcdi_last_error());
         cr_expect(strstr(bcdi_last_error(), "scan 6"), "case %d: %s", i, bcdi_last_error());
         bcdi_spec_scan_free(scan);
@@ -293,4 +297,63 @@ Test(beamline, i13_defaults_without_metadata)
     bcdi_geometry_compute(&reference, shape);
     for (int a = 0; a < 3; ++a)
         cr_expect_lt(fabs(g.voxel_size_m[a] / reference.voxel_size_m[a] - 1), 1e-12);
+}
+
+/* Metadata from no file at all: a table of motors behind the lookup callbacks. */
+typedef struct {
+    const char *names[8];
+    double values[8];
+} motor_table;
+
+static int table_motor(const void *source, const char *name, double *position)
+{
+    const motor_table *t = source;
+    for (int i = 0; i < 8 && t->names[i]; ++i)
+        if (!strcmp(t->names[i], name)) {
+            *position = t->values[i];
+            return 1;
+        }
+    return 0;
+}
+
+static const char *table_header(const void *source, const char *key)
+{
+    (void)source;
+    return !strcmp(key, "UIMDET") ? "34idcTIM2:" : NULL;
+}
+
+Test(beamline, metadata_from_a_plain_table)
+{
+    motor_table t = {{"Delta", "Gamma", "Energy", "camdist", "th"}, {30.0, 10.0, 8.0, 650.0, 1.5}};
+    bcdi_scan_metadata meta = {
+        .where = "table scan 1",
+        .command = "ascan th 1 2 100 1",
+        .source = &t,
+        .motor = table_motor,
+        .header = table_header,
+        .motion = {.kind = "ascan",
+                   .mnemonic = "th",
+                   .start_deg = 1.0,
+                   .start_known = 1,
+                   .step_deg = 0.01,
+                   .points = 101},
+        .wavelength_m = NAN,
+    };
+    bcdi_geometry g;
+    bcdi_beamline_scan info;
+    bcdi_beamline_notes notes;
+    cr_assert_eq(bcdi_beamline_geometry(preset("34idc"), &meta, &g, &info, &notes), BCDI_OK, "%s",
+                 bcdi_last_error());
+    cr_expect_eq(g.energy_kev, 8.0);
+    cr_expect_eq(g.distance_m, 0.65);
+    cr_expect_eq(g.delta_deg, 30.0);
+    cr_expect_eq(g.gamma_deg, 10.0);
+    cr_expect_eq(g.rocking_step_deg, 0.01);
+    cr_expect_eq(info.frames, 101);
+    cr_expect_eq(info.rocking_start_deg, 1.0);
+    cr_expect_str_eq(info.detector->name, "Timepix quad (34idcTIM2)");
+    bcdi_value_source src;
+    cr_expect(strstr(note_text(&notes, "energy", &src), "table scan 1"));
+    cr_expect_eq(src, BCDI_SOURCE_METADATA);
+    cr_expect_null(note_text(&notes, "rocking_measured", NULL)); /* no positions given */
 }

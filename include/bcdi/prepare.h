@@ -57,9 +57,21 @@ typedef struct bcdi_prepared {
     long box_origin[3];   /* first voxel of the box in input coordinates (may be < 0: padding) */
     size_t box_shape[3];  /* unbinned box */
     size_t bin[3];
+    /* where the geometry came from: the beamline preset ("" = none) and the SPEC file and scan
+     * whose metadata it used ("" and 0 = none) */
+    char beamline[32];
+    char spec_file[4096];
+    long spec_scan;
 } bcdi_prepared;
 
 #define BCDI_PREPARE_MAX_BOXES 64
+
+/* What the box holds beyond the measured range (padding= key): */
+typedef enum {
+    BCDI_PREPARE_PAD_CROP = 0, /* no padding: a smaller FFT-friendly size that fits inside */
+    BCDI_PREPARE_PAD_ZEROS,    /* padded voxels are measured zero counts */
+    BCDI_PREPARE_PAD_MASKED    /* padded voxels are masked (unconstrained in phasing) */
+} bcdi_prepare_padding;
 #define BCDI_PREPARE_PATH_MAX 4096
 
 /* A box in input coordinates (frames, rows, columns), end exclusive; a detector box (2-D) spans
@@ -73,12 +85,23 @@ typedef struct bcdi_prepare_box {
  * the geometry takes a value from the input file unless the key was given. */
 typedef struct bcdi_prepare_params {
     /* input */
-    char input_format[16]; /* auto, nexus, hdf5, cxi, tiff, npy */
+    char input_format[16]; /* auto, nexus, hdf5, cxi, tiff, npy, mat */
     char data_path[1024];  /* "" = the format's default */
     char motor_path[1024]; /* "none" = ignore */
     int motor_path_given;
     char pixel_mask_path[1024]; /* "" = the format's default, "none" = ignore */
     char monitor_path[1024];    /* "" or "none" = no monitor */
+    /* which stored axis holds the frames, the rows, the columns: axis_of[0] is the stored axis
+     * of the rocking frames (numpy's transpose order); axes_auto: frame,row,column, except
+     * row,column,frame for .mat (MATLAB's size(A) = rows x columns x frames) */
+    int axis_of[3];
+    int axes_auto;
+    /* metadata: beamline preset ("auto", "none" or a preset name), SPEC file ("" = look
+     * beside the input, "none" = do not) and scan (scan_auto: from the frame names) */
+    char beamline[32];
+    char spec_file[BCDI_PREPARE_PATH_MAX];
+    long scan;
+    int scan_auto;
     /* detector */
     char gaps[16]; /* auto, inserted, raw, none */
     long frame_origin[2];
@@ -95,8 +118,10 @@ typedef struct bcdi_prepare_params {
     size_t mask_box_count;
     bcdi_prepare_box aliens[BCDI_PREPARE_MAX_BOXES]; /* 3-D */
     size_t alien_count;
-    int invalid_is_error; /* invalid=error (else mask) */
-    double photon_threshold;
+    int invalid_is_error;      /* invalid=error (else mask) */
+    double photon_threshold;   /* the floor: corrected values below it become 0 */
+    int photon_threshold_auto; /* 2, or 0 for a braggcdi simulate file (docs/prepare.md) */
+    double background;         /* counts subtracted from every corrected pixel (then floored) */
     int hot_pixels;
     double hot_factor;
     /* peak and box */
@@ -106,6 +131,7 @@ typedef struct bcdi_prepare_params {
     int center_auto;
     long box[3];
     int box_auto;
+    int padding; /* bcdi_prepare_padding: the box beyond the measured range */
     long bin[3];
     double oversampling_threshold;
     /* geometry */
@@ -118,11 +144,14 @@ typedef struct bcdi_prepare_params {
     double two_theta_deg, delta_deg, gamma_deg; /* two_theta, delta: NaN when not given */
     int two_theta_given, delta_given, gamma_given;
     double rocking_step_deg, rocking_start_deg;
-    int rocking_step_given;
+    int rocking_step_given, rocking_start_given;
     double rocking_axis[3];
+    int rocking_axis_given;
     int row_sign;
+    int row_sign_given;
     long reference_pixel[2];
     int reference_center; /* reference_pixel=center */
+    int reference_given;
     /* output */
     int deflate;
     char summary_json[BCDI_PREPARE_PATH_MAX]; /* "" = <output stem>_summary.json */
@@ -177,10 +206,13 @@ bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, cons
  * (cminpack's lmder) started from the moments, with parameter uncertainties. */
 bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fit);
 
-/* Oversampling ratio per axis: 2·N / (autocorrelation extent), the autocorrelation |IFFT(I)|
- * (masked voxels as zeros) computed on the central ≤ 64 voxels per axis and its extent taken
- * where its maximum projection onto the axis stays above `threshold` (fraction of the zero-lag
- * value). */
+/* Oversampling ratio per axis, N / L for an object L voxels wide: the autocorrelation
+ * |IFFT(I)| of the central ≤ BCDI_OVERSAMPLING_CROP voxels per axis (masked voxels filled from
+ * their Friedel partner about the centre, else from their neighbours), the maximum projection
+ * of it onto each axis, and L = the lag where that falls through `threshold` (fraction of the
+ * zero-lag value; interpolated between lags, both sides averaged) + 1/2. A profile still above
+ * the level at the window's edge gives 2. docs/prepare.md has the measured accuracy. */
+#define BCDI_OVERSAMPLING_CROP 128
 bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intensity,
                                       const uint8_t *mask, double threshold, double ratio[3]);
 

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cmd_prepare(int argc, char **argv)
 {
@@ -16,8 +17,11 @@ int cmd_prepare(int argc, char **argv)
         .usage = "braggcdi prepare <input> [config.ini] [key=value ...] -o prepared.cxi",
         .description =
             "Reads a rocking-curve stack (NeXus/HDF5 incl. LZ4/bitshuffle/blosc through HDF5's\n"
-            "plugins, a folder/glob of TIFF frames, a multi-page TIFF, .npy or CXI) one region of\n"
-            "one frame at a time; masks gaps, bad, saturated and invalid pixels and user boxes;\n"
+            "plugins, a folder/glob of TIFF frames, a multi-page TIFF, .npy, .mat or CXI) one\n"
+            "region of one frame at a time (axes= says which stored axis is the rocking one);\n"
+            "takes the geometry from a beamline preset and the scan's SPEC metadata (a .spec\n"
+            "beside the frames is found; typed keys win); masks gaps, bad, saturated and invalid\n"
+            "pixels and user boxes;\n"
             "subtracts the dark, divides by the white field, normalises by a monitor; finds the\n"
             "Bragg peak, crops an FFT-friendly box centred on it, bins, computes the geometry and\n"
             "a diffraction summary (printed, stored, and written as <output stem>_summary.json).\n"
@@ -38,9 +42,11 @@ int cmd_prepare(int argc, char **argv)
     cli_install_logger(args.quiet);
     /* outputs checked before any frame is read: the CXI and its summary JSON, neither an input
      * (the calibration images included) nor each other */
-    const char *calibration[] = {params->mask_file, params->dark_file, params->flat_file};
+    const char *calibration[] = {params->mask_file, params->dark_file, params->flat_file,
+                                 params->spec_file};
     for (size_t k = 0; k < sizeof calibration / sizeof *calibration; ++k)
-        if (calibration[k][0]) bcdi_output_add_input(calibration[k]);
+        if (calibration[k][0] && strcmp(calibration[k], "none"))
+            bcdi_output_add_input(calibration[k]);
     char json[4200];
     bcdi_status st = BCDI_OK;
     if (params->summary_json[0])

@@ -1,5 +1,5 @@
-/* Beamline presets and the geometry of a scan from a preset and its SPEC metadata
- * (instrument/beamline.h).
+/* Beamline presets and the geometry of a scan from a preset and its metadata
+ * (instrument/beamline.h; src/prep turns a SPEC scan into that metadata).
  *
  * APS 34-ID-C, as public descriptions of that diffractometer give it (the xrayutilities-style
  * description used by APS's own reconstruction software and by other BCDI packages; checked
@@ -170,13 +170,24 @@ static int differs(double a, double b)
     return fabs(a - b) > 1e-9 * fmax(fabs(a), fabs(b));
 }
 
-/* A value from a SPEC motor (times `scale`), else the default. Returns 1 when the metadata gave
- * it; *value NaN when neither did. */
-static int motor_or_default(const bcdi_spec_scan *scan, const char *motor, double scale,
+/* The position of `motor` in the metadata: 1 when known. */
+static int find_motor(const bcdi_scan_metadata *scan, const char *motor, double *value)
+{
+    return scan && motor && scan->motor && scan->motor(scan->source, motor, value);
+}
+
+static const char *find_header(const bcdi_scan_metadata *scan, const char *key)
+{
+    return scan && key && scan->header ? scan->header(scan->source, key) : NULL;
+}
+
+/* A value from a motor of the metadata (times `scale`), else the default. Returns 1 when the
+ * metadata gave it; *value NaN when neither did. */
+static int motor_or_default(const bcdi_scan_metadata *scan, const char *motor, double scale,
                             double fallback, double *value)
 {
     double v;
-    if (scan && motor && bcdi_spec_find_motor(scan, motor, &v)) {
+    if (find_motor(scan, motor, &v)) {
         *value = v * scale;
         return 1;
     }
@@ -185,17 +196,17 @@ static int motor_or_default(const bcdi_spec_scan *scan, const char *motor, doubl
 }
 
 /* Note for a value taken from a motor or a default, with the contradiction spelled out. */
-static void note_value(bcdi_beamline_notes *notes, const bcdi_spec_scan *scan, const char *key,
+static void note_value(bcdi_beamline_notes *notes, const bcdi_scan_metadata *scan, const char *key,
                        const char *what, int from_metadata, const char *motor, double value,
                        double fallback, const char *unit)
 {
     if (from_metadata && isfinite(fallback) && differs(value, fallback))
         add_note(notes, key, BCDI_SOURCE_METADATA,
-                 "%s %.8g %s from SPEC motor '%s' of %s (the preset's default %.8g %s is not used)",
-                 what, value, unit, motor, bcdi_spec_scan_where(scan), fallback, unit);
+                 "%s %.8g %s from motor '%s' of %s (the preset's default %.8g %s is not used)",
+                 what, value, unit, motor, scan->where, fallback, unit);
     else if (from_metadata)
-        add_note(notes, key, BCDI_SOURCE_METADATA, "%s %.8g %s from SPEC motor '%s' of %s", what,
-                 value, unit, motor, bcdi_spec_scan_where(scan));
+        add_note(notes, key, BCDI_SOURCE_METADATA, "%s %.8g %s from motor '%s' of %s", what, value,
+                 unit, motor, scan->where);
     else
         add_note(notes, key, BCDI_SOURCE_DEFAULT, "%s %.8g %s: the preset's default (%s)", what,
                  value, unit,
@@ -219,36 +230,31 @@ static void rotate(const double axis[3], double angle_deg, double v[3])
         v[i] = v[i] * c + cross[i] * s + u[i] * dot * (1.0 - c);
 }
 
-static int circle_matches(const bcdi_circle *c, const bcdi_spec_motion *m)
+/* Does the circle (or motor) name the moved motor, by mnemonic or long name? */
+static int names_motion(const char *mnemonic, const char *name, const bcdi_scan_metadata *scan)
 {
-    return (c->mnemonic && !strcasecmp(c->mnemonic, m->mnemonic)) ||
-           (c->name && (!strcasecmp(c->name, m->mnemonic) || !strcasecmp(c->name, m->name)));
-}
-
-static int motor_matches(const char *motor, const bcdi_spec_motion *m)
-{
-    return motor && (!strcasecmp(motor, m->mnemonic) || !strcasecmp(motor, m->name));
+    const char *moved = scan->motion.mnemonic, *moved_name = scan->motion.name;
+    return (mnemonic && !strcasecmp(mnemonic, moved)) ||
+           (name && (!strcasecmp(name, moved) || (moved_name[0] && !strcasecmp(name, moved_name))));
 }
 
 /* Rocking circle, its lab axis at the scan's positions, start and step. */
-static bcdi_status rocking_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *scan,
+static bcdi_status rocking_from_scan(const bcdi_beamline *bl, const bcdi_scan_metadata *scan,
                                      bcdi_geometry *g, bcdi_beamline_scan *info,
                                      bcdi_beamline_notes *notes)
 {
-    bcdi_spec_motion m;
-    bcdi_status st = bcdi_spec_scan_motion(scan, &m);
-    if (st != BCDI_OK) return st;
+    const char *moved = scan->motion.mnemonic, *moved_name = scan->motion.name;
     const char *arm[] = {bl->delta_motor, bl->gamma_motor, bl->two_theta_motor, bl->energy_motor,
                          bl->distance_motor};
     for (size_t i = 0; i < sizeof arm / sizeof arm[0]; ++i)
-        if (motor_matches(arm[i], &m))
+        if (names_motion(arm[i], arm[i], scan))
             return bcdi_error(BCDI_ERR_UNSUPPORTED,
                               "%s moves '%s' (%s): the %s preset reconstructs rocking curves of a "
                               "sample circle only",
-                              bcdi_spec_scan_where(scan), m.mnemonic, m.kind, bl->name);
+                              scan->where, moved, scan->motion.kind, bl->name);
     int k = -1;
     for (int c = 0; c < BCDI_BEAMLINE_MAX_CIRCLES && bl->sample[c].mnemonic && k < 0; ++c)
-        if (circle_matches(&bl->sample[c], &m)) k = c;
+        if (names_motion(bl->sample[c].mnemonic, bl->sample[c].name, scan)) k = c;
     if (k < 0) {
         char circles[160] = "";
         for (int c = 0; c < BCDI_BEAMLINE_MAX_CIRCLES && bl->sample[c].mnemonic; ++c) {
@@ -258,7 +264,7 @@ static bcdi_status rocking_from_scan(const bcdi_beamline *bl, const bcdi_spec_sc
         }
         return bcdi_error(BCDI_ERR_UNSUPPORTED,
                           "%s moves '%s', which is not a sample circle of the %s preset (%s)",
-                          bcdi_spec_scan_where(scan), m.mnemonic, bl->name, circles);
+                          scan->where, moved, bl->name, circles);
     }
     /* the circle's axis, turned by every circle outside it (innermost first) */
     double axis[3] = {bl->sample[k].axis[0], bl->sample[k].axis[1], bl->sample[k].axis[2]};
@@ -266,62 +272,60 @@ static bcdi_status rocking_from_scan(const bcdi_beamline *bl, const bcdi_spec_sc
     for (int c = k - 1; c >= 0; --c) {
         const bcdi_circle *oc = &bl->sample[c];
         double angle;
-        int known = bcdi_spec_find_motor(scan, oc->mnemonic, &angle) ||
-                    (oc->name && bcdi_spec_find_motor(scan, oc->name, &angle));
+        int known = find_motor(scan, oc->mnemonic, &angle) || find_motor(scan, oc->name, &angle);
         if (!known) {
             angle = 0.0;
             add_note(notes, "rocking_axis", BCDI_SOURCE_DEFAULT,
                      "circle '%s' (outside the rocking circle) has no position in %s: 0° assumed",
-                     oc->mnemonic, bcdi_spec_scan_where(scan));
+                     oc->mnemonic, scan->where);
         }
         rotate(oc->axis, angle, axis);
         size_t used = strlen(outer);
         snprintf(outer + used, sizeof outer - used, " %s = %.6g°", oc->mnemonic, angle);
     }
     memcpy(g->rocking_axis, axis, sizeof axis);
-    g->rocking_step_deg = m.step;
-    snprintf(info->rocking_motor, sizeof info->rocking_motor, "%s", m.mnemonic);
-    info->frames = m.points;
-    info->points_read = bcdi_spec_point_count(scan);
-    info->rocking_start_deg = m.absolute_known ? m.start_abs : m.start;
+    double step = scan->motion.step_deg;
+    g->rocking_step_deg = step;
+    snprintf(info->rocking_motor, sizeof info->rocking_motor, "%s", moved);
+    info->frames = scan->motion.points;
+    info->points_read = scan->points_read;
+    info->rocking_start_deg = scan->motion.start_deg;
     add_note(notes, "rocking", BCDI_SOURCE_METADATA,
              "rocking circle '%s' (%s) about (%.6f, %.6f, %.6f)%s%s, %zu frames from %.8g° in "
              "steps of %.8g°: %s command '%s'",
-             m.mnemonic, m.name[0] ? m.name : "no #O name", axis[0], axis[1], axis[2],
-             outer[0] ? " at" : "", outer, m.points, info->rocking_start_deg, m.step,
-             bcdi_spec_scan_where(scan), bcdi_spec_scan_command(scan));
-    if (!m.absolute_known)
+             moved, moved_name[0] ? moved_name : "no long name", axis[0], axis[1], axis[2],
+             outer[0] ? " at" : "", outer, scan->motion.points, info->rocking_start_deg, step,
+             scan->where, scan->command ? scan->command : "");
+    if (!scan->motion.start_known)
         add_note(notes, "rocking_start", BCDI_SOURCE_DEFAULT,
-                 "relative scan of '%s' with no #P position: the start is relative to 0",
-                 m.mnemonic);
-    if (differs(m.step, bl->rocking_step_deg))
+                 "relative scan of '%s' with no start position: the start is relative to 0", moved);
+    if (differs(step, bl->rocking_step_deg))
         add_note(notes, "rocking_step", BCDI_SOURCE_METADATA,
                  "rocking step %.8g° from the scan command (the preset's default %.8g° is not "
                  "used)",
-                 m.step, bl->rocking_step_deg);
-    /* the positions the motor really reached, when the data has its column */
-    const double *pos;
-    size_t count;
-    if (m.name[0] && bcdi_spec_column(scan, m.name, &pos, &count) == BCDI_OK && count >= 2) {
+                 step, bl->rocking_step_deg);
+    /* the positions the motor really reached, when the metadata has them */
+    const double *pos = scan->positions;
+    size_t count = scan->position_count;
+    if (pos && count >= 2) {
         double measured = (pos[count - 1] - pos[0]) / (double)(count - 1);
         add_note(notes, "rocking_measured", BCDI_SOURCE_METADATA,
-                 "column '%s' of %s: %zu points from %.8g° to %.8g°, mean step %.8g° (%.3g%% "
-                 "from the commanded step)%s",
-                 m.name, bcdi_spec_scan_where(scan), count, pos[0], pos[count - 1], measured,
-                 100.0 * fabs(measured - m.step) / fabs(m.step),
-                 count != m.points ? ": fewer points than commanded (aborted scan?)" : "");
-    } else {
-        bcdi_clear_error();
+                 "positions of '%s' in %s: %zu points from %.8g° to %.8g°, mean step %.8g° "
+                 "(%.3g%% from the commanded step)%s",
+                 moved_name[0] ? moved_name : moved, scan->where, count, pos[0], pos[count - 1],
+                 measured, 100.0 * fabs(measured - step) / fabs(step),
+                 count != scan->motion.points ? ": fewer points than commanded (aborted scan?)"
+                                              : "");
     }
     return BCDI_OK;
 }
 
 /* The detector named by the scan's header, else the preset's. */
-static const bcdi_detector_model *
-detector_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *scan, bcdi_beamline_notes *notes)
+static const bcdi_detector_model *detector_from_scan(const bcdi_beamline *bl,
+                                                     const bcdi_scan_metadata *scan,
+                                                     bcdi_beamline_notes *notes)
 {
-    const char *id =
-        scan && bl->detector_header ? bcdi_spec_header(scan, bl->detector_header) : NULL;
+    const char *id = find_header(scan, bl->detector_header);
     if (id) {
         char clean[64];
         snprintf(clean, sizeof clean, "%s", id);
@@ -334,7 +338,7 @@ detector_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *scan, bcdi_bea
                          "detector %s, %zu x %zu pixels of %.4g x %.4g µm: #%s '%s' of %s",
                          detectors[i]->name, detectors[i]->rows, detectors[i]->cols,
                          detectors[i]->pixel_size_m[0] * 1e6, detectors[i]->pixel_size_m[1] * 1e6,
-                         bl->detector_header, clean, bcdi_spec_scan_where(scan));
+                         bl->detector_header, clean, scan->where);
                 return detectors[i];
             }
         add_note(notes, "detector", BCDI_SOURCE_DEFAULT,
@@ -351,12 +355,12 @@ detector_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *scan, bcdi_bea
 }
 
 /* Frame origin on the detector from the ROI line "minX sizeX minY sizeY [...]". */
-static bcdi_status roi_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *scan,
+static bcdi_status roi_from_scan(const bcdi_beamline *bl, const bcdi_scan_metadata *scan,
                                  const bcdi_detector_model *det, long origin[2],
                                  bcdi_beamline_notes *notes)
 {
     origin[0] = origin[1] = 0;
-    const char *text = scan && bl->roi_header ? bcdi_spec_header(scan, bl->roi_header) : NULL;
+    const char *text = find_header(scan, bl->roi_header);
     if (!text) {
         if (scan && bl->roi_header)
             add_note(notes, "roi", BCDI_SOURCE_DEFAULT,
@@ -374,13 +378,13 @@ static bcdi_status roi_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *
             (*end && !isspace((unsigned char)*end)))
             return bcdi_error(BCDI_ERR_FORMAT,
                               "%s: #%s is '%.60s', expected minX sizeX minY sizeY (integers >= 0)",
-                              bcdi_spec_scan_where(scan), bl->roi_header, text);
+                              scan->where, bl->roi_header, text);
         p = end;
     }
     if ((size_t)(v[0] + v[1]) > det->cols || (size_t)(v[2] + v[3]) > det->rows)
-        return bcdi_error(
-            BCDI_ERR_FORMAT, "%s: #%s '%.60s' reaches beyond the %zu x %zu pixels of the %s",
-            bcdi_spec_scan_where(scan), bl->roi_header, text, det->rows, det->cols, det->name);
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "%s: #%s '%.60s' reaches beyond the %zu x %zu pixels of the %s",
+                          scan->where, bl->roi_header, text, det->rows, det->cols, det->name);
     origin[0] = v[2];
     origin[1] = v[0];
     add_note(notes, "roi", BCDI_SOURCE_METADATA,
@@ -389,61 +393,57 @@ static bcdi_status roi_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *
     return BCDI_OK;
 }
 
-/* SPEC's diffractometer wavelength (#G4 field 4 in fourc/sixc/psic), NaN when absent. */
-static double spec_wavelength_m(const bcdi_spec_scan *scan)
+/* The metadata's own wavelength (SPEC: its diffractometer's, #G4 field 4), NaN when absent. */
+static double metadata_wavelength_m(const bcdi_scan_metadata *scan)
 {
-    const double *g4;
-    size_t n;
-    if (scan && bcdi_spec_geometry_values(scan, 4, &g4, &n) && n >= 4 && g4[3] > 0.0)
-        return g4[3] * 1e-10;
-    return NAN;
+    return scan && scan->wavelength_m > 0.0 ? scan->wavelength_m : NAN;
 }
 
-static bcdi_status energy_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *scan,
+static bcdi_status energy_from_scan(const bcdi_beamline *bl, const bcdi_scan_metadata *scan,
                                     bcdi_geometry *g, bcdi_beamline_notes *notes)
 {
     double e;
     int from_motor =
         motor_or_default(scan, bl->energy_motor, bl->energy_to_kev, bl->energy_kev, &e);
-    double spec_lambda = spec_wavelength_m(scan);
-    if (!from_motor && isfinite(spec_lambda)) {
-        e = HC_KEV_ANGSTROM / (spec_lambda * 1e10);
+    double meta_lambda = metadata_wavelength_m(scan);
+    if (!from_motor && isfinite(meta_lambda)) {
+        e = HC_KEV_ANGSTROM / (meta_lambda * 1e10);
         add_note(notes, "energy", BCDI_SOURCE_METADATA,
-                 "energy %.8g keV from SPEC's diffractometer wavelength %.8g Å (#G4 field 4 of %s)",
-                 e, spec_lambda * 1e10, bcdi_spec_scan_where(scan));
+                 "energy %.8g keV from the diffractometer wavelength %.8g Å of %s (SPEC: #G4 "
+                 "field 4)",
+                 e, meta_lambda * 1e10, scan->where);
     } else {
         note_value(notes, scan, "energy", "energy", from_motor, bl->energy_motor, e, bl->energy_kev,
                    "keV");
     }
     if (!(e > 0.0) || !isfinite(e))
         return bcdi_error(BCDI_ERR_INVALID_ARG, "%s: energy %g keV is not positive",
-                          scan ? bcdi_spec_scan_where(scan) : bl->name, e);
+                          scan ? scan->where : bl->name, e);
     double lambda = HC_KEV_ANGSTROM / e * 1e-10;
-    if (from_motor && isfinite(spec_lambda) && fabs(spec_lambda - lambda) > 1e-3 * lambda)
+    if (from_motor && isfinite(meta_lambda) && fabs(meta_lambda - lambda) > 1e-3 * lambda)
         add_note(notes, "wavelength", BCDI_SOURCE_METADATA,
                  "SPEC's diffractometer wavelength (#G4 field 4) is %.6g Å but motor '%s' gives "
                  "%.6g Å: the motor is used (SPEC's own H K L were computed with %.6g Å)",
-                 spec_lambda * 1e10, bl->energy_motor, lambda * 1e10, spec_lambda * 1e10);
+                 meta_lambda * 1e10, bl->energy_motor, lambda * 1e10, meta_lambda * 1e10);
     g->energy_kev = e;
     g->wavelength_m = lambda;
     return BCDI_OK;
 }
 
-static bcdi_status angle_from_scan(const bcdi_beamline *bl, const bcdi_spec_scan *scan,
+static bcdi_status angle_from_scan(const bcdi_beamline *bl, const bcdi_scan_metadata *scan,
                                    const char *motor, double fallback, const char *what,
                                    double *value, bcdi_beamline_notes *notes)
 {
     int from_motor = motor_or_default(scan, motor, 1.0, fallback, value);
     if (!isfinite(*value))
-        return bcdi_error(BCDI_ERR_FORMAT,
-                          "%s: no %s (SPEC motor '%s') and the %s preset has no default for it",
-                          scan ? bcdi_spec_scan_where(scan) : "no scan metadata", what,
-                          motor ? motor : "none", bl->name);
+        return bcdi_error(
+            BCDI_ERR_FORMAT, "%s: no %s (motor '%s') and the %s preset has no default for it",
+            scan ? scan->where : "no scan metadata", what, motor ? motor : "none", bl->name);
     note_value(notes, scan, what, what, from_motor, motor, *value, fallback, "deg");
     return BCDI_OK;
 }
 
-bcdi_status bcdi_beamline_geometry(const bcdi_beamline *bl, const bcdi_spec_scan *scan,
+bcdi_status bcdi_beamline_geometry(const bcdi_beamline *bl, const bcdi_scan_metadata *scan,
                                    bcdi_geometry *g, bcdi_beamline_scan *info,
                                    bcdi_beamline_notes *notes)
 {
@@ -462,7 +462,7 @@ bcdi_status bcdi_beamline_geometry(const bcdi_beamline *bl, const bcdi_spec_scan
                bl->distance_m, "m");
     if (!(d > 0.0) || !isfinite(d))
         return bcdi_error(BCDI_ERR_INVALID_ARG, "%s: detector distance %g m is not positive",
-                          scan ? bcdi_spec_scan_where(scan) : bl->name, d);
+                          scan ? scan->where : bl->name, d);
     g->distance_m = d;
 
     const bcdi_detector_model *det = detector_from_scan(bl, scan, notes);
@@ -488,8 +488,7 @@ bcdi_status bcdi_beamline_geometry(const bcdi_beamline *bl, const bcdi_spec_scan
         g->two_theta_deg =
             acos(cos(g->delta_deg * M_PI / 180.0) * cos(g->gamma_deg * M_PI / 180.0)) * 180.0 /
             M_PI;
-    } else if (scan && bl->two_theta_motor &&
-               bcdi_spec_find_motor(scan, bl->two_theta_motor, &g->two_theta_deg)) {
+    } else if (find_motor(scan, bl->two_theta_motor, &g->two_theta_deg)) {
         note_value(notes, scan, "two_theta", "2θ", 1, bl->two_theta_motor, g->two_theta_deg,
                    bl->two_theta_deg > 0 ? bl->two_theta_deg : NAN, "deg");
     } else if (bl->two_theta_deg > 0.0) {

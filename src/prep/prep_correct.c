@@ -123,21 +123,18 @@ bcdi_status prep_read_region(prep_ctx *c, long f, long r0, size_t nr, long c0, s
         free(c->stored_buf);
         free(c->mask3d_buf);
         c->stored_buf = malloc(snr * snc * sizeof *c->stored_buf);
-        c->mask3d_buf = c->mask3d_path[0] ? malloc(snr * snc) : NULL;
+        c->mask3d_buf = prep_mask3d_active(c) ? malloc(snr * snc) : NULL;
         c->stored_cap = c->stored_buf ? snr * snc : 0;
-        if (!c->stored_buf || (c->mask3d_path[0] && !c->mask3d_buf))
+        if (!c->stored_buf || (prep_mask3d_active(c) && !c->mask3d_buf))
             return bcdi_error(BCDI_ERR_NOMEM, "prepare: cannot allocate a %zu x %zu region", snr,
                               snc);
     }
     bcdi_status st =
         prep_input_read(&c->in, (size_t)f, (size_t)sr_lo, snr, (size_t)sc_lo, snc, c->stored_buf);
     if (st != BCDI_OK) return st;
-    if (c->mask3d_path[0]) {
-        size_t start[3] = {(size_t)f, (size_t)sr_lo, (size_t)sc_lo}, count[3] = {1, snr, snc};
-        if ((st = bcdi_h5_read_slab(c->in.h5, c->mask3d_path, BCDI_DT_U8, start, count,
-                                    c->mask3d_buf)) != BCDI_OK)
-            return st;
-    }
+    if (prep_mask3d_active(c) &&
+        (st = prep_mask3d_read(c, f, (size_t)sr_lo, snr, (size_t)sc_lo, snc)) != BCDI_OK)
+        return st;
     size_t scols = c->in.dims[2];
     double monitor = c->monitor_scale ? c->monitor_scale[f] : 1.0;
     for (size_t r = 0; r < nr; r++) {

@@ -1,8 +1,8 @@
-/* Inputs of `prepare`: HDF5/NeXus/CXI by hyperslab, TIFF folders/globs/multi-page files, .npy. */
+/* Inputs of `prepare`: HDF5/NeXus/CXI by hyperslab, TIFF folders/globs/multi-page files, .npy,
+ * .mat (read whole). The axis order of the stored stack is handled in prep_axes.c. */
 #include "prep/prep_input.h"
 
-#include "core/interrupt.h"
-
+#include "io/mat.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
 
@@ -189,6 +189,25 @@ static bcdi_status open_npy(prep_input *in)
     return BCDI_OK;
 }
 
+/* A MATLAB variable, read whole: stored dims are MATLAB's size(A) (io/mat.h). */
+static bcdi_status open_mat(prep_input *in, const char *variable)
+{
+    bcdi_mat_array a;
+    bcdi_status st = bcdi_mat_read(in->path, variable && variable[0] ? variable : NULL, &a);
+    if (st != BCDI_OK) return st;
+    in->whole = a.data;
+    memcpy(in->dims, a.shape, sizeof in->dims);
+    /* the class decides the saturation default, as the stored type of other inputs does */
+    in->stored = !strcmp(a.type, "uint16")   ? BCDI_DT_U16
+                 : !strcmp(a.type, "uint32") ? BCDI_DT_U32
+                 : !strcmp(a.type, "uint8")  ? BCDI_DT_U8
+                 : !strcmp(a.type, "int32")  ? BCDI_DT_I32
+                 : !strcmp(a.type, "double") ? BCDI_DT_F64
+                                             : BCDI_DT_F32;
+    snprintf(in->data_path, sizeof in->data_path, "%s", a.name);
+    return BCDI_OK;
+}
+
 bcdi_status prep_input_open(const char *input, const char *format, const char *data_path,
                             prep_input *in)
 {
@@ -203,6 +222,14 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     int is_dir = exists && S_ISDIR(sb.st_mode);
     if (!exists && !is_glob)
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", input, strerror(errno));
+    /* a dataset folder (frames/ beside its .spec and calibration images): the frames */
+    char frames[sizeof in->path];
+    struct stat fs;
+    int len = is_dir ? snprintf(frames, sizeof frames, "%s/frames", input) : -1;
+    if (len > 0 && (size_t)len < sizeof frames && stat(frames, &fs) == 0 && S_ISDIR(fs.st_mode)) {
+        memcpy(in->path, frames, (size_t)len + 1);
+        input = in->path;
+    }
     bcdi_status st;
     if (!strcmp(fmt, "auto")) {
         if (is_dir || (is_glob && !exists))
@@ -213,6 +240,8 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
             in->kind = PREP_INPUT_NPY;
         else if (ends_with(input, ".cxi"))
             in->kind = PREP_INPUT_CXI;
+        else if (ends_with(input, ".mat"))
+            in->kind = PREP_INPUT_MAT;
         else
             in->kind = PREP_INPUT_HDF5;
     } else if (!strcmp(fmt, "nexus") || !strcmp(fmt, "hdf5")) {
@@ -223,10 +252,12 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
         in->kind = (is_dir || is_glob) ? PREP_INPUT_TIFF_FILES : PREP_INPUT_TIFF_PAGES;
     } else if (!strcmp(fmt, "npy")) {
         in->kind = PREP_INPUT_NPY;
+    } else if (!strcmp(fmt, "mat")) {
+        in->kind = PREP_INPUT_MAT;
     } else {
         return bcdi_error(BCDI_ERR_CONFIG,
                           "key 'input_format' is '%s', expected auto, nexus, "
-                          "hdf5, cxi, tiff or npy",
+                          "hdf5, cxi, tiff, npy or mat",
                           fmt);
     }
     switch (in->kind) {
@@ -246,6 +277,9 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     case PREP_INPUT_NPY:
         st = open_npy(in);
         break;
+    case PREP_INPUT_MAT:
+        st = open_mat(in, data_path);
+        break;
     default:
         st = bcdi_error(BCDI_ERR_INTERNAL, "prepare: unknown input kind");
         break;
@@ -253,6 +287,9 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     if (st == BCDI_OK && (!in->dims[0] || !in->dims[1] || !in->dims[2]))
         st = bcdi_error(BCDI_ERR_FORMAT, "'%s': empty stack (%zu x %zu x %zu)", input, in->dims[0],
                         in->dims[1], in->dims[2]);
+    memcpy(in->stored_dims, in->dims, sizeof in->dims);
+    for (int a = 0; a < 3; a++)
+        in->axis_of[a] = a;
     if (st != BCDI_OK) prep_input_close(in);
     return st;
 }
@@ -269,21 +306,26 @@ void prep_input_close(prep_input *in)
     in->file_count = 0;
     free(in->page_cache);
     in->page_cache = NULL;
+    free(in->whole);
+    in->whole = NULL;
     bcdi_npy_close(&in->npy);
 }
 
-bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size_t c0, size_t nc,
-                            float *out)
+bcdi_status prep_input_read_stored(prep_input *in, size_t f, size_t r0, size_t nr, size_t c0,
+                                   size_t nc, float *out)
 {
-    if (f >= in->dims[0] || r0 + nr > in->dims[1] || c0 + nc > in->dims[2])
+    const size_t *dims = in->stored_dims;
+    if (f >= dims[0] || r0 + nr > dims[1] || c0 + nc > dims[2])
         return bcdi_error(BCDI_ERR_INTERNAL,
                           "'%s': region frame %zu rows %zu+%zu columns "
                           "%zu+%zu outside the stack",
                           in->path, f, r0, nr, c0, nc);
-    /* every frame read passes here: the safe point of prepare's frame loops */
-    bcdi_status stop =
-        bcdi_interrupt_check("during prepare, reading frame %zu of %zu", f + 1, in->dims[0]);
-    if (stop != BCDI_OK) return stop;
+    if (in->kind == PREP_INPUT_MAT) {
+        for (size_t r = 0; r < nr; r++)
+            memcpy(out + r * nc, in->whole + (f * dims[1] + r0 + r) * dims[2] + c0,
+                   nc * sizeof(float));
+        return BCDI_OK;
+    }
     if (in->kind == PREP_INPUT_HDF5 || in->kind == PREP_INPUT_CXI) {
         size_t start[3] = {f, r0, c0}, count[3] = {1, nr, nc};
         const size_t *s = in->data_rank == 3 ? start : start + 1;
@@ -292,7 +334,7 @@ bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size
     }
     if (in->kind == PREP_INPUT_NPY) return bcdi_npy_read_region(&in->npy, f, r0, nr, c0, nc, out);
     /* TIFF: libtiff decodes whole strips, so decode the page once and cut regions from it */
-    size_t plane = in->dims[1] * in->dims[2];
+    size_t plane = dims[1] * dims[2];
     if (!in->page_cache && !(in->page_cache = malloc(plane * sizeof(float))))
         return bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate one frame", in->path);
     if (!in->cache_valid || in->cached_page != f) {
@@ -302,17 +344,17 @@ bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size
         size_t rows, cols;
         bcdi_status st = bcdi_tiff_info(file, NULL, &rows, &cols, NULL);
         if (st != BCDI_OK) return st;
-        if (rows != in->dims[1] || cols != in->dims[2])
+        if (rows != dims[1] || cols != dims[2])
             return bcdi_error(BCDI_ERR_FORMAT,
                               "'%s': frame is %zu x %zu, the first frame was "
                               "%zu x %zu",
-                              file, rows, cols, in->dims[1], in->dims[2]);
+                              file, rows, cols, dims[1], dims[2]);
         if ((st = bcdi_tiff_read_page(file, page, in->page_cache, plane)) != BCDI_OK) return st;
         in->cached_page = f;
         in->cache_valid = 1;
     }
     for (size_t r = 0; r < nr; r++)
-        memcpy(out + r * nc, in->page_cache + (r0 + r) * in->dims[2] + c0, nc * sizeof(float));
+        memcpy(out + r * nc, in->page_cache + (r0 + r) * dims[2] + c0, nc * sizeof(float));
     return BCDI_OK;
 }
 

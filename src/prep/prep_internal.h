@@ -1,11 +1,14 @@
 /* Internals of `prepare` (docs/prepare.md), shared by its steps: the context the two passes
  * over the input share, and one function group per pipeline step:
+ *   prep_axes.c     which stored axis holds the frames, rows, columns (axes=)
+ *   prep_metadata.c the beamline preset and the SPEC scan whose metadata fills the geometry
  *   prep_load.c     the input's frame layout (Excalibur gaps), rocking angles and monitor
  *   prep_mask.c     pixels bad in every frame (the input's mask, mask_file=), hot pixels
  *   prep_correct.c  dark and white field, and one corrected, masked region of one frame
  *   prep_peak_box.c the Bragg peak (pass 1) and the FFT-friendly box around it
+ *   prep_box.c      the box's size where it would reach beyond the input (padding=)
  *   prep_bin.c      FFT-friendly sizes and integer binning
- *   prep_geometry.c the geometry from the input's metadata and the keys
+ *   prep_geometry.c the geometry from the input's metadata, a beamline preset and the keys
  *   prep_summary.c  the diffraction summary: centre of mass, profile fits, oversampling
  *   prep_fit.c      the Gaussian profile fit (cminpack) with its uncertainties
  *   prep_output.c   the prepared CXI file and the summary JSON
@@ -44,9 +47,15 @@ typedef struct prep_ctx {
     float *flat_scale; /* mean(flat)/flat, or NULL */
     double *monitor_scale;  /* per frame or NULL */
     char mask3d_path[1024]; /* a per-frame mask dataset (CXI 3-D masks), "" if none */
-    float saturation;       /* 0 = none */
+    prep_input mask3d_in;   /* a per-frame mask_file (3-D, the input's shape), if open */
+    int mask3d_file;        /* mask3d_in is open */
+    float *mask3d_values;   /* one region of it */
+    size_t mask3d_values_cap;
+    float saturation; /* 0 = none */
     int invalid_is_error;
     double photon_threshold;
+    double background; /* counts subtracted before the threshold */
+    int pad_zeros;     /* padding=zeros: the box beyond the input is measured zeros */
     int hot_pixels;
     double hot_factor;
     float *stored_buf; /* one stored region */
@@ -59,6 +68,7 @@ typedef struct prep_ctx {
     size_t n_saturated, n_invalid, n_hot, n_gap, n_static, n_user;
     double *rocking_deg; /* per frame (motor or start + f·step) */
     int motor_from_file;
+    long reference[2]; /* pixel the detector angles point at (input coordinates) */
 } prep_ctx;
 
 /* In a user box (mask_boxes=) or an alien (aliens=)? (inline: asked for every pixel) */
@@ -85,9 +95,13 @@ static inline float prep_corrected(const prep_ctx *c, size_t s, float v, double 
     if (c->dark) x -= c->dark[s];
     if (c->flat_scale) x *= c->flat_scale[s];
     x *= monitor;
+    x -= c->background;
     if (x < c->photon_threshold || x < 0.0) x = 0.0;
     return (float)x;
 }
+
+/* prep_axes.c: the axes= key applied to c->in (logged). */
+bcdi_status prep_setup_axes(prep_ctx *c);
 
 /* prep_load.c */
 void prep_ctx_free(prep_ctx *c);
@@ -100,6 +114,19 @@ bcdi_status prep_setup_frames(prep_ctx *c, double *step_from_file);
 /* prep_mask.c */
 bcdi_status prep_setup_masks(prep_ctx *c);
 void prep_mask_hot_pixels(prep_ctx *c, size_t nr, size_t nc, float *val, uint8_t *msk);
+
+/* prep_mask3d.c */
+/* mask_file= holding one value per voxel (3-D, the input's shape, read frame by frame) or
+ * exactly one frame's pixels in any input format: opened here (*handled = 1); other images
+ * (2-D, to be cut at frame_origin) are left to prep_setup_masks (*handled = 0). */
+bcdi_status prep_mask3d_open(prep_ctx *c, int *handled);
+/* A per-frame mask in use (the input's own 3-D mask, or a 3-D mask_file). */
+static inline int prep_mask3d_active(const prep_ctx *c)
+{
+    return c->mask3d_path[0] || c->mask3d_file;
+}
+/* c->mask3d_buf <- the per-frame mask of stored rows sr0.., columns sc0.. of frame f. */
+bcdi_status prep_mask3d_read(prep_ctx *c, long f, size_t sr0, size_t nr, size_t sc0, size_t nc);
 
 /* prep_correct.c */
 bcdi_status prep_setup_corrections(prep_ctx *c);
@@ -116,7 +143,24 @@ bcdi_status prep_find_peak(prep_ctx *c, int use_com, double sigma, long peak[3])
 /* The box around `centre`: bin x an even FFT-friendly size per axis (S) and its first voxel. */
 void prep_choose_box(const prep_ctx *c, const long centre[3], size_t S[3], long origin[3]);
 
+/* prep_box.c */
+/* Largest even FFT-friendly size <= n (0 when n < 2). */
+size_t prep_good_size_below(size_t n);
+/* padding=crop: shrink S (a multiple of the bin) per axis so that the box centred on `centre`
+ * stays inside the input, logging what was dropped; origin follows. */
+void prep_crop_box(const prep_ctx *c, const long centre[3], size_t S[3], long origin[3]);
+/* padding=zeros: the voxels of a region outside the input become measured zeros (gaps and other
+ * masks inside the input stay). */
+void prep_zero_padding(const prep_ctx *c, long f, long r0, size_t nr, long c0, size_t nc,
+                       float *val, uint8_t *msk);
+
 /* prep_geometry.c */
+struct prep_metadata;
+/* The geometry (and c->reference, the rocking angle of each frame): from a beamline preset with
+ * the scan's metadata when `m` has one (typed keys win over both), else from the input file
+ * and the keys. */
+bcdi_status prep_geometry_resolve(prep_ctx *c, const struct prep_metadata *m, double step_from_file,
+                                  bcdi_geometry *g);
 bcdi_status prep_geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi_geometry *g);
 /* Detector unit vectors from a computed geometry: d̂ (centre direction), r̂ (rows), ĉ (cols). */
 void prep_detector_vectors(const bcdi_geometry *g, double d_hat[3], double r_hat[3],

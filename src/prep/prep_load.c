@@ -23,6 +23,8 @@ void prep_ctx_free(prep_ctx *c)
     free(c->stored_buf);
     free(c->mask3d_buf);
     free(c->rocking_deg);
+    if (c->mask3d_file) prep_input_close(&c->mask3d_in);
+    free(c->mask3d_values);
 }
 
 /* Gap layout: which input row/column comes from which stored row/column. */

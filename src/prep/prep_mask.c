@@ -61,7 +61,9 @@ bcdi_status prep_setup_masks(prep_ctx *c)
     }
     /* mask file */
     const char *mask_file = p->mask_file;
-    if (!prep_unset(mask_file)) {
+    int per_voxel = 0; /* a 3-D mask_file, or one frame in any format (prep_mask3d.c) */
+    if (!prep_unset(mask_file) && (st = prep_mask3d_open(c, &per_voxel)) != BCDI_OK) return st;
+    if (!prep_unset(mask_file) && !per_voxel) {
         double threshold = p->mask_threshold;
         if ((st = prep_load_image(mask_file, p->mask_dataset, &rows, &cols, origin, &img)) !=
             BCDI_OK)

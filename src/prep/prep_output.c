@@ -146,6 +146,10 @@ static json_t *summary_json(const bcdi_prepared *p)
         PUT("energy_kev", bcdi_json_real(p->geometry.energy_kev));
         PUT("masked_voxels", json_integer((json_int_t)s->masked_voxels));
         PUT("voxels", json_integer((json_int_t)s->voxels));
+        /* where the geometry came from (null when no preset / no SPEC scan was used) */
+        PUT("beamline", p->beamline[0] ? bcdi_json_text(p->beamline) : json_null());
+        PUT("spec_file", p->spec_file[0] ? bcdi_json_text(p->spec_file) : json_null());
+        PUT("spec_scan", p->spec_file[0] ? json_integer((json_int_t)p->spec_scan) : json_null());
     }
 #undef PUT
     json_decref(axes);

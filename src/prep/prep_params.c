@@ -58,7 +58,65 @@ static bcdi_status parse_aliens(const char *value, void *params)
     return parse_boxes(value, 3, p->aliens, &p->alien_count);
 }
 
-static const char *const format_names[] = {"auto", "nexus", "hdf5", "cxi", "tiff", "npy", NULL};
+static const char *const format_names[] = {"auto", "nexus", "hdf5", "cxi",
+                                           "tiff", "npy",   "mat",  NULL};
+static const char *const padding_names[] = {"crop", "zeros", "masked", NULL};
+static const int padding_values[] = {BCDI_PREPARE_PAD_CROP, BCDI_PREPARE_PAD_ZEROS,
+                                     BCDI_PREPARE_PAD_MASKED};
+
+/* axes=: "auto", three names (what each stored axis holds: frame|f, row|r, column|col|c) or a
+ * permutation of 0,1,2 (the stored axes of frames, rows, columns: numpy's transpose order) */
+static bcdi_status parse_axes(const char *value, void *params)
+{
+    bcdi_prepare_params *p = params;
+    p->axes_auto = 0;
+    if (!strcmp(value, "auto")) {
+        p->axes_auto = 1;
+        p->axis_of[0] = 0, p->axis_of[1] = 1, p->axis_of[2] = 2;
+        return BCDI_OK;
+    }
+    char words[3][16];
+    int n = 0;
+    const char *s = value;
+    while (n < 3) {
+        size_t len = strcspn(s, ",");
+        if (len == 0 || len >= sizeof words[0]) break;
+        memcpy(words[n], s, len);
+        words[n++][len] = '\0';
+        if (!s[len]) break;
+        s += len + 1;
+    }
+    int axis_of[3] = {-1, -1, -1};
+    int numeric = n == 3 && strspn(value, "012,") == strlen(value);
+    for (int i = 0; n == 3 && i < 3; i++) {
+        if (numeric) {
+            if (strlen(words[i]) != 1) break;
+            int stored = words[i][0] - '0';
+            if (axis_of[i] >= 0) break;
+            axis_of[i] = stored; /* logical axis i is stored axis `stored` */
+        } else {
+            int logical =
+                !strcmp(words[i], "frame") || !strcmp(words[i], "f") ? 0
+                : !strcmp(words[i], "row") || !strcmp(words[i], "r") ? 1
+                : !strcmp(words[i], "column") || !strcmp(words[i], "col") || !strcmp(words[i], "c")
+                    ? 2
+                    : -1;
+            if (logical < 0 || axis_of[logical] >= 0) break;
+            axis_of[logical] = i; /* stored axis i holds `logical` */
+        }
+    }
+    int seen[3] = {0, 0, 0};
+    for (int a = 0; a < 3; a++)
+        if (axis_of[a] >= 0 && axis_of[a] < 3) seen[axis_of[a]] = 1;
+    if (n != 3 || !seen[0] || !seen[1] || !seen[2])
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "'%s': expected auto, what each stored axis holds (e.g. "
+                          "row,column,frame) or the stored axes of frames, rows, columns as a "
+                          "permutation of 0,1,2 (e.g. 2,0,1)",
+                          value);
+    memcpy(p->axis_of, axis_of, sizeof axis_of);
+    return BCDI_OK;
+}
 static const char *const gaps_names[] = {"auto", "inserted", "raw", "none", NULL};
 static const char *const invalid_names[] = {"mask", "error", NULL};
 static const char *const peak_names[] = {"max", "com", NULL};
@@ -76,12 +134,29 @@ static const int row_sign_values[] = {1, -1};
 static const bcdi_param_spec prepare_specs[] = {
     /* input */
     BCDI_KEY_STRING("input_format", PREP, input_format, "auto",
-                    "auto (by name: folder/glob/.tif -> TIFF, .npy, .cxi, else NeXus/HDF5), "
-                    "nexus, hdf5, cxi, tiff or npy",
+                    "auto (by name: folder/glob/.tif -> TIFF, .npy, .cxi, .mat, else "
+                    "NeXus/HDF5), nexus, hdf5, cxi, tiff, npy or mat",
                     .choices = format_names),
     BCDI_KEY_STRING("data_path", PREP, data_path, NULL,
                     "frames dataset (default " BCDI_NEXUS_DATA_PATH
-                    "; CXI: entry_1/instrument_1/detector_1/data or entry_1/data_1/data)"),
+                    "; CXI: entry_1/instrument_1/detector_1/data or entry_1/data_1/data; .mat: "
+                    "the variable, default the file's only 3-D numeric one)"),
+    BCDI_KEY_PARSED("axes", "auto", parse_axes,
+                    "what each stored axis holds, e.g. row,column,frame, or the stored axes of "
+                    "frames, rows, columns, e.g. 2,0,1; auto = frame,row,column, and "
+                    "row,column,frame for .mat (MATLAB's size(A) = rows x columns x frames)"),
+    BCDI_KEY_STRING("beamline", PREP, beamline, "auto",
+                    "instrument preset for the geometry: i13-1, 34idc (aliases accepted), none "
+                    "(the keys and the input file only), or auto (i13-1 for NeXus I13-1 files, "
+                    "the beamline a SPEC file names, else none)"),
+    BCDI_KEY_STRING("spec", PREP, spec_file, NULL,
+                    "SPEC file with the scan's metadata (energy, distance, detector angles, "
+                    "rocking motor and step); default: the only *.spec beside the input (or "
+                    "beside its frames folder); none = do not look"),
+    BCDI_KEY_INT("scan", PREP, scan, "auto", 0, 1000000000,
+                 "scan number in the SPEC file; auto = the number in the frame names (..._S0054_"
+                 "..., scan54...), else the file's only scan",
+                 .word = "auto", .word_offset = offsetof(PREP, scan_auto)),
     BCDI_KEY_STRING("motor_path", PREP, motor_path, BCDI_NEXUS_MOTOR_PATH,
                     "rocking motor, one angle per frame (deg); a static motor is also looked for "
                     "under entry1/before_scan/; none = ignore",
@@ -132,8 +207,14 @@ static const bcdi_param_spec prepare_specs[] = {
                     "exclusive; at most 64)"),
     BCDI_KEY_CHOICE("invalid", PREP, invalid_is_error, "mask", invalid_names, NULL,
                     "NaN, infinite or negative raw values: mask (counted, warned) or error"),
-    BCDI_KEY_DOUBLE("photon_threshold", PREP, photon_threshold, "0", 0, 1e12, 0,
-                    "corrected values below it become 0 (still measured, not masked)"),
+    BCDI_KEY_DOUBLE("photon_threshold", PREP, photon_threshold, "auto", 0, 1e12, 0,
+                    "floor: corrected values (after background) below it become 0 (still "
+                    "measured, not masked), cohere's intensity threshold; auto = 2 for measured "
+                    "data, 0 for a braggcdi simulate file (no detector background)",
+                    .word = "auto", .word_offset = offsetof(PREP, photon_threshold_auto)),
+    BCDI_KEY_DOUBLE("background", PREP, background, "0", 0, 1e12, 0,
+                    "counts subtracted from every corrected pixel before the floor (negative "
+                    "results become 0)"),
     BCDI_KEY_BOOL("hot_pixels", PREP, hot_pixels, "false",
                   "mask isolated hot pixels: above hot_factor x max(1, brightest neighbour) in "
                   "their frame"),
@@ -155,7 +236,11 @@ static const bcdi_param_spec prepare_specs[] = {
                      .word = "auto", .word_offset = offsetof(PREP, box_auto)),
     BCDI_KEY_NUMBERS("bin", PREP, bin, "1,1,1", 3, 1, 64, BCDI_PARAM_INTEGER,
                      "integer binning per axis (intensities summed)"),
-    BCDI_KEY_DOUBLE("oversampling_threshold", PREP, oversampling_threshold, "0.02", 0, 1,
+    BCDI_KEY_CHOICE("padding", PREP, padding, "crop", padding_names, padding_values,
+                    "where the box centred on the peak reaches beyond the measured frames or "
+                    "pixels: crop (a smaller FFT-friendly size that fits), zeros (measured zero "
+                    "counts) or masked (unmeasured: phasing leaves them free)"),
+    BCDI_KEY_DOUBLE("oversampling_threshold", PREP, oversampling_threshold, "0.01", 0, 1,
                     BCDI_PARAM_MIN_OPEN | BCDI_PARAM_MAX_OPEN,
                     "autocorrelation level (fraction of zero lag) that bounds its extent"),
     /* geometry */
@@ -186,11 +271,14 @@ static const bcdi_param_spec prepare_specs[] = {
                     "rocking step between frames, deg, not 0 (the motor's unless given)",
                     .given_offset = offsetof(PREP, rocking_step_given)),
     BCDI_KEY_DOUBLE("rocking_start_deg", PREP, rocking_start_deg, "0", -360, 360, 0,
-                    "rocking angle of frame 0 when the input has no motor positions, deg"),
+                    "rocking angle of frame 0 when the input has no motor positions, deg",
+                    .given_offset = offsetof(PREP, rocking_start_given)),
     BCDI_KEY_NUMBERS("rocking_axis", PREP, rocking_axis, "0,1,0", 3, -1e6, 1e6, BCDI_PARAM_NONZERO,
-                     "rocking axis, lab frame (y up, z along beam)"),
+                     "rocking axis, lab frame (y up, z along beam)",
+                     .given_offset = offsetof(PREP, rocking_axis_given)),
     BCDI_KEY_CHOICE("row_sign", PREP, row_sign, "1", row_sign_names, row_sign_values,
-                    "+1: detector row index grows downwards; -1: upwards"),
+                    "+1: detector row index grows downwards; -1: upwards",
+                    .given_offset = offsetof(PREP, row_sign_given)),
     BCDI_KEY_DOUBLE("d_spacing", PREP, d_spacing_angstrom, "4.733", 0, 1000, BCDI_PARAM_MIN_OPEN,
                     "d-spacing of the reflection, Å (the input's value unless given)",
                     .given_offset = offsetof(PREP, d_spacing_given)),
@@ -201,8 +289,9 @@ static const bcdi_param_spec prepare_specs[] = {
     BCDI_KEY_NUMBERS("reference_pixel", PREP, reference_pixel, "center", 2, -MAX_PIXELS, MAX_PIXELS,
                      BCDI_PARAM_INTEGER,
                      "row,col (input coordinates) the detector angles point at; center = middle "
-                     "of the frames",
-                     .word = "center", .word_offset = offsetof(PREP, reference_center)),
+                     "of the frames (with a beamline preset: the detector's centre)",
+                     .word = "center", .word_offset = offsetof(PREP, reference_center),
+                     .given_offset = offsetof(PREP, reference_given)),
     /* output */
     BCDI_KEY_INT("deflate", PREP, deflate, "4", 0, 9, "gzip level of the prepared arrays"),
     BCDI_KEY_STRING("summary_json", PREP, summary_json, NULL,

@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Replace masked voxels of the crop by the mean of their already known 6-neighbours, sweeping
- * until every voxel is known (a diffusion-like inpainting, enough for an extent estimate). */
+/* Masked voxels of the crop (gaps, a saturated core, padding), as zeros, would multiply the
+ * pattern by a mask whose own transform spreads the autocorrelation (a masked peak alone adds
+ * a floor of its share of the counts at every lag). Fill them: first from the Friedel partner
+ * about the peak (I(q) ≈ I(−q), exact for an unstrained crystal) when it was measured, then
+ * from the mean of their known 6-neighbours, sweep after sweep (a diffusion-like inpainting,
+ * enough for an extent estimate). */
 static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], const size_t shape[3],
                                const uint8_t *mask, bcdi_cf *buf)
 {
@@ -32,6 +36,25 @@ static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], cons
         memset(known, 1, n); /* nothing measured: leave zeros */
         unknown = 0;
     }
+    /* Friedel partners: the peak sits at shape/2, i.e. crop/2 of the crop */
+    for (size_t i0 = 0; unknown && i0 < crop[0]; i0++)
+        for (size_t i1 = 0; i1 < crop[1]; i1++)
+            for (size_t i2 = 0; i2 < crop[2]; i2++) {
+                size_t i = (i0 * crop[1] + i1) * crop[2] + i2;
+                size_t idx[3] = {i0, i1, i2}, j[3];
+                int inside = !known[i];
+                for (int a = 0; inside && a < 3; a++) {
+                    j[a] = 2 * (crop[a] / 2) - idx[a];
+                    inside = idx[a] <= 2 * (crop[a] / 2) && j[a] < crop[a];
+                }
+                if (!inside) continue;
+                size_t partner = (j[0] * crop[1] + j[1]) * crop[2] + j[2];
+                if (known[partner] == 1) {
+                    buf[i].re = buf[partner].re;
+                    known[i] = 3; /* from its partner: not a source for other partners */
+                    unknown--;
+                }
+            }
     while (unknown) {
         size_t before = unknown;
         for (size_t i0 = 0; i0 < crop[0]; i0++)
@@ -49,7 +72,7 @@ static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], cons
                             if (j[a] < 0 || j[a] >= (long)crop[a]) continue;
                             size_t jj =
                                 ((size_t)j[0] * crop[1] + (size_t)j[1]) * crop[2] + (size_t)j[2];
-                            if (known[jj] == 1) {
+                            if (known[jj] == 1 || known[jj] == 3) {
                                 s += buf[jj].re;
                                 k++;
                             }
@@ -68,14 +91,30 @@ static bcdi_status fill_masked(const size_t crop[3], const size_t start[3], cons
     return BCDI_OK;
 }
 
+/* Where the profile p[0..half-1] (p[k] at lag k, walking one way) falls through `level`:
+ * the fractional lag by linear interpolation between the last lag above it and the next;
+ * -1 when it never does inside the window. */
+static double crossing(const double *p, size_t count, size_t half, int backwards, double level)
+{
+#define LAG(k) p[backwards ? (count - (k)) % count : (k)]
+    size_t k = 0;
+    while (k + 1 < half && LAG(k + 1) > level)
+        k++;
+    if (k + 1 >= half) return -1.0;
+    double above = LAG(k), below = LAG(k + 1);
+    return (double)k + (above > below ? (above - level) / (above - below) : 0.0);
+#undef LAG
+}
+
 bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intensity,
                                       const uint8_t *mask, double threshold, double ratio[3])
 {
     /* the central part of reciprocal space keeps the autocorrelation's extent (at a coarser
-     * real-space resolution), so a 64³ crop measures it at a small cost */
+     * real-space resolution: one lag of the crop is shape/crop voxels), so a 128³ crop
+     * measures it at a small cost */
     size_t crop[3], start[3];
     for (int a = 0; a < 3; a++) {
-        crop[a] = shape[a] < 64 ? shape[a] : 64;
+        crop[a] = shape[a] < BCDI_OVERSAMPLING_CROP ? shape[a] : BCDI_OVERSAMPLING_CROP;
         start[a] = shape[a] / 2 - crop[a] / 2;
         ratio[a] = 0.0;
     }
@@ -96,8 +135,6 @@ bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intens
                 float v = (mask && mask[src]) ? 0.0f : intensity[src];
                 buf[(i0 * crop[1] + i1) * crop[2] + i2] = (bcdi_cf){v, 0.0f};
             }
-    /* masked voxels (saturated peak, gaps, padding) as zeros would punch holes whose own
-     * transform is broad and hides the extent: fill them from their measured neighbours */
     if ((st = fill_masked(crop, start, shape, mask, buf)) != BCDI_OK) goto done;
     if ((st = be->ops->fft_create(be, crop, 1, &plan)) != BCDI_OK ||
         (st = be->ops->fft_inverse(plan, buf, buf)) != BCDI_OK)
@@ -121,17 +158,19 @@ bcdi_status bcdi_prepare_oversampling(const size_t shape[3], const float *intens
     for (int a = 0; a < 3; a++) {
         const double *p = profile + a * longest;
         double level = threshold * p[0];
-        size_t half = crop[a] / 2, right = 0, left = 0;
-        /* walk outwards from zero lag (periodic) while the projection stays above the level */
-        while (right + 1 < half && p[right + 1] > level)
-            right++;
-        while (left + 1 < half && p[(crop[a] - left - 1) % crop[a]] > level)
-            left++;
-        double extent = (double)(left + right + 1);
+        size_t half = crop[a] / 2;
+        /* an object of L voxels has an autocorrelation over lags −(L−1)..L−1; where it falls
+         * through the level between lag L−1 and L, the crossing is ≈ L − 1/2 */
+        double right = crossing(p, crop[a], half, 0, level);
+        double left = crossing(p, crop[a], half, 1, level);
         /* still above the level at the window's edge: the autocorrelation wraps around, so
-         * the true extent is at least the window and the ratio at most 2 */
-        if (right + 1 >= half || left + 1 >= half) extent = (double)crop[a];
-        ratio[a] = 2.0 * (double)crop[a] / extent;
+         * the object fills at least half the window and the ratio is at most 2 */
+        if (right < 0.0 || left < 0.0) {
+            ratio[a] = 2.0;
+            continue;
+        }
+        double width = 0.5 * (left + right) + 0.5;
+        ratio[a] = (double)crop[a] / width;
     }
 done:
     free(profile);

@@ -6,6 +6,7 @@
  *     across frames, a ring of three frames) -> the peak (or the centre of mass);
  *  2. only the box around the peak -> the prepared array. */
 #include "prep/prep_internal.h"
+#include "prep/prep_metadata.h"
 
 #include "bcdi/log.h"
 
@@ -19,25 +20,44 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     prep_ctx c;
     memset(&c, 0, sizeof c);
     c.p = params;
+    prep_metadata meta;
+    memset(&meta, 0, sizeof meta);
     float *I = NULL;
     uint8_t *M = NULL;
     bcdi_status st = prep_input_open(input, params->input_format, params->data_path, &c.in);
-    if (st != BCDI_OK) goto fail;
-    bcdi_log(BCDI_LOG_INFO, "input '%s': %zu frames of %zu x %zu, %s%s%s", input, c.in.dims[0],
-             c.in.dims[1], c.in.dims[2], bcdi_dtype_name(c.in.stored), c.in.h5 ? ", dataset " : "",
-             c.in.h5 ? c.in.data_path : "");
+    if (st != BCDI_OK || (st = prep_setup_axes(&c)) != BCDI_OK) goto fail;
+    if (strcmp(c.in.path, input))
+        bcdi_log(BCDI_LOG_NOTICE, "input: the frames/ folder of '%s'", input);
+    bcdi_log(BCDI_LOG_INFO, "input '%s': %zu frames of %zu x %zu, %s%s%s", c.in.path, c.in.dims[0],
+             c.in.dims[1], c.in.dims[2], bcdi_dtype_name(c.in.stored),
+             c.in.h5 || c.in.kind == PREP_INPUT_MAT ? ", dataset " : "",
+             c.in.h5 || c.in.kind == PREP_INPUT_MAT ? c.in.data_path : "");
+    if ((st = prep_metadata_resolve(&c.in, params, &meta)) != BCDI_OK) goto fail;
     if ((st = prep_setup_frame_map(&c)) != BCDI_OK || (st = prep_setup_masks(&c)) != BCDI_OK ||
         (st = prep_setup_corrections(&c)) != BCDI_OK)
         goto fail;
     prep_setup_saturation(&c);
     c.invalid_is_error = params->invalid_is_error;
     c.photon_threshold = params->photon_threshold;
+    if (params->photon_threshold_auto) {
+        /* measured on the gold scan, a floor of 2 makes the reconstruction reproducible; the
+         * simulator's Poisson counts have no detector background, so a floor only biases them
+         * (docs/prepare.md, "Floor and background") */
+        int simulated = c.in.h5 && bcdi_h5_exists(c.in.h5, "entry1/simulation");
+        c.photon_threshold = simulated ? 0.0 : 2.0;
+        bcdi_log(BCDI_LOG_NOTICE, "floor: counts below %g become 0 (photon_threshold=auto: %s)",
+                 c.photon_threshold,
+                 simulated ? "a braggcdi simulate file, no detector background"
+                           : "measured data; photon_threshold=0 keeps every count");
+    }
+    c.background = params->background;
+    c.pad_zeros = params->padding == BCDI_PREPARE_PAD_ZEROS;
     c.hot_pixels = params->hot_pixels;
     c.hot_factor = params->hot_factor;
     double step_from_file;
     bcdi_geometry g;
     if ((st = prep_setup_frames(&c, &step_from_file)) != BCDI_OK ||
-        (st = prep_geometry_from_inputs(&c, step_from_file, &g)) != BCDI_OK)
+        (st = prep_geometry_resolve(&c, &meta, step_from_file, &g)) != BCDI_OK)
         goto fail;
     /* pass 1: the peak */
     double sigma = params->peak_smoothing;
@@ -57,6 +77,7 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     size_t S[3];
     long origin[3];
     prep_choose_box(&c, centre, S, origin);
+    if (params->padding == BCDI_PREPARE_PAD_CROP) prep_crop_box(&c, centre, S, origin);
     for (int a = 0; a < 3; a++)
         out->bin[a] = (size_t)bin[a];
     /* pass 2: the box only */
@@ -69,10 +90,14 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
         goto fail;
     }
     c.counting = 1;
-    for (size_t k = 0; k < S[0]; k++)
+    for (size_t k = 0; k < S[0]; k++) {
         if ((st = prep_read_region(&c, origin[0] + (long)k, origin[1], S[1], origin[2], S[2],
                                    I + k * plane, M + k * plane)) != BCDI_OK)
             goto fail;
+        if (c.pad_zeros)
+            prep_zero_padding(&c, origin[0] + (long)k, origin[1], S[1], origin[2], S[2],
+                              I + k * plane, M + k * plane);
+    }
     bcdi_log(BCDI_LOG_NOTICE,
              "masked in the box: %zu gap, %zu bad (mask/flat), %zu saturated, "
              "%zu invalid (NaN/negative), %zu user boxes/aliens, %zu hot",
@@ -92,9 +117,8 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     }
     bcdi_geometry g_unbinned = g;
     if ((st = bcdi_geometry_compute(&g_unbinned, S)) != BCDI_OK) goto fail;
-    long reference[2] = {(long)(c.dims[1] / 2), (long)(c.dims[2] / 2)};
-    if (!params->reference_center) memcpy(reference, params->reference_pixel, sizeof reference);
-    if ((st = prep_summarise(&c, I, M, S, origin, &g_unbinned, reference, s)) != BCDI_OK) goto fail;
+    if ((st = prep_summarise(&c, I, M, S, origin, &g_unbinned, c.reference, s)) != BCDI_OK)
+        goto fail;
     /* binning */
     if (bin[0] > 1 || bin[1] > 1 || bin[2] > 1) {
         float *bI;
@@ -125,24 +149,55 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
                                         s->oversampling)) != BCDI_OK)
         goto fail;
     static const char *const axis_name[3] = {"rocking", "rows", "columns"};
+    /* masked voxels near the peak are filled in for the estimate: many of them (a gap through
+     * the peak) make it unreliable, and the warning says so */
+    size_t central = 0, central_masked = 0;
+    for (size_t i0 = 0; i0 < out->shape[0]; i0++)
+        for (size_t i1 = 0; i1 < out->shape[1]; i1++)
+            for (size_t i2 = 0; i2 < out->shape[2]; i2++) {
+                size_t idx[3] = {i0, i1, i2}, near = 1;
+                for (int a = 0; a < 3; a++) {
+                    size_t half = out->shape[a] / 2, reach = out->shape[a] / 8 + 1;
+                    near &= idx[a] + reach >= half && idx[a] <= half + reach;
+                }
+                if (!near) continue;
+                central++;
+                central_masked += M[(i0 * out->shape[1] + i1) * out->shape[2] + i2] != 0;
+            }
+    int unreliable = central_masked * 20 > central; /* more than 5% */
     for (int a = 0; a < 3; a++)
         if (s->oversampling[a] <= 2.0)
             bcdi_log(BCDI_LOG_WARN,
                      "oversampling along %s is %.2f (below 2 or at the limit of "
-                     "what the autocorrelation shows): the crystal may be too large for this box; "
-                     "use a larger box or less binning",
-                     axis_name[a], s->oversampling[a]);
+                     "what the autocorrelation shows)%s",
+                     axis_name[a], s->oversampling[a],
+                     unreliable ? ", but masked voxels (gaps?) cover part of the peak and make "
+                                  "the estimate unreliable"
+                                : ": the crystal may be too large for this box; use a larger box "
+                                  "or less binning");
+    if (unreliable)
+        bcdi_log(BCDI_LOG_NOTICE,
+                 "oversampling: %zu of the %zu voxels around the peak are masked and were filled "
+                 "in for the estimate (Friedel partner, else neighbours): take it as rough",
+                 central_masked, central);
     out->intensity = I;
     out->mask = M;
     out->geometry = g;
     memcpy(out->input_dims, c.dims, sizeof c.dims);
     memcpy(out->box_origin, origin, sizeof origin);
     memcpy(out->box_shape, S, sizeof S);
+    if (meta.beamline) snprintf(out->beamline, sizeof out->beamline, "%s", meta.beamline->name);
+    if (meta.scan) {
+        snprintf(out->spec_file, sizeof out->spec_file, "%s", meta.spec_path);
+        out->spec_scan = meta.scan_number;
+    }
+    prep_metadata_free(&meta);
     prep_ctx_free(&c);
     return BCDI_OK;
 fail:
     free(I);
     free(M);
+    prep_metadata_free(&meta);
     prep_ctx_free(&c);
     memset(out, 0, sizeof *out);
     return st;
