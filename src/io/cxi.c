@@ -2,6 +2,8 @@
  * (complex object + support + configuration + metrics), in the layout PyNX users read. */
 #include "io/cxi.h"
 
+#include "core/ckd.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,14 +173,13 @@ static bcdi_status shape3(bcdi_h5_reader *r, const char *path, size_t shape[3])
     return BCDI_OK;
 }
 
+/* n elements of `size` bytes (checked sizes, core/ckd.h); NULL with the error set. */
 static void *alloc_n(size_t n, size_t size, const char *path)
 {
-    if (size && n > SIZE_MAX / size) {
-        bcdi_error(BCDI_ERR_NOMEM, "'%s': %zu elements of %zu bytes overflow", path, n, size);
-        return NULL;
-    }
-    void *p = malloc(n * size > 0 ? n * size : 1);
-    if (!p) bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate %zu bytes", path, n * size);
+    size_t bytes;
+    if (bcdi_ckd_volume(&n, 1, size, NULL, &bytes, "'%s'", path) != BCDI_OK) return NULL;
+    void *p = malloc(bytes > 0 ? bytes : 1);
+    if (!p) bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate %zu bytes", path, bytes);
     return p;
 }
 

@@ -1,5 +1,6 @@
 /* MATLAB .mat reader through libmatio (io/mat.h). */
 #include "io/mat.h"
+#include "core/ckd.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -101,11 +102,10 @@ static bcdi_status check_size(const char *path, const matvar_t *v, int version, 
         if (v->dims[d] == 0)
             return bcdi_error(BCDI_ERR_FORMAT, "'%s': variable '%s' is empty (dimension %d is 0)",
                               path, v->name, d + 1);
-        if (__builtin_mul_overflow(count, v->dims[d], &count))
-            return bcdi_error(BCDI_ERR_FORMAT,
-                              "'%s': variable '%s': the product of its dimensions overflows", path,
-                              v->name);
     }
+    if (bcdi_ckd_volume(v->dims, v->rank, sizeof(double), &count, NULL, "'%s': variable '%s'", path,
+                        v->name) != BCDI_OK)
+        return BCDI_ERR_FORMAT;
     if (count > BCDI_MAT_MAX_ELEMENTS)
         return bcdi_error(BCDI_ERR_FORMAT,
                           "'%s': variable '%s' has %zu elements, more than this reader's %zu", path,
@@ -219,7 +219,7 @@ static bcdi_status convert(const char *path, const matvar_t *v, size_t elements,
     const size_t *s = out->shape;
     size_t need;
     size_t element_size = Mat_SizeOf(v->data_type);
-    if (!v->data || !element_size || __builtin_mul_overflow(elements, element_size, &need) ||
+    if (!v->data || !element_size || bcdi_ckd_mul(&need, elements, element_size) ||
         (v->nbytes && v->nbytes < need))
         return bcdi_error(BCDI_ERR_FORMAT, "'%s': variable '%s': matio returned no or short data",
                           path, out->name);

@@ -1,6 +1,8 @@
 /* `prepare`, binning: FFT-friendly box sizes and integer binning of the box. */
 #include "bcdi/prepare.h"
 
+#include "core/ckd.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +29,10 @@ bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, cons
                               "multiple of the bin %zu",
                               a, shape[a], bin[a]);
     size_t o0 = shape[0] / bin[0], o1 = shape[1] / bin[1], o2 = shape[2] / bin[2];
-    size_t n = o0 * o1 * o2;
+    size_t binned[3] = {o0, o1, o2}, n;
+    if (bcdi_ckd_volume(shape, 3, sizeof(float), NULL, NULL, "binning: the input") != BCDI_OK ||
+        bcdi_ckd_volume(binned, 3, sizeof(float), &n, NULL, "binning: the output") != BCDI_OK)
+        return BCDI_ERR_FORMAT;
     float *I = calloc(n, sizeof *I);
     uint8_t *m = calloc(n, 1);
     if (!I || !m) {

@@ -1,6 +1,7 @@
 /* Inputs of `prepare`: HDF5/NeXus/CXI by hyperslab, TIFF folders/globs/multi-page files, .npy. */
 #include "prep/prep_input.h"
 
+#include "core/ckd.h"
 #include "core/interrupt.h"
 
 #include "io/nexus.h"
@@ -253,6 +254,12 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     if (st == BCDI_OK && (!in->dims[0] || !in->dims[1] || !in->dims[2]))
         st = bcdi_error(BCDI_ERR_FORMAT, "'%s': empty stack (%zu x %zu x %zu)", input, in->dims[0],
                         in->dims[1], in->dims[2]);
+    /* frames are read one at a time, but offsets into the stack span all of it: the whole
+     * declared stack must be a size that exists */
+    if (st == BCDI_OK)
+        st = bcdi_ckd_volume(in->dims, 3, sizeof(float), NULL, NULL, "'%s'%s%s%s", input,
+                             in->h5 ? ": dataset '" : "", in->h5 ? in->data_path : "",
+                             in->h5 ? "'" : "");
     if (st != BCDI_OK) prep_input_close(in);
     return st;
 }
@@ -292,7 +299,7 @@ bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size
     }
     if (in->kind == PREP_INPUT_NPY) return bcdi_npy_read_region(&in->npy, f, r0, nr, c0, nc, out);
     /* TIFF: libtiff decodes whole strips, so decode the page once and cut regions from it */
-    size_t plane = in->dims[1] * in->dims[2];
+    size_t plane = in->dims[1] * in->dims[2]; /* checked with the stack at open */
     if (!in->page_cache && !(in->page_cache = malloc(plane * sizeof(float))))
         return bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate one frame", in->path);
     if (!in->cache_valid || in->cached_page != f) {
@@ -353,11 +360,16 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
     size_t file_rows = 0, file_cols = 0;
     float *full = NULL;
     bcdi_status st;
+    size_t image[2], pixels = 0, bytes = 0;
     if (is_tiff_name(path)) {
         if ((st = bcdi_tiff_info(path, NULL, &file_rows, &file_cols, NULL)) != BCDI_OK) return st;
-        if (!(full = malloc(file_rows * file_cols * sizeof *full)))
-            return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
-        st = bcdi_tiff_read_page(path, 0, full, file_rows * file_cols);
+        image[0] = file_rows, image[1] = file_cols;
+        if ((st = bcdi_ckd_volume(image, 2, sizeof *full, &pixels, &bytes, "'%s'", path)) !=
+            BCDI_OK)
+            return st;
+        if (!(full = malloc(bytes)))
+            return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
+        st = bcdi_tiff_read_page(path, 0, full, pixels);
     } else if (ends_with(path, ".npy")) {
         bcdi_npy npy;
         if ((st = bcdi_npy_open(path, &npy)) != BCDI_OK) return st;
@@ -368,9 +380,11 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
         }
         file_rows = npy.dims[npy.rank - 2];
         file_cols = npy.dims[npy.rank - 1];
-        if (!(full = malloc(file_rows * file_cols * sizeof *full)))
-            st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
-        else
+        image[0] = file_rows, image[1] = file_cols;
+        st = bcdi_ckd_volume(image, 2, sizeof *full, NULL, &bytes, "'%s'", path);
+        if (st == BCDI_OK && !(full = malloc(bytes)))
+            st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
+        else if (st == BCDI_OK)
             st = bcdi_npy_read_region(&npy, 0, 0, file_rows, 0, file_cols, full);
         bcdi_npy_close(&npy);
     } else {
@@ -386,10 +400,13 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
         if (st == BCDI_OK) {
             file_rows = dims[rank - 2];
             file_cols = dims[rank - 1];
-            if (!(full = malloc(file_rows * file_cols * sizeof *full)))
-                st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
-            else
-                st = bcdi_h5_read(r, dataset, BCDI_DT_F32, full, file_rows * file_cols);
+            image[0] = file_rows, image[1] = file_cols;
+            st = bcdi_ckd_volume(image, 2, sizeof *full, &pixels, &bytes, "'%s': dataset '%s'",
+                                 path, dataset);
+            if (st == BCDI_OK && !(full = malloc(bytes)))
+                st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
+            else if (st == BCDI_OK)
+                st = bcdi_h5_read(r, dataset, BCDI_DT_F32, full, pixels);
         }
         bcdi_h5_close(r);
     }

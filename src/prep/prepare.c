@@ -8,6 +8,7 @@
 #include "prep/prep_internal.h"
 
 #include "bcdi/log.h"
+#include "core/ckd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,10 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     for (int a = 0; a < 3; a++)
         out->bin[a] = (size_t)bin[a];
     /* pass 2: the box only */
-    size_t plane = S[1] * S[2], n = S[0] * plane;
+    size_t plane = S[1] * S[2], n;
+    if ((st = bcdi_ckd_volume(S, 3, sizeof *I, &n, NULL, "prepare: the box (keys 'box', 'bin')")) !=
+        BCDI_OK)
+        goto fail;
     I = malloc(n * sizeof *I);
     M = malloc(n);
     if (!I || !M) {

@@ -1,0 +1,386 @@
+/* Hostile inputs (docs/security.md, "Inputs"): every crafted file is generated here, at test
+ * time, next to a small valid input; each case runs `braggcdi` and asserts
+ *   - an exit status in 1..127 (an error, not a crash, a hang or a kill),
+ *   - a message that names the file, dataset or key at fault,
+ *   - no output and no temporary (no name containing .braggcdi-tmp-) left behind,
+ *   - every input unchanged (bytes compared).
+ * Classes covered here: declared sizes that overflow (.npy, HDF5/NeXus, calibration images,
+ * TIFF pages), non-regular inputs (FIFOs, devices, folders, endless files), inconsistent or
+ * truncated TIFF stacks, non-finite or partial geometry, recipe counts that overflow, binned
+ * values that overflow float, boxes that hold no measured voxel, sizes beyond memory
+ * (max_memory=, runs=), box sizes beyond the documented maximum, and crop keeping the physics.
+ * The output-side classes (device nodes and inputs as outputs, planted symlinks, signals, a
+ * full disk, invalid UTF-8, CSV injection) are tested in tests/test_output.c and
+ * tests/test_output_cli.c; key ranges in tests/test_config.c and tests/test_cli.c. */
+/* S_IFMT, lstat */
+#define _XOPEN_SOURCE 700
+#include "bcdi/error.h"
+#include "core/ckd.h"
+#include "core/input_file.h"
+#include "core/output.h"
+#include "test_util.h"
+
+#include <criterion/criterion.h>
+#include <hdf5.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *dir;
+
+static void setup(void)
+{
+    dir = tu_make_temp_dir("bad-input");
+    cr_assert_not_null(dir);
+}
+
+static void teardown(void)
+{
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+TestSuite(bad_input, .init = setup, .fini = teardown, .timeout = 240);
+TestSuite(ckd);
+
+static const char *in_dir(const char *name)
+{
+    static char buf[16][1200];
+    static int k;
+    k = (k + 1) % 16;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* running braggcdi and checking what it left                                                  */
+
+/* "braggcdi <args>" with stdout+stderr into *output; a run that hangs is killed after 120 s
+ * (status 137: outside 1..127, so a hang fails the case). */
+static int run(const char *args, char **output)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 120 '%s' %s 2>&1", BRAGGCDI_EXE, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t cap = 1 << 16, len = 0, got;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += got;
+        if (cap - len < 4096) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf);
+        }
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    *output = buf;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+typedef struct {
+    char path[1200];
+    int regular;
+    char *bytes;
+    size_t size;
+    mode_t mode;
+} snapshot;
+
+static void take(snapshot *s, const char *path)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    struct stat sb;
+    cr_assert_eq(lstat(path, &sb), 0, "input '%s' missing before the run", path);
+    s->mode = sb.st_mode;
+    s->regular = S_ISREG(sb.st_mode);
+    if (!s->regular) return;
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    s->size = (size_t)sb.st_size;
+    s->bytes = malloc(s->size + 1);
+    cr_assert_not_null(s->bytes);
+    cr_assert_eq(fread(s->bytes, 1, s->size, f), s->size);
+    fclose(f);
+}
+
+static void unchanged(const snapshot *s)
+{
+    struct stat sb;
+    cr_assert_eq(lstat(s->path, &sb), 0, "input '%s' is gone", s->path);
+    cr_assert_eq(sb.st_mode & S_IFMT, s->mode & S_IFMT, "input '%s' changed kind", s->path);
+    if (!s->regular) return;
+    cr_assert_eq((size_t)sb.st_size, s->size, "input '%s' changed size", s->path);
+    FILE *f = fopen(s->path, "rb");
+    cr_assert_not_null(f);
+    char *now = malloc(s->size + 1);
+    cr_assert_not_null(now);
+    cr_assert_eq(fread(now, 1, s->size, f), s->size);
+    fclose(f);
+    cr_assert(memcmp(now, s->bytes, s->size) == 0, "input '%s' changed", s->path);
+    free(now);
+}
+
+/* Run `args` (paths inside the case folder); the run must fail with a status in 1..127 and a
+ * message containing every NULL-terminated `needles` entry (case-sensitive), leave no `output`
+ * (NULL: none expected) and no temporary, and keep every input of `inputs` as it was. Returns
+ * the message (free it). */
+static char *refused(const char *args, const char *const *needles, const char *output,
+                     const char *const *inputs)
+{
+    snapshot kept[8];
+    size_t n_inputs = 0;
+    for (; inputs && inputs[n_inputs]; n_inputs++) {
+        cr_assert_lt(n_inputs, 8);
+        take(&kept[n_inputs], inputs[n_inputs]);
+    }
+    char *out = NULL;
+    int rc = run(args, &out);
+    cr_assert(rc >= 1 && rc <= 127, "braggcdi %s: exit status %d (expected 1..127)\n%s", args, rc,
+              out);
+    cr_assert_neq(rc, 124, "braggcdi %s: timed out\n%s", args, out);
+    for (size_t k = 0; needles && needles[k]; k++)
+        cr_assert(strstr(out, needles[k]) != NULL,
+                  "braggcdi %s: the message does not say '%s':\n%s", args, needles[k], out);
+    if (output) cr_assert(!tu_file_exists(output), "braggcdi %s: '%s' was written", args, output);
+    cr_assert_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0,
+                 "braggcdi %s: a temporary was left in %s", args, dir);
+    for (size_t k = 0; k < n_inputs; k++) {
+        unchanged(&kept[k]);
+        free(kept[k].bytes);
+    }
+    return out;
+}
+
+#define NEEDLES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define INPUTS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void expect_refused(const char *args, const char *const *needles, const char *output,
+                           const char *const *inputs)
+{
+    free(refused(args, needles, output, inputs));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* crafted files                                                                              */
+
+static void write_bytes(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    cr_assert_eq(fwrite(data, 1, size, f), size);
+    cr_assert_eq(fclose(f), 0);
+}
+
+__attribute__((unused)) static void write_text(const char *path, const char *text)
+{
+    write_bytes(path, text, strlen(text));
+}
+
+/* A .npy file with the header dict spelled as given (version 1.0) and `data_bytes` zero bytes
+ * after it (data, when given, copied first). */
+static void write_npy(const char *path, const char *descr, const char *shape, const void *data,
+                      size_t data_bytes)
+{
+    char header[512];
+    int n = snprintf(header, sizeof header,
+                     "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
+    size_t len = (size_t)n + 1, pad = (64 - (10 + len) % 64) % 64, hl = (size_t)n + pad + 1;
+    size_t total = 10 + hl + data_bytes;
+    unsigned char *buf = calloc(1, total);
+    cr_assert_not_null(buf);
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (unsigned char)(hl & 0xff);
+    buf[9] = (unsigned char)(hl >> 8);
+    memcpy(buf + 10, header, (size_t)n);
+    memset(buf + 10 + n, ' ', pad);
+    buf[10 + hl - 1] = '\n';
+    if (data) memcpy(buf + 10 + hl, data, data_bytes);
+    write_bytes(path, buf, total);
+    free(buf);
+}
+
+/* A valid small rocking stack: 16 frames of 32 x 32 float32 counts with a Gaussian peak in the
+ * middle (what the crafted calibration images and keys are paired with). */
+#define STACK_F 16
+#define STACK_N 32
+static void write_good_stack(const char *path)
+{
+    size_t n = (size_t)STACK_F * STACK_N * STACK_N;
+    float *v = malloc(n * sizeof *v);
+    cr_assert_not_null(v);
+    for (size_t f = 0; f < STACK_F; f++)
+        for (size_t r = 0; r < STACK_N; r++)
+            for (size_t c = 0; c < STACK_N; c++) {
+                double d2 =
+                    pow((double)f - STACK_F / 2, 2) / 4.0 +
+                    (pow((double)r - STACK_N / 2, 2) + pow((double)c - STACK_N / 2, 2)) / 9.0;
+                v[(f * STACK_N + r) * STACK_N + c] = (float)(1000.0 * exp(-d2 / 2.0) + 1.0);
+            }
+    write_npy(path, "<f4", "(16, 32, 32)", v, n * sizeof *v);
+    free(v);
+}
+
+/* An HDF5 file whose dataset `name` (uint16, chunked, never written) declares `dims`: HDF5
+ * accepts any extent, and H5Sget_simple_extent_npoints wraps for the crafted ones. */
+static void write_h5_declared(const char *path, const char *name, int rank, const hsize_t *dims)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hsize_t chunk[8];
+    for (int i = 0; i < rank; i++)
+        chunk[i] = 1;
+    chunk[rank - 1] = dims[rank - 1] < 64 ? dims[rank - 1] : 64;
+    hid_t s = H5Screate_simple(rank, dims, NULL);
+    hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(p, rank, chunk);
+    hid_t d = H5Dcreate2(f, name, H5T_NATIVE_UINT16, s, lcpl, p, H5P_DEFAULT);
+    cr_assert_geq(d, 0, "cannot create the crafted dataset %s", name);
+    H5Dclose(d);
+    H5Pclose(p);
+    H5Sclose(s);
+    H5Pclose(lcpl);
+    H5Fclose(f);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the checked-size helpers                                                                    */
+
+Test(ckd, products_that_wrap_are_refused_with_the_shape_named)
+{
+    size_t r;
+    cr_assert_eq(bcdi_ckd_mul(&r, 3, 5), 0);
+    cr_assert_eq(r, 15);
+    cr_assert_neq(bcdi_ckd_mul(&r, SIZE_MAX / 2 + 1, 2), 0);
+    cr_assert_eq(bcdi_ckd_add(&r, 1, 2), 0);
+    cr_assert_eq(r, 3);
+    cr_assert_neq(bcdi_ckd_add(&r, SIZE_MAX, 1), 0);
+    size_t ok[3] = {200, 256, 256}, count = 0, bytes = 0;
+    cr_assert_eq(bcdi_ckd_volume(ok, 3, 4, &count, &bytes, "x"), BCDI_OK);
+    cr_assert_eq(count, (size_t)200 * 256 * 256);
+    cr_assert_eq(bytes, count * 4);
+    /* (1, 2^62, 64) wraps to 0 elements; (2, 2^61, 64) too; (3, 6148914691236517206) to 2 */
+    size_t npy[3] = {1, (size_t)1 << 62, 64}, nexus[3] = {2, (size_t)1 << 61, 64},
+           two[2] = {3, 6148914691236517206ULL};
+    cr_assert_eq(bcdi_ckd_volume(npy, 3, 4, &count, &bytes, "'a.npy'"), BCDI_ERR_FORMAT);
+    cr_assert_eq(count, 0);
+    cr_assert_eq(bytes, 0);
+    cr_assert(strstr(bcdi_last_error(), "'a.npy'") != NULL, "%s", bcdi_last_error());
+    cr_assert(strstr(bcdi_last_error(), "1 x 4611686018427387904 x 64") != NULL, "%s",
+              bcdi_last_error());
+    cr_assert_eq(bcdi_ckd_volume(nexus, 3, 2, NULL, NULL, "'%s': dataset '%s'", "b.nxs", "d"),
+                 BCDI_ERR_FORMAT);
+    cr_assert(strstr(bcdi_last_error(), "'b.nxs': dataset 'd'") != NULL, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_ckd_volume(two, 2, 1, NULL, NULL, "c"), BCDI_ERR_FORMAT);
+    /* a count that fits but whose bytes pass BCDI_CKD_MAX_BYTES */
+    size_t big[1] = {BCDI_CKD_MAX_BYTES / 4 + 1};
+    cr_assert_eq(bcdi_ckd_volume(big, 1, 4, NULL, NULL, "d"), BCDI_ERR_FORMAT);
+    cr_assert_eq(bcdi_ckd_volume(big, 1, 1, NULL, NULL, "d"), BCDI_OK);
+    /* zero-length axes and rank 0 are sizes too */
+    size_t empty[2] = {0, SIZE_MAX};
+    cr_assert_eq(bcdi_ckd_volume(empty, 2, 8, &count, NULL, "e"), BCDI_OK);
+    cr_assert_eq(count, 0);
+    cr_assert_eq(bcdi_ckd_volume(NULL, 0, 8, &count, &bytes, "f"), BCDI_OK);
+    cr_assert_eq(count, 1);
+    cr_assert_eq(bytes, 8);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* 1. declared sizes                                                                           */
+
+Test(bad_input, npy_shapes_that_wrap_or_overrun_the_file_are_refused)
+{
+    const char *out = in_dir("p.cxi");
+    /* (1, 2^62, 64): 2^68 bytes wrap to 0, and the "file shorter than its shape" check with it */
+    const char *wrap = in_dir("wrap.npy");
+    write_npy(wrap, "<f4", "(1, 4611686018427387904, 64)", NULL, 4096);
+    char args[4096];
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", wrap, out);
+    expect_refused(args, NEEDLES("wrap.npy", "4611686018427387904"), out, INPUTS(wrap));
+    /* a shape that fits but promises more than the file holds */
+    const char *shorter = in_dir("short.npy");
+    write_npy(shorter, "<u2", "(4, 64, 64)", NULL, 100);
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", shorter, out);
+    expect_refused(args, NEEDLES("short.npy", "truncated"), out, INPUTS(shorter));
+    /* a negative axis (strtoull would read -1 as 2^64 - 1) */
+    const char *negative = in_dir("negative.npy");
+    write_npy(negative, "<u2", "(4, -1, 64)", NULL, 4096);
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", negative, out);
+    expect_refused(args, NEEDLES("negative.npy", "shape"), out, INPUTS(negative));
+    /* a shape without its closing parenthesis */
+    const char *open_shape = in_dir("open.npy");
+    write_npy(open_shape, "<u2", "(4, 64, 64", NULL, 4 * 64 * 64 * 2);
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", open_shape, out);
+    expect_refused(args, NEEDLES("open.npy", "shape"), out, INPUTS(open_shape));
+}
+
+Test(bad_input, hdf5_shapes_that_wrap_are_refused_naming_file_and_dataset)
+{
+    const char *out = in_dir("p.cxi");
+    char args[4096];
+    /* the frames of a NeXus stack declaring (2, 2^61, 64) */
+    const char *nexus = in_dir("wrap.nxs");
+    hsize_t d3[3] = {2, (hsize_t)1 << 61, 64};
+    write_h5_declared(nexus, "entry1/instrument/excalibur/data", 3, d3);
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", nexus, out);
+    expect_refused(args, NEEDLES("wrap.nxs", "entry1/instrument/excalibur/data"), out,
+                   INPUTS(nexus));
+    /* one frame whose rows x columns wrap to 2 */
+    const char *frame = in_dir("frame.h5");
+    hsize_t d2[3] = {1, 3, 6148914691236517206ULL};
+    write_h5_declared(frame, "entry1/instrument/excalibur/data", 3, d2);
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", frame, out);
+    expect_refused(args, NEEDLES("frame.h5", "entry1/instrument/excalibur/data"), out,
+                   INPUTS(frame));
+    /* prepared data for phase, and a result for analyze, declaring the same */
+    const char *prepared = in_dir("prepared.cxi");
+    write_h5_declared(prepared, "entry_1/instrument_1/detector_1/data", 3, d3);
+    snprintf(args, sizeof args, "phase '%s' -o '%s'", prepared, in_dir("r.cxi"));
+    expect_refused(args, NEEDLES("prepared.cxi", "entry_1/instrument_1/detector_1/data"),
+                   in_dir("r.cxi"), INPUTS(prepared));
+    const char *result = in_dir("result.cxi");
+    write_h5_declared(result, "entry_1/image_1/data", 3, d3);
+    snprintf(args, sizeof args, "analyze '%s' -o '%s'", result, in_dir("a"));
+    expect_refused(args, NEEDLES("result.cxi", "entry_1/image_1/data"), in_dir("a"),
+                   INPUTS(result));
+    /* info describes such a file without reading it (no crash, no heap overrun) */
+    char *text = NULL;
+    snprintf(args, sizeof args, "info '%s'", frame);
+    int rc = run(args, &text);
+    cr_assert(rc == 0 || (rc >= 1 && rc <= 127), "info: status %d\n%s", rc, text);
+    free(text);
+}
+
+Test(bad_input, calibration_images_with_impossible_shapes_are_refused)
+{
+    const char *stack = in_dir("stack.npy"), *out = in_dir("p.cxi");
+    write_good_stack(stack);
+    const char *npy = in_dir("mask.npy"), *h5 = in_dir("mask.h5");
+    write_npy(npy, "<f4", "(4611686018427387904, 64)", NULL, 4096);
+    hsize_t d[2] = {(hsize_t)1 << 61, 128};
+    write_h5_declared(h5, "entry1/excalibur_config_normal/data", 2, d);
+    write_h5_declared(in_dir("dark.h5"), "data", 2, d);
+    const char *keys[] = {"mask_file", "dark_file", "flat_file"};
+    for (size_t k = 0; k < 3; k++) {
+        char args[4096];
+        snprintf(args, sizeof args, "prepare '%s' %s='%s' -o '%s'", stack, keys[k], npy, out);
+        expect_refused(args, NEEDLES("mask.npy"), out, INPUTS(stack, npy));
+        const char *file = k == 0 ? h5 : in_dir("dark.h5");
+        const char *dataset = k == 0 ? "entry1/excalibur_config_normal/data" : "data";
+        snprintf(args, sizeof args, "prepare '%s' %s='%s' -o '%s'", stack, keys[k], file, out);
+        expect_refused(args, NEEDLES(k == 0 ? "mask.h5" : "dark.h5", dataset), out,
+                       INPUTS(stack, file));
+    }
+}
