@@ -166,6 +166,9 @@ void bcdi_config_skip_sections(bcdi_config *cfg, const char *const *sections);
  * (or outside any section) wins over the same key in one of these, wherever it stands in the
  * file (compare reads [analyze] because it analyses its states with analyze's keys). */
 void bcdi_config_also_sections(bcdi_config *cfg, const char *const *sections);
+/* A config file is a regular file of at most BCDI_CONFIG_MAX_BYTES (a FIFO, a device such as
+ * /dev/zero, a folder or a larger file is refused before it is read). */
+#define BCDI_CONFIG_MAX_BYTES ((size_t)1 << 20)
 bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path);
 /* "key=value" from the command line. */
 bcdi_status bcdi_config_override(bcdi_config *cfg, const char *assignment);

@@ -4,6 +4,7 @@
 #include "compare_internal.h"
 
 #include "bcdi/log.h"
+#include "core/input_file.h"
 #include "io/cxi_result.h"
 #include "io/hdf5.h"
 #include "io/json.h"
@@ -173,9 +174,9 @@ bcdi_status bcdi_compare_read_peak(const char *path, bcdi_compare_peak *out)
 {
     memset(out, 0, sizeof *out);
     out->bin[0] = out->bin[1] = out->bin[2] = 1.0;
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return bcdi_error(BCDI_ERR_IO, "diffraction summary '%s': %s", path, strerror(errno));
+    FILE *probe;
+    bcdi_status opened = bcdi_input_open(path, "diffraction summary", 0, &probe, NULL);
+    if (opened != BCDI_OK) return opened;
     unsigned char magic[8] = {0};
     size_t got = fread(magic, 1, sizeof magic, probe);
     fclose(probe);

@@ -7,6 +7,7 @@
  * error message per malformed field; what a parsed scan answers lives in spec_scan.c.) */
 #include "io/spec.h"
 #include "core/ckd.h"
+#include "core/input_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -369,10 +370,9 @@ bcdi_status bcdi_spec_open(const char *path, bcdi_spec_file **out)
         bcdi_spec_close(file);
         return no_memory(path);
     }
-    file->f = fopen(path, "rb");
-    if (!file->f) {
-        bcdi_status st =
-            bcdi_error(BCDI_ERR_IO, "'%s': cannot open the SPEC file: %s", path, strerror(errno));
+    bcdi_status opened = bcdi_input_open(path, "SPEC file", 0, &file->f, NULL);
+    if (opened != BCDI_OK) {
+        bcdi_status st = opened;
         free(r.buf);
         bcdi_spec_close(file);
         return st;
