@@ -22,6 +22,7 @@
 
 #include <criterion/criterion.h>
 #include <hdf5.h>
+#include <tiffio.h>
 
 #include <errno.h>
 #include <math.h>
@@ -182,7 +183,7 @@ static void write_bytes(const char *path, const void *data, size_t size)
     cr_assert_eq(fclose(f), 0);
 }
 
-__attribute__((unused)) static void write_text(const char *path, const char *text)
+static void write_text(const char *path, const char *text)
 {
     write_bytes(path, text, strlen(text));
 }
@@ -383,4 +384,255 @@ Test(bad_input, calibration_images_with_impossible_shapes_are_refused)
         expect_refused(args, NEEDLES(k == 0 ? "mask.h5" : "dark.h5", dataset), out,
                        INPUTS(stack, file));
     }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* 2. TIFF stacks refused, not guessed                                                          */
+
+typedef struct {
+    uint32_t width, height;
+    uint16_t bits, format; /* SAMPLEFORMAT_UINT = 1, _INT = 2, _IEEEFP = 3 */
+} tiff_page;
+
+/* Pages written with libtiff as given (counts: a Gaussian peak on a flat 1), one TIFF. */
+static void write_tiff(const char *path, size_t n, const tiff_page *pages)
+{
+    TIFF *t = TIFFOpen(path, "w");
+    cr_assert_not_null(t, "%s", path);
+    for (size_t k = 0; k < n; k++) {
+        const tiff_page *p = &pages[k];
+        TIFFSetField(t, TIFFTAG_IMAGEWIDTH, p->width);
+        TIFFSetField(t, TIFFTAG_IMAGELENGTH, p->height);
+        TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, p->bits);
+        TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, p->format);
+        TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)1);
+        TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+        TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+        TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, (uint32_t)4);
+        if (n > 1) {
+            TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+            TIFFSetField(t, TIFFTAG_PAGENUMBER, (uint16_t)k, (uint16_t)n);
+        }
+        size_t bytes = p->bits / 8;
+        unsigned char *row = calloc(p->width, bytes);
+        cr_assert_not_null(row);
+        for (uint32_t y = 0; y < p->height; y++) {
+            for (uint32_t x = 0; x < p->width; x++) {
+                double d2 =
+                    pow((double)k - (double)n / 2, 2) / 4.0 +
+                    (pow((double)y - p->height / 2.0, 2) + pow((double)x - p->width / 2.0, 2)) /
+                        9.0;
+                double v = 100.0 * exp(-d2 / 2.0) + 1.0;
+                if (p->format == SAMPLEFORMAT_IEEEFP && p->bits == 32) {
+                    float f = (float)v;
+                    memcpy(row + x * 4, &f, 4);
+                } else if (p->bits == 8) {
+                    row[x] = (unsigned char)v;
+                } else if (p->bits == 16) {
+                    uint16_t u = (uint16_t)v;
+                    memcpy(row + x * 2, &u, 2);
+                } else {
+                    uint32_t u = (uint32_t)v;
+                    memcpy(row + x * 4, &u, 4);
+                }
+            }
+            cr_assert_geq(TIFFWriteScanline(t, row, y, 0), 0);
+        }
+        free(row);
+        cr_assert(TIFFWriteDirectory(t));
+    }
+    TIFFClose(t);
+}
+
+static const tiff_page U16 = {32, 32, 16, SAMPLEFORMAT_UINT};
+
+static void write_uniform_tiff(const char *path, size_t n)
+{
+    tiff_page pages[16];
+    for (size_t k = 0; k < n; k++)
+        pages[k] = U16;
+    write_tiff(path, n, pages);
+}
+
+Test(bad_input, tiff_stacks_with_inconsistent_pages_are_refused_naming_the_page)
+{
+    const char *out = in_dir("p.cxi");
+    char args[4096];
+    tiff_page pages[12];
+    for (size_t k = 0; k < 12; k++)
+        pages[k] = U16;
+    /* the control: the same stack, consistent, is prepared */
+    const char *good = in_dir("good.tif");
+    write_tiff(good, 12, pages);
+    char *text = NULL;
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", good, out);
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    free(text);
+    remove(out);
+    remove(in_dir("p_summary.json"));
+    struct {
+        const char *name;
+        tiff_page odd;
+    } cases[] = {
+        {"narrow.tif", {16, 32, 16, SAMPLEFORMAT_UINT}}, /* read at the first page's width */
+        {"short.tif", {32, 16, 16, SAMPLEFORMAT_UINT}},
+        {"depth.tif", {32, 32, 32, SAMPLEFORMAT_UINT}}, /* saturation from page 0 */
+        {"bytes.tif", {32, 32, 8, SAMPLEFORMAT_UINT}},
+        {"float.tif", {32, 32, 32, SAMPLEFORMAT_IEEEFP}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        pages[7] = cases[c].odd;
+        const char *path = in_dir(cases[c].name);
+        write_tiff(path, 12, pages);
+        snprintf(args, sizeof args, "prepare '%s' -o '%s'", path, out);
+        expect_refused(args, NEEDLES(cases[c].name, "page 7"), out, INPUTS(path));
+        /* the same page as a calibration image of a good stack */
+        snprintf(args, sizeof args, "prepare '%s' dark_file='%s' -o '%s'", good, path, out);
+        expect_refused(args, NEEDLES(cases[c].name, "page 7"), out, INPUTS(good, path));
+        /* and info says it too */
+        snprintf(args, sizeof args, "info '%s'", path);
+        expect_refused(args, NEEDLES(cases[c].name, "page 7"), NULL, INPUTS(path));
+        pages[7] = U16;
+    }
+}
+
+Test(bad_input, tiff_frame_folders_with_a_mismatched_frame_are_refused_naming_it)
+{
+    const char *out = in_dir("p.cxi");
+    char args[4096];
+    const tiff_page odd[] = {
+        {32, 32, 8, SAMPLEFORMAT_UINT}, {32, 32, 32, SAMPLEFORMAT_IEEEFP}, {32, 24, 16, 1}};
+    for (size_t c = 0; c < sizeof odd / sizeof *odd; c++) {
+        char folder[1200];
+        snprintf(folder, sizeof folder, "%s/frames%zu", dir, c);
+        cr_assert_eq(mkdir(folder, 0755), 0);
+        char odd_name[1300];
+        for (size_t k = 0; k < 12; k++) {
+            char name[1300];
+            snprintf(name, sizeof name, "%s/f_%02zu.tif", folder, k);
+            write_tiff(name, 1, k == 5 ? &odd[c] : &U16);
+            if (k == 5) snprintf(odd_name, sizeof odd_name, "%s", name);
+        }
+        snprintf(args, sizeof args, "prepare '%s' -o '%s'", folder, out);
+        expect_refused(args, NEEDLES("f_05.tif", "f_00.tif"), out, INPUTS(odd_name));
+    }
+}
+
+Test(bad_input, truncated_tiff_stacks_are_refused_not_read_as_fewer_frames)
+{
+    const char *out = in_dir("p.cxi");
+    char args[4096];
+    const char *whole = in_dir("whole.tif");
+    write_uniform_tiff(whole, 12);
+    struct stat sb;
+    cr_assert_eq(stat(whole, &sb), 0);
+    /* cut in a page's pixels, in the middle of a directory, and just before the last one ends */
+    const off_t cuts[] = {sb.st_size / 2, sb.st_size * 3 / 4 + 7, sb.st_size - 20};
+    for (size_t c = 0; c < sizeof cuts / sizeof *cuts; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "cut%zu.tif", c);
+        const char *path = in_dir(name);
+        FILE *src = fopen(whole, "rb"), *dst = fopen(path, "wb");
+        cr_assert(src && dst);
+        for (off_t i = 0; i < cuts[c]; i++)
+            fputc(fgetc(src), dst);
+        fclose(src);
+        fclose(dst);
+        snprintf(args, sizeof args, "prepare '%s' -o '%s'", path, out);
+        expect_refused(args, NEEDLES(name), out, INPUTS(path));
+        snprintf(args, sizeof args, "info '%s'", path);
+        expect_refused(args, NEEDLES(name), NULL, INPUTS(path));
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* 3. inputs that are not regular files, endless or huge files                                  */
+
+Test(bad_input, fifos_devices_and_folders_are_refused_without_blocking)
+{
+    const char *out = in_dir("p.cxi");
+    char args[4096];
+    const char *stack = in_dir("stack.npy");
+    write_good_stack(stack);
+    /* FIFOs named like each kind of input: nothing ever writes to them (a blocking open would
+     * hang the run, and the run is killed after 120 s: status 137, outside 1..127) */
+    const char *fifo_names[] = {"frames.tif", "frames.npy", "frames.nxs", "prepared.cxi"};
+    for (size_t k = 0; k < 4; k++) {
+        const char *fifo = in_dir(fifo_names[k]);
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        snprintf(args, sizeof args, "prepare '%s' -o '%s'", fifo, out);
+        expect_refused(args, NEEDLES(fifo_names[k], "FIFO"), out, INPUTS(fifo));
+        snprintf(args, sizeof args, "info '%s'", fifo);
+        expect_refused(args, NEEDLES(fifo_names[k], "FIFO"), NULL, INPUTS(fifo));
+    }
+    snprintf(args, sizeof args, "phase '%s' -o '%s'", in_dir("prepared.cxi"), in_dir("r.cxi"));
+    expect_refused(args, NEEDLES("prepared.cxi", "FIFO"), in_dir("r.cxi"),
+                   INPUTS(in_dir("prepared.cxi")));
+    snprintf(args, sizeof args, "analyze '%s' -o '%s'", in_dir("prepared.cxi"), in_dir("a"));
+    expect_refused(args, NEEDLES("prepared.cxi", "FIFO"), in_dir("a"),
+                   INPUTS(in_dir("prepared.cxi")));
+    /* a FIFO among the frames of a folder */
+    char folder[1200];
+    snprintf(folder, sizeof folder, "%s/frames", dir);
+    cr_assert_eq(mkdir(folder, 0755), 0);
+    for (size_t k = 0; k < 8; k++) {
+        char name[1300];
+        snprintf(name, sizeof name, "%s/f_%02zu.tif", folder, k);
+        if (k == 3)
+            cr_assert_eq(mkfifo(name, 0600), 0);
+        else
+            write_tiff(name, 1, &U16);
+    }
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", folder, out);
+    expect_refused(args, NEEDLES("f_03.tif", "FIFO"), out, NULL);
+    /* calibration images that are a FIFO, a device, a folder */
+    const char *keys[] = {"mask_file", "dark_file", "flat_file"};
+    const char *odd[] = {in_dir("frames.tif"), "/dev/zero", folder};
+    const char *kind[] = {"FIFO", "character device", "folder"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "prepare '%s' %s='%s' -o '%s'", stack, keys[k], odd[k], out);
+        expect_refused(args, NEEDLES(kind[k]), out, INPUTS(stack));
+    }
+    /* a device or a folder as the input of each stage */
+    snprintf(args, sizeof args, "prepare /dev/zero input_format=npy -o '%s'", out);
+    expect_refused(args, NEEDLES("/dev/zero", "character device"), out, NULL);
+    snprintf(args, sizeof args, "phase /dev/zero -o '%s'", in_dir("r.cxi"));
+    expect_refused(args, NEEDLES("/dev/zero", "character device"), in_dir("r.cxi"), NULL);
+    snprintf(args, sizeof args, "analyze '%s' -o '%s'", folder, in_dir("a"));
+    expect_refused(args, NEEDLES("frames", "folder"), in_dir("a"), NULL);
+}
+
+Test(bad_input, config_files_must_be_regular_and_small)
+{
+    const char *stack = in_dir("stack.npy"), *out = in_dir("p.cxi");
+    write_good_stack(stack);
+    char args[4096];
+    /* a folder (read as empty before), /dev/zero (read forever before), a FIFO (blocked) */
+    const char *folder = in_dir("conf.d");
+    cr_assert_eq(mkdir(folder, 0755), 0);
+    const char *fifo = in_dir("conf.fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *configs[] = {folder, "/dev/zero", fifo};
+    const char *kind[] = {"folder", "character device", "FIFO"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "prepare '%s' '%s' -o '%s'", stack, configs[k], out);
+        expect_refused(args, NEEDLES("config file", kind[k]), out, INPUTS(stack));
+        snprintf(args, sizeof args, "simulate '%s' -o '%s'", configs[k], in_dir("s.nxs"));
+        expect_refused(args, NEEDLES("config file", kind[k]), in_dir("s.nxs"), NULL);
+    }
+    /* a regular file larger than any config (2 MiB of comments) */
+    const char *big = in_dir("big.ini");
+    FILE *f = fopen(big, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 2 * 1024 * 16; i++)
+        fputs("# a comment line of sixty-four characters, repeated ad nauseam\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "prepare '%s' '%s' -o '%s'", stack, big, out);
+    expect_refused(args, NEEDLES("config file", "big.ini", "bytes"), out, INPUTS(stack, big));
+    /* a JSON summary for compare that is a FIFO is refused as well */
+    write_text(in_dir("small.ini"), "bin = 1,1,1\n");
+    snprintf(args, sizeof args, "prepare '%s' '%s' -o '%s'", stack, in_dir("small.ini"), out);
+    char *text = NULL;
+    cr_assert_eq(run(args, &text), 0, "a small config file still works:\n%s", text);
+    free(text);
 }

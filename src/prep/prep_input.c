@@ -306,14 +306,21 @@ bcdi_status prep_input_read(prep_input *in, size_t f, size_t r0, size_t nr, size
         in->cache_valid = 0;
         const char *file = in->kind == PREP_INPUT_TIFF_FILES ? in->files[f] : in->path;
         size_t page = in->kind == PREP_INPUT_TIFF_FILES ? 0 : f;
-        size_t rows, cols;
-        bcdi_status st = bcdi_tiff_info(file, NULL, &rows, &cols, NULL);
-        if (st != BCDI_OK) return st;
-        if (rows != in->dims[1] || cols != in->dims[2])
-            return bcdi_error(BCDI_ERR_FORMAT,
-                              "'%s': frame is %zu x %zu, the first frame was "
-                              "%zu x %zu",
-                              file, rows, cols, in->dims[1], in->dims[2]);
+        bcdi_status st;
+        if (in->kind == PREP_INPUT_TIFF_FILES) {
+            /* each frame file must match the first: size and stored type (mixed bit depths
+             * would take their saturation level from the first frame); a multi-page file's
+             * pages were all checked when it was opened */
+            size_t rows, cols;
+            bcdi_dtype stored;
+            if ((st = bcdi_tiff_info(file, NULL, &rows, &cols, &stored)) != BCDI_OK) return st;
+            if (rows != in->dims[1] || cols != in->dims[2] || stored != in->stored)
+                return bcdi_error(BCDI_ERR_FORMAT,
+                                  "'%s': frame is %zu x %zu %s, the first frame ('%s') was %zu x "
+                                  "%zu %s: the frames of a stack must share their size and type",
+                                  file, rows, cols, bcdi_dtype_name(stored), in->files[0],
+                                  in->dims[1], in->dims[2], bcdi_dtype_name(in->stored));
+        }
         if ((st = bcdi_tiff_read_page(file, page, in->page_cache, plane)) != BCDI_OK) return st;
         in->cached_page = f;
         in->cache_valid = 1;
