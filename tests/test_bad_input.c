@@ -636,3 +636,193 @@ Test(bad_input, config_files_must_be_regular_and_small)
     cr_assert_eq(run(args, &text), 0, "a small config file still works:\n%s", text);
     free(text);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* 4. geometry metadata: non-finite values refused, absent ones defaulted and said, partial     */
+/*    groups refused                                                                            */
+
+static void h5_put_doubles(hid_t f, const char *name, size_t n, const double *v, const char *units)
+{
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hsize_t dims[1] = {n};
+    hid_t s = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
+    hid_t d = H5Dcreate2(f, name, H5T_NATIVE_DOUBLE, s, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(d, 0, "%s", name);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
+    if (units) {
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, strlen(units));
+        hid_t as = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(d, "units", t, as, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, t, units);
+        H5Aclose(a);
+        H5Sclose(as);
+        H5Tclose(t);
+    }
+    H5Dclose(d);
+    H5Sclose(s);
+    H5Pclose(lcpl);
+}
+
+/* A small NeXus (I13-1 layout) stack: 16 frames of 32 x 32 uint16 with a peak, the rocking motor
+ * (0.005 deg steps, `motor_bad` at frame 5 unless 0), energy, distance and a monitor. */
+static void write_nexus(const char *path, double motor_bad, double energy, double distance,
+                        double monitor_bad)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hsize_t dims[3] = {STACK_F, STACK_N, STACK_N};
+    size_t n = (size_t)STACK_F * STACK_N * STACK_N;
+    uint16_t *v = malloc(n * sizeof *v);
+    cr_assert_not_null(v);
+    for (size_t fr = 0; fr < STACK_F; fr++)
+        for (size_t r = 0; r < STACK_N; r++)
+            for (size_t c = 0; c < STACK_N; c++) {
+                double d2 =
+                    pow((double)fr - STACK_F / 2, 2) / 4.0 +
+                    (pow((double)r - STACK_N / 2, 2) + pow((double)c - STACK_N / 2, 2)) / 9.0;
+                v[(fr * STACK_N + r) * STACK_N + c] = (uint16_t)(1000.0 * exp(-d2 / 2.0) + 1.0);
+            }
+    hid_t s = H5Screate_simple(3, dims, NULL);
+    hid_t d = H5Dcreate2(f, "entry1/instrument/excalibur/data", H5T_NATIVE_UINT16, s, lcpl,
+                         H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
+    H5Dclose(d);
+    H5Sclose(s);
+    free(v);
+    double motor[STACK_F], mon[STACK_F];
+    for (size_t k = 0; k < STACK_F; k++) {
+        motor[k] = 10.0 + 0.005 * (double)k;
+        mon[k] = 1.0;
+    }
+    if (motor_bad != 0.0) motor[5] = motor_bad;
+    if (monitor_bad != 0.0) mon[7] = monitor_bad;
+    h5_put_doubles(f, "entry1/instrument/t1_theta/t1_theta", STACK_F, motor, "deg");
+    h5_put_doubles(f, "entry1/instrument/monitor/data", STACK_F, mon, NULL);
+    h5_put_doubles(f, "entry1/instrument/monochromator/energy", 1, &energy, "keV");
+    h5_put_doubles(f, "entry1/instrument/excalibur/distance", 1, &distance, "m");
+    H5Pclose(lcpl);
+    H5Fclose(f);
+}
+
+Test(bad_input, non_finite_metadata_is_refused_naming_the_field)
+{
+    const char *out = in_dir("p.cxi");
+    char args[4096], *text = NULL;
+    /* the control: finite metadata is prepared, the file's energy used */
+    const char *good = in_dir("good.nxs");
+    write_nexus(good, 0.0, 9.5, 2.0, 0.0);
+    snprintf(args, sizeof args, "prepare '%s' monitor_path=entry1/instrument/monitor/data -o '%s'",
+             good, out);
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    cr_assert(strstr(text, "9.5 keV (from the file"), "%s", text);
+    free(text);
+    remove(out);
+    remove(in_dir("p_summary.json"));
+    struct {
+        const char *name;
+        double motor, energy, distance, monitor;
+        const char *field;
+    } cases[] = {
+        {"motor_nan.nxs", NAN, 9.5, 2.0, 0.0, "t1_theta"},
+        {"motor_inf.nxs", INFINITY, 9.5, 2.0, 0.0, "t1_theta"},
+        {"energy_nan.nxs", 0.0, NAN, 2.0, 0.0, "monochromator/energy"},
+        {"energy_inf.nxs", 0.0, INFINITY, 2.0, 0.0, "monochromator/energy"},
+        {"energy_zero.nxs", 0.0, 0.0, 2.0, 0.0, "monochromator/energy"},
+        {"distance_nan.nxs", 0.0, 9.5, NAN, 0.0, "excalibur/distance"},
+        {"distance_negative.nxs", 0.0, 9.5, -2.0, 0.0, "excalibur/distance"},
+        {"monitor_inf.nxs", 0.0, 9.5, 2.0, INFINITY, "monitor/data"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const char *path = in_dir(cases[c].name);
+        hid_t f;
+        write_nexus(path, cases[c].motor, 9.5, cases[c].distance, cases[c].monitor);
+        if (cases[c].energy != 9.5) { /* rewrite the energy with the crafted value */
+            f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+            hid_t d = H5Dopen2(f, "entry1/instrument/monochromator/energy", H5P_DEFAULT);
+            H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &cases[c].energy);
+            H5Dclose(d);
+            H5Fclose(f);
+        }
+        snprintf(args, sizeof args,
+                 "prepare '%s' monitor_path=entry1/instrument/monitor/data -o '%s'", path, out);
+        expect_refused(args, NEEDLES(cases[c].name, cases[c].field), out, INPUTS(path));
+    }
+}
+
+Test(bad_input, an_absent_field_takes_the_default_and_says_so)
+{
+    const char *out = in_dir("p.cxi");
+    const char *path = in_dir("no_energy.nxs");
+    write_nexus(path, 0.0, 9.5, 2.0, 0.0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(H5Ldelete(f, "entry1/instrument/monochromator/energy", H5P_DEFAULT), 0);
+    H5Fclose(f);
+    char args[4096], *text = NULL;
+    snprintf(args, sizeof args, "prepare '%s' -o '%s'", path, out);
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    cr_assert(strstr(text, "default of key 'energy_kev'") && strstr(text, "has no energy"), "%s",
+              text);
+    free(text);
+}
+
+/* Remove (value NULL) or overwrite one field of the geometry group of a CXI file. */
+static void edit_geometry(const char *path, const char *field, const double *value)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    char name[256];
+    snprintf(name, sizeof name, "entry_1/bcdi_geometry/%s", field);
+    if (!value) {
+        cr_assert_geq(H5Ldelete(f, name, H5P_DEFAULT), 0, "%s", name);
+    } else {
+        hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+        cr_assert_geq(d, 0, "%s", name);
+        hid_t s = H5Dget_space(d);
+        hssize_t n = H5Sget_simple_extent_npoints(s);
+        double v[9];
+        for (hssize_t i = 0; i < n && i < 9; i++)
+            v[i] = *value;
+        cr_assert_geq(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
+        H5Sclose(s);
+        H5Dclose(d);
+    }
+    H5Fclose(f);
+}
+
+Test(bad_input, partial_or_non_finite_cxi_geometry_groups_are_refused)
+{
+    char args[4096];
+    const double nan = NAN, zero = 0.0;
+    struct {
+        const char *name, *field;
+        const double *value;
+    } cases[] = {
+        {"no_energy.cxi", "energy_kev", NULL},    {"no_basis.cxi", "real_basis", NULL},
+        {"nan_voxel.cxi", "voxel_size", &nan},    {"nan_distance.cxi", "distance", &nan},
+        {"zero_step.cxi", "rocking_step", &zero},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const char *path = in_dir(cases[c].name);
+        cr_assert_eq(tu_write_prepared(path, 0), 0, "%s", bcdi_last_error());
+        edit_geometry(path, cases[c].field, cases[c].value);
+        /* phase takes the geometry into its result; prepare reads a CXI input's geometry */
+        snprintf(args, sizeof args, "phase '%s' runs=1 recipe=2*ER -o '%s'", path, in_dir("r.cxi"));
+        expect_refused(args, NEEDLES(cases[c].name, cases[c].field), in_dir("r.cxi"), INPUTS(path));
+        snprintf(args, sizeof args, "prepare '%s' -o '%s'", path, in_dir("p.cxi"));
+        expect_refused(args, NEEDLES(cases[c].name, cases[c].field), in_dir("p.cxi"), INPUTS(path));
+    }
+    /* a result whose group lost a field: analyze refuses it rather than guessing a voxel */
+    const char *prepared = in_dir("prepared.cxi"), *result = in_dir("result.cxi");
+    cr_assert_eq(tu_write_prepared(prepared, 0), 0, "%s", bcdi_last_error());
+    char *text = NULL;
+    snprintf(args, sizeof args, "phase '%s' runs=1 recipe=4*ER -o '%s'", prepared, result);
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    free(text);
+    edit_geometry(result, "q_step", NULL);
+    snprintf(args, sizeof args, "analyze '%s' -o '%s'", result, in_dir("a"));
+    expect_refused(args, NEEDLES("result.cxi", "q_step"), in_dir("a"), INPUTS(result));
+}

@@ -173,11 +173,11 @@ int cmd_phase(int argc, char **argv)
     if (st == BCDI_OK) be->fft_measure = options.fft_measure;
     if (st == BCDI_OK) st = bcdi_cxi_read_prepared(args.input, shape, &intensity, &mask);
     if (st == BCDI_OK) {
-        have_geometry = bcdi_cxi_read_geometry(args.input, &geometry) == BCDI_OK;
-        if (!have_geometry)
+        /* no geometry group is fine (said); a partial or damaged one is refused */
+        st = bcdi_cxi_read_geometry_if_present(args.input, &geometry, &have_geometry);
+        if (st == BCDI_OK && !have_geometry)
             bcdi_log(BCDI_LOG_NOTICE, "'%s' holds no geometry: the result will have none",
                      args.input);
-        bcdi_clear_error();
     }
     if (st == BCDI_OK && params.support_init == BCDI_SUPPORT_FILE) {
         /* (support=file without support_file= was refused with the keys) */

@@ -4,6 +4,7 @@
 
 #include "core/ckd.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,73 @@ static bcdi_status read_f64(bcdi_h5_reader *r, const char *name, double *out, si
     return bcdi_h5_read(r, path, BCDI_DT_F64, out, n);
 }
 
+/* Every stored value usable: finite, and positive where physics needs it (a NaN energy would
+ * otherwise become a NaN voxel size, or be taken for an absent value and replaced). Errors name
+ * the file and the field. */
+static bcdi_status check_stored_geometry(const char *path, const bcdi_geometry *t,
+                                         const double hkl[3], const double shape[3],
+                                         double row_sign)
+{
+    const struct {
+        const char *name;
+        const double *v;
+        int n, positive;
+    } fields[] = {
+        {"energy_kev", &t->energy_kev, 1, 1},
+        {"wavelength", &t->wavelength_m, 1, 1},
+        {"distance", &t->distance_m, 1, 1},
+        {"pixel_size", t->pixel_size_m, 2, 1},
+        {"two_theta", &t->two_theta_deg, 1, 0},
+        {"delta", &t->delta_deg, 1, 0},
+        {"gamma", &t->gamma_deg, 1, 0},
+        {"rocking_step", &t->rocking_step_deg, 1, 0},
+        {"rocking_axis", t->rocking_axis, 3, 0},
+        {"d_spacing", &t->d_spacing_m, 1, 0},
+        {"hkl", hkl, 3, 0},
+        {"q_step", &t->q_step[0][0], 9, 0},
+        {"real_basis", &t->real_basis[0][0], 9, 0},
+        {"voxel_size", t->voxel_size_m, 3, 1},
+        {"q_bragg", t->q_bragg, 3, 0},
+        {"shape", shape, 3, 1},
+    };
+    for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+        for (int i = 0; i < fields[f].n; i++) {
+            double v = fields[f].v[i];
+            if (!isfinite(v) || (fields[f].positive && !(v > 0.0)))
+                return bcdi_error(BCDI_ERR_FORMAT,
+                                  "'%s': '" GEO "/%s'%s is %g, expected a finite%s number", path,
+                                  fields[f].name, fields[f].n > 1 ? " has an element that" : "", v,
+                                  fields[f].positive ? ", positive" : "");
+        }
+    if (t->rocking_step_deg == 0.0)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '" GEO "/rocking_step' is 0, expected a step",
+                          path);
+    if (row_sign != 1.0 && row_sign != -1.0)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '" GEO "/row_sign' is %g, expected 1 or -1", path,
+                          row_sign);
+    for (int i = 0; i < 3; i++) {
+        if (hkl[i] != floor(hkl[i]) || fabs(hkl[i]) > 1000)
+            return bcdi_error(BCDI_ERR_FORMAT,
+                              "'%s': '" GEO "/hkl' is %g %g %g, expected Miller indices", path,
+                              hkl[0], hkl[1], hkl[2]);
+        if (shape[i] != floor(shape[i]) || shape[i] > 4294967295.0)
+            return bcdi_error(BCDI_ERR_FORMAT, "'%s': '" GEO "/shape' is %g %g %g, expected sizes",
+                              path, shape[0], shape[1], shape[2]);
+    }
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_cxi_read_geometry_if_present(const char *path, bcdi_geometry *g, int *present)
+{
+    *present = 0;
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    *present = bcdi_h5_exists(r, GEO);
+    bcdi_h5_close(r);
+    return *present ? bcdi_cxi_read_geometry(path, g) : BCDI_OK;
+}
+
 bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *g)
 {
     if (!g) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_geometry: NULL argument");
@@ -341,9 +409,12 @@ bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *g)
         (st = read_f64(r, "q_bragg", t.q_bragg, 3)) != BCDI_OK ||
         (st = read_f64(r, "shape", shape, 3)) != BCDI_OK) {
         bcdi_h5_close(r);
-        return st;
+        /* a partial group is refused, never taken for "no geometry" */
+        return bcdi_error_prefix(st, "'%s': incomplete geometry group '" GEO "': ", path);
     }
     bcdi_h5_close(r);
+    /* a group with every field but unusable values is no better than a partial one */
+    if ((st = check_stored_geometry(path, &t, hkl, shape, row_sign)) != BCDI_OK) return st;
     if (strcmp(angles, "two_theta") == 0)
         t.angles = BCDI_DETECTOR_TWO_THETA;
     else if (strcmp(angles, "delta_gamma") == 0)
