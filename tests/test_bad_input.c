@@ -826,3 +826,19 @@ Test(bad_input, partial_or_non_finite_cxi_geometry_groups_are_refused)
     snprintf(args, sizeof args, "analyze '%s' -o '%s'", result, in_dir("a"));
     expect_refused(args, NEEDLES("result.cxi", "q_step"), in_dir("a"), INPUTS(result));
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* 5. counts from keys that overflow                                                           */
+
+Test(bad_input, recipe_counts_that_overflow_are_refused_before_the_data_is_read)
+{
+    const char *prepared = in_dir("prepared.cxi"), *out = in_dir("r.cxi");
+    cr_assert_eq(tu_write_prepared(prepared, 0), 0, "%s", bcdi_last_error());
+    const char *recipes[] = {"32768*(65536*(65536*(65536*HIO)))", "100000000*ER + ER",
+                             "3*(40000000*ER + 40000000*RAAR)"};
+    for (size_t k = 0; k < sizeof recipes / sizeof *recipes; k++) {
+        char args[4096];
+        snprintf(args, sizeof args, "phase '%s' \"recipe=%s\" -o '%s'", prepared, recipes[k], out);
+        expect_refused(args, NEEDLES("recipe", "iterations"), out, INPUTS(prepared));
+    }
+}

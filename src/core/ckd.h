@@ -32,6 +32,17 @@ static inline int bcdi_ckd_add(size_t *result, size_t a, size_t b)
     return __builtin_add_overflow(a, b, result);
 }
 
+/* The same for signed counts (iterations, runs): nonzero when the result does not fit a long. */
+static inline int bcdi_ckd_mul_long(long *result, long a, long b)
+{
+    return __builtin_mul_overflow(a, b, result);
+}
+
+static inline int bcdi_ckd_add_long(long *result, long a, long b)
+{
+    return __builtin_add_overflow(a, b, result);
+}
+
 /* The element count and byte count of an array of `rank` axes (rank 0: one element) of
  * elem_size-byte values. count and bytes may be NULL. When the product does not fit, or the
  * bytes exceed BCDI_CKD_MAX_BYTES, returns BCDI_ERR_FORMAT with a detail that starts with the
