@@ -842,3 +842,42 @@ Test(bad_input, recipe_counts_that_overflow_are_refused_before_the_data_is_read)
         expect_refused(args, NEEDLES("recipe", "iterations"), out, INPUTS(prepared));
     }
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* 6. values beyond float32 after binning or corrections                                       */
+
+/* The good stack with `value` at two neighbouring voxels of the middle frame's middle row. */
+static void write_stack_with(const char *path, float value)
+{
+    size_t n = (size_t)STACK_F * STACK_N * STACK_N;
+    float *v = malloc(n * sizeof *v);
+    cr_assert_not_null(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = 1.0f;
+    size_t at = ((size_t)(STACK_F / 2) * STACK_N + STACK_N / 2) * STACK_N + STACK_N / 2;
+    v[at] = v[at + 1] = value;
+    write_npy(path, "<f4", "(16, 32, 32)", v, n * sizeof *v);
+    free(v);
+}
+
+Test(bad_input, sums_beyond_float32_are_refused_not_written_as_inf)
+{
+    const char *path = in_dir("huge.npy"), *out = in_dir("p.cxi");
+    write_stack_with(path, 3e38f);
+    char args[4096];
+    /* two 3e38 counts binned together gave an unmasked +inf */
+    snprintf(args, sizeof args, "prepare '%s' bin=1,1,2 -o '%s'", path, out);
+    expect_refused(args, NEEDLES("bin"), out, INPUTS(path));
+    /* a white field that scales a finite count beyond float32 (invalid=error says so) */
+    const char *flat = in_dir("flat.npy");
+    float *img = malloc(STACK_N * STACK_N * sizeof *img);
+    cr_assert_not_null(img);
+    for (size_t i = 0; i < STACK_N * STACK_N; i++)
+        img[i] = 1.0f;
+    img[(STACK_N / 2) * STACK_N + STACK_N / 2] = 1e-3f; /* mean/flat ~ 1000 there */
+    write_npy(flat, "<f4", "(32, 32)", img, STACK_N * STACK_N * sizeof *img);
+    free(img);
+    snprintf(args, sizeof args, "prepare '%s' flat_file='%s' invalid=error -o '%s'", path, flat,
+             out);
+    expect_refused(args, NEEDLES("huge.npy", "float32"), out, INPUTS(path, flat));
+}

@@ -28,7 +28,18 @@ bcdi_status prep_setup_corrections(prep_ctx *c)
         if ((st = prep_load_image(dark_file, p->dark_dataset, &rows, &cols, origin, &c->dark)) !=
             BCDI_OK)
             return st;
+        /* a dark pixel that is not finite would make every frame's pixel NaN: mask it */
+        size_t bad = 0;
+        for (size_t i = 0; i < plane; i++)
+            if (!isfinite(c->dark[i])) {
+                c->dark[i] = 0.0f;
+                bad += !c->bad[i];
+                c->bad[i] = 1;
+            }
         bcdi_log(BCDI_LOG_INFO, "dark: '%s' subtracted from every frame", dark_file);
+        if (bad)
+            bcdi_log(BCDI_LOG_WARN, "dark: %zu pixels of '%s' are NaN or infinite: masked", bad,
+                     dark_file);
     }
     const char *flat_file = p->flat_file;
     if (!prep_unset(flat_file)) {
@@ -181,7 +192,17 @@ bcdi_status prep_read_region(prep_ctx *c, long f, long r0, size_t nr, long c0, s
                 if (c->counting) c->n_user++;
                 continue;
             }
-            val[i] = prep_corrected(c, s, v, monitor);
+            float corrected = prep_corrected(c, s, v, monitor);
+            if (!isfinite(corrected)) { /* beyond float32 once corrected (white field, monitor) */
+                if (c->invalid_is_error)
+                    return bcdi_error(BCDI_ERR_DATA,
+                                      "'%s': frame %ld, row %ld, column %ld holds %g, beyond "
+                                      "float32 once corrected (invalid=mask masks such pixels)",
+                                      c->in.path, f, sr, sc, (double)v);
+                if (c->counting) c->n_invalid++;
+                continue;
+            }
+            val[i] = corrected;
             msk[i] = 0;
         }
     }
