@@ -881,3 +881,36 @@ Test(bad_input, sums_beyond_float32_are_refused_not_written_as_inf)
              out);
     expect_refused(args, NEEDLES("huge.npy", "float32"), out, INPUTS(path, flat));
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* 7. boxes: no measured voxel, sizes beyond the documented maximum (no endless size search)   */
+
+Test(bad_input, a_box_that_holds_no_measured_voxel_is_refused)
+{
+    const char *stack = in_dir("stack.npy"), *out = in_dir("p.cxi");
+    write_good_stack(stack);
+    char args[4096];
+    /* a centre far outside the data (wrote a 100%-masked file with exit 0) */
+    const char *centres[] = {"8,5000,5000", "-200,16,16", "8,16,-9000", "60000,16,16"};
+    for (size_t k = 0; k < sizeof centres / sizeof *centres; k++) {
+        snprintf(args, sizeof args, "prepare '%s' center=%s box=8,16,16 -o '%s'", stack, centres[k],
+                 out);
+        expect_refused(args, NEEDLES("center", "no measured voxel"), out, INPUTS(stack));
+    }
+    /* a centre inside, but every voxel of its box masked by the user's boxes */
+    snprintf(args, sizeof args,
+             "prepare '%s' center=8,4,4 box=8,8,8 \"mask_boxes=0:32,0:12\" -o '%s'", stack, out);
+    expect_refused(args, NEEDLES("no measured voxel"), out, INPUTS(stack));
+}
+
+Test(bad_input, box_sizes_beyond_the_maximum_are_refused_at_once, .timeout = 60)
+{
+    const char *stack = in_dir("stack.npy"), *out = in_dir("p.cxi");
+    write_good_stack(stack);
+    char args[4096];
+    const char *boxes[] = {"box=16384,16,16", "box=8,16384,16", "box=8,16,8193"};
+    for (size_t k = 0; k < sizeof boxes / sizeof *boxes; k++) {
+        snprintf(args, sizeof args, "prepare '%s' %s -o '%s'", stack, boxes[k], out);
+        expect_refused(args, NEEDLES("box", "4096"), out, INPUTS(stack));
+    }
+}

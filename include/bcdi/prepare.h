@@ -163,7 +163,12 @@ bcdi_status bcdi_diffraction_summary_write_json(const char *path, const bcdi_pre
 
 /* ---- building blocks (tested on their own) ---- */
 
-/* Smallest even n' >= n whose prime factors are all <= 7 (FFT-friendly box sizes). */
+/* The longest axis of a prepared (binned) array, and of any array an FFT-friendly size is
+ * searched for: 4096 voxels (a 4096^3 array of complex floats is 512 GiB, beyond any node; the
+ * memory check refuses far smaller arrays first). */
+#define BCDI_PREPARE_MAX_AXIS 4096
+/* Smallest even n' >= n whose prime factors are all <= 7 (FFT-friendly box sizes); 0 when n is
+ * beyond BCDI_PREPARE_MAX_AXIS (the search is bounded: it never spins on a huge n). */
 size_t bcdi_prepare_good_size(size_t n);
 
 /* Integer binning: out[i] = Σ of the bin's intensities (masked ones included as they are, so

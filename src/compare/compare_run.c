@@ -524,6 +524,11 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
                     biggest = out->states[k].analysis.shape[a];
             w.cg[a] = bcdi_prepare_good_size(biggest + 8); /* room to shift */
             out->cg_shape[a] = w.cg[a];
+            if (!w.cg[a] && st == BCDI_OK)
+                st = bcdi_error(BCDI_ERR_DATA,
+                                "the states' crystals span %zu voxels along axis %d: the common "
+                                "grid would pass %d voxels",
+                                biggest, a, BCDI_PREPARE_MAX_AXIS);
         }
         w.n = w.cg[0] * w.cg[1] * w.cg[2];
         memcpy(out->basis_m, ref->analysis.frame.basis_m, sizeof out->basis_m);

@@ -10,8 +10,9 @@
 
 size_t bcdi_prepare_good_size(size_t n)
 {
+    if (n > BCDI_PREPARE_MAX_AXIS) return 0;
     size_t m = n < 2 ? 2 : n + (n & 1);
-    for (;; m += 2) {
+    for (;; m += 2) { /* ends by 4096 = 2^12 at the latest */
         size_t r = m;
         for (size_t p = 2; p <= 7; p++)
             while (r % p == 0)

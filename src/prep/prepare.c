@@ -40,6 +40,14 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     if ((st = prep_setup_frames(&c, &step_from_file)) != BCDI_OK ||
         (st = prep_geometry_from_inputs(&c, step_from_file, &g)) != BCDI_OK)
         goto fail;
+    /* the box's size from the keys and the input's shape, and a given centre's box, checked
+     * before any frame is read */
+    const long *bin = params->bin;
+    size_t S[3];
+    long origin[3];
+    if ((st = prep_box_size(&c, S)) != BCDI_OK) goto fail;
+    if (!params->center_auto && (st = prep_place_box(&c, params->center, S, origin)) != BCDI_OK)
+        goto fail;
     /* pass 1: the peak */
     double sigma = params->peak_smoothing;
     long peak[3] = {0, 0, 0}, centre[3];
@@ -54,10 +62,7 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
                  centre[2]);
     }
     /* the box: bin x an even FFT-friendly size around the centre */
-    const long *bin = params->bin;
-    size_t S[3];
-    long origin[3];
-    prep_choose_box(&c, centre, S, origin);
+    if ((st = prep_place_box(&c, centre, S, origin)) != BCDI_OK) goto fail;
     for (int a = 0; a < 3; a++)
         out->bin[a] = (size_t)bin[a];
     /* pass 2: the box only */
@@ -77,6 +82,20 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
         if ((st = prep_read_region(&c, origin[0] + (long)k, origin[1], S[1], origin[2], S[2],
                                    I + k * plane, M + k * plane)) != BCDI_OK)
             goto fail;
+    size_t measured = 0;
+    for (size_t i = 0; i < n; i++)
+        measured += !M[i];
+    if (measured == 0) {
+        st =
+            bcdi_error(BCDI_ERR_DATA,
+                       "'%s': the %zu x %zu x %zu box from %ld,%ld,%ld (keys 'box', 'center') "
+                       "holds no measured voxel (%zu gap, %zu bad, %zu saturated, %zu invalid, "
+                       "%zu in user boxes, %zu padding): nothing to prepare",
+                       input, S[0], S[1], S[2], origin[0], origin[1], origin[2], c.n_gap,
+                       c.n_static, c.n_saturated, c.n_invalid, c.n_user,
+                       n - c.n_gap - c.n_static - c.n_saturated - c.n_invalid - c.n_user - c.n_hot);
+        goto fail;
+    }
     bcdi_log(BCDI_LOG_NOTICE,
              "masked in the box: %zu gap, %zu bad (mask/flat), %zu saturated, "
              "%zu invalid (NaN/negative), %zu user boxes/aliens, %zu hot",
