@@ -17,6 +17,7 @@
 #include "bcdi/error.h"
 #include "core/ckd.h"
 #include "core/input_file.h"
+#include "core/memory.h"
 #include "core/output.h"
 #include "test_util.h"
 
@@ -50,6 +51,7 @@ static void teardown(void)
 
 TestSuite(bad_input, .init = setup, .fini = teardown, .timeout = 240);
 TestSuite(ckd);
+TestSuite(memory, .init = setup, .fini = teardown);
 
 static const char *in_dir(const char *name)
 {
@@ -913,4 +915,108 @@ Test(bad_input, box_sizes_beyond_the_maximum_are_refused_at_once, .timeout = 60)
         snprintf(args, sizeof args, "prepare '%s' %s -o '%s'", stack, boxes[k], out);
         expect_refused(args, NEEDLES("box", "4096"), out, INPUTS(stack));
     }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* 8. memory estimated before it is allocated                                                  */
+
+Test(memory, the_machine_offers_memavailable_or_the_lower_cgroup_limit)
+{
+    char meminfo[1200], self[1200], root[1200];
+    snprintf(meminfo, sizeof meminfo, "%s/meminfo", dir);
+    snprintf(self, sizeof self, "%s/self_cgroup", dir);
+    snprintf(root, sizeof root, "%s/cg", dir);
+    write_text(meminfo, "MemTotal:       32000000 kB\nMemAvailable:   8000000 kB\n");
+    /* no cgroup file: MemAvailable */
+    bcdi_memory_offer offer;
+    bcdi_memory_offered_from(meminfo, in_dir("none"), root, &offer);
+    cr_assert_float_eq(offer.bytes, 8000000.0 * 1024, 1.0);
+    cr_assert(strstr(offer.source, "MemAvailable"), "%s", offer.source);
+    /* v2: the lowest memory.max of the cgroup and its ancestors, "max" meaning none */
+    char path[1400];
+    snprintf(path, sizeof path, "mkdir -p '%s/job.slice/run'", root);
+    cr_assert_eq(system(path), 0);
+    write_text(self, "0::/job.slice/run\n");
+    snprintf(path, sizeof path, "%s/job.slice/run/memory.max", root);
+    write_text(path, "max\n");
+    snprintf(path, sizeof path, "%s/job.slice/memory.max", root);
+    write_text(path, "2147483648\n");
+    bcdi_memory_offered_from(meminfo, self, root, &offer);
+    cr_assert_float_eq(offer.bytes, 2147483648.0, 1.0);
+    cr_assert(strstr(offer.source, "job.slice/memory.max"), "%s", offer.source);
+    /* a limit above MemAvailable does not raise it */
+    write_text(path, "999999999999\n");
+    bcdi_memory_offered_from(meminfo, self, root, &offer);
+    cr_assert_float_eq(offer.bytes, 8000000.0 * 1024, 1.0);
+    /* v1 (and hybrid): memory.limit_in_bytes, its "no limit" value ignored */
+    snprintf(path, sizeof path, "mkdir -p '%s/memory/batch/42'", root);
+    cr_assert_eq(system(path), 0);
+    write_text(self, "4:memory:/batch/42\n0::/\n");
+    snprintf(path, sizeof path, "%s/memory/batch/42/memory.limit_in_bytes", root);
+    write_text(path, "9223372036854771712\n");
+    snprintf(path, sizeof path, "%s/memory/batch/memory.limit_in_bytes", root);
+    write_text(path, "1073741824\n");
+    bcdi_memory_offered_from(meminfo, self, root, &offer);
+    cr_assert_float_eq(offer.bytes, 1073741824.0, 1.0);
+    /* the check: the estimate and the limit in the message */
+    cr_assert_eq(bcdi_memory_check(5.0 * 1073741824.0, (size_t)1 << 30, "phase", "1024^3", "say"),
+                 BCDI_ERR_NOMEM);
+    cr_assert(strstr(bcdi_last_error(), "phase needs about 5.0 GiB (1024^3)") &&
+                  strstr(bcdi_last_error(), "1.0 GiB key 'max_memory'"),
+              "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_memory_check(1e6, (size_t)1 << 30, "x", NULL, NULL), BCDI_OK);
+}
+
+Test(bad_input, max_memory_accepts_byte_counts_and_refuses_the_rest)
+{
+    const char *stack = in_dir("stack.npy"), *out = in_dir("p.cxi");
+    write_good_stack(stack);
+    char args[4096];
+    const char *bad[] = {"max_memory=-1", "max_memory=1.5", "max_memory=4X", "max_memory=0",
+                         "max_memory=2E"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        snprintf(args, sizeof args, "prepare '%s' %s -o '%s'", stack, bad[k], out);
+        expect_refused(args, NEEDLES("max_memory"), out, INPUTS(stack));
+    }
+    const char *good[] = {"max_memory=4G", "max_memory=1.5GiB", "max_memory=2048M",
+                          "max_memory=auto", "max_memory=8589934592"};
+    for (size_t k = 0; k < sizeof good / sizeof *good; k++) {
+        char *text = NULL;
+        snprintf(args, sizeof args, "prepare '%s' %s -o '%s'", stack, good[k], out);
+        cr_assert_eq(run(args, &text), 0, "%s: %s", good[k], text);
+        free(text);
+    }
+}
+
+Test(bad_input, runs_beyond_memory_are_refused_with_the_estimate_before_the_data_is_read)
+{
+    char args[4096];
+    /* a declared 1024^3 prepared file (never written: reading it would take 5 GB) */
+    const char *big = in_dir("big.cxi"), *out = in_dir("r.cxi");
+    hsize_t d[3] = {1024, 1024, 1024};
+    write_h5_declared(big, "entry_1/instrument_1/detector_1/data", 3, d);
+    snprintf(args, sizeof args, "phase '%s' max_memory=16G -o '%s'", big, out);
+    expect_refused(args, NEEDLES("phase needs about", "1024 x 1024 x 1024", "max_memory"), out,
+                   INPUTS(big));
+    /* runs=10000 of a 32^3 prepared file: the figure, with runs= named */
+    const char *prepared = in_dir("prepared.cxi");
+    cr_assert_eq(tu_write_prepared(prepared, 0), 0, "%s", bcdi_last_error());
+    snprintf(args, sizeof args, "phase '%s' runs=10000 max_memory=1G -o '%s'", prepared, out);
+    expect_refused(args, NEEDLES("GiB", "runs=10000", "max_memory"), out, INPUTS(prepared));
+    /* the other stages, each before its bulk data */
+    snprintf(args, sizeof args, "prepare '%s' max_memory=1M -o '%s'", prepared, in_dir("p.cxi"));
+    expect_refused(args, NEEDLES("prepare needs about", "max_memory"), in_dir("p.cxi"),
+                   INPUTS(prepared));
+    const char *result = in_dir("result.cxi");
+    write_h5_declared(result, "entry_1/image_1/data", 3, d);
+    snprintf(args, sizeof args, "analyze '%s' max_memory=8G -o '%s'", result, in_dir("a"));
+    expect_refused(args, NEEDLES("analyze needs about", "1024 x 1024 x 1024"), in_dir("a"),
+                   INPUTS(result));
+    snprintf(args, sizeof args, "compare '%s' '%s' max_memory=8G -o '%s'", result, result,
+             in_dir("c"));
+    expect_refused(args, NEEDLES("compare needs about", "max_memory"), in_dir("c"), INPUTS(result));
+    snprintf(args, sizeof args, "simulate shape=2048,512,512 gaps=none max_memory=1G -o '%s'",
+             in_dir("s.nxs"));
+    expect_refused(args, NEEDLES("simulate needs about", "2048 x 512 x 512"), in_dir("s.nxs"),
+                   NULL);
 }

@@ -125,6 +125,7 @@ typedef struct bcdi_prepare_params {
     int reference_center; /* reference_pixel=center */
     /* output */
     int deflate;
+    size_t max_memory; /* bytes this run may use; 0 = what the machine offers (core/memory.h) */
     char summary_json[BCDI_PREPARE_PATH_MAX]; /* "" = <output stem>_summary.json */
     char output[BCDI_PREPARE_PATH_MAX];
 } bcdi_prepare_params;

@@ -10,6 +10,7 @@
 #include "bcdi/phasing.h"
 #include "bcdi/phasing_params.h"
 #include "bcdi/recipe.h"
+#include "core/memory.h"
 #include "core/output.h"
 #include "io/cxi.h"
 #include "io/cxi_result.h"
@@ -171,6 +172,18 @@ int cmd_phase(int argc, char **argv)
     /* the device before the data: a device that does not answer is said at once */
     if (st == BCDI_OK) st = bcdi_backend_open(options.device, &be);
     if (st == BCDI_OK) be->fft_measure = options.fft_measure;
+    /* the memory the run needs, from the data's shape and the keys, before the data is read */
+    if (st == BCDI_OK) st = bcdi_cxi_prepared_shape(args.input, shape);
+    if (st == BCDI_OK) {
+        char how[200];
+        snprintf(how, sizeof how, "%zu x %zu x %zu voxels, runs=%ld, batch=%ld, keep=%ld%s",
+                 shape[0], shape[1], shape[2], params.runs, params.batch, params.keep,
+                 be->kind == BCDI_BACKEND_CPU ? ", on the CPU" : "");
+        st = bcdi_memory_check(
+            bcdi_phase_memory_estimate(&options, shape, be->kind == BCDI_BACKEND_CPU),
+            options.max_memory, "phase", how,
+            "lower runs= (or batch= on the CPU), or raise max_memory=");
+    }
     if (st == BCDI_OK) st = bcdi_cxi_read_prepared(args.input, shape, &intensity, &mask);
     if (st == BCDI_OK) {
         /* no geometry group is fine (said); a partial or damaged one is refused */

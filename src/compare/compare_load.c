@@ -94,6 +94,21 @@ static bcdi_status load_folder(const char *dir, const char *label, char *result_
     return BCDI_OK;
 }
 
+bcdi_status cmp_state_shape(const char *path, const char *label, size_t shape[3])
+{
+    char result[4096];
+    bcdi_status st = BCDI_OK;
+    if (is_dir(path)) {
+        bcdi_analysis_params unused;
+        st = load_folder(path, label, result, sizeof result, &unused);
+    } else {
+        snprintf(result, sizeof result, "%s", path);
+    }
+    if (st == BCDI_OK && (st = bcdi_cxi_result_shape(result, shape)) != BCDI_OK)
+        st = bcdi_error_prefix(st, "state '%s': ", label);
+    return st;
+}
+
 bcdi_status cmp_load_state(const char *path, const char *label, const bcdi_analysis_params *ap,
                            cmp_loaded *out)
 {

@@ -6,8 +6,10 @@
 #include "bcdi/log.h"
 #include "bcdi/prepare.h" /* bcdi_prepare_good_size */
 #include "core/interrupt.h"
+#include "core/memory.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -463,6 +465,30 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             return bcdi_error(BCDI_ERR_IO, "state '%s': diffraction summary '%s' not found", label,
                               inputs[k].summary_path);
     }
+    /* the memory of every state's analysis and of the common grid, from the objects' shapes,
+     * before any object is read */
+    bcdi_analysis_params native = *ap;
+    native.orthogonalise = 0; /* compare works on the native grid */
+    double need = 0.0, grid[3] = {0, 0, 0};
+    for (size_t k = 0; k < count; ++k) {
+        size_t shape[3];
+        const char *label =
+            inputs[k].label && inputs[k].label[0] ? inputs[k].label : inputs[k].path;
+        bcdi_status st = cmp_state_shape(inputs[k].path, label, shape);
+        if (st != BCDI_OK) return st;
+        need += bcdi_analysis_memory_estimate(&native, shape);
+        for (int a = 0; a < 3; ++a)
+            if ((double)shape[a] + 8.0 > grid[a]) grid[a] = (double)shape[a] + 8.0;
+    }
+    /* per common-grid voxel: the alignment's six complex arrays and FFT scratch (64), and each
+     * state's maps there (18) */
+    need += grid[0] * grid[1] * grid[2] * (65.0 + 18.0 * (double)count);
+    char how[120];
+    snprintf(how, sizeof how, "%zu states on a common grid of up to %.0f x %.0f x %.0f voxels",
+             count, grid[0], grid[1], grid[2]);
+    bcdi_status fits = bcdi_memory_check(need, ap->max_memory, "compare", how,
+                                         "compare fewer states at once, or raise max_memory=");
+    if (fits != BCDI_OK) return fits;
     out->states = calloc(count, sizeof *out->states);
     if (!out->states) return bcdi_error(BCDI_ERR_NOMEM, "out of memory");
     out->state_count = count;

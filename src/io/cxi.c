@@ -246,6 +246,22 @@ fail:
     return st;
 }
 
+/* The intensities' dataset: ours, or the entry_1/data_1 link PyNX-style files may only have. */
+static const char *prepared_dataset(bcdi_h5_reader *r)
+{
+    return bcdi_h5_exists(r, DET "/data") ? DET "/data" : "entry_1/data_1/data";
+}
+
+bcdi_status bcdi_cxi_prepared_shape(const char *path, size_t shape[3])
+{
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    st = shape3(r, prepared_dataset(r), shape);
+    bcdi_h5_close(r);
+    return st;
+}
+
 bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **intensity,
                                    uint8_t **mask)
 {
@@ -259,7 +275,7 @@ bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **in
     float *I = NULL;
     uint8_t *m = NULL;
     /* the detector path is ours; PyNX-style files may only have the entry_1/data_1 link */
-    const char *dpath = bcdi_h5_exists(r, DET "/data") ? DET "/data" : "entry_1/data_1/data";
+    const char *dpath = prepared_dataset(r);
     if ((st = shape3(r, dpath, shape)) != BCDI_OK) goto fail;
     size_t n = shape[0] * shape[1] * shape[2];
     if (!(I = alloc_n(n, sizeof *I, path))) {

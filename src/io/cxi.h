@@ -34,6 +34,8 @@ bcdi_status bcdi_cxi_write_geometry(bcdi_h5_writer *w, const bcdi_geometry *geom
 bcdi_status bcdi_cxi_write_config(bcdi_h5_writer *w, const char *group, const char *const *keys,
                                   const char *const *values, size_t count);
 
+/* The shape of the prepared intensities, nothing read (memory is estimated from it first). */
+bcdi_status bcdi_cxi_prepared_shape(const char *path, size_t shape[3]);
 /* Read back (caller frees with free()). Missing datasets -> BCDI_ERR_FORMAT naming them. */
 bcdi_status bcdi_cxi_read_object(const char *path, size_t shape[3], bcdi_cf **object,
                                  uint8_t **support);

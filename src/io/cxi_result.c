@@ -61,8 +61,8 @@ bcdi_status bcdi_cxi_write_summary(bcdi_h5_writer *w, const bcdi_cxi_summary *s)
         (st = write_vec3(w, "gauss_fwhm_uncertainty", s->gauss_fwhm_err, NULL)) != BCDI_OK ||
         (st = write_vec3(w, "gauss_amplitude_uncertainty", s->gauss_amplitude_err, "photons")) !=
             BCDI_OK ||
-        (st = write_vec3(w, "gauss_background_uncertainty", s->gauss_background_err,
-                         "photons")) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_background_uncertainty", s->gauss_background_err, "photons")) !=
+            BCDI_OK ||
         (st = bcdi_h5_write_double(w, SUM "/rocking_fwhm_uncertainty", s->rocking_fwhm_err_deg,
                                    "deg")) != BCDI_OK)
         return st;
@@ -246,6 +246,25 @@ bcdi_status bcdi_cxi_write_result(bcdi_output *tx, const char *path, const bcdi_
         st = bcdi_error_prefix(st, "writing '%s': ", path);
     }
     return bcdi_output_finish(own, st);
+}
+
+bcdi_status bcdi_cxi_result_shape(const char *path, size_t shape[3])
+{
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    int rank = 0;
+    size_t dims[8];
+    if (!bcdi_h5_exists(r, IMAGE "/data"))
+        st = bcdi_error(BCDI_ERR_FORMAT,
+                        "'%s': no entry_1/image_1/data: not a phasing result (CXI object)", path);
+    if (st == BCDI_OK) st = bcdi_h5_shape(r, IMAGE "/data", &rank, dims, NULL);
+    if (st == BCDI_OK && rank != 3)
+        st = bcdi_error(BCDI_ERR_FORMAT, "'%s': '" IMAGE "/data' has rank %d, expected 3", path,
+                        rank);
+    if (st == BCDI_OK) memcpy(shape, dims, 3 * sizeof *shape);
+    bcdi_h5_close(r);
+    return st;
 }
 
 bcdi_status bcdi_cxi_read_result(const char *path, int want_support, bcdi_cxi_phased *out)

@@ -93,6 +93,8 @@ typedef struct bcdi_cxi_phased {
     bcdi_geometry geometry;
 } bcdi_cxi_phased;
 
+/* The object's shape, nothing read (memory is estimated from it first). */
+bcdi_status bcdi_cxi_result_shape(const char *path, size_t shape[3]);
 /* Read a phasing result: a file without entry_1/image_1/data is a FORMAT error saying it is
  * not one; the geometry when present; the support when want_support and present. */
 bcdi_status bcdi_cxi_read_result(const char *path, int want_support, bcdi_cxi_phased *out);

@@ -9,9 +9,33 @@
 
 #include "bcdi/log.h"
 #include "core/ckd.h"
+#include "core/memory.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The memory prepare will hold, from the input's shape and the keys (before any frame or
+ * calibration image is read): the calibration planes (kept), then the larger of pass 1 (whole
+ * frames: the region read, its values and mask, the blur's temporary, a ring of three smoothed
+ * frames) and pass 2 (the box, its mask, the binned copy), plus 64 MiB for the libraries. */
+static double memory_estimate(const prep_ctx *c, const size_t S[3])
+{
+    const bcdi_prepare_params *p = c->p;
+    double stored = (double)c->in.dims[1] * (double)c->in.dims[2];
+    double plane = (double)c->dims[1] * (double)c->dims[2];
+    double box = (double)S[0] * (double)S[1] * (double)S[2];
+    double binned = box / ((double)p->bin[0] * (double)p->bin[1] * (double)p->bin[2]);
+    int tiff = c->in.kind == PREP_INPUT_TIFF_FILES || c->in.kind == PREP_INPUT_TIFF_PAGES;
+    double kept = 8.0 * ((double)c->dims[1] + (double)c->dims[2]) + 8.0 * (double)c->dims[0] +
+                  stored * (1.0 + (prep_unset(p->dark_file) ? 0.0 : 4.0) +
+                            (prep_unset(p->flat_file) ? 0.0 : 12.0) +
+                            (prep_unset(p->mask_file) ? 0.0 : 4.0)) +
+                  stored * (5.0 + (tiff ? 4.0 : 0.0));
+    double pass1 = plane * (9.0 + (p->peak_com ? 0.0 : 12.0));
+    double pass2 = box * 5.0 + binned * 5.0;
+    return 64.0 * 1048576.0 + kept + (pass1 > pass2 ? pass1 : pass2);
+}
 
 bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *params,
                               bcdi_prepared *out)
@@ -27,8 +51,23 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     bcdi_log(BCDI_LOG_INFO, "input '%s': %zu frames of %zu x %zu, %s%s%s", input, c.in.dims[0],
              c.in.dims[1], c.in.dims[2], bcdi_dtype_name(c.in.stored), c.in.h5 ? ", dataset " : "",
              c.in.h5 ? c.in.data_path : "");
-    if ((st = prep_setup_frame_map(&c)) != BCDI_OK || (st = prep_setup_masks(&c)) != BCDI_OK ||
-        (st = prep_setup_corrections(&c)) != BCDI_OK)
+    /* the box's size from the keys and the input's shape, a given centre's box, and the memory
+     * the run needs, checked before any frame or calibration image is read */
+    const long *bin = params->bin;
+    size_t S[3];
+    long origin[3];
+    if ((st = prep_setup_frame_map(&c)) != BCDI_OK || (st = prep_box_size(&c, S)) != BCDI_OK)
+        goto fail;
+    if (!params->center_auto && (st = prep_place_box(&c, params->center, S, origin)) != BCDI_OK)
+        goto fail;
+    char how[200];
+    snprintf(how, sizeof how, "frames of %zu x %zu, a %zu x %zu x %zu box", c.dims[1], c.dims[2],
+             S[0], S[1], S[2]);
+    if ((st = bcdi_memory_check(memory_estimate(&c, S), params->max_memory, "prepare", how,
+                                "use a smaller box= or more bin=, or raise max_memory=")) !=
+        BCDI_OK)
+        goto fail;
+    if ((st = prep_setup_masks(&c)) != BCDI_OK || (st = prep_setup_corrections(&c)) != BCDI_OK)
         goto fail;
     prep_setup_saturation(&c);
     c.invalid_is_error = params->invalid_is_error;
@@ -39,14 +78,6 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     bcdi_geometry g;
     if ((st = prep_setup_frames(&c, &step_from_file)) != BCDI_OK ||
         (st = prep_geometry_from_inputs(&c, step_from_file, &g)) != BCDI_OK)
-        goto fail;
-    /* the box's size from the keys and the input's shape, and a given centre's box, checked
-     * before any frame is read */
-    const long *bin = params->bin;
-    size_t S[3];
-    long origin[3];
-    if ((st = prep_box_size(&c, S)) != BCDI_OK) goto fail;
-    if (!params->center_auto && (st = prep_place_box(&c, params->center, S, origin)) != BCDI_OK)
         goto fail;
     /* pass 1: the peak */
     double sigma = params->peak_smoothing;
