@@ -19,6 +19,7 @@
 #include "core/input_file.h"
 #include "core/memory.h"
 #include "core/output.h"
+#include "io/cxi_result.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
@@ -1019,4 +1020,90 @@ Test(bad_input, runs_beyond_memory_are_refused_with_the_estimate_before_the_data
              in_dir("s.nxs"));
     expect_refused(args, NEEDLES("simulate needs about", "2048 x 512 x 512"), in_dir("s.nxs"),
                    NULL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* 9. a cropped result keeps the physics of the grid it came from                              */
+
+#include "io/json.h"
+
+/* enough iterations for a support on the 32^3 simulated crystal, in seconds */
+#define QUICK_RECIPE "150*HIO + 50*ER"
+
+static void grid_of(const char *folder, double voxel[3], double *volume, double *voxels)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/summary.json", folder);
+    json_t *root = NULL;
+    cr_assert_eq(bcdi_json_read(path, &root), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert(bcdi_json_numbers_at(root, "grid/voxel_size_nm", voxel, 3));
+    cr_assert(bcdi_json_number_at(root, "support/volume_nm3", volume));
+    cr_assert(bcdi_json_number_at(root, "support/voxels", voxels));
+    json_decref(root);
+}
+
+Test(bad_input, cropped_and_whole_results_of_the_same_run_analyse_and_compare_alike)
+{
+    const char *prepared = in_dir("prepared.cxi");
+    cr_assert_eq(tu_write_prepared(prepared, 0), 0, "%s", bcdi_last_error());
+    char args[4096], *text = NULL;
+    /* the same run (seed) written whole and cropped to its support plus 2 voxels */
+    snprintf(args, sizeof args, "phase '%s' seed=7 crop=false \"recipe=%s\" -o '%s'", prepared,
+             QUICK_RECIPE, in_dir("whole.cxi"));
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    free(text);
+    snprintf(args, sizeof args, "phase '%s' seed=7 crop=true crop_margin=2 \"recipe=%s\" -o '%s'",
+             prepared, QUICK_RECIPE, in_dir("cropped.cxi"));
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    free(text);
+    size_t whole_shape[3], cropped_shape[3];
+    cr_assert_eq(bcdi_cxi_result_shape(in_dir("whole.cxi"), whole_shape), BCDI_OK);
+    cr_assert_eq(bcdi_cxi_result_shape(in_dir("cropped.cxi"), cropped_shape), BCDI_OK);
+    cr_assert(cropped_shape[0] * cropped_shape[1] * cropped_shape[2] <
+                  whole_shape[0] * whole_shape[1] * whole_shape[2],
+              "the crop kept the whole %zu x %zu x %zu", cropped_shape[0], cropped_shape[1],
+              cropped_shape[2]);
+    const char *names[2] = {"whole", "cropped"};
+    double voxel[2][3], volume[2], voxels[2];
+    for (int k = 0; k < 2; k++) {
+        char folder[1300];
+        snprintf(folder, sizeof folder, "%s/a_%s", dir, names[k]);
+        snprintf(args, sizeof args, "analyze '%s/%s.cxi' -o '%s'", dir, names[k], folder);
+        cr_assert_eq(run(args, &text), 0, "%s", text);
+        free(text);
+        grid_of(folder, voxel[k], &volume[k], &voxels[k]);
+    }
+    /* the same grid: voxel sizes and volumes agree to float rounding (the basis is the full
+     * data grid's, not recomputed for the cropped box) */
+    for (int a = 0; a < 3; a++)
+        cr_assert(fabs(voxel[1][a] - voxel[0][a]) <= 1e-9 * voxel[0][a],
+                  "axis %d: voxel %.9g nm cropped, %.9g nm whole", a, voxel[1][a], voxel[0][a]);
+    cr_assert_eq(voxels[1], voxels[0], "support voxels %g cropped, %g whole", voxels[1], voxels[0]);
+    cr_assert(fabs(volume[1] - volume[0]) <= 1e-9 * volume[0], "volume %.9g cropped, %.9g whole",
+              volume[1], volume[0]);
+    /* compare takes them as the same grid (it refused two cropped runs before) */
+    snprintf(args, sizeof args, "compare '%s' '%s' -o '%s'", in_dir("whole.cxi"),
+             in_dir("cropped.cxi"), in_dir("c1"));
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    free(text);
+    snprintf(args, sizeof args, "phase '%s' seed=8 crop=true crop_margin=3 \"recipe=%s\" -o '%s'",
+             prepared, QUICK_RECIPE, in_dir("cropped2.cxi"));
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    free(text);
+    snprintf(args, sizeof args, "compare '%s' '%s' -o '%s'", in_dir("cropped.cxi"),
+             in_dir("cropped2.cxi"), in_dir("c2"));
+    cr_assert_eq(run(args, &text), 0, "%s", text);
+    free(text);
+    /* a crop that claims to sit outside the grid it came from is refused, not guessed */
+    hid_t f = H5Fopen(in_dir("cropped2.cxi"), H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    hid_t d = H5Dopen2(f, "entry_1/image_1/process_1/results/crop_origin", H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    double outside[3] = {100, 0, 0};
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, outside), 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    snprintf(args, sizeof args, "analyze '%s' -o '%s'", in_dir("cropped2.cxi"), in_dir("a3"));
+    expect_refused(args, NEEDLES("cropped2.cxi", "crop_origin", "data_shape"), in_dir("a3"),
+                   INPUTS(in_dir("cropped2.cxi")));
 }

@@ -78,8 +78,9 @@ typedef struct bcdi_analysis_frame {
 } bcdi_analysis_frame;
 
 /* From the file's geometry (NULL: none; then voxel_size_nm and d_spacing_angstrom must be set,
- * else BCDI_ERR_CONFIG naming what is missing). A geometry computed for another shape is
- * recomputed for `shape`. */
+ * else BCDI_ERR_CONFIG naming what is missing). `shape` is the grid the object was phased on
+ * (a result's data_shape: a cropped object keeps that grid's basis, its voxels are the same); a
+ * geometry computed for another shape is recomputed for `shape`. */
 bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t shape[3],
                                      const bcdi_analysis_params *p, bcdi_analysis_frame *out);
 

@@ -59,8 +59,9 @@ int cmd_analyze(int argc, char **argv)
     if (st == BCDI_OK && in.has_geometry && params.voxel_size_nm > 0.0)
         bcdi_log(BCDI_LOG_NOTICE, "'%s' has a geometry: voxel_size= is not used", args.input);
     if (st == BCDI_OK) {
-        st =
-            bcdi_analysis_frame_make(in.has_geometry ? &in.geometry : NULL, shape, &params, &frame);
+        /* the basis of the grid the object was phased on, also when it was written cropped */
+        st = bcdi_analysis_frame_make(in.has_geometry ? &in.geometry : NULL, in.data_shape, &params,
+                                      &frame);
         if (st != BCDI_OK) st = bcdi_error_prefix(st, "'%s': ", args.input);
     }
     if (st == BCDI_OK) {

@@ -16,6 +16,7 @@ typedef struct cmp_loaded {
     int from_folder;
     bcdi_analysis_params params;
     size_t shape[3];
+    size_t data_shape[3]; /* the grid it was phased on (its basis; the object may be a crop) */
     bcdi_cf *object;
     uint8_t *support; /* NULL when the file has none */
     int has_geometry;

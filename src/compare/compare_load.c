@@ -127,6 +127,7 @@ bcdi_status cmp_load_state(const char *path, const char *label, const bcdi_analy
     st = bcdi_cxi_read_result(out->result_path, 1, &phased);
     if (st != BCDI_OK) return bcdi_error_prefix(st, "state '%s': ", label);
     memcpy(out->shape, phased.shape, sizeof out->shape);
+    memcpy(out->data_shape, phased.data_shape, sizeof out->data_shape);
     out->object = phased.object;
     out->support = phased.support;
     out->has_geometry = phased.has_geometry;

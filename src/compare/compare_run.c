@@ -232,7 +232,7 @@ static bcdi_status analyse(cmp_loaded *l, const char *label, bcdi_compare_state 
     bcdi_analysis_frame frame;
     bcdi_analysis_result_free(&s->analysis);
     memset(&s->analysis, 0, sizeof s->analysis);
-    bcdi_status st = bcdi_analysis_frame_make(l->has_geometry ? &l->geometry : NULL, l->shape,
+    bcdi_status st = bcdi_analysis_frame_make(l->has_geometry ? &l->geometry : NULL, l->data_shape,
                                               &l->params, &frame);
     if (st == BCDI_OK)
         st = bcdi_analysis_run(&l->params, &frame, l->shape, l->object, l->support, &s->analysis);
