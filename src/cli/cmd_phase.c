@@ -182,7 +182,9 @@ int cmd_phase(int argc, char **argv)
         st = bcdi_memory_check(
             bcdi_phase_memory_estimate(&options, shape, be->kind == BCDI_BACKEND_CPU),
             options.max_memory, "phase", how,
-            "lower runs= (or batch= on the CPU), or raise max_memory=");
+            "lower runs= (or batch= on the CPU; for a long recipe raise metric_interval=), or "
+            "raise "
+            "max_memory=");
     }
     if (st == BCDI_OK) st = bcdi_cxi_read_prepared(args.input, shape, &intensity, &mask);
     if (st == BCDI_OK) {

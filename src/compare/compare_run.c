@@ -483,11 +483,17 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
     /* per common-grid voxel: the alignment's six complex arrays and FFT scratch (64), and each
      * state's maps there (18) */
     need += grid[0] * grid[1] * grid[2] * (65.0 + 18.0 * (double)count);
-    char how[120];
-    snprintf(how, sizeof how, "%zu states on a common grid of up to %.0f x %.0f x %.0f voxels",
-             count, grid[0], grid[1], grid[2]);
-    bcdi_status fits = bcdi_memory_check(need, ap->max_memory, "compare", how,
-                                         "compare fewer states at once, or raise max_memory=");
+    /* the sub-voxel registration's upsampled DFT (phasing/align.c): m = 1.5 upsample samples
+     * per axis, complex doubles, through two partial sums */
+    double m = ceil(1.5 * (double)cp->upsample);
+    need += 16.0 * (grid[0] * grid[1] * m + grid[0] * m * m + m * m * m);
+    char how[160];
+    snprintf(how, sizeof how,
+             "%zu states on a common grid of up to %.0f x %.0f x %.0f voxels, upsample=%d", count,
+             grid[0], grid[1], grid[2], cp->upsample);
+    bcdi_status fits =
+        bcdi_memory_check(need, ap->max_memory, "compare", how,
+                          "compare fewer states at once, lower upsample=, or raise max_memory=");
     if (fits != BCDI_OK) return fits;
     out->states = calloc(count, sizeof *out->states);
     if (!out->states) return bcdi_error(BCDI_ERR_NOMEM, "out of memory");

@@ -207,7 +207,28 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     double backend = 0.0;
     if (backend_on_host)
         backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (options->fft_measure ? 16.0 : 8.0));
-    return 64.0 * 1048576.0 + n * (data + engine + population + backend + 9.0 /* writing */);
+    /* the history every run keeps (one point per metric_interval iterations of every
+     * generation's recipe), and one written as 7 doubles a row */
+    double iterations = 0.0;
+    long recipes = 0;
+    for (const char *piece = p->recipe; piece; ++recipes) {
+        const char *end = strchr(piece, ';');
+        char one[sizeof p->recipe];
+        snprintf(one, sizeof one, "%.*s", (int)(end ? (size_t)(end - piece) : strlen(piece)),
+                 piece);
+        bcdi_recipe parsed;
+        if (bcdi_recipe_parse(one, p->beta, &parsed) == BCDI_OK) {
+            iterations += (double)parsed.total_iterations;
+            bcdi_recipe_free(&parsed);
+        }
+        piece = end ? end + 1 : NULL;
+    }
+    bcdi_clear_error();
+    if (recipes == 1) iterations *= (double)p->generations;
+    double rows = iterations / (double)(p->metric_interval > 0 ? p->metric_interval : 1) + 2.0;
+    double history = rows * ((runs + keep) * (double)sizeof(bcdi_history_point) + 56.0);
+    return 64.0 * 1048576.0 + history +
+           n * (data + engine + population + backend + 9.0 /* writing */);
 }
 
 void bcdi_phase_options_default(bcdi_phase_options *options)

@@ -25,8 +25,8 @@ bcdi_status prep_setup_corrections(prep_ctx *c)
     size_t rows = sr, cols = sc;
     const char *dark_file = p->dark_file;
     if (!prep_unset(dark_file)) {
-        if ((st = prep_load_image(dark_file, p->dark_dataset, &rows, &cols, origin, &c->dark)) !=
-            BCDI_OK)
+        if ((st = prep_load_image(dark_file, p->dark_dataset, &rows, &cols, origin, p->max_memory,
+                                  &c->dark)) != BCDI_OK)
             return st;
         /* a dark pixel that is not finite would make every frame's pixel NaN: mask it */
         size_t bad = 0;
@@ -48,13 +48,14 @@ bcdi_status prep_setup_corrections(prep_ctx *c)
         size_t fr = 0, fc = 0;
         const char *ds = p->flat_dataset;
         float *whole = NULL;
-        if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, &whole)) != BCDI_OK) return st;
+        if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, p->max_memory, &whole)) != BCDI_OK)
+            return st;
         if (!prep_unset(mask_file)) {
             double threshold = p->mask_threshold;
             size_t mr = fr, mc = fc;
             float *mask_whole = NULL;
-            if (prep_load_image(mask_file, p->mask_dataset, &mr, &mc, origin, &mask_whole) ==
-                BCDI_OK) {
+            if (prep_load_image(mask_file, p->mask_dataset, &mr, &mc, origin, p->max_memory,
+                                &mask_whole) == BCDI_OK) {
                 for (size_t i = 0; i < fr * fc; i++)
                     if (!(mask_whole[i] <= threshold)) whole[i] = 0.0f;
                 free(mask_whole);

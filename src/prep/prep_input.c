@@ -3,6 +3,7 @@
 
 #include "core/ckd.h"
 #include "core/interrupt.h"
+#include "core/memory.h"
 
 #include "io/nexus.h"
 #include "io/tiff_io.h"
@@ -11,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -360,8 +362,19 @@ bcdi_status prep_cut_image(const char *path, float *full, size_t file_rows, size
     return BCDI_OK;
 }
 
+/* An image of `bytes` (and its cut, at most as large) fits in memory. */
+static bcdi_status image_fits(const char *path, size_t rows, size_t cols, size_t bytes,
+                              size_t max_memory)
+{
+    char how[80];
+    snprintf(how, sizeof how, "%zu x %zu pixels", rows, cols);
+    bcdi_status st = bcdi_memory_check(2.0 * (double)bytes, max_memory, "the image", how,
+                                       "is it the calibration image meant?");
+    return st == BCDI_OK ? st : bcdi_error_prefix(st, "'%s': ", path);
+}
+
 bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows, size_t *cols,
-                            const long origin[2], float **out)
+                            const long origin[2], size_t max_memory, float **out)
 {
     *out = NULL;
     size_t file_rows = 0, file_cols = 0;
@@ -372,7 +385,8 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
         if ((st = bcdi_tiff_info(path, NULL, &file_rows, &file_cols, NULL)) != BCDI_OK) return st;
         image[0] = file_rows, image[1] = file_cols;
         if ((st = bcdi_ckd_volume(image, 2, sizeof *full, &pixels, &bytes, "'%s'", path)) !=
-            BCDI_OK)
+                BCDI_OK ||
+            (st = image_fits(path, file_rows, file_cols, bytes, max_memory)) != BCDI_OK)
             return st;
         if (!(full = malloc(bytes)))
             return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
@@ -389,6 +403,7 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
         file_cols = npy.dims[npy.rank - 1];
         image[0] = file_rows, image[1] = file_cols;
         st = bcdi_ckd_volume(image, 2, sizeof *full, NULL, &bytes, "'%s'", path);
+        if (st == BCDI_OK) st = image_fits(path, file_rows, file_cols, bytes, max_memory);
         if (st == BCDI_OK && !(full = malloc(bytes)))
             st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
         else if (st == BCDI_OK)
@@ -410,6 +425,7 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
             image[0] = file_rows, image[1] = file_cols;
             st = bcdi_ckd_volume(image, 2, sizeof *full, &pixels, &bytes, "'%s': dataset '%s'",
                                  path, dataset);
+            if (st == BCDI_OK) st = image_fits(path, file_rows, file_cols, bytes, max_memory);
             if (st == BCDI_OK && !(full = malloc(bytes)))
                 st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
             else if (st == BCDI_OK)

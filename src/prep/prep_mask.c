@@ -63,8 +63,8 @@ bcdi_status prep_setup_masks(prep_ctx *c)
     const char *mask_file = p->mask_file;
     if (!prep_unset(mask_file)) {
         double threshold = p->mask_threshold;
-        if ((st = prep_load_image(mask_file, p->mask_dataset, &rows, &cols, origin, &img)) !=
-            BCDI_OK)
+        if ((st = prep_load_image(mask_file, p->mask_dataset, &rows, &cols, origin, p->max_memory,
+                                  &img)) != BCDI_OK)
             return st;
         size_t bad = 0;
         for (size_t i = 0; i < plane; i++)
