@@ -206,6 +206,11 @@ Test(prepare, good_sizes_even_and_7_smooth)
     cr_expect_eq(bcdi_prepare_good_size(64), 64);
     cr_expect_eq(bcdi_prepare_good_size(250), 250);
     cr_expect_eq(bcdi_prepare_good_size(251), 252);
+    /* bounded: up to the longest axis, never a search that spins on a huge n */
+    cr_expect_eq(bcdi_prepare_good_size(BCDI_PREPARE_MAX_AXIS), BCDI_PREPARE_MAX_AXIS);
+    cr_expect_eq(bcdi_prepare_good_size(BCDI_PREPARE_MAX_AXIS + 1), 0);
+    cr_expect_eq(bcdi_prepare_good_size(SIZE_MAX), 0);
+    cr_expect_eq(bcdi_prepare_good_size(SIZE_MAX - 1), 0);
 }
 
 Test(prepare, binning_conserves_counts_and_ors_the_mask)

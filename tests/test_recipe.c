@@ -66,6 +66,14 @@ Test(recipe, rejects_with_column)
         {"HIO)", "column 4"},
         {"HIO(beta=0.9", "column 13"},
         {"100000000*(2*ER)", "iterations"},
+        /* nested counts whose product wraps a long (stored negative and skipped before) */
+        {"32768*(65536*(65536*(65536*HIO)))", "iterations"},
+        {"4294967296*(4294967296*ER)", "positive count"},
+        {"10000*(10000*(2*HIO))", "iterations"},
+        /* merges of equal steps past the guard */
+        {"100000000*ER + ER", "iterations"},
+        {"60000000*ER + 60000000*ER", "iterations"},
+        {"3*(40000000*ER + 40000000*ER)", "iterations"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
         bcdi_recipe r;

@@ -48,6 +48,7 @@ typedef struct bcdi_analysis_params {
     double voxel_size_nm; /* > 0: orthogonal grid of this voxel when the file has no geometry */
     double d_spacing_angstrom; /* > 0: overrides the file's d-spacing (required without geometry) */
     double g_direction[3];     /* Ĝ along the grid axes (0,1,2) when there is no geometry */
+    size_t max_memory; /* bytes the run may use; 0 = what the machine offers (core/memory.h) */
 } bcdi_analysis_params;
 
 /* The defaults of the key table. */
@@ -59,6 +60,11 @@ const bcdi_param_spec *bcdi_analysis_param_specs(size_t *count);
 bcdi_status bcdi_analysis_params_from_config(const bcdi_config *cfg, bcdi_analysis_params *p);
 /* BCDI_ERR_INVALID_ARG naming the key for out-of-range values (the table's ranges). */
 bcdi_status bcdi_analysis_validate(const bcdi_analysis_params *p);
+/* Host memory (bytes) analysing an object of `shape` needs (src/analysis/analysis_run.c): the
+ * object and support read (9 B/voxel), amplitude and masks (5), the cropped maps (object,
+ * density, phase, displacement, strain, labels, masks: 35), the vortex search's work arrays (23),
+ * the writers' point lists (12) and, with orthogonalise, a grid of about as many voxels (30). */
+double bcdi_analysis_memory_estimate(const bcdi_analysis_params *p, const size_t shape[3]);
 
 /* Where the grid sits: basis, G and the detector-centre Q (all lab frame, SI units). */
 typedef struct bcdi_analysis_frame {
@@ -72,8 +78,9 @@ typedef struct bcdi_analysis_frame {
 } bcdi_analysis_frame;
 
 /* From the file's geometry (NULL: none; then voxel_size_nm and d_spacing_angstrom must be set,
- * else BCDI_ERR_CONFIG naming what is missing). A geometry computed for another shape is
- * recomputed for `shape`. */
+ * else BCDI_ERR_CONFIG naming what is missing). `shape` is the grid the object was phased on
+ * (a result's data_shape: a cropped object keeps that grid's basis, its voxels are the same); a
+ * geometry computed for another shape is recomputed for `shape`. */
 bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t shape[3],
                                      const bcdi_analysis_params *p, bcdi_analysis_frame *out);
 

@@ -43,16 +43,18 @@ typedef enum {
 
 /* spec->flags */
 enum {
-    BCDI_PARAM_BOUND = 1u << 0,    /* offset names a field of the stage's struct */
-    BCDI_PARAM_HAS_MIN = 1u << 1,  /* value >= min (> min with MIN_OPEN) */
-    BCDI_PARAM_HAS_MAX = 1u << 2,  /* value <= max (< max with MAX_OPEN) */
-    BCDI_PARAM_MIN_OPEN = 1u << 3, /* the minimum is excluded */
-    BCDI_PARAM_MAX_OPEN = 1u << 4, /* the maximum is excluded */
-    BCDI_PARAM_INTEGER = 1u << 5,  /* NUMBERS: every value an integer */
-    BCDI_PARAM_REPEAT = 1u << 6,   /* NUMBERS: one value given fills every element */
-    BCDI_PARAM_NONZERO = 1u << 7,  /* NUMBERS: not all zero (hkl, directions) */
-    BCDI_PARAM_COUNTED = 1u << 8,  /* NUMBERS: the size_t at count_offset receives the count */
-    BCDI_PARAM_UNSET_NAN = 1u << 9 /* DOUBLE without a value: the field holds NaN */
+    BCDI_PARAM_BOUND = 1u << 0,     /* offset names a field of the stage's struct */
+    BCDI_PARAM_HAS_MIN = 1u << 1,   /* value >= min (> min with MIN_OPEN) */
+    BCDI_PARAM_HAS_MAX = 1u << 2,   /* value <= max (< max with MAX_OPEN) */
+    BCDI_PARAM_MIN_OPEN = 1u << 3,  /* the minimum is excluded */
+    BCDI_PARAM_MAX_OPEN = 1u << 4,  /* the maximum is excluded */
+    BCDI_PARAM_INTEGER = 1u << 5,   /* NUMBERS: every value an integer */
+    BCDI_PARAM_REPEAT = 1u << 6,    /* NUMBERS: one value given fills every element */
+    BCDI_PARAM_NONZERO = 1u << 7,   /* NUMBERS: not all zero (hkl, directions) */
+    BCDI_PARAM_COUNTED = 1u << 8,   /* NUMBERS: the size_t at count_offset receives the count */
+    BCDI_PARAM_UNSET_NAN = 1u << 9, /* DOUBLE without a value: the field holds NaN */
+    BCDI_PARAM_BYTES = 1u << 10     /* INT: a byte count, with an optional K, M, G or T suffix
+                                       (powers of 1024; "KB", "KiB" spelled out too) */
 };
 
 typedef struct bcdi_param_spec {
@@ -147,6 +149,24 @@ typedef struct bcdi_param_table {
             .store = BCDI_PARAM_STORE_OF(((T *)0)->F[0]), .min = lo, .max = hi, .count_min = nmin, \
             __VA_ARGS__                                                                            \
     }
+/* a byte count in [lo, hi] into a size_t field: "4G", "512M", "1.5G", "1073741824" */
+#define BCDI_KEY_BYTES(key, T, F, def, lo, hi, help, ...)                                          \
+    {                                                                                              \
+        key, BCDI_PARAM_INT, def, help, .flags = BCDI_RANGE_FLAGS | BCDI_PARAM_BYTES,              \
+                                        .offset = offsetof(T, F), .size = BCDI_FIELD_SIZE(T, F),   \
+                                        .store = BCDI_PARAM_STORE_OF(((T *)0)->F), .min = lo,      \
+                                        .max = hi, __VA_ARGS__                                     \
+    }
+/* The memory a run may use (every subcommand that holds data has it): bytes, or auto (0 in
+ * the field) = what the machine offers (core/memory.h); each stage refuses, before it reads its
+ * bulk data, a run whose estimate exceeds it. */
+#define BCDI_KEY_MAX_MEMORY(T, F)                                                                  \
+    BCDI_KEY_BYTES(                                                                                \
+        "max_memory", T, F, "auto", 1, 1152921504606846976.0,                                      \
+        "memory this run may use, bytes with K/M/G/T suffixes (powers of 1024); auto = "           \
+        "what the machine offers (MemAvailable, or the cgroup's limit when lower); a "             \
+        "run whose estimate exceeds it is refused before its data is read",                        \
+        .word = "auto", .word_value = 0)
 /* free text parsed by fn(value, params) */
 #define BCDI_KEY_PARSED(key, def, fn, help, ...)                                                   \
     {                                                                                              \
@@ -166,6 +186,9 @@ void bcdi_config_skip_sections(bcdi_config *cfg, const char *const *sections);
  * (or outside any section) wins over the same key in one of these, wherever it stands in the
  * file (compare reads [analyze] because it analyses its states with analyze's keys). */
 void bcdi_config_also_sections(bcdi_config *cfg, const char *const *sections);
+/* A config file is a regular file of at most BCDI_CONFIG_MAX_BYTES (a FIFO, a device such as
+ * /dev/zero, a folder or a larger file is refused before it is read). */
+#define BCDI_CONFIG_MAX_BYTES ((size_t)1 << 20)
 bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path);
 /* "key=value" from the command line. */
 bcdi_status bcdi_config_override(bcdi_config *cfg, const char *assignment);

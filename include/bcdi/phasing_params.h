@@ -19,14 +19,25 @@ extern "C" {
 
 typedef struct bcdi_phase_options {
     bcdi_phasing_params phasing;
-    char device[64];  /* auto, cpu, cuda or cuda:N */
-    int fft_measure;  /* CPU FFTW planner: 1 = measure, 0 = estimate */
-    int crop;         /* write the object cropped to its support plus crop_margin */
-    long crop_margin; /* voxels */
-    int deflate;      /* gzip level of the written datasets */
+    char device[64];   /* auto, cpu, cuda or cuda:N */
+    int fft_measure;   /* CPU FFTW planner: 1 = measure, 0 = estimate */
+    int crop;          /* write the object cropped to its support plus crop_margin */
+    long crop_margin;  /* voxels */
+    int deflate;       /* gzip level of the written datasets */
+    size_t max_memory; /* bytes the run may use; 0 = what the machine offers (core/memory.h) */
 } bcdi_phase_options;
 
 const bcdi_param_table *bcdi_phase_param_table(void);
+
+/* Host memory (bytes) `phase` needs for data of `shape` with these options, from the engine's
+ * own accounting (src/phasing/engine.c): the data (intensity 4 + mask 1 B/voxel, a support_file
+ * 1), the initial support (1), every run's object and support between batches (9 B/voxel/run),
+ * the best of the generations (8, with generations > 1), the kept runs' results (9 each), the
+ * result being written (9), and, when the backend's memory is host memory (CPU), the shared
+ * amplitudes and mask (5) and one batch of working arrays (rho, psi, support: 17 B/voxel/run,
+ * DM 8 more, FFT scratch 8, 16 with fft_planner=measure); plus 64 MiB for the libraries. */
+double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_t shape[3],
+                                  int backend_on_host);
 /* The defaults of the table. */
 void bcdi_phase_options_default(bcdi_phase_options *options);
 

@@ -154,6 +154,7 @@ typedef struct bcdi_prepare_params {
     int reference_given;
     /* output */
     int deflate;
+    size_t max_memory; /* bytes this run may use; 0 = what the machine offers (core/memory.h) */
     char summary_json[BCDI_PREPARE_PATH_MAX]; /* "" = <output stem>_summary.json */
     char output[BCDI_PREPARE_PATH_MAX];
 } bcdi_prepare_params;
@@ -192,7 +193,12 @@ bcdi_status bcdi_diffraction_summary_write_json(const char *path, const bcdi_pre
 
 /* ---- building blocks (tested on their own) ---- */
 
-/* Smallest even n' >= n whose prime factors are all <= 7 (FFT-friendly box sizes). */
+/* The longest axis of a prepared (binned) array, and of any array an FFT-friendly size is
+ * searched for: 4096 voxels (a 4096^3 array of complex floats is 512 GiB, beyond any node; the
+ * memory check refuses far smaller arrays first). */
+#define BCDI_PREPARE_MAX_AXIS 4096
+/* Smallest even n' >= n whose prime factors are all <= 7 (FFT-friendly box sizes); 0 when n is
+ * beyond BCDI_PREPARE_MAX_AXIS (the search is bounded: it never spins on a huge n). */
 size_t bcdi_prepare_good_size(size_t n);
 
 /* Integer binning: out[i] = Σ of the bin's intensities (masked ones included as they are, so

@@ -75,6 +75,7 @@ typedef struct bcdi_simulate_params {
     bcdi_sim_dtype dtype;
     int deflate; /* 0..9 */
     uint64_t seed;
+    size_t max_memory; /* bytes the run may use; 0 = what the machine offers (core/memory.h) */
     char output[BCDI_SIM_PATH_MAX];   /* NeXus stack (required by bcdi_simulate_run) */
     char truth[BCDI_SIM_PATH_MAX];    /* "" = <output stem>_truth.cxi */
     char tiff_dir[BCDI_SIM_PATH_MAX]; /* "" = no TIFF frames */
@@ -82,6 +83,11 @@ typedef struct bcdi_simulate_params {
 
 /* The defaults of the key table. */
 void bcdi_simulate_default(bcdi_simulate_params *p);
+/* Host memory (bytes) a simulation of p->shape needs: the object and its truth maps (18
+ * B/voxel), the intensities (4), the forward FFT (host copy, backend array and scratch: 24),
+ * the frames and their copy being written (8), plus 64 MiB for the libraries. bcdi_simulate_run
+ * refuses a run whose estimate exceeds p->max_memory (0: what the machine offers). */
+double bcdi_simulate_memory_estimate(const bcdi_simulate_params *p);
 /* BCDI_ERR_INVALID_ARG with a message naming the parameter for impossible values: every
  * key's range or choices (the table's), then the rules between keys. */
 bcdi_status bcdi_simulate_validate(const bcdi_simulate_params *p);

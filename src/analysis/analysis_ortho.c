@@ -4,8 +4,10 @@
 #include "analysis_internal.h"
 
 #include "bcdi/log.h"
+#include "core/memory.h"
 #include "num/label.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +156,13 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
                           "orthogonalise: %zux%zux%zu voxels of %g nm exceed the limit of %zu; "
                           "raise ortho_voxel_nm",
                           count[2], count[1], count[0], voxel, ORTHO_MAX_VOXELS);
+    /* the grid's memory is known only now (it follows the support): checked before it is made */
+    char how[120];
+    snprintf(how, sizeof how, "%zu x %zu x %zu voxels of %g nm", count[2], count[1], count[0],
+             voxel);
+    bcdi_status fits = bcdi_memory_check((double)n * 30.0, p->max_memory, "the orthonormal grid",
+                                         how, "raise ortho_voxel_nm= or max_memory=");
+    if (fits != BCDI_OK) return fits;
     bcdi_cf *field = malloc(n * sizeof *field);
     r->o_density = malloc(n * sizeof *r->o_density);
     r->o_phase = malloc(n * sizeof *r->o_phase);

@@ -70,6 +70,7 @@ static const bcdi_param_spec analysis_specs[] = {
                     "0 = none)"),
     BCDI_KEY_NUMBERS("g_direction", ANA, g_direction, "0,0,1", 3, -1e6, 1e6, BCDI_PARAM_NONZERO,
                      "without geometry: G along the grid axes (0, 1, 2)"),
+    BCDI_KEY_MAX_MEMORY(ANA, max_memory),
 };
 #undef ANA
 
@@ -116,6 +117,13 @@ bcdi_status bcdi_analysis_params_from_config(const bcdi_config *cfg, bcdi_analys
 bcdi_status bcdi_analysis_validate(const bcdi_analysis_params *p)
 {
     return bcdi_params_check(&analysis_table, p, NULL);
+}
+
+double bcdi_analysis_memory_estimate(const bcdi_analysis_params *p, const size_t shape[3])
+{
+    double n = (double)shape[0] * (double)shape[1] * (double)shape[2];
+    return 64.0 * 1048576.0 +
+           n * (9.0 + 5.0 + 35.0 + 23.0 + 12.0 + (p->orthogonalise ? 30.0 : 0.0));
 }
 
 bcdi_status bcdi_analysis_frame_make(const bcdi_geometry *geometry, const size_t shape[3],

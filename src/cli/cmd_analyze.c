@@ -5,8 +5,10 @@
 #include "bcdi/analysis.h"
 #include "bcdi/error.h"
 #include "bcdi/log.h"
+#include "core/memory.h"
 #include "io/cxi_result.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 int cmd_analyze(int argc, char **argv)
@@ -42,13 +44,24 @@ int cmd_analyze(int argc, char **argv)
         cli_args_free(&args);
         return rc;
     }
-    bcdi_status st = bcdi_cxi_read_result(args.input, 1, &in);
+    /* the memory the analysis needs, from the object's shape, before the object is read */
+    size_t declared[3];
+    bcdi_status st = bcdi_cxi_result_shape(args.input, declared);
+    if (st == BCDI_OK) {
+        char how[160];
+        snprintf(how, sizeof how, "an object of %zu x %zu x %zu voxels%s", declared[0], declared[1],
+                 declared[2], params.orthogonalise ? " and its orthonormal grid" : "");
+        st = bcdi_memory_check(bcdi_analysis_memory_estimate(&params, declared), params.max_memory,
+                               "analyze", how, "raise max_memory= if the machine has more");
+    }
+    if (st == BCDI_OK) st = bcdi_cxi_read_result(args.input, 1, &in);
     const size_t *shape = in.shape;
     if (st == BCDI_OK && in.has_geometry && params.voxel_size_nm > 0.0)
         bcdi_log(BCDI_LOG_NOTICE, "'%s' has a geometry: voxel_size= is not used", args.input);
     if (st == BCDI_OK) {
-        st =
-            bcdi_analysis_frame_make(in.has_geometry ? &in.geometry : NULL, shape, &params, &frame);
+        /* the basis of the grid the object was phased on, also when it was written cropped */
+        st = bcdi_analysis_frame_make(in.has_geometry ? &in.geometry : NULL, in.data_shape, &params,
+                                      &frame);
         if (st != BCDI_OK) st = bcdi_error_prefix(st, "'%s': ", args.input);
     }
     if (st == BCDI_OK) {

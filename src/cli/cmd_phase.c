@@ -10,6 +10,7 @@
 #include "bcdi/phasing.h"
 #include "bcdi/phasing_params.h"
 #include "bcdi/recipe.h"
+#include "core/memory.h"
 #include "core/output.h"
 #include "io/cxi.h"
 #include "io/cxi_result.h"
@@ -171,13 +172,27 @@ int cmd_phase(int argc, char **argv)
     /* the device before the data: a device that does not answer is said at once */
     if (st == BCDI_OK) st = bcdi_backend_open(options.device, &be);
     if (st == BCDI_OK) be->fft_measure = options.fft_measure;
+    /* the memory the run needs, from the data's shape and the keys, before the data is read */
+    if (st == BCDI_OK) st = bcdi_cxi_prepared_shape(args.input, shape);
+    if (st == BCDI_OK) {
+        char how[200];
+        snprintf(how, sizeof how, "%zu x %zu x %zu voxels, runs=%ld, batch=%ld, keep=%ld%s",
+                 shape[0], shape[1], shape[2], params.runs, params.batch, params.keep,
+                 be->kind == BCDI_BACKEND_CPU ? ", on the CPU" : "");
+        st = bcdi_memory_check(
+            bcdi_phase_memory_estimate(&options, shape, be->kind == BCDI_BACKEND_CPU),
+            options.max_memory, "phase", how,
+            "lower runs= (or batch= on the CPU; for a long recipe raise metric_interval=), or "
+            "raise "
+            "max_memory=");
+    }
     if (st == BCDI_OK) st = bcdi_cxi_read_prepared(args.input, shape, &intensity, &mask);
     if (st == BCDI_OK) {
-        have_geometry = bcdi_cxi_read_geometry(args.input, &geometry) == BCDI_OK;
-        if (!have_geometry)
+        /* no geometry group is fine (said); a partial or damaged one is refused */
+        st = bcdi_cxi_read_geometry_if_present(args.input, &geometry, &have_geometry);
+        if (st == BCDI_OK && !have_geometry)
             bcdi_log(BCDI_LOG_NOTICE, "'%s' holds no geometry: the result will have none",
                      args.input);
-        bcdi_clear_error();
     }
     if (st == BCDI_OK && params.support_init == BCDI_SUPPORT_FILE) {
         /* (support=file without support_file= was refused with the keys) */

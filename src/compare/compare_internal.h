@@ -17,12 +17,16 @@ typedef struct cmp_loaded {
     int from_folder;
     bcdi_analysis_params params;
     size_t shape[3];
+    size_t data_shape[3]; /* the grid it was phased on (its basis; the object may be a crop) */
     bcdi_cf *object;
     uint8_t *support; /* NULL when the file has none */
     int has_geometry;
     bcdi_geometry geometry;
 } cmp_loaded;
 
+/* The object's shape of a state (a result CXI or an analysed folder's result), nothing read
+ * (compare's memory is estimated from every state's shape before any is loaded). */
+bcdi_status cmp_state_shape(const char *path, const char *label, size_t shape[3]);
 /* Result CXI or analysed folder -> object, support, geometry, analysis parameters (the
  * folder's own; `ap` for a result). `label` names the state in errors. */
 bcdi_status cmp_load_state(const char *path, const char *label, const bcdi_analysis_params *ap,

@@ -4,6 +4,7 @@
 #include "compare_internal.h"
 
 #include "bcdi/log.h"
+#include "core/input_file.h"
 #include "io/cxi_result.h"
 #include "io/hdf5.h"
 #include "io/json.h"
@@ -93,6 +94,21 @@ static bcdi_status load_folder(const char *dir, const char *label, char *result_
     return BCDI_OK;
 }
 
+bcdi_status cmp_state_shape(const char *path, const char *label, size_t shape[3])
+{
+    char result[4096];
+    bcdi_status st = BCDI_OK;
+    if (is_dir(path)) {
+        bcdi_analysis_params unused;
+        st = load_folder(path, label, result, sizeof result, &unused);
+    } else {
+        snprintf(result, sizeof result, "%s", path);
+    }
+    if (st == BCDI_OK && (st = bcdi_cxi_result_shape(result, shape)) != BCDI_OK)
+        st = bcdi_error_prefix(st, "state '%s': ", label);
+    return st;
+}
+
 bcdi_status cmp_load_state(const char *path, const char *label, const bcdi_analysis_params *ap,
                            cmp_loaded *out)
 {
@@ -111,6 +127,7 @@ bcdi_status cmp_load_state(const char *path, const char *label, const bcdi_analy
     st = bcdi_cxi_read_result(out->result_path, 1, &phased);
     if (st != BCDI_OK) return bcdi_error_prefix(st, "state '%s': ", label);
     memcpy(out->shape, phased.shape, sizeof out->shape);
+    memcpy(out->data_shape, phased.data_shape, sizeof out->data_shape);
     out->object = phased.object;
     out->support = phased.support;
     out->has_geometry = phased.has_geometry;
@@ -173,9 +190,9 @@ bcdi_status bcdi_compare_read_peak(const char *path, bcdi_compare_peak *out)
 {
     memset(out, 0, sizeof *out);
     out->bin[0] = out->bin[1] = out->bin[2] = 1.0;
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return bcdi_error(BCDI_ERR_IO, "diffraction summary '%s': %s", path, strerror(errno));
+    FILE *probe;
+    bcdi_status opened = bcdi_input_open(path, "diffraction summary", 0, &probe, NULL);
+    if (opened != BCDI_OK) return opened;
     unsigned char magic[8] = {0};
     size_t got = fread(magic, 1, sizeof magic, probe);
     fclose(probe);

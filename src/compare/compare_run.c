@@ -6,8 +6,10 @@
 #include "bcdi/log.h"
 #include "bcdi/prepare.h" /* bcdi_prepare_good_size */
 #include "core/interrupt.h"
+#include "core/memory.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -211,7 +213,7 @@ static bcdi_status analyse(cmp_loaded *l, const char *label, bcdi_compare_state 
     bcdi_analysis_frame frame;
     bcdi_analysis_result_free(&s->analysis);
     memset(&s->analysis, 0, sizeof s->analysis);
-    bcdi_status st = bcdi_analysis_frame_make(l->has_geometry ? &l->geometry : NULL, l->shape,
+    bcdi_status st = bcdi_analysis_frame_make(l->has_geometry ? &l->geometry : NULL, l->data_shape,
                                               &l->params, &frame);
     if (st == BCDI_OK)
         st = bcdi_analysis_run(&l->params, &frame, l->shape, l->object, l->support, &s->analysis);
@@ -437,6 +439,36 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             return bcdi_error(BCDI_ERR_IO, "state '%s': diffraction summary '%s' not found", label,
                               inputs[k].summary_path);
     }
+    /* the memory of every state's analysis and of the common grid, from the objects' shapes,
+     * before any object is read */
+    bcdi_analysis_params native = *ap;
+    native.orthogonalise = 0; /* compare works on the native grid */
+    double need = 0.0, grid[3] = {0, 0, 0};
+    for (size_t k = 0; k < count; ++k) {
+        size_t shape[3];
+        const char *label =
+            inputs[k].label && inputs[k].label[0] ? inputs[k].label : inputs[k].path;
+        bcdi_status st = cmp_state_shape(inputs[k].path, label, shape);
+        if (st != BCDI_OK) return st;
+        need += bcdi_analysis_memory_estimate(&native, shape);
+        for (int a = 0; a < 3; ++a)
+            if ((double)shape[a] + 8.0 > grid[a]) grid[a] = (double)shape[a] + 8.0;
+    }
+    /* per common-grid voxel: the alignment's six complex arrays and FFT scratch (64), and each
+     * state's maps there (18) */
+    need += grid[0] * grid[1] * grid[2] * (65.0 + 18.0 * (double)count);
+    /* the sub-voxel registration's upsampled DFT (phasing/align.c): m = 1.5 upsample samples
+     * per axis, complex doubles, through two partial sums */
+    double m = ceil(1.5 * (double)cp->upsample);
+    need += 16.0 * (grid[0] * grid[1] * m + grid[0] * m * m + m * m * m);
+    char how[160];
+    snprintf(how, sizeof how,
+             "%zu states on a common grid of up to %.0f x %.0f x %.0f voxels, upsample=%d", count,
+             grid[0], grid[1], grid[2], cp->upsample);
+    bcdi_status fits =
+        bcdi_memory_check(need, ap->max_memory, "compare", how,
+                          "compare fewer states at once, lower upsample=, or raise max_memory=");
+    if (fits != BCDI_OK) return fits;
     out->states = calloc(count, sizeof *out->states);
     if (!out->states) return bcdi_error(BCDI_ERR_NOMEM, "out of memory");
     out->state_count = count;
@@ -498,6 +530,11 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
                     biggest = out->states[k].analysis.shape[a];
             w.cg[a] = bcdi_prepare_good_size(biggest + 8); /* room to shift */
             out->cg_shape[a] = w.cg[a];
+            if (!w.cg[a] && st == BCDI_OK)
+                st = bcdi_error(BCDI_ERR_DATA,
+                                "the states' crystals span %zu voxels along axis %d: the common "
+                                "grid would pass %d voxels",
+                                biggest, a, BCDI_PREPARE_MAX_AXIS);
         }
         w.n = w.cg[0] * w.cg[1] * w.cg[2];
         memcpy(out->basis_m, ref->analysis.frame.basis_m, sizeof out->basis_m);

@@ -2,6 +2,8 @@
  * stage's key table to its parameter struct is in config_bind.c. */
 #include "bcdi/config.h"
 
+#include "core/input_file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -258,9 +260,11 @@ static int config_ini_line(void *user, const char *section, const char *name, co
 
 bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return bcdi_error(BCDI_ERR_IO, "config file '%s': cannot open (%s)", path, strerror(errno));
+    /* a regular file of sane size: /dev/zero would never end, a FIFO would block, a folder
+     * would read as empty */
+    FILE *f;
+    bcdi_status opened = bcdi_input_open(path, "config file", BCDI_CONFIG_MAX_BYTES, &f, NULL);
+    if (opened != BCDI_OK) return opened;
     counting_reader reader = {f, 0, 0, 0};
     cfg->loading_path = path;
     cfg->loading_line = &reader.line;

@@ -156,6 +156,10 @@ const char *bcdi_param_describe(const bcdi_param_spec *spec, char *buf, size_t c
         append(buf, cap, &used, part);
         break;
     case BCDI_PARAM_INT:
+        if (spec->flags & BCDI_PARAM_BYTES) {
+            append(buf, cap, &used, "a byte count (suffix K, M, G or T: powers of 1024)");
+            break;
+        }
         snprintf(part, sizeof part, "an integer%s%s", ranged ? " in " : "",
                  ranged ? range_text(spec, range, sizeof range) : "");
         append(buf, cap, &used, part);
@@ -227,6 +231,32 @@ static int in_range(const bcdi_param_spec *spec, double v)
     return 1;
 }
 
+/* A byte count: a number and an optional K, M, G or T (powers of 1024), then "B" or "iB"; the
+ * bytes must come out whole. */
+static int parse_bytes(const char *begin, const char **end, double *out)
+{
+    char *stop = NULL;
+    errno = 0;
+    double v = strtod(begin, &stop);
+    if (stop == begin || errno || !isfinite(v) || v < 0.0) return 0;
+    static const char units[] = "KMGT";
+    const char *unit = *stop ? strchr(units, toupper((unsigned char)*stop)) : NULL;
+    if (unit) {
+        v = ldexp(v, 10 * (int)(unit - units + 1));
+        ++stop;
+        if (*stop == 'i' && (stop[1] == 'B' || stop[1] == 'b'))
+            stop += 2;
+        else if (*stop == 'B' || *stop == 'b')
+            ++stop;
+    } else if (*stop == 'B' || *stop == 'b') {
+        ++stop;
+    }
+    if (v != floor(v)) return 0;
+    *out = v;
+    *end = stop;
+    return 1;
+}
+
 /* One number of an INT, DOUBLE or NUMBERS value: [begin, end) must hold exactly a number. */
 static int parse_number(const char *begin, const char **end, int integer, double *out)
 {
@@ -274,8 +304,10 @@ static bcdi_status apply_numbers(const bcdi_param_spec *spec, const char *value,
         while (isspace((unsigned char)*p))
             ++p;
         const char *end = NULL;
-        if (n >= most || !parse_number(p, &end, integer, &v[n]))
-            return expected_error(spec, origin, value);
+        if (n >= most) return expected_error(spec, origin, value);
+        int parsed = spec->flags & BCDI_PARAM_BYTES ? parse_bytes(p, &end, &v[n])
+                                                    : parse_number(p, &end, integer, &v[n]);
+        if (!parsed) return expected_error(spec, origin, value);
         ++n;
         p = end;
         while (isspace((unsigned char)*p))

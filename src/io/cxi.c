@@ -2,6 +2,9 @@
  * (complex object + support + configuration + metrics), in the layout PyNX users read. */
 #include "io/cxi.h"
 
+#include "core/ckd.h"
+
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,14 +174,13 @@ static bcdi_status shape3(bcdi_h5_reader *r, const char *path, size_t shape[3])
     return BCDI_OK;
 }
 
+/* n elements of `size` bytes (checked sizes, core/ckd.h); NULL with the error set. */
 static void *alloc_n(size_t n, size_t size, const char *path)
 {
-    if (size && n > SIZE_MAX / size) {
-        bcdi_error(BCDI_ERR_NOMEM, "'%s': %zu elements of %zu bytes overflow", path, n, size);
-        return NULL;
-    }
-    void *p = malloc(n * size > 0 ? n * size : 1);
-    if (!p) bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate %zu bytes", path, n * size);
+    size_t bytes;
+    if (bcdi_ckd_volume(&n, 1, size, NULL, &bytes, "'%s'", path) != BCDI_OK) return NULL;
+    void *p = malloc(bytes > 0 ? bytes : 1);
+    if (!p) bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate %zu bytes", path, bytes);
     return p;
 }
 
@@ -244,6 +246,22 @@ fail:
     return st;
 }
 
+/* The intensities' dataset: ours, or the entry_1/data_1 link PyNX-style files may only have. */
+static const char *prepared_dataset(bcdi_h5_reader *r)
+{
+    return bcdi_h5_exists(r, DET "/data") ? DET "/data" : "entry_1/data_1/data";
+}
+
+bcdi_status bcdi_cxi_prepared_shape(const char *path, size_t shape[3])
+{
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    st = shape3(r, prepared_dataset(r), shape);
+    bcdi_h5_close(r);
+    return st;
+}
+
 bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **intensity,
                                    uint8_t **mask)
 {
@@ -257,7 +275,7 @@ bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **in
     float *I = NULL;
     uint8_t *m = NULL;
     /* the detector path is ours; PyNX-style files may only have the entry_1/data_1 link */
-    const char *dpath = bcdi_h5_exists(r, DET "/data") ? DET "/data" : "entry_1/data_1/data";
+    const char *dpath = prepared_dataset(r);
     if ((st = shape3(r, dpath, shape)) != BCDI_OK) goto fail;
     size_t n = shape[0] * shape[1] * shape[2];
     if (!(I = alloc_n(n, sizeof *I, path))) {
@@ -304,6 +322,73 @@ static bcdi_status read_f64(bcdi_h5_reader *r, const char *name, double *out, si
     return bcdi_h5_read(r, path, BCDI_DT_F64, out, n);
 }
 
+/* Every stored value usable: finite, and positive where physics needs it (a NaN energy would
+ * otherwise become a NaN voxel size, or be taken for an absent value and replaced). Errors name
+ * the file and the field. */
+static bcdi_status check_stored_geometry(const char *path, const bcdi_geometry *t,
+                                         const double hkl[3], const double shape[3],
+                                         double row_sign)
+{
+    const struct {
+        const char *name;
+        const double *v;
+        int n, positive;
+    } fields[] = {
+        {"energy_kev", &t->energy_kev, 1, 1},
+        {"wavelength", &t->wavelength_m, 1, 1},
+        {"distance", &t->distance_m, 1, 1},
+        {"pixel_size", t->pixel_size_m, 2, 1},
+        {"two_theta", &t->two_theta_deg, 1, 0},
+        {"delta", &t->delta_deg, 1, 0},
+        {"gamma", &t->gamma_deg, 1, 0},
+        {"rocking_step", &t->rocking_step_deg, 1, 0},
+        {"rocking_axis", t->rocking_axis, 3, 0},
+        {"d_spacing", &t->d_spacing_m, 1, 0},
+        {"hkl", hkl, 3, 0},
+        {"q_step", &t->q_step[0][0], 9, 0},
+        {"real_basis", &t->real_basis[0][0], 9, 0},
+        {"voxel_size", t->voxel_size_m, 3, 1},
+        {"q_bragg", t->q_bragg, 3, 0},
+        {"shape", shape, 3, 1},
+    };
+    for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+        for (int i = 0; i < fields[f].n; i++) {
+            double v = fields[f].v[i];
+            if (!isfinite(v) || (fields[f].positive && !(v > 0.0)))
+                return bcdi_error(BCDI_ERR_FORMAT,
+                                  "'%s': '" GEO "/%s'%s is %g, expected a finite%s number", path,
+                                  fields[f].name, fields[f].n > 1 ? " has an element that" : "", v,
+                                  fields[f].positive ? ", positive" : "");
+        }
+    if (t->rocking_step_deg == 0.0)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '" GEO "/rocking_step' is 0, expected a step",
+                          path);
+    if (row_sign != 1.0 && row_sign != -1.0)
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '" GEO "/row_sign' is %g, expected 1 or -1", path,
+                          row_sign);
+    for (int i = 0; i < 3; i++) {
+        if (hkl[i] != floor(hkl[i]) || fabs(hkl[i]) > 1000)
+            return bcdi_error(BCDI_ERR_FORMAT,
+                              "'%s': '" GEO "/hkl' is %g %g %g, expected Miller indices", path,
+                              hkl[0], hkl[1], hkl[2]);
+        if (shape[i] != floor(shape[i]) || shape[i] > 4294967295.0)
+            return bcdi_error(BCDI_ERR_FORMAT, "'%s': '" GEO "/shape' is %g %g %g, expected sizes",
+                              path, shape[0], shape[1], shape[2]);
+    }
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_cxi_read_geometry_if_present(const char *path, bcdi_geometry *g, int *present)
+{
+    *present = 0;
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    *present = bcdi_h5_exists(r, GEO);
+    bcdi_h5_close(r);
+    return *present ? bcdi_cxi_read_geometry(path, g) : BCDI_OK;
+}
+
 bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *g)
 {
     if (!g) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_geometry: NULL argument");
@@ -340,9 +425,12 @@ bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *g)
         (st = read_f64(r, "q_bragg", t.q_bragg, 3)) != BCDI_OK ||
         (st = read_f64(r, "shape", shape, 3)) != BCDI_OK) {
         bcdi_h5_close(r);
-        return st;
+        /* a partial group is refused, never taken for "no geometry" */
+        return bcdi_error_prefix(st, "'%s': incomplete geometry group '" GEO "': ", path);
     }
     bcdi_h5_close(r);
+    /* a group with every field but unusable values is no better than a partial one */
+    if ((st = check_stored_geometry(path, &t, hkl, shape, row_sign)) != BCDI_OK) return st;
     if (strcmp(angles, "two_theta") == 0)
         t.angles = BCDI_DETECTOR_TWO_THETA;
     else if (strcmp(angles, "delta_gamma") == 0)

@@ -34,13 +34,22 @@ bcdi_status bcdi_cxi_write_geometry(bcdi_h5_writer *w, const bcdi_geometry *geom
 bcdi_status bcdi_cxi_write_config(bcdi_h5_writer *w, const char *group, const char *const *keys,
                                   const char *const *values, size_t count);
 
+/* The shape of the prepared intensities, nothing read (memory is estimated from it first). */
+bcdi_status bcdi_cxi_prepared_shape(const char *path, size_t shape[3]);
 /* Read back (caller frees with free()). Missing datasets -> BCDI_ERR_FORMAT naming them. */
 bcdi_status bcdi_cxi_read_object(const char *path, size_t shape[3], bcdi_cf **object,
                                  uint8_t **support);
 bcdi_status bcdi_cxi_read_prepared(const char *path, size_t shape[3], float **intensity,
                                    uint8_t **mask);
-/* Returns BCDI_ERR_FORMAT if the file has no entry_1/bcdi_geometry group. */
+/* Returns BCDI_ERR_FORMAT if the file has no entry_1/bcdi_geometry group, and for a group that
+ * lacks a field (naming it) or holds a value that is not finite (or not positive where physics
+ * needs it: energy, wavelength, distance, pixel and voxel sizes), a zero rocking step, a row
+ * sign other than +-1. */
 bcdi_status bcdi_cxi_read_geometry(const char *path, bcdi_geometry *geometry);
+/* The same, where a file without the group is fine: *present = 0 and BCDI_OK; a group that is
+ * there must be complete and valid. */
+bcdi_status bcdi_cxi_read_geometry_if_present(const char *path, bcdi_geometry *geometry,
+                                              int *present);
 
 /* One line per recognised part for `braggcdi info` (prepared data: shape, mask, energy,
  * distance, pixel, rocking step; result: object shape, support voxels); nothing otherwise. */

@@ -61,8 +61,8 @@ bcdi_status bcdi_cxi_write_summary(bcdi_h5_writer *w, const bcdi_cxi_summary *s)
         (st = write_vec3(w, "gauss_fwhm_uncertainty", s->gauss_fwhm_err, NULL)) != BCDI_OK ||
         (st = write_vec3(w, "gauss_amplitude_uncertainty", s->gauss_amplitude_err, "photons")) !=
             BCDI_OK ||
-        (st = write_vec3(w, "gauss_background_uncertainty", s->gauss_background_err,
-                         "photons")) != BCDI_OK ||
+        (st = write_vec3(w, "gauss_background_uncertainty", s->gauss_background_err, "photons")) !=
+            BCDI_OK ||
         (st = bcdi_h5_write_double(w, SUM "/rocking_fwhm_uncertainty", s->rocking_fwhm_err_deg,
                                    "deg")) != BCDI_OK)
         return st;
@@ -207,8 +207,16 @@ static bcdi_status write_results(bcdi_h5_writer *w, const bcdi_cxi_result *r)
     size_t three = 3;
     double origin[3] = {(double)r->crop_origin[0], (double)r->crop_origin[1],
                         (double)r->crop_origin[2]};
+    /* the grid the object was phased on: a cropped object's real-space basis is that grid's */
+    double data_shape[3] = {(double)r->data_shape[0], (double)r->data_shape[1],
+                            (double)r->data_shape[2]};
+    if (!r->data_shape[0] || !r->data_shape[1] || !r->data_shape[2])
+        for (int a = 0; a < 3; ++a)
+            data_shape[a] = (double)(r->crop_origin[a] + r->shape[a]);
     if (st == BCDI_OK)
         st = bcdi_h5_write(w, RESULTS "/crop_origin", BCDI_DT_F64, 1, &three, origin, 0);
+    if (st == BCDI_OK)
+        st = bcdi_h5_write(w, RESULTS "/data_shape", BCDI_DT_F64, 1, &three, data_shape, 0);
     if (st == BCDI_OK && r->history_rows) {
         size_t dims[2] = {r->history_rows, 7};
         st = bcdi_h5_write(w, RESULTS "/history", BCDI_DT_F64, 2, dims, r->history, 0);
@@ -248,6 +256,85 @@ bcdi_status bcdi_cxi_write_result(bcdi_output *tx, const char *path, const bcdi_
     return bcdi_output_finish(own, st);
 }
 
+/* Three whole numbers >= 0 stored as doubles at path (1), absent (0), or unusable (-1, error
+ * set naming the dataset). */
+static int read_index3(bcdi_h5_reader *r, const char *path, size_t out[3])
+{
+    if (!bcdi_h5_exists(r, path)) return 0;
+    double v[3];
+    int rank;
+    size_t dims[8];
+    if (bcdi_h5_shape(r, path, &rank, dims, NULL) != BCDI_OK) return -1;
+    if (rank != 1 || dims[0] != 3) {
+        bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d, expected 3 values", bcdi_h5_path(r),
+                   path, rank);
+        return -1;
+    }
+    if (bcdi_h5_read(r, path, BCDI_DT_F64, v, 3) != BCDI_OK) return -1;
+    for (int a = 0; a < 3; ++a) {
+        if (!(v[a] >= 0.0 && v[a] <= 4294967295.0 && v[a] == floor(v[a]))) {
+            bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' is %g %g %g, expected voxel counts",
+                       bcdi_h5_path(r), path, v[0], v[1], v[2]);
+            return -1;
+        }
+        out[a] = (size_t)v[a];
+    }
+    return 1;
+}
+
+/* The grid the object was phased on and where the object sits in it: results/data_shape and
+ * results/crop_origin (phase writes both); a result without data_shape takes the prepared
+ * mask's shape it carries, else the object's own (uncropped). A crop that does not fit its grid
+ * is refused. */
+static bcdi_status read_grid(const char *path, bcdi_cxi_phased *out)
+{
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    memcpy(out->data_shape, out->shape, sizeof out->data_shape);
+    memset(out->crop_origin, 0, sizeof out->crop_origin);
+    int origin = read_index3(r, RESULTS "/crop_origin", out->crop_origin);
+    int grid = origin < 0 ? 0 : read_index3(r, RESULTS "/data_shape", out->data_shape);
+    const char *mask = "entry_1/instrument_1/detector_1/mask";
+    if (origin >= 0 && grid == 0 && bcdi_h5_exists(r, mask)) {
+        int rank;
+        size_t dims[8];
+        if (bcdi_h5_shape(r, mask, &rank, dims, NULL) == BCDI_OK && rank == 3)
+            memcpy(out->data_shape, dims, sizeof out->data_shape);
+        bcdi_clear_error();
+    }
+    bcdi_h5_close(r);
+    if (origin < 0 || grid < 0) return BCDI_ERR_FORMAT;
+    for (int a = 0; a < 3; ++a)
+        if (out->crop_origin[a] + out->shape[a] > out->data_shape[a])
+            return bcdi_error(BCDI_ERR_FORMAT,
+                              "'%s': the object (%zu x %zu x %zu from crop_origin %zu,%zu,%zu) "
+                              "does not fit the grid it was phased on (data_shape %zu x %zu x %zu)",
+                              path, out->shape[0], out->shape[1], out->shape[2],
+                              out->crop_origin[0], out->crop_origin[1], out->crop_origin[2],
+                              out->data_shape[0], out->data_shape[1], out->data_shape[2]);
+    return BCDI_OK;
+}
+
+bcdi_status bcdi_cxi_result_shape(const char *path, size_t shape[3])
+{
+    bcdi_h5_reader *r;
+    bcdi_status st = bcdi_h5_open(path, &r);
+    if (st != BCDI_OK) return st;
+    int rank = 0;
+    size_t dims[8];
+    if (!bcdi_h5_exists(r, IMAGE "/data"))
+        st = bcdi_error(BCDI_ERR_FORMAT,
+                        "'%s': no entry_1/image_1/data: not a phasing result (CXI object)", path);
+    if (st == BCDI_OK) st = bcdi_h5_shape(r, IMAGE "/data", &rank, dims, NULL);
+    if (st == BCDI_OK && rank != 3)
+        st = bcdi_error(BCDI_ERR_FORMAT, "'%s': '" IMAGE "/data' has rank %d, expected 3", path,
+                        rank);
+    if (st == BCDI_OK) memcpy(shape, dims, 3 * sizeof *shape);
+    bcdi_h5_close(r);
+    return st;
+}
+
 bcdi_status bcdi_cxi_read_result(const char *path, int want_support, bcdi_cxi_phased *out)
 {
     if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_cxi_read_result: NULL argument");
@@ -266,6 +353,7 @@ bcdi_status bcdi_cxi_read_result(const char *path, int want_support, bcdi_cxi_ph
     if (st == BCDI_OK)
         st = bcdi_cxi_read_object(path, out->shape, &out->object,
                                   want_support && has_support ? &out->support : NULL);
+    if (st == BCDI_OK) st = read_grid(path, out);
     if (st != BCDI_OK) bcdi_cxi_phased_free(out);
     return st;
 }

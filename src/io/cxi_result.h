@@ -5,7 +5,8 @@
  *            entry_1/image_1/process_1/configuration/<key>   every parameter, as strings, and
  *                                                             `input` (the prepared file)
  *            entry_1/image_1/process_1/results/<name>        final metrics, run identity,
- *                                                             crop_origin, history (n x 7)
+ *                                                             crop_origin, data_shape (the
+ *                                                             grid phased), history (n x 7)
  *            entry_1/instrument_1/detector_1/mask            the prepared data's mask
  *            entry_1/bcdi_geometry/...                       the prepared data's geometry
  *            entry_1/bcdi_summary/...                        the prepared data's diffraction
@@ -86,15 +87,21 @@ bcdi_status bcdi_cxi_write_result(bcdi_output *tx, const char *path, const bcdi_
 
 /* A result as analyze, compare and phase (support_file=) read it. */
 typedef struct bcdi_cxi_phased {
-    size_t shape[3];
+    size_t shape[3];       /* the object as stored (cropped or whole) */
+    size_t data_shape[3];  /* the grid it was phased on: its real-space basis is this grid's */
+    size_t crop_origin[3]; /* where the object's first voxel sits in that grid */
     bcdi_cf *object;
     uint8_t *support; /* NULL when not asked for or the file has none */
     int has_geometry;
     bcdi_geometry geometry;
 } bcdi_cxi_phased;
 
+/* The object's shape, nothing read (memory is estimated from it first). */
+bcdi_status bcdi_cxi_result_shape(const char *path, size_t shape[3]);
 /* Read a phasing result: a file without entry_1/image_1/data is a FORMAT error saying it is
- * not one; the geometry when present; the support when want_support and present. */
+ * not one; the geometry when present; the support when want_support and present; the grid it
+ * was phased on (a cropped result's geometry and basis are that grid's: readers build the frame
+ * from data_shape, never from the cropped shape). */
 bcdi_status bcdi_cxi_read_result(const char *path, int want_support, bcdi_cxi_phased *out);
 void bcdi_cxi_phased_free(bcdi_cxi_phased *p);
 

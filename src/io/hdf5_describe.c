@@ -101,7 +101,7 @@ static void value_text(hid_t d, char *buf, size_t cap)
     buf[0] = '\0';
     hid_t t = H5Dget_type(d);
     hid_t s = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(s);
+    hssize_t n = h5i_npoints(s);
     int rank = H5Sget_simple_extent_ndims(s);
     H5Sclose(s);
     H5T_class_t c = H5Tget_class(t);

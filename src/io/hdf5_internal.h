@@ -40,6 +40,9 @@ int h5i_is_complex(hid_t t);
 void h5i_type_text(hid_t t, char *buf, size_t cap);
 /* Nearest bcdi_dtype of a stored type; -1 when there is none (strings, odd compounds). */
 int h5i_stored_dtype(hid_t t, bcdi_dtype *out);
+/* Element count of a dataspace, -1 when it cannot be had or when the product of its axes
+ * overflows (H5Sget_simple_extent_npoints wraps: (3, 6148914691236517206) would give 2). */
+hssize_t h5i_npoints(hid_t space);
 /* "2 x 3 x 4" or "scalar". */
 void h5i_shape_text(hid_t d, char *buf, size_t cap);
 

@@ -3,11 +3,12 @@
  * loaded here. */
 #include "io/hdf5_internal.h"
 
-#include <errno.h>
+#include "core/ckd.h"
+#include "core/input_file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* ------------------------------------------------------------------------------------------ */
 /* reading                                                                                    */
@@ -17,13 +18,10 @@ bcdi_status bcdi_h5_open(const char *path, bcdi_h5_reader **out)
     if (!path || !out) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_h5_open: NULL argument");
     *out = NULL;
     h5i_quiet();
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(sb.st_mode)) return bcdi_error(BCDI_ERR_IO, "'%s': not a regular file", path);
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
-    fclose(probe);
+    /* a regular file, readable (a FIFO or a device is refused without blocking) */
+    size_t file_size = 0;
+    bcdi_status checked = bcdi_input_check(path, "HDF5 file", &file_size);
+    if (checked != BCDI_OK) return checked;
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is = H5Fis_accessible(path, H5P_DEFAULT);
 #else
@@ -32,7 +30,7 @@ bcdi_status bcdi_h5_open(const char *path, bcdi_h5_reader **out)
     if (is <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return bcdi_error(BCDI_ERR_FORMAT, "'%s': not an HDF5 file (no HDF5 signature, %lld bytes)",
-                          path, (long long)sb.st_size);
+                          path, (long long)file_size);
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
@@ -40,7 +38,7 @@ bcdi_status bcdi_h5_open(const char *path, bcdi_h5_reader **out)
         return bcdi_error(BCDI_ERR_FORMAT,
                           "'%s': HDF5 signature found but the file cannot be opened "
                           "(truncated or damaged? %lld bytes): %s",
-                          path, (long long)sb.st_size, why[0] ? why : "HDF5 error");
+                          path, (long long)file_size, why[0] ? why : "HDF5 error");
     }
     bcdi_h5_reader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = h5i_dup(path))) {
@@ -108,27 +106,48 @@ static bcdi_status open_dataset(bcdi_h5_reader *r, const char *path, hid_t *out)
     return BCDI_OK;
 }
 
+/* The dataset's extent, every axis and the element count checked (core/ckd.h): a crafted file
+ * declaring (2, 2^61, 64) must not pass as a small count. Sized for 8-byte values, the widest
+ * any reader converts into (double, complex float). */
+static bcdi_status dataset_extent(bcdi_h5_reader *r, const char *path, hid_t d, int *rank,
+                                  size_t dims[8], size_t *count)
+{
+    hid_t s = H5Dget_space(d);
+    int n = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
+    hsize_t hd[H5S_MAX_RANK];
+    if (n > 8 || n < 0) {
+        if (s >= 0) H5Sclose(s);
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d, at most 8 supported", r->path,
+                          path, n);
+    }
+    H5Sget_simple_extent_dims(s, hd, NULL);
+    H5Sclose(s);
+    for (int i = 0; i < n; i++) {
+        if (hd[i] > SIZE_MAX)
+            return bcdi_error(BCDI_ERR_FORMAT, "'%s': dataset '%s': axis %d has %llu elements",
+                              r->path, path, i, (unsigned long long)hd[i]);
+        dims[i] = (size_t)hd[i];
+    }
+    *rank = n;
+    return bcdi_ckd_volume(dims, n, 8, count, NULL, "'%s': dataset '%s'", r->path, path);
+}
+
 bcdi_status bcdi_h5_shape(bcdi_h5_reader *r, const char *path, int *rank, size_t dims[8],
                           bcdi_dtype *stored)
 {
     hid_t d = -1;
     bcdi_status st = open_dataset(r, path, &d);
     if (st != BCDI_OK) return st;
-    hid_t s = H5Dget_space(d);
-    int n = H5Sget_simple_extent_ndims(s);
-    hsize_t hd[H5S_MAX_RANK];
-    if (n > 8 || n < 0) {
-        H5Sclose(s);
+    int n;
+    size_t extent[8];
+    if ((st = dataset_extent(r, path, d, &n, extent, NULL)) != BCDI_OK) {
         H5Dclose(d);
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has rank %d, at most 8 supported", r->path,
-                          path, n);
+        return st;
     }
-    H5Sget_simple_extent_dims(s, hd, NULL);
-    H5Sclose(s);
     if (rank) *rank = n;
     if (dims)
         for (int i = 0; i < n; i++)
-            dims[i] = (size_t)hd[i];
+            dims[i] = extent[i];
     if (stored) {
         hid_t t = H5Dget_type(d);
         if (h5i_stored_dtype(t, stored) != 0) {
@@ -172,14 +191,16 @@ bcdi_status bcdi_h5_read(bcdi_h5_reader *r, const char *path, bcdi_dtype want, v
         H5Dclose(d);
         return st;
     }
-    hid_t s = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(s);
-    H5Sclose(s);
-    if (n < 0 || (size_t)n > capacity) {
+    int rank;
+    size_t dims[8], n;
+    if ((st = dataset_extent(r, path, d, &rank, dims, &n)) != BCDI_OK) {
         H5Dclose(d);
-        return bcdi_error(BCDI_ERR_INVALID_ARG,
-                          "'%s': '%s' has %lld elements, the buffer holds %zu", r->path, path,
-                          (long long)n, capacity);
+        return st;
+    }
+    if (n > capacity) {
+        H5Dclose(d);
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': '%s' has %zu elements, the buffer holds %zu",
+                          r->path, path, n, capacity);
     }
     if (n > 0 && !out)
         st = bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no buffer for '%s'", r->path, path);
@@ -235,7 +256,7 @@ bcdi_status bcdi_h5_read_double(bcdi_h5_reader *r, const char *path, double *out
     if (st != BCDI_OK) return st;
     hid_t t = H5Dget_type(d);
     hid_t s = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(s);
+    hssize_t n = h5i_npoints(s);
     H5Sclose(s);
     H5T_class_t c = H5Tget_class(t);
     char tt[64];
@@ -243,6 +264,11 @@ bcdi_status bcdi_h5_read_double(bcdi_h5_reader *r, const char *path, double *out
     H5Tclose(t);
     if (n != 1) {
         H5Dclose(d);
+        if (n < 0)
+            return bcdi_error(BCDI_ERR_FORMAT,
+                              "'%s': '%s' declares more values than any file holds, expected "
+                              "one number",
+                              r->path, path);
         return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has %lld values, expected one number",
                           r->path, path, (long long)n);
     }

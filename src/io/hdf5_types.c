@@ -3,6 +3,8 @@
  * writing. */
 #include "io/hdf5_internal.h"
 
+#include "core/ckd.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,7 +286,7 @@ static bcdi_status select_slab(hid_t d, const char *file, const char *path, cons
     for (int i = 0; i < rank; i++) {
         st[i] = start[i];
         ct[i] = count[i];
-        if (st[i] + ct[i] > dims[i]) {
+        if (st[i] > dims[i] || ct[i] > dims[i] - st[i]) {
             H5Sclose(fs);
             return bcdi_error(BCDI_ERR_INVALID_ARG,
                               "'%s': slab of '%s' on axis %d is %zu..%zu, the dataset has %llu",
@@ -319,6 +321,19 @@ bcdi_status h5i_transfer(hid_t d, const char *file, const char *path, bcdi_dtype
     return BCDI_OK;
 }
 
+hssize_t h5i_npoints(hid_t space)
+{
+    int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+    hsize_t dims[H5S_MAX_RANK];
+    if (rank < 0 || rank > H5S_MAX_RANK || H5Sget_simple_extent_dims(space, dims, NULL) < 0)
+        return -1;
+    size_t n = 1;
+    for (int i = 0; i < rank; i++)
+        if (dims[i] > SIZE_MAX || bcdi_ckd_mul(&n, n, (size_t)dims[i]) || n > BCDI_CKD_MAX_BYTES)
+            return -1;
+    return (hssize_t)n;
+}
+
 /* Read a scalar or 1-element string dataset/attribute value into out (fixed or variable). */
 int h5i_read_string(hid_t obj, int is_attr, char *out, size_t capacity)
 {
@@ -328,7 +343,7 @@ int h5i_read_string(hid_t obj, int is_attr, char *out, size_t capacity)
         return -1;
     }
     hid_t s = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
-    hssize_t n = H5Sget_simple_extent_npoints(s);
+    hssize_t n = h5i_npoints(s);
     H5Sclose(s);
     int rc = -1;
     if (n == 1 && H5Tis_variable_str(t) > 0) {

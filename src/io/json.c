@@ -2,6 +2,7 @@
 #include "io/json.h"
 
 #include "bcdi/log.h"
+#include "core/input_file.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -147,7 +148,12 @@ bcdi_status bcdi_json_write(bcdi_output *tx, const char *path, const json_t *roo
 bcdi_status bcdi_json_read(const char *path, json_t **root)
 {
     json_error_t e;
-    *root = json_load_file(path, 0, &e);
+    FILE *f;
+    *root = NULL;
+    bcdi_status st = bcdi_input_open(path, "JSON file", BCDI_JSON_MAX_BYTES, &f, NULL);
+    if (st != BCDI_OK) return st;
+    *root = json_loadf(f, 0, &e);
+    fclose(f);
     if (*root) return BCDI_OK;
     if (e.line < 1) return bcdi_error(BCDI_ERR_IO, "'%s': cannot read JSON: %s", path, e.text);
     return bcdi_error(BCDI_ERR_FORMAT, "'%s': not valid JSON at line %d, column %d: %s", path,

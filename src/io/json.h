@@ -35,7 +35,10 @@ void bcdi_json_push(json_t *array, json_t *value, int *ok);
 bcdi_status bcdi_json_write(bcdi_output *tx, const char *path, const json_t *root);
 
 /* ---- reading ---- */
-/* Whole file; errors name the file, line and column. Free with json_decref. */
+/* The JSON files braggcdi reads (summaries) are a few kB; a larger one is refused unread. */
+#define BCDI_JSON_MAX_BYTES ((size_t)64 << 20)
+/* Whole file (a regular file of at most BCDI_JSON_MAX_BYTES: core/input_file.h); errors name the
+ * file, line and column. Free with json_decref. */
 bcdi_status bcdi_json_read(const char *path, json_t **root);
 /* The value at a '/'-separated path of object keys, NULL when any step is missing. */
 json_t *bcdi_json_at(json_t *root, const char *path);

@@ -1,5 +1,7 @@
 /* MATLAB .mat reader through libmatio (io/mat.h). */
 #include "io/mat.h"
+#include "core/ckd.h"
+#include "core/input_file.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -101,11 +103,10 @@ static bcdi_status check_size(const char *path, const matvar_t *v, int version, 
         if (v->dims[d] == 0)
             return bcdi_error(BCDI_ERR_FORMAT, "'%s': variable '%s' is empty (dimension %d is 0)",
                               path, v->name, d + 1);
-        if (__builtin_mul_overflow(count, v->dims[d], &count))
-            return bcdi_error(BCDI_ERR_FORMAT,
-                              "'%s': variable '%s': the product of its dimensions overflows", path,
-                              v->name);
     }
+    if (bcdi_ckd_volume(v->dims, v->rank, sizeof(double), &count, NULL, "'%s': variable '%s'", path,
+                        v->name) != BCDI_OK)
+        return BCDI_ERR_FORMAT;
     if (count > BCDI_MAT_MAX_ELEMENTS)
         return bcdi_error(BCDI_ERR_FORMAT,
                           "'%s': variable '%s' has %zu elements, more than this reader's %zu", path,
@@ -219,7 +220,7 @@ static bcdi_status convert(const char *path, const matvar_t *v, size_t elements,
     const size_t *s = out->shape;
     size_t need;
     size_t element_size = Mat_SizeOf(v->data_type);
-    if (!v->data || !element_size || __builtin_mul_overflow(elements, element_size, &need) ||
+    if (!v->data || !element_size || bcdi_ckd_mul(&need, elements, element_size) ||
         (v->nbytes && v->nbytes < need))
         return bcdi_error(BCDI_ERR_FORMAT, "'%s': variable '%s': matio returned no or short data",
                           path, out->name);
@@ -270,11 +271,10 @@ bcdi_status bcdi_mat_read(const char *path, const char *variable, bcdi_mat_array
 {
     memset(out, 0, sizeof *out);
     if (!path) return bcdi_error(BCDI_ERR_INVALID_ARG, "mat: no path");
-    struct stat st_file;
-    if (stat(path, &st_file) != 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st_file.st_mode)) return bcdi_error(BCDI_ERR_IO, "'%s': not a regular file", path);
-    bcdi_status chain = check_v5_chain(path, st_file.st_size);
+    size_t file_size;
+    bcdi_status regular = bcdi_input_check(path, ".mat file", &file_size);
+    if (regular != BCDI_OK) return regular;
+    bcdi_status chain = check_v5_chain(path, (off_t)file_size);
     if (chain != BCDI_OK) return chain;
     Mat_LogInitFunc("braggcdi", matio_log);
     matio_message[0] = '\0';
@@ -318,7 +318,7 @@ bcdi_status bcdi_mat_read(const char *path, const char *variable, bcdi_mat_array
         goto done;
     }
     size_t elements = 0;
-    if ((st = check_size(path, info, version, st_file.st_size, &elements)) != BCDI_OK) goto done;
+    if ((st = check_size(path, info, version, (off_t)file_size, &elements)) != BCDI_OK) goto done;
     snprintf(out->name, sizeof out->name, "%s", name);
     snprintf(out->type, sizeof out->type, "%s", class_name(info));
     out->rank = info->rank;

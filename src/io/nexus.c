@@ -207,8 +207,11 @@ static int unit_scale(const char *u, unit_kind k, double *scale)
     return -1;
 }
 
-/* 1 = read, 0 = absent, <0 = present but unusable (error set). */
-static int read_quantity(bcdi_h5_reader *r, const char *path, unit_kind k, double *out)
+/* 1 = read, 0 = absent, <0 = present but unusable (error set): a value that is not finite, or
+ * not positive when `positive` (an energy, a length), is refused, never taken for an absent one
+ * (which a key's default would replace). */
+static int read_quantity(bcdi_h5_reader *r, const char *path, unit_kind k, int positive,
+                         double *out)
 {
     if (!bcdi_h5_exists(r, path)) return 0;
     double v, scale;
@@ -223,6 +226,11 @@ static int read_quantity(bcdi_h5_reader *r, const char *path, unit_kind k, doubl
                                   : "an energy (keV, eV)");
         return -1;
     }
+    if (!isfinite(v) || (positive && !(v > 0.0))) {
+        bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' is %g, expected a finite%s number", bcdi_h5_path(r),
+                   path, v, positive ? ", positive" : "");
+        return -1;
+    }
     *out = v * scale;
     return 1;
 }
@@ -235,7 +243,7 @@ bcdi_status bcdi_nexus_read_geometry(bcdi_h5_reader *r, bcdi_geometry *g)
     int rc;
 #define QTY(path, kind, field)                                                                     \
     do {                                                                                           \
-        if ((rc = read_quantity(r, path, kind, &v)) < 0) return BCDI_ERR_FORMAT;                   \
+        if ((rc = read_quantity(r, path, kind, kind != U_ANGLE, &v)) < 0) return BCDI_ERR_FORMAT;  \
         if (rc > 0) field = v;                                                                     \
     } while (0)
     QTY("entry1/instrument/monochromator/energy", U_ENERGY, g->energy_kev);
@@ -277,6 +285,11 @@ bcdi_status bcdi_nexus_read_geometry(bcdi_h5_reader *r, bcdi_geometry *g)
             if (unit_scale(units, U_ANGLE, &scale) != 0)
                 return bcdi_error(BCDI_ERR_FORMAT, "'%s': '%s' has units '%s', expected deg",
                                   bcdi_h5_path(r), BCDI_NEXUS_MOTOR_PATH, units);
+            if (!isfinite(a) || !isfinite(b))
+                return bcdi_error(BCDI_ERR_FORMAT,
+                                  "'%s': rocking motor '%s' is %g at its first and %g at its last "
+                                  "position, expected finite angles",
+                                  bcdi_h5_path(r), BCDI_NEXUS_MOTOR_PATH, a, b);
             g->rocking_step_deg = (b - a) * scale / (double)(dims[0] - 1);
         }
     }

@@ -2,6 +2,9 @@
  * for the three keys NumPy always writes ('descr', 'fortran_order', 'shape'). */
 #include "io/npy.h"
 
+#include "core/ckd.h"
+#include "core/input_file.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -45,8 +48,10 @@ bcdi_status bcdi_npy_open(const char *path, bcdi_npy *npy)
     memset(npy, 0, sizeof *npy);
     if (!path) return bcdi_error(BCDI_ERR_INVALID_ARG, "npy: no path");
     snprintf(npy->path, sizeof npy->path, "%s", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path, strerror(errno));
+    FILE *f;
+    size_t file_size;
+    bcdi_status opened = bcdi_input_open(path, ".npy file", 0, &f, &file_size);
+    if (opened != BCDI_OK) return opened;
     unsigned char pre[12];
     size_t got = fread(pre, 1, sizeof pre, f);
     if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
@@ -144,29 +149,37 @@ bcdi_status bcdi_npy_open(const char *path, bcdi_npy *npy)
         while (*p == ' ' || *p == ',')
             p++;
         if (*p == ')') break;
+        /* digits only: strtoull would take "-1" as 2^64 - 1 */
+        if (!(*p >= '0' && *p <= '9')) {
+            st = bcdi_error(BCDI_ERR_FORMAT, "'%s': cannot parse shape in %s", path, header);
+            goto done;
+        }
         char *end;
+        errno = 0;
         unsigned long long v = strtoull(p, &end, 10);
-        if (end == p || npy->rank >= 8) {
+        if (end == p || errno == ERANGE || v > SIZE_MAX || npy->rank >= 8) {
             st = bcdi_error(BCDI_ERR_FORMAT, "'%s': cannot parse shape in %s", path, header);
             goto done;
         }
         npy->dims[npy->rank++] = (size_t)v;
         p = end;
     }
+    if (*p != ')') {
+        st = bcdi_error(BCDI_ERR_FORMAT, "'%s': cannot parse shape in %s", path, header);
+        goto done;
+    }
     npy->data_offset = (long long)(header_start + header_len);
-    /* the file must hold every element the shape promises */
-    size_t total = npy->element_size;
-    for (int i = 0; i < npy->rank; i++)
-        total *= npy->dims[i];
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long size = ftell(f);
-        if (size >= 0 && (unsigned long long)size < (unsigned long long)npy->data_offset + total) {
-            st = bcdi_error(BCDI_ERR_FORMAT,
-                            "'%s': truncated: the shape needs %zu data bytes, "
-                            "the file has %lld",
-                            path, total, (long long)size - npy->data_offset);
-            goto done;
-        }
+    /* the file must hold every element the shape promises (checked sizes: a shape whose byte
+     * count wraps must not pass as a small one) */
+    size_t total, needed;
+    if ((st = bcdi_ckd_volume(npy->dims, npy->rank, npy->element_size, NULL, &total, "'%s'",
+                              path)) != BCDI_OK)
+        goto done;
+    if (bcdi_ckd_add(&needed, (size_t)npy->data_offset, total) || file_size < needed) {
+        st = bcdi_error(BCDI_ERR_FORMAT,
+                        "'%s': truncated: the shape needs %zu data bytes, the file has %lld", path,
+                        total, (long long)file_size - npy->data_offset);
+        goto done;
     }
 done:
     free(header);
@@ -261,9 +274,12 @@ bcdi_status bcdi_npy_read_region(bcdi_npy *npy, size_t f, size_t r0, size_t nr, 
                                  size_t nc, float *out)
 {
     if (!npy || !npy->file || !out) return bcdi_error(BCDI_ERR_INVALID_ARG, "npy: file not open");
+    if (npy->rank < 2 || npy->rank > 3)
+        return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': rank %d, expected 2 or 3", npy->path,
+                          npy->rank);
     size_t frames = npy->rank == 3 ? npy->dims[0] : 1;
     size_t rows = npy->dims[npy->rank - 2], cols = npy->dims[npy->rank - 1];
-    if (npy->rank < 2 || f >= frames || r0 + nr > rows || c0 + nc > cols)
+    if (f >= frames || r0 > rows || nr > rows - r0 || c0 > cols || nc > cols - c0)
         return bcdi_error(BCDI_ERR_INVALID_ARG,
                           "'%s': region frame %zu rows %zu..%zu columns "
                           "%zu..%zu outside the array",

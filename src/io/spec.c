@@ -6,6 +6,8 @@
  * header, so it stays valid after bcdi_spec_close. (A little over 700 lines: most of it is one
  * error message per malformed field; what a parsed scan answers lives in spec_scan.c.) */
 #include "io/spec.h"
+#include "core/ckd.h"
+#include "core/input_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,7 +40,7 @@ static int grow(void **array, size_t *capacity, size_t need, size_t size)
     size_t cap = *capacity ? *capacity : 16, bytes;
     while (cap < need)
         cap *= 2;
-    if (__builtin_mul_overflow(cap, size, &bytes)) return 0;
+    if (bcdi_ckd_mul(&bytes, cap, size)) return 0;
     void *p = realloc(*array, bytes);
     if (!p) return 0;
     *array = p;
@@ -368,10 +370,9 @@ bcdi_status bcdi_spec_open(const char *path, bcdi_spec_file **out)
         bcdi_spec_close(file);
         return no_memory(path);
     }
-    file->f = fopen(path, "rb");
-    if (!file->f) {
-        bcdi_status st =
-            bcdi_error(BCDI_ERR_IO, "'%s': cannot open the SPEC file: %s", path, strerror(errno));
+    bcdi_status opened = bcdi_input_open(path, "SPEC file", 0, &file->f, NULL);
+    if (opened != BCDI_OK) {
+        bcdi_status st = opened;
         free(r.buf);
         bcdi_spec_close(file);
         return st;
@@ -595,8 +596,7 @@ static bcdi_status parse_data_row(bcdi_spec_scan *s, row_buffer *rb, char *line,
                           "or damaged line?)",
                           path, line_no, n > BCDI_SPEC_MAX_NAMES ? n - 1 : n, s->column_count);
     size_t need;
-    if (rb->count >= BCDI_SPEC_MAX_POINTS ||
-        __builtin_mul_overflow(rb->count + 1, s->column_count, &need) ||
+    if (rb->count >= BCDI_SPEC_MAX_POINTS || bcdi_ckd_mul(&need, rb->count + 1, s->column_count) ||
         need > BCDI_SPEC_MAX_VALUES)
         return bcdi_error(BCDI_ERR_FORMAT, "'%s' line %zu: scan %ld exceeds %d points or %u values",
                           path, line_no, s->number, BCDI_SPEC_MAX_POINTS, BCDI_SPEC_MAX_VALUES);

@@ -1,6 +1,7 @@
 /* What a parsed SPEC scan answers (io/spec.h): motor positions by name or mnemonic, data
  * columns by label, other header lines, and the motor its command moves. */
 #include "io/spec_internal.h"
+#include "core/ckd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,7 +205,7 @@ bcdi_status bcdi_spec_scan_motion(const bcdi_spec_scan *scan, bcdi_spec_motion *
     if (mesh) {
         long inner = 0;
         if ((st = command_intervals(scan, tokens, 8, &inner)) != BCDI_OK) return st;
-        if (__builtin_mul_overflow(out->points, (size_t)inner + 1, &out->points) ||
+        if (bcdi_ckd_mul(&out->points, out->points, (size_t)inner + 1) ||
             out->points > BCDI_SPEC_MAX_POINTS)
             return bcdi_error(BCDI_ERR_FORMAT, "%s: mesh of more than %d points", scan->where,
                               BCDI_SPEC_MAX_POINTS);

@@ -4,6 +4,9 @@
  * the bcdi_error message instead. */
 #include "io/tiff_io.h"
 
+#include "core/ckd.h"
+#include "core/input_file.h"
+
 #include <tiffio.h>
 
 #include <errno.h>
@@ -41,18 +44,23 @@ static const char *tiff_why(void)
     return tiff_msg[0] ? tiff_msg : "libtiff error";
 }
 
-/* Open for reading with the quiet handlers; errors name the file. */
-static bcdi_status open_read(const char *path, TIFF **out)
+/* Open for reading with the quiet handlers; errors name the file. Only a regular file is opened
+ * (a FIFO named like a frame would block libtiff's open forever); *file_size (may be NULL)
+ * receives its size. */
+static bcdi_status open_read(const char *path, TIFF **out, size_t *file_size)
 {
     tiff_quiet();
-    struct stat sb;
-    if (!path || stat(path, &sb) != 0)
-        return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", path ? path : "(null)",
-                          strerror(errno));
-    TIFF *t = TIFFOpen(path, "r");
-    if (!t)
-        return bcdi_error(BCDI_ERR_FORMAT, "'%s': not a readable TIFF (%lld bytes): %s", path,
-                          (long long)sb.st_size, tiff_why());
+    int fd;
+    size_t size;
+    bcdi_status st = bcdi_input_open_fd(path, "TIFF", 0, &fd, &size);
+    if (st != BCDI_OK) return st;
+    TIFF *t = TIFFFdOpen(fd, path, "r");
+    if (!t) {
+        close(fd);
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': not a readable TIFF (%zu bytes): %s", path, size,
+                          tiff_why());
+    }
+    if (file_size) *file_size = size;
     *out = t;
     return BCDI_OK;
 }
@@ -99,22 +107,106 @@ static bcdi_status get_info(TIFF *t, const char *path, size_t page, page_info *p
                           "'%s': page %zu has %u-bit samples of format %u, "
                           "expected uint8/16/32, int16/32 or float32/64",
                           path, page, (unsigned)bits, (unsigned)format);
+    /* a page is decoded whole: its size must be one that exists (checked sizes) */
+    size_t plane[2] = {pi->height, pi->width};
+    bcdi_status st =
+        bcdi_ckd_volume(plane, 2, sizeof(double), NULL, NULL, "'%s': page %zu", path, page);
+    if (st != BCDI_OK) return st;
     if (type) *type = d;
     return BCDI_OK;
+}
+
+/* Every strip or tile of the current page lies inside the file (a stack cut short loses its
+ * last pages' data, or their directories: both are refused, never read as fewer frames). */
+static bcdi_status check_page_data(TIFF *t, const char *path, size_t page, size_t file_size)
+{
+    uint32_t n = TIFFIsTiled(t) ? TIFFNumberOfTiles(t) : TIFFNumberOfStrips(t);
+    for (uint32_t k = 0; k < n; k++) {
+        int ok = 0;
+        uint64_t offset = TIFFGetStrileOffsetWithErr(t, k, &ok), end;
+        if (!ok) break; /* libtiff's own error, reported below */
+        uint64_t count = TIFFGetStrileByteCountWithErr(t, k, &ok);
+        if (!ok) break;
+        if (__builtin_add_overflow(offset, count, &end) || end > file_size)
+            return bcdi_error(BCDI_ERR_FORMAT,
+                              "'%s': page %zu: its data runs to byte %llu, the file has %zu bytes "
+                              "(truncated?)",
+                              path, page, (unsigned long long)offset + count, file_size);
+    }
+    if (tiff_msg[0])
+        return bcdi_error(BCDI_ERR_FORMAT, "'%s': page %zu: %s (truncated or damaged?)", path, page,
+                          tiff_msg);
+    return BCDI_OK;
+}
+
+static const char *page_text(const page_info *pi, char *buf, size_t capacity)
+{
+    const char *format = pi->format == SAMPLEFORMAT_IEEEFP ? "float"
+                         : pi->format == SAMPLEFORMAT_INT  ? "int"
+                                                           : "uint";
+    snprintf(buf, capacity, "%u x %u, %s%u", (unsigned)pi->height, (unsigned)pi->width, format,
+             (unsigned)pi->bits);
+    return buf;
+}
+
+/* Every page of an open TIFF: the same size, bit depth and sample format as the first (a
+ * smaller page would be read at the first page's width, mixed depths would take their
+ * saturation from the first), its data inside the file, the directory chain unbroken to its
+ * end, and the page count a page-number tag declares reached. */
+static bcdi_status scan_pages(TIFF *t, const char *path, size_t file_size, page_info *first,
+                              bcdi_dtype *type, size_t *pages)
+{
+    bcdi_status st = get_info(t, path, 0, first, type);
+    if (st == BCDI_OK) st = check_page_data(t, path, 0, file_size);
+    uint16_t number = 0, declared = 0;
+    if (st == BCDI_OK && !TIFFGetField(t, TIFFTAG_PAGENUMBER, &number, &declared)) declared = 0;
+    size_t count = 1;
+    while (st == BCDI_OK && TIFFReadDirectory(t)) {
+        page_info pi;
+        bcdi_dtype d;
+        if ((st = get_info(t, path, count, &pi, &d)) != BCDI_OK) break;
+        if (pi.width != first->width || pi.height != first->height || pi.bits != first->bits ||
+            pi.format != first->format) {
+            char a[64], b[64];
+            st =
+                bcdi_error(BCDI_ERR_FORMAT,
+                           "'%s': page %zu is %s, page 0 is %s: the pages of a stack must share "
+                           "their size, bit depth and sample format",
+                           path, count, page_text(&pi, a, sizeof a), page_text(first, b, sizeof b));
+            break;
+        }
+        st = check_page_data(t, path, count, file_size);
+        count++;
+    }
+    if (st == BCDI_OK && tiff_msg[0]) /* the chain of directories ends in a broken link */
+        st = bcdi_error(BCDI_ERR_FORMAT,
+                        "'%s': the directory after page %zu cannot be read (truncated or "
+                        "damaged?): %s",
+                        path, count - 1, tiff_msg);
+    if (st == BCDI_OK && declared > count)
+        st = bcdi_error(BCDI_ERR_FORMAT,
+                        "'%s': page 0 says the stack has %u pages, the file holds %zu "
+                        "(truncated?)",
+                        path, (unsigned)declared, count);
+    if (st == BCDI_OK) *pages = count;
+    return st;
 }
 
 bcdi_status bcdi_tiff_info(const char *path, size_t *pages, size_t *rows, size_t *columns,
                            bcdi_dtype *stored)
 {
     TIFF *t;
-    bcdi_status st = open_read(path, &t);
+    size_t file_size, count = 0;
+    bcdi_status st = open_read(path, &t, &file_size);
     if (st != BCDI_OK) return st;
     page_info pi;
-    st = get_info(t, path, 0, &pi, stored);
+    bcdi_dtype d;
+    st = scan_pages(t, path, file_size, &pi, &d, &count);
     if (st == BCDI_OK) {
         if (rows) *rows = pi.height;
         if (columns) *columns = pi.width;
-        if (pages) *pages = TIFFNumberOfDirectories(t);
+        if (pages) *pages = count;
+        if (stored) *stored = d;
     }
     TIFFClose(t);
     return st;
@@ -187,7 +279,8 @@ bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_
 {
     if (!out) return bcdi_error(BCDI_ERR_INVALID_ARG, "'%s': no output buffer", path ? path : "?");
     TIFF *t;
-    bcdi_status st = open_read(path, &t);
+    size_t file_size;
+    bcdi_status st = open_read(path, &t, &file_size);
     if (st != BCDI_OK) return st;
     if (page > 0 && (page > UINT16_MAX || !TIFFSetDirectory(t, (tdir_t)page))) {
         size_t n = TIFFNumberOfDirectories(t);
@@ -200,13 +293,17 @@ bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_
         TIFFClose(t);
         return st;
     }
-    size_t n = (size_t)pi.width * pi.height;
-    if (n > capacity) {
+    size_t n = (size_t)pi.width * pi.height; /* checked by get_info */
+    if (n != capacity) { /* a smaller page would leave the rest of the frame stale */
         TIFFClose(t);
-        return bcdi_error(BCDI_ERR_INVALID_ARG,
-                          "'%s': page %zu has %u x %u = %zu pixels, the "
-                          "buffer holds %zu",
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': page %zu has %u x %u = %zu pixels, expected %zu (the pages of a "
+                          "stack must share their size)",
                           path, page, pi.height, pi.width, n, capacity);
+    }
+    if ((st = check_page_data(t, path, page, file_size)) != BCDI_OK) {
+        TIFFClose(t);
+        return st;
     }
     if (TIFFIsTiled(t)) {
         st = read_tiles(t, path, page, &pi, out);

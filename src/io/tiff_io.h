@@ -9,11 +9,17 @@
 
 #include <stddef.h>
 
-/* Read one image (page `page` of a multi-page file); pixel types uint16/uint32/int32/float32.
- * dims = {rows, columns}; out receives rows*columns floats (converted). */
+/* What a TIFF holds: its page count, the pages' size and stored type. Only a regular file is
+ * opened. Every page is checked (docs/security.md): the same size, bit depth and sample format
+ * as the first, each page's data inside the file, the chain of page directories readable to its
+ * end and as long as a page-number tag declares; anything else (a smaller page, mixed depths, a
+ * stack cut short) is a FORMAT error naming the file and the page. pixel types: uint8/16/32,
+ * int16/32, float32/64. */
 bcdi_status bcdi_tiff_info(const char *path, size_t *pages, size_t *rows, size_t *columns,
                            bcdi_dtype *stored);
-bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_t capacity);
+/* Page `page` as floats; it must hold exactly `pixels` = rows x columns (a page of another size
+ * is a FORMAT error) and its data must lie inside the file. */
+bcdi_status bcdi_tiff_read_page(const char *path, size_t page, float *out, size_t pixels);
 
 /* Write frames (n0 frames of n1 x n2, C order) as one multi-page TIFF, staged in tx (NULL: its
  * own transaction, committed here; core/output.h). */

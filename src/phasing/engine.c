@@ -13,6 +13,7 @@
 #include "bcdi/breed.h"
 #include "bcdi/log.h"
 #include "bcdi/recipe.h"
+#include "core/ckd.h"
 #include "core/interrupt.h"
 #include "num/volume.h"
 #include "phasing/iteration.h"
@@ -560,8 +561,8 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
     /* the largest buffer is batch x n complex voxels: refuse sizes whose byte count wraps */
     const size_t *s = data->shape;
     size_t batch = p->batch > 0 && p->batch < p->runs ? (size_t)p->batch : (size_t)p->runs;
-    if (s[1] > SIZE_MAX / s[0] || s[2] > SIZE_MAX / (s[0] * s[1]) ||
-        s[0] * s[1] * s[2] > SIZE_MAX / sizeof(bcdi_cf) / batch)
+    if (bcdi_ckd_volume(s, 3, sizeof(bcdi_cf) * batch, NULL, NULL, "phase: %zu runs per batch",
+                        batch) != BCDI_OK)
         return bcdi_error(BCDI_ERR_CONFIG,
                           "phase: %zux%zux%zu voxels x %zu runs per batch is too large to address",
                           s[0], s[1], s[2], batch);

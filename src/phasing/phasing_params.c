@@ -125,6 +125,7 @@ static const bcdi_param_spec phase_specs[] = {
     BCDI_KEY_CHOICE("fft_planner", OPT, fft_measure, "estimate", planner_names, NULL,
                     "CPU FFTW planner: estimate (bit-identical runs) or measure (faster at 256^3)"),
     BCDI_KEY_INT("deflate", OPT, deflate, "4", 0, 9, "gzip level of the written datasets"),
+    BCDI_KEY_MAX_MEMORY(OPT, max_memory),
 };
 #undef OPT
 
@@ -186,6 +187,48 @@ static const bcdi_param_table phase_table = {
 const bcdi_param_table *bcdi_phase_param_table(void)
 {
     return &phase_table;
+}
+
+double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_t shape[3],
+                                  int backend_on_host)
+{
+    const bcdi_phasing_params *p = &options->phasing;
+    double n = (double)shape[0] * (double)shape[1] * (double)shape[2];
+    double runs = (double)p->runs, keep = (double)p->keep;
+    double batch = p->batch > 0 && p->batch < p->runs ? (double)p->batch : runs;
+    int dm = 0; /* a DM step anywhere in the recipes needs its extra array */
+    for (const char *c = p->recipe; *c && !dm; ++c)
+        dm = (c[0] == 'D' || c[0] == 'd') && (c[1] == 'M' || c[1] == 'm');
+    double data = 5.0 + (p->support_file[0] ? 1.0 : 0.0);
+    /* the initial support (the upload's 10 B/voxel of copies are gone before the batch) */
+    double engine = 1.0;
+    /* every run, the best of the generations (guided seeding), the kept results */
+    double population = 9.0 * runs + (p->generations > 1 ? 8.0 : 0.0) + 9.0 * keep;
+    double backend = 0.0;
+    if (backend_on_host)
+        backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (options->fft_measure ? 16.0 : 8.0));
+    /* the history every run keeps (one point per metric_interval iterations of every
+     * generation's recipe), and one written as 7 doubles a row */
+    double iterations = 0.0;
+    long recipes = 0;
+    for (const char *piece = p->recipe; piece; ++recipes) {
+        const char *end = strchr(piece, ';');
+        char one[sizeof p->recipe];
+        snprintf(one, sizeof one, "%.*s", (int)(end ? (size_t)(end - piece) : strlen(piece)),
+                 piece);
+        bcdi_recipe parsed;
+        if (bcdi_recipe_parse(one, p->beta, &parsed) == BCDI_OK) {
+            iterations += (double)parsed.total_iterations;
+            bcdi_recipe_free(&parsed);
+        }
+        piece = end ? end + 1 : NULL;
+    }
+    bcdi_clear_error();
+    if (recipes == 1) iterations *= (double)p->generations;
+    double rows = iterations / (double)(p->metric_interval > 0 ? p->metric_interval : 1) + 2.0;
+    double history = rows * ((runs + keep) * (double)sizeof(bcdi_history_point) + 56.0);
+    return 64.0 * 1048576.0 + history +
+           n * (data + engine + population + backend + 9.0 /* writing */);
 }
 
 void bcdi_phase_options_default(bcdi_phase_options *options)

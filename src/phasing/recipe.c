@@ -1,6 +1,8 @@
 /* Recursive-descent parser for phasing recipes (grammar in include/bcdi/recipe.h). */
 #include "bcdi/recipe.h"
 
+#include "core/ckd.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -51,12 +53,29 @@ static bcdi_status fail(parser *p, const char *expected)
     return p->status;
 }
 
+/* Every iteration count is checked against MAX_ITERATIONS as it grows (by a factor or by a
+ * merge), so no count can wrap past it: 32768*(65536*(65536*(65536*HIO))) is refused, not
+ * stored negative. */
+static bcdi_status too_many_iterations(parser *p)
+{
+    if (p->status != BCDI_OK) return p->status;
+    p->status = bcdi_error(BCDI_ERR_CONFIG,
+                           "recipe '%s': column %zu: more than %ld iterations (counts multiply "
+                           "through parentheses)",
+                           p->text, p->pos, MAX_ITERATIONS);
+    return p->status;
+}
+
 static int push(step_list *list, const bcdi_recipe_step *step)
 {
     if (list->count && list->steps[list->count - 1].algorithm == step->algorithm &&
         list->steps[list->count - 1].beta == step->beta &&
         list->steps[list->count - 1].positivity == step->positivity) {
-        list->steps[list->count - 1].iterations += step->iterations;
+        long merged;
+        if (bcdi_ckd_add_long(&merged, list->steps[list->count - 1].iterations, step->iterations) ||
+            merged > MAX_ITERATIONS)
+            return -2;
+        list->steps[list->count - 1].iterations = merged;
         return 0;
     }
     if (list->count >= MAX_STEPS) return -1;
@@ -146,7 +165,9 @@ static bcdi_status parse_factor(parser *p, step_list *out)
         ++p->pos;
         if (parse_params(p, &step) != BCDI_OK) return p->status;
     }
-    if (push(out, &step) != 0) return fail(p, "a shorter recipe (too many steps)");
+    int pushed = push(out, &step);
+    if (pushed != 0)
+        return pushed == -2 ? too_many_iterations(p) : fail(p, "a shorter recipe (too many steps)");
     return BCDI_OK;
 }
 
@@ -173,16 +194,25 @@ static bcdi_status parse_term(parser *p, step_list *out)
         return p->status;
     }
     if (inner.count == 1) {
-        /* N*ALGO: scale the single step rather than repeating it */
-        inner.steps[0].iterations *= count;
+        /* N*ALGO: scale the single step rather than repeating it (checked: no wrap) */
+        long scaled;
+        if (bcdi_ckd_mul_long(&scaled, inner.steps[0].iterations, count) ||
+            scaled > MAX_ITERATIONS) {
+            free(inner.steps);
+            return too_many_iterations(p);
+        }
+        inner.steps[0].iterations = scaled;
         count = 1;
     }
     for (long r = 0; r < count; ++r)
-        for (size_t i = 0; i < inner.count; ++i)
-            if (push(out, &inner.steps[i]) != 0) {
+        for (size_t i = 0; i < inner.count; ++i) {
+            int pushed = push(out, &inner.steps[i]);
+            if (pushed != 0) {
                 free(inner.steps);
-                return fail(p, "a shorter recipe (too many steps)");
+                return pushed == -2 ? too_many_iterations(p)
+                                    : fail(p, "a shorter recipe (too many steps)");
             }
+        }
     free(inner.steps);
     return BCDI_OK;
 }
@@ -213,8 +243,9 @@ bcdi_status bcdi_recipe_parse(const char *text, double default_beta, bcdi_recipe
     }
     long total = 0;
     for (size_t i = 0; p.status == BCDI_OK && i < list.count; ++i) {
+        /* each step is at most MAX_ITERATIONS, so the sum is checked before it could wrap */
         total += list.steps[i].iterations;
-        if (total > MAX_ITERATIONS)
+        if (list.steps[i].iterations < 1 || total > MAX_ITERATIONS)
             p.status = bcdi_error(BCDI_ERR_CONFIG, "recipe '%s': more than %ld iterations", text,
                                   MAX_ITERATIONS);
     }

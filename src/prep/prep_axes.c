@@ -5,11 +5,14 @@
  * come after the columns); the others are held whole in memory once. */
 #include "prep/prep_internal.h"
 
+#include "core/memory.h"
+
 #include "bcdi/log.h"
 #include "core/interrupt.h"
 
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Stored stacks held whole are float32: refuse more than this (16 GiB). */
@@ -135,6 +138,19 @@ bcdi_status prep_setup_axes(prep_ctx *c)
     } else {
         why = "the default: frames first; give axes= (e.g. axes=row,column,frame) if the "
               "rocking axis is another";
+    }
+    int permuted = axis_of[0] != 0 || axis_of[1] != 1 || axis_of[2] != 2;
+    if (permuted && c->in.kind != PREP_INPUT_HDF5 && c->in.kind != PREP_INPUT_CXI &&
+        c->in.kind != PREP_INPUT_MAT) {
+        /* the reordered stack is read whole: refuse it before reading when it cannot fit */
+        const size_t *s = c->in.stored_dims;
+        char how[120];
+        snprintf(how, sizeof how, "a %zu x %zu x %zu stack reordered by axes= (held whole)", s[0],
+                 s[1], s[2]);
+        bcdi_status fits = bcdi_memory_check(
+            64.0 * 1048576.0 + 4.0 * (double)s[0] * (double)s[1] * (double)s[2], p->max_memory,
+            "prepare", how, "store the frames first (no axes=), or raise max_memory=");
+        if (fits != BCDI_OK) return fits;
     }
     bcdi_status st = prep_input_set_axes(&c->in, axis_of);
     if (st != BCDI_OK) return st;

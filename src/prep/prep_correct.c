@@ -25,10 +25,21 @@ bcdi_status prep_setup_corrections(prep_ctx *c)
     size_t rows = sr, cols = sc;
     const char *dark_file = p->dark_file;
     if (!prep_unset(dark_file)) {
-        if ((st = prep_load_image(dark_file, p->dark_dataset, &rows, &cols, origin, &c->dark)) !=
-            BCDI_OK)
+        if ((st = prep_load_image(dark_file, p->dark_dataset, &rows, &cols, origin, p->max_memory,
+                                  &c->dark)) != BCDI_OK)
             return st;
+        /* a dark pixel that is not finite would make every frame's pixel NaN: mask it */
+        size_t bad = 0;
+        for (size_t i = 0; i < plane; i++)
+            if (!isfinite(c->dark[i])) {
+                c->dark[i] = 0.0f;
+                bad += !c->bad[i];
+                c->bad[i] = 1;
+            }
         bcdi_log(BCDI_LOG_INFO, "dark: '%s' subtracted from every frame", dark_file);
+        if (bad)
+            bcdi_log(BCDI_LOG_WARN, "dark: %zu pixels of '%s' are NaN or infinite: masked", bad,
+                     dark_file);
     }
     const char *flat_file = p->flat_file;
     if (!prep_unset(flat_file)) {
@@ -37,13 +48,14 @@ bcdi_status prep_setup_corrections(prep_ctx *c)
         size_t fr = 0, fc = 0;
         const char *ds = p->flat_dataset;
         float *whole = NULL;
-        if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, &whole)) != BCDI_OK) return st;
+        if ((st = prep_load_image(flat_file, ds, &fr, &fc, NULL, p->max_memory, &whole)) != BCDI_OK)
+            return st;
         if (!prep_unset(mask_file)) {
             double threshold = p->mask_threshold;
             size_t mr = fr, mc = fc;
             float *mask_whole = NULL;
-            if (prep_load_image(mask_file, p->mask_dataset, &mr, &mc, origin, &mask_whole) ==
-                BCDI_OK) {
+            if (prep_load_image(mask_file, p->mask_dataset, &mr, &mc, origin, p->max_memory,
+                                &mask_whole) == BCDI_OK) {
                 for (size_t i = 0; i < fr * fc; i++)
                     if (!(mask_whole[i] <= threshold)) whole[i] = 0.0f;
                 free(mask_whole);
@@ -178,7 +190,17 @@ bcdi_status prep_read_region(prep_ctx *c, long f, long r0, size_t nr, long c0, s
                 if (c->counting) c->n_user++;
                 continue;
             }
-            val[i] = prep_corrected(c, s, v, monitor);
+            float corrected = prep_corrected(c, s, v, monitor);
+            if (!isfinite(corrected)) { /* beyond float32 once corrected (white field, monitor) */
+                if (c->invalid_is_error)
+                    return bcdi_error(BCDI_ERR_DATA,
+                                      "'%s': frame %ld, row %ld, column %ld holds %g, beyond "
+                                      "float32 once corrected (invalid=mask masks such pixels)",
+                                      c->in.path, f, sr, sc, (double)v);
+                if (c->counting) c->n_invalid++;
+                continue;
+            }
+            val[i] = corrected;
             msk[i] = 0;
         }
     }

@@ -28,9 +28,13 @@ static double pick(int given, const char *key, double file_value, double cfg_val
     if (isfinite(file_value))
         bcdi_log(BCDI_LOG_NOTICE, "geometry: %s = %.8g %s (%s: key '%s'; the file says %.8g)", what,
                  cfg_value, unit, origin, key, file_value);
-    else
-        bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (%s: key '%s')", what, cfg_value, unit,
-                 origin, key);
+    else if (given)
+        bcdi_log(BCDI_LOG_INFO, "geometry: %s = %.8g %s (given: key '%s')", what, cfg_value, unit,
+                 key);
+    else /* only an absent value is replaced by a default: present ones were checked finite */
+        bcdi_log(BCDI_LOG_NOTICE,
+                 "geometry: %s = %.8g %s (default of key '%s': the input '%s' has no %s)", what,
+                 cfg_value, unit, key, file, what);
     return cfg_value;
 }
 
@@ -54,26 +58,42 @@ bcdi_status prep_geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi_g
         if (file_angles < 0) file.two_theta_deg = NAN; /* polar_angle absent */
     } else if (c->in.h5 && c->in.kind == PREP_INPUT_CXI) {
         bcdi_geometry stored;
-        if (bcdi_h5_exists(c->in.h5, "entry_1/bcdi_geometry") &&
-            bcdi_cxi_read_geometry(c->in.path, &stored) == BCDI_OK) {
+        int present = 0;
+        /* braggcdi's own group, whole and valid, or none at all (a partial group is refused) */
+        if ((st = bcdi_cxi_read_geometry_if_present(c->in.path, &stored, &present)) != BCDI_OK)
+            return st;
+        if (present) {
             file = stored;
             file_angles = (int)stored.angles;
             file.rocking_step_deg = stored.rocking_step_deg;
         } else {
-            double v;
-            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/distance", &v) ==
-                BCDI_OK)
-                file.distance_m = v;
-            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/x_pixel_size", &v) ==
-                BCDI_OK)
-                file.pixel_size_m[1] = v;
-            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/detector_1/y_pixel_size", &v) ==
-                BCDI_OK)
-                file.pixel_size_m[0] = v;
-            if (bcdi_h5_read_double(c->in.h5, "entry_1/instrument_1/source_1/energy", &v) ==
-                BCDI_OK)
-                file.energy_kev = v / 1.602176634e-16; /* CXI stores joules */
-            bcdi_clear_error();
+            /* PyNX's fields: each absent one is NaN (the key's value is taken, and said); a
+             * present one must be a positive, finite number */
+            static const char *const det = "entry_1/instrument_1/detector_1/";
+            const struct {
+                const char *path;
+                double *field, scale;
+            } fields[] = {
+                {"distance", &file.distance_m, 1.0},
+                {"x_pixel_size", &file.pixel_size_m[1], 1.0},
+                {"y_pixel_size", &file.pixel_size_m[0], 1.0},
+                {"entry_1/instrument_1/source_1/energy", &file.energy_kev,
+                 1.0 / 1.602176634e-16}, /* CXI stores joules */
+            };
+            for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+                char path[256];
+                snprintf(path, sizeof path, "%s%s", fields[k].path[0] == 'e' ? "" : det,
+                         fields[k].path);
+                if (!bcdi_h5_exists(c->in.h5, path)) continue;
+                double v;
+                if ((st = bcdi_h5_read_double(c->in.h5, path, &v)) != BCDI_OK) return st;
+                if (!isfinite(v) || !(v > 0.0))
+                    return bcdi_error(BCDI_ERR_FORMAT,
+                                      "'%s': '%s' is %g, expected a positive finite number (give "
+                                      "the value as a key to use another)",
+                                      c->in.path, path, v);
+                *fields[k].field = v * fields[k].scale;
+            }
         }
     }
     if (c->in.kind != PREP_INPUT_CXI || isfinite(step_from_file))
@@ -140,6 +160,11 @@ bcdi_status prep_geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi_g
     }
     g->rocking_step_deg = pick(p->rocking_step_given, "rocking_step_deg", file.rocking_step_deg,
                                p->rocking_step_deg, "rocking step", "deg", src);
+    if (g->rocking_step_deg == 0.0) /* (the key cannot be 0: the file's motor does not move) */
+        return bcdi_error(BCDI_ERR_FORMAT,
+                          "'%s': the rocking motor ('%s') does not move from its first to its "
+                          "last frame: give rocking_step_deg",
+                          src, p->motor_path);
     memcpy(g->rocking_axis, p->rocking_axis, sizeof g->rocking_axis);
     g->row_sign = p->row_sign;
     /* rocking angle of each frame when the file has no motor array */

@@ -2,6 +2,9 @@
  * .mat (read whole). The axis order of the stored stack is handled in prep_axes.c. */
 #include "prep/prep_input.h"
 
+#include "core/ckd.h"
+#include "core/interrupt.h"
+#include "core/memory.h"
 #include "io/mat.h"
 #include "io/nexus.h"
 #include "io/tiff_io.h"
@@ -10,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -287,6 +291,12 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     if (st == BCDI_OK && (!in->dims[0] || !in->dims[1] || !in->dims[2]))
         st = bcdi_error(BCDI_ERR_FORMAT, "'%s': empty stack (%zu x %zu x %zu)", input, in->dims[0],
                         in->dims[1], in->dims[2]);
+    /* frames are read one at a time, but offsets into the stack span all of it: the whole
+     * declared stack must be a size that exists */
+    if (st == BCDI_OK)
+        st = bcdi_ckd_volume(in->dims, 3, sizeof(float), NULL, NULL, "'%s'%s%s%s", input,
+                             in->h5 ? ": dataset '" : "", in->h5 ? in->data_path : "",
+                             in->h5 ? "'" : "");
     memcpy(in->stored_dims, in->dims, sizeof in->dims);
     for (int a = 0; a < 3; a++)
         in->axis_of[a] = a;
@@ -334,21 +344,28 @@ bcdi_status prep_input_read_stored(prep_input *in, size_t f, size_t r0, size_t n
     }
     if (in->kind == PREP_INPUT_NPY) return bcdi_npy_read_region(&in->npy, f, r0, nr, c0, nc, out);
     /* TIFF: libtiff decodes whole strips, so decode the page once and cut regions from it */
-    size_t plane = dims[1] * dims[2];
+    size_t plane = dims[1] * dims[2]; /* checked with the stack at open */
     if (!in->page_cache && !(in->page_cache = malloc(plane * sizeof(float))))
         return bcdi_error(BCDI_ERR_NOMEM, "'%s': cannot allocate one frame", in->path);
     if (!in->cache_valid || in->cached_page != f) {
         in->cache_valid = 0;
         const char *file = in->kind == PREP_INPUT_TIFF_FILES ? in->files[f] : in->path;
         size_t page = in->kind == PREP_INPUT_TIFF_FILES ? 0 : f;
-        size_t rows, cols;
-        bcdi_status st = bcdi_tiff_info(file, NULL, &rows, &cols, NULL);
-        if (st != BCDI_OK) return st;
-        if (rows != dims[1] || cols != dims[2])
-            return bcdi_error(BCDI_ERR_FORMAT,
-                              "'%s': frame is %zu x %zu, the first frame was "
-                              "%zu x %zu",
-                              file, rows, cols, dims[1], dims[2]);
+        bcdi_status st;
+        if (in->kind == PREP_INPUT_TIFF_FILES) {
+            /* each frame file must match the first: size and stored type (mixed bit depths
+             * would take their saturation level from the first frame); a multi-page file's
+             * pages were all checked when it was opened */
+            size_t rows, cols;
+            bcdi_dtype stored;
+            if ((st = bcdi_tiff_info(file, NULL, &rows, &cols, &stored)) != BCDI_OK) return st;
+            if (rows != dims[1] || cols != dims[2] || stored != in->stored)
+                return bcdi_error(BCDI_ERR_FORMAT,
+                                  "'%s': frame is %zu x %zu %s, the first frame ('%s') was %zu x "
+                                  "%zu %s: the frames of a stack must share their size and type",
+                                  file, rows, cols, bcdi_dtype_name(stored), in->files[0], dims[1],
+                                  dims[2], bcdi_dtype_name(in->stored));
+        }
         if ((st = bcdi_tiff_read_page(file, page, in->page_cache, plane)) != BCDI_OK) return st;
         in->cached_page = f;
         in->cache_valid = 1;
@@ -388,18 +405,35 @@ bcdi_status prep_cut_image(const char *path, float *full, size_t file_rows, size
     return BCDI_OK;
 }
 
+/* An image of `bytes` (and its cut, at most as large) fits in memory. */
+static bcdi_status image_fits(const char *path, size_t rows, size_t cols, size_t bytes,
+                              size_t max_memory)
+{
+    char how[80];
+    snprintf(how, sizeof how, "%zu x %zu pixels", rows, cols);
+    bcdi_status st = bcdi_memory_check(2.0 * (double)bytes, max_memory, "the image", how,
+                                       "is it the calibration image meant?");
+    return st == BCDI_OK ? st : bcdi_error_prefix(st, "'%s': ", path);
+}
+
 bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows, size_t *cols,
-                            const long origin[2], float **out)
+                            const long origin[2], size_t max_memory, float **out)
 {
     *out = NULL;
     size_t file_rows = 0, file_cols = 0;
     float *full = NULL;
     bcdi_status st;
+    size_t image[2], pixels = 0, bytes = 0;
     if (is_tiff_name(path)) {
         if ((st = bcdi_tiff_info(path, NULL, &file_rows, &file_cols, NULL)) != BCDI_OK) return st;
-        if (!(full = malloc(file_rows * file_cols * sizeof *full)))
-            return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
-        st = bcdi_tiff_read_page(path, 0, full, file_rows * file_cols);
+        image[0] = file_rows, image[1] = file_cols;
+        if ((st = bcdi_ckd_volume(image, 2, sizeof *full, &pixels, &bytes, "'%s'", path)) !=
+                BCDI_OK ||
+            (st = image_fits(path, file_rows, file_cols, bytes, max_memory)) != BCDI_OK)
+            return st;
+        if (!(full = malloc(bytes)))
+            return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
+        st = bcdi_tiff_read_page(path, 0, full, pixels);
     } else if (ends_with(path, ".npy")) {
         bcdi_npy npy;
         if ((st = bcdi_npy_open(path, &npy)) != BCDI_OK) return st;
@@ -410,9 +444,12 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
         }
         file_rows = npy.dims[npy.rank - 2];
         file_cols = npy.dims[npy.rank - 1];
-        if (!(full = malloc(file_rows * file_cols * sizeof *full)))
-            st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
-        else
+        image[0] = file_rows, image[1] = file_cols;
+        st = bcdi_ckd_volume(image, 2, sizeof *full, NULL, &bytes, "'%s'", path);
+        if (st == BCDI_OK) st = image_fits(path, file_rows, file_cols, bytes, max_memory);
+        if (st == BCDI_OK && !(full = malloc(bytes)))
+            st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
+        else if (st == BCDI_OK)
             st = bcdi_npy_read_region(&npy, 0, 0, file_rows, 0, file_cols, full);
         bcdi_npy_close(&npy);
     } else {
@@ -428,10 +465,14 @@ bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows,
         if (st == BCDI_OK) {
             file_rows = dims[rank - 2];
             file_cols = dims[rank - 1];
-            if (!(full = malloc(file_rows * file_cols * sizeof *full)))
-                st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory", path);
-            else
-                st = bcdi_h5_read(r, dataset, BCDI_DT_F32, full, file_rows * file_cols);
+            image[0] = file_rows, image[1] = file_cols;
+            st = bcdi_ckd_volume(image, 2, sizeof *full, &pixels, &bytes, "'%s': dataset '%s'",
+                                 path, dataset);
+            if (st == BCDI_OK) st = image_fits(path, file_rows, file_cols, bytes, max_memory);
+            if (st == BCDI_OK && !(full = malloc(bytes)))
+                st = bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory for %zu bytes", path, bytes);
+            else if (st == BCDI_OK)
+                st = bcdi_h5_read(r, dataset, BCDI_DT_F32, full, pixels);
         }
         bcdi_h5_close(r);
     }

@@ -78,9 +78,11 @@ bcdi_status prep_input_read_stored(prep_input *in, size_t f, size_t r0, size_t n
  * (dataset `dataset`, rank 2, or rank 3 with one frame), as rows x columns floats.
  * If the file is larger than rows x columns, the rows x columns part starting at `origin`
  * (row, column) is taken (frames cut from a bigger detector); if it is exactly that size the
- * origin is ignored; anything else is an error naming both shapes. *out is malloc'd. */
+ * origin is ignored; anything else is an error naming both shapes. *out is malloc'd. The image
+ * is refused before it is read when it (and its cut) would not fit in max_memory (bytes; 0: what
+ * the machine offers). */
 bcdi_status prep_load_image(const char *path, const char *dataset, size_t *rows, size_t *cols,
-                            const long origin[2], float **out);
+                            const long origin[2], size_t max_memory, float **out);
 /* (*rows == 0 asks for the whole image: *rows, *cols receive its size.) */
 /* The rows x cols part at origin of a file_rows x file_cols image (takes ownership of full). */
 bcdi_status prep_cut_image(const char *path, float *full, size_t file_rows, size_t file_cols,

@@ -140,8 +140,12 @@ bcdi_status prep_read_region(prep_ctx *c, long f, long r0, size_t nr, long c0, s
 /* prep_peak_box.c */
 /* Pass 1: the peak (maximum after smoothing, or centre of mass) over whole frames. */
 bcdi_status prep_find_peak(prep_ctx *c, int use_com, double sigma, long peak[3]);
-/* The box around `centre`: bin x an even FFT-friendly size per axis (S) and its first voxel. */
-void prep_choose_box(const prep_ctx *c, const long centre[3], size_t S[3], long origin[3]);
+/* The box size: bin x an even FFT-friendly size per axis (S), from the keys and the input's
+ * shape alone; refused when a binned axis would pass BCDI_PREPARE_MAX_AXIS. */
+bcdi_status prep_box_size(const prep_ctx *c, size_t S[3]);
+/* The box of size S around `centre`: its first voxel; refused when it holds no input voxel. */
+bcdi_status prep_place_box(const prep_ctx *c, const long centre[3], const size_t S[3],
+                           long origin[3]);
 
 /* prep_box.c */
 /* Largest even FFT-friendly size <= n (0 when n < 2). */

@@ -135,6 +135,13 @@ bcdi_status prep_setup_frames(prep_ctx *c, double *step_from_file)
                 if (!strncmp(units, "rad", 3))
                     for (size_t f = 0; f < F; f++)
                         c->rocking_deg[f] *= 180.0 / PREP_PI;
+                /* a NaN or infinite angle is refused, never replaced by the default step */
+                for (size_t f = 0; f < F; f++)
+                    if (!isfinite(c->rocking_deg[f]))
+                        return bcdi_error(BCDI_ERR_FORMAT,
+                                          "'%s': rocking motor '%s' is %g at frame %zu, expected "
+                                          "finite angles",
+                                          c->in.path, path, c->rocking_deg[f], f);
                 *step_from_file = (c->rocking_deg[F - 1] - c->rocking_deg[0]) / (double)(F - 1);
                 c->motor_from_file = 1;
                 bcdi_log(BCDI_LOG_INFO, "rocking: %zu positions from '%s' (%.6g to %.6g deg)", F,
@@ -162,10 +169,10 @@ bcdi_status prep_setup_frames(prep_ctx *c, double *step_from_file)
             return st;
         double mean = 0.0;
         for (size_t f = 0; f < F; f++) {
-            if (!(c->monitor_scale[f] > 0.0))
+            if (!(c->monitor_scale[f] > 0.0) || !isfinite(c->monitor_scale[f]))
                 return bcdi_error(BCDI_ERR_DATA,
                                   "'%s': monitor '%s' is %g at frame %zu (must "
-                                  "be > 0)",
+                                  "be finite and > 0)",
                                   c->in.path, monitor, c->monitor_scale[f], f);
             mean += c->monitor_scale[f] / (double)F;
         }

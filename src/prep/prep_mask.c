@@ -65,8 +65,8 @@ bcdi_status prep_setup_masks(prep_ctx *c)
     if (!prep_unset(mask_file) && (st = prep_mask3d_open(c, &per_voxel)) != BCDI_OK) return st;
     if (!prep_unset(mask_file) && !per_voxel) {
         double threshold = p->mask_threshold;
-        if ((st = prep_load_image(mask_file, p->mask_dataset, &rows, &cols, origin, &img)) !=
-            BCDI_OK)
+        if ((st = prep_load_image(mask_file, p->mask_dataset, &rows, &cols, origin, p->max_memory,
+                                  &img)) != BCDI_OK)
             return st;
         size_t bad = 0;
         for (size_t i = 0; i < plane; i++)

@@ -294,6 +294,7 @@ static const bcdi_param_spec prepare_specs[] = {
                      .given_offset = offsetof(PREP, reference_given)),
     /* output */
     BCDI_KEY_INT("deflate", PREP, deflate, "4", 0, 9, "gzip level of the prepared arrays"),
+    BCDI_KEY_MAX_MEMORY(PREP, max_memory),
     BCDI_KEY_STRING("summary_json", PREP, summary_json, NULL,
                     "diffraction summary JSON (default <output stem>_summary.json)"),
     BCDI_KEY_STRING("output", PREP, output, NULL, "prepared CXI file (the CLI's -o)"),

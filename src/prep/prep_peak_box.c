@@ -152,7 +152,7 @@ done:
     return st;
 }
 
-void prep_choose_box(const prep_ctx *c, const long centre[3], size_t S[3], long origin[3])
+bcdi_status prep_box_size(const prep_ctx *c, size_t S[3])
 {
     const bcdi_prepare_params *p = c->p;
     const long *bin = p->bin;
@@ -160,18 +160,46 @@ void prep_choose_box(const prep_ctx *c, const long centre[3], size_t S[3], long 
     if (!p->box_auto) {
         memcpy(req, p->box, sizeof req);
     } else {
-        req[0] = (long)c->dims[0];
+        req[0] = (long)c->dims[0]; /* (a stack's checked size fits a long) */
         req[1] = (long)(c->dims[1] < 256 ? c->dims[1] : 256);
         req[2] = (long)(c->dims[2] < 256 ? c->dims[2] : 256);
     }
+    static const char *const axis_name[3] = {"frames", "rows", "columns"};
     for (int a = 0; a < 3; a++) { /* (box and bin >= 1: the keys' ranges) */
         size_t binned = bcdi_prepare_good_size((size_t)((req[a] + bin[a] - 1) / bin[a]));
+        if (!binned)
+            return bcdi_error(BCDI_ERR_CONFIG,
+                              "keys 'box' and 'bin': %ld %s binned by %ld is more than %d voxels "
+                              "along that axis, the most a prepared array may have",
+                              req[a], axis_name[a], bin[a], BCDI_PREPARE_MAX_AXIS);
         S[a] = binned * (size_t)bin[a];
-        origin[a] = centre[a] - (long)(S[a] / 2);
     }
+    return BCDI_OK;
+}
+
+bcdi_status prep_place_box(const prep_ctx *c, const long centre[3], const size_t S[3],
+                           long origin[3])
+{
+    const bcdi_prepare_params *p = c->p;
+    const long *bin = p->bin;
+    int outside = 0;
+    for (int a = 0; a < 3; a++) {
+        origin[a] = centre[a] - (long)(S[a] / 2);
+        /* no overlap with the input on some axis: every voxel would be padding */
+        outside |= origin[a] + (long)S[a] <= 0 || origin[a] >= (long)c->dims[a];
+    }
+    if (outside)
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "the %zu x %zu x %zu box around %ld,%ld,%ld (key 'center'%s) lies "
+                          "outside the input's %zu x %zu x %zu: it would hold no measured voxel",
+                          S[0], S[1], S[2], centre[0], centre[1], centre[2],
+                          p->center_auto ? ": auto, the peak" : "", c->dims[0], c->dims[1],
+                          c->dims[2]);
     bcdi_log(BCDI_LOG_INFO,
              "box %zu x %zu x %zu from (%ld, %ld, %ld) (requested %ld x %ld x %ld, "
              "bin %ld,%ld,%ld)",
-             S[0], S[1], S[2], origin[0], origin[1], origin[2], req[0], req[1], req[2], bin[0],
-             bin[1], bin[2]);
+             S[0], S[1], S[2], origin[0], origin[1], origin[2],
+             p->box_auto ? (long)S[0] : p->box[0], p->box_auto ? (long)S[1] : p->box[1],
+             p->box_auto ? (long)S[2] : p->box[2], bin[0], bin[1], bin[2]);
+    return BCDI_OK;
 }

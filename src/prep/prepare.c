@@ -9,9 +9,37 @@
 #include "prep/prep_metadata.h"
 
 #include "bcdi/log.h"
+#include "core/ckd.h"
+#include "core/memory.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The memory prepare will hold, from the input's shape and the keys (before any frame or
+ * calibration image is read): the calibration planes (kept), then the larger of pass 1 (whole
+ * frames: the region read, its values and mask, the blur's temporary, a ring of three smoothed
+ * frames) and pass 2 (the box, its mask, the binned copy), plus 64 MiB for the libraries. */
+static double memory_estimate(const prep_ctx *c, const size_t S[3])
+{
+    const bcdi_prepare_params *p = c->p;
+    double stored = (double)c->in.dims[1] * (double)c->in.dims[2];
+    double plane = (double)c->dims[1] * (double)c->dims[2];
+    double box = (double)S[0] * (double)S[1] * (double)S[2];
+    double binned = box / ((double)p->bin[0] * (double)p->bin[1] * (double)p->bin[2]);
+    int tiff = c->in.kind == PREP_INPUT_TIFF_FILES || c->in.kind == PREP_INPUT_TIFF_PAGES;
+    double kept = 8.0 * ((double)c->dims[1] + (double)c->dims[2]) + 8.0 * (double)c->dims[0] +
+                  stored * (1.0 + (prep_unset(p->dark_file) ? 0.0 : 4.0) +
+                            (prep_unset(p->flat_file) ? 0.0 : 12.0) +
+                            (prep_unset(p->mask_file) ? 0.0 : 4.0)) +
+                  stored * (5.0 + (tiff ? 4.0 : 0.0));
+    double pass1 = plane * (9.0 + (p->peak_com ? 0.0 : 12.0));
+    double pass2 = box * 5.0 + binned * 5.0;
+    /* a .mat variable or a stack reordered by axes= is held whole */
+    if (c->in.whole)
+        kept += 4.0 * (double)c->in.dims[0] * (double)c->in.dims[1] * (double)c->in.dims[2];
+    return 64.0 * 1048576.0 + kept + (pass1 > pass2 ? pass1 : pass2);
+}
 
 bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *params,
                               bcdi_prepared *out)
@@ -33,8 +61,23 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
              c.in.h5 || c.in.kind == PREP_INPUT_MAT ? ", dataset " : "",
              c.in.h5 || c.in.kind == PREP_INPUT_MAT ? c.in.data_path : "");
     if ((st = prep_metadata_resolve(&c.in, params, &meta)) != BCDI_OK) goto fail;
-    if ((st = prep_setup_frame_map(&c)) != BCDI_OK || (st = prep_setup_masks(&c)) != BCDI_OK ||
-        (st = prep_setup_corrections(&c)) != BCDI_OK)
+    /* the box's size from the keys and the input's shape, a given centre's box, and the memory
+     * the run needs, checked before any frame or calibration image is read */
+    const long *bin = params->bin;
+    size_t S[3];
+    long origin[3];
+    if ((st = prep_setup_frame_map(&c)) != BCDI_OK || (st = prep_box_size(&c, S)) != BCDI_OK)
+        goto fail;
+    if (!params->center_auto && (st = prep_place_box(&c, params->center, S, origin)) != BCDI_OK)
+        goto fail;
+    char how[200];
+    snprintf(how, sizeof how, "frames of %zu x %zu, a %zu x %zu x %zu box", c.dims[1], c.dims[2],
+             S[0], S[1], S[2]);
+    if ((st = bcdi_memory_check(memory_estimate(&c, S), params->max_memory, "prepare", how,
+                                "use a smaller box= or more bin=, or raise max_memory=")) !=
+        BCDI_OK)
+        goto fail;
+    if ((st = prep_setup_masks(&c)) != BCDI_OK || (st = prep_setup_corrections(&c)) != BCDI_OK)
         goto fail;
     prep_setup_saturation(&c);
     c.invalid_is_error = params->invalid_is_error;
@@ -73,15 +116,15 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
                  centre[2]);
     }
     /* the box: bin x an even FFT-friendly size around the centre */
-    const long *bin = params->bin;
-    size_t S[3];
-    long origin[3];
-    prep_choose_box(&c, centre, S, origin);
+    if ((st = prep_place_box(&c, centre, S, origin)) != BCDI_OK) goto fail;
     if (params->padding == BCDI_PREPARE_PAD_CROP) prep_crop_box(&c, centre, S, origin);
     for (int a = 0; a < 3; a++)
         out->bin[a] = (size_t)bin[a];
     /* pass 2: the box only */
-    size_t plane = S[1] * S[2], n = S[0] * plane;
+    size_t plane = S[1] * S[2], n;
+    if ((st = bcdi_ckd_volume(S, 3, sizeof *I, &n, NULL, "prepare: the box (keys 'box', 'bin')")) !=
+        BCDI_OK)
+        goto fail;
     I = malloc(n * sizeof *I);
     M = malloc(n);
     if (!I || !M) {
@@ -97,6 +140,20 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
         if (c.pad_zeros)
             prep_zero_padding(&c, origin[0] + (long)k, origin[1], S[1], origin[2], S[2],
                               I + k * plane, M + k * plane);
+    }
+    size_t measured = 0;
+    for (size_t i = 0; i < n; i++)
+        measured += !M[i];
+    if (measured == 0) {
+        st =
+            bcdi_error(BCDI_ERR_DATA,
+                       "'%s': the %zu x %zu x %zu box from %ld,%ld,%ld (keys 'box', 'center') "
+                       "holds no measured voxel (%zu gap, %zu bad, %zu saturated, %zu invalid, "
+                       "%zu in user boxes, %zu padding): nothing to prepare",
+                       input, S[0], S[1], S[2], origin[0], origin[1], origin[2], c.n_gap,
+                       c.n_static, c.n_saturated, c.n_invalid, c.n_user,
+                       n - c.n_gap - c.n_static - c.n_saturated - c.n_invalid - c.n_user - c.n_hot);
+        goto fail;
     }
     bcdi_log(BCDI_LOG_NOTICE,
              "masked in the box: %zu gap, %zu bad (mask/flat), %zu saturated, "

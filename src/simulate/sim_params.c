@@ -184,6 +184,7 @@ static const bcdi_param_spec simulate_specs[] = {
     BCDI_KEY_STRING("truth", SIM, truth, NULL,
                     "true object CXI file (default <output stem>_truth.cxi)"),
     BCDI_KEY_STRING("output", SIM, output, NULL, "NeXus stack to write (the CLI's -o)"),
+    BCDI_KEY_MAX_MEMORY(SIM, max_memory),
     BCDI_KEY_INT("seed", SIM, seed, "1", 0, 9007199254740991.0,
                  "random seed (Philox key; up to 2^53 - 1)"),
 };
@@ -368,6 +369,12 @@ static char *format_dislocations(const bcdi_simulate_params *p)
     return text;
 }
 
+double bcdi_simulate_memory_estimate(const bcdi_simulate_params *p)
+{
+    double n = (double)p->shape[0] * (double)p->shape[1] * (double)p->shape[2];
+    return 64.0 * 1048576.0 + n * (18.0 + 4.0 + 24.0 + 8.0);
+}
+
 bcdi_status bcdi_simulate_params_strings(const bcdi_simulate_params *p, char ***keys_out,
                                          char ***values_out, size_t *count_out)
 {
@@ -445,6 +452,8 @@ bcdi_status bcdi_simulate_params_strings(const bcdi_simulate_params *p, char ***
             v = format_alloc("%s", p->output);
         else if (!strcmp(key, "seed"))
             v = format_alloc("%llu", (unsigned long long)p->seed);
+        else if (!strcmp(key, "max_memory"))
+            v = p->max_memory ? format_alloc("%zu", p->max_memory) : format_alloc("auto");
         else
             v = format_alloc("%s", "");
         keys[i] = format_alloc("%s", key);

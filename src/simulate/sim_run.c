@@ -5,6 +5,7 @@
 #include "bcdi/log.h"
 #include "bcdi/simulate.h"
 #include "core/interrupt.h"
+#include "core/memory.h"
 #include "io/cxi.h"
 #include "io/hdf5.h"
 #include "io/nexus.h"
@@ -126,6 +127,11 @@ bcdi_status bcdi_simulate_run(const bcdi_simulate_params *p, bcdi_backend *backe
     if (st != BCDI_OK) return st;
     if (!p->output[0])
         return bcdi_error(BCDI_ERR_INVALID_ARG, "output: no NeXus file named (-o stack.nxs)");
+    char how[120];
+    snprintf(how, sizeof how, "shape %zu x %zu x %zu", p->shape[0], p->shape[1], p->shape[2]);
+    if ((st = bcdi_memory_check(bcdi_simulate_memory_estimate(p), p->max_memory, "simulate", how,
+                                "use a smaller shape=, or raise max_memory=")) != BCDI_OK)
+        return st;
     char *truth_path = malloc(BCDI_SIM_PATH_MAX);
     if (!truth_path) return bcdi_error(BCDI_ERR_NOMEM, "simulate");
     if (p->truth[0])
