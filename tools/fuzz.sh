@@ -83,11 +83,16 @@ for t in "${targets[@]}"; do
   dirs=("$kept")
   [ -d "tests/fuzz/corpus/$t" ] && dirs+=("tests/fuzz/corpus/$t")
   [ -d "$seeds/$t" ] && dirs+=("$seeds/$t")
+  # a dictionary: made from the key tables (config targets) or kept in tests/fuzz/dict
+  dict=()
+  for d in "$seeds/$t.dict" "tests/fuzz/dict/$t.dict"; do
+    if [ -f "$d" ]; then dict=(-dict="$d"); break; fi
+  done
   before=$(find "$kept" -type f | wc -l)
   rc=0
   # -timeout: one input taking longer is a hang; -rss_limit_mb: the whole process
   "$fuzz_dir/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=3072 \
-    -malloc_limit_mb=1100 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dirs[@]}" \
+    -malloc_limit_mb=1100 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "${dirs[@]}" \
     >"$log" 2>&1 || rc=$?
   after=$(find "$kept" -type f | wc -l)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -2,8 +2,16 @@
  * (and libtiff/matio for the variants braggcdi does not write), so no binary blob is kept in the
  * repository. Usage: bcdi_fuzz_seeds OUTDIR -> OUTDIR/<target>/<seed> for fuzz_npy, fuzz_tiff,
  * fuzz_hdf5, fuzz_hdf5_layout and fuzz_mat. Every seed is a small valid file (a few frames of a
- * few pixels), so the fuzzer starts from inputs that get deep into each reader. */
+ * few pixels), so the fuzzer starts from inputs that get deep into each reader. It also writes
+ * OUTDIR/fuzz_config_ini.dict and fuzz_config_keys.dict, libFuzzer dictionaries of every key,
+ * section and choice word of the stages' tables (so they follow the tables). */
+#include "bcdi/analysis.h"
+#include "bcdi/compare.h"
+#include "bcdi/config.h"
 #include "bcdi/geometry.h"
+#include "bcdi/phasing_params.h"
+#include "bcdi/prepare.h"
+#include "bcdi/simulate.h"
 #include "io/cxi.h"
 #include "io/cxi_result.h"
 #include "io/hdf5.h"
@@ -48,11 +56,15 @@ enum { F = 3, R = 6, C = 5, N = F * R * C };
 
 static void npy_seeds(const float *f32, const uint16_t *u16)
 {
-    const size_t stack[3] = {F, R, C}, frame[2] = {R, C};
+    const size_t stack[3] = {F, R, C}, frame[2] = {R, C}, small[2] = {3, 5};
     check(bcdi_npy_write(NULL, seed_path("fuzz_npy", "stack_f32.npy"), BCDI_DT_F32, 3, stack, f32),
           "npy f32");
     check(bcdi_npy_write(NULL, seed_path("fuzz_npy", "frame_u16.npy"), BCDI_DT_U16, 2, frame, u16),
           "npy u16");
+    /* regression: prepare's peak search wrote 5 x 5 values into buffers of a 3 x 5 frame */
+    check(bcdi_npy_write(NULL, seed_path("fuzz_npy", "regress_small_frame.npy"), BCDI_DT_U16, 2,
+                         small, u16),
+          "npy small frame");
 }
 
 /* A tiled uint16 page: braggcdi writes strips, detectors sometimes tiles. */
@@ -224,6 +236,11 @@ static void layout_seeds(const float *f32, const uint16_t *u16)
     layout_dataset(&huge, P_NEXUS_DATA, 0, 1, 3, (const uint8_t[]){2, 207, 200}, NULL, 0);
     layout_dataset(&huge, P_CXI_DATA, 4, 6, 3, (const uint8_t[]){1, 209, 8}, NULL, 0);
     layout_write("huge", &huge);
+
+    /* regression: frames under 5 x 5 pixels (prepare's peak search overflowed its buffers) */
+    layout small = {0};
+    layout_dataset(&small, P_NEXUS_DATA, 0, 1, 3, (const uint8_t[]){3, 2, 3}, u16, 36);
+    layout_write("regress_small_frame", &small);
 }
 
 #ifdef BCDI_HAVE_MATIO
@@ -249,6 +266,36 @@ static void mat_seeds(float *f32, uint16_t *u16)
 }
 #endif
 
+/* "key=" (and "key = "), "[section]" and the choice words of every stage's table */
+static void config_dictionaries(void)
+{
+    const bcdi_param_table *tables[] = {bcdi_simulate_param_table(), bcdi_prepare_param_table(),
+                                        bcdi_phase_param_table(), bcdi_analysis_param_table(),
+                                        bcdi_compare_param_table()};
+    static const char *const names[] = {"fuzz_config_ini.dict", "fuzz_config_keys.dict"};
+    for (size_t n = 0; n < 2; ++n) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", out_dir, names[n]);
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            failures++;
+            continue;
+        }
+        fprintf(f, "# made by bcdi_fuzz_seeds from the stages' key tables\n");
+        for (size_t t = 0; t < sizeof tables / sizeof *tables; ++t) {
+            fprintf(f, "\"[%s]\"\n", tables[t]->section);
+            for (size_t k = 0; k < tables[t]->count; ++k) {
+                const bcdi_param_spec *spec = &tables[t]->specs[k];
+                fprintf(f, "\"%s=\"\n\"%s = \"\n", spec->key, spec->key);
+                for (size_t c = 0; spec->choices && spec->choices[c]; ++c)
+                    fprintf(f, "\"%s\"\n", spec->choices[c]);
+                if (spec->word) fprintf(f, "\"%s\"\n", spec->word);
+            }
+        }
+        fclose(f);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -273,6 +320,7 @@ int main(int argc, char **argv)
     tiff_seeds(f32, u16);
     hdf5_seeds(f32, u16);
     layout_seeds(f32, u16);
+    config_dictionaries();
 #ifdef BCDI_HAVE_MATIO
     mat_seeds(f32, u16);
 #endif
