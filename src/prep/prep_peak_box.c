@@ -45,8 +45,11 @@ static void blur_2d(float *img, float *tmp, size_t rows, size_t cols, double sig
 bcdi_status prep_find_peak(prep_ctx *c, int use_com, double sigma, long peak[3])
 {
     size_t rows = c->dims[1], cols = c->dims[2], plane = rows * cols, F = c->dims[0];
-    float *val = malloc(plane * sizeof *val), *tmp = malloc(plane * sizeof *tmp);
-    uint8_t *msk = malloc(plane);
+    /* val and msk also take the 5 x 5 regions of the search around the smoothed maximum below,
+     * ((2 reach + 1)^2 = 25 values), which can be larger than a small frame */
+    size_t region_cap = plane < 25 ? 25 : plane;
+    float *val = malloc(region_cap * sizeof *val), *tmp = malloc(plane * sizeof *tmp);
+    uint8_t *msk = malloc(region_cap);
     float *ring = use_com ? NULL : malloc(3 * plane * sizeof *ring);
     bcdi_status st = BCDI_OK;
     if (!val || !tmp || !msk || (!use_com && !ring)) {
