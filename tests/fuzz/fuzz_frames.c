@@ -38,12 +38,12 @@ void fuzz_read_image(const char *path, const char *dataset)
     size_t rows = 0, cols = 0;
     float *image = NULL;
     const long origin[2] = {1, 2};
-    if (prep_load_image(path, dataset, &rows, &cols, origin, &image) != BCDI_OK) return;
+    if (prep_load_image(path, dataset, &rows, &cols, origin, 0, &image) != BCDI_OK) return;
     free(image);
     image = NULL;
     if (rows > 3 && cols > 3) {
         size_t cut_rows = rows - 2, cut_cols = cols - 3;
-        if (prep_load_image(path, dataset, &cut_rows, &cut_cols, origin, &image) == BCDI_OK)
+        if (prep_load_image(path, dataset, &cut_rows, &cut_cols, origin, 0, &image) == BCDI_OK)
             free(image);
     }
 }
