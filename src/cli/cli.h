@@ -43,6 +43,10 @@ void cli_install_logger(int quiet);
  * (CLI_EXIT_USAGE for configuration/argument errors). */
 int cli_fail(const char *command, int status);
 
+/* Restart the executable once with OMP_WAIT_POLICY=passive unless the user set it or
+ * GOMP_SPINCOUNT (omp_wait.c says why); returns only when it does not restart. */
+void cli_prefer_passive_openmp_waits(char **argv);
+
 /* Subcommands. */
 int cmd_simulate(int argc, char **argv);
 int cmd_phase(int argc, char **argv);
