@@ -1,0 +1,455 @@
+/* The CPU backend's fused ops (ops->iterate, ops->shrink_wrap): the element-wise work runs while
+ * the data is in cache, instead of as separate passes over whole volumes between the passes of a
+ * 3D FFT. The per-voxel maths are the functions of voxel_ops.h, exactly as in the unfused ops.
+ *
+ * One iteration of a batch of [n0][n1][n2] volumes, P = n1 * n2 voxels per plane:
+ *  A. plane by plane, forward 2D transforms (axes 1, 2): rho -> psi;
+ *  B. for blocks of W consecutive pencils along axis 0 (W consecutive voxels of every plane, so
+ *     each row of a block is contiguous): gather into a [n0][W] buffer, forward 1D transforms,
+ *     modulus projection with its sums, inverse 1D transforms, scatter back into psi;
+ *  C. plane by plane, inverse 2D transform psi -> a plane of per-thread scratch, then the
+ *     real-space update of rho from it, with its sums.
+ * Phase B's gather keeps its rows out of the power-of-two strides that make strided pencils
+ * thrash the caches; W is chosen so that a block, its amplitudes and its mask fill half the L2.
+ * Traffic per voxel: A 16 B, B 21 B, C 25 B: 62 B, against 32 B per voxel per pass of the two
+ * transforms of a 3D pair that FFTW makes in at least two passes each (docs/algorithms.md).
+ *
+ * Sums go into fixed partials (one per block in B, one per plane in C), added in task order, so
+ * results do not depend on the thread count. */
+#include "backend/cpu/cpu_private.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cpu_fused {
+    unsigned flags;
+    int threads;
+    size_t n0, plane, block, blocks;           /* n0, P, W, ceil(P / W) */
+    int align_rho, align_psi;                  /* alignments the plane plans were made for */
+    fftwf_plan plane_forward;                  /* one plane, out of place, rho -> psi */
+    fftwf_plan plane_inverse;                  /* one plane, out of place, psi -> thread scratch */
+    fftwf_plan pencil_forward, pencil_inverse; /* in place on a [n0][W] buffer */
+    bcdi_cf *scratch;                          /* per thread: a plane, then a block */
+    size_t scratch_stride;                     /* complex values per thread, a multiple of 8 */
+    double *fourier_partials, *update_partials;
+};
+
+size_t cpu_l2_cache_bytes(void)
+{
+    long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (bytes > 0) return (size_t)bytes;
+    FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index2/size", "r");
+    if (f) {
+        long size = 0;
+        char unit = 0;
+        int got = fscanf(f, "%ld%c", &size, &unit);
+        fclose(f);
+        if (got >= 1 && size > 0)
+            return (size_t)size * (unit == 'K' ? 1024u : unit == 'M' ? 1048576u : 1u);
+    }
+    return 256 * 1024;
+}
+
+/* Columns per block: `bytes_per_row_voxel` bytes per voxel of each of `rows` rows fill half the
+ * L2; a multiple of 16 (whole cache lines of complex values), at most the plane (rounded up). */
+static size_t block_columns(size_t rows, size_t bytes_per_row_voxel, size_t plane)
+{
+    size_t columns = cpu_l2_cache_bytes() / 2 / (rows * bytes_per_row_voxel);
+    columns -= columns % 16;
+    if (columns < 16) columns = 16;
+    size_t whole = (plane + 15) / 16 * 16;
+    return columns < whole ? columns : whole;
+}
+
+void cpu_fused_destroy(cpu_fused *f)
+{
+    if (!f) return;
+    fftwf_plan plans[4] = {f->plane_forward, f->plane_inverse, f->pencil_forward,
+                           f->pencil_inverse};
+    for (int k = 0; k < 4; ++k)
+        if (plans[k]) fftwf_destroy_plan(plans[k]);
+    fftwf_free(f->scratch);
+    free(f->fourier_partials);
+    free(f->update_partials);
+    free(f);
+}
+
+/* A float pointer with FFTW's alignment class `align` (bytes), inside an aligned allocation. */
+static fftwf_complex *with_alignment(bcdi_cf *aligned, int align)
+{
+    return (fftwf_complex *)((char *)aligned + align);
+}
+
+/* Plane plans for arrays of the given alignments, made on scratch planes of those alignments
+ * (measured planning overwrites its arrays). One thread each: the loops over planes are ours. */
+static bcdi_status plan_planes(cpu_fused *f, const size_t shape[3], int align_rho, int align_psi)
+{
+    if (f->plane_forward) fftwf_destroy_plan(f->plane_forward);
+    if (f->plane_inverse) fftwf_destroy_plan(f->plane_inverse);
+    f->plane_forward = f->plane_inverse = NULL;
+    bcdi_cf *a = fftwf_malloc((f->plane + 16) * sizeof *a),
+            *b = fftwf_malloc((f->plane + 16) * sizeof *b);
+    if (!a || !b) {
+        fftwf_free(a);
+        fftwf_free(b);
+        return bcdi_error(BCDI_ERR_NOMEM, "fused iteration: out of memory for planning");
+    }
+    int dims[2] = {(int)shape[1], (int)shape[2]};
+    /* planes sit P complex values apart: if that breaks FFTW's SIMD alignment, plan unaligned */
+    unsigned flags = f->flags | ((f->plane * sizeof(bcdi_cf)) % 64 ? FFTW_UNALIGNED : 0);
+    fftwf_plan_with_nthreads(1);
+    f->plane_forward =
+        fftwf_plan_many_dft(2, dims, 1, with_alignment(a, align_rho), NULL, 1, 0,
+                            with_alignment(b, align_psi), NULL, 1, 0, FFTW_FORWARD, flags);
+    f->plane_inverse = fftwf_plan_many_dft(2, dims, 1, with_alignment(b, align_psi), NULL, 1, 0,
+                                           (fftwf_complex *)a, NULL, 1, 0, FFTW_BACKWARD, flags);
+    fftwf_free(a);
+    fftwf_free(b);
+    f->align_rho = align_rho;
+    f->align_psi = align_psi;
+    if (!f->plane_forward || !f->plane_inverse)
+        return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan the %zux%zu planes", shape[1],
+                          shape[2]);
+    return BCDI_OK;
+}
+
+static bcdi_status fused_create(bcdi_fft *plan, const bcdi_cf *rho, const bcdi_cf *psi)
+{
+    bcdi_backend *be = plan->be;
+    const size_t *shape = plan->shape;
+    cpu_fused *f = calloc(1, sizeof *f);
+    if (!f) return bcdi_error(BCDI_ERR_NOMEM, "fused iteration: out of memory");
+    f->flags = cpu_planner_flags(be);
+    f->threads = be->threads > 0 ? be->threads : 1;
+    f->n0 = shape[0];
+    f->plane = shape[1] * shape[2];
+    /* a block row holds psi (8 B), amplitude (4 B) and mask (1 B) per voxel */
+    f->block = block_columns(f->n0, 13, f->plane);
+    f->blocks = (f->plane + f->block - 1) / f->block;
+    f->scratch_stride = (f->plane + f->n0 * f->block + 7) / 8 * 8;
+    f->scratch = fftwf_malloc((size_t)f->threads * f->scratch_stride * sizeof(bcdi_cf));
+    f->fourier_partials = malloc(plan->batch * f->blocks * BCDI_FOURIER_TERMS * sizeof(double));
+    f->update_partials = malloc(plan->batch * f->n0 * BCDI_UPDATE_TERMS * sizeof(double));
+    bcdi_status st = BCDI_OK;
+    if (!f->scratch || !f->fourier_partials || !f->update_partials)
+        st = bcdi_error(BCDI_ERR_NOMEM, "fused iteration: out of memory for %d threads' scratch",
+                        f->threads);
+    if (st == BCDI_OK && be->fft_measure) cpu_wisdom_before_planning(be);
+    if (st == BCDI_OK)
+        st = plan_planes(f, shape, fftwf_alignment_of((float *)rho),
+                         fftwf_alignment_of((float *)psi));
+    if (st == BCDI_OK) {
+        int n0 = (int)f->n0, w = (int)f->block;
+        fftwf_complex *block = (fftwf_complex *)(f->scratch + f->plane);
+        f->pencil_forward = fftwf_plan_many_dft(1, &n0, w, block, NULL, w, 1, block, NULL, w, 1,
+                                                FFTW_FORWARD, f->flags);
+        f->pencil_inverse = fftwf_plan_many_dft(1, &n0, w, block, NULL, w, 1, block, NULL, w, 1,
+                                                FFTW_BACKWARD, f->flags);
+        if (!f->pencil_forward || !f->pencil_inverse)
+            st = bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %d pencils of %d", w, n0);
+    }
+    if (st == BCDI_OK && be->fft_measure) st = cpu_wisdom_after_planning(be);
+    if (st != BCDI_OK) {
+        cpu_fused_destroy(f);
+        return st;
+    }
+    plan->fused = f;
+    return BCDI_OK;
+}
+
+/* Adds each run's partials (in task order) into host_out[run][terms]. */
+static void sum_partials(const double *partials, size_t tasks_per_run, size_t batch, int terms,
+                         double *host_out)
+{
+    for (size_t run = 0; run < batch; ++run) {
+        double *out = host_out + run * (size_t)terms;
+        for (int t = 0; t < terms; ++t)
+            out[t] = 0.0;
+        const double *p = partials + run * tasks_per_run * (size_t)terms;
+        for (size_t k = 0; k < tasks_per_run; ++k)
+            for (int t = 0; t < terms; ++t)
+                out[t] += p[k * (size_t)terms + (size_t)t];
+    }
+}
+
+/* Phase B on one block: W pencils of run `run` starting at plane offset p0. */
+static void pencil_block(const cpu_fused *f, bcdi_cf *buffer, bcdi_cf *psi_run,
+                         const float *amplitude, const uint8_t *mask, size_t p0, float inv_n,
+                         double *terms)
+{
+    size_t n0 = f->n0, P = f->plane, W = f->block, w = P - p0 < W ? P - p0 : W;
+    for (size_t i0 = 0; i0 < n0; ++i0) {
+        memcpy(buffer + i0 * W, psi_run + i0 * P + p0, w * sizeof *buffer);
+        if (w < W) memset(buffer + i0 * W + w, 0, (W - w) * sizeof *buffer);
+    }
+    fftwf_execute_dft(f->pencil_forward, (fftwf_complex *)buffer, (fftwf_complex *)buffer);
+    for (size_t i0 = 0; i0 < n0; ++i0) {
+        bcdi_cf *row = buffer + i0 * W;
+        const float *a = amplitude + i0 * P + p0;
+        const uint8_t *m = mask + i0 * P + p0;
+        if (terms)
+            for (size_t j = 0; j < w; ++j)
+                row[j] = bcdi_vox_modulus_project(row[j], a[j], m[j], inv_n, terms);
+        else
+            for (size_t j = 0; j < w; ++j)
+                row[j] = bcdi_vox_modulus_project(row[j], a[j], m[j], inv_n, NULL);
+    }
+    fftwf_execute_dft(f->pencil_inverse, (fftwf_complex *)buffer, (fftwf_complex *)buffer);
+    for (size_t i0 = 0; i0 < n0; ++i0)
+        memcpy(psi_run + i0 * P + p0, buffer + i0 * W, w * sizeof *buffer);
+}
+
+/* Phase C's update of one plane from its inverse transform. */
+static void update_plane(bcdi_cf *rho, const bcdi_cf *proj, const uint8_t *support, size_t count,
+                         const bcdi_update_coeffs *coeffs, double *terms)
+{
+    /* a local copy: through the pointer, every store to rho could alias the coefficients */
+    const bcdi_update_coeffs c = *coeffs;
+    if (terms)
+        for (size_t k = 0; k < count; ++k)
+            rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], &c, terms);
+    else
+        for (size_t k = 0; k < count; ++k)
+            rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], &c, NULL);
+}
+
+bcdi_status cpu_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float *amplitude,
+                        const uint8_t *mask, const uint8_t *support, float inv_n,
+                        const bcdi_update_coeffs *coeffs, double *fourier_terms,
+                        double *update_terms)
+{
+    bcdi_status st = BCDI_OK;
+    if (!plan->fused) st = fused_create(plan, rho, psi);
+    if (st != BCDI_OK) return st;
+    cpu_fused *f = plan->fused;
+    int align_rho = fftwf_alignment_of((float *)rho), align_psi = fftwf_alignment_of((float *)psi);
+    if (align_rho != f->align_rho || align_psi != f->align_psi) {
+        /* other arrays than the first call's: replan for their alignment (not in the loops) */
+        st = plan_planes(f, plan->shape, align_rho, align_psi);
+        if (st != BCDI_OK) return st;
+    }
+    const size_t n0 = f->n0, P = f->plane, n = n0 * P, batch = plan->batch;
+    const long long planes = (long long)(batch * n0), blocks = (long long)(batch * f->blocks);
+    const int want_fourier = fourier_terms != NULL, want_update = update_terms != NULL;
+#pragma omp parallel num_threads(f->threads)
+    {
+        bcdi_cf *mine = f->scratch + (size_t)omp_get_thread_num() * f->scratch_stride;
+        /* A: forward 2D transforms */
+#pragma omp for schedule(static)
+        for (long long t = 0; t < planes; ++t)
+            fftwf_execute_dft(f->plane_forward, (fftwf_complex *)(rho + (size_t)t * P),
+                              (fftwf_complex *)(psi + (size_t)t * P));
+            /* B: pencils along axis 0, with the modulus projection between their transforms */
+#pragma omp for schedule(static)
+        for (long long t = 0; t < blocks; ++t) {
+            size_t run = (size_t)t / f->blocks, block = (size_t)t % f->blocks;
+            double *terms = NULL;
+            if (want_fourier) {
+                terms = f->fourier_partials + (size_t)t * BCDI_FOURIER_TERMS;
+                memset(terms, 0, BCDI_FOURIER_TERMS * sizeof *terms);
+            }
+            pencil_block(f, mine + P, psi + run * n, amplitude, mask, block * f->block, inv_n,
+                         terms);
+        }
+        /* C: inverse 2D transforms, each followed by the update of its plane */
+#pragma omp for schedule(static)
+        for (long long t = 0; t < planes; ++t) {
+            size_t offset = (size_t)t * P;
+            fftwf_execute_dft(f->plane_inverse, (fftwf_complex *)(psi + offset),
+                              (fftwf_complex *)mine);
+            double *terms = NULL;
+            if (want_update) {
+                terms = f->update_partials + (size_t)t * BCDI_UPDATE_TERMS;
+                memset(terms, 0, BCDI_UPDATE_TERMS * sizeof *terms);
+            }
+            update_plane(rho + offset, mine, support + offset, P, coeffs, terms);
+        }
+    }
+    if (want_fourier)
+        sum_partials(f->fourier_partials, f->blocks, batch, BCDI_FOURIER_TERMS, fourier_terms);
+    if (want_update) sum_partials(f->update_partials, n0, batch, BCDI_UPDATE_TERMS, update_terms);
+    return BCDI_OK;
+}
+
+/* ---- shrink-wrap -----------------------------------------------------------------------------
+ * The same results, bit for bit, as cf_abs, gaussian_blur (axis 0, then 1, then 2, each tap sum
+ * in the order of bcdi_vox_blur_tap), max, threshold and count_nonzero, in two or three passes:
+ *  1. blocks of W columns of all planes: |rho| gathered with the periodic wrap into a padded
+ *     [n0 + 2R][W] buffer, blurred along axis 0 into `value`;
+ *  2. plane by plane: blur along axis 1 (whole rows at a time), then along axis 2 (one padded
+ *     row at a time), back into `value`, with the plane's maximum; with a given reference the
+ *     threshold and the count happen here too, and `value` is never written back;
+ *  3. (reference = the maximum) plane by plane: threshold and count. */
+
+typedef struct blur_axis_taps {
+    int active, radius;
+    float weights[2 * BCDI_BLUR_MAX_RADIUS + 1];
+} blur_axis_taps;
+
+static long wrap_index(long i, long len)
+{
+    i %= len;
+    return i < 0 ? i + len : i;
+}
+
+/* out[j] = sum_k weights[k] * rows[k][j] over 2R+1 rows `row_step` apart: the tap order of
+ * bcdi_vox_blur_tap, vectorised across j. */
+static void blur_rows(float *out, const float *first_row, size_t row_step, size_t count,
+                      const blur_axis_taps *taps)
+{
+    for (size_t j = 0; j < count; ++j)
+        out[j] = 0.0f;
+    for (int k = 0; k <= 2 * taps->radius; ++k) {
+        const float weight = taps->weights[k], *row = first_row + (size_t)k * row_step;
+        for (size_t j = 0; j < count; ++j)
+            out[j] += weight * row[j];
+    }
+}
+
+/* Pass 1 on one block: value[i0][p0 + j] = axis-0 blur of |rho| (or |rho| itself). */
+static void abs_blur_block(const bcdi_cf *rho_run, float *value_run, size_t n0, size_t P, size_t p0,
+                           size_t W, const blur_axis_taps *taps, float *padded)
+{
+    size_t w = P - p0 < W ? P - p0 : W;
+    if (!taps->active) {
+        for (size_t i0 = 0; i0 < n0; ++i0)
+            for (size_t j = 0; j < w; ++j)
+                value_run[i0 * P + p0 + j] = bcdi_cf_abs(rho_run[i0 * P + p0 + j]);
+        return;
+    }
+    long R = taps->radius;
+    for (long row = 0; row < (long)n0 + 2 * R; ++row) {
+        const bcdi_cf *src = rho_run + (size_t)wrap_index(row - R, (long)n0) * P + p0;
+        float *dst = padded + (size_t)row * W;
+        for (size_t j = 0; j < w; ++j)
+            dst[j] = bcdi_cf_abs(src[j]);
+    }
+    for (size_t i0 = 0; i0 < n0; ++i0)
+        blur_rows(value_run + i0 * P + p0, padded + i0 * W, W, w, taps);
+}
+
+/* Pass 2 on one plane (n1 x n2, in place): blur along axes 1 and 2; returns the plane's max. */
+static float blur_plane(float *plane, size_t n1, size_t n2, const blur_axis_taps *taps1,
+                        const blur_axis_taps *taps2, float *work, float *padded)
+{
+    const float *rows = plane;
+    if (taps1->active) {
+        /* output row i1 sums rows i1 - R .. i1 + R, wrapped: the rows are not evenly spaced
+         * across the wrap, so one row at a time with blur_rows' tap order */
+        long R = taps1->radius;
+        for (size_t i1 = 0; i1 < n1; ++i1) {
+            float *out = work + i1 * n2;
+            for (size_t j = 0; j < n2; ++j)
+                out[j] = 0.0f;
+            for (long k = -R; k <= R; ++k) {
+                const float weight = taps1->weights[k + R];
+                const float *row = plane + (size_t)wrap_index((long)i1 + k, (long)n1) * n2;
+                for (size_t j = 0; j < n2; ++j)
+                    out[j] += weight * row[j];
+            }
+        }
+        rows = work;
+    }
+    float best = -INFINITY;
+    for (size_t i1 = 0; i1 < n1; ++i1) {
+        const float *row = rows + i1 * n2;
+        float *out = plane + i1 * n2;
+        if (taps2->active) {
+            long R = taps2->radius;
+            for (long j = 0; j < (long)n2 + 2 * R; ++j)
+                padded[j] = row[wrap_index(j - R, (long)n2)];
+            blur_rows(out, padded, 1, n2, taps2);
+        } else if (out != row) {
+            memcpy(out, row, n2 * sizeof *out);
+        }
+        for (size_t j = 0; j < n2; ++j)
+            if (out[j] > best) best = out[j];
+    }
+    return best;
+}
+
+/* support <- threshold(value) over one plane; returns the plane's support size. */
+static uint64_t threshold_plane(uint8_t *support, const float *value, size_t count, float threshold,
+                                int only_shrink)
+{
+    uint64_t inside = 0;
+    for (size_t k = 0; k < count; ++k) {
+        support[k] = bcdi_vox_threshold(value[k], threshold, support[k], only_shrink);
+        inside += support[k] != 0;
+    }
+    return inside;
+}
+
+bcdi_status cpu_shrink_wrap(bcdi_backend *be, uint8_t *support, const bcdi_cf *rho, float *scratch,
+                            const size_t shape[3], size_t batch, const float sigma[3],
+                            const double *relative, const double *reference, int only_shrink,
+                            float *host_maxima, uint64_t *host_counts)
+{
+    const size_t n0 = shape[0], n1 = shape[1], n2 = shape[2], P = n1 * n2, n = n0 * P;
+    blur_axis_taps taps[3];
+    for (int a = 0; a < 3; ++a) {
+        /* a flat or unblurred axis is left alone, as gaussian_blur does */
+        taps[a].active = sigma[a] > 0.0f && shape[a] >= 2;
+        taps[a].radius = taps[a].active ? bcdi_gauss_weights(sigma[a], taps[a].weights) : 0;
+    }
+    const int threads = be->threads > 0 ? be->threads : 1;
+    const size_t W = block_columns(n0 + 2 * (size_t)taps[0].radius, sizeof(float), P);
+    size_t pass1 = (n0 + 2 * (size_t)taps[0].radius) * W;
+    size_t pass2 = P + n2 + 2 * (size_t)taps[2].radius;
+    size_t per_thread = ((pass1 > pass2 ? pass1 : pass2) + 15) / 16 * 16;
+    const size_t blocks = (P + W - 1) / W, planes = batch * n0;
+    float *work = malloc((size_t)threads * per_thread * sizeof *work);
+    float *plane_max = malloc(planes * sizeof *plane_max);
+    uint64_t *plane_count = malloc(planes * sizeof *plane_count);
+    float *thresholds = malloc(batch * sizeof *thresholds);
+    if (!work || !plane_max || !plane_count || !thresholds) {
+        free(work), free(plane_max), free(plane_count), free(thresholds);
+        return bcdi_error(BCDI_ERR_NOMEM, "shrink-wrap: out of memory for %d threads' scratch",
+                          threads);
+    }
+    for (size_t r = 0; reference && r < batch; ++r)
+        thresholds[r] = (float)(relative[r] * reference[r]);
+    float *value = scratch;
+#pragma omp parallel num_threads(threads)
+    {
+        float *mine = work + (size_t)omp_get_thread_num() * per_thread;
+#pragma omp for schedule(static)
+        for (long long t = 0; t < (long long)(batch * blocks); ++t) {
+            size_t run = (size_t)t / blocks, block = (size_t)t % blocks;
+            abs_blur_block(rho + run * n, value + run * n, n0, P, block * W, W, &taps[0], mine);
+        }
+#pragma omp for schedule(static)
+        for (long long t = 0; t < (long long)planes; ++t) {
+            size_t offset = (size_t)t * P, run = (size_t)t / n0;
+            plane_max[t] = blur_plane(value + offset, n1, n2, &taps[1], &taps[2], mine, mine + P);
+            if (reference)
+                plane_count[t] = threshold_plane(support + offset, value + offset, P,
+                                                 thresholds[run], only_shrink);
+        }
+        if (!reference) {
+#pragma omp single
+            for (size_t r = 0; r < batch; ++r) {
+                float best = -INFINITY;
+                for (size_t k = 0; k < n0; ++k)
+                    if (plane_max[r * n0 + k] > best) best = plane_max[r * n0 + k];
+                if (host_maxima) host_maxima[r] = best;
+                thresholds[r] = (float)(relative[r] * (double)best);
+            }
+#pragma omp for schedule(static)
+            for (long long t = 0; t < (long long)planes; ++t)
+                plane_count[t] = threshold_plane(support + (size_t)t * P, value + (size_t)t * P, P,
+                                                 thresholds[(size_t)t / n0], only_shrink);
+        }
+    }
+    for (size_t r = 0; host_counts && r < batch; ++r) {
+        uint64_t total = 0;
+        for (size_t k = 0; k < n0; ++k)
+            total += plane_count[r * n0 + k];
+        host_counts[r] = total;
+    }
+    free(work), free(plane_max), free(plane_count), free(thresholds);
+    return BCDI_OK;
+}
