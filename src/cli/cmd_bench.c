@@ -29,7 +29,9 @@ static const bcdi_param_spec bench_specs[] = {
     {"mode", BCDI_PARAM_STRING, "fft",
      "fft: batched FFT pairs; phasing: ms per ER/HIO/RAAR/DM iteration against the FFT pair"},
     {"planner", BCDI_PARAM_STRING, "measure",
-     "CPU FFTW planner: measure (fastest plans) or estimate (deterministic, the phasing default)"},
+     "CPU FFTW planner: measure (fastest plans, as phase uses by default) or estimate"},
+    {"fft_wisdom", BCDI_PARAM_STRING, "auto",
+     "FFTW wisdom file for measured plans: auto (the per-user cache phase uses), none, or a path"},
 };
 
 static const cli_command bench_command = {
@@ -106,23 +108,77 @@ static bcdi_status time_case(bcdi_backend *be, size_t size, size_t batch, double
     return BCDI_OK;
 }
 
-/* Modelled bytes per voxel per iteration per run, counting each FFT as one read and one write
- * of the complex array (the minimum: real FFTs make 1-3 passes) and every element-wise pass as
- * the bytes it reads and writes (docs/algorithms.md, "Memory traffic"). */
-static double modelled_bytes(bcdi_algorithm algorithm)
+/* Modelled bytes per voxel per iteration per run (docs/algorithms.md, "Memory and traffic"):
+ * composed, each FFT counted as one read and one write of the complex array (the minimum: FFTW
+ * makes two or more passes over a 3D array) and every element-wise pass as what it reads and
+ * writes; fused (the backend's iterate), the three passes it makes. */
+static double modelled_bytes(bcdi_algorithm algorithm, int fused)
 {
     const double fft = 16, modulus = 8 + 4 + 1 + 8, update = 8 + 8 + 1 + 8, copy = 16;
+    if (algorithm != BCDI_ALGO_DM && fused)
+        return 16 + 21 + 25; /* planes forward; pencils + projection; planes inverse + update */
     if (algorithm != BCDI_ALGO_DM) return fft + modulus + fft + update; /* 78 */
     /* a = P_M(rho); b = copy, f_S, P_M; two combining updates */
     return (fft + modulus + fft) + copy + update + (fft + modulus + fft) + 2 * update; /* 197 */
 }
 
+/* The cases timed per size and batch, in this order. */
+enum {
+    CASE_PAIR,         /* the FFT pair alone, as the composed iteration makes it */
+    CASE_HIO_FUSED,    /* HIO through the backend's iterate (= composed where it has none) */
+    CASE_HIO_COMPOSED, /* HIO through the composed ops */
+    CASE_HIO_METRICS,  /* fused HIO with the metric sums (every metric_interval iterations) */
+    CASE_ER,           /* ER, RAAR and DM as the engine runs them */
+    CASE_RAAR,
+    CASE_DM,
+    CASE_WRAP_FUSED, /* one shrink-wrap update (sigma 2, threshold 0.2 of the maximum) */
+    CASE_WRAP_COMPOSED,
+    CASE_COUNT
+};
+static const char *const case_names[CASE_COUNT] = {
+    "fft_pair", "hio_fused", "hio_composed",     "hio_metrics",        "er",
+    "raar",     "dm",        "shrinkwrap_fused", "shrinkwrap_composed"};
+
 typedef struct {
     char backend[16];
     char device[256];
     size_t size, batch;
-    double ms_fft_pair, ms_iter[4], gbs[4];
+    int fused; /* the backend has a fused iterate */
+    double ms[CASE_COUNT];
 } phasing_row;
+
+static bcdi_status run_case(bcdi_phasing_workspace *ws, int which)
+{
+    const bcdi_backend_ops *ops = ws->be->ops;
+    double relative[1024], rms[1];
+    float scratch[2048];
+    (void)rms;
+    for (size_t r = 0; r < ws->batch && r < 1024; ++r)
+        relative[r] = 0.2;
+    ws->unfused = which == CASE_HIO_COMPOSED || which == CASE_WRAP_COMPOSED;
+    double terms[2][1024 * BCDI_FOURIER_TERMS];
+    switch (which) {
+    case CASE_PAIR: {
+        bcdi_status st = ops->fft_forward(ws->plan, ws->rho, ws->psi);
+        return st == BCDI_OK ? ops->fft_inverse(ws->plan, ws->psi, ws->psi) : st;
+    }
+    case CASE_HIO_FUSED:
+    case CASE_HIO_COMPOSED:
+        return bcdi_phasing_iterate(ws, BCDI_ALGO_HIO, 0.9f, 0, 0, NULL, NULL);
+    case CASE_HIO_METRICS:
+        return bcdi_phasing_iterate(ws, BCDI_ALGO_HIO, 0.9f, 0, 0, terms[0], terms[1]);
+    case CASE_ER:
+    case CASE_RAAR:
+    case CASE_DM: {
+        bcdi_algorithm a = which == CASE_ER     ? BCDI_ALGO_ER
+                           : which == CASE_RAAR ? BCDI_ALGO_RAAR
+                                                : BCDI_ALGO_DM;
+        return bcdi_phasing_iterate(ws, a, 0.9f, 0, 0, NULL, NULL);
+    }
+    default:
+        return bcdi_phasing_shrink_wrap(ws, 2.0, relative, NULL, 0, scratch, NULL);
+    }
+}
 
 static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, double min_time,
                                 phasing_row *row)
@@ -131,7 +187,8 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     size_t shape[3] = {size, size, size}, n = size * size * size, total = n * batch;
     bcdi_phasing_workspace ws = {.be = be, .shape = {size, size, size}, .n = n, .batch = batch};
     float *amplitude = NULL;
-    uint8_t *mask = NULL;
+    uint8_t *mask = NULL, *ball = NULL;
+    if (batch > 1024) return bcdi_error(BCDI_ERR_CONFIG, "bench: batch %zu > 1024", batch);
     bcdi_status st = ops->alloc(be, n * sizeof(float), (void **)&amplitude);
     if (st == BCDI_OK) st = ops->alloc(be, n, (void **)&mask);
     if (st == BCDI_OK) st = ops->alloc(be, total * sizeof(bcdi_cf), (void **)&ws.rho);
@@ -140,20 +197,13 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     if (st == BCDI_OK) st = ops->alloc(be, total, (void **)&ws.support);
     if (st == BCDI_OK) st = ops->random_uniform(be, amplitude, n, 2, 0, 0);
     if (st == BCDI_OK) st = ops->zero(be, mask, n);
-    if (st == BCDI_OK) st = ops->random_uniform(be, (float *)ws.rho, 2 * total, 3, 0, 0);
-    if (st == BCDI_OK) {
-        /* a contiguous support, a centred ball of a third of the box (as in phasing) */
-        uint8_t *ball = malloc(n);
-        if (!ball) st = bcdi_error(BCDI_ERR_NOMEM, "bench: out of memory");
-        for (size_t i = 0; ball && i < n; ++i) {
-            double d0 = (double)(i / (size * size)) - size / 2.0,
-                   d1 = (double)(i / size % size) - size / 2.0,
-                   d2 = (double)(i % size) - size / 2.0;
-            ball[i] = d0 * d0 + d1 * d1 + d2 * d2 < (size / 3.0) * (size / 3.0);
-        }
-        for (size_t r = 0; st == BCDI_OK && r < batch; ++r)
-            st = ops->upload(be, ws.support + r * n, ball, n);
-        free(ball);
+    /* a contiguous support, a centred ball of a third of the box (as in phasing) */
+    if (st == BCDI_OK && !(ball = malloc(n)))
+        st = bcdi_error(BCDI_ERR_NOMEM, "bench: out of memory");
+    for (size_t i = 0; st == BCDI_OK && i < n; ++i) {
+        double d0 = (double)(i / (size * size)) - size / 2.0,
+               d1 = (double)(i / size % size) - size / 2.0, d2 = (double)(i % size) - size / 2.0;
+        ball[i] = d0 * d0 + d1 * d1 + d2 * d2 < (size / 3.0) * (size / 3.0);
     }
     if (st == BCDI_OK) st = ops->fft_create(be, shape, batch, &ws.plan);
     ws.amplitude = amplitude;
@@ -161,32 +211,30 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     memset(row, 0, sizeof *row);
     row->size = size;
     row->batch = batch;
-    /* the FFT pair alone, as the iteration makes it (out of place forward, in place inverse) */
-    for (int which = -1; which < 4 && st == BCDI_OK; ++which) {
+    row->fused = ops->iterate != NULL;
+    for (int which = 0; which < CASE_COUNT && st == BCDI_OK; ++which) {
+        /* the same start for every case: fresh values, the ball support */
+        st = ops->random_uniform(be, (float *)ws.rho, 2 * total, 3, 0, 0);
+        for (size_t r = 0; st == BCDI_OK && r < batch; ++r)
+            st = ops->upload(be, ws.support + r * n, ball, n);
+        if (st == BCDI_OK) st = run_case(&ws, which); /* warm-up (and planning) */
+        if (st == BCDI_OK) st = ops->synchronize(be);
         double times[256];
         int reps = 0;
         double start = now_s();
         while (st == BCDI_OK && reps < 256 && (reps < 3 || now_s() - start < min_time)) {
             double t0 = now_s();
-            if (which < 0) {
-                st = ops->fft_forward(ws.plan, ws.rho, ws.psi);
-                if (st == BCDI_OK) st = ops->fft_inverse(ws.plan, ws.psi, ws.psi);
-            } else {
-                st = bcdi_phasing_iterate(&ws, (bcdi_algorithm)which, 0.9f, 0, 0, NULL, NULL);
-            }
+            st = run_case(&ws, which);
             if (st == BCDI_OK) st = ops->synchronize(be);
             times[reps++] = now_s() - t0;
         }
         if (st != BCDI_OK) break;
+        /* the fastest repetition: on a machine shared with other work, the others measure the
+         * neighbours as much as the code */
         qsort(times, (size_t)reps, sizeof *times, cmp_double);
-        double median = times[reps / 2];
-        if (which < 0) {
-            row->ms_fft_pair = 1e3 * median;
-        } else {
-            row->ms_iter[which] = 1e3 * median;
-            row->gbs[which] = modelled_bytes((bcdi_algorithm)which) * (double)total / median / 1e9;
-        }
+        row->ms[which] = 1e3 * times[0];
     }
+    free(ball);
     if (ws.plan) ops->fft_destroy(ws.plan);
     ops->free(be, ws.rho);
     ops->free(be, ws.psi);
@@ -197,7 +245,43 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     return st;
 }
 
-static bcdi_status write_phasing_json(const char *path, const phasing_row *rows, size_t count)
+/* The host's copy bandwidth (read + write, GB/s): the fastest of a few memcpy of 256 MiB. It
+ * turns an iteration's time into the bytes per voxel it could have moved. */
+static double copy_bandwidth(void)
+{
+    size_t bytes = (size_t)256 << 20;
+    char *a = malloc(bytes), *b = malloc(bytes);
+    if (!a || !b) {
+        free(a), free(b);
+        return NAN;
+    }
+    memset(a, 1, bytes);
+    memset(b, 2, bytes);
+    double best = INFINITY;
+    for (int k = 0; k < 5; ++k) {
+        double t0 = now_s();
+        memcpy(b, a, bytes);
+        double t = now_s() - t0;
+        if (t < best) best = t;
+        a[k] = b[bytes - 1 - (size_t)k]; /* keep the copies observable */
+    }
+    free(a), free(b);
+    return 2.0 * (double)bytes / best / 1e9;
+}
+
+/* Iteration GB/s from the model, and the bytes per voxel the host could have copied in the
+ * iteration's time (time x copy bandwidth / voxels). */
+static double model_gbs(const phasing_row *r, int which, double model)
+{
+    return model * (double)(r->size * r->size * r->size * r->batch) / (r->ms[which] * 1e-3) / 1e9;
+}
+static double bytes_at_copy(const phasing_row *r, int which, double copy_gbs)
+{
+    return r->ms[which] * 1e-3 * copy_gbs * 1e9 / (double)(r->size * r->size * r->size * r->batch);
+}
+
+static bcdi_status write_phasing_json(const char *path, const char *planner, double copy_gbs,
+                                      const phasing_row *rows, size_t count)
 {
     char tmp[4096];
     bcdi_status st_name = bcdi_io_temp_name(path, tmp, sizeof tmp);
@@ -208,13 +292,15 @@ static bcdi_status write_phasing_json(const char *path, const phasing_row *rows,
     char date[64];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     fprintf(f,
-            "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n  \"mode\": \"phasing\",\n",
-            BCDI_VERSION, date);
+            "{\n  \"braggcdi_version\": \"%s\",\n  \"date\": \"%s\",\n  \"mode\": \"phasing\",\n"
+            "  \"planner\": \"%s\",\n  \"statistic\": \"minimum over repetitions\",\n"
+            "  \"host_copy_gbs\": %.2f,\n",
+            BCDI_VERSION, date, planner, copy_gbs);
     fprintf(f,
-            "  \"modelled_bytes_per_voxel\": {\"ER\": %.0f, \"HIO\": %.0f, \"RAAR\": %.0f, \"DM\": "
-            "%.0f},\n",
-            modelled_bytes(BCDI_ALGO_ER), modelled_bytes(BCDI_ALGO_HIO),
-            modelled_bytes(BCDI_ALGO_RAAR), modelled_bytes(BCDI_ALGO_DM));
+            "  \"modelled_bytes_per_voxel\": {\"fused_ER_HIO_RAAR\": %.0f, \"ER_HIO_RAAR\": %.0f, "
+            "\"DM\": %.0f, \"fft_pair_minimum\": 32},\n",
+            modelled_bytes(BCDI_ALGO_HIO, 1), modelled_bytes(BCDI_ALGO_HIO, 0),
+            modelled_bytes(BCDI_ALGO_DM, 0));
     fprintf(f, "  \"device_bytes_per_voxel_per_run\": {\"ER_HIO_RAAR\": 17, \"DM\": 25, "
                "\"shared\": 5},\n");
     fprintf(f, "  \"results\": [\n");
@@ -222,13 +308,24 @@ static bcdi_status write_phasing_json(const char *path, const phasing_row *rows,
         const phasing_row *r = &rows[i];
         fprintf(f,
                 "    {\"backend\": \"%s\", \"device\": \"%s\", \"size\": %zu, \"batch\": %zu, "
-                "\"ms_fft_pair\": %.4f",
-                r->backend, r->device, r->size, r->batch, r->ms_fft_pair);
-        for (int a = 0; a < 4; ++a)
-            fprintf(f, ", \"ms_%s\": %.4f, \"gbs_%s\": %.3f",
-                    bcdi_algorithm_name((bcdi_algorithm)a), r->ms_iter[a],
-                    bcdi_algorithm_name((bcdi_algorithm)a), r->gbs[a]);
-        fprintf(f, "}%s\n", i + 1 < count ? "," : "");
+                "\"fused_iterate\": %s",
+                r->backend, r->device, r->size, r->batch, r->fused ? "true" : "false");
+        for (int c = 0; c < CASE_COUNT; ++c)
+            fprintf(f, ", \"ms_%s\": %.4f", case_names[c], r->ms[c]);
+        double pair = r->ms[CASE_PAIR];
+        fprintf(f,
+                ", \"hio_fused_over_pair\": %.3f, \"hio_composed_over_pair\": %.3f, "
+                "\"shrinkwrap_over_pair\": %.3f",
+                r->ms[CASE_HIO_FUSED] / pair, r->ms[CASE_HIO_COMPOSED] / pair,
+                r->ms[CASE_WRAP_FUSED] / pair);
+        fprintf(f,
+                ", \"gbs_hio_fused\": %.3f, \"gbs_hio_composed\": %.3f, "
+                "\"bytes_per_voxel_at_copy_bw\": {\"fft_pair\": %.1f, \"hio_fused\": %.1f, "
+                "\"hio_composed\": %.1f}}%s\n",
+                model_gbs(r, CASE_HIO_FUSED, modelled_bytes(BCDI_ALGO_HIO, r->fused)),
+                model_gbs(r, CASE_HIO_COMPOSED, modelled_bytes(BCDI_ALGO_HIO, 0)),
+                bytes_at_copy(r, CASE_PAIR, copy_gbs), bytes_at_copy(r, CASE_HIO_FUSED, copy_gbs),
+                bytes_at_copy(r, CASE_HIO_COMPOSED, copy_gbs), i + 1 < count ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
@@ -326,10 +423,16 @@ int cmd_bench(int argc, char **argv)
     }
     bench_row rows[256];
     size_t n_rows = 0;
-    if (phasing)
-        printf("%-5s %-5s %-5s %9s %9s %9s %9s %9s %7s %7s  %s\n", "back", "size", "batch",
-               "fft pair", "ER", "HIO", "RAAR", "DM", "HIO/fft", "HIO GB/s", "device");
-    else
+    double copy_gbs = phasing ? copy_bandwidth() : NAN;
+    if (phasing) {
+        printf("host copy bandwidth %.1f GB/s (read + write); fastest ms per iteration or update; "
+               "B/vox = time x copy bandwidth / voxels (model: pair >= 32, fused %.0f, composed "
+               "%.0f)\n",
+               copy_gbs, modelled_bytes(BCDI_ALGO_HIO, 1), modelled_bytes(BCDI_ALGO_HIO, 0));
+        printf("%-4s %-4s %-3s %8s %8s %8s %6s %6s %8s %8s %8s %8s %8s %8s %6s %6s %6s\n", "back",
+               "size", "bat", "fft pair", "HIO fus", "HIO cmp", "fus/ff", "cmp/ff", "HIO+sum", "ER",
+               "RAAR", "DM", "wrap fus", "wrap cmp", "B/v ff", "B/v fu", "B/v cm");
+    } else
         printf("%-5s %-6s %-6s %12s %12s %10s  %s\n", "back", "size", "batch", "ms/pair", "ms/run",
                "GB/s", "device");
     for (size_t d = 0; d < n_devices && st == BCDI_OK; ++d) {
@@ -337,6 +440,10 @@ int cmd_bench(int argc, char **argv)
         st = bcdi_backend_open(devices[d], &be);
         if (st != BCDI_OK) break;
         be->fft_measure = !strcmp(planner, "measure");
+        if (phasing)
+            printf("%s: %s\n", be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu", be->device_name);
+        if (be->fft_measure)
+            st = bcdi_backend_set_fft_wisdom(be, bcdi_config_string(args.config, "fft_wisdom"));
         size_t count = n_sizes + (be->kind == BCDI_BACKEND_CUDA ? n_gpu : 0);
         for (size_t s = 0; s < count && st == BCDI_OK; ++s) {
             size_t size = (size_t)(s < n_sizes ? sizes[s] : gpu_sizes[s - n_sizes]);
@@ -357,10 +464,16 @@ int cmd_bench(int argc, char **argv)
                     snprintf(pr->backend, sizeof pr->backend, "%s",
                              be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu");
                     snprintf(pr->device, sizeof pr->device, "%s", be->device_name);
-                    printf("%-5s %-5zu %-5zu %9.3f %9.3f %9.3f %9.3f %9.3f %7.2f %7.2f  %s\n",
-                           pr->backend, size, batch, pr->ms_fft_pair, pr->ms_iter[0],
-                           pr->ms_iter[1], pr->ms_iter[2], pr->ms_iter[3],
-                           pr->ms_iter[1] / pr->ms_fft_pair, pr->gbs[1], pr->device);
+                    const double *ms = pr->ms;
+                    printf("%-4s %-4zu %-3zu %8.3f %8.3f %8.3f %6.2f %6.2f %8.3f %8.3f %8.3f "
+                           "%8.3f %8.3f %8.3f %6.0f %6.0f %6.0f\n",
+                           pr->backend, size, batch, ms[CASE_PAIR], ms[CASE_HIO_FUSED],
+                           ms[CASE_HIO_COMPOSED], ms[CASE_HIO_FUSED] / ms[CASE_PAIR],
+                           ms[CASE_HIO_COMPOSED] / ms[CASE_PAIR], ms[CASE_HIO_METRICS], ms[CASE_ER],
+                           ms[CASE_RAAR], ms[CASE_DM], ms[CASE_WRAP_FUSED], ms[CASE_WRAP_COMPOSED],
+                           bytes_at_copy(pr, CASE_PAIR, copy_gbs),
+                           bytes_at_copy(pr, CASE_HIO_FUSED, copy_gbs),
+                           bytes_at_copy(pr, CASE_HIO_COMPOSED, copy_gbs));
                     fflush(stdout);
                     ++n_prow;
                     continue;
@@ -381,7 +494,7 @@ int cmd_bench(int argc, char **argv)
         bcdi_backend_close(be);
     }
     if (st == BCDI_OK && args.output)
-        st = phasing ? write_phasing_json(args.output, prow, n_prow)
+        st = phasing ? write_phasing_json(args.output, planner, copy_gbs, prow, n_prow)
                      : write_json(args.output, planner, rows, n_rows);
     cli_args_free(&args);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("bench", st);

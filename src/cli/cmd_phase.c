@@ -67,8 +67,13 @@ static const bcdi_param_spec phase_specs[] = {
      "share of the population dropped after each generation"},
     {"crop", BCDI_PARAM_BOOL, "false", "crop the written object to its support plus crop_margin"},
     {"crop_margin", BCDI_PARAM_INT, "8", "voxels kept around the support when cropping"},
-    {"fft_planner", BCDI_PARAM_STRING, "estimate",
-     "CPU FFTW planner: estimate (bit-identical runs) or measure (faster at 256^3)"},
+    {"fft_planner", BCDI_PARAM_STRING, "measure",
+     "CPU FFTW planner: measure (fast plans; bit-identical runs across processes sharing "
+     "fft_wisdom) or estimate (no planning time; up to 2.5x slower transforms at 256^3)"},
+    {"fft_wisdom", BCDI_PARAM_STRING, "auto",
+     "FFTW wisdom file of measured plans: auto "
+     "($XDG_CACHE_HOME/braggcdi/fftw-wisdom-<host>-<cpu>), "
+     "none, or a path"},
     {"deflate", BCDI_PARAM_INT, "4", "gzip level of the written datasets (0-9)"},
 };
 
@@ -349,6 +354,15 @@ int cmd_phase(int argc, char **argv)
     if (st == BCDI_OK) st = bcdi_backend_open(bcdi_config_string(args.config, "device"), &be);
     if (st == BCDI_OK) {
         be->fft_measure = fft_measure;
+        /* estimated plans ignore wisdom: they stay the same whatever the file holds */
+        if (fft_measure)
+            st = bcdi_backend_set_fft_wisdom(be, bcdi_config_string(args.config, "fft_wisdom"));
+        else if (be->kind == BCDI_BACKEND_CPU)
+            bcdi_log(BCDI_LOG_NOTICE,
+                     "FFTW planner 'estimate': no planning time, but transforms up to 2.5x slower "
+                     "than measured plans at 256^3 (docs/performance.md)");
+    }
+    if (st == BCDI_OK) {
         bcdi_log(BCDI_LOG_INFO, "phasing %zux%zux%zu, %ld run(s) x %ld generation(s) on %s",
                  shape[0], shape[1], shape[2], params.runs, params.generations, be->device_name);
         bcdi_phasing_data data = {{shape[0], shape[1], shape[2]}, intensity, mask, support_file};
