@@ -100,7 +100,9 @@ typedef struct bcdi_backend_ops {
      * iterate: one ER/HIO/RAAR iteration of the plan's batch, rho <- update(rho, P_M(rho),
      * support) with the modulus projection and the update fused into the transforms' passes;
      * the same per-voxel functions as modulus_project and update, the same terms (either may be
-     * NULL). psi is scratch of batch*n complex values; its contents afterwards are unspecified. */
+     * NULL). psi is scratch of batch*n complex values; its contents afterwards are unspecified.
+     * May decline a case it does not fuse with BCDI_ERR_UNSUPPORTED (nothing done): CUDA declines
+     * when sums are wanted or its callback plans cannot be made. */
     bcdi_status (*iterate)(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float *amplitude,
                            const uint8_t *mask, const uint8_t *support, float inv_n,
                            const bcdi_update_coeffs *coeffs, double *fourier_terms,

@@ -36,9 +36,13 @@ bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algo
     bcdi_status st;
     if (algorithm != BCDI_ALGO_DM) {
         bcdi_update_coeffs c = bcdi_update_coefficients(algorithm, beta, positivity, real_only);
-        if (ops->iterate && !ws->unfused)
-            return ops->iterate(ws->plan, ws->rho, ws->psi, ws->amplitude, ws->mask, ws->support,
-                                1.0f / (float)n, &c, fourier_terms, update_terms);
+        if (ops->iterate && !ws->unfused) {
+            st = ops->iterate(ws->plan, ws->rho, ws->psi, ws->amplitude, ws->mask, ws->support,
+                              1.0f / (float)n, &c, fourier_terms, update_terms);
+            /* a backend may decline a case it does not fuse (CUDA: the metric sums) */
+            if (st != BCDI_ERR_UNSUPPORTED) return st;
+            bcdi_clear_error();
+        }
         st = modulus_projection(ws, ws->rho, ws->psi, fourier_terms);
         if (st == BCDI_OK)
             st = ops->update(ws->be, ws->rho, ws->psi, ws->support, n, batch, &c, update_terms);
