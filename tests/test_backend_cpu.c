@@ -555,10 +555,10 @@ static double rel_diff(double a, double b)
 
 Test(backend_cpu, fused_iteration_matches_composed_ops)
 {
-    /* 128x40x40: more pencils per plane (1600) than a block holds for any L2 from 256 KiB to
-     * 2 MiB, and not a multiple of the block: several blocks and a partial one. 12x9x7: a plane
-     * of 63 values puts planes off FFTW's SIMD alignment (unaligned plans). 5x1x8: a flat axis. */
-    const size_t shapes[4][4] = {{128, 40, 40, 2}, {12, 9, 7, 3}, {5, 1, 8, 2}, {2, 2, 2, 1}};
+    /* 128x40x39: 1560 pencils per plane, more than a block holds for any L1 up to 1 MiB and not
+     * a multiple of 16, 32, 48 or 64: several blocks and a partial one. 12x9x7: a plane of 63
+     * values puts planes off FFTW's SIMD alignment (unaligned plans). 5x1x8: a flat axis. */
+    const size_t shapes[4][4] = {{128, 40, 39, 2}, {12, 9, 7, 3}, {5, 1, 8, 2}, {2, 2, 2, 1}};
     const float beta = 0.9f;
     const bcdi_update_coeffs rules[4] = {{0, 1, 1, -beta, 1, 0},           /* HIO with positivity */
                                          {0, 1, beta, 1 - 2 * beta, 0, 0}, /* RAAR */

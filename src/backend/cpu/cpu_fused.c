@@ -10,7 +10,8 @@
  *  C. plane by plane, inverse 2D transform psi -> a plane of per-thread scratch, then the
  *     real-space update of rho from it, with its sums.
  * Phase B's gather keeps its rows out of the power-of-two strides that make strided pencils
- * thrash the caches; W is chosen so that a block, its amplitudes and its mask fill half the L2.
+ * thrash the caches (1D plans reading and writing psi at stride P directly measured 3x slower at
+ * 256^3); W is chosen so that a block fills half the L1 data cache.
  * Traffic per voxel: A 16 B, B 21 B, C 25 B: 62 B, against 32 B per voxel per pass of the two
  * transforms of a 3D pair that FFTW makes in at least two passes each (docs/algorithms.md).
  *
@@ -23,6 +24,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The hot loops are built twice, for AVX2 and for the baseline x86-64 (SSE2), and the loader
+ * picks one (GCC function multiversioning). AVX2 without FMA does the same IEEE operations per
+ * voxel, so results are identical either way (the bitwise shrink-wrap test runs whichever this
+ * machine picks against the baseline composed ops). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BCDI_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define BCDI_SIMD_CLONES
+#endif
 
 struct cpu_fused {
     unsigned flags;
@@ -37,11 +48,15 @@ struct cpu_fused {
     double *fourier_partials, *update_partials;
 };
 
-size_t cpu_l2_cache_bytes(void)
+/* Bytes of a per-core cache level (1: data, 2) from sysconf, else /sys, else `fallback`. */
+static size_t cache_bytes(int level, size_t fallback)
 {
-    long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    long bytes = sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : _SC_LEVEL2_CACHE_SIZE);
     if (bytes > 0) return (size_t)bytes;
-    FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index2/size", "r");
+    /* index0 is the L1 data cache, index2 the L2 on Linux's usual numbering */
+    FILE *f = fopen(level == 1 ? "/sys/devices/system/cpu/cpu0/cache/index0/size"
+                               : "/sys/devices/system/cpu/cpu0/cache/index2/size",
+                    "r");
     if (f) {
         long size = 0;
         char unit = 0;
@@ -50,14 +65,15 @@ size_t cpu_l2_cache_bytes(void)
         if (got >= 1 && size > 0)
             return (size_t)size * (unit == 'K' ? 1024u : unit == 'M' ? 1048576u : 1u);
     }
-    return 256 * 1024;
+    return fallback;
 }
 
-/* Columns per block: `bytes_per_row_voxel` bytes per voxel of each of `rows` rows fill half the
- * L2; a multiple of 16 (whole cache lines of complex values), at most the plane (rounded up). */
-static size_t block_columns(size_t rows, size_t bytes_per_row_voxel, size_t plane)
+/* Columns per block: `bytes_per_row_voxel` bytes per voxel of each of `rows` rows fill half of
+ * `cache` bytes; a multiple of 16 (whole cache lines), at least 16, at most the plane (rounded
+ * up to 16). */
+static size_t block_columns(size_t cache, size_t rows, size_t bytes_per_row_voxel, size_t plane)
 {
-    size_t columns = cpu_l2_cache_bytes() / 2 / (rows * bytes_per_row_voxel);
+    size_t columns = cache / 2 / (rows * bytes_per_row_voxel);
     columns -= columns % 16;
     if (columns < 16) columns = 16;
     size_t whole = (plane + 15) / 16 * 16;
@@ -126,8 +142,11 @@ static bcdi_status fused_create(bcdi_fft *plan, const bcdi_cf *rho, const bcdi_c
     f->threads = be->threads > 0 ? be->threads : 1;
     f->n0 = shape[0];
     f->plane = shape[1] * shape[2];
-    /* a block row holds psi (8 B), amplitude (4 B) and mask (1 B) per voxel */
-    f->block = block_columns(f->n0, 13, f->plane);
+    /* the block of pencils in half the L1 data cache: its 1D transforms run from L1 (measured at
+     * 128^3, one thread: phase B 14 ms with W = 16 (16 KiB), 28 ms with W = 32 (the whole
+     * 32 KiB L1, whose 64 sets its 256-byte rows share with the amplitudes and twiddles), 20 ms
+     * with W = 64 (L2); at 256^3, 143 ms with W = 16 against 188 ms with W = 64) */
+    f->block = block_columns(cache_bytes(1, 32 * 1024), f->n0, sizeof(bcdi_cf), f->plane);
     f->blocks = (f->plane + f->block - 1) / f->block;
     f->scratch_stride = (f->plane + f->n0 * f->block + 7) / 8 * 8;
     f->scratch = fftwf_malloc((size_t)f->threads * f->scratch_stride * sizeof(bcdi_cf));
@@ -175,6 +194,23 @@ static void sum_partials(const double *partials, size_t tasks_per_run, size_t ba
     }
 }
 
+/* The modulus projection of one block row; its sums (if any) in a local accumulator, so they
+ * stay in registers. */
+BCDI_SIMD_CLONES static void project_row(bcdi_cf *row, const float *amplitude, const uint8_t *mask,
+                                         size_t count, float inv_n, double *terms)
+{
+    if (!terms) {
+        for (size_t j = 0; j < count; ++j)
+            row[j] = bcdi_vox_modulus_project(row[j], amplitude[j], mask[j], inv_n, NULL);
+        return;
+    }
+    double local[BCDI_FOURIER_TERMS];
+    memcpy(local, terms, sizeof local);
+    for (size_t j = 0; j < count; ++j)
+        row[j] = bcdi_vox_modulus_project(row[j], amplitude[j], mask[j], inv_n, local);
+    memcpy(terms, local, sizeof local);
+}
+
 /* Phase B on one block: W pencils of run `run` starting at plane offset p0. */
 static void pencil_block(const cpu_fused *f, bcdi_cf *buffer, bcdi_cf *psi_run,
                          const float *amplitude, const uint8_t *mask, size_t p0, float inv_n,
@@ -186,34 +222,30 @@ static void pencil_block(const cpu_fused *f, bcdi_cf *buffer, bcdi_cf *psi_run,
         if (w < W) memset(buffer + i0 * W + w, 0, (W - w) * sizeof *buffer);
     }
     fftwf_execute_dft(f->pencil_forward, (fftwf_complex *)buffer, (fftwf_complex *)buffer);
-    for (size_t i0 = 0; i0 < n0; ++i0) {
-        bcdi_cf *row = buffer + i0 * W;
-        const float *a = amplitude + i0 * P + p0;
-        const uint8_t *m = mask + i0 * P + p0;
-        if (terms)
-            for (size_t j = 0; j < w; ++j)
-                row[j] = bcdi_vox_modulus_project(row[j], a[j], m[j], inv_n, terms);
-        else
-            for (size_t j = 0; j < w; ++j)
-                row[j] = bcdi_vox_modulus_project(row[j], a[j], m[j], inv_n, NULL);
-    }
+    for (size_t i0 = 0; i0 < n0; ++i0)
+        project_row(buffer + i0 * W, amplitude + i0 * P + p0, mask + i0 * P + p0, w, inv_n, terms);
     fftwf_execute_dft(f->pencil_inverse, (fftwf_complex *)buffer, (fftwf_complex *)buffer);
     for (size_t i0 = 0; i0 < n0; ++i0)
         memcpy(psi_run + i0 * P + p0, buffer + i0 * W, w * sizeof *buffer);
 }
 
 /* Phase C's update of one plane from its inverse transform. */
-static void update_plane(bcdi_cf *rho, const bcdi_cf *proj, const uint8_t *support, size_t count,
-                         const bcdi_update_coeffs *coeffs, double *terms)
+BCDI_SIMD_CLONES static void update_plane(bcdi_cf *rho, const bcdi_cf *proj, const uint8_t *support,
+                                          size_t count, const bcdi_update_coeffs *coeffs,
+                                          double *terms)
 {
-    /* a local copy: through the pointer, every store to rho could alias the coefficients */
+    /* local copies: through the pointers, every store to rho could alias them */
     const bcdi_update_coeffs c = *coeffs;
-    if (terms)
-        for (size_t k = 0; k < count; ++k)
-            rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], &c, terms);
-    else
+    if (!terms) {
         for (size_t k = 0; k < count; ++k)
             rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], &c, NULL);
+        return;
+    }
+    double local[BCDI_UPDATE_TERMS];
+    memcpy(local, terms, sizeof local);
+    for (size_t k = 0; k < count; ++k)
+        rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], &c, local);
+    memcpy(terms, local, sizeof local);
 }
 
 bcdi_status cpu_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float *amplitude,
@@ -276,7 +308,8 @@ bcdi_status cpu_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float 
 
 /* ---- shrink-wrap -----------------------------------------------------------------------------
  * The same results, bit for bit, as cf_abs, gaussian_blur (axis 0, then 1, then 2, each tap sum
- * in the order of bcdi_vox_blur_tap), max, threshold and count_nonzero, in two or three passes:
+ * in the symmetric order of bcdi_vox_blur_tap), max, threshold and count_nonzero, in two or three
+ * passes:
  *  1. blocks of W columns of all planes: |rho| gathered with the periodic wrap into a padded
  *     [n0 + 2R][W] buffer, blurred along axis 0 into `value`;
  *  2. plane by plane: blur along axis 1 (whole rows at a time), then along axis 2 (one padded
@@ -295,18 +328,53 @@ static long wrap_index(long i, long len)
     return i < 0 ? i + len : i;
 }
 
-/* out[j] = sum_k weights[k] * rows[k][j] over 2R+1 rows `row_step` apart: the tap order of
- * bcdi_vox_blur_tap, vectorised across j. */
+/* Eight floats as one value (GCC/Clang vector extension): one AVX register in the AVX2 clone,
+ * two SSE registers in the baseline one; the same per-lane operations either way. Loads and
+ * stores through it may be unaligned and alias plain floats. */
+typedef float float8 __attribute__((vector_size(32), aligned(4), may_alias));
+#define AT8(p) (*(const float8 *)(const void *)(p))
+
+/* out[j] = w[R] rows[R][j] + sum over k = 1..R of w[R+k] (rows[R-k][j] + rows[R+k][j]): the
+ * symmetric tap order of bcdi_vox_blur_tap, 32 voxels at a time with their sums held in
+ * registers across the taps. rows[0..2R] point at the 2R+1 input rows. */
+BCDI_SIMD_CLONES static void blur_kernel(float *restrict out, const float *const *rows,
+                                         const float *weights, int radius, size_t count)
+{
+    const float *centre = rows[radius];
+    const float w0 = weights[radius];
+    size_t j = 0;
+    for (; j + 32 <= count; j += 32) {
+        float8 a0 = w0 * AT8(centre + j), a1 = w0 * AT8(centre + j + 8),
+               a2 = w0 * AT8(centre + j + 16), a3 = w0 * AT8(centre + j + 24);
+        for (int k = 1; k <= radius; ++k) {
+            const float w = weights[radius + k];
+            const float *below = rows[radius - k] + j, *above = rows[radius + k] + j;
+            a0 += w * (AT8(below) + AT8(above));
+            a1 += w * (AT8(below + 8) + AT8(above + 8));
+            a2 += w * (AT8(below + 16) + AT8(above + 16));
+            a3 += w * (AT8(below + 24) + AT8(above + 24));
+        }
+        *(float8 *)(void *)(out + j) = a0;
+        *(float8 *)(void *)(out + j + 8) = a1;
+        *(float8 *)(void *)(out + j + 16) = a2;
+        *(float8 *)(void *)(out + j + 24) = a3;
+    }
+    for (; j < count; ++j) {
+        float acc = w0 * centre[j];
+        for (int k = 1; k <= radius; ++k)
+            acc += weights[radius + k] * (rows[radius - k][j] + rows[radius + k][j]);
+        out[j] = acc;
+    }
+}
+
+/* The 2R+1 rows of a blur `row_step` apart from first_row. */
 static void blur_rows(float *out, const float *first_row, size_t row_step, size_t count,
                       const blur_axis_taps *taps)
 {
-    for (size_t j = 0; j < count; ++j)
-        out[j] = 0.0f;
-    for (int k = 0; k <= 2 * taps->radius; ++k) {
-        const float weight = taps->weights[k], *row = first_row + (size_t)k * row_step;
-        for (size_t j = 0; j < count; ++j)
-            out[j] += weight * row[j];
-    }
+    const float *rows[2 * BCDI_BLUR_MAX_RADIUS + 1];
+    for (int k = 0; k <= 2 * taps->radius; ++k)
+        rows[k] = first_row + (size_t)k * row_step;
+    blur_kernel(out, rows, taps->weights, taps->radius, count);
 }
 
 /* Pass 1 on one block: value[i0][p0 + j] = axis-0 blur of |rho| (or |rho| itself). */
@@ -337,19 +405,13 @@ static float blur_plane(float *plane, size_t n1, size_t n2, const blur_axis_taps
 {
     const float *rows = plane;
     if (taps1->active) {
-        /* output row i1 sums rows i1 - R .. i1 + R, wrapped: the rows are not evenly spaced
-         * across the wrap, so one row at a time with blur_rows' tap order */
+        /* output row i1 sums rows i1 - R .. i1 + R, wrapped: not evenly spaced across the wrap */
         long R = taps1->radius;
         for (size_t i1 = 0; i1 < n1; ++i1) {
-            float *out = work + i1 * n2;
-            for (size_t j = 0; j < n2; ++j)
-                out[j] = 0.0f;
-            for (long k = -R; k <= R; ++k) {
-                const float weight = taps1->weights[k + R];
-                const float *row = plane + (size_t)wrap_index((long)i1 + k, (long)n1) * n2;
-                for (size_t j = 0; j < n2; ++j)
-                    out[j] += weight * row[j];
-            }
+            const float *rows[2 * BCDI_BLUR_MAX_RADIUS + 1];
+            for (long k = -R; k <= R; ++k)
+                rows[k + R] = plane + (size_t)wrap_index((long)i1 + k, (long)n1) * n2;
+            blur_kernel(work + i1 * n2, rows, taps1->weights, (int)R, n2);
         }
         rows = work;
     }
@@ -359,8 +421,14 @@ static float blur_plane(float *plane, size_t n1, size_t n2, const blur_axis_taps
         float *out = plane + i1 * n2;
         if (taps2->active) {
             long R = taps2->radius;
-            for (long j = 0; j < (long)n2 + 2 * R; ++j)
-                padded[j] = row[wrap_index(j - R, (long)n2)];
+            if (R <= (long)n2) { /* the row with R values wrapped onto each side */
+                memcpy(padded, row + n2 - (size_t)R, (size_t)R * sizeof *padded);
+                memcpy(padded + R, row, n2 * sizeof *padded);
+                memcpy(padded + R + (long)n2, row, (size_t)R * sizeof *padded);
+            } else {
+                for (long j = 0; j < (long)n2 + 2 * R; ++j)
+                    padded[j] = row[wrap_index(j - R, (long)n2)];
+            }
             blur_rows(out, padded, 1, n2, taps2);
         } else if (out != row) {
             memcpy(out, row, n2 * sizeof *out);
@@ -396,7 +464,8 @@ bcdi_status cpu_shrink_wrap(bcdi_backend *be, uint8_t *support, const bcdi_cf *r
         taps[a].radius = taps[a].active ? bcdi_gauss_weights(sigma[a], taps[a].weights) : 0;
     }
     const int threads = be->threads > 0 ? be->threads : 1;
-    const size_t W = block_columns(n0 + 2 * (size_t)taps[0].radius, sizeof(float), P);
+    const size_t W = block_columns(cache_bytes(2, 256 * 1024), n0 + 2 * (size_t)taps[0].radius,
+                                   sizeof(float), P);
     size_t pass1 = (n0 + 2 * (size_t)taps[0].radius) * W;
     size_t pass2 = P + n2 + 2 * (size_t)taps[2].radius;
     size_t per_thread = ((pass1 > pass2 ? pass1 : pass2) + 15) / 16 * 16;

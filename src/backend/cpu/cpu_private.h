@@ -44,7 +44,4 @@ bcdi_status cpu_shrink_wrap(bcdi_backend *be, uint8_t *support, const bcdi_cf *r
                             const double *relative, const double *reference, int only_shrink,
                             float *host_maxima, uint64_t *host_counts);
 
-/* Bytes of the per-core (L2) cache, from sysconf or /sys; 256 KiB when neither answers. */
-size_t cpu_l2_cache_bytes(void);
-
 #endif
