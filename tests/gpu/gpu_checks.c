@@ -1,6 +1,7 @@
 /* CPU vs CUDA agreement of every backend op. A plain program, not Criterion: CUDA must not be
  * initialised inside Criterion's forked tests. Exits 77 (ctest: skipped) without a CUDA device,
- * 0 when every check passes, 1 otherwise. Both backends are driven through the ops table only. */
+ * 0 when every check passes, 1 otherwise. Both backends are driven through the ops table only.
+ * One file (over 700 lines) because it is one program that a GPU session runs as a whole. */
 #include "backend/backend.h"
 #include "bcdi/align.h"
 #include "bcdi/phasing.h"
