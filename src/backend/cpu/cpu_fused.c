@@ -26,6 +26,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The hot loops are built twice, for AVX2 and for the baseline x86-64 (SSE2), and the loader
@@ -38,9 +39,70 @@
 #define BCDI_SIMD_CLONES
 #endif
 
+/* The thread count by measurement. Three barriers per run and iteration are cheap on idle cores
+ * but, on cores shared with other processes, each waits for whichever thread the scheduler has
+ * just taken off its core; there one thread can beat two. Candidates are the backend's count,
+ * halved down to 1; iterations without sums are timed (wall clock) into a moving average per
+ * candidate, the best one runs, and now and then an iteration tries another candidate, so the
+ * choice follows the machine's load: every 16th iteration at first, the gap doubling (to 512)
+ * while the best stays the best, so a quiet machine loses under 0.5% to the probes. Results do
+ * not depend on the count (per-task partials). */
+#define THREAD_CANDIDATES 8
+#define PROBE_FIRST 16
+#define PROBE_LAST 512
+typedef struct thread_tuner {
+    int count, candidates[THREAD_CANDIDATES];
+    double average[THREAD_CANDIDATES]; /* seconds per iteration, 0 = not measured yet */
+    int best, probe;
+    long until_probe, gap;
+} thread_tuner;
+
+static void tuner_init(thread_tuner *t, int threads)
+{
+    memset(t, 0, sizeof *t);
+    for (int n = threads; n >= 1 && t->count < THREAD_CANDIDATES; n /= 2)
+        t->candidates[t->count++] = n;
+    t->gap = t->until_probe = PROBE_FIRST;
+}
+
+/* The candidate (index) for this iteration: an unmeasured one first, else the best, or when a
+ * probe is due the next other one in turn. */
+static int tuner_pick(thread_tuner *t)
+{
+    for (int k = 0; k < t->count; ++k)
+        if (t->average[k] == 0.0) return k;
+    if (t->count > 1 && --t->until_probe <= 0) {
+        t->probe = (t->probe + 1) % t->count;
+        if (t->probe == t->best) t->probe = (t->probe + 1) % t->count;
+        return t->probe;
+    }
+    return t->best;
+}
+
+static void tuner_record(thread_tuner *t, int k, double seconds)
+{
+    t->average[k] = t->average[k] == 0.0 ? seconds : 0.7 * t->average[k] + 0.3 * seconds;
+    int previous = t->best;
+    for (int j = 0; j < t->count; ++j)
+        if (t->average[j] > 0.0 && t->average[j] < t->average[t->best]) t->best = j;
+    if (t->until_probe <= 0) { /* a probe just ran: back off while the best holds */
+        t->gap =
+            t->best == previous ? (t->gap * 2 < PROBE_LAST ? t->gap * 2 : PROBE_LAST) : PROBE_FIRST;
+        t->until_probe = t->gap;
+    }
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 struct cpu_fused {
     unsigned flags;
-    int threads;
+    int threads; /* the most threads (scratch is sized for them) */
+    thread_tuner tuner;
     size_t n0, plane, block, blocks;           /* n0, P, W, ceil(P / W) */
     int align_rho, align_psi;                  /* alignments the plane plans were made for */
     fftwf_plan plane_forward;                  /* one plane, out of place, rho -> psi */
@@ -143,6 +205,7 @@ static bcdi_status fused_create(bcdi_fft *plan, const bcdi_cf *rho, const bcdi_c
     if (!f) return bcdi_error(BCDI_ERR_NOMEM, "fused iteration: out of memory");
     f->flags = cpu_planner_flags(be);
     f->threads = be->threads > 0 ? be->threads : 1;
+    tuner_init(&f->tuner, f->threads);
     f->n0 = shape[0];
     f->plane = shape[1] * shape[2];
     /* the block of pencils in half the L1 data cache: its 1D transforms run from L1 (measured at
@@ -269,7 +332,9 @@ bcdi_status cpu_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float 
     const size_t n0 = f->n0, P = f->plane, n = n0 * P, batch = plan->batch;
     const long long planes = (long long)n0, blocks = (long long)f->blocks;
     const int want_fourier = fourier_terms != NULL, want_update = update_terms != NULL;
-#pragma omp parallel num_threads(f->threads)
+    const int candidate = tuner_pick(&f->tuner);
+    const double started = wall_s();
+#pragma omp parallel num_threads(f->tuner.candidates[candidate])
     {
         bcdi_cf *mine = f->scratch + (size_t)omp_get_thread_num() * f->scratch_stride;
         /* one run at a time, all threads on it: a run's arrays stay in the last-level cache
@@ -310,6 +375,8 @@ bcdi_status cpu_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float 
             }
         }
     }
+    /* iterations with sums cost more: they would bias whichever count ran them */
+    if (!want_fourier && !want_update) tuner_record(&f->tuner, candidate, wall_s() - started);
     if (want_fourier)
         sum_partials(f->fourier_partials, f->blocks, batch, BCDI_FOURIER_TERMS, fourier_terms);
     if (want_update) sum_partials(f->update_partials, n0, batch, BCDI_UPDATE_TERMS, update_terms);
