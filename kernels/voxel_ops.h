@@ -162,16 +162,19 @@ static inline BCDI_HD bcdi_cf bcdi_vox_random_start(uint64_t seed, uint64_t run,
 static inline BCDI_HD float bcdi_vox_blur_tap(const float *line, long stride, long len, long i,
                                               const float *weights, int radius)
 {
-    float acc = 0.0f;
-    for (int k = -radius; k <= radius; ++k) {
-        long j = i + k;
-        /* wrap by add/subtract: a modulo per tap is slow on GPUs; the loop also covers radius > len
-         */
-        while (j < 0)
-            j += len;
-        while (j >= len)
-            j -= len;
-        acc += weights[k + radius] * line[j * stride];
+    /* the taps are symmetric (bcdi_gauss_weights: weights[radius - k] == weights[radius + k]
+     * bit for bit), so the two samples k apart share one product: the centre first, then k = 1,
+     * 2, ... radius (the CPU's fused shrink-wrap sums in this same order) */
+    float acc = weights[radius] * line[i * stride];
+    for (int k = 1; k <= radius; ++k) {
+        long below = i - k, above = i + k;
+        /* wrap by add/subtract: a modulo per tap is slow on GPUs; the loops also cover
+         * radius > len */
+        while (below < 0)
+            below += len;
+        while (above >= len)
+            above -= len;
+        acc += weights[radius + k] * (line[below * stride] + line[above * stride]);
     }
     return acc;
 }

@@ -4,7 +4,6 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,9 +371,9 @@ Test(backend_cpu, reductions_do_not_depend_on_thread_count)
     float *a = malloc(n * sizeof *a);
     tu_fill_uniform(a, n, 3, -1.0f, 1.0f);
     double s1, s2;
-    omp_set_num_threads(1);
+    be->threads = 1;
     be->ops->sum(be, a, n, 1, &s1);
-    omp_set_num_threads(2);
+    be->threads = 2;
     be->ops->sum(be, a, n, 1, &s2);
     cr_expect_eq(memcmp(&s1, &s2, sizeof s1), 0, "sum differs between 1 and 2 threads");
     free(a);
@@ -478,4 +477,220 @@ Test(backend_cpu, measured_plans_match_estimated_and_keep_data)
     be->ops->free(be, a);
     be->ops->free(be, b);
     free(keep);
+}
+
+/* ---- the fused ops against the composed sequence they replace ------------------------------- */
+
+typedef struct {
+    size_t shape[3], n, batch;
+    bcdi_cf *rho, *psi;
+    float *amplitude;
+    uint8_t *mask, *support;
+} iteration_case;
+
+/* Random object, amplitudes, a mask with measured, unmeasured and free pixels, and a support
+ * of about half the box. */
+static iteration_case make_iteration_case(size_t a, size_t b, size_t c, size_t batch, uint64_t seed)
+{
+    iteration_case k = {{a, b, c}, a * b * c, batch, NULL, NULL, NULL, NULL, NULL};
+    size_t total = k.n * batch;
+    cr_assert_eq(be->ops->alloc(be, total * sizeof(bcdi_cf), (void **)&k.rho), BCDI_OK);
+    cr_assert_eq(be->ops->alloc(be, total * sizeof(bcdi_cf), (void **)&k.psi), BCDI_OK);
+    cr_assert_eq(be->ops->alloc(be, k.n * sizeof(float), (void **)&k.amplitude), BCDI_OK);
+    cr_assert_eq(be->ops->alloc(be, k.n, (void **)&k.mask), BCDI_OK);
+    cr_assert_eq(be->ops->alloc(be, total, (void **)&k.support), BCDI_OK);
+    tu_fill_complex(k.rho, total, seed);
+    tu_fill_uniform(k.amplitude, k.n, seed + 1, 0.0f, 3.0f * sqrtf((float)k.n));
+    float *u = malloc(total * sizeof *u);
+    tu_fill_uniform(u, total, seed + 2, 0.0f, 1.0f);
+    for (size_t i = 0; i < k.n; ++i)
+        k.mask[i] = u[i] < 0.8f   ? BCDI_MASK_MEASURED
+                    : u[i] < 0.9f ? BCDI_MASK_UNMEASURED
+                                  : BCDI_MASK_FREE;
+    for (size_t i = 0; i < total; ++i)
+        k.support[i] = u[(i * 7919) % total] < 0.5f;
+    free(u);
+    return k;
+}
+
+static void free_iteration_case(iteration_case *k)
+{
+    be->ops->free(be, k->rho), be->ops->free(be, k->psi), be->ops->free(be, k->amplitude);
+    be->ops->free(be, k->mask), be->ops->free(be, k->support);
+}
+
+/* rho after one iteration, fused (ops->iterate) or composed; terms into f and u. */
+static bcdi_cf *one_iteration(const iteration_case *k, const bcdi_update_coeffs *c, int fused,
+                              double *f, double *u)
+{
+    size_t total = k->n * k->batch;
+    bcdi_cf *rho = malloc(total * sizeof *rho);
+    bcdi_cf *work;
+    be->ops->alloc(be, total * sizeof *work, (void **)&work);
+    memcpy(work, k->rho, total * sizeof *work);
+    bcdi_fft *plan;
+    cr_assert_eq(be->ops->fft_create(be, k->shape, k->batch, &plan), BCDI_OK, "%s",
+                 bcdi_last_error());
+    float inv_n = 1.0f / (float)k->n;
+    if (fused) {
+        cr_assert_eq(
+            be->ops->iterate(plan, work, k->psi, k->amplitude, k->mask, k->support, inv_n, c, f, u),
+            BCDI_OK, "%s", bcdi_last_error());
+    } else {
+        be->ops->fft_forward(plan, work, k->psi);
+        be->ops->modulus_project(be, k->psi, k->amplitude, k->mask, k->n, k->batch, inv_n, f);
+        be->ops->fft_inverse(plan, k->psi, k->psi);
+        be->ops->update(be, work, k->psi, k->support, k->n, k->batch, c, u);
+    }
+    memcpy(rho, work, total * sizeof *rho);
+    be->ops->fft_destroy(plan);
+    be->ops->free(be, work);
+    return rho;
+}
+
+static double rel_diff(double a, double b)
+{
+    return fabs(a - b) / (fabs(b) > 1e-30 ? fabs(b) : 1.0);
+}
+
+Test(backend_cpu, fused_iteration_matches_composed_ops)
+{
+    /* 128x40x39: 1560 pencils per plane, more than a block holds for any L1 up to 1 MiB and not
+     * a multiple of 16, 32, 48 or 64: several blocks and a partial one. 12x9x7: a plane of 63
+     * values puts planes off FFTW's SIMD alignment (unaligned plans). 5x1x8: a flat axis. */
+    const size_t shapes[4][4] = {{128, 40, 39, 2}, {12, 9, 7, 3}, {5, 1, 8, 2}, {2, 2, 2, 1}};
+    const float beta = 0.9f;
+    const bcdi_update_coeffs rules[4] = {{0, 1, 1, -beta, 1, 0},           /* HIO with positivity */
+                                         {0, 1, beta, 1 - 2 * beta, 0, 0}, /* RAAR */
+                                         {0, 1, 0, 0, 0, 0},               /* ER */
+                                         {0, 1, 1, -beta, 0, 1}};          /* HIO, real */
+    double worst = 0, worst_terms = 0;
+    for (int s = 0; s < 4; ++s) {
+        iteration_case k =
+            make_iteration_case(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], 40 + s);
+        for (int r = 0; r < 4; ++r) {
+            size_t batch = k.batch;
+            double f[2][3 * BCDI_FOURIER_TERMS], u[2][3 * BCDI_UPDATE_TERMS];
+            bcdi_cf *fused = one_iteration(&k, &rules[r], 1, f[0], u[0]);
+            bcdi_cf *composed = one_iteration(&k, &rules[r], 0, f[1], u[1]);
+            double err = tu_rel_max_err_cf(fused, composed, k.n * batch);
+            /* measured: at most 3.8e-7 of the largest value (the float rounding of two FFT
+             * factorisations, 3D against 2D + 1D) */
+            cr_expect_lt(err, 2e-6, "%zux%zux%zu rule %d: fused vs composed rel err %g", k.shape[0],
+                         k.shape[1], k.shape[2], r, err);
+            if (err > worst) worst = err;
+            /* the sums are over |F rho| and p, which carry the two FFTs' rounding: measured at
+             * most 1.8e-7 relative */
+            for (size_t t = 0; t < batch * BCDI_FOURIER_TERMS; ++t) {
+                double e = rel_diff(f[0][t], f[1][t]);
+                cr_expect_lt(e, 2e-6, "fourier term %zu: %.9g vs %.9g", t, f[0][t], f[1][t]);
+                if (e > worst_terms) worst_terms = e;
+            }
+            for (size_t t = 0; t < batch * BCDI_UPDATE_TERMS; ++t) {
+                double e = rel_diff(u[0][t], u[1][t]);
+                cr_expect_lt(e, 2e-6, "update term %zu: %.9g vs %.9g", t, u[0][t], u[1][t]);
+                if (e > worst_terms) worst_terms = e;
+            }
+            free(fused);
+            free(composed);
+        }
+        free_iteration_case(&k);
+    }
+    cr_log_info("fused vs composed: rho rel err %.3g, terms %.3g", worst, worst_terms);
+}
+
+Test(backend_cpu, fused_iteration_does_not_depend_on_thread_count)
+{
+    iteration_case k = make_iteration_case(64, 24, 20, 2, 9);
+    const bcdi_update_coeffs hio = {0, 1, 1, -0.9f, 0, 0};
+    double f[2][2 * BCDI_FOURIER_TERMS], u[2][2 * BCDI_UPDATE_TERMS];
+    be->threads = 1;
+    bcdi_cf *one = one_iteration(&k, &hio, 1, f[0], u[0]);
+    be->threads = 2;
+    bcdi_cf *two = one_iteration(&k, &hio, 1, f[1], u[1]);
+    cr_expect_eq(memcmp(one, two, k.n * k.batch * sizeof *one), 0, "rho differs");
+    cr_expect_eq(memcmp(f[0], f[1], sizeof f[0]), 0, "fourier terms differ");
+    cr_expect_eq(memcmp(u[0], u[1], sizeof u[0]), 0, "update terms differ");
+    free(one), free(two);
+    free_iteration_case(&k);
+}
+
+/* support after shrink-wrap: fused op (1) or the composed ops (0). */
+static void shrink_wrap_once(const size_t shape[3], size_t batch, const bcdi_cf *rho,
+                             uint8_t *support, float sigma, const double *relative,
+                             const double *reference, int only_shrink, int fused, float *maxima,
+                             uint64_t *counts)
+{
+    size_t n = shape[0] * shape[1] * shape[2];
+    float *scratch = malloc(2 * n * batch * sizeof *scratch), *value = scratch;
+    float sig[3] = {sigma, sigma, sigma}, thresholds[8];
+    if (fused) {
+        cr_assert_eq(be->ops->shrink_wrap(be, support, rho, scratch, shape, batch, sig, relative,
+                                          reference, only_shrink, maxima, counts),
+                     BCDI_OK);
+    } else {
+        be->ops->cf_abs(be, value, rho, n * batch);
+        be->ops->gaussian_blur(be, value, scratch + n * batch, shape, batch, sig);
+        if (!reference) be->ops->max(be, value, n, batch, maxima);
+        for (size_t r = 0; r < batch; ++r)
+            thresholds[r] = (float)(relative[r] * (reference ? reference[r] : (double)maxima[r]));
+        be->ops->threshold(be, support, value, n, batch, thresholds, only_shrink);
+        be->ops->count_nonzero(be, support, n, batch, counts);
+    }
+    free(scratch);
+}
+
+Test(backend_cpu, fused_shrink_wrap_matches_composed_ops_bitwise)
+{
+    /* 40x36x32: several column blocks; 5x24x20 with sigma 2: a tap radius (8) wider than the
+     * axis; 1x24x20: a flat axis that is not blurred. */
+    const size_t shapes[3][4] = {{40, 36, 32, 2}, {5, 24, 20, 3}, {1, 24, 20, 2}};
+    const float sigmas[2] = {2.0f, 1.3f};
+    for (int s = 0; s < 3; ++s) {
+        size_t shape[3] = {shapes[s][0], shapes[s][1], shapes[s][2]}, batch = shapes[s][3];
+        size_t n = shape[0] * shape[1] * shape[2], total = n * batch;
+        /* a Gaussian blob about a corner (periodic), with noise: a support worth finding */
+        bcdi_cf *rho = malloc(total * sizeof *rho);
+        tu_fill_complex(rho, total, 70 + s);
+        for (size_t i = 0; i < total; ++i) {
+            size_t v = i % n,
+                   x[3] = {v / (shape[1] * shape[2]), v / shape[2] % shape[1], v % shape[2]};
+            double r2 = 0;
+            for (int a = 0; a < 3; ++a) {
+                double d = (double)(x[a] <= shape[a] / 2 ? x[a] : shape[a] - x[a]);
+                r2 += d * d / (0.04 * (double)(shape[a] * shape[a]) + 1.0);
+            }
+            rho[i] = bcdi_cf_scale(rho[i], (float)(0.3 + exp(-r2)));
+        }
+        uint8_t *start = malloc(total), *support[2] = {malloc(total), malloc(total)};
+        for (size_t i = 0; i < total; ++i)
+            start[i] = (i * 2654435761u) % 7 != 0;
+        double relative[3] = {0.6, 0.55, 0.7}, rms[3] = {0.5, 0.45, 0.4};
+        for (int g = 0; g < 2; ++g)
+            for (int use_rms = 0; use_rms < 2; ++use_rms)
+                for (int only_shrink = 0; only_shrink < 2; ++only_shrink) {
+                    float maxima[2][3] = {{0}};
+                    uint64_t counts[2][3] = {{0}};
+                    for (int fused = 0; fused < 2; ++fused) {
+                        memcpy(support[fused], start, total);
+                        shrink_wrap_once(shape, batch, rho, support[fused], sigmas[g], relative,
+                                         use_rms ? rms : NULL, only_shrink, fused, maxima[fused],
+                                         counts[fused]);
+                    }
+                    cr_expect_eq(memcmp(support[0], support[1], total), 0,
+                                 "%zux%zux%zu sigma %g rms %d shrink %d: supports differ", shape[0],
+                                 shape[1], shape[2], sigmas[g], use_rms, only_shrink);
+                    cr_expect_eq(memcmp(counts[0], counts[1], sizeof counts[0]), 0, "counts");
+                    if (!use_rms)
+                        cr_expect_eq(memcmp(maxima[0], maxima[1], sizeof maxima[0]), 0,
+                                     "maxima differ");
+                    uint64_t inside = 0;
+                    for (size_t i = 0; i < total; ++i)
+                        inside += support[1][i];
+                    /* a threshold that keeps nothing or everything would test nothing */
+                    cr_expect(inside > 0 && inside < total, "support of %llu of %zu voxels",
+                              (unsigned long long)inside, total);
+                }
+        free(rho), free(start), free(support[0]), free(support[1]);
+    }
 }

@@ -21,6 +21,7 @@ typedef struct bcdi_phase_options {
     bcdi_phasing_params phasing;
     char device[64];   /* auto, cpu, cuda or cuda:N */
     int fft_measure;   /* CPU FFTW planner: 1 = measure, 0 = estimate */
+    char fft_wisdom[1024]; /* measured plans kept in: auto (per user and machine), none, a path */
     int crop;          /* write the object cropped to its support plus crop_margin */
     long crop_margin;  /* voxels */
     int deflate;       /* gzip level of the written datasets */

@@ -91,6 +91,31 @@ typedef struct bcdi_backend_ops {
     bcdi_status (*max)(bcdi_backend *be, const float *x, size_t n, size_t batch, float *host_out);
     bcdi_status (*count_nonzero)(bcdi_backend *be, const uint8_t *x, size_t n, size_t batch,
                                  uint64_t *host_out);
+
+    /* Optional fused ops. NULL: the engine composes the ops above (the reference sequence the
+     * tests compare a fused op against; docs/algorithms.md, "The fused iteration").
+     *
+     * iterate: one ER/HIO/RAAR iteration of the plan's batch, rho <- update(rho, P_M(rho),
+     * support) with the modulus projection and the update fused into the transforms' passes;
+     * the same per-voxel functions as modulus_project and update, the same terms (either may be
+     * NULL). psi is scratch of batch*n complex values; its contents afterwards are unspecified.
+     * May decline a case it does not fuse with BCDI_ERR_UNSUPPORTED (nothing done): CUDA declines
+     * when sums are wanted or its callback plans cannot be made. */
+    bcdi_status (*iterate)(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float *amplitude,
+                           const uint8_t *mask, const uint8_t *support, float inv_n,
+                           const bcdi_update_coeffs *coeffs, double *fourier_terms,
+                           double *update_terms);
+
+    /* shrink_wrap: support[r] <- threshold(G_sigma * |rho[r]| > t[r]) with t[r] = relative[r] *
+     * reference[r], or relative[r] * (max of the blurred amplitude) when reference is NULL;
+     * the same results as cf_abs, gaussian_blur, max, threshold and count_nonzero. scratch holds
+     * 2*batch*n floats; host_maxima ([batch], may be NULL) receives the maxima (when reference is
+     * NULL), host_counts ([batch], may be NULL) the support sizes. */
+    bcdi_status (*shrink_wrap)(bcdi_backend *be, uint8_t *support, const bcdi_cf *rho,
+                               float *scratch, const size_t shape[3], size_t batch,
+                               const float sigma[3], const double *relative,
+                               const double *reference, int only_shrink, float *host_maxima,
+                               uint64_t *host_counts);
 } bcdi_backend_ops;
 
 struct bcdi_backend {
@@ -98,10 +123,13 @@ struct bcdi_backend {
     bcdi_backend_kind kind;
     int device_index;      /* CUDA ordinal, -1 for the CPU */
     char device_name[256]; /* "CPU (2 threads)", "NVIDIA H100 80GB HBM3", ... */
-    int threads;           /* CPU threads used (CPU backend) */
-    int fft_measure;       /* CPU: 1 = FFTW_MEASURE plans (faster, planning takes seconds and
-                            * may pick different algorithms from run to run); 0 = FFTW_ESTIMATE
-                            * (default: deterministic, bit-identical runs for one seed) */
+    int threads;           /* CPU threads used (CPU backend; bcdi_cpu_threads_default) */
+    int fft_measure;       /* CPU: 1 = FFTW_MEASURE plans (faster; planning takes seconds and
+                            * may pick different algorithms in different processes unless they
+                            * share fft_wisdom); 0 = FFTW_ESTIMATE (the library default:
+                            * deterministic, bit-identical runs for one seed) */
+    char fft_wisdom[1024]; /* CPU: FFTW wisdom file read before and written after measured
+                            * planning ("" = none; bcdi_fftw_wisdom_default_path) */
     void *impl;            /* backend private state */
 };
 
@@ -110,6 +138,16 @@ struct bcdi_backend {
 /* Instances (also callable directly, e.g. by tests). */
 bcdi_status bcdi_backend_cpu_open(bcdi_backend **out);
 bcdi_status bcdi_backend_cuda_open(int ordinal, bcdi_backend **out);
+/* CPU threads by default: OMP_NUM_THREADS when set, else the CPUs in this process's affinity
+ * mask, capped by a cgroup CPU quota (v2 cpu.max or v1 cpu.cfs_quota_us, rounded up). */
+int bcdi_cpu_threads_default(void);
+/* The per-user FFTW wisdom file: $XDG_CACHE_HOME/braggcdi (else $HOME/.cache/braggcdi)
+ * /fftw-wisdom-<host>-<signature of CPU model and flags, FFTW version>; the folder is created
+ * (0700) when missing. */
+bcdi_status bcdi_fftw_wisdom_default_path(char *out, size_t capacity);
+/* be->fft_wisdom from a user's choice: "auto" (the default path above), "none" or "" (no
+ * wisdom), or a file path. */
+bcdi_status bcdi_backend_set_fft_wisdom(bcdi_backend *be, const char *choice);
 
 #ifdef __cplusplus
 }

@@ -65,6 +65,10 @@ int cli_fail(const char *command, int status);
  * (NULL path: CLI_EXIT_OK). */
 int cli_check_output(const char *command, const char *path, bcdi_output_kind kind);
 
+/* Restart the executable once with OMP_WAIT_POLICY=passive unless the user set it or
+ * GOMP_SPINCOUNT (omp_wait.c says why); returns only when it does not restart. */
+void cli_prefer_passive_openmp_waits(char **argv);
+
 /* Subcommands. */
 int cmd_simulate(int argc, char **argv);
 int cmd_phase(int argc, char **argv);

@@ -30,6 +30,7 @@ typedef struct {
     double min_time_s, max_bytes;
     int phasing;         /* mode */
     int planner_measure; /* planner */
+    char fft_wisdom[1024];
 } bench_params;
 
 static bcdi_status check_bench_device(const char *value, void *params)
@@ -63,8 +64,11 @@ static const bcdi_param_spec bench_specs[] = {
                     "fft: batched FFT pairs; phasing: ms per ER/HIO/RAAR/DM iteration against the "
                     "FFT pair"),
     BCDI_KEY_CHOICE("planner", bench_params, planner_measure, "measure", planner_names, NULL,
-                    "CPU FFTW planner: measure (fastest plans) or estimate (deterministic, the "
-                    "phasing default)"),
+                    "CPU FFTW planner: measure (fastest plans, as phase uses by default) or "
+                    "estimate"),
+    BCDI_KEY_STRING("fft_wisdom", bench_params, fft_wisdom, "auto",
+                    "FFTW wisdom file for measured plans: auto (the per-user cache phase uses), "
+                    "none, or a path"),
 };
 
 static const bcdi_param_table bench_table = {
@@ -91,6 +95,15 @@ typedef struct {
     int repeats;
     double ms_pair, ms_per_run, gbs;
 } bench_row;
+
+/* CPU time of the whole process (all threads): on a machine shared with other work it counts
+ * what this process computed, not the time it waited for a core (passive OpenMP waits sleep). */
+static double cpu_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -137,23 +150,78 @@ static bcdi_status time_case(bcdi_backend *be, size_t size, size_t batch, double
     return BCDI_OK;
 }
 
-/* Modelled bytes per voxel per iteration per run, counting each FFT as one read and one write
- * of the complex array (the minimum: real FFTs make 1-3 passes) and every element-wise pass as
- * the bytes it reads and writes (docs/algorithms.md, "Memory traffic"). */
-static double modelled_bytes(bcdi_algorithm algorithm)
+/* Modelled bytes per voxel per iteration per run (docs/algorithms.md, "Memory and traffic"):
+ * composed, each FFT counted as one read and one write of the complex array (the minimum: FFTW
+ * makes two or more passes over a 3D array) and every element-wise pass as what it reads and
+ * writes; fused (the backend's iterate), the three passes it makes. */
+static double modelled_bytes(bcdi_algorithm algorithm, int fused)
 {
     const double fft = 16, modulus = 8 + 4 + 1 + 8, update = 8 + 8 + 1 + 8, copy = 16;
+    if (algorithm != BCDI_ALGO_DM && fused)
+        return 16 + 21 + 25; /* planes forward; pencils + projection; planes inverse + update */
     if (algorithm != BCDI_ALGO_DM) return fft + modulus + fft + update; /* 78 */
     /* a = P_M(rho); b = copy, f_S, P_M; two combining updates */
     return (fft + modulus + fft) + copy + update + (fft + modulus + fft) + 2 * update; /* 197 */
 }
 
+/* The cases timed per size and batch, in this order. */
+enum {
+    CASE_PAIR,         /* the FFT pair alone, as the composed iteration makes it */
+    CASE_HIO_FUSED,    /* HIO through the backend's iterate (= composed where it has none) */
+    CASE_HIO_COMPOSED, /* HIO through the composed ops */
+    CASE_HIO_METRICS,  /* fused HIO with the metric sums (every metric_interval iterations) */
+    CASE_ER,           /* ER, RAAR and DM as the engine runs them */
+    CASE_RAAR,
+    CASE_DM,
+    CASE_WRAP_FUSED, /* one shrink-wrap update (sigma 2, threshold 0.2 of the maximum) */
+    CASE_WRAP_COMPOSED,
+    CASE_COUNT
+};
+static const char *const case_names[CASE_COUNT] = {
+    "fft_pair", "hio_fused", "hio_composed",     "hio_metrics",        "er",
+    "raar",     "dm",        "shrinkwrap_fused", "shrinkwrap_composed"};
+
 typedef struct {
     char backend[16];
     char device[256];
     size_t size, batch;
-    double ms_fft_pair, ms_iter[4], gbs[4];
+    int fused; /* the backend has a fused iterate */
+    double ms[CASE_COUNT];
+    double cpu_ms[CASE_COUNT]; /* fastest process CPU time (meaningful for the CPU backend) */
 } phasing_row;
+
+static bcdi_status run_case(bcdi_phasing_workspace *ws, int which)
+{
+    const bcdi_backend_ops *ops = ws->be->ops;
+    double relative[1024], rms[1];
+    float scratch[2048];
+    (void)rms;
+    for (size_t r = 0; r < ws->batch && r < 1024; ++r)
+        relative[r] = 0.2;
+    ws->unfused = which == CASE_HIO_COMPOSED || which == CASE_WRAP_COMPOSED;
+    double terms[2][1024 * BCDI_FOURIER_TERMS];
+    switch (which) {
+    case CASE_PAIR: {
+        bcdi_status st = ops->fft_forward(ws->plan, ws->rho, ws->psi);
+        return st == BCDI_OK ? ops->fft_inverse(ws->plan, ws->psi, ws->psi) : st;
+    }
+    case CASE_HIO_FUSED:
+    case CASE_HIO_COMPOSED:
+        return bcdi_phasing_iterate(ws, BCDI_ALGO_HIO, 0.9f, 0, 0, NULL, NULL);
+    case CASE_HIO_METRICS:
+        return bcdi_phasing_iterate(ws, BCDI_ALGO_HIO, 0.9f, 0, 0, terms[0], terms[1]);
+    case CASE_ER:
+    case CASE_RAAR:
+    case CASE_DM: {
+        bcdi_algorithm a = which == CASE_ER     ? BCDI_ALGO_ER
+                           : which == CASE_RAAR ? BCDI_ALGO_RAAR
+                                                : BCDI_ALGO_DM;
+        return bcdi_phasing_iterate(ws, a, 0.9f, 0, 0, NULL, NULL);
+    }
+    default:
+        return bcdi_phasing_shrink_wrap(ws, 2.0, relative, NULL, 0, scratch, NULL);
+    }
+}
 
 static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, double min_time,
                                 phasing_row *row)
@@ -162,7 +230,8 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     size_t shape[3] = {size, size, size}, n = size * size * size, total = n * batch;
     bcdi_phasing_workspace ws = {.be = be, .shape = {size, size, size}, .n = n, .batch = batch};
     float *amplitude = NULL;
-    uint8_t *mask = NULL;
+    uint8_t *mask = NULL, *ball = NULL;
+    if (batch > 1024) return bcdi_error(BCDI_ERR_CONFIG, "bench: batch %zu > 1024", batch);
     bcdi_status st = ops->alloc(be, n * sizeof(float), (void **)&amplitude);
     if (st == BCDI_OK) st = ops->alloc(be, n, (void **)&mask);
     if (st == BCDI_OK) st = ops->alloc(be, total * sizeof(bcdi_cf), (void **)&ws.rho);
@@ -171,20 +240,13 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     if (st == BCDI_OK) st = ops->alloc(be, total, (void **)&ws.support);
     if (st == BCDI_OK) st = ops->random_uniform(be, amplitude, n, 2, 0, 0);
     if (st == BCDI_OK) st = ops->zero(be, mask, n);
-    if (st == BCDI_OK) st = ops->random_uniform(be, (float *)ws.rho, 2 * total, 3, 0, 0);
-    if (st == BCDI_OK) {
-        /* a contiguous support, a centred ball of a third of the box (as in phasing) */
-        uint8_t *ball = malloc(n);
-        if (!ball) st = bcdi_error(BCDI_ERR_NOMEM, "bench: out of memory");
-        for (size_t i = 0; ball && i < n; ++i) {
-            double d0 = (double)(i / (size * size)) - size / 2.0,
-                   d1 = (double)(i / size % size) - size / 2.0,
-                   d2 = (double)(i % size) - size / 2.0;
-            ball[i] = d0 * d0 + d1 * d1 + d2 * d2 < (size / 3.0) * (size / 3.0);
-        }
-        for (size_t r = 0; st == BCDI_OK && r < batch; ++r)
-            st = ops->upload(be, ws.support + r * n, ball, n);
-        free(ball);
+    /* a contiguous support, a centred ball of a third of the box (as in phasing) */
+    if (st == BCDI_OK && !(ball = malloc(n)))
+        st = bcdi_error(BCDI_ERR_NOMEM, "bench: out of memory");
+    for (size_t i = 0; st == BCDI_OK && i < n; ++i) {
+        double d0 = (double)(i / (size * size)) - size / 2.0,
+               d1 = (double)(i / size % size) - size / 2.0, d2 = (double)(i % size) - size / 2.0;
+        ball[i] = d0 * d0 + d1 * d1 + d2 * d2 < (size / 3.0) * (size / 3.0);
     }
     if (st == BCDI_OK) st = ops->fft_create(be, shape, batch, &ws.plan);
     ws.amplitude = amplitude;
@@ -192,32 +254,33 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     memset(row, 0, sizeof *row);
     row->size = size;
     row->batch = batch;
-    /* the FFT pair alone, as the iteration makes it (out of place forward, in place inverse) */
-    for (int which = -1; which < 4 && st == BCDI_OK; ++which) {
-        double times[256];
+    row->fused = ops->iterate != NULL;
+    for (int which = 0; which < CASE_COUNT && st == BCDI_OK; ++which) {
+        /* the same start for every case: fresh values, the ball support */
+        st = ops->random_uniform(be, (float *)ws.rho, 2 * total, 3, 0, 0);
+        for (size_t r = 0; st == BCDI_OK && r < batch; ++r)
+            st = ops->upload(be, ws.support + r * n, ball, n);
+        if (st == BCDI_OK) st = run_case(&ws, which); /* warm-up (and planning) */
+        if (st == BCDI_OK) st = ops->synchronize(be);
+        double times[256], cpu_best = INFINITY;
         int reps = 0;
         double start = bcdi_clock_s();
         while (st == BCDI_OK && reps < 256 && (reps < 3 || bcdi_clock_s() - start < min_time)) {
-            double t0 = bcdi_clock_s();
-            if (which < 0) {
-                st = ops->fft_forward(ws.plan, ws.rho, ws.psi);
-                if (st == BCDI_OK) st = ops->fft_inverse(ws.plan, ws.psi, ws.psi);
-            } else {
-                st = bcdi_phasing_iterate(&ws, (bcdi_algorithm)which, 0.9f, 0, 0, NULL, NULL);
-            }
+            double t0 = bcdi_clock_s(), c0 = cpu_now_s();
+            st = run_case(&ws, which);
             if (st == BCDI_OK) st = ops->synchronize(be);
             times[reps++] = bcdi_clock_s() - t0;
+            double c = cpu_now_s() - c0;
+            if (c < cpu_best) cpu_best = c;
         }
+        row->cpu_ms[which] = 1e3 * cpu_best;
         if (st != BCDI_OK) break;
+        /* the fastest repetition: on a machine shared with other work, the others measure the
+         * neighbours as much as the code */
         qsort(times, (size_t)reps, sizeof *times, cmp_double);
-        double median = times[reps / 2];
-        if (which < 0) {
-            row->ms_fft_pair = 1e3 * median;
-        } else {
-            row->ms_iter[which] = 1e3 * median;
-            row->gbs[which] = modelled_bytes((bcdi_algorithm)which) * (double)total / median / 1e9;
-        }
+        row->ms[which] = 1e3 * times[0];
     }
+    free(ball);
     if (ws.plan) ops->fft_destroy(ws.plan);
     ops->free(be, ws.rho);
     ops->free(be, ws.psi);
@@ -226,6 +289,41 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     ops->free(be, amplitude);
     ops->free(be, mask);
     return st;
+}
+
+/* The host's copy bandwidth (read + write, GB/s): the fastest of a few memcpy of 256 MiB. It
+ * turns an iteration's time into the bytes per voxel it could have moved. */
+static double copy_bandwidth(void)
+{
+    size_t bytes = (size_t)256 << 20;
+    char *a = malloc(bytes), *b = malloc(bytes);
+    if (!a || !b) {
+        free(a), free(b);
+        return NAN;
+    }
+    memset(a, 1, bytes);
+    memset(b, 2, bytes);
+    double best = INFINITY;
+    for (int k = 0; k < 5; ++k) {
+        double t0 = bcdi_clock_s();
+        memcpy(b, a, bytes);
+        double t = bcdi_clock_s() - t0;
+        if (t < best) best = t;
+        a[k] = b[bytes - 1 - (size_t)k]; /* keep the copies observable */
+    }
+    free(a), free(b);
+    return 2.0 * (double)bytes / best / 1e9;
+}
+
+/* Iteration GB/s from the model, and the bytes per voxel the host could have copied in the
+ * iteration's time (time x copy bandwidth / voxels). */
+static double model_gbs(const phasing_row *r, int which, double model)
+{
+    return model * (double)(r->size * r->size * r->size * r->batch) / (r->ms[which] * 1e-3) / 1e9;
+}
+static double bytes_at_copy(const phasing_row *r, int which, double copy_gbs)
+{
+    return r->ms[which] * 1e-3 * copy_gbs * 1e9 / (double)(r->size * r->size * r->size * r->batch);
 }
 
 /* The header every bench JSON starts with. */
@@ -263,7 +361,8 @@ static bcdi_status write_root(const char *path, json_t *root, int ok)
     return st;
 }
 
-static bcdi_status write_phasing_json(const char *path, const phasing_row *rows, size_t count)
+static bcdi_status write_phasing_json(const char *path, const char *planner, double copy_gbs,
+                                      const phasing_row *rows, size_t count)
 {
     int ok = 1;
     json_t *root = bench_root(&ok), *model = json_object(), *device = json_object(),
@@ -275,9 +374,13 @@ static bcdi_status write_phasing_json(const char *path, const phasing_row *rows,
         return write_root(path, root, 0);
     }
     bcdi_json_put(root, "mode", json_string("phasing"), &ok);
-    for (int a = 0; a < 4; ++a)
-        bcdi_json_put(model, bcdi_algorithm_name((bcdi_algorithm)a),
-                      bcdi_json_real(modelled_bytes((bcdi_algorithm)a)), &ok);
+    bcdi_json_put(root, "planner", json_string(planner), &ok);
+    bcdi_json_put(root, "statistic", json_string("minimum over repetitions"), &ok);
+    bcdi_json_put(root, "host_copy_gbs", bcdi_json_real(copy_gbs), &ok);
+    bcdi_json_put(model, "fused_ER_HIO_RAAR", bcdi_json_real(modelled_bytes(BCDI_ALGO_HIO, 1)), &ok);
+    bcdi_json_put(model, "ER_HIO_RAAR", bcdi_json_real(modelled_bytes(BCDI_ALGO_HIO, 0)), &ok);
+    bcdi_json_put(model, "DM", bcdi_json_real(modelled_bytes(BCDI_ALGO_DM, 0)), &ok);
+    bcdi_json_put(model, "fft_pair_minimum", json_integer(32), &ok);
     bcdi_json_put(root, "modelled_bytes_per_voxel", model, &ok);
     bcdi_json_put(device, "ER_HIO_RAAR", json_integer(17), &ok);
     bcdi_json_put(device, "DM", json_integer(25), &ok);
@@ -287,14 +390,42 @@ static bcdi_status write_phasing_json(const char *path, const phasing_row *rows,
         const phasing_row *r = &rows[i];
         json_t *row = row_json(r->backend, r->device, r->size, r->batch, &ok);
         if (!row) break;
-        bcdi_json_put(row, "ms_fft_pair", bcdi_json_real(r->ms_fft_pair), &ok);
-        for (int a = 0; a < 4; ++a) {
-            char key[32];
-            snprintf(key, sizeof key, "ms_%s", bcdi_algorithm_name((bcdi_algorithm)a));
-            bcdi_json_put(row, key, bcdi_json_real(r->ms_iter[a]), &ok);
-            snprintf(key, sizeof key, "gbs_%s", bcdi_algorithm_name((bcdi_algorithm)a));
-            bcdi_json_put(row, key, bcdi_json_real(r->gbs[a]), &ok);
+        char key[64];
+        bcdi_json_put(row, "fused_iterate", json_boolean(r->fused), &ok);
+        for (int c = 0; c < CASE_COUNT; ++c) {
+            snprintf(key, sizeof key, "ms_%s", case_names[c]);
+            bcdi_json_put(row, key, bcdi_json_real(r->ms[c]), &ok);
         }
+        if (!strcmp(r->backend, "cpu"))
+            for (int c = 0; c < CASE_COUNT; ++c) {
+                snprintf(key, sizeof key, "cpu_ms_%s", case_names[c]);
+                bcdi_json_put(row, key, bcdi_json_real(r->cpu_ms[c]), &ok);
+            }
+        double pair = r->ms[CASE_PAIR], cpu_pair = r->cpu_ms[CASE_PAIR];
+        bcdi_json_put(row, "hio_fused_over_pair", bcdi_json_real(r->ms[CASE_HIO_FUSED] / pair), &ok);
+        bcdi_json_put(row, "hio_composed_over_pair",
+                      bcdi_json_real(r->ms[CASE_HIO_COMPOSED] / pair), &ok);
+        bcdi_json_put(row, "shrinkwrap_over_pair", bcdi_json_real(r->ms[CASE_WRAP_FUSED] / pair),
+                      &ok);
+        bcdi_json_put(row, "cpu_time_hio_fused_over_pair",
+                      bcdi_json_real(r->cpu_ms[CASE_HIO_FUSED] / cpu_pair), &ok);
+        bcdi_json_put(row, "cpu_time_hio_composed_over_pair",
+                      bcdi_json_real(r->cpu_ms[CASE_HIO_COMPOSED] / cpu_pair), &ok);
+        double fused_model = modelled_bytes(BCDI_ALGO_HIO, r->fused);
+        double composed_model = modelled_bytes(BCDI_ALGO_HIO, 0);
+        bcdi_json_put(row, "gbs_hio_fused",
+                      bcdi_json_real(model_gbs(r, CASE_HIO_FUSED, fused_model)), &ok);
+        bcdi_json_put(row, "gbs_hio_composed",
+                      bcdi_json_real(model_gbs(r, CASE_HIO_COMPOSED, composed_model)), &ok);
+        json_t *at_copy = json_object();
+        if (!at_copy) ok = 0;
+        bcdi_json_put(at_copy, "fft_pair", bcdi_json_real(bytes_at_copy(r, CASE_PAIR, copy_gbs)),
+                      &ok);
+        bcdi_json_put(at_copy, "hio_fused",
+                      bcdi_json_real(bytes_at_copy(r, CASE_HIO_FUSED, copy_gbs)), &ok);
+        bcdi_json_put(at_copy, "hio_composed",
+                      bcdi_json_real(bytes_at_copy(r, CASE_HIO_COMPOSED, copy_gbs)), &ok);
+        bcdi_json_put(row, "bytes_per_voxel_at_copy_bw", at_copy, &ok);
         bcdi_json_push(results, row, &ok);
     }
     bcdi_json_put(root, "results", results, &ok);
@@ -359,10 +490,19 @@ int cmd_bench(int argc, char **argv)
     }
     bench_row rows[256];
     size_t n_rows = 0;
-    if (phasing)
-        printf("%-5s %-5s %-5s %9s %9s %9s %9s %9s %7s %7s  %s\n", "back", "size", "batch",
-               "fft pair", "ER", "HIO", "RAAR", "DM", "HIO/fft", "HIO GB/s", "device");
-    else
+    double copy_gbs = phasing ? copy_bandwidth() : NAN;
+    if (phasing) {
+        printf("host copy bandwidth %.1f GB/s (read + write); fastest ms per iteration or update; "
+               "cpu f, cpu c: process CPU time of HIO fused, composed over the pair's; B/vox = "
+               "time x copy bandwidth / voxels (model: pair >= 32, fused %.0f, composed "
+               "%.0f)\n",
+               copy_gbs, modelled_bytes(BCDI_ALGO_HIO, 1), modelled_bytes(BCDI_ALGO_HIO, 0));
+        printf("%-4s %-4s %-3s %8s %8s %8s %6s %6s %6s %6s %8s %8s %8s %8s %8s %8s %6s %6s "
+               "%6s\n",
+               "back", "size", "bat", "fft pair", "HIO fus", "HIO cmp", "fus/ff", "cmp/ff", "cpu f",
+               "cpu c", "HIO+sum", "ER", "RAAR", "DM", "wrap fus", "wrap cmp", "B/v ff", "B/v fu",
+               "B/v cm");
+    } else
         printf("%-5s %-6s %-6s %12s %12s %10s  %s\n", "back", "size", "batch", "ms/pair", "ms/run",
                "GB/s", "device");
     for (size_t d = 0; d < n_devices && st == BCDI_OK; ++d) {
@@ -370,10 +510,13 @@ int cmd_bench(int argc, char **argv)
         st = bcdi_backend_open(devices[d], &be);
         if (st != BCDI_OK) break;
         be->fft_measure = params.planner_measure;
+        if (phasing)
+            printf("%s: %s\n", be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu", be->device_name);
+        if (be->fft_measure) st = bcdi_backend_set_fft_wisdom(be, params.fft_wisdom);
         size_t count = n_sizes + (be->kind == BCDI_BACKEND_CUDA ? n_gpu : 0);
         for (size_t s = 0; s < count && st == BCDI_OK; ++s) {
             size_t size = (size_t)(s < n_sizes ? sizes[s] : gpu_sizes[s - n_sizes]);
-            for (size_t b = 0; b < n_batches && st == BCDI_OK && n_rows < 256; ++b) {
+            for (size_t b = 0; b < n_batches && st == BCDI_OK && n_rows < 256 && n_prow < 256; ++b) {
                 size_t batch = (size_t)batches[b];
                 double bytes = (double)size * size * size * batch * sizeof(bcdi_cf);
                 if (bytes > max_bytes) {
@@ -390,10 +533,19 @@ int cmd_bench(int argc, char **argv)
                     snprintf(pr->backend, sizeof pr->backend, "%s",
                              be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu");
                     snprintf(pr->device, sizeof pr->device, "%s", be->device_name);
-                    printf("%-5s %-5zu %-5zu %9.3f %9.3f %9.3f %9.3f %9.3f %7.2f %7.2f  %s\n",
-                           pr->backend, size, batch, pr->ms_fft_pair, pr->ms_iter[0],
-                           pr->ms_iter[1], pr->ms_iter[2], pr->ms_iter[3],
-                           pr->ms_iter[1] / pr->ms_fft_pair, pr->gbs[1], pr->device);
+                    const double *ms = pr->ms;
+                    const double *cpu = pr->cpu_ms;
+                    printf("%-4s %-4zu %-3zu %8.3f %8.3f %8.3f %6.2f %6.2f %6.2f %6.2f %8.3f "
+                           "%8.3f %8.3f %8.3f %8.3f %8.3f %6.0f %6.0f %6.0f\n",
+                           pr->backend, size, batch, ms[CASE_PAIR], ms[CASE_HIO_FUSED],
+                           ms[CASE_HIO_COMPOSED], ms[CASE_HIO_FUSED] / ms[CASE_PAIR],
+                           ms[CASE_HIO_COMPOSED] / ms[CASE_PAIR],
+                           cpu[CASE_HIO_FUSED] / cpu[CASE_PAIR],
+                           cpu[CASE_HIO_COMPOSED] / cpu[CASE_PAIR], ms[CASE_HIO_METRICS],
+                           ms[CASE_ER], ms[CASE_RAAR], ms[CASE_DM], ms[CASE_WRAP_FUSED],
+                           ms[CASE_WRAP_COMPOSED], bytes_at_copy(pr, CASE_PAIR, copy_gbs),
+                           bytes_at_copy(pr, CASE_HIO_FUSED, copy_gbs),
+                           bytes_at_copy(pr, CASE_HIO_COMPOSED, copy_gbs));
                     fflush(stdout);
                     ++n_prow;
                     continue;
@@ -414,7 +566,7 @@ int cmd_bench(int argc, char **argv)
         bcdi_backend_close(be);
     }
     if (st == BCDI_OK && args.output)
-        st = phasing ? write_phasing_json(args.output, prow, n_prow)
+        st = phasing ? write_phasing_json(args.output, planner, copy_gbs, prow, n_prow)
                      : write_json(args.output, planner, rows, n_rows);
     cli_args_free(&args);
     return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("bench", st);

@@ -50,6 +50,7 @@ static void print_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    cli_prefer_passive_openmp_waits(argv);
     bcdi_h5_process_init(); /* before any HDF5 use: no exit handler to crash after a full disk */
     bcdi_interrupt_install();
     if (argc < 2) {

@@ -36,6 +36,13 @@ bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algo
     bcdi_status st;
     if (algorithm != BCDI_ALGO_DM) {
         bcdi_update_coeffs c = bcdi_update_coefficients(algorithm, beta, positivity, real_only);
+        if (ops->iterate && !ws->unfused) {
+            st = ops->iterate(ws->plan, ws->rho, ws->psi, ws->amplitude, ws->mask, ws->support,
+                              1.0f / (float)n, &c, fourier_terms, update_terms);
+            /* a backend may decline a case it does not fuse (CUDA: the metric sums) */
+            if (st != BCDI_ERR_UNSUPPORTED) return st;
+            bcdi_clear_error();
+        }
         st = modulus_projection(ws, ws->rho, ws->psi, fourier_terms);
         if (st == BCDI_OK)
             st = ops->update(ws->be, ws->rho, ws->psi, ws->support, n, batch, &c, update_terms);
@@ -71,6 +78,9 @@ bcdi_status bcdi_phasing_shrink_wrap(bcdi_phasing_workspace *ws, double sigma,
     float *value = (float *)ws->psi, *tmp = value + batch * n;
     float *maxima = host_scratch, *thresholds = host_scratch + batch;
     float sig[3] = {(float)sigma, (float)sigma, (float)sigma};
+    if (ops->shrink_wrap && !ws->unfused)
+        return ops->shrink_wrap(ws->be, ws->support, ws->rho, value, ws->shape, batch, sig,
+                                relative, rms_of_rho, only_shrink, maxima, counts);
     bcdi_status st = ops->cf_abs(ws->be, value, ws->rho, batch * n);
     if (st == BCDI_OK) st = ops->gaussian_blur(ws->be, value, tmp, ws->shape, batch, sig);
     if (st == BCDI_OK && !rms_of_rho) st = ops->max(ws->be, value, n, batch, maxima);

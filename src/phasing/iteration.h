@@ -17,6 +17,8 @@ typedef struct bcdi_phasing_workspace {
     bcdi_cf *rho, *psi, *dm_b;
     uint8_t *support;
     bcdi_fft *plan;
+    int unfused; /* 1: always the composed sequence of ops, never the backend's fused iterate and
+                  * shrink_wrap (the reference that tests and the benchmark compare them with) */
 } bcdi_phasing_workspace;
 
 /* The real-space rule of ER/HIO/RAAR as bcdi_vox_update coefficients (docs/algorithms.md). */

@@ -122,8 +122,13 @@ static const bcdi_param_spec phase_specs[] = {
                   "crop the written object to its support plus crop_margin"),
     BCDI_KEY_INT("crop_margin", OPT, crop_margin, "8", 0, 4096,
                  "voxels kept around the support when cropping"),
-    BCDI_KEY_CHOICE("fft_planner", OPT, fft_measure, "estimate", planner_names, NULL,
-                    "CPU FFTW planner: estimate (bit-identical runs) or measure (faster at 256^3)"),
+    BCDI_KEY_CHOICE("fft_planner", OPT, fft_measure, "measure", planner_names, NULL,
+                    "CPU FFTW planner: measure (fast plans; bit-identical runs across processes "
+                    "sharing fft_wisdom) or estimate (no planning time; up to 2.5x slower "
+                    "transforms at 256^3)"),
+    BCDI_KEY_STRING("fft_wisdom", OPT, fft_wisdom, "auto",
+                    "FFTW wisdom file of measured plans: auto "
+                    "($XDG_CACHE_HOME/braggcdi/fftw-wisdom-<host>-<cpu>), none, or a path"),
     BCDI_KEY_INT("deflate", OPT, deflate, "4", 0, 9, "gzip level of the written datasets"),
     BCDI_KEY_MAX_MEMORY(OPT, max_memory),
 };

@@ -9,6 +9,8 @@
  *                              no checks: copy bandwidth and device memory per voxel of phasing
  *                              runs, and the largest cube (gpu_device.h)
  *
+ * One file (over 700 lines) because it is one program that a GPU session runs as a whole.
+ *
  * One line per check, for people and for tools/gpu-report.sh:
  *   CHECK <shape> <batch>: <what>   measured=<error> tolerance=<bound> PASS|FAIL */
 #include "gpu_device.h"
@@ -17,6 +19,7 @@
 #include "bcdi/align.h"
 #include "bcdi/phasing.h"
 #include "bcdi/simulate.h"
+#include "phasing/iteration.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -540,6 +543,113 @@ static void check_reductions(const char *label, size_t n, size_t batch)
 /* Whole reconstructions with one seed on both backends: a few iterations from the same random
  * start agree to float rounding, and a converging recipe on a known support ends at the same
  * object (after alignment) on both. */
+/* The fused iteration (ops->iterate: cuFFT store callbacks on CUDA, the 2D/1D split on the CPU)
+ * against the composed sequence on CUDA, and CUDA against the CPU; with the metric sums, through
+ * bcdi_phasing_iterate (CUDA composes those iterations: its callbacks do not reduce). */
+static void check_fused_iteration(const char *label, const size_t shape[3], size_t n, size_t batch)
+{
+    bcdi_cf *rho_h = random_cf(n * batch, 1.0f);
+    float *amp_h = random_f(n, 0.0f, 2.0f * sqrtf((float)n));
+    uint8_t *mask_h = xmalloc(n), *support_h = random_bits(n * batch, 0.5);
+    for (size_t i = 0; i < n; ++i) {
+        double u = rng_unit();
+        mask_h[i] = u < 0.8 ? BCDI_MASK_MEASURED : u < 0.9 ? BCDI_MASK_UNMEASURED : BCDI_MASK_FREE;
+    }
+    mirror rho = mirror_new(rho_h, n * batch * sizeof(bcdi_cf));
+    mirror composed = mirror_new(rho_h, n * batch * sizeof(bcdi_cf));
+    mirror psi = mirror_new(NULL, n * batch * sizeof(bcdi_cf));
+    mirror amp = mirror_new(amp_h, n * sizeof(float));
+    mirror mask = mirror_new(mask_h, n);
+    mirror support = mirror_new(support_h, n * batch);
+    bcdi_fft *plan[2] = {NULL, NULL};
+    int created = 1;
+    for (int b = 0; b < 2; ++b)
+        created &= op_ok(backends[b]->ops->fft_create(backends[b], shape, batch, &plan[b]), b,
+                         "fft_create");
+    const bcdi_update_coeffs rules[3] = {
+        {0.0f, 1.0f, 1.0f, -0.9f, 1, 0},        /* HIO with positivity */
+        {0.0f, 1.0f, 0.75f, 1.0f - 1.5f, 0, 1}, /* RAAR(0.75), real-valued object */
+        {0.0f, 1.0f, 0.0f, 0.0f, 0, 0},         /* ER */
+    };
+    static const char *rule_names[3] = {"HIO+pos", "RAAR+real", "ER"};
+    const float inv_n = 1.0f / (float)n;
+    for (int rule = 0; created && rule < 3; ++rule) {
+        mirror_set(&rho, rho_h);
+        mirror_set(&composed, rho_h);
+        int ran = 1;
+        for (int b = 0; b < 2; ++b) {
+            bcdi_backend *be = backends[b];
+            if (!be->ops->iterate) {
+                report(label, b == CPU ? "CPU has no fused iterate" : "CUDA has no fused iterate",
+                       NAN, 0.0);
+                ran = 0;
+                continue;
+            }
+            ran &= op_ok(be->ops->iterate(plan[b], rho.ptr[b], psi.ptr[b], amp.ptr[b], mask.ptr[b],
+                                          support.ptr[b], inv_n, &rules[rule], NULL, NULL),
+                         b, "iterate (fused)");
+        }
+        /* the reference on CUDA: the composed ops the fused iteration replaces */
+        bcdi_backend *g = backends[GPU];
+        ran &= op_ok(g->ops->fft_forward(plan[GPU], composed.ptr[GPU], psi.ptr[GPU]), GPU,
+                     "fft_forward");
+        ran &= op_ok(g->ops->modulus_project(g, psi.ptr[GPU], amp.ptr[GPU], mask.ptr[GPU], n, batch,
+                                             inv_n, NULL),
+                     GPU, "modulus_project");
+        ran &=
+            op_ok(g->ops->fft_inverse(plan[GPU], psi.ptr[GPU], psi.ptr[GPU]), GPU, "fft_inverse");
+        ran &= op_ok(g->ops->update(g, composed.ptr[GPU], psi.ptr[GPU], support.ptr[GPU], n, batch,
+                                    &rules[rule], NULL),
+                     GPU, "update");
+        if (!ran) continue;
+        bcdi_cf *cpu, *gpu, *cpu_unused, *gpu_composed;
+        mirror_get(&rho, (void **)&cpu, (void **)&gpu);
+        mirror_get(&composed, (void **)&cpu_unused, (void **)&gpu_composed);
+        char what[80];
+        /* float rounding of cuFFT's kernels with and without callbacks, and of FFTW's 2D/1D
+         * split against cuFFT: the 1e-5 of the other FFT-based checks */
+        snprintf(what, sizeof what, "iterate %s CUDA fused vs composed", rule_names[rule]);
+        report(label, what, rel_max_cf(gpu_composed, gpu, n * batch), 1e-5);
+        snprintf(what, sizeof what, "iterate %s fused CPU vs CUDA", rule_names[rule]);
+        report(label, what, rel_max_cf(cpu, gpu, n * batch), 1e-5);
+        free(cpu), free(gpu), free(cpu_unused), free(gpu_composed);
+    }
+    /* a metric iteration through the engine's entry point on both backends */
+    if (created) {
+        mirror_set(&rho, rho_h);
+        double *fourier[2], *update[2];
+        for (int b = 0; b < 2; ++b) {
+            bcdi_phasing_workspace ws = {.be = backends[b], .n = n, .batch = batch};
+            memcpy(ws.shape, shape, sizeof ws.shape);
+            ws.amplitude = amp.ptr[b];
+            ws.mask = mask.ptr[b];
+            ws.rho = rho.ptr[b];
+            ws.psi = psi.ptr[b];
+            ws.support = support.ptr[b];
+            ws.plan = plan[b];
+            fourier[b] = xmalloc(batch * BCDI_FOURIER_TERMS * sizeof(double));
+            update[b] = xmalloc(batch * BCDI_UPDATE_TERMS * sizeof(double));
+            op_ok(bcdi_phasing_iterate(&ws, BCDI_ALGO_HIO, 0.9f, 0, 0, fourier[b], update[b]), b,
+                  "bcdi_phasing_iterate with sums");
+        }
+        bcdi_cf *cpu, *gpu;
+        mirror_get(&rho, (void **)&cpu, (void **)&gpu);
+        report(label, "iterate HIO with sums CPU vs CUDA", rel_max_cf(cpu, gpu, n * batch), 1e-5);
+        report(label, "iterate fourier terms CPU vs CUDA",
+               rel_terms(fourier[CPU], fourier[GPU], batch * BCDI_FOURIER_TERMS), 1e-5);
+        report(label, "iterate update terms CPU vs CUDA",
+               rel_terms(update[CPU], update[GPU], batch * BCDI_UPDATE_TERMS), 1e-5);
+        free(cpu), free(gpu);
+        for (int b = 0; b < 2; ++b)
+            free(fourier[b]), free(update[b]);
+    }
+    for (int b = 0; b < 2; ++b)
+        if (plan[b]) backends[b]->ops->fft_destroy(plan[b]);
+    mirror_free(&rho), mirror_free(&composed), mirror_free(&psi), mirror_free(&amp);
+    mirror_free(&mask), mirror_free(&support);
+    free(rho_h), free(amp_h), free(mask_h), free(support_h);
+}
+
 static void check_reconstruction(int recipe_count)
 {
     bcdi_simulate_params sp;
@@ -635,6 +745,7 @@ int main(int argc, char **argv)
         check_elementwise(label, n, batch);
         check_blur(label, shape, n, batch);
         check_reductions(label, n, batch);
+        check_fused_iteration(label, shape, n, batch);
     }
 
     check_reconstruction(short_set ? 1 : 2);

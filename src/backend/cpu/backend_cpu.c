@@ -1,14 +1,22 @@
 /* CPU backend: FFTW3f (batched plans, OpenMP threads) and OpenMP loops over the per-voxel
  * functions of voxel_ops.h. Reductions are summed in fixed blocks and then in block order, so
- * results are bit-identical for any thread count. */
-#include "backend/backend.h"
+ * results are bit-identical for any thread count. Every parallel loop runs be->threads threads
+ * (the CPUs this process may use, bcdi_cpu_threads_default), never the OpenMP default, which
+ * counts the machine's CPUs and ignores cgroup quotas. The fused iteration and shrink-wrap live
+ * in cpu_fused.c, the FFTW wisdom cache in fftw_wisdom.c. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include "backend/cpu/cpu_private.h"
 
-#include <fftw3.h>
+#include "bcdi/log.h"
+
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Fixed reduction block: partial sums per block, then a sequential sum over blocks. */
 #define REDUCE_BLOCK 4096
@@ -54,23 +62,23 @@ static bcdi_status cpu_synchronize(bcdi_backend *be)
     return BCDI_OK;
 }
 
-/* FFTW plans are tied to in-place-ness and to the SIMD alignment of the arrays they were made
- * for; one slot per (direction, in place?) is replanned when a call's alignment differs. */
-typedef struct {
-    fftwf_plan plan;
-    int align_in, align_out;
-} plan_slot;
+unsigned cpu_planner_flags(const bcdi_backend *be)
+{
+    return be->fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+}
 
-struct bcdi_fft {
-    bcdi_backend *be;
-    plan_slot slots[2][2]; /* [forward?][in place?] */
-    size_t shape[3], batch;
-};
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* FFTW_ESTIMATE: planning is deterministic (one seed gives bit-identical runs) and does not touch
  * the arrays, so planning on the live arrays is safe. FFTW_MEASURE overwrites the arrays it plans
  * on, so measured plans are only ever made on scratch (at fft_create). FFTW's c2c out-of-place
- * transforms preserve their input by default. */
+ * transforms preserve their input by default. Measured plans come from the wisdom file when it
+ * has them (fftw_wisdom.c), so processes sharing it run the same algorithms. */
 static fftwf_plan plan_many(const bcdi_fft *p, fftwf_complex *in, fftwf_complex *out, int sign,
                             unsigned flags)
 {
@@ -81,14 +89,43 @@ static fftwf_plan plan_many(const bcdi_fft *p, fftwf_complex *in, fftwf_complex 
                                flags);
 }
 
+/* A measured plan for arrays with the alignments of `in` and `out`, made on scratch copies of
+ * those alignments (measuring overwrites its arrays); the wisdom file is read before and
+ * written after. Measured plans are made on first use, so a phasing run that only uses the
+ * fused iteration never measures the 3D transforms. */
+static fftwf_plan plan_measured(bcdi_fft *p, const fftwf_complex *in, const fftwf_complex *out,
+                                int sign)
+{
+    size_t bytes = sizeof(fftwf_complex) * p->shape[0] * p->shape[1] * p->shape[2] * p->batch;
+    int in_place = in == out;
+    char *a = fftwf_malloc(bytes + 64), *b = in_place ? a : fftwf_malloc(bytes + 64);
+    fftwf_plan plan = NULL;
+    if (a && b) {
+        cpu_wisdom_before_planning(p->be);
+        double start = now_s();
+        fftwf_complex *sa = (fftwf_complex *)(a + fftwf_alignment_of((float *)in));
+        fftwf_complex *sb = (fftwf_complex *)(b + fftwf_alignment_of((float *)out));
+        plan = plan_many(p, sa, sb, sign, FFTW_MEASURE);
+        double seconds = now_s() - start;
+        if (plan && seconds > 1.0)
+            bcdi_log(BCDI_LOG_INFO, "FFTW: measured a 3D plan for %zux%zux%zu x %zu in %.1f s",
+                     p->shape[0], p->shape[1], p->shape[2], p->batch, seconds);
+        if (plan) cpu_wisdom_after_planning(p->be);
+    }
+    fftwf_free(a);
+    if (!in_place) fftwf_free(b);
+    return plan;
+}
+
 static bcdi_status cpu_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out, int sign)
 {
     fftwf_complex *src = (fftwf_complex *)in, *dst = (fftwf_complex *)out;
-    plan_slot *slot = &plan->slots[sign == FFTW_FORWARD][in == out];
+    cpu_plan_slot *slot = &plan->slots[sign == FFTW_FORWARD][in == out];
     int align_in = fftwf_alignment_of((float *)src), align_out = fftwf_alignment_of((float *)dst);
     if (!slot->plan || slot->align_in != align_in || slot->align_out != align_out) {
         if (slot->plan) fftwf_destroy_plan(slot->plan);
-        slot->plan = plan_many(plan, src, dst, sign, FFTW_ESTIMATE);
+        slot->plan = plan->be->fft_measure ? plan_measured(plan, src, dst, sign)
+                                           : plan_many(plan, src, dst, sign, FFTW_ESTIMATE);
         if (!slot->plan)
             return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu",
                               plan->shape[0], plan->shape[1], plan->shape[2], plan->batch);
@@ -96,27 +133,6 @@ static bcdi_status cpu_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out,
         slot->align_out = align_out;
     }
     fftwf_execute_dft(slot->plan, src, dst);
-    return BCDI_OK;
-}
-
-/* Plan the in-place pair on `scratch` and, with a second scratch, the out-of-place pair (only
- * worth it for measured plans: estimated ones are made on first use). */
-static bcdi_status cpu_fft_plan_ahead(bcdi_fft *plan, fftwf_complex *scratch,
-                                      fftwf_complex *scratch2)
-{
-    unsigned flags = plan->be->fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
-    for (int d = 0; d < 2; ++d)
-        for (int in_place = 0; in_place < 2; ++in_place) {
-            if (!in_place && !scratch2) continue;
-            plan_slot *slot = &plan->slots[d][in_place];
-            fftwf_complex *out = in_place ? scratch : scratch2;
-            slot->plan = plan_many(plan, scratch, out, d ? FFTW_FORWARD : FFTW_BACKWARD, flags);
-            if (!slot->plan)
-                return bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu",
-                                  plan->shape[0], plan->shape[1], plan->shape[2], plan->batch);
-            slot->align_in = fftwf_alignment_of((float *)scratch);
-            slot->align_out = fftwf_alignment_of((float *)out);
-        }
     return BCDI_OK;
 }
 
@@ -136,6 +152,7 @@ static void cpu_fft_destroy(bcdi_fft *plan)
     for (int d = 0; d < 2; ++d)
         for (int k = 0; k < 2; ++k)
             if (plan->slots[d][k].plan) fftwf_destroy_plan(plan->slots[d][k].plan);
+    cpu_fused_destroy(plan->fused);
     free(plan);
 }
 
@@ -156,18 +173,30 @@ static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_
     p->be = be;
     memcpy(p->shape, shape, sizeof p->shape);
     p->batch = batch;
-    /* plan the in-place pair now on an aligned scratch, so a bad shape fails here */
+    /* plan the in-place pair now (estimated: no time, arrays untouched) on an aligned scratch,
+     * so a bad shape fails here; measured plans replace them on first use */
     fftwf_complex *scratch = fftwf_malloc(sizeof(fftwf_complex) * n * batch);
     if (!scratch) {
         free(p);
         return bcdi_error(BCDI_ERR_NOMEM, "FFT plan: cannot allocate %zu bytes of scratch",
                           sizeof(fftwf_complex) * n * batch);
     }
-    fftwf_complex *scratch2 = NULL;
-    if (be->fft_measure) scratch2 = fftwf_malloc(sizeof(fftwf_complex) * n * batch);
-    bcdi_status st = cpu_fft_plan_ahead(p, scratch, scratch2);
+    bcdi_status st = BCDI_OK;
+    for (int d = 0; d < 2 && st == BCDI_OK; ++d) {
+        cpu_plan_slot *slot = &p->slots[d][1];
+        slot->plan =
+            plan_many(p, scratch, scratch, d ? FFTW_FORWARD : FFTW_BACKWARD, FFTW_ESTIMATE);
+        if (!slot->plan)
+            st = bcdi_error(BCDI_ERR_BACKEND, "FFTW could not plan %zux%zux%zu batch %zu", shape[0],
+                            shape[1], shape[2], batch);
+        else if (be->fft_measure) {
+            fftwf_destroy_plan(slot->plan);
+            slot->plan = NULL;
+        } else {
+            slot->align_in = slot->align_out = fftwf_alignment_of((float *)scratch);
+        }
+    }
     fftwf_free(scratch);
-    if (scratch2) fftwf_free(scratch2);
     if (st != BCDI_OK) {
         cpu_fft_destroy(p);
         return st;
@@ -175,6 +204,7 @@ static bcdi_status cpu_fft_create(bcdi_backend *be, const size_t shape[3], size_
     *plan = p;
     return BCDI_OK;
 }
+
 /* Blocks of one run's n voxels; the terms of block b live at partial[b * nterms]. */
 static size_t block_count(size_t n)
 {
@@ -194,11 +224,10 @@ static bcdi_status cpu_modulus_project(bcdi_backend *be, bcdi_cf *psi, const flo
                                        const uint8_t *mask, size_t n, size_t batch, float inv_n,
                                        double *host_terms)
 {
-    (void)be;
     if (!host_terms) {
         for (size_t run = 0; run < batch; ++run) {
             bcdi_cf *x = psi + run * n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
             for (long long i = 0; i < (long long)n; ++i)
                 x[i] = bcdi_vox_modulus_project(x[i], amplitude[i], mask[i], inv_n, NULL);
         }
@@ -208,7 +237,7 @@ static bcdi_status cpu_modulus_project(bcdi_backend *be, bcdi_cf *psi, const flo
     double *partial = calloc(blocks * batch * BCDI_FOURIER_TERMS, sizeof *partial);
     if (!partial) return bcdi_error(BCDI_ERR_NOMEM, "modulus_project: out of memory");
     long long tasks = (long long)(blocks * batch);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
     for (long long task = 0; task < tasks; ++task) {
         size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
         size_t begin = block * REDUCE_BLOCK,
@@ -229,13 +258,12 @@ static bcdi_status cpu_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pro
                               const uint8_t *support, size_t n, size_t batch,
                               const bcdi_update_coeffs *coeffs, double *host_terms)
 {
-    (void)be;
     if (!host_terms) {
         /* a local copy of the coefficients: through the pointer, every store to rho could alias
          * them and force reloads */
         const bcdi_update_coeffs c = *coeffs;
         long long total = (long long)(n * batch);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
         for (long long k = 0; k < total; ++k)
             rho[k] = bcdi_vox_update(rho[k], proj[k], support[k], &c, NULL);
         return BCDI_OK;
@@ -244,7 +272,7 @@ static bcdi_status cpu_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pro
     double *partial = calloc(blocks * batch * BCDI_UPDATE_TERMS, sizeof *partial);
     if (!partial) return bcdi_error(BCDI_ERR_NOMEM, "update: out of memory");
     long long tasks = (long long)(blocks * batch);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
     for (long long task = 0; task < tasks; ++task) {
         size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
         size_t begin = block * REDUCE_BLOCK,
@@ -265,11 +293,10 @@ static bcdi_status cpu_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pro
 static bcdi_status cpu_random_start(bcdi_backend *be, bcdi_cf *rho, const uint8_t *support,
                                     size_t n, size_t batch, uint64_t seed, uint64_t first_run)
 {
-    (void)be;
     for (size_t run = 0; run < batch; ++run) {
         bcdi_cf *x = rho + run * n;
         const uint8_t *s = support + run * n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
         for (long long i = 0; i < (long long)n; ++i)
             x[i] = bcdi_vox_random_start(seed, first_run + run, (uint64_t)i, s[i]);
     }
@@ -279,10 +306,9 @@ static bcdi_status cpu_random_start(bcdi_backend *be, bcdi_cf *rho, const uint8_
 static bcdi_status cpu_random_uniform(bcdi_backend *be, float *out, size_t count, uint64_t seed,
                                       uint64_t stream, int word)
 {
-    (void)be;
     if (word < 0 || word > 3)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "random_uniform: word %d not in 0..3", word);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
     for (long long k = 0; k < (long long)count; ++k)
         out[k] = bcdi_u32_to_unit(bcdi_philox_at(seed, stream, (uint64_t)k).v[word]);
     return BCDI_OK;
@@ -290,8 +316,7 @@ static bcdi_status cpu_random_uniform(bcdi_backend *be, float *out, size_t count
 
 static bcdi_status cpu_cf_abs(bcdi_backend *be, float *out, const bcdi_cf *in, size_t count)
 {
-    (void)be;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
     for (long long k = 0; k < (long long)count; ++k)
         out[k] = bcdi_cf_abs(in[k]);
     return BCDI_OK;
@@ -300,11 +325,10 @@ static bcdi_status cpu_cf_abs(bcdi_backend *be, float *out, const bcdi_cf *in, s
 static bcdi_status cpu_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t batch,
                                 const bcdi_cf *host_factors)
 {
-    (void)be;
     for (size_t run = 0; run < batch; ++run) {
         bcdi_cf *v = x + run * n;
         const bcdi_cf factor = host_factors[run];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
         for (long long i = 0; i < (long long)n; ++i)
             v[i] = bcdi_cf_mul(v[i], factor);
     }
@@ -314,11 +338,10 @@ static bcdi_status cpu_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t b
 static bcdi_status cpu_threshold(bcdi_backend *be, uint8_t *support, const float *value, size_t n,
                                  size_t batch, const float *host_thresholds, int only_shrink)
 {
-    (void)be;
     for (size_t run = 0; run < batch; ++run) {
         uint8_t *s = support + run * n;
         const float *v = value + run * n, threshold = host_thresholds[run];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
         for (long long i = 0; i < (long long)n; ++i)
             s[i] = bcdi_vox_threshold(v[i], threshold, s[i], only_shrink);
     }
@@ -326,14 +349,14 @@ static bcdi_status cpu_threshold(bcdi_backend *be, uint8_t *support, const float
 }
 
 /* One axis of the separable blur: src -> dst. */
-static void blur_axis(float *dst, const float *src, const size_t shape[3], size_t batch, int axis,
-                      const float *weights, int radius)
+static void blur_axis(const bcdi_backend *be, float *dst, const float *src, const size_t shape[3],
+                      size_t batch, int axis, const float *weights, int radius)
 {
     size_t n = shape[0] * shape[1] * shape[2];
     long stride = axis == 0 ? (long)(shape[1] * shape[2]) : axis == 1 ? (long)shape[2] : 1;
     long len = (long)shape[axis];
     long long total = (long long)(n * batch);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
     for (long long k = 0; k < total; ++k) {
         size_t run = (size_t)k / n, i = (size_t)k % n;
         size_t coord = (i / (size_t)stride) % (size_t)len;
@@ -345,13 +368,12 @@ static void blur_axis(float *dst, const float *src, const size_t shape[3], size_
 static bcdi_status cpu_gaussian_blur(bcdi_backend *be, float *volume, float *tmp,
                                      const size_t shape[3], size_t batch, const float sigma[3])
 {
-    (void)be;
     size_t n = shape[0] * shape[1] * shape[2];
     float weights[2 * BCDI_BLUR_MAX_RADIUS + 1];
     for (int axis = 0; axis < 3; ++axis) {
         if (!(sigma[axis] > 0.0f) || shape[axis] < 2) continue;
         int radius = bcdi_gauss_weights(sigma[axis], weights);
-        blur_axis(tmp, volume, shape, batch, axis, weights, radius);
+        blur_axis(be, tmp, volume, shape, batch, axis, weights, radius);
         memcpy(volume, tmp, n * batch * sizeof *volume);
     }
     return BCDI_OK;
@@ -360,11 +382,10 @@ static bcdi_status cpu_gaussian_blur(bcdi_backend *be, float *volume, float *tmp
 static bcdi_status cpu_sum(bcdi_backend *be, const float *x, size_t n, size_t batch,
                            double *host_out)
 {
-    (void)be;
     size_t blocks = block_count(n);
     double *partial = calloc(blocks * batch, sizeof *partial);
     if (!partial) return bcdi_error(BCDI_ERR_NOMEM, "sum: out of memory");
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(be->threads) schedule(static)
     for (long long task = 0; task < (long long)(blocks * batch); ++task) {
         size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
         size_t begin = block * REDUCE_BLOCK,
@@ -383,11 +404,10 @@ static bcdi_status cpu_sum(bcdi_backend *be, const float *x, size_t n, size_t ba
 static bcdi_status cpu_max(bcdi_backend *be, const float *x, size_t n, size_t batch,
                            float *host_out)
 {
-    (void)be;
     for (size_t run = 0; run < batch; ++run) {
         float best = -INFINITY;
         const float *v = x + run * n;
-#pragma omp parallel for reduction(max : best) schedule(static)
+#pragma omp parallel for num_threads(be->threads) reduction(max : best) schedule(static)
         for (long long i = 0; i < (long long)n; ++i)
             if (v[i] > best) best = v[i];
         host_out[run] = best;
@@ -398,11 +418,10 @@ static bcdi_status cpu_max(bcdi_backend *be, const float *x, size_t n, size_t ba
 static bcdi_status cpu_count_nonzero(bcdi_backend *be, const uint8_t *x, size_t n, size_t batch,
                                      uint64_t *host_out)
 {
-    (void)be;
     for (size_t run = 0; run < batch; ++run) {
         uint64_t count = 0;
         const uint8_t *v = x + run * n;
-#pragma omp parallel for reduction(+ : count) schedule(static)
+#pragma omp parallel for num_threads(be->threads) reduction(+ : count) schedule(static)
         for (long long i = 0; i < (long long)n; ++i)
             count += v[i] != 0;
         host_out[run] = count;
@@ -434,7 +453,96 @@ static const bcdi_backend_ops cpu_ops = {
     .sum = cpu_sum,
     .max = cpu_max,
     .count_nonzero = cpu_count_nonzero,
+    .iterate = cpu_iterate,
+    .shrink_wrap = cpu_shrink_wrap,
 };
+
+/* CPUs in this process's affinity mask. */
+static int affinity_cpus(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    return CPU_COUNT(&set);
+}
+
+/* A CPU quota (quota / period, in CPUs) from one cgroup control file: v2 "cpu.max" holds
+ * "<quota|max> <period>", v1 cpu.cfs_quota_us holds the quota alone (-1 = none). 0 = none. */
+static double quota_from(const char *dir, int v2)
+{
+    char path[4200];
+    long long quota = -1, period = 100000;
+    snprintf(path, sizeof path, "%s/%s", dir, v2 ? "cpu.max" : "cpu.cfs_quota_us");
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char word[64] = "";
+    int got = fscanf(f, "%63s %lld", word, &period);
+    fclose(f);
+    if (got < 1 || !strcmp(word, "max")) return 0;
+    quota = atoll(word);
+    if (!v2) {
+        snprintf(path, sizeof path, "%s/cpu.cfs_period_us", dir);
+        f = fopen(path, "r");
+        if (!f || fscanf(f, "%lld", &period) != 1) period = 0;
+        if (f) fclose(f);
+    }
+    return quota > 0 && period > 0 ? (double)quota / (double)period : 0;
+}
+
+/* The tightest CPU quota of this process's cgroup and its ancestors (v2 unified hierarchy or
+ * the v1 cpu controller), in CPUs; 0 when none is set or none can be read. */
+static double cgroup_cpu_quota(void)
+{
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (!f) return 0;
+    char line[4096], v2_path[4096] = "", v1_path[4096] = "";
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *first = strchr(line, ':'), *second = first ? strchr(first + 1, ':') : NULL;
+        if (!second) continue;
+        *second = '\0';
+        const char *controllers = first + 1, *where = second + 1;
+        if (!strcmp(line, "0") && !*controllers) snprintf(v2_path, sizeof v2_path, "%s", where);
+        /* v1: "N:cpu,cpuacct:/path" or "N:cpu:/path" */
+        for (const char *c = controllers; *c;) {
+            size_t len = strcspn(c, ",");
+            if (len == 3 && !strncmp(c, "cpu", 3)) snprintf(v1_path, sizeof v1_path, "%s", where);
+            c += len + (c[len] == ',');
+        }
+    }
+    fclose(f);
+    double best = 0;
+    const char *roots[2] = {"/sys/fs/cgroup", "/sys/fs/cgroup/cpu"};
+    const char *paths[2] = {v2_path, v1_path};
+    for (int v = 0; v < 2; ++v) {
+        char dir[8400];
+        snprintf(dir, sizeof dir, "%s%s", roots[v], paths[v]);
+        for (;;) { /* this cgroup, then each ancestor up to the root */
+            size_t len = strlen(dir);
+            while (len > 1 && dir[len - 1] == '/')
+                dir[--len] = '\0';
+            double q = quota_from(dir, v == 0);
+            if (q > 0 && (best == 0 || q < best)) best = q;
+            if (len <= strlen(roots[v])) break;
+            char *slash = strrchr(dir, '/');
+            if (!slash) break;
+            *slash = '\0';
+        }
+    }
+    return best;
+}
+
+int bcdi_cpu_threads_default(void)
+{
+    /* an explicit OMP_NUM_THREADS is the user's choice */
+    const char *env = getenv("OMP_NUM_THREADS");
+    if (env && *env) return omp_get_max_threads();
+    int cpus = affinity_cpus();
+    if (cpus < 1) cpus = omp_get_num_procs();
+    double quota = cgroup_cpu_quota();
+    if (quota > 0 && quota < cpus) cpus = (int)ceil(quota - 1e-9);
+    return cpus > 0 ? cpus : 1;
+}
 
 bcdi_status bcdi_backend_cpu_open(bcdi_backend **out)
 {
@@ -449,7 +557,7 @@ bcdi_status bcdi_backend_cpu_open(bcdi_backend **out)
     be->ops = &cpu_ops;
     be->kind = BCDI_BACKEND_CPU;
     be->device_index = -1;
-    be->threads = omp_get_max_threads();
+    be->threads = bcdi_cpu_threads_default();
     snprintf(be->device_name, sizeof be->device_name, "CPU (%d OpenMP threads, FFTW %s)",
              be->threads, fftwf_version);
     *out = be;

@@ -1,42 +1,14 @@
 /* CUDA instance of the backend ops table: cuFFT for the transforms, kernels/cuda_kernels.cu for
  * everything per voxel. All work of one backend goes to its own stream, so ops are ordered among
  * themselves; only transfers to or from the host (download, reductions, upload) wait. */
-#include "backend/backend.h"
+#include "backend/cuda/cuda_private.h"
 #include "cuda_kernels.h"
-
-#include <cuda_runtime_api.h>
-#include <cufft.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct cuda_state {
-    cudaStream_t stream;
-    /* per-block partial sums of the reducing kernels (device) */
-    void *partials;
-    size_t partials_bytes;
-    /* per-run results of a reduction (device), then their pinned host copy */
-    void *results;
-    size_t results_bytes;
-    void *host_results;
-    size_t host_results_bytes;
-    /* per-run parameters of cf_scale / threshold (device) */
-    void *params;
-    size_t params_bytes;
-} cuda_state;
-
-struct bcdi_fft {
-    bcdi_backend *be;
-    cufftHandle handle;
-};
-
-static cuda_state *state_of(bcdi_backend *be)
-{
-    return (cuda_state *)be->impl;
-}
-
-static bcdi_status cuda_fail(cudaError_t err, const char *what)
+bcdi_status cuda_fail(cudaError_t err, const char *what)
 {
     bcdi_status status = err == cudaErrorMemoryAllocation ? BCDI_ERR_NOMEM : BCDI_ERR_BACKEND;
     return bcdi_error(status, "CUDA %s: %s", what, cudaGetErrorString(err));
@@ -85,7 +57,7 @@ static const char *cufft_message(cufftResult result)
     }
 }
 
-static bcdi_status cufft_fail(cufftResult result, const char *what)
+bcdi_status cuda_cufft_fail(cufftResult result, const char *what)
 {
     bcdi_status status = result == CUFFT_ALLOC_FAILED ? BCDI_ERR_NOMEM : BCDI_ERR_BACKEND;
     return bcdi_error(status, "cuFFT %s: %s (code %d)", what, cufft_message(result), (int)result);
@@ -97,7 +69,7 @@ static bcdi_status cufft_fail(cufftResult result, const char *what)
  * set, and the kernel launchers read cudaGetLastError() after each launch, so a later good launch
  * would be reported as failing with that old error. Sticky errors (a faulted context) are not
  * lost: every later call returns them again. */
-static bcdi_status use_device(bcdi_backend *be, const char *what)
+bcdi_status cuda_use_device(bcdi_backend *be, const char *what)
 {
     (void)cudaGetLastError();
     CUDA_TRY(cudaSetDevice(be->device_index), what);
@@ -200,7 +172,7 @@ static void cuda_close(bcdi_backend *be)
 static bcdi_status cuda_alloc(bcdi_backend *be, size_t bytes, void **ptr)
 {
     *ptr = NULL;
-    bcdi_status s = use_device(be, "alloc");
+    bcdi_status s = cuda_use_device(be, "alloc");
     if (s != BCDI_OK) return s;
     cudaError_t err = cudaMalloc(ptr, bytes ? bytes : 1);
     if (err != cudaSuccess) {
@@ -224,7 +196,7 @@ static void cuda_free(bcdi_backend *be, void *ptr)
 /* zero and copy stay queued on the stream: later ops and downloads are ordered after them. */
 static bcdi_status cuda_zero(bcdi_backend *be, void *ptr, size_t bytes)
 {
-    bcdi_status s = use_device(be, "zero");
+    bcdi_status s = cuda_use_device(be, "zero");
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemsetAsync(ptr, 0, bytes, state_of(be)->stream), "zero");
     return BCDI_OK;
@@ -233,7 +205,7 @@ static bcdi_status cuda_zero(bcdi_backend *be, void *ptr, size_t bytes)
 static bcdi_status cuda_upload(bcdi_backend *be, void *dst, const void *host_src, size_t bytes)
 {
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, "upload");
+    bcdi_status s = cuda_use_device(be, "upload");
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, st->stream), "upload");
     CUDA_TRY(cudaStreamSynchronize(st->stream), "upload");
@@ -243,7 +215,7 @@ static bcdi_status cuda_upload(bcdi_backend *be, void *dst, const void *host_src
 static bcdi_status cuda_download(bcdi_backend *be, void *host_dst, const void *src, size_t bytes)
 {
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, "download");
+    bcdi_status s = cuda_use_device(be, "download");
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, st->stream), "download");
     CUDA_TRY(cudaStreamSynchronize(st->stream), "download");
@@ -254,7 +226,7 @@ static bcdi_status cuda_copy(bcdi_backend *be, void *dst, const void *src, size_
 {
     /* as on the CPU, a copy onto itself is a no-op (cudaMemcpy* leaves overlap undefined) */
     if (dst == src || bytes == 0) return BCDI_OK;
-    bcdi_status s = use_device(be, "copy");
+    bcdi_status s = cuda_use_device(be, "copy");
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, state_of(be)->stream),
              "copy");
@@ -263,7 +235,7 @@ static bcdi_status cuda_copy(bcdi_backend *be, void *dst, const void *src, size_
 
 static bcdi_status cuda_synchronize(bcdi_backend *be)
 {
-    bcdi_status s = use_device(be, "synchronize");
+    bcdi_status s = cuda_use_device(be, "synchronize");
     if (s != BCDI_OK) return s;
     CUDA_TRY(cudaStreamSynchronize(state_of(be)->stream), "synchronize");
     return BCDI_OK;
@@ -277,15 +249,17 @@ static bcdi_status cuda_fft_create(bcdi_backend *be, const size_t shape[3], size
     if (!shape[0] || !shape[1] || !shape[2] || !batch)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "cuFFT plan: empty shape %zux%zux%zu batch %zu",
                           shape[0], shape[1], shape[2], batch);
-    bcdi_status s = use_device(be, "fft_create");
+    bcdi_status s = cuda_use_device(be, "fft_create");
     if (s != BCDI_OK) return s;
     bcdi_fft *fft = calloc(1, sizeof *fft);
     if (!fft) return bcdi_error(BCDI_ERR_NOMEM, "cuFFT plan: out of host memory");
     fft->be = be;
+    memcpy(fft->shape, shape, sizeof fft->shape);
+    fft->batch = batch;
     cufftResult r = cufftCreate(&fft->handle);
     if (r != CUFFT_SUCCESS) {
         free(fft);
-        return cufft_fail(r, "create");
+        return cuda_cufft_fail(r, "create");
     }
     /* The 64-bit interface: batch * volume may exceed 2^31 elements. NULL embeds mean the
      * volumes are contiguous, C order, one after another. */
@@ -298,7 +272,7 @@ static bcdi_status cuda_fft_create(bcdi_backend *be, const size_t shape[3], size
     if (r != CUFFT_SUCCESS) {
         cufftDestroy(fft->handle);
         free(fft);
-        bcdi_status fail = cufft_fail(r, "plan");
+        bcdi_status fail = cuda_cufft_fail(r, "plan");
         return bcdi_error_prefix(fail, "%zux%zux%zu batch %zu: ", shape[0], shape[1], shape[2],
                                  batch);
     }
@@ -309,14 +283,14 @@ static bcdi_status cuda_fft_create(bcdi_backend *be, const size_t shape[3], size
 static bcdi_status cuda_fft_exec(bcdi_fft *plan, const bcdi_cf *in, bcdi_cf *out, int direction,
                                  const char *what)
 {
-    bcdi_status s = use_device(plan->be, what);
+    bcdi_status s = cuda_use_device(plan->be, what);
     if (s != BCDI_OK) return s;
     /* bcdi_cf and cufftComplex are both two packed floats. One plan serves in place and out of
      * place (cuFFT decides by idata == odata). The contract's "out of place keeps `in`" rests on
      * cuFFT documenting input overwrites only for out-of-place C2R, not C2C; gpu_checks tests it.
      */
     cufftResult r = cufftExecC2C(plan->handle, (cufftComplex *)in, (cufftComplex *)out, direction);
-    if (r != CUFFT_SUCCESS) return cufft_fail(r, what);
+    if (r != CUFFT_SUCCESS) return cuda_cufft_fail(r, what);
     return BCDI_OK;
 }
 
@@ -337,6 +311,7 @@ static void cuda_fft_destroy(bcdi_fft *plan)
     /* the plan's work area may still be in use by a queued transform */
     cudaStreamSynchronize(state_of(plan->be)->stream);
     cufftDestroy(plan->handle);
+    cuda_fused_destroy(plan->fused);
     free(plan);
 }
 
@@ -347,7 +322,7 @@ static bcdi_status cuda_modulus_project(bcdi_backend *be, bcdi_cf *psi, const fl
 {
     const char *what = "modulus_project";
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, what);
+    bcdi_status s = cuda_use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
     if (s != BCDI_OK || batch == 0) return s;
     if (!host_terms) {
@@ -369,7 +344,7 @@ static bcdi_status cuda_update(bcdi_backend *be, bcdi_cf *rho, const bcdi_cf *pr
 {
     const char *what = "update";
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, what);
+    bcdi_status s = cuda_use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
     if (s != BCDI_OK || batch == 0) return s;
     if (!host_terms) {
@@ -388,7 +363,7 @@ static bcdi_status cuda_random_start(bcdi_backend *be, bcdi_cf *rho, const uint8
                                      size_t n, size_t batch, uint64_t seed, uint64_t first_run)
 {
     const char *what = "random_start";
-    bcdi_status s = use_device(be, what);
+    bcdi_status s = cuda_use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
     if (s != BCDI_OK) return s;
     CUDA_TRY(bcdi_cuda_random_start(state_of(be)->stream, rho, support, n, batch, seed, first_run),
@@ -402,7 +377,7 @@ static bcdi_status cuda_random_uniform(bcdi_backend *be, float *out, size_t coun
     const char *what = "random_uniform";
     if (word < 0 || word > 3)
         return bcdi_error(BCDI_ERR_INVALID_ARG, "CUDA %s: word %d is not 0..3", what, word);
-    bcdi_status s = use_device(be, what);
+    bcdi_status s = cuda_use_device(be, what);
     if (s != BCDI_OK) return s;
     CUDA_TRY(bcdi_cuda_random_uniform(state_of(be)->stream, out, count, seed, stream, word), what);
     return BCDI_OK;
@@ -410,7 +385,7 @@ static bcdi_status cuda_random_uniform(bcdi_backend *be, float *out, size_t coun
 
 static bcdi_status cuda_cf_abs(bcdi_backend *be, float *out, const bcdi_cf *in, size_t count)
 {
-    bcdi_status s = use_device(be, "cf_abs");
+    bcdi_status s = cuda_use_device(be, "cf_abs");
     if (s != BCDI_OK) return s;
     CUDA_TRY(bcdi_cuda_cf_abs(state_of(be)->stream, out, in, count), "cf_abs");
     return BCDI_OK;
@@ -421,7 +396,7 @@ static bcdi_status cuda_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t 
 {
     const char *what = "cf_scale";
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, what);
+    bcdi_status s = cuda_use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
     if (s == BCDI_OK && batch) s = upload_params(st, host_factors, batch * sizeof(bcdi_cf), what);
     if (s != BCDI_OK) return s;
@@ -434,7 +409,7 @@ static bcdi_status cuda_threshold(bcdi_backend *be, uint8_t *support, const floa
 {
     const char *what = "threshold";
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, what);
+    bcdi_status s = cuda_use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
     if (s == BCDI_OK && batch) s = upload_params(st, host_thresholds, batch * sizeof(float), what);
     if (s != BCDI_OK) return s;
@@ -451,7 +426,7 @@ static bcdi_status cuda_gaussian_blur(bcdi_backend *be, float *volume, float *tm
 {
     const char *what = "gaussian_blur";
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, what);
+    bcdi_status s = cuda_use_device(be, what);
     if (s == BCDI_OK) s = check_batch(batch, what);
     if (s != BCDI_OK) return s;
     float weights[2 * BCDI_BLUR_MAX_RADIUS + 1];
@@ -478,7 +453,7 @@ static bcdi_status cuda_sum(bcdi_backend *be, const float *x, size_t n, size_t b
                             double *host_out)
 {
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, "sum");
+    bcdi_status s = cuda_use_device(be, "sum");
     if (s == BCDI_OK) s = check_batch(batch, "sum");
     if (s == BCDI_OK) s = reduce_scratch(st, n, batch, 1, sizeof(double), "sum");
     if (s != BCDI_OK || !batch) return s;
@@ -490,7 +465,7 @@ static bcdi_status cuda_max(bcdi_backend *be, const float *x, size_t n, size_t b
                             float *host_out)
 {
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, "max");
+    bcdi_status s = cuda_use_device(be, "max");
     if (s == BCDI_OK) s = check_batch(batch, "max");
     if (s == BCDI_OK) s = reduce_scratch(st, n, batch, 1, sizeof(float), "max");
     if (s != BCDI_OK || !batch) return s;
@@ -502,7 +477,7 @@ static bcdi_status cuda_count_nonzero(bcdi_backend *be, const uint8_t *x, size_t
                                       uint64_t *host_out)
 {
     cuda_state *st = state_of(be);
-    bcdi_status s = use_device(be, "count_nonzero");
+    bcdi_status s = cuda_use_device(be, "count_nonzero");
     if (s == BCDI_OK) s = check_batch(batch, "count_nonzero");
     if (s == BCDI_OK)
         s = reduce_scratch(st, n, batch, 1, sizeof(unsigned long long), "count_nonzero");
@@ -537,6 +512,7 @@ static const bcdi_backend_ops cuda_ops = {
     .sum = cuda_sum,
     .max = cuda_max,
     .count_nonzero = cuda_count_nonzero,
+    .iterate = cuda_iterate,
 };
 
 /* ---- public entry points --------------------------------------------------------------------- */
