@@ -65,6 +65,10 @@ int cli_fail(const char *command, int status);
  * (NULL path: CLI_EXIT_OK). */
 int cli_check_output(const char *command, const char *path, bcdi_output_kind kind);
 
+/* The ranks this process runs with (src/hpc/hpc.h): started by main before the subcommand; a
+ * world of one without an MPI launch. */
+struct bcdi_hpc *cli_world(void);
+
 /* Subcommands. */
 int cmd_simulate(int argc, char **argv);
 int cmd_phase(int argc, char **argv);
@@ -73,5 +77,6 @@ int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 #endif
