@@ -246,3 +246,31 @@ Test(batch, manifest_errors_name_the_file_line_section_and_key)
     expect_refused("[phases]\nruns = 2\n[scan a]\ninput = a.cxi\n",
                    (const char *[]){"unknown section [phases]", NULL});
 }
+
+Test(batch, a_job_array_of_one_scan_per_task_then_the_whole_batch_compares)
+{
+    write_series("");
+    char *out = NULL, extra[64];
+    for (int task = 1; task <= 3; ++task) {
+        snprintf(extra, sizeof extra, "batch.scan=%d", task);
+        int rc = run_batch(extra, &out);
+        cr_expect_eq(rc, task == 2 ? 1 : 0, "task %d: %s", task, out);
+        free(out);
+    }
+    cr_expect(tu_file_exists(in_dir("out/status.a.json")), "task 1 records in status.a.json");
+    cr_expect(tu_file_exists(in_dir("out/status.c.json")));
+    cr_expect(!tu_file_exists(in_dir("out/status.json")), "no task writes the batch's status");
+    cr_expect(!tu_file_exists(in_dir("out/comparison")), "no task compares");
+    int rc = run_batch(NULL, &out);
+    cr_expect_eq(rc, 1, "%s", out);
+    free(out);
+    json_t *st = read_status();
+    for (int step = 0; step < 3; ++step) {
+        const char *name = step == 0 ? "prepare" : step == 1 ? "phase" : "analyze";
+        cr_expect(step_skipped(st, 0, name) && step_skipped(st, 2, name),
+                  "%s done by the array's tasks", name);
+    }
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(st, "compare"), "state")),
+                     "done");
+    json_decref(st);
+}

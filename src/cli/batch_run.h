@@ -35,9 +35,10 @@ typedef struct batch_ctx {
     bcdi_config *compare_cfg;
     bcdi_param_spec *compare_specs; /* compare's keys then analyze's */
     long reference;                 /* manifest index of compare's reference, -1: the first */
+    long only;                      /* batch.scan: that scan alone; -1: every scan */
     bcdi_batch_status status;
-    bcdi_batch_status previous; /* of the run before, when have_previous */
-    int have_previous;
+    bcdi_batch_status previous; /* of the runs before (every scan pending when none) */
+    int have_previous, previous_ready;
     /* ranks */
     bcdi_hpc *world;
     bcdi_hpc *group;       /* the ranks sharing one scan (the world when there is one group) */

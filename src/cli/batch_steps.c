@@ -52,7 +52,7 @@ static int skip_if_current(batch_ctx *ctx, size_t k, bcdi_batch_stage step, uint
                            uint64_t input, uint64_t output_now)
 {
     const bcdi_batch_record *before =
-        ctx->have_previous
+        ctx->previous_ready
             ? bcdi_batch_status_find(&ctx->previous, ctx->manifest.scans[k].label, step)
             : NULL;
     if (!bcdi_batch_is_current(before, keys, input, output_now)) return 0;

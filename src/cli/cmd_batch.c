@@ -13,10 +13,12 @@
 #include "core/interrupt.h"
 #include "core/output.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,7 +125,8 @@ void batch_publish(batch_ctx *ctx, size_t k, bcdi_batch_stage step)
 static void *dispatch(void *arg)
 {
     batch_ctx *ctx = arg;
-    size_t next = 0, n = ctx->manifest.scan_count;
+    size_t next = ctx->only >= 0 ? (size_t)ctx->only : 0;
+    size_t n = ctx->only >= 0 ? (size_t)ctx->only + 1 : ctx->manifest.scan_count;
     int active = ctx->groups;
     while (active > 0) {
         int source, tag;
@@ -152,8 +155,8 @@ static void *dispatch(void *arg)
             size_t k;
             int step, used = 0;
             bcdi_batch_record r;
-            if (sscanf(message, "%zu %d %n", &k, &step, &used) == 2 && k < n && step >= 0 &&
-                step < BCDI_BATCH_SCAN_STEPS &&
+            if (sscanf(message, "%zu %d %n", &k, &step, &used) == 2 &&
+                k < ctx->manifest.scan_count && step >= 0 && step < BCDI_BATCH_SCAN_STEPS &&
                 bcdi_batch_record_load(message + used, &r) == BCDI_OK) {
                 pthread_mutex_lock(&ctx->lock);
                 ctx->status.steps[k][step] = r;
@@ -170,7 +173,9 @@ static void *dispatch(void *arg)
 static long next_scan(batch_ctx *ctx, long *cursor)
 {
     if (ctx->groups == 1) {
-        if (bcdi_interrupted() || (size_t)*cursor >= ctx->manifest.scan_count) return -1;
+        if (ctx->only >= 0) *cursor = *cursor ? ctx->only + 1 : ctx->only;
+        size_t end = ctx->only >= 0 ? (size_t)ctx->only + 1 : ctx->manifest.scan_count;
+        if (bcdi_interrupted() || (size_t)*cursor >= end) return -1;
         return (*cursor)++;
     }
     long give = -1;
@@ -253,6 +258,21 @@ static bcdi_status build_configs(batch_ctx *ctx)
                             "position (1..%zu)",
                             bcdi_config_origin(ctx->compare_cfg, "reference"), ref, n);
     }
+    /* batch.scan: a label or a 1-based position */
+    ctx->only = -1;
+    const char *only = ctx->params.scan;
+    if (st == BCDI_OK && only[0]) {
+        for (size_t k = 0; k < n && ctx->only < 0; ++k)
+            if (!strcmp(ctx->manifest.scans[k].label, only)) ctx->only = (long)k;
+        char *end = NULL;
+        long index = strtol(only, &end, 10);
+        if (ctx->only < 0 && end != only && *end == '\0' && index >= 1 && (size_t)index <= n)
+            ctx->only = index - 1;
+        if (ctx->only < 0)
+            st = bcdi_error(BCDI_ERR_CONFIG,
+                            "key 'scan' is '%s', expected a scan's label or its position (1..%zu)",
+                            only, n);
+    }
     return st;
 }
 
@@ -268,7 +288,7 @@ static void free_ctx(batch_ctx *ctx)
     bcdi_config_free(ctx->compare_cfg);
     free(ctx->compare_specs);
     bcdi_batch_status_free(&ctx->status);
-    if (ctx->have_previous) bcdi_batch_status_free(&ctx->previous);
+    if (ctx->previous_ready) bcdi_batch_status_free(&ctx->previous);
     bcdi_batch_manifest_free(&ctx->manifest);
 }
 
@@ -324,16 +344,17 @@ static int parse_args(batch_ctx *ctx, int argc, char **argv, const char **manife
     return CLI_EXIT_OK;
 }
 
-/* The output folder: made when missing (its parent must exist), refused when it is a file. */
+/* The output folder: made when missing (its parent must exist), refused when it is a file.
+ * A plain mkdir, not a transaction: it only holds the scans' outputs (each written through its
+ * own), and the tasks of a job array may all make it at once. */
 static bcdi_status prepare_outdir(const char *outdir)
 {
     bcdi_status st = bcdi_output_check(outdir, BCDI_OUTPUT_FOLDER);
     if (st != BCDI_OK) return st;
-    if (access(outdir, F_OK) == 0) return BCDI_OK;
-    bcdi_output *tx = NULL;
-    st = bcdi_output_begin(&tx);
-    if (st == BCDI_OK) st = bcdi_output_folder(tx, outdir);
-    return st == BCDI_OK ? bcdi_output_commit(tx) : (bcdi_output_abort(tx), st);
+    if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
+        return bcdi_error(BCDI_ERR_IO, "cannot make the output folder '%s': %s", outdir,
+                          strerror(errno));
+    return bcdi_output_check(outdir, BCDI_OUTPUT_FOLDER);
 }
 
 /* Groups of ranks_per_scan ranks; more than one needs rank 0's dispatcher thread. */
@@ -386,7 +407,9 @@ int cmd_batch(int argc, char **argv)
     free(overrides);
     if (st == BCDI_OK) st = bcdi_batch_params_load(&ctx.manifest, &ctx.params);
     if (st == BCDI_OK) st = build_configs(&ctx);
-    snprintf(ctx.status_path, sizeof ctx.status_path, "%s/status.json", ctx.outdir);
+    bcdi_batch_status_path(
+        ctx.outdir, st == BCDI_OK && ctx.only >= 0 ? ctx.manifest.scans[ctx.only].label : NULL,
+        ctx.status_path, sizeof ctx.status_path);
     snprintf(ctx.comparison, sizeof ctx.comparison, "%s/comparison", ctx.outdir);
     if (gethostname(ctx.host, sizeof ctx.host) != 0) snprintf(ctx.host, sizeof ctx.host, "?");
     ctx.host[sizeof ctx.host - 1] = '\0';
@@ -394,11 +417,15 @@ int cmd_batch(int argc, char **argv)
     if (st == BCDI_OK && rank == 0) st = prepare_outdir(ctx.outdir);
     st = bcdi_hpc_agree(ctx.world, st);
     if (st == BCDI_OK)
-        st = bcdi_batch_status_read_previous(ctx.status_path, &ctx.previous, &ctx.have_previous);
+        st = bcdi_batch_status_read_previous(&ctx.manifest, ctx.outdir, &ctx.previous,
+                                             &ctx.have_previous);
+    ctx.previous_ready = st == BCDI_OK;
     if (st == BCDI_OK) st = bcdi_batch_status_init(&ctx.status, &ctx.manifest, ctx.outdir);
     st = bcdi_hpc_agree(ctx.world, st);
     if (st == BCDI_OK) st = make_groups(&ctx);
     st = bcdi_hpc_agree(ctx.world, st);
+    /* every group leader says what its scans do */
+    if (st == BCDI_OK) log_quiet = ctx.quiet || bcdi_hpc_rank(ctx.group) != 0;
     if (st != BCDI_OK) {
         rc = rank == 0 ? cli_fail("batch", st)
                        : (st == BCDI_ERR_CONFIG || st == BCDI_ERR_INVALID_ARG ? CLI_EXIT_USAGE
@@ -443,9 +470,10 @@ int cmd_batch(int argc, char **argv)
     if (bcdi_hpc_barrier(ctx.world) != BCDI_OK) bcdi_hpc_abort(ctx.world, CLI_EXIT_FAILURE);
     int failed = 0;
     if (rank == 0) {
-        if (!bcdi_interrupted()) batch_run_compare(&ctx);
-        size_t done = 0, bad = 0;
-        for (size_t k = 0; k < ctx.manifest.scan_count; ++k) {
+        if (!bcdi_interrupted() && ctx.only < 0) batch_run_compare(&ctx);
+        size_t done = 0, bad = 0, first = ctx.only >= 0 ? (size_t)ctx.only : 0;
+        size_t end = ctx.only >= 0 ? first + 1 : ctx.manifest.scan_count;
+        for (size_t k = first; k < end; ++k) {
             bcdi_batch_state s = bcdi_batch_scan_state(&ctx.status, k);
             done += s == BCDI_BATCH_DONE;
             bad += s == BCDI_BATCH_FAILED;
@@ -466,7 +494,7 @@ int cmd_batch(int argc, char **argv)
         write_status(&ctx);
         if (!ctx.quiet)
             fprintf(stderr, "braggcdi batch: %zu of %zu scan(s) done, %zu failed%s; %s\n", done,
-                    ctx.manifest.scan_count, bad,
+                    end - first, bad,
                     bcdi_interrupted() ? ", stopped by a signal (rerun to resume)" : "",
                     ctx.status_path);
     }

@@ -57,6 +57,8 @@ typedef struct bcdi_batch_scan {
 /* The batch's own keys ([batch] section, batch.KEY=value on the command line). */
 typedef struct bcdi_batch_params {
     long ranks_per_scan; /* under MPI: ranks sharing one scan's runs; 0 = all ranks */
+    char scan[64];       /* "" = every scan; a label or a 1-based position: that scan alone,
+                          * recorded in OUTDIR/status.LABEL.json, no compare (job arrays) */
 } bcdi_batch_params;
 const bcdi_param_table *bcdi_batch_param_table(void);
 
@@ -140,10 +142,15 @@ bcdi_status bcdi_batch_status_init(bcdi_batch_status *s, const bcdi_batch_manife
 void bcdi_batch_status_free(bcdi_batch_status *s);
 /* Write status.json atomically (even after a signal asked to stop: it records the stop). */
 bcdi_status bcdi_batch_status_write(bcdi_batch_status *s, const char *path);
-/* The records of an earlier run (path need not exist: nothing is read then). Scans are matched
- * by label; a file that cannot be read as a status is an error naming it. */
-bcdi_status bcdi_batch_status_read_previous(const char *path, bcdi_batch_status *previous,
-                                            int *found);
+/* The records of earlier runs into `previous` (laid out like bcdi_batch_status_init's): those of
+ * OUTDIR/status.json, and for each scan those of OUTDIR/status.LABEL.json (a job array's task)
+ * when that file is newer. *found is 0 when neither exists. A file that cannot be read as a
+ * status is an error naming it. */
+bcdi_status bcdi_batch_status_read_previous(const bcdi_batch_manifest *m, const char *output_dir,
+                                            bcdi_batch_status *previous, int *found);
+/* OUTDIR/status.json, or OUTDIR/status.LABEL.json for one scan of a job array (label NULL: the
+ * whole batch's). */
+void bcdi_batch_status_path(const char *output_dir, const char *label, char *out, size_t cap);
 /* The record of scan `label`'s `step` in s (compare: step BCDI_BATCH_COMPARE, label ignored),
  * or NULL. */
 const bcdi_batch_record *bcdi_batch_status_find(const bcdi_batch_status *s, const char *label,

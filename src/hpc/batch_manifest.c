@@ -43,6 +43,9 @@ static const bcdi_param_spec batch_specs[] = {
                  "under MPI: ranks that share one scan's phasing runs (0 = all ranks work on one "
                  "scan at a time); the ranks form groups of this size and each free group takes "
                  "the next scan"),
+    BCDI_KEY_STRING("scan", BP, scan, "",
+                    "one scan alone (a job array's task): its label or 1-based position; "
+                    "recorded in OUTDIR/status.LABEL.json, no compare"),
 };
 #undef BP
 static const bcdi_param_table batch_table = {"batch", batch_specs,

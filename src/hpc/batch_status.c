@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char *const state_names[] = {"pending", "running", "done", "failed", "interrupted"};
@@ -250,13 +251,17 @@ bcdi_status bcdi_batch_status_write(bcdi_batch_status *s, const char *path)
     return st;
 }
 
-bcdi_status bcdi_batch_status_read_previous(const char *path, bcdi_batch_status *previous,
-                                            int *found)
+void bcdi_batch_status_path(const char *output_dir, const char *label, char *out, size_t cap)
 {
-    *found = 0;
-    FILE *probe = fopen(path, "r");
-    if (!probe) return BCDI_OK;
-    fclose(probe);
+    if (label)
+        snprintf(out, cap, "%s/status.%s.json", output_dir, label);
+    else
+        snprintf(out, cap, "%s/status.json", output_dir);
+}
+
+/* The records of one status file into `into` for the scans it holds (all, or only `label`). */
+static bcdi_status merge_file(const char *path, const char *label, bcdi_batch_status *into)
+{
     json_t *root = NULL;
     bcdi_status st = bcdi_json_read(path, &root);
     if (st != BCDI_OK) return bcdi_error_prefix(st, "the earlier batch status: ");
@@ -268,32 +273,59 @@ bcdi_status bcdi_batch_status_read_previous(const char *path, bcdi_batch_status 
                           "another output folder",
                           path);
     }
-    memset(previous, 0, sizeof *previous);
-    size_t n = json_array_size(scans);
-    previous->scan_count = n;
-    previous->labels = calloc(n ? n : 1, sizeof *previous->labels);
-    previous->inputs = calloc(n ? n : 1, sizeof *previous->inputs);
-    previous->voltages = calloc(n ? n : 1, sizeof *previous->voltages);
-    previous->steps = calloc(n ? n : 1, sizeof *previous->steps);
-    previous->compared = calloc(n ? n : 1, sizeof *previous->compared);
-    if (!previous->labels || !previous->inputs || !previous->voltages || !previous->steps ||
-        !previous->compared) {
-        json_decref(root);
-        bcdi_batch_status_free(previous);
-        return bcdi_error(BCDI_ERR_NOMEM, "batch: out of memory reading '%s'", path);
+    for (size_t i = 0; i < json_array_size(scans); ++i) {
+        json_t *scan = json_array_get(scans, i);
+        const char *name = json_string_value(json_object_get(scan, "label"));
+        if (!name || (label && strcmp(name, label) != 0)) continue;
+        for (size_t k = 0; k < into->scan_count; ++k) {
+            if (strcmp(into->labels[k], name) != 0) continue;
+            json_t *steps = json_object_get(scan, "steps");
+            for (int step = 0; step < BCDI_BATCH_SCAN_STEPS; ++step)
+                record_from(json_object_get(steps, bcdi_batch_stage_name((bcdi_batch_stage)step)),
+                            &into->steps[k][step]);
+        }
     }
-    for (size_t k = 0; k < n; ++k) {
-        json_t *scan = json_array_get(scans, k);
-        copy_text(previous->labels[k], sizeof previous->labels[k], json_object_get(scan, "label"));
-        json_t *steps = json_object_get(scan, "steps");
-        for (int step = 0; step < BCDI_BATCH_SCAN_STEPS; ++step)
-            record_from(json_object_get(steps, bcdi_batch_stage_name((bcdi_batch_stage)step)),
-                        &previous->steps[k][step]);
-    }
-    record_from(json_object_get(root, "compare"), &previous->compare);
+    if (!label) record_from(json_object_get(root, "compare"), &into->compare);
     json_decref(root);
-    *found = 1;
     return BCDI_OK;
+}
+
+static int modified(const char *path, struct timespec *when)
+{
+    struct stat s;
+    if (stat(path, &s) != 0) return 0;
+    *when = s.st_mtim;
+    return 1;
+}
+
+static int newer(struct timespec a, struct timespec b)
+{
+    return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+bcdi_status bcdi_batch_status_read_previous(const bcdi_batch_manifest *m, const char *output_dir,
+                                            bcdi_batch_status *previous, int *found)
+{
+    *found = 0;
+    bcdi_status st = bcdi_batch_status_init(previous, m, output_dir);
+    if (st != BCDI_OK) return st;
+    char path[4400];
+    struct timespec whole_time = {0, 0}, one_time;
+    bcdi_batch_status_path(output_dir, NULL, path, sizeof path);
+    int whole = modified(path, &whole_time);
+    if (whole) st = merge_file(path, NULL, previous);
+    *found = whole;
+    for (size_t k = 0; st == BCDI_OK && k < m->scan_count; ++k) {
+        bcdi_batch_status_path(output_dir, m->scans[k].label, path, sizeof path);
+        if (!modified(path, &one_time) || (whole && !newer(one_time, whole_time))) continue;
+        st = merge_file(path, m->scans[k].label, previous);
+        *found = 1;
+    }
+    if (st != BCDI_OK) {
+        bcdi_batch_status_free(previous);
+        *found = 0;
+    }
+    return st;
 }
 
 const bcdi_batch_record *bcdi_batch_status_find(const bcdi_batch_status *s, const char *label,
