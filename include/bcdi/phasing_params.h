@@ -24,6 +24,8 @@ typedef struct bcdi_phase_options {
     int crop;         /* write the object cropped to its support plus crop_margin */
     long crop_margin; /* voxels */
     int deflate;      /* gzip level of the written datasets */
+    double checkpoint_interval; /* seconds of work between checkpoints (<output>.ckpt); 0 = none */
+    int restart;                /* discard an existing checkpoint instead of resuming from it */
 } bcdi_phase_options;
 
 const bcdi_param_table *bcdi_phase_param_table(void);

@@ -57,6 +57,8 @@ void cli_install_logger(int quiet);
  * (CLI_EXIT_USAGE for configuration/argument errors; for an interrupted run, what was stopped
  * and 130 after SIGINT, 143 after SIGTERM or SIGUSR1). */
 int cli_fail(const char *command, int status);
+/* The exit status cli_fail returns for `status`, without printing (ranks other than 0). */
+int cli_exit_status(int status);
 
 /* Check an output before any work (core/output.h: its folder exists and is writable, an
  * existing target is of the right kind, it is not an input of the run). The input and config

@@ -5,6 +5,7 @@
 
 #include "bcdi/error.h"
 #include "bcdi/phasing_params.h"
+#include "hpc/hpc.h"
 
 static cli_command phase_command = {
     .name = "phase",
@@ -29,6 +30,10 @@ int cmd_phase(int argc, char **argv)
     int rc = cli_parse(&phase_command, argc, argv, &args, &options, NULL);
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
+    /* under mpirun/srun: every rank phases its share of the runs, rank 0 writes */
+    bcdi_hpc *world = cli_world();
+    int rank = bcdi_hpc_rank(world);
+    bcdi_hpc_bind_device(world, options.device, sizeof options.device);
     cli_phase_job job = {
         .input = args.input,
         .output = args.output,
@@ -36,10 +41,14 @@ int cmd_phase(int argc, char **argv)
         .config = args.config,
         .quiet = args.quiet,
         .label = "phase",
+        .team = world,
     };
     /* the outputs checked before the data is read */
-    bcdi_status st = cli_phase_check_outputs(&job);
+    bcdi_status st = rank == 0 ? cli_phase_check_outputs(&job) : BCDI_OK;
+    st = bcdi_hpc_agree(world, st);
     if (st == BCDI_OK) st = cli_phase_run(&job);
     cli_args_free(&args);
-    return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("phase", st);
+    if (st == BCDI_OK) return CLI_EXIT_OK;
+    /* every rank has the same error: rank 0 says it */
+    return rank == 0 ? cli_fail("phase", st) : cli_exit_status(st);
 }

@@ -79,6 +79,8 @@ static int run_subcommand(const subcommand *cmd, int argc, char **argv)
                     cmd->name, bcdi_hpc_size(world));
         rc = CLI_EXIT_USAGE;
     } else {
+        /* ranks sharing a node's CPUs take a share each (hpc.h); a GPU each is bound later */
+        if (bcdi_hpc_size(world) > 1) bcdi_hpc_share_cpus(world);
         rc = cmd->run(argc - 1, argv + 1);
     }
     bcdi_hpc_finish(world);

@@ -10,16 +10,20 @@
 #include "bcdi/error.h"
 #include "bcdi/log.h"
 #include "bcdi/phasing.h"
+#include "core/hash.h"
 #include "core/output.h"
+#include "hpc/phase_team.h"
 #include "io/cxi.h"
 #include "io/cxi_result.h"
 #include "io/hdf5.h"
 #include "num/volume.h"
+#include "phasing/checkpoint.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *input;
@@ -133,6 +137,10 @@ bcdi_status cli_phase_check_outputs(const cli_phase_job *job)
         if (k > 0) cli_phase_run_path(job->output, (size_t)k - 1, run_name, sizeof run_name);
         st = bcdi_output_check(k > 0 ? run_name : job->output, BCDI_OUTPUT_FILE);
     }
+    char checkpoint[4300];
+    snprintf(checkpoint, sizeof checkpoint, "%s.ckpt", job->output);
+    if (st == BCDI_OK && job->options->checkpoint_interval > 0)
+        st = bcdi_output_check(checkpoint, BCDI_OUTPUT_FILE);
     return st;
 }
 
@@ -183,6 +191,57 @@ static bcdi_status write_outputs(const cli_phase_job *job, const result_context 
     return st;
 }
 
+/* Keys that change nothing of the iterates: a checkpoint written with other values of these is
+ * resumed all the same (a requeued job may land on another GPU, or write its result with other
+ * compression). */
+static const char *const checkpoint_free_keys[] = {"checkpoint_interval", "restart",    "device",
+                                                   "fft_planner",         "fft_wisdom", "crop",
+                                                   "crop_margin",         "deflate",    NULL};
+
+/* "key = value" lines of the keys a checkpoint is bound to (for the message of a refusal). */
+static char *keys_text(const bcdi_config *cfg)
+{
+    size_t n = bcdi_config_count(cfg), cap = 1;
+    const char *const *keys = bcdi_config_keys(cfg);
+    const char *const *values = bcdi_config_values(cfg);
+    for (size_t i = 0; i < n; ++i)
+        cap += strlen(keys[i]) + strlen(values[i]) + 4;
+    char *text = malloc(cap);
+    if (!text) return NULL;
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < n; ++i) {
+        int skip = 0;
+        for (size_t k = 0; checkpoint_free_keys[k]; ++k)
+            skip |= !strcmp(keys[i], checkpoint_free_keys[k]);
+        if (!skip) used += (size_t)snprintf(text + used, cap - used, "%s=%s\n", keys[i], values[i]);
+    }
+    return text;
+}
+
+/* The checkpoint of this job: next to the output, bound to its keys and input. */
+static bcdi_status checkpoint_options(const cli_phase_job *job, int rank, char *path, size_t cap,
+                                      bcdi_checkpoint_opts *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(path, cap, "%s.ckpt", job->output);
+    c->path = path;
+    c->interval_s = job->options->checkpoint_interval;
+    c->discard = job->options->restart;
+    c->keys_hash = bcdi_hash_config("phase", job->config, checkpoint_free_keys);
+    c->keys_text = keys_text(job->config);
+    if (!c->keys_text) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    /* rank 0 reads the checkpoint, so rank 0 alone hashes the input */
+    if (rank != 0 || c->interval_s <= 0) return BCDI_OK;
+    const bcdi_phasing_params *p = &job->options->phasing;
+    uint64_t data = 0, support = 0;
+    bcdi_status st = bcdi_hash_file(job->input, &data);
+    if (st == BCDI_OK && p->support_init == BCDI_SUPPORT_FILE)
+        st = bcdi_hash_file(p->support_file, &support);
+    c->input_hash = bcdi_hash_bytes(data, &support, sizeof support);
+    return st;
+}
+
 bcdi_status cli_phase_run(const cli_phase_job *job)
 {
     const bcdi_phase_options *options = job->options;
@@ -194,6 +253,12 @@ bcdi_status cli_phase_run(const cli_phase_job *job)
     int have_geometry = 0;
     bcdi_backend *be = NULL;
     bcdi_phasing_result result = {0};
+    bcdi_phase_team team;
+    int ranks = job->team && bcdi_hpc_size(job->team) > 1;
+    if (ranks) bcdi_hpc_phase_team(job->team, &team);
+    int rank = ranks ? team.rank : 0;
+    char checkpoint_path[4300];
+    bcdi_checkpoint_opts checkpoint;
     /* the device before the data: a device that does not answer is said at once */
     bcdi_status st = bcdi_backend_open(options->device, &be);
     if (st == BCDI_OK) be->fft_measure = options->fft_measure;
@@ -208,24 +273,39 @@ bcdi_status cli_phase_run(const cli_phase_job *job)
     /* (support=file without support_file= was refused with the keys) */
     if (st == BCDI_OK && params->support_init == BCDI_SUPPORT_FILE)
         st = read_support_file(params->support_file, shape, &support_file);
+    int have_checkpoint = st == BCDI_OK;
+    if (st == BCDI_OK)
+        st = checkpoint_options(job, rank, checkpoint_path, sizeof checkpoint_path, &checkpoint);
+    /* every rank has its data (or every rank stops with the first failure) */
+    if (ranks) st = bcdi_hpc_agree(job->team, st);
     if (st == BCDI_OK) {
-        bcdi_log(BCDI_LOG_INFO, "phasing %zux%zux%zu, %ld run(s) x %ld generation(s) on %s",
-                 shape[0], shape[1], shape[2], params->runs, params->generations, be->device_name);
+        if (ranks)
+            bcdi_log(BCDI_LOG_INFO,
+                     "phasing %zux%zux%zu, %ld run(s) x %ld generation(s) on %d ranks (rank 0: "
+                     "%s)",
+                     shape[0], shape[1], shape[2], params->runs, params->generations, team.size,
+                     be->device_name);
+        else
+            bcdi_log(BCDI_LOG_INFO, "phasing %zux%zux%zu, %ld run(s) x %ld generation(s) on %s",
+                     shape[0], shape[1], shape[2], params->runs, params->generations,
+                     be->device_name);
         bcdi_phasing_data data = {{shape[0], shape[1], shape[2]}, intensity, mask, support_file};
         cli_progress progress;
         cli_progress_init(&progress, job->label ? job->label : "phase",
-                          bcdi_metric_name(params->metric), job->quiet);
-        st = bcdi_phase(be, params, &data, cli_progress_update, &progress, &result);
+                          bcdi_metric_name(params->metric), job->quiet || rank != 0);
+        st = bcdi_phase_run(be, params, &data, ranks ? &team : NULL, &checkpoint,
+                            cli_progress_update, &progress, &result, NULL);
         cli_progress_finish(&progress);
     }
+    /* rank 0 writes the outputs; the others wait for its verdict */
     bcdi_h5_reader *prepared = NULL;
-    if (st == BCDI_OK && (st = bcdi_h5_open(job->input, &prepared)) == BCDI_OK &&
+    if (st == BCDI_OK && rank == 0 && (st = bcdi_h5_open(job->input, &prepared)) == BCDI_OK &&
         !bcdi_cxi_has_summary(prepared))
         bcdi_log(BCDI_LOG_NOTICE,
                  "'%s' holds no diffraction summary (%s): the result will carry none, and "
                  "compare will need summary= for its lattice",
                  job->input, BCDI_CXI_SUMMARY_GROUP);
-    if (st == BCDI_OK) {
+    if (st == BCDI_OK && rank == 0) {
         result_context ctx = {job->input,
                               job->config,
                               params,
@@ -238,7 +318,12 @@ bcdi_status cli_phase_run(const cli_phase_job *job)
                               options->crop_margin,
                               options->deflate};
         st = write_outputs(job, &ctx);
+        /* the result is there: its checkpoint has served */
+        if (st == BCDI_OK && unlink(checkpoint_path) == 0)
+            bcdi_log(BCDI_LOG_INFO, "removed the checkpoint %s", checkpoint_path);
     }
+    if (ranks) st = bcdi_hpc_agree(job->team, st);
+    if (have_checkpoint) free((char *)checkpoint.keys_text);
     bcdi_h5_close(prepared);
     bcdi_phasing_result_free(&result);
     bcdi_backend_close(be);

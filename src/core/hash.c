@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700
 #include "core/hash.h"
 
+#include "bcdi/config.h"
 #include "core/output.h"
 
 #include <dirent.h>
@@ -186,4 +187,21 @@ bcdi_status bcdi_hash_folder(const char *path, uint64_t *hash)
     bcdi_status st = hash_entries(path, 1, &h);
     if (st == BCDI_OK) *hash = h;
     return st;
+}
+
+uint64_t bcdi_hash_config(const char *salt, const bcdi_config *cfg, const char *const *ignored)
+{
+    uint64_t h = bcdi_hash_text(BCDI_HASH_INIT, salt);
+    size_t n = bcdi_config_count(cfg);
+    const char *const *keys = bcdi_config_keys(cfg);
+    const char *const *values = bcdi_config_values(cfg);
+    for (size_t i = 0; i < n; ++i) {
+        int skip = 0;
+        for (size_t k = 0; ignored && ignored[k]; ++k)
+            skip |= !strcmp(keys[i], ignored[k]);
+        if (skip) continue;
+        h = bcdi_hash_text(h, keys[i]);
+        h = bcdi_hash_text(h, values[i]);
+    }
+    return h;
 }

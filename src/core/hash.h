@@ -26,6 +26,11 @@ bcdi_status bcdi_hash_identity(const char *path, uint64_t *hash);
 /* A folder's content: every regular file's name and content, in name order, one level deep
  * (temporaries of interrupted writes skipped). */
 bcdi_status bcdi_hash_folder(const char *path, uint64_t *hash);
+struct bcdi_config;
+/* The keys of a merged configuration with their values, in table order, after `salt` (the
+ * stage's name), leaving out the keys named in `ignored` (NULL-terminated, may be NULL). */
+uint64_t bcdi_hash_config(const char *salt, const struct bcdi_config *cfg,
+                          const char *const *ignored);
 /* "%016llx" into text[17]. */
 void bcdi_hash_format(uint64_t hash, char text[17]);
 

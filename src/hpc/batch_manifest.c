@@ -379,18 +379,7 @@ bcdi_status bcdi_batch_params_load(const bcdi_batch_manifest *m, bcdi_batch_para
 
 uint64_t bcdi_batch_keys_hash(const char *stage, const bcdi_config *cfg)
 {
+    /* how often phase checkpoints, and whether it resumes, change nothing it computes */
     static const char *const ignored[] = {"checkpoint_interval", "restart", NULL};
-    uint64_t h = bcdi_hash_text(BCDI_HASH_INIT, stage);
-    size_t n = bcdi_config_count(cfg);
-    const char *const *keys = bcdi_config_keys(cfg);
-    const char *const *values = bcdi_config_values(cfg);
-    for (size_t i = 0; i < n; ++i) {
-        int skip = 0;
-        for (size_t k = 0; ignored[k]; ++k)
-            skip |= !strcmp(keys[i], ignored[k]);
-        if (skip) continue;
-        h = bcdi_hash_text(h, keys[i]);
-        h = bcdi_hash_text(h, values[i]);
-    }
-    return h;
+    return bcdi_hash_config(stage, cfg, ignored);
 }

@@ -55,6 +55,12 @@ bcdi_status bcdi_hpc_bcast(bcdi_hpc *h, void *data, size_t bytes, int root);
 bcdi_status bcdi_hpc_allgather(bcdi_hpc *h, const void *mine, size_t bytes, void *all);
 bcdi_status bcdi_hpc_barrier(bcdi_hpc *h);
 
+/* Rounds of a non-blocking reduction (the element-wise maximum of two ints over the ranks): a
+ * call opens a round with `mine` when none is open, then tests it; 1 with the result when it
+ * completed (the next call opens the next). Every rank sees the same sequence of rounds, however
+ * often each calls. Not blocking. */
+int bcdi_hpc_round(bcdi_hpc *h, const int mine[2], int result[2]);
+
 /* ---- point to point (any size; split into pieces MPI counts can hold) ---- */
 
 bcdi_status bcdi_hpc_send(bcdi_hpc *h, int dest, int tag, const void *data, size_t bytes);

@@ -125,6 +125,11 @@ static const bcdi_param_spec phase_specs[] = {
     BCDI_KEY_CHOICE("fft_planner", OPT, fft_measure, "estimate", planner_names, NULL,
                     "CPU FFTW planner: estimate (bit-identical runs) or measure (faster at 256^3)"),
     BCDI_KEY_INT("deflate", OPT, deflate, "4", 0, 9, "gzip level of the written datasets"),
+    BCDI_KEY_DOUBLE("checkpoint_interval", OPT, checkpoint_interval, "600", 0, 1e9, 0,
+                    "seconds of work between checkpoints (<output>.ckpt, also written on SIGTERM "
+                    "and SIGUSR1; rerunning the same command resumes from it); 0 = none"),
+    BCDI_KEY_BOOL("restart", OPT, restart, "false",
+                  "start afresh, ignoring a checkpoint of an earlier run"),
 };
 #undef OPT
 

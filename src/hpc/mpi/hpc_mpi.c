@@ -17,9 +17,12 @@ struct bcdi_hpc {
     int owns_comm;         /* comm is ours to free */
     int threads_ok;        /* MPI_THREAD_MULTIPLE granted */
     struct bcdi_hpc *node; /* ranks of comm on this node (NULL until asked) */
+    MPI_Request round;     /* the open round of bcdi_hpc_round */
+    int round_open, round_mine[2], round_all[2];
 };
 
-static bcdi_hpc the_process = {MPI_COMM_NULL, 0, 1, 0, 0, 1, NULL};
+static bcdi_hpc the_process = {MPI_COMM_NULL,    0, 1,      0,     0, 1, NULL,
+                               MPI_REQUEST_NULL, 0, {0, 0}, {0, 0}};
 static int granted_multiple;
 
 int bcdi_hpc_built_with_mpi(void)
@@ -270,6 +273,8 @@ bcdi_status bcdi_hpc_agree(bcdi_hpc *h, bcdi_status local)
     st = bcdi_hpc_bcast(h, message, sizeof message, first);
     if (st != BCDI_OK) return st;
     message[sizeof message - 1] = '\0';
+    /* rank 0's own words, else said to come from the rank that failed (once) */
+    if (first == 0 || !strncmp(message, "rank ", 5)) return bcdi_error(agreed, "%s", message);
     return bcdi_error(agreed, "rank %d of %d: %s", first, h->size, message);
 }
 
@@ -303,6 +308,27 @@ bcdi_status bcdi_hpc_recv(bcdi_hpc *h, int source, int tag, void *data, size_t b
         at += n;
     } while (at < bytes);
     return BCDI_OK;
+}
+
+int bcdi_hpc_round(bcdi_hpc *h, const int mine[2], int result[2])
+{
+    if (!h || !h->mpi || h->size == 1) {
+        result[0] = mine[0], result[1] = mine[1];
+        return 1;
+    }
+    if (!h->round_open) {
+        h->round_mine[0] = mine[0], h->round_mine[1] = mine[1];
+        if (MPI_Iallreduce(h->round_mine, h->round_all, 2, MPI_INT, MPI_MAX, h->comm, &h->round) !=
+            MPI_SUCCESS)
+            bcdi_hpc_abort(h, 1); /* a rank that cannot take part would leave the others waiting */
+        h->round_open = 1;
+    }
+    int done = 0;
+    if (MPI_Test(&h->round, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) bcdi_hpc_abort(h, 1);
+    if (!done) return 0;
+    h->round_open = 0;
+    result[0] = h->round_all[0], result[1] = h->round_all[1];
+    return 1;
 }
 
 int bcdi_hpc_poll(bcdi_hpc *h, int *source, int *tag, size_t *bytes)

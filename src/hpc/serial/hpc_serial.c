@@ -129,3 +129,10 @@ int bcdi_hpc_poll(bcdi_hpc *h, int *source, int *tag, size_t *bytes)
     (void)h, (void)source, (void)tag, (void)bytes;
     return 0;
 }
+
+int bcdi_hpc_round(bcdi_hpc *h, const int mine[2], int result[2])
+{
+    (void)h;
+    result[0] = mine[0], result[1] = mine[1];
+    return 1;
+}
