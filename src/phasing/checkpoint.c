@@ -5,7 +5,7 @@
  *   u64 input hash, u64 keys hash, u64 keys text length, keys text
  *   u64 shape[3], i64 runs, generations
  *   i64 generation being run, iterations done, iterations planned (progress)
- *   i64 generations done, f64 best metric per generation [64]
+ *   i64 generations done, f64 seconds of work so far, f64 best metric per generation [64]
  *   u64 n, then n i64 run ids: the global ranking that started the generation
  *   u8 alpha present; then i64 its run id, its metrics, its object
  *   u64 individuals; each: u64 size, then the packed individual (bcdi_individual_pack)
@@ -196,6 +196,8 @@ static void write_header(engine *e, stream *s)
     int64_t counts[6] = {p->runs, p->generations, e->generation,
                          e->done, e->total,       e->out->generations_done};
     out(s, counts, sizeof counts);
+    double elapsed = e->elapsed_before + bcdi_engine_now() - e->started;
+    out(s, &elapsed, sizeof elapsed);
     out(s, e->out->metric_best_per_generation, sizeof e->out->metric_best_per_generation);
     uint64_t order = e->order_count;
     out(s, &order, sizeof order);
@@ -374,6 +376,7 @@ static bcdi_status read_header(engine *e, stream *s, const char *path, unsigned 
     int64_t counts[6];
     uint64_t order = 0;
     if (!in(s, shape, sizeof shape) || !in(s, counts, sizeof counts) ||
+        !in(s, &e->elapsed_before, sizeof e->elapsed_before) ||
         !in(s, e->out->metric_best_per_generation, sizeof e->out->metric_best_per_generation) ||
         !in(s, &order, sizeof order))
         return bcdi_error(BCDI_ERR_FORMAT, "checkpoint '%s' is damaged (state)", path);

@@ -675,6 +675,7 @@ bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *par
     e.checkpoint = checkpoint;
     e.out = out;
     e.last_checkpoint = t0;
+    e.started = t0;
     st = parse_recipes(&e);
     if (st == BCDI_OK) st = check_data(data, e.n);
     if (st == BCDI_OK) st = upload_data(&e, data);
@@ -711,7 +712,8 @@ bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *par
     if (st == BCDI_OK) st = finish(&e, out);
     if (e.team) st = e.team->agree(e.team->ctx, st);
     free_engine(&e);
-    out->elapsed_s = bcdi_engine_now() - t0;
+    /* a resumed run counts the time of the runs before it */
+    out->elapsed_s = bcdi_engine_now() - t0 + e.elapsed_before;
     if (st != BCDI_OK) bcdi_phasing_result_free(out);
     return st;
 }

@@ -86,6 +86,8 @@ typedef struct engine {
     const bcdi_phase_team *team; /* NULL: this process alone */
     const bcdi_checkpoint_opts *checkpoint;
     double last_checkpoint; /* monotonic seconds */
+    double started;         /* monotonic seconds at the start of this process's run */
+    double elapsed_before;  /* seconds of the runs this one resumes */
     int team_failed;        /* another rank failed: stop, its error is agreed */
     bcdi_phasing_result *out;
 } engine;
