@@ -4,6 +4,7 @@
  * line, section and key before anything is written. Inputs are 32^3 prepared CXI files of the
  * simulator's crystal (prepare reads CXI), so a scan takes about a second. */
 #include "core/hash.h"
+#include "io/cxi_result.h"
 #include "io/json.h"
 #include "test_util.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 static char *dir;
@@ -45,8 +47,9 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-/* Two good scans (a, c) and one corrupt (b: the first 4000 bytes of a good file). */
-static void write_series(const char *extra_phase_keys)
+/* Two good scans (a, c) and one corrupt (b: the first 4000 bytes of a good file); `scan_c`:
+ * more lines of scan c's section. */
+static void write_series(const char *scan_c)
 {
     cr_assert_eq(tu_write_prepared(in_dir("a.cxi"), 0), 0, "%s", bcdi_last_error());
     cr_assert_eq(tu_write_prepared(in_dir("c.cxi"), 0), 0, "%s", bcdi_last_error());
@@ -67,7 +70,6 @@ static void write_series(const char *extra_phase_keys)
              "recipe = 40*HIO + 20*ER\n"
              "device = cpu\n"
              "fft_planner = estimate\n"
-             "%s\n"
              "[analyze]\n"
              "orthogonalise = false\n"
              "[compare]\n"
@@ -82,17 +84,23 @@ static void write_series(const char *extra_phase_keys)
              "[scan c]\n"
              "input = c.cxi\n"
              "voltage = 4.2\n"
-             "phase.seed = 5\n",
-             extra_phase_keys);
+             "phase.seed = 5\n"
+             "%s",
+             scan_c);
     write_text(in_dir("series.ini"), manifest);
+}
+
+static int run_batch_into(const char *outdir, const char *extra, char **out)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "batch %s -o %s %s", in_dir("series.ini"), in_dir(outdir),
+             extra ? extra : "");
+    return tu_run_braggcdi(args, out);
 }
 
 static int run_batch(const char *extra, char **out)
 {
-    char args[4096];
-    snprintf(args, sizeof args, "batch %s -o %s %s", in_dir("series.ini"), in_dir("out"),
-             extra ? extra : "");
-    return tu_run_braggcdi(args, out);
+    return run_batch_into("out", extra, out);
 }
 
 static json_t *read_status(void)
@@ -273,4 +281,59 @@ Test(batch, a_job_array_of_one_scan_per_task_then_the_whole_batch_compares)
     cr_expect_str_eq(json_string_value(json_object_get(json_object_get(st, "compare"), "state")),
                      "done");
     json_decref(st);
+}
+
+/* The objects and supports of two results, bit for bit. */
+static void expect_same_result(const char *a, const char *b)
+{
+    bcdi_cxi_phased x, y;
+    cr_assert_eq(bcdi_cxi_read_result(a, 1, &x), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(bcdi_cxi_read_result(b, 1, &y), BCDI_OK, "%s", bcdi_last_error());
+    size_t n = x.shape[0] * x.shape[1] * x.shape[2];
+    cr_assert(!memcmp(x.shape, y.shape, sizeof x.shape));
+    cr_expect(!memcmp(x.object, y.object, n * sizeof *x.object), "%s and %s differ", a, b);
+    cr_expect(!memcmp(x.support, y.support, n), "supports of %s and %s differ", a, b);
+    bcdi_cxi_phased_free(&x);
+    bcdi_cxi_phased_free(&y);
+}
+
+Test(batch, a_batch_stopped_during_phase_resumes_there_and_ends_as_an_uninterrupted_one)
+{
+    /* scan c phases long enough to be stopped half-way */
+    write_series("phase.recipe = 1500*HIO + 20*ER\n");
+    char *out = NULL;
+    cr_assert_eq(run_batch_into("ref", NULL, &out), 1, "%s", out);
+    free(out);
+    char args[4096];
+    snprintf(args, sizeof args, "batch %s -o %s", in_dir("series.ini"), in_dir("out"));
+    int pid = tu_start_braggcdi(args, in_dir("log.txt"), NULL);
+    cr_assert_geq(pid, 0);
+    cr_assert(tu_wait_for_text(in_dir("log.txt"), "c phase:", 120), "scan c never phased");
+    kill(pid, SIGTERM);
+    int rc = tu_finish(pid);
+    char *log = tu_read_text(in_dir("log.txt"));
+    cr_expect_eq(rc, 143, "%s", log);
+    free(log);
+    json_t *st = read_status();
+    cr_expect_str_eq(step_text(st, 0, "analyze", "state"), "done");
+    cr_expect_str_eq(step_text(st, 2, "phase", "state"), "interrupted");
+    const char *error = step_text(st, 2, "phase", "error");
+    cr_expect(error && strstr(error, "result.cxi.ckpt"), "where the checkpoint is: %s",
+              error ? error : "(none)");
+    json_decref(st);
+    cr_expect(tu_file_exists(in_dir("out/c/result.cxi.ckpt")));
+    cr_expect(!tu_file_exists(in_dir("out/comparison")), "no compare after a stop");
+    /* the same command: a skipped, c resumes its phase from the checkpoint */
+    rc = run_batch(NULL, &out);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, "resuming from checkpoint") != NULL, "%s", out);
+    free(out);
+    st = read_status();
+    cr_expect(step_skipped(st, 0, "phase"));
+    cr_expect(step_skipped(st, 2, "prepare"), "c's prepare was done before the stop");
+    cr_expect_str_eq(step_text(st, 2, "analyze", "state"), "done");
+    json_decref(st);
+    cr_expect(!tu_file_exists(in_dir("out/c/result.cxi.ckpt")), "removed with the result");
+    expect_same_result(in_dir("ref/c/result.cxi"), in_dir("out/c/result.cxi"));
+    expect_same_result(in_dir("ref/a/result.cxi"), in_dir("out/a/result.cxi"));
 }
