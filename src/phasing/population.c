@@ -25,17 +25,15 @@ typedef struct member {
     int failed;
     int owner;
     bcdi_history_point final;
+    double key; /* the ranking metric of `final` (no static state: two engines may rank at once) */
 } member;
-
-static bcdi_metric sort_metric;
 
 /* Failed last; then by the metric (NaN last); ties by run id. */
 static int by_metric(const void *a, const void *b)
 {
     const member *x = a, *y = b;
     if (x->failed != y->failed) return x->failed - y->failed;
-    double mx = bcdi_engine_metric(sort_metric, &x->final),
-           my = bcdi_engine_metric(sort_metric, &y->final);
+    double mx = x->key, my = y->key;
     if (isnan(mx) != isnan(my)) return isnan(mx) ? 1 : -1;
     if (mx < my) return -1;
     if (mx > my) return 1;
@@ -75,6 +73,7 @@ static bcdi_status gather_ranking(engine *e, member **ranked, size_t *count)
         local[i].failed = ind->failed || ind->state == IND_DROPPED;
         local[i].owner = team_rank(e);
         local[i].final = ind->final;
+        local[i].key = bcdi_engine_metric(e->p->metric, &ind->final);
     }
     /* padded to the longest share; the padding is dropped below */
     size_t bytes = (size_t)(most ? most : 1) * sizeof *local;
@@ -92,7 +91,6 @@ static bcdi_status gather_ranking(engine *e, member **ranked, size_t *count)
         free(all);
         return st;
     }
-    sort_metric = e->p->metric;
     qsort(all, total, sizeof *all, by_metric);
     *ranked = all;
     *count = total;
