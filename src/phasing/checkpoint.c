@@ -249,6 +249,7 @@ static void write_individual(engine *e, stream *s, const individual *ind)
 static bcdi_status write_file(engine *e)
 {
     const char *path = e->checkpoint->path;
+    double started = bcdi_engine_now();
     bcdi_output *tx = NULL;
     FILE *f = NULL;
     bcdi_status st = bcdi_output_begin(&tx);
@@ -287,8 +288,8 @@ static bcdi_status write_file(engine *e)
     if (st == BCDI_OK) {
         st = bcdi_output_commit(tx);
         if (st == BCDI_OK)
-            bcdi_log(BCDI_LOG_INFO, "checkpoint: %s (%.1f MB, generation %ld)", path,
-                     (double)s.bytes / 1e6, e->generation + 1);
+            bcdi_log(BCDI_LOG_INFO, "checkpoint: %s (%.1f MB in %.2f s, generation %ld)", path,
+                     (double)s.bytes / 1e6, bcdi_engine_now() - started, e->generation + 1);
     } else {
         bcdi_output_abort(tx);
     }
