@@ -36,8 +36,9 @@ typedef struct batch_ctx {
     bcdi_param_spec *compare_specs; /* compare's keys then analyze's */
     long reference;                 /* manifest index of compare's reference, -1: the first */
     long only;                      /* batch.scan: that scan alone; -1: every scan */
-    bcdi_batch_status status;
-    bcdi_batch_status previous; /* of the runs before (every scan pending when none) */
+    bcdi_batch_status status;       /* rank 0: what status.json says (its dispatcher writes it) */
+    bcdi_batch_status mine;         /* the records of the scans this rank leads, as it works */
+    bcdi_batch_status previous;     /* of the runs before (every scan pending when none) */
     int have_previous, previous_ready;
     /* ranks */
     bcdi_hpc *world;
@@ -54,8 +55,8 @@ enum { BATCH_TAG_ASK = 1, BATCH_TAG_RECORD = 2, BATCH_TAG_QUIT = 3, BATCH_TAG_GI
 /* What the batch's log lines say they are about: "[s1 phase]" (NULL, NULL: nothing). */
 void batch_log_scope(const char *label, const char *step);
 
-/* Record a step's record of scan k (step BCDI_BATCH_COMPARE: compare): write status.json when
- * this rank writes it, else send the record to rank 0. */
+/* Publish this rank's record of scan k's step (ctx->mine; BCDI_BATCH_COMPARE: compare, rank 0):
+ * into status.json when this rank writes it, else to rank 0. */
 void batch_publish(batch_ctx *ctx, size_t k, bcdi_batch_stage step);
 
 /* Scan k's steps on this rank's group: the leader runs prepare and analyze, the whole group

@@ -57,7 +57,7 @@ static int skip_if_current(batch_ctx *ctx, size_t k, bcdi_batch_stage step, uint
             : NULL;
     if (!bcdi_batch_is_current(before, keys, input, output_now)) return 0;
     bcdi_batch_record *r =
-        step == BCDI_BATCH_COMPARE ? &ctx->status.compare : &ctx->status.steps[k][step];
+        step == BCDI_BATCH_COMPARE ? &ctx->status.compare : &ctx->mine.steps[k][step];
     *r = *before;
     r->skipped = 1;
     bcdi_log(BCDI_LOG_INFO, "%s: done by an earlier run, inputs and keys unchanged: skipped",
@@ -111,7 +111,7 @@ static bcdi_status step_prepare(batch_ctx *ctx, size_t k)
 {
     batch_scan *s = &ctx->scans[k];
     const char *input = ctx->manifest.scans[k].input;
-    bcdi_batch_record *r = &ctx->status.steps[k][BCDI_BATCH_PREPARE];
+    bcdi_batch_record *r = &ctx->mine.steps[k][BCDI_BATCH_PREPARE];
     uint64_t keys = bcdi_batch_keys_hash("prepare", s->prepare_cfg), input_hash = 0;
     bcdi_status st = prepare_inputs_hash(s, input, &input_hash);
     if (st == BCDI_OK) {
@@ -162,9 +162,9 @@ static int phase_needed(batch_ctx *ctx, size_t k)
 {
     batch_scan *s = &ctx->scans[k];
     uint64_t keys = bcdi_batch_keys_hash("phase", s->phase_cfg);
-    uint64_t input = ctx->status.steps[k][BCDI_BATCH_PREPARE].output_hash;
+    uint64_t input = ctx->mine.steps[k][BCDI_BATCH_PREPARE].output_hash;
     if (skip_if_current(ctx, k, BCDI_BATCH_PHASE, keys, input, phase_outputs_hash(s))) return 0;
-    record_start(ctx, &ctx->status.steps[k][BCDI_BATCH_PHASE], keys, input);
+    record_start(ctx, &ctx->mine.steps[k][BCDI_BATCH_PHASE], keys, input);
     batch_publish(ctx, k, BCDI_BATCH_PHASE);
     return 1;
 }
@@ -191,7 +191,7 @@ static bcdi_status step_phase(batch_ctx *ctx, size_t k)
     st = bcdi_hpc_agree(ctx->group, st);
     if (st == BCDI_OK) st = cli_phase_run(&job);
     if (leader) {
-        bcdi_batch_record *r = &ctx->status.steps[k][BCDI_BATCH_PHASE];
+        bcdi_batch_record *r = &ctx->mine.steps[k][BCDI_BATCH_PHASE];
         uint64_t output_hash = 0;
         if (st == BCDI_OK) st = bcdi_hash_file(s->result, &output_hash);
         if (st == BCDI_OK) output_hash = phase_outputs_hash(s);
@@ -206,9 +206,9 @@ static bcdi_status step_phase(batch_ctx *ctx, size_t k)
 static bcdi_status step_analyze(batch_ctx *ctx, size_t k)
 {
     batch_scan *s = &ctx->scans[k];
-    bcdi_batch_record *r = &ctx->status.steps[k][BCDI_BATCH_ANALYZE];
+    bcdi_batch_record *r = &ctx->mine.steps[k][BCDI_BATCH_ANALYZE];
     uint64_t keys = bcdi_batch_keys_hash("analyze", s->analyze_cfg);
-    uint64_t input = ctx->status.steps[k][BCDI_BATCH_PHASE].output_hash, now = 0;
+    uint64_t input = ctx->mine.steps[k][BCDI_BATCH_PHASE].output_hash, now = 0;
     if (exists(s->analysis) && bcdi_hash_folder(s->analysis, &now) != BCDI_OK) {
         bcdi_clear_error();
         now = 0;
@@ -268,6 +268,7 @@ static void compare_label(const batch_ctx *ctx, size_t k, char *out, size_t cap)
         snprintf(out, cap, "%s", scan->label);
 }
 
+/* (rank 0, after every scan's records reached ctx->status) */
 bcdi_status batch_run_compare(batch_ctx *ctx)
 {
     size_t n = ctx->manifest.scan_count;

@@ -98,11 +98,15 @@ static void write_status(batch_ctx *ctx)
 
 void batch_publish(batch_ctx *ctx, size_t k, bcdi_batch_stage step)
 {
-    bcdi_batch_record *r =
-        step == BCDI_BATCH_COMPARE ? &ctx->status.compare : &ctx->status.steps[k][step];
-    if (ctx->groups == 1 || step == BCDI_BATCH_COMPARE) {
+    if (step == BCDI_BATCH_COMPARE) { /* rank 0, alone by then */
+        write_status(ctx);
+        return;
+    }
+    bcdi_batch_record *r = &ctx->mine.steps[k][step];
+    if (ctx->groups == 1) {
         if (bcdi_hpc_rank(ctx->world) != 0) return;
         pthread_mutex_lock(&ctx->lock);
+        ctx->status.steps[k][step] = *r;
         write_status(ctx);
         pthread_mutex_unlock(&ctx->lock);
         return;
@@ -288,6 +292,7 @@ static void free_ctx(batch_ctx *ctx)
     bcdi_config_free(ctx->compare_cfg);
     free(ctx->compare_specs);
     bcdi_batch_status_free(&ctx->status);
+    bcdi_batch_status_free(&ctx->mine);
     if (ctx->previous_ready) bcdi_batch_status_free(&ctx->previous);
     bcdi_batch_manifest_free(&ctx->manifest);
 }
@@ -421,6 +426,7 @@ int cmd_batch(int argc, char **argv)
                                              &ctx.have_previous);
     ctx.previous_ready = st == BCDI_OK;
     if (st == BCDI_OK) st = bcdi_batch_status_init(&ctx.status, &ctx.manifest, ctx.outdir);
+    if (st == BCDI_OK) st = bcdi_batch_status_init(&ctx.mine, &ctx.manifest, ctx.outdir);
     st = bcdi_hpc_agree(ctx.world, st);
     if (st == BCDI_OK) st = make_groups(&ctx);
     st = bcdi_hpc_agree(ctx.world, st);
