@@ -4,7 +4,8 @@
 # bcdi::bcdi_static names at link time exist in a consumer's project too; there a missing
 # dependency makes find_package(bcdi) report "not found" instead of stopping the configure.
 #
-# In:  BCDI_HAVE_CUDA (the library holds the CUDA backend), BCDI_FIND_AS_DEPENDENCY (optional).
+# In:  BCDI_HAVE_CUDA (the library holds the CUDA backend), BCDI_HAVE_MPI (its MPI layer),
+#      BCDI_FIND_AS_DEPENDENCY (optional).
 # Out: BCDI_DEPENDENCY_TARGETS, the list libbcdi links privately.
 
 include(CMakeFindDependencyMacro)
@@ -80,6 +81,11 @@ if(MATIO_FOUND)
   endif()
 elseif(NOT BCDI_FIND_AS_DEPENDENCY)
   message(STATUS "braggcdi: matio not found, .mat files cannot be read (libmatio-dev)")
+endif()
+
+if(BCDI_HAVE_MPI)
+  _bcdi_find_package(MPI COMPONENTS C)
+  list(APPEND BCDI_DEPENDENCY_TARGETS MPI::MPI_C)
 endif()
 
 if(BCDI_HAVE_CUDA)

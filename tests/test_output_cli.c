@@ -85,36 +85,16 @@ static void write_result(const char *path)
     bcdi_simulate_object_free(&obj);
 }
 
-/* Start "braggcdi <args>" (stdout and stderr to log) and return its pid; with `plant`, the pid
- * is known before braggcdi starts: plant(pid) runs first (the shell execs, keeping the pid). */
 static pid_t start(const char *args, const char *log, void (*plant)(pid_t))
 {
-    int gate[2];
-    cr_assert_eq(pipe(gate), 0);
-    pid_t pid = fork();
+    pid_t pid = tu_start_braggcdi(args, log, plant);
     cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        close(gate[1]);
-        char c;
-        if (read(gate[0], &c, 1) != 1) _exit(126);
-        char cmd[8192];
-        snprintf(cmd, sizeof cmd, "exec '%s' %s > '%s' 2>&1", BRAGGCDI_EXE, args, log);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    close(gate[0]);
-    if (plant) plant(pid);
-    cr_assert_eq(write(gate[1], "x", 1), 1);
-    close(gate[1]);
     return pid;
 }
 
-/* Exit status of a started run; -signal when it was killed by one. */
 static int finish(pid_t pid)
 {
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    return tu_finish(pid);
 }
 
 static int is_char_device(const char *path)
@@ -273,14 +253,16 @@ Test(output_cli, kept_runs_appear_all_together_or_not_at_all)
     free(mnt);
 }
 
-/* A long phase stopped by `signal_number` after about a second: its exit status; nothing left. */
+/* A long phase without checkpoints stopped by `signal_number` after about a second: its exit
+ * status; nothing left. */
 static int stop_phase(int signal_number)
 {
     const char *prepared = in_dir("prepared.cxi");
     if (!tu_file_exists(prepared))
         cr_assert_eq(tu_write_prepared(prepared, 0), 0, "%s", bcdi_last_error());
     char args[4096];
-    snprintf(args, sizeof args, "phase %s recipe=1000000*HIO runs=2 keep=2 -o %s", prepared,
+    snprintf(args, sizeof args,
+             "phase %s recipe=1000000*HIO runs=2 keep=2 checkpoint_interval=0 -o %s", prepared,
              in_dir("r.cxi"));
     pid_t pid = start(args, in_dir("log.txt"), NULL);
     struct timespec second = {1, 0};
@@ -301,6 +283,50 @@ Test(output_cli, a_signal_stops_phase_with_nothing_left)
     cr_expect_eq(stop_phase(SIGTERM), 143);
     cr_expect_eq(stop_phase(SIGINT), 130);
     cr_expect_eq(stop_phase(SIGUSR1), 143);
+}
+
+/* With checkpoints (the default), SIGTERM and SIGUSR1 leave r.cxi.ckpt and say so, SIGINT
+ * leaves nothing; the same command again resumes and removes it when the result is written. */
+Test(output_cli, a_signal_leaves_a_checkpoint_that_the_same_command_resumes)
+{
+    const char *prepared = in_dir("prepared.cxi");
+    cr_assert_eq(tu_write_prepared(prepared, 0), 0, "%s", bcdi_last_error());
+    char args[4096];
+    snprintf(args, sizeof args, "phase %s recipe=4000*HIO runs=2 --device cpu -o %s", prepared,
+             in_dir("r.cxi"));
+    const int signals[] = {SIGTERM, SIGUSR1, SIGINT};
+    for (int i = 0; i < 3; ++i) {
+        remove(in_dir("log.txt")); /* the progress looked for is this run's */
+        pid_t pid = start(args, in_dir("log.txt"), NULL);
+        cr_assert(tu_wait_for_text(in_dir("log.txt"), "10%", 120), "no progress");
+        cr_assert_eq(kill(pid, signals[i]), 0);
+        int rc = finish(pid);
+        char *log = tu_read_text(in_dir("log.txt"));
+        cr_expect_eq(rc, signals[i] == SIGINT ? 130 : 143, "%s", log);
+        if (signals[i] == SIGINT) {
+            cr_expect(!tu_file_exists(in_dir("r.cxi.ckpt")), "SIGINT writes no checkpoint");
+        } else {
+            cr_expect(strstr(log, "checkpoint written to") && strstr(log, "r.cxi.ckpt"), "%s", log);
+            cr_expect(tu_file_exists(in_dir("r.cxi.ckpt")));
+            remove(in_dir("r.cxi.ckpt"));
+        }
+        free(log);
+        cr_expect_eq(tu_count_named(dir, BCDI_OUTPUT_TEMP_MARK), 0, "no temporaries left");
+    }
+    /* stopped, then the same command to the end: resumed, checkpoint removed */
+    remove(in_dir("log.txt"));
+    pid_t pid = start(args, in_dir("log.txt"), NULL);
+    cr_assert(tu_wait_for_text(in_dir("log.txt"), "20%", 120));
+    kill(pid, SIGTERM);
+    cr_expect_eq(finish(pid), 143);
+    char *out = NULL;
+    int rc = tu_run_braggcdi(args, &out);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "resuming from checkpoint") && strstr(out, "removed the checkpoint"),
+              "%s", out);
+    free(out);
+    cr_expect(tu_file_exists(in_dir("r.cxi")));
+    cr_expect(!tu_file_exists(in_dir("r.cxi.ckpt")));
 }
 
 Test(output_cli, a_full_disk_ends_with_an_error_not_a_crash)

@@ -16,7 +16,7 @@ packages=(
   libcminpack-dev         # Levenberg-Marquardt with covariance (prepare's profile fits)
   libcriterion-dev        # unit tests
   help2man                # man pages from --help at build time
-  libopenmpi-dev openmpi-bin  # MPI layer (later issues)
+  libopenmpi-dev openmpi-bin  # MPI layer (optional at build time; mpirun for ctest -L mpi)
   # fuzzing and sanitizers only (tools/fuzz.sh, tools/sanitize-tests.sh): Debian's clang with
   # libFuzzer and the sanitizer runtimes, LLVM's OpenMP for clang, llvm-symbolizer for stacks
   clang libclang-rt-14-dev libomp-dev llvm

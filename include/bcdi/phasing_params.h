@@ -26,6 +26,8 @@ typedef struct bcdi_phase_options {
     long crop_margin;  /* voxels */
     int deflate;       /* gzip level of the written datasets */
     size_t max_memory; /* bytes the run may use; 0 = what the machine offers (core/memory.h) */
+    double checkpoint_interval; /* seconds of work between checkpoints (<output>.ckpt); 0 = none */
+    int restart;                /* discard an existing checkpoint instead of resuming from it */
 } bcdi_phase_options;
 
 const bcdi_param_table *bcdi_phase_param_table(void);

@@ -4,6 +4,7 @@
 #include "bcdi/log.h"
 #include "core/interrupt.h"
 #include "core/output.h"
+#include "hpc/hpc.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -12,21 +13,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int log_quiet;
+static int log_quiet, log_rank = -1;
 
 static void stderr_sink(bcdi_log_level level, const char *message, void *user)
 {
     (void)user;
     if (level == BCDI_LOG_DEBUG) return;
     if (level == BCDI_LOG_INFO && log_quiet) return;
+    /* under MPI the other ranks say only their warnings, each with its rank */
+    if (log_rank > 0 && level != BCDI_LOG_WARN) return;
     const char *tag = level == BCDI_LOG_WARN ? "warning: " : "";
-    fprintf(stderr, "braggcdi: %s%s\n", tag, message);
+    if (log_rank > 0)
+        fprintf(stderr, "braggcdi: rank %d: %s%s\n", log_rank, tag, message);
+    else
+        fprintf(stderr, "braggcdi: %s%s\n", tag, message);
 }
 
 void cli_install_logger(int quiet)
 {
     log_quiet = quiet;
+    bcdi_hpc *world = cli_world();
+    log_rank = bcdi_hpc_size(world) > 1 ? bcdi_hpc_rank(world) : -1;
     bcdi_set_log_sink(stderr_sink, NULL);
+}
+
+int cli_exit_status(int status)
+{
+    if (status == BCDI_OK) return CLI_EXIT_OK;
+    if (status == BCDI_ERR_INTERRUPTED) {
+        int signal_number = bcdi_interrupted();
+        return bcdi_interrupt_exit_status(signal_number ? signal_number : SIGTERM);
+    }
+    if (status == BCDI_ERR_CONFIG || status == BCDI_ERR_INVALID_ARG) return CLI_EXIT_USAGE;
+    return CLI_EXIT_FAILURE;
 }
 
 int cli_fail(const char *command, int status)
@@ -36,13 +55,11 @@ int cli_fail(const char *command, int status)
         /* the detail says what was stopped; every transaction was aborted on the way out */
         fprintf(stderr, "braggcdi %s: %s; no output written, temporaries removed\n", command,
                 detail[0] ? detail : "interrupted");
-        int signal_number = bcdi_interrupted();
-        return bcdi_interrupt_exit_status(signal_number ? signal_number : SIGTERM);
+        return cli_exit_status(status);
     }
     fprintf(stderr, "braggcdi %s: error: %s%s%s\n", command, bcdi_strerror((bcdi_status)status),
             detail[0] ? ": " : "", detail);
-    if (status == BCDI_ERR_CONFIG || status == BCDI_ERR_INVALID_ARG) return CLI_EXIT_USAGE;
-    return CLI_EXIT_FAILURE;
+    return cli_exit_status(status);
 }
 
 static void print_keys(const bcdi_param_table *table)

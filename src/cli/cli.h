@@ -57,6 +57,8 @@ void cli_install_logger(int quiet);
  * (CLI_EXIT_USAGE for configuration/argument errors; for an interrupted run, what was stopped
  * and 130 after SIGINT, 143 after SIGTERM or SIGUSR1). */
 int cli_fail(const char *command, int status);
+/* The exit status cli_fail returns for `status`, without printing (ranks other than 0). */
+int cli_exit_status(int status);
 
 /* Check an output before any work (core/output.h: its folder exists and is writable, an
  * existing target is of the right kind, it is not an input of the run). The input and config
@@ -69,6 +71,10 @@ int cli_check_output(const char *command, const char *path, bcdi_output_kind kin
  * GOMP_SPINCOUNT (omp_wait.c says why); returns only when it does not restart. */
 void cli_prefer_passive_openmp_waits(char **argv);
 
+/* The ranks this process runs with (src/hpc/hpc.h): started by main before the subcommand; a
+ * world of one without an MPI launch. */
+struct bcdi_hpc *cli_world(void);
+
 /* Subcommands. */
 int cmd_simulate(int argc, char **argv);
 int cmd_phase(int argc, char **argv);
@@ -77,5 +83,6 @@ int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 #endif

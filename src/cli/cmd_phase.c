@@ -1,26 +1,11 @@
-/* realpath() is an X/Open extension */
-#define _XOPEN_SOURCE 700
-/* braggcdi phase prepared.cxi [config.ini] [key=value ...] -o result.cxi */
+/* braggcdi phase prepared.cxi [config.ini] [key=value ...] -o result.cxi (the work is in
+ * phase_job.c, shared with batch) */
 #include "cli.h"
-#include "progress.h"
+#include "stages.h"
 
-#include "backend/backend.h"
 #include "bcdi/error.h"
-#include "bcdi/log.h"
-#include "bcdi/phasing.h"
 #include "bcdi/phasing_params.h"
-#include "bcdi/recipe.h"
-#include "core/memory.h"
-#include "core/output.h"
-#include "io/cxi.h"
-#include "io/cxi_result.h"
-#include "io/hdf5.h"
-#include "num/volume.h"
-
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "hpc/hpc.h"
 
 static cli_command phase_command = {
     .name = "phase",
@@ -36,106 +21,6 @@ static cli_command phase_command = {
     .needs_output = 1,
 };
 
-typedef struct {
-    const cli_args *args;
-    const bcdi_phasing_params *params;
-    const bcdi_phasing_result *result;
-    const bcdi_backend *be;
-    const uint8_t *data_mask;
-    const bcdi_geometry *geometry; /* NULL if the input had none */
-    bcdi_h5_reader *prepared;      /* the input, open: its diffraction summary is copied */
-    int crop;
-    long crop_margin, deflate;
-} result_context;
-
-/* Stage run `rank` as `path` in tx: the object (cropped to its support plus the margin when
- * asked) and everything io/cxi records in a result. */
-static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t rank,
-                                const char *path)
-{
-    const bcdi_run_result *run = &c->result->runs[rank];
-    const size_t *shape = c->result->shape;
-    size_t lo[3] = {0, 0, 0}, out_shape[3] = {shape[0], shape[1], shape[2]};
-    size_t first[3], last[3];
-    /* an empty support keeps the whole array */
-    if (c->crop && bcdi_mask_bounds(run->support, shape, first, last))
-        bcdi_box_with_margin(first, last, (size_t)c->crop_margin, shape, lo, out_shape);
-    size_t n_out = out_shape[0] * out_shape[1] * out_shape[2];
-    bcdi_cf *object = malloc(n_out * sizeof *object);
-    uint8_t *support = malloc(n_out);
-    double *history = malloc((run->history_count ? run->history_count : 1) * 7 * sizeof *history);
-    bcdi_status st = BCDI_OK;
-    if (!object || !support || !history)
-        st = bcdi_error(BCDI_ERR_NOMEM, "out of memory writing '%s'", path);
-    for (size_t i0 = 0; st == BCDI_OK && i0 < out_shape[0]; ++i0)
-        for (size_t i1 = 0; i1 < out_shape[1]; ++i1) {
-            size_t src = ((i0 + lo[0]) * shape[1] + (i1 + lo[1])) * shape[2] + lo[2];
-            size_t dst = (i0 * out_shape[1] + i1) * out_shape[2];
-            memcpy(object + dst, run->object + src, out_shape[2] * sizeof *object);
-            memcpy(support + dst, run->support + src, out_shape[2]);
-        }
-    /* history: one row per evaluation */
-    for (size_t r = 0; st == BCDI_OK && r < run->history_count; ++r) {
-        const bcdi_history_point *h = &run->history[r];
-        double row[7] = {(double)h->iteration, h->fourier_error, h->llk,
-                         h->free_llk,          h->sharpness,     h->support_fraction,
-                         h->outside_fraction};
-        memcpy(history + 7 * r, row, sizeof row);
-    }
-    /* the prepared input, as an absolute path */
-    char input_abs[4096];
-    const char *input = realpath(c->args->input, input_abs) ? input_abs : c->args->input;
-    const bcdi_config *cfg = c->args->config;
-    bcdi_cxi_result out = {
-        .shape = {out_shape[0], out_shape[1], out_shape[2]},
-        .object = object,
-        .support = support,
-        .crop_origin = {lo[0], lo[1], lo[2]},
-        .data_shape = {shape[0], shape[1], shape[2]},
-        .data_mask = c->data_mask,
-        .geometry = c->geometry,
-        .config_keys = bcdi_config_keys(cfg),
-        .config_values = bcdi_config_values(cfg),
-        .config_count = bcdi_config_count(cfg),
-        .input = input,
-        .summary_source = c->prepared,
-        .fourier_error = run->final.fourier_error,
-        .llk = run->final.llk,
-        .free_llk = run->final.free_llk,
-        .sharpness = run->final.sharpness,
-        .support_fraction = run->final.support_fraction,
-        .outside_fraction = run->final.outside_fraction,
-        .shrinkwrap_threshold = run->shrinkwrap_threshold,
-        .elapsed_s = c->result->elapsed_s,
-        .metric = bcdi_metric_name(c->params->metric),
-        .backend = c->be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu",
-        .device = c->be->device_name,
-        .program = "braggcdi " BCDI_VERSION,
-        .rank = (long)rank + 1,
-        .run_id = run->run_id,
-        .generation = run->generation + 1,
-        .restarts = run->restarts,
-        .iterations = c->result->total_iterations,
-        .seed = (long)c->params->seed,
-        .history = history,
-        .history_rows = run->history_count,
-        .deflate_level = (int)c->deflate,
-    };
-    if (st == BCDI_OK) st = bcdi_cxi_write_result(tx, path, &out);
-    free(object);
-    free(support);
-    free(history);
-    return st;
-}
-
-static void run_path(const char *output, size_t rank, char *out, size_t cap)
-{
-    const char *dot = strrchr(output, '.'), *slash = strrchr(output, '/');
-    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - output) : strlen(output);
-    snprintf(out, cap, "%.*s-run%zu%s", (int)stem, output, rank + 1,
-             dot && (!slash || dot > slash) ? dot : ".cxi");
-}
-
 int cmd_phase(int argc, char **argv)
 {
     /* every key is read and checked here, before any data */
@@ -145,131 +30,25 @@ int cmd_phase(int argc, char **argv)
     int rc = cli_parse(&phase_command, argc, argv, &args, &options, NULL);
     if (rc != CLI_EXIT_OK || args.help) return rc;
     cli_install_logger(args.quiet);
-    const bcdi_phasing_params params = options.phasing;
-    const int crop = options.crop;
-    const long crop_margin = options.crop_margin, deflate = options.deflate;
-    bcdi_status st = BCDI_OK;
-    /* the outputs checked before the data is read: the best run and the kept ones (the first
-     * thousand here; any other is checked again when staged) */
-    if (params.support_file[0]) bcdi_output_add_input(params.support_file);
-    long kept = params.keep > 1 && params.keep <= params.runs ? params.keep : 0;
-    for (long k = 0; rc == CLI_EXIT_OK && k <= kept && k <= 1000; ++k) {
-        char run_name[4200];
-        if (k > 0) run_path(args.output, (size_t)k - 1, run_name, sizeof run_name);
-        rc = cli_check_output("phase", k > 0 ? run_name : args.output, BCDI_OUTPUT_FILE);
-    }
-    if (rc != CLI_EXIT_OK) {
-        cli_args_free(&args);
-        return rc;
-    }
-    size_t shape[3] = {0, 0, 0};
-    float *intensity = NULL;
-    uint8_t *mask = NULL, *support_file = NULL;
-    bcdi_geometry geometry;
-    int have_geometry = 0;
-    bcdi_backend *be = NULL;
-    bcdi_phasing_result result = {0};
-    /* the device before the data: a device that does not answer is said at once */
-    if (st == BCDI_OK) st = bcdi_backend_open(options.device, &be);
-    if (st == BCDI_OK) be->fft_measure = options.fft_measure;
-    /* the memory the run needs, from the data's shape and the keys, before the data is read */
-    if (st == BCDI_OK) st = bcdi_cxi_prepared_shape(args.input, shape);
-    if (st == BCDI_OK) {
-        char how[200];
-        snprintf(how, sizeof how, "%zu x %zu x %zu voxels, runs=%ld, batch=%ld, keep=%ld%s",
-                 shape[0], shape[1], shape[2], params.runs, params.batch, params.keep,
-                 be->kind == BCDI_BACKEND_CPU ? ", on the CPU" : "");
-        st = bcdi_memory_check(
-            bcdi_phase_memory_estimate(&options, shape, be->kind == BCDI_BACKEND_CPU),
-            options.max_memory, "phase", how,
-            "lower runs= (or batch= on the CPU; for a long recipe raise metric_interval=), or "
-            "raise "
-            "max_memory=");
-    }
-    if (st == BCDI_OK) st = bcdi_cxi_read_prepared(args.input, shape, &intensity, &mask);
-    if (st == BCDI_OK) {
-        /* no geometry group is fine (said); a partial or damaged one is refused */
-        st = bcdi_cxi_read_geometry_if_present(args.input, &geometry, &have_geometry);
-        if (st == BCDI_OK && !have_geometry)
-            bcdi_log(BCDI_LOG_NOTICE, "'%s' holds no geometry: the result will have none",
-                     args.input);
-    }
-    if (st == BCDI_OK && params.support_init == BCDI_SUPPORT_FILE) {
-        /* (support=file without support_file= was refused with the keys) */
-        bcdi_cxi_phased earlier;
-        st = bcdi_cxi_read_result(params.support_file, 1, &earlier);
-        if (st == BCDI_OK && !earlier.support)
-            st = bcdi_error(BCDI_ERR_FORMAT,
-                            "support_file '%s' has no support (entry_1/image_1/mask)",
-                            params.support_file);
-        else if (st == BCDI_OK && memcmp(earlier.shape, shape, sizeof shape) != 0)
-            st = bcdi_error(BCDI_ERR_FORMAT,
-                            "support_file '%s' is %zux%zux%zu but the data is %zux%zux%zu",
-                            params.support_file, earlier.shape[0], earlier.shape[1],
-                            earlier.shape[2], shape[0], shape[1], shape[2]);
-        if (st == BCDI_OK) {
-            support_file = earlier.support; /* kept; the object is not needed */
-            earlier.support = NULL;
-        }
-        bcdi_cxi_phased_free(&earlier);
-    }
-    if (st == BCDI_OK) {
-        /* estimated plans ignore wisdom: they stay the same whatever the file holds */
-        if (options.fft_measure)
-            st = bcdi_backend_set_fft_wisdom(be, options.fft_wisdom);
-        else if (be->kind == BCDI_BACKEND_CPU)
-            bcdi_log(BCDI_LOG_NOTICE,
-                     "FFTW planner 'estimate': no planning time, but transforms up to 2.5x slower "
-                     "than measured plans at 256^3 (docs/performance.md)");
-    }
-    if (st == BCDI_OK) {
-        bcdi_log(BCDI_LOG_INFO, "phasing %zux%zux%zu, %ld run(s) x %ld generation(s) on %s",
-                 shape[0], shape[1], shape[2], params.runs, params.generations, be->device_name);
-        bcdi_phasing_data data = {{shape[0], shape[1], shape[2]}, intensity, mask, support_file};
-        cli_progress progress;
-        cli_progress_init(&progress, "phase", bcdi_metric_name(params.metric), args.quiet);
-        st = bcdi_phase(be, &params, &data, cli_progress_update, &progress, &result);
-        cli_progress_finish(&progress);
-    }
-    bcdi_h5_reader *prepared = NULL;
-    if (st == BCDI_OK && (st = bcdi_h5_open(args.input, &prepared)) == BCDI_OK &&
-        !bcdi_cxi_has_summary(prepared))
-        bcdi_log(BCDI_LOG_NOTICE,
-                 "'%s' holds no diffraction summary (%s): the result will carry none, and "
-                 "compare will need summary= for its lattice",
-                 args.input, BCDI_CXI_SUMMARY_GROUP);
-    if (st == BCDI_OK) {
-        result_context ctx = {
-            &args,    &params, &result,     be,     mask, have_geometry ? &geometry : NULL,
-            prepared, crop,    crop_margin, deflate};
-        char path[4200];
-        /* every kept run and the best under the requested name, all together or none */
-        bcdi_output *tx = NULL;
-        st = bcdi_output_begin(&tx);
-        for (size_t k = 0; st == BCDI_OK && result.count > 1 && k < result.count; ++k) {
-            run_path(args.output, k, path, sizeof path);
-            st = write_result(tx, &ctx, k, path);
-        }
-        if (st == BCDI_OK) st = write_result(tx, &ctx, 0, args.output);
-        if (st == BCDI_OK)
-            st = bcdi_output_commit(tx);
-        else
-            bcdi_output_abort(tx);
-        if (st == BCDI_OK)
-            bcdi_log(BCDI_LOG_INFO,
-                     "best run %ld: Fourier error %.4g, llk %.4g, support %.2f%% of the box; "
-                     "%.1f s; wrote %s%s",
-                     result.runs[0].run_id, result.runs[0].final.fourier_error,
-                     result.runs[0].final.llk, 100.0 * result.runs[0].final.support_fraction,
-                     result.elapsed_s, args.output,
-                     result.count > 1 ? " and the kept runs as <stem>-run<K>.cxi" : "");
-    }
-    bcdi_h5_close(prepared);
-    bcdi_phasing_result_free(&result);
-    bcdi_backend_close(be);
-    free(intensity);
-    free(mask);
-    free(support_file);
+    /* under mpirun/srun: every rank phases its share of the runs, rank 0 writes */
+    bcdi_hpc *world = cli_world();
+    int rank = bcdi_hpc_rank(world);
+    bcdi_hpc_bind_device(world, options.device, sizeof options.device);
+    cli_phase_job job = {
+        .input = args.input,
+        .output = args.output,
+        .options = &options,
+        .config = args.config,
+        .quiet = args.quiet,
+        .label = "phase",
+        .team = world,
+    };
+    /* the outputs checked before the data is read */
+    bcdi_status st = rank == 0 ? cli_phase_check_outputs(&job) : BCDI_OK;
+    st = bcdi_hpc_agree(world, st);
+    if (st == BCDI_OK) st = cli_phase_run(&job);
     cli_args_free(&args);
-    return st == BCDI_OK ? CLI_EXIT_OK : cli_fail("phase", st);
+    if (st == BCDI_OK) return CLI_EXIT_OK;
+    /* every rank has the same error: rank 0 says it */
+    return rank == 0 ? cli_fail("phase", st) : cli_exit_status(st);
 }

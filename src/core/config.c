@@ -1,6 +1,7 @@
 /* Typed configuration store: defaults < INI file < key=value overrides. The binding of a
  * stage's key table to its parameter struct is in config_bind.c. */
 #include "bcdi/config.h"
+#include "core/ini.h"
 
 #include "core/input_file.h"
 
@@ -29,10 +30,7 @@ struct bcdi_config {
     const char **value_view; /* compacted views for bcdi_config_keys/values */
     const char **key_view;
     size_t view_count;
-    /* while loading an INI file: */
-    const char *loading_path;
-    const int *loading_line;
-    bcdi_status load_status;
+    const char *loading_path; /* while loading an INI file */
 };
 
 static char *dup_string(const char *s)
@@ -221,44 +219,26 @@ static char *read_counted_line(char *str, int num, void *stream)
     return got;
 }
 
-static int config_ini_line(void *user, const char *section, const char *name, const char *value)
+/* One INI file walked with line numbers: fn gets each key with its section and line. */
+typedef struct {
+    bcdi_ini_fn fn;
+    void *user;
+    const int *line;
+    bcdi_status status;
+} ini_walk;
+
+static int ini_walk_line(void *user, const char *section, const char *name, const char *value)
 {
-    bcdi_config *cfg = user;
-    char origin[1200];
-    snprintf(origin, sizeof origin, "%s:%d", cfg->loading_path, *cfg->loading_line);
-    int rank = RANK_OWN;
-    if (section[0] && strcmp(section, cfg->section) != 0) {
-        if (in_list(cfg->also_sections, section)) {
-            rank = RANK_ALSO;
-        } else if (in_list(cfg->skip_sections, section)) {
-            return 1; /* another stage's section */
-        } else {
-            char expected[512];
-            size_t used = (size_t)snprintf(expected, sizeof expected, "[%s]", cfg->section);
-            const char *const *lists[2] = {cfg->also_sections, cfg->skip_sections};
-            for (int l = 0; l < 2; ++l)
-                for (size_t k = 0; lists[l] && lists[l][k] && used + 40 < sizeof expected; ++k)
-                    if (strcmp(lists[l][k], cfg->section) != 0)
-                        used += (size_t)snprintf(expected + used, sizeof expected - used, ", [%s]",
-                                                 lists[l][k]);
-            cfg->load_status = bcdi_error(
-                BCDI_ERR_CONFIG, "%s: unknown section [%s] (expected no section or one of %s)",
-                origin, section, expected);
-            return 0;
-        }
-    }
-    char trimmed[4096];
-    snprintf(trimmed, sizeof trimmed, "%s", value);
-    trim(trimmed);
-    bcdi_status st = set_ranked(cfg, name, trimmed, origin, rank);
+    ini_walk *w = user;
+    bcdi_status st = w->fn(section, name, value, *w->line, w->user);
     if (st != BCDI_OK) {
-        cfg->load_status = st;
+        w->status = st;
         return 0;
     }
     return 1;
 }
 
-bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
+bcdi_status bcdi_ini_walk(const char *path, bcdi_ini_fn fn, void *user)
 {
     /* a regular file of sane size: /dev/zero would never end, a FIFO would block, a folder
      * would read as empty */
@@ -266,13 +246,10 @@ bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
     bcdi_status opened = bcdi_input_open(path, "config file", BCDI_CONFIG_MAX_BYTES, &f, NULL);
     if (opened != BCDI_OK) return opened;
     counting_reader reader = {f, 0, 0, 0};
-    cfg->loading_path = path;
-    cfg->loading_line = &reader.line;
-    cfg->load_status = BCDI_OK;
-    int line = ini_parse_stream(read_counted_line, &reader, config_ini_line, cfg);
+    ini_walk walk = {fn, user, &reader.line, BCDI_OK};
+    int line = ini_parse_stream(read_counted_line, &reader, ini_walk_line, &walk);
     fclose(f);
-    cfg->loading_path = NULL;
-    if (cfg->load_status != BCDI_OK) return cfg->load_status;
+    if (walk.status != BCDI_OK) return walk.status;
     if (reader.too_long)
         return bcdi_error(BCDI_ERR_CONFIG,
                           "config file '%s': line %d is longer than %d characters (the INI "
@@ -285,6 +262,46 @@ bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
                           "'[section]')",
                           path, line);
     return BCDI_OK;
+}
+
+static bcdi_status config_ini_line(const char *section, const char *name, const char *value,
+                                   int line, void *user)
+{
+    bcdi_config *cfg = user;
+    char origin[1200];
+    snprintf(origin, sizeof origin, "%s:%d", cfg->loading_path, line);
+    int rank = RANK_OWN;
+    if (section[0] && strcmp(section, cfg->section) != 0) {
+        if (in_list(cfg->also_sections, section)) {
+            rank = RANK_ALSO;
+        } else if (in_list(cfg->skip_sections, section)) {
+            return BCDI_OK; /* another stage's section */
+        } else {
+            char expected[512];
+            size_t used = (size_t)snprintf(expected, sizeof expected, "[%s]", cfg->section);
+            const char *const *lists[2] = {cfg->also_sections, cfg->skip_sections};
+            for (int l = 0; l < 2; ++l)
+                for (size_t k = 0; lists[l] && lists[l][k] && used + 40 < sizeof expected; ++k)
+                    if (strcmp(lists[l][k], cfg->section) != 0)
+                        used += (size_t)snprintf(expected + used, sizeof expected - used, ", [%s]",
+                                                 lists[l][k]);
+            return bcdi_error(BCDI_ERR_CONFIG,
+                              "%s: unknown section [%s] (expected no section or one of %s)", origin,
+                              section, expected);
+        }
+    }
+    char trimmed[4096];
+    snprintf(trimmed, sizeof trimmed, "%s", value);
+    trim(trimmed);
+    return set_ranked(cfg, name, trimmed, origin, rank);
+}
+
+bcdi_status bcdi_config_load_ini(bcdi_config *cfg, const char *path)
+{
+    cfg->loading_path = path;
+    bcdi_status st = bcdi_ini_walk(path, config_ini_line, cfg);
+    cfg->loading_path = NULL;
+    return st;
 }
 
 bcdi_status bcdi_config_override(bcdi_config *cfg, const char *assignment)

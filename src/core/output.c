@@ -281,6 +281,7 @@ typedef struct entry {
 struct bcdi_output {
     entry *entries;
     size_t count, cap;
+    int despite_interrupt; /* records a stop: committed even after a signal */
 };
 
 bcdi_status bcdi_output_begin(bcdi_output **tx)
@@ -592,10 +593,18 @@ static void undo_renames(bcdi_output *tx)
     }
 }
 
+void bcdi_output_despite_interrupt(bcdi_output *tx)
+{
+    if (tx) tx->despite_interrupt = 1;
+}
+
 bcdi_status bcdi_output_commit(bcdi_output *tx)
 {
     if (!tx) return bcdi_error(BCDI_ERR_INVALID_ARG, "bcdi_output_commit: NULL transaction");
-    bcdi_status st = bcdi_interrupt_check("before the outputs were put in place: none written");
+    bcdi_status st = tx->despite_interrupt
+                         ? BCDI_OK
+                         : bcdi_interrupt_check("before the outputs were put in place: none "
+                                                "written");
     for (size_t i = 0; st == BCDI_OK && i < tx->count; ++i)
         if (!tx->entries[i].is_folder) st = sync_file(&tx->entries[i]);
     mode_t folder_mode = 0777 & ~current_umask();

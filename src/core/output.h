@@ -71,6 +71,9 @@ bcdi_status bcdi_output_create(bcdi_output *tx, const char *final_path,
                                bcdi_output_create_fn create, void *user);
 /* Temporary name of a staged file (NULL if not staged): for messages and tests. */
 const char *bcdi_output_temp_path(const bcdi_output *tx, const char *final_path);
+/* Mark a transaction that records a run being stopped (a phase checkpoint, a batch's status):
+ * its commit goes ahead after a signal asked to stop, where any other is aborted. */
+void bcdi_output_despite_interrupt(bcdi_output *tx);
 /* Write out and rename everything (see above); frees tx in every case. */
 bcdi_status bcdi_output_commit(bcdi_output *tx);
 /* Remove every temporary; frees tx. NULL is a no-op. */

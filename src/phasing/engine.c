@@ -8,15 +8,13 @@
  * around index 0 with periodic wrap; results are fftshifted back and centred on output. */
 #include "bcdi/phasing.h"
 
-#include "backend/backend.h"
 #include "bcdi/align.h"
 #include "bcdi/breed.h"
 #include "bcdi/log.h"
-#include "bcdi/recipe.h"
 #include "core/ckd.h"
 #include "core/interrupt.h"
 #include "num/volume.h"
-#include "phasing/iteration.h"
+#include "phasing/engine_internal.h"
 #include "phasing/support.h"
 
 #include <math.h>
@@ -26,8 +24,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#define MAX_GENERATIONS 64
 
 static const char *const metric_names[] = {"llk", "fourier", "free_llk", "sharpness"};
 
@@ -49,54 +45,6 @@ bcdi_status bcdi_metric_from_name(const char *name, bcdi_metric *metric)
 
 /* bcdi_phasing_default: the defaults of the key table, in phasing_params.c */
 
-/* One individual of the population as the engine tracks it between batches (host, internal
- * ifftshifted layout). */
-typedef struct individual {
-    long run_id;
-    long generation;
-    int attempt;      /* restarts so far */
-    double threshold; /* relative shrink-wrap threshold */
-    int failed;       /* support left [min, max] */
-    double failed_fraction;
-    bcdi_cf *object; /* host copy after a batch */
-    uint8_t *support;
-    bcdi_history_point final;
-    double rank_key; /* the ranking metric of `final`, set just before sorting */
-    bcdi_history_point *history;
-    size_t history_count, history_capacity;
-} individual;
-
-typedef struct engine {
-    bcdi_backend *be;
-    const bcdi_backend_ops *ops;
-    const bcdi_phasing_params *p;
-    size_t shape[3], n;
-    bcdi_recipe recipes[MAX_GENERATIONS];
-    size_t recipe_count;
-    int uses_dm;
-    /* shared device data */
-    float *amplitude;
-    uint8_t *mask;
-    size_t n_measured, n_free;
-    uint8_t *initial_support; /* host, internal layout */
-    /* batch buffers */
-    bcdi_phasing_workspace ws;
-    size_t capacity;
-    bcdi_cf *rho, *psi, *dm_b;
-    uint8_t *support;
-    bcdi_fft *plan;
-    size_t plan_batch;
-    /* host scratch */
-    double *fourier_terms, *update_terms;
-    float *maxima, *thresholds;
-    uint64_t *counts;
-    /* progress */
-    bcdi_progress_fn progress;
-    void *user;
-    long done, total;
-    double best_metric;
-} engine;
-
 static double metric_value(bcdi_metric metric, const bcdi_history_point *h)
 {
     switch (metric) {
@@ -112,7 +60,12 @@ static double metric_value(bcdi_metric metric, const bcdi_history_point *h)
     return NAN;
 }
 
-static bcdi_status push_history(individual *ind, const bcdi_history_point *h)
+double bcdi_engine_metric(bcdi_metric metric, const bcdi_history_point *h)
+{
+    return metric_value(metric, h);
+}
+
+bcdi_status bcdi_engine_push_history(individual *ind, const bcdi_history_point *h)
 {
     if (ind->history_count == ind->history_capacity) {
         size_t cap = ind->history_capacity ? 2 * ind->history_capacity : 64;
@@ -317,7 +270,7 @@ static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long it
         h.support_fraction = (float)((double)e->counts[r] / (double)e->n);
         h.outside_fraction = (float)(u[0] + u[1] > 0 ? u[1] / (u[0] + u[1]) : NAN);
         slots[r]->final = h;
-        st = push_history(slots[r], &h);
+        st = bcdi_engine_push_history(slots[r], &h);
         if (st != BCDI_OK) return st;
         double m = metric_value(e->p->metric, &h);
         if (!slots[r]->failed && isfinite(m) && !(m >= e->best_metric)) e->best_metric = m;
@@ -327,8 +280,17 @@ static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long it
 
 /* ---- a batch through one recipe ------------------------------------------------------------- */
 
+/* How the individuals of a batch start: all the same way, at the same iteration. */
+typedef enum { START_RANDOM = 0, START_CHILD, START_RESUME } start_mode;
+
+static start_mode start_of(const individual *ind)
+{
+    if (ind->state == IND_RUNNING) return START_RESUME;
+    return ind->from_object ? START_CHILD : START_RANDOM;
+}
+
 static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const bcdi_recipe *recipe,
-                             int from_objects)
+                             start_mode mode, long first)
 {
     const bcdi_backend_ops *ops = e->ops;
     size_t n = e->n;
@@ -336,10 +298,16 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
     if (st != BCDI_OK) return st;
     for (size_t r = 0; r < batch; ++r) {
         individual *ind = slots[r];
-        ind->failed = 0;
-        ind->history_count = 0;
-        if (from_objects) {
+        if (mode != START_RESUME) {
+            ind->failed = 0;
+            ind->history_count = 0;
+        }
+        if (mode == START_CHILD) {
             st = ops->upload(e->be, e->rho + r * n, ind->object, n * sizeof(bcdi_cf));
+        } else if (mode == START_RESUME) {
+            /* the iterate as the checkpoint held it, bit for bit */
+            st = ops->upload(e->be, e->rho + r * n, ind->object, n * sizeof(bcdi_cf));
+            if (st == BCDI_OK) st = ops->upload(e->be, e->support + r * n, ind->support, n);
         } else {
             st = ops->upload(e->be, e->support + r * n, e->initial_support, n);
             /* restarts draw from fresh Philox streams: attempt k of run i uses i + k * 2^32 */
@@ -350,7 +318,7 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
         }
         if (st != BCDI_OK) return st;
     }
-    if (from_objects) {
+    if (mode == START_CHILD) {
         /* children get their support from their own density at the final blur width (relative
          * to the maximum: no update sums exist yet for the rms rule) */
         st = shrink_wrap(e, slots, batch, e->p->shrinkwrap_sigma_end, 0, 1);
@@ -361,6 +329,7 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
     for (size_t s = 0; s < recipe->count; ++s) {
         const bcdi_recipe_step *step = &recipe->steps[s];
         for (long k = 0; k < step->iterations; ++k, ++t) {
+            if (t < first) continue; /* done before the checkpoint this batch resumes from */
             int last = t == total - 1;
             int wrap_now = e->p->shrinkwrap_period > 0 && !last &&
                            (t + 1) % e->p->shrinkwrap_period == 0 &&
@@ -375,9 +344,7 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
             if (st == BCDI_OK && wrap_now)
                 st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
                                  e->p->shrinkwrap_only_shrink, 0);
-            if (st == BCDI_OK)
-                st = bcdi_interrupt_check("during phasing, at iteration %ld of %ld", e->done + 1,
-                                          e->total);
+            if (st == BCDI_OK) st = bcdi_engine_sync_point(e, slots, batch, t + 1);
             if (st != BCDI_OK) return st;
             ++e->done;
             if (e->progress && (e->done % 10 == 0 || last))
@@ -398,83 +365,74 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
     return BCDI_OK;
 }
 
-/* Run `count` individuals through `recipe` in batches; failed runs restart from a fresh random
- * start with an adjusted threshold (collapse: lower; runaway: higher), at most
- * support_max_restarts times. Returns the number that succeeded. */
-static bcdi_status run_population(engine *e, individual **population, size_t count,
-                                  const bcdi_recipe *recipe, int from_objects, size_t *succeeded)
+/* After its batch: finished, or a failed run restarted from a fresh random start with an
+ * adjusted threshold (collapse: lower; runaway: higher) at most support_max_restarts times,
+ * then dropped. */
+static void settle(engine *e, individual *ind, const bcdi_recipe *recipe)
 {
-    size_t batch_max = e->p->batch > 0 ? (size_t)e->p->batch : count;
-    individual **pending = malloc(count * sizeof *pending);
-    if (!pending) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
-    size_t n_pending = count;
-    memcpy(pending, population, count * sizeof *pending);
-    bcdi_status st = BCDI_OK;
-    int first_pass = 1;
-    while (n_pending > 0 && st == BCDI_OK) {
-        for (size_t start = 0; start < n_pending && st == BCDI_OK; start += batch_max) {
-            size_t b = n_pending - start < batch_max ? n_pending - start : batch_max;
-            st = run_batch(e, pending + start, b, recipe, from_objects && first_pass);
-        }
-        if (st != BCDI_OK) break;
-        size_t next = 0;
-        for (size_t i = 0; i < n_pending; ++i) {
-            individual *ind = pending[i];
-            if (!ind->failed) continue;
-            const char *why =
-                ind->failed_fraction < e->p->support_min_fraction ? "collapsed" : "grew";
-            if (ind->attempt >= e->p->support_max_restarts) {
-                bcdi_log(BCDI_LOG_WARN,
-                         "run %ld: support %s (fraction %.3g outside [%g, %g]) after %d restarts; "
-                         "dropping it",
-                         ind->run_id, why, ind->failed_fraction, e->p->support_min_fraction,
-                         e->p->support_max_fraction, ind->attempt);
-                continue;
-            }
-            double old = ind->threshold;
-            ind->threshold *= ind->failed_fraction < e->p->support_min_fraction ? 0.7 : 1.3;
-            ind->attempt++;
-            e->total += recipe->total_iterations;
-            bcdi_log(BCDI_LOG_NOTICE,
-                     "run %ld: support %s (fraction %.3g outside [%g, %g]); restarting with "
-                     "shrink-wrap threshold %.3g (was %.3g)",
-                     ind->run_id, why, ind->failed_fraction, e->p->support_min_fraction,
-                     e->p->support_max_fraction, ind->threshold, old);
-            pending[next++] = ind;
-        }
-        n_pending = next;
-        from_objects = 0; /* restarts begin from random starts */
-        first_pass = 0;
+    ind->position = 0;
+    if (!ind->failed) {
+        ind->state = IND_FINISHED;
+        return;
     }
-    free(pending);
-    if (st != BCDI_OK) return st;
-    size_t ok = 0;
-    for (size_t i = 0; i < count; ++i)
-        ok += !population[i]->failed;
-    *succeeded = ok;
-    return BCDI_OK;
+    const char *why = ind->failed_fraction < e->p->support_min_fraction ? "collapsed" : "grew";
+    if (ind->attempt >= e->p->support_max_restarts) {
+        bcdi_log(BCDI_LOG_WARN,
+                 "run %ld: support %s (fraction %.3g outside [%g, %g]) after %d restarts; "
+                 "dropping it",
+                 ind->run_id, why, ind->failed_fraction, e->p->support_min_fraction,
+                 e->p->support_max_fraction, ind->attempt);
+        ind->state = IND_DROPPED;
+        return;
+    }
+    double old = ind->threshold;
+    ind->threshold *= ind->failed_fraction < e->p->support_min_fraction ? 0.7 : 1.3;
+    ind->attempt++;
+    e->total += recipe->total_iterations;
+    bcdi_log(BCDI_LOG_NOTICE,
+             "run %ld: support %s (fraction %.3g outside [%g, %g]); restarting with "
+             "shrink-wrap threshold %.3g (was %.3g)",
+             ind->run_id, why, ind->failed_fraction, e->p->support_min_fraction,
+             e->p->support_max_fraction, ind->threshold, old);
+    ind->state = IND_PENDING;
+    ind->from_object = 0; /* restarts begin from random starts */
 }
 
-/* ---- ranking, breeding, output -------------------------------------------------------------- */
-
-/* The key travels with each individual (no static state: two engines may rank at once). */
-static int by_metric(const void *a, const void *b)
+/* Run this rank's individuals through `recipe` in batches of those that start the same way at
+ * the same iteration (in ranking order), until each has finished or been dropped; then wait
+ * for the team. The results do not depend on how the batches are made: each run's arithmetic
+ * is its own (tests/test_hpc.c). */
+static bcdi_status run_population(engine *e, const bcdi_recipe *recipe)
 {
-    const individual *x = *(individual *const *)a, *y = *(individual *const *)b;
-    if (x->failed != y->failed) return x->failed - y->failed;
-    double mx = x->rank_key, my = y->rank_key;
-    if (isnan(mx) != isnan(my)) return isnan(mx) ? 1 : -1;
-    if (mx < my) return -1;
-    if (mx > my) return 1;
-    return (x->run_id > y->run_id) - (x->run_id < y->run_id);
+    size_t count = e->local_count;
+    size_t batch_max = e->p->batch > 0 ? (size_t)e->p->batch : (count ? count : 1);
+    individual **slots = malloc((count ? count : 1) * sizeof *slots);
+    if (!slots) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    bcdi_status st = BCDI_OK;
+    while (st == BCDI_OK) {
+        size_t b = 0;
+        int mode = -1;
+        long first = 0;
+        for (size_t i = 0; i < count && b < batch_max; ++i) {
+            individual *ind = e->local[i];
+            if (ind->state != IND_PENDING && ind->state != IND_RUNNING) continue;
+            long at = ind->state == IND_RUNNING ? ind->position : 0;
+            if (mode < 0) mode = (int)start_of(ind), first = at;
+            if ((int)start_of(ind) == mode && at == first) slots[b++] = ind;
+        }
+        if (b == 0) break;
+        st = run_batch(e, slots, b, recipe, (start_mode)mode, first);
+        for (size_t r = 0; st == BCDI_OK && r < b; ++r)
+            settle(e, slots[r], recipe);
+    }
+    free(slots);
+    /* an agreed stop ends every rank at the same round: no more rounds then */
+    if (st == BCDI_ERR_INTERRUPTED || e->team_failed) return st;
+    bcdi_status waited = bcdi_engine_wait_for_team(e, st != BCDI_OK);
+    return st != BCDI_OK ? st : waited;
 }
 
-static void rank(engine *e, individual **population, size_t count)
-{
-    for (size_t i = 0; i < count; ++i)
-        population[i]->rank_key = metric_value(e->p->metric, &population[i]->final);
-    qsort(population, count, sizeof *population, by_metric);
-}
+/* ---- output -------------------------------------------------------------------------------- */
 
 /* Centre the object (circular centre of mass of |rho| to the box centre), remove the mean
  * phase inside the support; both moved into the centred (fftshifted) layout. */
@@ -526,9 +484,9 @@ static bcdi_status parse_recipes(engine *e)
         const char *end = strchr(text, ';');
         size_t len = end ? (size_t)(end - text) : strlen(text);
         if (len >= sizeof piece) return bcdi_error(BCDI_ERR_CONFIG, "recipe too long");
-        if (e->recipe_count >= MAX_GENERATIONS)
+        if (e->recipe_count >= BCDI_ENGINE_MAX_GENERATIONS)
             return bcdi_error(BCDI_ERR_CONFIG, "more than %d per-generation recipes",
-                              MAX_GENERATIONS);
+                              BCDI_ENGINE_MAX_GENERATIONS);
         memcpy(piece, text, len);
         piece[len] = '\0';
         bcdi_status st = bcdi_recipe_parse(piece, e->p->beta, &e->recipes[e->recipe_count]);
@@ -554,9 +512,9 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
     if (p->runs < 1) return bcdi_error(BCDI_ERR_CONFIG, "runs=%ld: expected >= 1", p->runs);
     if (p->keep < 1 || p->keep > p->runs)
         return bcdi_error(BCDI_ERR_CONFIG, "keep=%ld: expected 1..runs (%ld)", p->keep, p->runs);
-    if (p->generations < 1 || p->generations > MAX_GENERATIONS)
+    if (p->generations < 1 || p->generations > BCDI_ENGINE_MAX_GENERATIONS)
         return bcdi_error(BCDI_ERR_CONFIG, "generations=%ld: expected 1..%d", p->generations,
-                          MAX_GENERATIONS);
+                          BCDI_ENGINE_MAX_GENERATIONS);
     if (p->batch < 0) return bcdi_error(BCDI_ERR_CONFIG, "batch=%ld: expected >= 0", p->batch);
     /* the largest buffer is batch x n complex voxels: refuse sizes whose byte count wraps */
     const size_t *s = data->shape;
@@ -599,26 +557,109 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
     return bcdi_breed_rule_from_name(p->breed_rule, &rule);
 }
 
-static double now_s(void)
+double bcdi_engine_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void free_individual(individual *ind)
+void bcdi_engine_free_individual(individual *ind)
 {
     free(ind->object);
     free(ind->support);
     free(ind->history);
+    ind->object = NULL;
+    ind->support = NULL;
+    ind->history = NULL;
 }
 
-bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
-                       const bcdi_phasing_data *data, bcdi_progress_fn progress, void *user,
-                       bcdi_phasing_result *out)
+/* A fresh population: this rank's block of run ids, every one pending from a random start. */
+static bcdi_status start_population(engine *e)
+{
+    const bcdi_phasing_params *p = e->p;
+    int rank = e->team ? e->team->rank : 0, size = e->team ? e->team->size : 1;
+    long lo, hi;
+    bcdi_population_block(p->runs, rank, size, &lo, &hi);
+    e->order = malloc((size_t)p->runs * sizeof *e->order);
+    e->local = calloc((size_t)(hi > lo ? hi - lo : 1), sizeof *e->local);
+    if (!e->order || !e->local) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    for (long r = 0; r < p->runs; ++r)
+        e->order[r] = r;
+    e->order_count = (size_t)p->runs;
+    for (long r = lo; r < hi; ++r) {
+        individual *ind = calloc(1, sizeof *ind);
+        if (!ind) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+        ind->run_id = r;
+        ind->threshold = p->shrinkwrap_threshold;
+        e->local[e->local_count++] = ind;
+    }
+    return BCDI_OK;
+}
+
+static void free_engine(engine *e)
+{
+    if (e->plan) e->ops->fft_destroy(e->plan);
+    if (e->ops) {
+        e->ops->free(e->be, e->rho);
+        e->ops->free(e->be, e->psi);
+        e->ops->free(e->be, e->dm_b);
+        e->ops->free(e->be, e->support);
+        e->ops->free(e->be, e->amplitude);
+        e->ops->free(e->be, e->mask);
+    }
+    free(e->fourier_terms);
+    free(e->update_terms);
+    free(e->maxima);
+    free(e->thresholds);
+    free(e->counts);
+    free(e->initial_support);
+    for (size_t r = 0; r < e->recipe_count; ++r)
+        bcdi_recipe_free(&e->recipes[r]);
+    for (size_t i = 0; i < e->local_count; ++i) {
+        bcdi_engine_free_individual(e->local[i]);
+        free(e->local[i]);
+    }
+    free(e->local);
+    free(e->order);
+    free(e->alpha);
+}
+
+/* The kept runs, finalised on rank 0. */
+static bcdi_status finish(engine *e, bcdi_phasing_result *out)
+{
+    size_t keep = (size_t)e->p->keep;
+    individual **kept = NULL;
+    int *received = NULL;
+    size_t count = 0;
+    bcdi_status st = bcdi_population_gather_kept(e, keep, &kept, &received, &count);
+    if (st == BCDI_OK && count) {
+        out->runs = calloc(count, sizeof *out->runs);
+        if (!out->runs) st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    }
+    for (size_t k = 0; st == BCDI_OK && k < count; ++k) {
+        st = finalise(e, kept[k], &out->runs[k]);
+        if (st == BCDI_OK) out->count = k + 1;
+    }
+    for (size_t k = 0; k < count; ++k)
+        if (received[k]) {
+            bcdi_engine_free_individual(kept[k]);
+            free(kept[k]);
+        }
+    free(kept);
+    free(received);
+    memcpy(out->shape, e->shape, sizeof out->shape);
+    return st;
+}
+
+bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *params,
+                           const bcdi_phasing_data *data, const bcdi_phase_team *team,
+                           const bcdi_checkpoint_opts *checkpoint, bcdi_progress_fn progress,
+                           void *user, bcdi_phasing_result *out, int *resumed_out)
 {
     memset(out, 0, sizeof *out);
-    double t0 = now_s();
+    if (resumed_out) *resumed_out = 0;
+    double t0 = bcdi_engine_now();
     bcdi_status st = validate(params, data);
     if (st != BCDI_OK) return st;
     engine e;
@@ -631,113 +672,58 @@ bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
     e.progress = progress;
     e.user = user;
     e.best_metric = NAN;
-    size_t count = (size_t)params->runs;
-    individual *storage = calloc(count, sizeof *storage);
-    individual **population = calloc(count, sizeof *population);
-    individual alpha = {0};
-    int have_alpha = 0;
-    if (!storage || !population) {
-        st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
-        goto done;
-    }
+    e.team = team && team->size > 1 ? team : NULL;
+    e.checkpoint = checkpoint;
+    e.out = out;
+    e.last_checkpoint = t0;
+    e.started = t0;
     st = parse_recipes(&e);
     if (st == BCDI_OK) st = check_data(data, e.n);
     if (st == BCDI_OK) st = upload_data(&e, data);
-    if (st != BCDI_OK) goto done;
-    for (size_t i = 0; i < count; ++i) {
-        storage[i].run_id = (long)i;
-        storage[i].threshold = params->shrinkwrap_threshold;
-        population[i] = &storage[i];
-    }
-    for (long g = 0; g < params->generations; ++g)
+    for (long g = 0; st == BCDI_OK && g < params->generations; ++g)
         e.total += e.recipes[e.recipe_count > 1 ? g : 0].total_iterations;
     out->total_iterations = e.total;
-    size_t alive = count;
-    for (long g = 0; g < params->generations && st == BCDI_OK; ++g) {
+    /* every rank agrees that the data is usable before the population is made */
+    if (e.team) st = e.team->agree(e.team->ctx, st);
+    int resumed = 0;
+    if (st == BCDI_OK) st = bcdi_checkpoint_load(&e, &resumed);
+    if (st == BCDI_OK && !resumed) st = start_population(&e);
+    if (e.team) st = e.team->agree(e.team->ctx, st);
+    if (resumed_out) *resumed_out = resumed;
+    for (long g = e.generation; st == BCDI_OK && g < params->generations; ++g) {
+        e.generation = g;
         const bcdi_recipe *recipe = &e.recipes[e.recipe_count > 1 ? g : 0];
-        for (size_t i = 0; i < alive; ++i)
-            population[i]->generation = g;
-        size_t ok = 0;
-        st = run_population(&e, population, alive, recipe, g > 0, &ok);
+        st = run_population(&e, recipe);
+        /* the failed rank's error, or the agreed stop, on every rank */
+        bcdi_status local = e.team_failed ? BCDI_OK : st;
+        if (e.team && st != BCDI_ERR_INTERRUPTED) st = e.team->agree(e.team->ctx, local);
         if (st != BCDI_OK) break;
-        if (ok == 0) {
+        size_t ok = 0;
+        int last = g + 1 == params->generations;
+        st = bcdi_population_next(&e, last, &ok);
+        if (st == BCDI_OK && ok == 0)
             st = bcdi_error(BCDI_ERR_DATA,
                             "support collapse: every run's support left [%g, %g] of the box even "
                             "after %ld restarts with adjusted thresholds (check the data's "
                             "oversampling, the shrink-wrap threshold and sigma)",
                             params->support_min_fraction, params->support_max_fraction,
                             params->support_max_restarts);
-            break;
-        }
-        rank(&e, population, alive);
-        alive = ok; /* failed runs sort last and are dropped */
-        out->metric_best_per_generation[g] = metric_value(params->metric, &population[0]->final);
-        out->generations_done = g + 1;
-        bcdi_log(BCDI_LOG_INFO, "generation %ld: best %s %.5g (run %ld), %zu runs", g + 1,
-                 bcdi_metric_name(params->metric), out->metric_best_per_generation[g],
-                 population[0]->run_id, alive);
-        if (g + 1 == params->generations) break;
-        /* guided seeding: the best so far is alpha; breed every survivor with it */
-        double best = metric_value(params->metric, &population[0]->final);
-        if (!have_alpha || best < metric_value(params->metric, &alpha.final)) {
-            free(alpha.object);
-            alpha.object = malloc(e.n * sizeof(bcdi_cf));
-            if (!alpha.object) {
-                st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
-                break;
-            }
-            memcpy(alpha.object, population[0]->object, e.n * sizeof(bcdi_cf));
-            alpha.final = population[0]->final;
-            alpha.run_id = population[0]->run_id;
-            have_alpha = 1;
-        }
-        size_t survivors = (size_t)ceil((double)alive * (1.0 - params->cull_fraction));
-        if (survivors < (size_t)params->keep) survivors = (size_t)params->keep;
-        if (survivors > alive) survivors = alive;
-        alive = survivors;
-        int rule = 0;
-        st = bcdi_breed_rule_from_name(params->breed_rule, &rule);
-        /* stream per (generation, individual) for pixel_switch */
-        for (size_t i = 0; i < alive && st == BCDI_OK; ++i)
-            st = bcdi_breed_population(e.shape, alpha.object, population[i]->object, 1, rule, 10,
-                                       params->seed, ((uint64_t)(g + 1) << 32) + (uint64_t)i, NULL);
+        if (e.team) st = e.team->agree(e.team->ctx, st);
     }
-    if (st == BCDI_OK) {
-        size_t keep = (size_t)params->keep < alive ? (size_t)params->keep : alive;
-        out->runs = calloc(keep, sizeof *out->runs);
-        if (!out->runs) st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
-        for (size_t k = 0; st == BCDI_OK && k < keep; ++k) {
-            st = finalise(&e, population[k], &out->runs[k]);
-            if (st == BCDI_OK) out->count = k + 1;
-        }
-        memcpy(out->shape, e.shape, sizeof out->shape);
-    }
-done:
-    if (e.plan) e.ops->fft_destroy(e.plan);
-    if (e.ops) {
-        e.ops->free(e.be, e.rho);
-        e.ops->free(e.be, e.psi);
-        e.ops->free(e.be, e.dm_b);
-        e.ops->free(e.be, e.support);
-        e.ops->free(e.be, e.amplitude);
-        e.ops->free(e.be, e.mask);
-    }
-    free(e.fourier_terms);
-    free(e.update_terms);
-    free(e.maxima);
-    free(e.thresholds);
-    free(e.counts);
-    free(e.initial_support);
-    for (size_t r = 0; r < e.recipe_count; ++r)
-        bcdi_recipe_free(&e.recipes[r]);
-    for (size_t i = 0; storage && i < count; ++i)
-        free_individual(&storage[i]);
-    free(storage);
-    free(population);
-    free(alpha.object);
-    out->elapsed_s = now_s() - t0;
+    if (st == BCDI_OK) st = finish(&e, out);
+    if (e.team) st = e.team->agree(e.team->ctx, st);
+    free_engine(&e);
+    /* a resumed run counts the time of the runs before it */
+    out->elapsed_s = bcdi_engine_now() - t0 + e.elapsed_before;
     if (st != BCDI_OK) bcdi_phasing_result_free(out);
     return st;
+}
+
+bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
+                       const bcdi_phasing_data *data, bcdi_progress_fn progress, void *user,
+                       bcdi_phasing_result *out)
+{
+    return bcdi_phase_run(backend, params, data, NULL, NULL, progress, user, out, NULL);
 }
 
 void bcdi_phasing_result_free(bcdi_phasing_result *result)

@@ -130,6 +130,11 @@ static const bcdi_param_spec phase_specs[] = {
                     "FFTW wisdom file of measured plans: auto "
                     "($XDG_CACHE_HOME/braggcdi/fftw-wisdom-<host>-<cpu>), none, or a path"),
     BCDI_KEY_INT("deflate", OPT, deflate, "4", 0, 9, "gzip level of the written datasets"),
+    BCDI_KEY_DOUBLE("checkpoint_interval", OPT, checkpoint_interval, "600", 0, 1e9, 0,
+                    "seconds of work between checkpoints (<output>.ckpt, also written on SIGTERM "
+                    "and SIGUSR1; rerunning the same command resumes from it); 0 = none"),
+    BCDI_KEY_BOOL("restart", OPT, restart, "false",
+                  "start afresh, ignoring a checkpoint of an earlier run"),
     BCDI_KEY_MAX_MEMORY(OPT, max_memory),
 };
 #undef OPT

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void tu_fill_uniform(float *x, size_t count, uint64_t seed, float lo, float hi)
@@ -171,4 +172,46 @@ int tu_write_prepared(const char *path, int poison)
     free(mask);
     bcdi_simulate_object_free(&obj);
     return rc;
+}
+
+int tu_start_braggcdi(const char *args, const char *log, void (*plant)(int pid))
+{
+    int gate[2];
+    if (pipe(gate) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(gate[1]);
+        char c;
+        if (read(gate[0], &c, 1) != 1) _exit(126);
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "exec '%s' %s > '%s' 2>&1", BRAGGCDI_EXE, args, log);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(gate[0]);
+    if (plant) plant(pid);
+    if (write(gate[1], "x", 1) != 1) pid = -1;
+    close(gate[1]);
+    return pid;
+}
+
+int tu_finish(int pid)
+{
+    int status;
+    if (waitpid(pid, &status, 0) != pid) return -1000;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+int tu_wait_for_text(const char *path, const char *text, double timeout_s)
+{
+    for (double waited = 0; waited < timeout_s; waited += 0.02) {
+        char *content = tu_read_text(path);
+        int found = content && strstr(content, text);
+        free(content);
+        if (found) return 1;
+        struct timespec pause = {0, 20000000};
+        nanosleep(&pause, NULL);
+    }
+    return 0;
 }

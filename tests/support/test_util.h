@@ -31,6 +31,15 @@ int tu_count_named(const char *dir, const char *part);
  * Returns the exit status (or -1). */
 int tu_run_braggcdi(const char *args, char **output);
 
+/* Start "braggcdi <args>" in the background (stdout and stderr to log) and return its pid (-1
+ * on failure); with `plant`, plant(pid) runs before braggcdi starts (the shell execs, keeping
+ * the pid). */
+int tu_start_braggcdi(const char *args, const char *log, void (*plant)(int pid));
+/* Exit status of a started run; -signal when it was killed by one. */
+int tu_finish(int pid);
+/* 1 once the file holds `text` (polled every 20 ms), 0 after timeout_s seconds. */
+int tu_wait_for_text(const char *path, const char *text, double timeout_s);
+
 /* A 32^3 prepared CXI file (simulator intensities, Poisson counts of 1e8 photons, a masked
  * column plane, geometry); poison 1 puts a NaN in it, 2 makes it all zero. 0 on success (else
  * bcdi_last_error() says why). */
