@@ -33,14 +33,6 @@ struct bcdi_config {
     const char *loading_path; /* while loading an INI file */
 };
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 static long find_key(const bcdi_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->count; ++i)
@@ -117,8 +109,8 @@ bcdi_status bcdi_config_create(const char *section, const bcdi_param_spec *specs
     }
     for (size_t i = 0; i < count; ++i) {
         if (specs[i].default_value) {
-            cfg->values[i] = dup_string(specs[i].default_value);
-            cfg->origins[i] = dup_string("default");
+            cfg->values[i] = strdup(specs[i].default_value);
+            cfg->origins[i] = strdup("default");
         }
     }
     *out = cfg;
@@ -173,7 +165,7 @@ static bcdi_status set_ranked(bcdi_config *cfg, const char *key, const char *val
     bcdi_status st = check_value(&cfg->specs[i], value, origin);
     if (st != BCDI_OK) return st;
     if (rank < cfg->ranks[i]) return BCDI_OK; /* the stage's own section already set it */
-    char *v = dup_string(value), *o = dup_string(origin);
+    char *v = strdup(value), *o = strdup(origin);
     if (!v || !o) {
         free(v);
         free(o);

@@ -17,6 +17,7 @@
  * The quad's gaps (5 rows, 4 columns between chips when the whole sensor is read) follow the
  * preparation script APS published for this detector; no full frame here confirms them. */
 #include "instrument/beamline.h"
+#include "num/constants.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,11 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#ifndef M_PI /* strict C11 headers do not define it */
-#define M_PI 3.14159265358979323846
-#endif
-#define HC_KEV_ANGSTROM 12.3984 /* as geometry.c */
 
 static const bcdi_detector_model excalibur_3m = {
     .name = "Excalibur 3M",
@@ -222,7 +218,7 @@ static void rotate(const double axis[3], double angle_deg, double v[3])
 {
     double n = sqrt(axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]);
     double u[3] = {axis[0] / n, axis[1] / n, axis[2] / n};
-    double a = angle_deg * M_PI / 180.0, c = cos(a), s = sin(a);
+    double a = angle_deg * BCDI_PI / 180.0, c = cos(a), s = sin(a);
     double dot = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
     double cross[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2],
                        u[0] * v[1] - u[1] * v[0]};
@@ -407,7 +403,7 @@ static bcdi_status energy_from_scan(const bcdi_beamline *bl, const bcdi_scan_met
         motor_or_default(scan, bl->energy_motor, bl->energy_to_kev, bl->energy_kev, &e);
     double meta_lambda = metadata_wavelength_m(scan);
     if (!from_motor && isfinite(meta_lambda)) {
-        e = HC_KEV_ANGSTROM / (meta_lambda * 1e10);
+        e = BCDI_HC_KEV_ANGSTROM / (meta_lambda * 1e10);
         add_note(notes, "energy", BCDI_SOURCE_METADATA,
                  "energy %.8g keV from the diffractometer wavelength %.8g Å of %s (SPEC: #G4 "
                  "field 4)",
@@ -419,7 +415,7 @@ static bcdi_status energy_from_scan(const bcdi_beamline *bl, const bcdi_scan_met
     if (!(e > 0.0) || !isfinite(e))
         return bcdi_error(BCDI_ERR_INVALID_ARG, "%s: energy %g keV is not positive",
                           scan ? scan->where : bl->name, e);
-    double lambda = HC_KEV_ANGSTROM / e * 1e-10;
+    double lambda = BCDI_HC_KEV_ANGSTROM / e * 1e-10;
     if (from_motor && isfinite(meta_lambda) && fabs(meta_lambda - lambda) > 1e-3 * lambda)
         add_note(notes, "wavelength", BCDI_SOURCE_METADATA,
                  "SPEC's diffractometer wavelength (#G4 field 4) is %.6g Å but motor '%s' gives "
@@ -486,8 +482,8 @@ bcdi_status bcdi_beamline_geometry(const bcdi_beamline *bl, const bcdi_scan_meta
                                   notes)) != BCDI_OK)
             return st;
         g->two_theta_deg =
-            acos(cos(g->delta_deg * M_PI / 180.0) * cos(g->gamma_deg * M_PI / 180.0)) * 180.0 /
-            M_PI;
+            acos(cos(g->delta_deg * BCDI_PI / 180.0) * cos(g->gamma_deg * BCDI_PI / 180.0)) *
+            180.0 / BCDI_PI;
     } else if (find_motor(scan, bl->two_theta_motor, &g->two_theta_deg)) {
         note_value(notes, scan, "two_theta", "2θ", 1, bl->two_theta_motor, g->two_theta_deg,
                    bl->two_theta_deg > 0 ? bl->two_theta_deg : NAN, "deg");
@@ -514,7 +510,7 @@ bcdi_status bcdi_beamline_geometry(const bcdi_beamline *bl, const bcdi_scan_meta
         add_note(notes, "d_spacing", BCDI_SOURCE_DEFAULT, "d-spacing %.6g Å: the preset's default",
                  g->d_spacing_m * 1e10);
     } else {
-        g->d_spacing_m = g->wavelength_m / (2.0 * sin(g->two_theta_deg * M_PI / 360.0));
+        g->d_spacing_m = g->wavelength_m / (2.0 * sin(g->two_theta_deg * BCDI_PI / 360.0));
         add_note(notes, "d_spacing", BCDI_SOURCE_DERIVED,
                  "d-spacing %.6g Å from 2θ = %.6g° at the reference pixel (the Bragg peak may sit "
                  "elsewhere on the detector: give the reflection's d when known)",

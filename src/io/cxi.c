@@ -3,6 +3,7 @@
 #include "io/cxi.h"
 
 #include "core/ckd.h"
+#include "num/constants.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -75,7 +76,7 @@ bcdi_status bcdi_cxi_write_prepared(bcdi_h5_writer *w, const size_t shape[3],
         return st;
     if (!g) return BCDI_OK;
     double lambda = g->wavelength_m > 0 ? g->wavelength_m
-                    : g->energy_kev > 0 ? 12.398419843320026e-10 / g->energy_kev
+                    : g->energy_kev > 0 ? bcdi_wavelength_m(g->energy_kev)
                                         : 0.0;
     if ((st = bcdi_h5_write_double(w, DET "/distance", g->distance_m, "m")) != BCDI_OK ||
         (st = bcdi_h5_write_double(w, DET "/x_pixel_size", g->pixel_size_m[1], "m")) != BCDI_OK ||

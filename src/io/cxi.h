@@ -15,7 +15,7 @@
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
 #include "io/hdf5.h"
-#include "voxel_ops.h"
+#include "bcdi/types.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,15 +1,12 @@
 /* NeXus rocking-curve stacks in the Diamond I13-1 layout: writer (for `simulate`), a geometry
  * reader that understands the units the file declares, and a one-line summary for `info`. */
 #include "io/nexus.h"
+#include "num/constants.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef M_PI /* strict C11 hides it */
-#define M_PI 3.14159265358979323846
-#endif
 
 #define DET "entry1/instrument/excalibur"
 
@@ -17,7 +14,7 @@
 static double polar_angle_deg(const bcdi_geometry *g)
 {
     if (g->angles == BCDI_DETECTOR_DELTA_GAMMA) {
-        const double d2r = M_PI / 180.0;
+        const double d2r = BCDI_PI / 180.0;
         return acos(cos(g->delta_deg * d2r) * cos(g->gamma_deg * d2r)) / d2r;
     }
     return g->two_theta_deg;
@@ -36,7 +33,7 @@ static bcdi_status write_geometry(bcdi_h5_writer *w, const bcdi_geometry *g)
                                    "keV")) != BCDI_OK)
         return st;
     double lambda = g->wavelength_m > 0 ? g->wavelength_m
-                    : g->energy_kev > 0 ? 12.398419843320026e-10 / g->energy_kev
+                    : g->energy_kev > 0 ? bcdi_wavelength_m(g->energy_kev)
                                         : 0.0;
     if ((st = bcdi_h5_write_double(w, "entry1/instrument/monochromator/wavelength", lambda, "m")) !=
         BCDI_OK)
@@ -189,8 +186,8 @@ static int unit_scale(const char *u, unit_kind k, double *scale)
         {U_ANGLE, "deg", 1.0},
         {U_ANGLE, "degree", 1.0},
         {U_ANGLE, "degrees", 1.0},
-        {U_ANGLE, "rad", 180.0 / M_PI},
-        {U_ANGLE, "radian", 180.0 / M_PI},
+        {U_ANGLE, "rad", 180.0 / BCDI_PI},
+        {U_ANGLE, "radian", 180.0 / BCDI_PI},
         {U_ENERGY, "keV", 1.0},
         {U_ENERGY, "eV", 1e-3},
         {U_ENERGY, "J", 1.0 / 1.602176634e-16},
@@ -249,7 +246,7 @@ bcdi_status bcdi_nexus_read_geometry(bcdi_h5_reader *r, bcdi_geometry *g)
     QTY("entry1/instrument/monochromator/energy", U_ENERGY, g->energy_kev);
     QTY("entry1/instrument/monochromator/wavelength", U_LENGTH, g->wavelength_m);
     if (g->energy_kev > 0 && !bcdi_h5_exists(r, "entry1/instrument/monochromator/wavelength"))
-        g->wavelength_m = 12.398419843320026e-10 / g->energy_kev;
+        g->wavelength_m = bcdi_wavelength_m(g->energy_kev);
     QTY(DET "/distance", U_LENGTH, g->distance_m);
     QTY(DET "/y_pixel_size", U_LENGTH, g->pixel_size_m[0]);
     QTY(DET "/x_pixel_size", U_LENGTH, g->pixel_size_m[1]);

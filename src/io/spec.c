@@ -20,14 +20,6 @@
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-static char *dup_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 static bcdi_status no_memory(const char *path)
 {
     return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory while reading the SPEC file", path);
@@ -157,8 +149,8 @@ static bcdi_status add_line(spec_line **lines, size_t *count, const char *key, c
     spec_line *p = realloc(*lines, (*count + 1) * sizeof *p);
     if (!p) return no_memory(path);
     *lines = p;
-    p[*count].key = dup_text(key);
-    p[*count].value = dup_text(value);
+    p[*count].key = strdup(key);
+    p[*count].value = strdup(value);
     if (!p[*count].key || !p[*count].value) {
         free(p[*count].key);
         free(p[*count].value);
@@ -285,7 +277,7 @@ static bcdi_status header_add_motors(spec_header *h, long index, int mnemonics, 
                               "'%s' line %zu: motor name '%.20s...' longer than "
                               "63 characters",
                               path, line_no, tokens[i]);
-        if (!(grown[have + i] = dup_text(tokens[i]))) return no_memory(path);
+        if (!(grown[have + i] = strdup(tokens[i]))) return no_memory(path);
         if (mnemonics)
             h->mnemonic_count++;
         else
@@ -365,7 +357,7 @@ bcdi_status bcdi_spec_open(const char *path, bcdi_spec_file **out)
     if (!path) return bcdi_error(BCDI_ERR_INVALID_ARG, "SPEC: no path");
     bcdi_spec_file *file = calloc(1, sizeof *file);
     line_reader r = {0};
-    if (!file || !(file->path = dup_text(path)) || !(r.buf = malloc(BCDI_SPEC_MAX_LINE + 1))) {
+    if (!file || !(file->path = strdup(path)) || !(r.buf = malloc(BCDI_SPEC_MAX_LINE + 1))) {
         free(r.buf);
         bcdi_spec_close(file);
         return no_memory(path);
@@ -512,10 +504,10 @@ static bcdi_status copy_header(const spec_header *src, spec_header *dst, const c
     dst->mnemonics = calloc(src->mnemonic_count + 1, sizeof *dst->mnemonics);
     if (!dst->names || !dst->mnemonics) return no_memory(path);
     for (; dst->name_count < src->name_count; dst->name_count++)
-        if (!(dst->names[dst->name_count] = dup_text(src->names[dst->name_count])))
+        if (!(dst->names[dst->name_count] = strdup(src->names[dst->name_count])))
             return no_memory(path);
     for (; dst->mnemonic_count < src->mnemonic_count; dst->mnemonic_count++)
-        if (!(dst->mnemonics[dst->mnemonic_count] = dup_text(src->mnemonics[dst->mnemonic_count])))
+        if (!(dst->mnemonics[dst->mnemonic_count] = strdup(src->mnemonics[dst->mnemonic_count])))
             return no_memory(path);
     return BCDI_OK;
 }
@@ -631,7 +623,7 @@ static bcdi_status parse_labels(bcdi_spec_scan *s, const row_buffer *rb, char *r
     s->labels = calloc(n, sizeof *s->labels);
     if (!s->labels) return no_memory(path);
     for (size_t i = 0; i < n; ++i) {
-        if (!(s->labels[i] = dup_text(tokens[i]))) return no_memory(path);
+        if (!(s->labels[i] = strdup(tokens[i]))) return no_memory(path);
         s->column_count = i + 1;
     }
     return BCDI_OK;
@@ -696,7 +688,7 @@ bcdi_status bcdi_spec_read_scan_at(bcdi_spec_file *file, size_t index, bcdi_spec
     bcdi_status st = copy_header(&file->headers[e->header], &s->header, path);
     size_t motors = s->header.name_count;
     if (st == BCDI_OK) {
-        s->command = dup_text(e->command);
+        s->command = strdup(e->command);
         s->positions = calloc(motors + 1, sizeof *s->positions);
         s->position_known = calloc(motors + 1, 1);
         if (!s->command || !s->positions || !s->position_known) st = no_memory(path);

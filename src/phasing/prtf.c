@@ -2,14 +2,11 @@
 #include "phasing/prtf.h"
 
 #include "backend/backend.h"
+#include "num/constants.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef M_PI
-#define M_PI 3.14159265358979323846
-#endif
 
 void bcdi_prtf_default_options(bcdi_prtf_options *opt)
 {
@@ -143,7 +140,7 @@ bcdi_status bcdi_prtf_compute(const size_t shape[3], const bcdi_cf *object, cons
         st = bcdi_error(BCDI_ERR_NOMEM, "PRTF: out of memory");
         goto done;
     }
-    double tan_cone = tan(opt->cone_half_angle_deg * M_PI / 180.0);
+    double tan_cone = tan(opt->cone_half_angle_deg * BCDI_PI / 180.0);
     size_t measured = 0;
     /* sequential sums over voxels: the same result whatever the thread count */
     for (size_t i0 = 0; i0 < shape[0]; ++i0)

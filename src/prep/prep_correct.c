@@ -4,7 +4,7 @@
 #include "prep/prep_internal.h"
 
 #include "bcdi/log.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <limits.h>
 #include <math.h>

@@ -103,7 +103,7 @@ bcdi_status prep_geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi_g
     memset(g, 0, sizeof *g);
     g->energy_kev =
         pick(p->energy_given, "energy_kev", file.energy_kev, p->energy_kev, "energy", "keV", src);
-    g->wavelength_m = KEV_ANGSTROM / g->energy_kev * 1e-10;
+    g->wavelength_m = BCDI_HC_KEV_ANGSTROM / g->energy_kev * 1e-10;
     g->distance_m = pick(p->distance_given, "distance_m", file.distance_m, p->distance_m,
                          "detector distance", "m", src);
     g->pixel_size_m[0] = pick(p->pixel_given, "pixel_um", file.pixel_size_m[0],
@@ -135,8 +135,8 @@ bcdi_status prep_geometry_from_inputs(prep_ctx *c, double step_from_file, bcdi_g
                             file_angles == BCDI_DETECTOR_DELTA_GAMMA ? file.gamma_deg : NAN,
                             p->gamma_deg, "gamma", "deg", src);
         g->two_theta_deg =
-            acos(cos(g->delta_deg * PREP_PI / 180.0) * cos(g->gamma_deg * PREP_PI / 180.0)) *
-            180.0 / PREP_PI;
+            acos(cos(g->delta_deg * BCDI_PI / 180.0) * cos(g->gamma_deg * BCDI_PI / 180.0)) *
+            180.0 / BCDI_PI;
     } else {
         g->angles = BCDI_DETECTOR_TWO_THETA;
         double tt;
@@ -273,7 +273,7 @@ static bcdi_status geometry_from_preset(prep_ctx *c, const prep_metadata *m, bcd
     if (p->energy_given) {
         typed_motor(m, pre->energy_motor, pre->energy_to_kev, "energy_kev", "energy", p->energy_kev,
                     "keV", &g->energy_kev);
-        g->wavelength_m = KEV_ANGSTROM / g->energy_kev * 1e-10;
+        g->wavelength_m = BCDI_HC_KEV_ANGSTROM / g->energy_kev * 1e-10;
     }
     if (p->distance_given)
         typed_motor(m, pre->distance_motor, pre->distance_to_m, "distance_m", "detector distance",
@@ -301,8 +301,8 @@ static bcdi_status geometry_from_preset(prep_ctx *c, const prep_metadata *m, bcd
             typed_motor(m, pre->gamma_motor, 1.0, "gamma_deg", "gamma", p->gamma_deg, "deg",
                         &g->gamma_deg);
         g->two_theta_deg =
-            acos(cos(g->delta_deg * PREP_PI / 180.0) * cos(g->gamma_deg * PREP_PI / 180.0)) *
-            180.0 / PREP_PI;
+            acos(cos(g->delta_deg * BCDI_PI / 180.0) * cos(g->gamma_deg * BCDI_PI / 180.0)) *
+            180.0 / BCDI_PI;
     } else if (p->two_theta_given) {
         typed_motor(m, pre->two_theta_motor, 1.0, "two_theta_deg", "2theta", p->two_theta_deg,
                     "deg", &g->two_theta_deg);
@@ -386,7 +386,7 @@ bcdi_status prep_geometry_resolve(prep_ctx *c, const prep_metadata *m, double st
 void prep_detector_vectors(const bcdi_geometry *g, double d_hat[3], double r_hat[3],
                            double c_hat[3])
 {
-    double k = 2.0 * PREP_PI / g->wavelength_m, nr = 0.0, nc = 0.0;
+    double k = 2.0 * BCDI_PI / g->wavelength_m, nr = 0.0, nc = 0.0;
     for (int i = 0; i < 3; i++) {
         nr += g->q_step[i][1] * g->q_step[i][1];
         nc += g->q_step[i][2] * g->q_step[i][2];

@@ -68,14 +68,6 @@ static int is_tiff_name(const char *s)
     return ends_with(s, ".tif") || ends_with(s, ".tiff");
 }
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 static bcdi_status add_file(prep_input *in, size_t *capacity, const char *name)
 {
     if (in->file_count == *capacity) {
@@ -86,7 +78,7 @@ static bcdi_status add_file(prep_input *in, size_t *capacity, const char *name)
         in->files = grown;
         *capacity = cap;
     }
-    if (!(in->files[in->file_count] = dup_string(name)))
+    if (!(in->files[in->file_count] = strdup(name)))
         return bcdi_error(BCDI_ERR_NOMEM, "'%s': out of memory listing files", in->path);
     in->file_count++;
     return BCDI_OK;

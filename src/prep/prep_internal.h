@@ -21,13 +21,11 @@
 
 #include "bcdi/prepare.h"
 #include "prep/prep_input.h"
+#include "num/constants.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#define PREP_PI 3.14159265358979323846
-#define KEV_ANGSTROM 12.3984 /* hc, as in geometry.c */
 
 /* a path key that names nothing */
 static inline int prep_unset(const char *v)

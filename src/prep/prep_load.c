@@ -4,7 +4,7 @@
 
 #include "bcdi/log.h"
 #include "instrument/excalibur.h"
-#include "io/h5io.h"
+#include "io/hdf5.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -134,7 +134,7 @@ bcdi_status prep_setup_frames(prep_ctx *c, double *step_from_file)
                     units[0] = '\0';
                 if (!strncmp(units, "rad", 3))
                     for (size_t f = 0; f < F; f++)
-                        c->rocking_deg[f] *= 180.0 / PREP_PI;
+                        c->rocking_deg[f] *= 180.0 / BCDI_PI;
                 /* a NaN or infinite angle is refused, never replaced by the default step */
                 for (size_t f = 0; f < F; f++)
                     if (!isfinite(c->rocking_deg[f]))

@@ -230,8 +230,8 @@ bcdi_status prep_summarise(prep_ctx *c, const float *I, const uint8_t *M, const 
     for (int i = 0; i < 3; i++)
         p[i] = g_unbinned->distance_m * d_hat[i] + dr * r_hat[i] + dc * c_hat[i];
     double norm = sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
-    s->two_theta_deg = acos(p[2] / norm) * 180.0 / PREP_PI;
-    double sin_theta = sin(0.5 * s->two_theta_deg * PREP_PI / 180.0);
+    s->two_theta_deg = acos(p[2] / norm) * 180.0 / BCDI_PI;
+    double sin_theta = sin(0.5 * s->two_theta_deg * BCDI_PI / 180.0);
     s->d_spacing_m = sin_theta > 0 ? g_unbinned->wavelength_m / (2.0 * sin_theta) : 0.0;
     return BCDI_OK;
 }

@@ -8,6 +8,7 @@
 #include "backend/cpu/cpu_private.h"
 
 #include "bcdi/log.h"
+#include "core/clock.h"
 
 #include <math.h>
 #include <omp.h>
@@ -67,13 +68,6 @@ unsigned cpu_planner_flags(const bcdi_backend *be)
     return be->fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* FFTW_ESTIMATE: planning is deterministic (one seed gives bit-identical runs) and does not touch
  * the arrays, so planning on the live arrays is safe. FFTW_MEASURE overwrites the arrays it plans
  * on, so measured plans are only ever made on scratch (at fft_create). FFTW's c2c out-of-place
@@ -102,11 +96,11 @@ static fftwf_plan plan_measured(bcdi_fft *p, const fftwf_complex *in, const fftw
     fftwf_plan plan = NULL;
     if (a && b) {
         cpu_wisdom_before_planning(p->be);
-        double start = now_s();
+        double start = bcdi_clock_s();
         fftwf_complex *sa = (fftwf_complex *)(a + fftwf_alignment_of((float *)in));
         fftwf_complex *sb = (fftwf_complex *)(b + fftwf_alignment_of((float *)out));
         plan = plan_many(p, sa, sb, sign, FFTW_MEASURE);
-        double seconds = now_s() - start;
+        double seconds = bcdi_clock_s() - start;
         if (plan && seconds > 1.0)
             bcdi_log(BCDI_LOG_INFO, "FFTW: measured a 3D plan for %zux%zux%zu x %zu in %.1f s",
                      p->shape[0], p->shape[1], p->shape[2], p->batch, seconds);
