@@ -11,7 +11,10 @@
  * (max_memory=, runs=), box sizes beyond the documented maximum, and crop keeping the physics.
  * The output-side classes (device nodes and inputs as outputs, planted symlinks, signals, a
  * full disk, invalid UTF-8, CSV injection) are tested in tests/test_output.c and
- * tests/test_output_cli.c; key ranges in tests/test_config.c and tests/test_cli.c. */
+ * tests/test_output_cli.c; key ranges in tests/test_config.c and tests/test_cli.c.
+ * (Over 700 lines: one suite, because every case shares the crafted-file writers and the
+ * expect_refused checks above; cases are grouped by the issue's classes.)
+ */
 /* S_IFMT, lstat */
 #define _XOPEN_SOURCE 700
 #include "bcdi/error.h"

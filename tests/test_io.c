@@ -1,4 +1,7 @@
-/* File I/O: HDF5 layer, NeXus stacks, CXI files, TIFF stacks, and the real APS gold scan. */
+/* File I/O: HDF5 layer, NeXus stacks, CXI files, TIFF stacks, and the real APS gold scan.
+ * (Over 700 lines: one Criterion suite per file format would split fixtures that the formats
+ * share; the suites inside are grouped by format.)
+ */
 #include "bcdi/error.h"
 #include "bcdi/geometry.h"
 #include "io/cxi.h"

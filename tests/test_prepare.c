@@ -1,6 +1,9 @@
 /* braggcdi prepare: inputs (simulated NeXus plain/deflate/LZ4/blosc, gapped and raw, uint16
  * with saturation, TIFF folders/globs/pages, .npy, CXI), masks, corrections, peak, box,
- * binning, geometry, summary, outputs, the real gold scan, and bad input. */
+ * binning, geometry, summary, outputs, the real gold scan, and bad input.
+ * (Over 700 lines: the prepare suite and its synthetic-stack fixtures; the metadata, inputs and
+ * gold-scan cases live in test_prepare_meta.c, test_prepare_inputs.c and test_prepare_gold.c.)
+ */
 #include "bcdi/config.h"
 #include "bcdi/prepare.h"
 #include "bcdi/simulate.h"

@@ -4,7 +4,8 @@
 #include "compare_internal.h"
 
 #include "bcdi/log.h"
-#include "bcdi/prepare.h" /* bcdi_prepare_good_size */
+#include "bcdi/prepare.h" /* BCDI_PREPARE_MAX_AXIS, the largest prepared axis */
+#include "num/fft_size.h"
 #include "core/interrupt.h"
 #include "core/memory.h"
 
@@ -528,7 +529,7 @@ bcdi_status bcdi_compare_run(const bcdi_compare_params *cp, const bcdi_analysis_
             for (size_t k = 0; k < count; ++k)
                 if (out->states[k].analysis.shape[a] > biggest)
                     biggest = out->states[k].analysis.shape[a];
-            w.cg[a] = bcdi_prepare_good_size(biggest + 8); /* room to shift */
+            w.cg[a] = bcdi_fft_good_size(biggest + 8, BCDI_PREPARE_MAX_AXIS); /* room to shift */
             out->cg_shape[a] = w.cg[a];
             if (!w.cg[a] && st == BCDI_OK)
                 st = bcdi_error(BCDI_ERR_DATA,

@@ -2,6 +2,7 @@
 #include "bcdi/prepare.h"
 
 #include "core/ckd.h"
+#include "num/fft_size.h"
 
 #include <float.h>
 #include <math.h>
@@ -10,15 +11,7 @@
 
 size_t bcdi_prepare_good_size(size_t n)
 {
-    if (n > BCDI_PREPARE_MAX_AXIS) return 0;
-    size_t m = n < 2 ? 2 : n + (n & 1);
-    for (;; m += 2) { /* ends by 4096 = 2^12 at the latest */
-        size_t r = m;
-        for (size_t p = 2; p <= 7; p++)
-            while (r % p == 0)
-                r /= p;
-        if (r == 1) return m;
-    }
+    return bcdi_fft_good_size(n, BCDI_PREPARE_MAX_AXIS);
 }
 
 bcdi_status bcdi_prepare_bin(const size_t shape[3], const float *intensity, const uint8_t *mask,
