@@ -33,14 +33,7 @@ struct bcdi_config {
     const char *loading_path; /* while loading an INI file */
 };
 
-static long find_key(const bcdi_config *cfg, const char *key)
-{
-    for (size_t i = 0; i < cfg->count; ++i)
-        if (strcmp(cfg->specs[i].key, key) == 0) return (long)i;
-    return -1;
-}
-
-static void trim(char *s)
+void bcdi_ini_trim(char *s)
 {
     size_t n = strlen(s);
     while (n > 0 && isspace((unsigned char)s[n - 1]))
@@ -49,6 +42,13 @@ static void trim(char *s)
     while (s[start] && isspace((unsigned char)s[start]))
         ++start;
     if (start) memmove(s, s + start, n - start + 1);
+}
+
+static long find_key(const bcdi_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->count; ++i)
+        if (strcmp(cfg->specs[i].key, key) == 0) return (long)i;
+    return -1;
 }
 
 static bcdi_status check_value(const bcdi_param_spec *spec, const char *value, const char *origin)
@@ -284,7 +284,7 @@ static bcdi_status config_ini_line(const char *section, const char *name, const 
     }
     char trimmed[4096];
     snprintf(trimmed, sizeof trimmed, "%s", value);
-    trim(trimmed);
+    bcdi_ini_trim(trimmed);
     return set_ranked(cfg, name, trimmed, origin, rank);
 }
 
@@ -308,7 +308,7 @@ bcdi_status bcdi_config_override(bcdi_config *cfg, const char *assignment)
         return bcdi_error(BCDI_ERR_CONFIG, "command line: key too long in '%s'", assignment);
     memcpy(key, assignment, klen);
     key[klen] = '\0';
-    trim(key);
+    bcdi_ini_trim(key);
     char value[4096];
     /* refuse rather than cut: a cut value can still be valid (a recipe cut after a term) */
     if (strlen(eq + 1) >= sizeof value)
@@ -316,7 +316,7 @@ bcdi_status bcdi_config_override(bcdi_config *cfg, const char *assignment)
                           "command line: value of '%s' too long (%zu characters, at most %zu)", key,
                           strlen(eq + 1), sizeof value - 1);
     snprintf(value, sizeof value, "%s", eq + 1);
-    trim(value);
+    bcdi_ini_trim(value);
     return bcdi_config_set(cfg, key, value, "command line");
 }
 

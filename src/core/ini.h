@@ -13,4 +13,8 @@ typedef bcdi_status (*bcdi_ini_fn)(const char *section, const char *key, const c
  * (each naming the file and line), or fn's status. */
 bcdi_status bcdi_ini_walk(const char *path, bcdi_ini_fn fn, void *user);
 
+/* Remove leading and trailing white space in place (keys, values and labels of INI lines and
+ * key=value arguments). */
+void bcdi_ini_trim(char *s);
+
 #endif

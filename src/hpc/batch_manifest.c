@@ -72,17 +72,6 @@ static char *text_copy(const char *s)
     return d;
 }
 
-static void trim(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    size_t start = 0;
-    while (s[start] && isspace((unsigned char)s[start]))
-        ++start;
-    if (start) memmove(s, s + start, n - start + 1);
-}
-
 /* value as given, or folder/value for a relative path */
 static char *resolved(const char *folder, const char *value)
 {
@@ -188,7 +177,7 @@ static bcdi_status manifest_line(const char *section, const char *key, const cha
     bcdi_batch_manifest *m = r->m;
     char origin[4400], value[4096];
     snprintf(value, sizeof value, "%s", raw_value);
-    trim(value);
+    bcdi_ini_trim(value);
     snprintf(origin, sizeof origin, "%s:%d [%s]", m->path, line, section);
     if (!section[0])
         return bcdi_error(BCDI_ERR_CONFIG,
@@ -215,7 +204,7 @@ static bcdi_status manifest_line(const char *section, const char *key, const cha
         (section[4] == '\0' || isspace((unsigned char)section[4]))) {
         char label[256];
         snprintf(label, sizeof label, "%s", section + 4);
-        trim(label);
+        bcdi_ini_trim(label);
         char where[4400];
         snprintf(where, sizeof where, "%s:%d", m->path, line);
         bcdi_status st = check_label(label, where);
@@ -316,8 +305,8 @@ bcdi_status bcdi_batch_add_override(bcdi_batch_manifest *m, const char *assignme
     char key[256], value[4096];
     snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
     snprintf(value, sizeof value, "%s", eq + 1);
-    trim(key);
-    trim(value);
+    bcdi_ini_trim(key);
+    bcdi_ini_trim(value);
     if (stage == BCDI_BATCH_STAGES)
         return push_setting(&m->batch_settings, &m->batch_setting_count, BCDI_BATCH_STAGES, key,
                             value, "command line");
