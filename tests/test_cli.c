@@ -98,6 +98,27 @@ Test(cli, config_file_then_command_line_precedence)
     free(dir);
 }
 
+/* A simulated stack named .cxi holds the NeXus layout: prepare reads it as a stack (the name
+ * picks the first guess, the content corrects it), while input_format=cxi still insists. */
+Test(cli, prepare_reads_a_simulated_stack_named_cxi)
+{
+    char *dir = tu_make_temp_dir("cli-cxi-name");
+    char args[2048];
+    char *out = NULL;
+    snprintf(args, sizeof args, "simulate shape=16,16,16 -q -o %s/s.cxi", dir);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "prepare %s/s.cxi -q -o %s/p.cxi", dir, dir);
+    cr_expect_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "prepare %s/s.cxi input_format=cxi -q -o %s/p2.cxi", dir, dir);
+    cr_expect_eq(tu_run_braggcdi(args, &out), 1, "%s", out);
+    cr_expect(strstr(out, "entry_1") != NULL, "the CXI dataset it looked for is named: %s", out);
+    free(out);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
 Test(cli, info_describes_and_fails_cleanly)
 {
     char *out = NULL;

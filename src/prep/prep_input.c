@@ -134,13 +134,18 @@ static bcdi_status open_tiff_files(prep_input *in, int is_glob)
     return BCDI_OK;
 }
 
-static bcdi_status open_hdf5(prep_input *in, const char *data_path)
+/* by_name: the kind came from the file name (input_format=auto), so the content may correct it */
+static bcdi_status open_hdf5(prep_input *in, const char *data_path, int by_name)
 {
     bcdi_status st = bcdi_h5_open(in->path, &in->h5);
     if (st != BCDI_OK) return st;
     const char *path = data_path && data_path[0] ? data_path : NULL;
     if (!path) {
-        if (in->kind == PREP_INPUT_CXI)
+        if (in->kind == PREP_INPUT_CXI && by_name && !bcdi_h5_exists(in->h5, CXI_DATA) &&
+            !bcdi_h5_exists(in->h5, CXI_DATA_LINK) &&
+            bcdi_h5_exists(in->h5, BCDI_NEXUS_DATA_PATH))
+            path = BCDI_NEXUS_DATA_PATH, in->kind = PREP_INPUT_HDF5; /* a NeXus stack named .cxi */
+        else if (in->kind == PREP_INPUT_CXI)
             path = bcdi_h5_exists(in->h5, CXI_DATA) ? CXI_DATA : CXI_DATA_LINK;
         else if (!bcdi_h5_exists(in->h5, BCDI_NEXUS_DATA_PATH) && bcdi_h5_exists(in->h5, CXI_DATA))
             path = CXI_DATA, in->kind = PREP_INPUT_CXI; /* a CXI file under another name */
@@ -259,7 +264,7 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     switch (in->kind) {
     case PREP_INPUT_HDF5:
     case PREP_INPUT_CXI:
-        st = open_hdf5(in, data_path);
+        st = open_hdf5(in, data_path, !strcmp(fmt, "auto"));
         break;
     case PREP_INPUT_TIFF_FILES:
         st = open_tiff_files(in, is_glob && !is_dir);
