@@ -34,6 +34,8 @@ Test(png, writes_what_reads_back)
     cr_expect_eq(memcmp(pixels, img.rgb, 7 * 5 * 3), 0, "pixels differ after the round trip");
     free(pixels);
     bcdi_image_free(&img);
+    tu_remove_tree(dir);
+    free(dir);
 }
 
 Test(png, unwritable_folder_is_an_error)
