@@ -534,6 +534,25 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
         cr_expect(src && !strcmp(src, sources[k]), "state %zu: summary from '%s', expected '%s'", k,
                   src ? src : "(none)", sources[k]);
     }
+    /* slices.png's colour limits per row: robust percentiles (analyze's rule), recorded */
+    json_t *rows_json = bcdi_json_at(root, "figures/slices.png");
+    cr_assert_eq(json_array_size(rows_json), 4);
+    for (size_t row = 0; row < 4; ++row) {
+        json_t *lim = json_array_get(rows_json, row);
+        double lo, hi, q, voxels, below, above;
+        cr_assert(bcdi_json_number_at(lim, "min", &lo) && bcdi_json_number_at(lim, "max", &hi) &&
+                  bcdi_json_number_at(lim, "percentile", &q) &&
+                  bcdi_json_number_at(lim, "voxels", &voxels) &&
+                  bcdi_json_number_at(lim, "clipped_low", &below) &&
+                  bcdi_json_number_at(lim, "clipped_high", &above));
+        cr_expect_eq(q, 99.0);
+        cr_expect_gt(voxels, 1000.0, "row %zu over %.0f voxels", row, voxels);
+        cr_expect(row == 0 ? lo == 0.0 : lo == -hi, "row %zu: %g..%g", row, lo, hi);
+        cr_expect_gt(hi, 0.0);
+        /* p1/p99: at most 1% (+ ties) beyond each end */
+        cr_expect_leq(below + above, 0.02 * voxels + 2.0, "row %zu: %.0f + %.0f clipped", row,
+                      below, above);
+    }
     json_decref(root);
     char *json = tu_read_text(path);
     cr_assert_not_null(json);
