@@ -170,6 +170,20 @@ Test(analysis_figures, rim_outlier_is_clipped_and_the_limits_are_recorded, .time
     cr_expect_eq(u->lo, -u->hi);
     cr_expect_geq(u->below, 1, "the outlier is clipped");
     cr_expect_lt(u->below + u->above, u->count / 50 + 2, "at most ~2%% clipped");
+    /* strain over the valid strain voxels: the smooth field's |∂u/∂z| reaches 1.6·z/R² Å per
+     * 10 nm voxel = 1.3e-3 at the rim; the outlier's neighbours reach ~2.6 Å over 10 nm */
+    const bcdi_colour_limits *e = &lim[ANA_FIGURE_STRAIN];
+    size_t no = r.ortho_shape[0] * r.ortho_shape[1] * r.ortho_shape[2];
+    double strain_max = 0.0;
+    for (size_t v = 0; v < no; ++v)
+        if (r.o_strain_valid[v]) strain_max = fmax(strain_max, fabs(r.o_strain[v]));
+    cr_log_info("strain limits ±%.4g over %zu voxels (%zu + %zu clipped), largest |strain| %.4g",
+                e->hi, e->count, e->below, e->above, strain_max);
+    /* measured ±1.4e-3 against a largest |strain| of 2.0e-2 */
+    cr_expect_eq(e->lo, -e->hi);
+    cr_expect(e->hi > 5e-4 && e->hi < 3e-3, "strain ±%.4g", e->hi);
+    cr_expect_gt(strain_max, 5e-3, "the outlier's strain (%.4g) would have set the scale",
+                 strain_max);
     const bcdi_colour_limits *d = &lim[ANA_FIGURE_DENSITY];
     cr_expect(d->lo == 0.0 && d->hi > 0.9 && d->hi <= 1.0 + 1e-6, "density 0..%.7f", d->hi);
 
@@ -191,6 +205,8 @@ Test(analysis_figures, rim_outlier_is_clipped_and_the_limits_are_recorded, .time
     cr_expect_eq(value, 99.0);
     cr_assert(bcdi_json_number_at(root, "figures/displacement.png/clipped_low", &value));
     cr_expect_eq(value, (double)u->below);
+    cr_assert(bcdi_json_number_at(root, "figures/strain.png/max", &value));
+    cr_expect_float_eq(value, e->hi, 1e-6 * e->hi);
     cr_assert(bcdi_json_number_at(root, "figures/density.png/max", &value));
     cr_expect_float_eq(value, d->hi, 1e-6 * d->hi);
     json_decref(root);

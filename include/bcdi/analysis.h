@@ -174,7 +174,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
 void bcdi_analysis_result_free(bcdi_analysis_result *r);
 
 /* Write every output into out_dir (created if missing): analysis.vti, analysis_sheared.vts,
- * dislocations.vtp, density.tif, displacement.tif, density.png, displacement.png,
+ * dislocations.vtp, density.tif, displacement.tif, density.png, displacement.png, strain.png,
  * summary.json (without the orthonormal grid: only the .vts, .vtp and summary.json).
  * All-or-nothing: files go to temporaries and are renamed at the end. config keys/values (may be
  * NULL) are stored as the parameters in summary.json. */

@@ -43,13 +43,22 @@ static size_t voxel_at(const grid_view *g, const size_t ijk[3]) /* ijk: x, y, z 
 }
 
 /* What each figure shows: its title, the field and where it is defined. */
-static const char *const FIGURE_TITLE[ANA_FIGURE_COUNT] = {"Bragg density",
-                                                           "displacement along G (\xc3\x85)"};
-static const char *const FIGURE_OVER[ANA_FIGURE_COUNT] = {"the support", "the support"};
+static const char *const FIGURE_TITLE[ANA_FIGURE_COUNT] = {
+    "Bragg density", "displacement along G (\xc3\x85)", "strain along G"};
+static const char *const FIGURE_OVER[ANA_FIGURE_COUNT] = {"the support", "the support",
+                                                          "the valid strain voxels"};
 
 static const float *figure_field(const bcdi_analysis_result *r, ana_figure figure)
 {
-    return figure == ANA_FIGURE_DENSITY ? r->o_density : r->o_displacement;
+    return figure == ANA_FIGURE_DENSITY        ? r->o_density
+           : figure == ANA_FIGURE_DISPLACEMENT ? r->o_displacement
+                                               : r->o_strain;
+}
+
+/* Where the figure's field is defined (its colour limits are taken there). */
+static const uint8_t *figure_mask(const bcdi_analysis_result *r, ana_figure figure)
+{
+    return figure == ANA_FIGURE_STRAIN ? r->o_strain_valid : r->o_support;
 }
 
 bcdi_status ana_figure_limits(const bcdi_analysis_result *r, bcdi_colour_limits *limits)
@@ -61,8 +70,9 @@ bcdi_status ana_figure_limits(const bcdi_analysis_result *r, bcdi_colour_limits 
     for (int f = 0; f < ANA_FIGURE_COUNT; ++f) {
         bcdi_colour_kind kind =
             f == ANA_FIGURE_DENSITY ? BCDI_COLOUR_FROM_ZERO : BCDI_COLOUR_SIGNED;
-        bcdi_status st = bcdi_colour_limits_masked(figure_field(r, (ana_figure)f), r->o_support, n,
-                                                   kind, BCDI_COLOUR_PERCENTILE, &limits[f]);
+        bcdi_status st =
+            bcdi_colour_limits_masked(figure_field(r, (ana_figure)f), figure_mask(r, (ana_figure)f),
+                                      n, kind, BCDI_COLOUR_PERCENTILE, &limits[f]);
         if (st != BCDI_OK) return st;
     }
     return BCDI_OK;
@@ -105,6 +115,7 @@ bcdi_status ana_render_figure(const bcdi_analysis_result *r, ana_figure figure,
     const grid_view *g = &view;
     const int density_figure = figure == ANA_FIGURE_DENSITY;
     const float *field = figure_field(r, figure);
+    const uint8_t *defined = figure_mask(r, figure);
     /* pixels per voxel so that the largest panel side is about 240 px */
     size_t biggest = 1;
     for (int a = 0; a < 3; ++a)
@@ -165,7 +176,7 @@ bcdi_status ana_render_figure(const bcdi_analysis_result *r, ana_figure figure,
                 uint8_t rgb[3]; /* the maps clamp t to [0, 1]: values beyond the limits clip */
                 if (density_figure)
                     bcdi_colormap_grey(bcdi_colour_position(lim, field[v]), rgb);
-                else if (g->support[v])
+                else if (defined[v])
                     bcdi_colormap_diverging(bcdi_colour_position(lim, field[v]), rgb);
                 else
                     memcpy(rgb, OUTSIDE, 3);

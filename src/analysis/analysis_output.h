@@ -11,9 +11,15 @@
 #include <stdio.h>
 
 /* The figures, in their order in summary.json's "figures". */
-typedef enum { ANA_FIGURE_DENSITY = 0, ANA_FIGURE_DISPLACEMENT, ANA_FIGURE_COUNT } ana_figure;
+typedef enum {
+    ANA_FIGURE_DENSITY = 0,
+    ANA_FIGURE_DISPLACEMENT,
+    ANA_FIGURE_STRAIN,
+    ANA_FIGURE_COUNT
+} ana_figure;
 
-/* Each figure's colour limits over the orthonormal support (num/plot.h's robust rule). */
+/* Each figure's colour limits over the orthonormal support (the valid strain voxels for strain;
+ * num/plot.h's robust rule). */
 bcdi_status ana_figure_limits(const bcdi_analysis_result *r, bcdi_colour_limits *limits);
 /* One figure drawn into *img (created here; the caller frees it). */
 bcdi_status ana_render_figure(const bcdi_analysis_result *r, ana_figure figure,

@@ -24,12 +24,13 @@ enum {
     OUT_DISPLACEMENT_TIF,
     OUT_DENSITY_PNG,
     OUT_DISPLACEMENT_PNG,
+    OUT_STRAIN_PNG,
     OUT_SUMMARY,
     OUT_COUNT
 };
 static const char *const OUTPUT_NAMES[OUT_COUNT] = {
-    "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
-    "displacement.tif", "density.png",          "displacement.png", "summary.json"};
+    "analysis.vti", "analysis_sheared.vts", "dislocations.vtp", "density.tif", "displacement.tif",
+    "density.png",  "displacement.png",     "strain.png",       "summary.json"};
 
 /* ---- JSON ---- */
 
@@ -269,10 +270,13 @@ static bcdi_status write_summary(bcdi_output *tx, const char *path, const bcdi_a
     }
     if (limits) {
         /* each figure's colour limits, as its colour bar and note say them */
-        static const char *const fields[ANA_FIGURE_COUNT] = {"density", "displacement_angstrom"};
+        static const char *const fields[ANA_FIGURE_COUNT] = {"density", "displacement_angstrom",
+                                                             "strain"};
         json_t *figures = object(&ok);
         for (int f = 0; figures && f < ANA_FIGURE_COUNT; ++f) {
-            json_t *one = bcdi_colour_limits_json(&limits[f], fields[f], "orthonormal support");
+            json_t *one = bcdi_colour_limits_json(
+                &limits[f], fields[f],
+                f == ANA_FIGURE_STRAIN ? "orthonormal valid strain voxels" : "orthonormal support");
             if (!one) ok = 0;
             PUT(figures, OUTPUT_NAMES[OUT_DENSITY_PNG + f], one);
         }
@@ -432,8 +436,8 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
                                        r->o_displacement);
     bcdi_colour_limits limits[ANA_FIGURE_COUNT];
     if (st == BCDI_OK && wanted[OUT_DENSITY_PNG]) {
-        const char *const figure_paths[ANA_FIGURE_COUNT] = {path[OUT_DENSITY_PNG],
-                                                            path[OUT_DISPLACEMENT_PNG]};
+        const char *const figure_paths[ANA_FIGURE_COUNT] = {
+            path[OUT_DENSITY_PNG], path[OUT_DISPLACEMENT_PNG], path[OUT_STRAIN_PNG]};
         st = ana_figure_limits(r, limits);
         if (st == BCDI_OK) st = ana_write_figures(tx, r, limits, figure_paths);
     }
