@@ -68,8 +68,11 @@ bcdi_status ana_figure_limits(const bcdi_analysis_result *r, bcdi_colour_limits 
                                                 "(orthogonalise=true)");
     const size_t n = r->ortho_shape[0] * r->ortho_shape[1] * r->ortho_shape[2];
     for (int f = 0; f < ANA_FIGURE_COUNT; ++f) {
-        bcdi_colour_kind kind =
-            f == ANA_FIGURE_DENSITY ? BCDI_COLOUR_FROM_ZERO : BCDI_COLOUR_SIGNED;
+        /* the absolute strain rides on the mean lattice strain (−9e-3 on the gold scan, ±2e-4
+         * about it): its scale is centred on the median, or the map is one colour */
+        bcdi_colour_kind kind = f == ANA_FIGURE_DENSITY  ? BCDI_COLOUR_FROM_ZERO
+                                : f == ANA_FIGURE_STRAIN ? BCDI_COLOUR_ABOUT_MEDIAN
+                                                         : BCDI_COLOUR_SIGNED;
         bcdi_status st =
             bcdi_colour_limits_masked(figure_field(r, (ana_figure)f), figure_mask(r, (ana_figure)f),
                                       n, kind, BCDI_COLOUR_PERCENTILE, &limits[f]);

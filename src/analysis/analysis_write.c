@@ -60,10 +60,13 @@ json_t *bcdi_colour_limits_json(const bcdi_colour_limits *l, const char *field, 
 {
     json_t *o = json_object();
     int ok = o != NULL;
-    char rule[64];
+    char rule[128];
     if (l->kind == BCDI_COLOUR_SIGNED)
         snprintf(rule, sizeof rule, "symmetric: +-max(|p%g|, |p%g|)", 100.0 - l->percentile,
                  l->percentile);
+    else if (l->kind == BCDI_COLOUR_ABOUT_MEDIAN)
+        snprintf(rule, sizeof rule, "about the median m: m +- max(|p%g - m|, |p%g - m|)",
+                 100.0 - l->percentile, l->percentile);
     else
         snprintf(rule, sizeof rule, "0 to p%g", l->percentile);
     if (ok) {

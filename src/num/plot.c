@@ -314,11 +314,14 @@ void bcdi_colour_limits_sorted(const float *sorted, size_t count, bcdi_colour_ki
     out->count = count;
     out->below = out->above = 0;
     double top = count ? bcdi_percentile_sorted(sorted, count, percentile) : 0.0;
-    if (kind == BCDI_COLOUR_SIGNED) {
+    if (kind == BCDI_COLOUR_SIGNED || kind == BCDI_COLOUR_ABOUT_MEDIAN) {
         double bottom = count ? bcdi_percentile_sorted(sorted, count, 100.0 - percentile) : 0.0;
-        double half = fmax(fabs(bottom), fabs(top));
+        double centre = kind == BCDI_COLOUR_ABOUT_MEDIAN && count
+                            ? bcdi_percentile_sorted(sorted, count, 50.0)
+                            : 0.0;
+        double half = fmax(fabs(bottom - centre), fabs(top - centre));
         if (!(half > 0.0) || !isfinite(half)) half = 1.0;
-        out->lo = -half, out->hi = half;
+        out->lo = centre - half, out->hi = centre + half;
     } else {
         out->lo = 0.0;
         out->hi = top > 0.0 && isfinite(top) ? top : 1.0;
@@ -353,6 +356,9 @@ void bcdi_colour_limits_note(const bcdi_colour_limits *l, const char *over, char
     if (l->kind == BCDI_COLOUR_SIGNED)
         snprintf(rule, rule_cap, "colours: p%g-p%g over %s", 100.0 - l->percentile, l->percentile,
                  over);
+    else if (l->kind == BCDI_COLOUR_ABOUT_MEDIAN)
+        snprintf(rule, rule_cap, "colours: p%g-p%g about the median over %s", 100.0 - l->percentile,
+                 l->percentile, over);
     else
         snprintf(rule, rule_cap, "colours: 0-p%g over %s", l->percentile, over);
     snprintf(clipped, clipped_cap, "%zu of %zu voxels beyond the limits (clipped)",

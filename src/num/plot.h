@@ -59,9 +59,15 @@ void bcdi_image_colour_bar(bcdi_image *img, long x, long y, long w, long h, bcdi
 /* Colour limits from robust percentiles, so that a few outlying voxels (a rim voxel, a hot
  * spot) cannot stretch a scale over which the rest reads as one colour. Signed maps: ±L with
  * L = max(|p(100 − q)|, |p(q)|), symmetric so that zero stays the diverging map's neutral
- * centre; amplitudes and densities: 0 .. p(q). Values beyond the ends are drawn at the end
- * colours (clipped) and counted. q: BCDI_COLOUR_PERCENTILE for every figure. */
-typedef enum { BCDI_COLOUR_SIGNED = 0, BCDI_COLOUR_FROM_ZERO } bcdi_colour_kind;
+ * centre; maps whose variation rides on an offset (absolute strain): m ± L about the median m,
+ * L = max(|p(100 − q) − m|, |p(q) − m|), so the neutral colour is the median (the colour bar's
+ * middle label); amplitudes and densities: 0 .. p(q). Values beyond the ends are drawn at the
+ * end colours (clipped) and counted. q: BCDI_COLOUR_PERCENTILE for every figure. */
+typedef enum {
+    BCDI_COLOUR_SIGNED = 0,
+    BCDI_COLOUR_FROM_ZERO,
+    BCDI_COLOUR_ABOUT_MEDIAN
+} bcdi_colour_kind;
 #define BCDI_COLOUR_PERCENTILE 99.0
 typedef struct bcdi_colour_limits {
     bcdi_colour_kind kind;
@@ -70,8 +76,8 @@ typedef struct bcdi_colour_limits {
     size_t count;        /* values the limits were taken over */
     size_t below, above; /* values beyond the ends (clipped) */
 } bcdi_colour_limits;
-/* From `count` ascending values (bcdi_sort_floats). With no values, or all at zero, the ends
- * are ±1 (signed) or 0..1. */
+/* From `count` ascending values (bcdi_sort_floats). With no values, or all at zero (all equal
+ * about the median), the ends are ±1 (signed; about the median: m ± 1) or 0..1. */
 void bcdi_colour_limits_sorted(const float *sorted, size_t count, bcdi_colour_kind kind,
                                double percentile, bcdi_colour_limits *out);
 /* From the values where mask != 0 (mask may be NULL). */
@@ -81,7 +87,8 @@ bcdi_status bcdi_colour_limits_masked(const float *values, const uint8_t *mask, 
 /* The map position t (0 at lo, 1 at hi; the maps clamp it) of value v. */
 double bcdi_colour_position(const bcdi_colour_limits *l, double v);
 /* What a figure prints about its scale: `rule` gets e.g. "colours: p1-p99 over the support"
- * ("0-p99" for FROM_ZERO), `clipped` e.g. "3 of 4123 voxels beyond the limits (clipped)". */
+ * ("0-p99" for FROM_ZERO, "p1-p99 about the median" for ABOUT_MEDIAN), `clipped` e.g. "3 of 4123
+ * voxels beyond the limits (clipped)". */
 void bcdi_colour_limits_note(const bcdi_colour_limits *l, const char *over, char *rule,
                              size_t rule_cap, char *clipped, size_t clipped_cap);
 
