@@ -4,6 +4,7 @@
 #include "bcdi/align.h"
 #include "bcdi/compare.h"
 #include "bcdi/simulate.h"
+#include "compare/compare_internal.h"
 #include "io/cxi.h"
 #include "io/cxi_result.h"
 #include "io/json.h"
@@ -334,6 +335,20 @@ Test(compare, simulated_series, .timeout = 120)
     snprintf(out, sizeof out, "%s/report", s.dir);
     cr_assert_eq(bcdi_compare_write(&c, &cp, out), BCDI_OK, "%s", bcdi_last_error());
     check_html_offline(out);
+    /* both figures keep the one text size of every figure (labels are cut, never shrunk) */
+    bcdi_colour_limits limits[CMP_SLICE_ROWS];
+    cr_assert_eq(cmp_slice_limits(&c, limits), BCDI_OK);
+    bcdi_image img;
+    cr_assert_eq(cmp_render_slices(&c, limits, &img), BCDI_OK);
+    cr_expect(img.text_scale_min == BCDI_PLOT_TEXT_SCALE &&
+                  img.text_scale_max == BCDI_PLOT_TEXT_SCALE,
+              "slices.png text scales %d..%d", img.text_scale_min, img.text_scale_max);
+    bcdi_image_free(&img);
+    cr_assert_eq(cmp_render_trends(&c, &img), BCDI_OK);
+    cr_expect(img.text_scale_min == BCDI_PLOT_TEXT_SCALE &&
+                  img.text_scale_max == BCDI_PLOT_TEXT_SCALE,
+              "trends.png text scales %d..%d", img.text_scale_min, img.text_scale_max);
+    bcdi_image_free(&img);
     bcdi_comparison_free(&c);
     tu_remove_tree(s.dir);
     free(s.dir);

@@ -83,8 +83,8 @@ bcdi_status cmp_slice_limits(const bcdi_comparison *c, bcdi_colour_limits *limit
     return BCDI_OK;
 }
 
-static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c,
-                                const bcdi_colour_limits *limits, const char *path)
+bcdi_status cmp_render_slices(const bcdi_comparison *c, const bcdi_colour_limits *limits,
+                              bcdi_image *out)
 {
     const size_t *n = c->cg_shape;
     const bcdi_compare_state *ref = &c->states[c->reference];
@@ -191,9 +191,8 @@ static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c,
 #undef VOXEL
     snprintf(text, sizeof text, "plane %zu of axis %d, native grid", plane, normal);
     bcdi_plot_text(&img, margin, height - text_h - 8, text, BLACK);
-    st = bcdi_png_write(tx, path, img.width, img.height, img.rgb);
-    bcdi_image_free(&img);
-    return st;
+    *out = img;
+    return BCDI_OK;
 }
 
 /* One trend chart at (x0, y0) of size w × h: values against the state index. */
@@ -241,7 +240,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
     }
 }
 
-static bcdi_status write_trends(bcdi_output *tx, const bcdi_comparison *c, const char *path)
+bcdi_status cmp_render_trends(const bcdi_comparison *c, bcdi_image *out)
 {
     const long chart_w = 420, chart_h = 240, margin = 16;
     bcdi_image img;
@@ -269,8 +268,16 @@ static bcdi_status write_trends(bcdi_output *tx, const bcdi_comparison *c, const
     draw_chart(&img, c, 2 * margin + chart_w, 2 * margin + chart_h, chart_w, chart_h,
                "d-spacing (\xc3\x85)", values + 3 * n);
     free(values);
-    st = bcdi_png_write(tx, path, img.width, img.height, img.rgb);
-    bcdi_image_free(&img);
+    *out = img;
+    return BCDI_OK;
+}
+
+static bcdi_status write_image(bcdi_output *tx, bcdi_status rendered, bcdi_image *img,
+                               const char *path)
+{
+    if (rendered != BCDI_OK) return rendered;
+    bcdi_status st = bcdi_png_write(tx, path, img->width, img->height, img->rgb);
+    bcdi_image_free(img);
     return st;
 }
 
@@ -278,7 +285,8 @@ bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c,
                               const bcdi_colour_limits *slice_limits, const char *slices_path,
                               const char *trends_path)
 {
-    bcdi_status st = write_slices(tx, c, slice_limits, slices_path);
-    if (st == BCDI_OK) st = write_trends(tx, c, trends_path);
+    bcdi_image img;
+    bcdi_status st = write_image(tx, cmp_render_slices(c, slice_limits, &img), &img, slices_path);
+    if (st == BCDI_OK) st = write_image(tx, cmp_render_trends(c, &img), &img, trends_path);
     return st;
 }

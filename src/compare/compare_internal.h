@@ -45,6 +45,10 @@ bcdi_status cmp_locate_peak(const char *given, const char *label, const char *re
  * ±1). */
 #define CMP_SLICE_ROWS 4
 bcdi_status cmp_slice_limits(const bcdi_comparison *c, bcdi_colour_limits *limits);
+/* slices.png and trends.png drawn into *out (created here; the caller frees it). */
+bcdi_status cmp_render_slices(const bcdi_comparison *c, const bcdi_colour_limits *limits,
+                              bcdi_image *out);
+bcdi_status cmp_render_trends(const bcdi_comparison *c, bcdi_image *out);
 bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c,
                               const bcdi_colour_limits *slice_limits, const char *slices_path,
                               const char *trends_path);
