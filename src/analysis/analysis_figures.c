@@ -1,9 +1,9 @@
 /* PNG figures: the three central slices of the orthonormal grid (through the density's centre
- * of mass), Bragg density in grey and displacement in a diverging map, each over colour limits
- * from robust percentiles of the support (num/plot.h: a few outlying voxels cannot stretch the
- * scale), a colour bar labelled with the limits, a note saying the rule and how many voxels it
- * clips, a scale bar in nm, and rings where dislocation lines cross a slice. All text at the
- * figures' one text scale. */
+ * of mass), Bragg density in grey, displacement and strain in a diverging map, each over colour
+ * limits from robust percentiles of where the field is defined (num/plot.h: a few outlying voxels
+ * cannot stretch the scale), a colour bar labelled with the limits, a note saying the rule and how
+ * many voxels it clips, a scale bar in nm, and rings where dislocation lines cross a slice. All
+ * text at the figures' one text scale. */
 #include "analysis_internal.h"
 #include "analysis_output.h"
 
@@ -18,9 +18,9 @@
 typedef struct grid_view {
     size_t shape[3]; /* nz, ny, nx (x fastest) */
     double voxel_nm;
-    double origin_nm[3]; /* x, y, z of voxel 0 (frame coordinates) */
-    double axes[3][3];   /* rows: frame axes in lab */
-    const float *density, *displacement;
+    double origin_nm[3];  /* x, y, z of voxel 0 (frame coordinates) */
+    double axes[3][3];    /* rows: frame axes in lab */
+    const float *density; /* the slices go through its centre of mass */
     const uint8_t *support;
     const char *axis_names[3];
 } grid_view;
@@ -89,7 +89,6 @@ static void fill_view(const bcdi_analysis_result *r, grid_view *g, size_t centre
     memcpy(g->origin_nm, r->ortho_origin_nm, sizeof g->origin_nm);
     memcpy(g->axes, r->ortho_axes, sizeof g->axes);
     g->density = r->o_density;
-    g->displacement = r->o_displacement;
     g->support = r->o_support;
     int crystal = !(g->axes[0][0] == 1.0 && g->axes[1][1] == 1.0 && g->axes[2][2] == 1.0);
     g->axis_names[0] = crystal ? "xc" : "x";
