@@ -13,8 +13,8 @@
 #include <string.h>
 
 static const char *const OUTPUTS[] = {
-    "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
-    "displacement.tif", "density.png",          "displacement.png", "summary.json"};
+    "analysis.vti", "analysis_sheared.vts", "dislocations.vtp", "density.tif", "displacement.tif",
+    "density.png",  "displacement.png",     "strain.png",       "summary.json"};
 
 /* The payload of DataArray `name` in a VTK XML file written by braggcdi: base64 of a UInt64
  * byte count, then base64 of the bytes (encoded separately). Returns malloc'd bytes. */
@@ -77,7 +77,7 @@ Test(analyze_cli, full_run_writes_every_output, .timeout = 60)
     free(out);
     char path[4096];
     snprintf(path, sizeof path, "%s/out", dir);
-    cr_expect_eq(tu_count_entries(path), 8, "exactly the 8 outputs, no temporaries");
+    cr_expect_eq(tu_count_entries(path), 9, "exactly the 9 outputs, no temporaries");
     for (size_t k = 0; k < sizeof OUTPUTS / sizeof *OUTPUTS; ++k) {
         snprintf(path, sizeof path, "%s/out/%s", dir, OUTPUTS[k]);
         cr_expect(tu_file_exists(path), "%s missing", OUTPUTS[k]);
@@ -225,7 +225,7 @@ Test(analyze_cli, bad_input_clear_error_nothing_written)
     cr_expect_eq(tu_run_braggcdi(cmd, &out), 0, "%s", out);
     free(out);
     snprintf(path, sizeof path, "%s/out", dir);
-    cr_expect_eq(tu_count_entries(path), 8);
+    cr_expect_eq(tu_count_entries(path), 9);
     free(x);
     free(zero);
     free(empty);

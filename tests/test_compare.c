@@ -4,6 +4,7 @@
 #include "bcdi/align.h"
 #include "bcdi/compare.h"
 #include "bcdi/simulate.h"
+#include "compare/compare_internal.h"
 #include "io/cxi.h"
 #include "io/cxi_result.h"
 #include "io/json.h"
@@ -334,6 +335,20 @@ Test(compare, simulated_series, .timeout = 120)
     snprintf(out, sizeof out, "%s/report", s.dir);
     cr_assert_eq(bcdi_compare_write(&c, &cp, out), BCDI_OK, "%s", bcdi_last_error());
     check_html_offline(out);
+    /* both figures keep the one text size of every figure (labels are cut, never shrunk) */
+    bcdi_colour_limits limits[CMP_SLICE_ROWS];
+    cr_assert_eq(cmp_slice_limits(&c, limits), BCDI_OK);
+    bcdi_image img;
+    cr_assert_eq(cmp_render_slices(&c, limits, &img), BCDI_OK);
+    cr_expect(img.text_scale_min == BCDI_PLOT_TEXT_SCALE &&
+                  img.text_scale_max == BCDI_PLOT_TEXT_SCALE,
+              "slices.png text scales %d..%d", img.text_scale_min, img.text_scale_max);
+    bcdi_image_free(&img);
+    cr_assert_eq(cmp_render_trends(&c, &img), BCDI_OK);
+    cr_expect(img.text_scale_min == BCDI_PLOT_TEXT_SCALE &&
+                  img.text_scale_max == BCDI_PLOT_TEXT_SCALE,
+              "trends.png text scales %d..%d", img.text_scale_min, img.text_scale_max);
+    bcdi_image_free(&img);
     bcdi_comparison_free(&c);
     tu_remove_tree(s.dir);
     free(s.dir);
@@ -533,6 +548,25 @@ Test(compare_cli, labels_folder_and_reference, .timeout = 120)
         const char *src = bcdi_json_string_at(json_array_get(states, k), "diffraction/summary");
         cr_expect(src && !strcmp(src, sources[k]), "state %zu: summary from '%s', expected '%s'", k,
                   src ? src : "(none)", sources[k]);
+    }
+    /* slices.png's colour limits per row: robust percentiles (analyze's rule), recorded */
+    json_t *rows_json = bcdi_json_at(root, "figures/slices.png");
+    cr_assert_eq(json_array_size(rows_json), 4);
+    for (size_t row = 0; row < 4; ++row) {
+        json_t *lim = json_array_get(rows_json, row);
+        double lo, hi, q, voxels, below, above;
+        cr_assert(bcdi_json_number_at(lim, "min", &lo) && bcdi_json_number_at(lim, "max", &hi) &&
+                  bcdi_json_number_at(lim, "percentile", &q) &&
+                  bcdi_json_number_at(lim, "voxels", &voxels) &&
+                  bcdi_json_number_at(lim, "clipped_low", &below) &&
+                  bcdi_json_number_at(lim, "clipped_high", &above));
+        cr_expect_eq(q, 99.0);
+        cr_expect_gt(voxels, 1000.0, "row %zu over %.0f voxels", row, voxels);
+        cr_expect(row == 0 ? lo == 0.0 : lo == -hi, "row %zu: %g..%g", row, lo, hi);
+        cr_expect_gt(hi, 0.0);
+        /* p1/p99: at most 1% (+ ties) beyond each end */
+        cr_expect_leq(below + above, 0.02 * voxels + 2.0, "row %zu: %.0f + %.0f clipped", row,
+                      below, above);
     }
     json_decref(root);
     char *json = tu_read_text(path);

@@ -34,6 +34,6 @@ echo "== 5/5 analyze: density, displacement (A), strain, dislocations, domains, 
 "$bcdi" analyze "$out/result.cxi" -o "$out/analysis"
 
 echo
-echo "Figures: $out/analysis/density.png and $out/analysis/displacement.png"
+echo "Figures: $out/analysis/density.png, displacement.png and strain.png"
 echo "Tables:  $out/analysis/summary.json, $out/prepared_summary.json"
 echo "ParaView: $out/analysis/analysis.vti, dislocations.vtp"

@@ -25,8 +25,14 @@ typedef enum { BCDI_PHASE_REF_MEAN = 0, BCDI_PHASE_REF_COM, BCDI_PHASE_REF_NONE 
 typedef enum { BCDI_ORTHO_LAB = 0, BCDI_ORTHO_CRYSTAL } bcdi_ortho_frame;
 typedef enum { BCDI_LINE_SCREW = 0, BCDI_LINE_EDGE, BCDI_LINE_MIXED } bcdi_line_character;
 
+/* The support threshold's reference amplitude: this percentile of |ρ| inside the result's
+ * support (when used), else of the voxels above BCDI_ANALYSIS_REFERENCE_FLOOR of the maximum —
+ * a hot spot of a few voxels moves neither (docs/analysis.md, step 1). */
+#define BCDI_ANALYSIS_REFERENCE_PERCENTILE 99.0
+#define BCDI_ANALYSIS_REFERENCE_FLOOR 0.05
+
 typedef struct bcdi_analysis_params {
-    double support_threshold; /* of the max amplitude; 0: automatic (Otsu, histogram) */
+    double support_threshold; /* of the reference amplitude; 0: automatic (Otsu, histogram) */
     int use_file_support;     /* 1: also require the result's own support (entry_1/image_1/mask) */
     long crop_margin;         /* voxels kept around the support's enclosing box */
     int remove_ramp;
@@ -120,11 +126,13 @@ typedef struct bcdi_analysis_result {
     size_t origin[3];            /* first input index of the crop */
     size_t box_lo[3], box_hi[3]; /* the support's enclosing box, input indices, inclusive */
     bcdi_analysis_frame frame;
-    double threshold; /* relative threshold used */
+    double threshold; /* threshold used, relative to amplitude_reference */
     int threshold_auto;
-    int file_support_used; /* the result's own support also bounded the support */
-    double amplitude_max;  /* max |ρ| inside the support (density normalisation) */
-    bcdi_cf *object;       /* ramp and offset removed */
+    int file_support_used;      /* the result's own support also bounded the support */
+    double amplitude_max;       /* max |ρ| inside the support (density normalisation) */
+    double amplitude_reference; /* the threshold's reference (BCDI_ANALYSIS_REFERENCE_*) */
+    double threshold_amplitude; /* support: |ρ| above this */
+    bcdi_cf *object;            /* ramp and offset removed */
     float *density, *phase, *displacement, *strain, *vortex_density;
     uint8_t *support, *strain_valid, *vortex_gate;
     int32_t *domain_label; /* 0 outside, 1.. domains (fragments: -1) */
@@ -136,7 +144,11 @@ typedef struct bcdi_analysis_result {
     double phase_offset_rad;
     size_t support_voxels;
     double voxel_volume_nm3;
-    double total_volume_nm3;
+    double total_volume_nm3; /* the crystal's volume: support_voxels × voxel volume */
+    /* the former definition, |ρ| above support_threshold × amplitude_max (the same as the
+     * support with support_threshold=auto): a hot spot moves it */
+    size_t support_voxels_of_max;
+    double volume_of_max_nm3;
     bcdi_stats displacement_stats, strain_stats;
     bcdi_dislocation_line *lines;
     size_t line_count;
@@ -162,7 +174,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
 void bcdi_analysis_result_free(bcdi_analysis_result *r);
 
 /* Write every output into out_dir (created if missing): analysis.vti, analysis_sheared.vts,
- * dislocations.vtp, density.tif, displacement.tif, density.png, displacement.png,
+ * dislocations.vtp, density.tif, displacement.tif, density.png, displacement.png, strain.png,
  * summary.json (without the orthonormal grid: only the .vts, .vtp and summary.json).
  * All-or-nothing: files go to temporaries and are renamed at the end. config keys/values (may be
  * NULL) are stored as the parameters in summary.json. */

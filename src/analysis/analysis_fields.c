@@ -3,6 +3,8 @@
  * enter a fit or a derivative (docs/physics.md §4). */
 #include "analysis_internal.h"
 
+#include "num/percentile.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,39 +184,26 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
             }
 }
 
-static int compare_floats(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
 bcdi_status bcdi_stats_compute(const float *values, const uint8_t *mask, size_t n, bcdi_stats *out)
 {
     memset(out, 0, sizeof(*out));
-    size_t count = 0;
-    for (size_t v = 0; v < n; ++v)
-        if (!mask || mask[v]) ++count;
-    if (count == 0) return BCDI_OK;
-    float *sorted = malloc(count * sizeof *sorted);
-    if (!sorted) return bcdi_error(BCDI_ERR_NOMEM, "statistics of %zu values", count);
-    size_t k = 0;
+    float *sorted;
+    size_t count;
+    bcdi_status st = bcdi_sorted_masked(values, mask, n, &sorted, &count);
+    if (st != BCDI_OK || count == 0) return st;
     double sum = 0.0;
     for (size_t v = 0; v < n; ++v)
-        if (!mask || mask[v]) sorted[k++] = values[v], sum += values[v];
+        if (!mask || mask[v]) sum += values[v];
     double mean = sum / (double)count, sq = 0.0;
     for (size_t i = 0; i < count; ++i)
         sq += (sorted[i] - mean) * (sorted[i] - mean);
-    qsort(sorted, count, sizeof *sorted, compare_floats);
     out->count = count;
     out->mean = mean;
     out->std = sqrt(sq / (double)count);
     out->min = sorted[0];
     out->max = sorted[count - 1];
-    /* linear interpolation between order statistics (numpy's default "linear" method) */
-    double at05 = 0.05 * (double)(count - 1), at95 = 0.95 * (double)(count - 1);
-    size_t l05 = (size_t)at05, l95 = (size_t)at95;
-    out->p05 = sorted[l05] + (at05 - (double)l05) * (sorted[l05 + (l05 + 1 < count)] - sorted[l05]);
-    out->p95 = sorted[l95] + (at95 - (double)l95) * (sorted[l95 + (l95 + 1 < count)] - sorted[l95]);
+    out->p05 = bcdi_percentile_sorted(sorted, count, 5.0);
+    out->p95 = bcdi_percentile_sorted(sorted, count, 95.0);
     free(sorted);
     return BCDI_OK;
 }

@@ -190,7 +190,7 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
     for (int a = 0; a < 3; ++a)
         shift[a] = (double)(r->input_shape[a] / 2) - (double)r->origin[a];
     const double amp_max = r->amplitude_max;
-    const double threshold = r->threshold;
+    const double threshold_amplitude = r->threshold_amplitude;
     const int file_support = r->file_support_used;
 #pragma omp parallel for schedule(static)
     for (long iz = 0; iz < (long)count[2]; ++iz)
@@ -205,12 +205,13 @@ bcdi_status bcdi_analysis_orthogonalise(const bcdi_analysis_params *p, bcdi_anal
                     idx[a] = map[a][0] * pf[0] + map[a][1] * pf[1] + map[a][2] * pf[2] + shift[a];
                 double inside;
                 field[v] = interpolate(r->shape, r->object, r->support, idx, &inside);
-                double density = ana_abs(field[v]) / amp_max;
-                r->o_density[v] = (float)density;
+                double amplitude = ana_abs(field[v]);
+                r->o_density[v] = (float)(amplitude / amp_max);
                 /* the same threshold on the interpolated amplitude; where the file's support
                  * also bounded the native one, its interpolated fraction must reach 1/2 (an AND
                  * with a nearest-voxel lookup would erode the crystal by ~1/2 voxel) */
-                r->o_support[v] = density > threshold && (!file_support || inside >= 0.5);
+                r->o_support[v] =
+                    amplitude > threshold_amplitude && (!file_support || inside >= 0.5);
             }
     double basis[3][3]; /* array axes (z, y, x) → lab metres */
     for (int i = 0; i < 3; ++i) {

@@ -18,8 +18,10 @@ static const char *const frames[] = {"lab", "crystal", NULL};
 static const bcdi_param_spec analysis_specs[] = {
     BCDI_KEY_DOUBLE("support_threshold", ANA, support_threshold, "0.3", 0, 1,
                     BCDI_PARAM_MIN_OPEN | BCDI_PARAM_MAX_OPEN,
-                    "support/isosurface: amplitude > this fraction of the maximum, or 'auto' "
-                    "(Otsu threshold of the amplitude histogram above 5% of the maximum)",
+                    "support/isosurface: amplitude > this fraction of the reference amplitude "
+                    "(p99 of |rho| inside the result's support, else above 5% of the maximum: a "
+                    "hot spot does not move it), or 'auto' (Otsu threshold of the amplitude "
+                    "histogram above 5% of the maximum)",
                     .word = "auto"),
     BCDI_KEY_BOOL("use_file_support", ANA, use_file_support, "true",
                   "also require the result's own support (entry_1/image_1/mask) when it has one"),

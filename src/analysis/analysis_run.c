@@ -2,6 +2,7 @@
  * density, displacement, strain, statistics, domains, dislocations, orthogonalisation. */
 #include "analysis_internal.h"
 
+#include "num/percentile.h"
 #include "num/volume.h"
 
 #include "bcdi/log.h"
@@ -126,9 +127,6 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
         return bcdi_error(BCDI_ERR_DATA, "empty support: the object's amplitude is zero%s",
                           file_support ? " everywhere inside the result's support" : " everywhere");
     }
-    r->threshold_auto = !(p->support_threshold > 0.0);
-    r->threshold =
-        r->threshold_auto ? bcdi_analysis_auto_threshold(amplitude, n_in) : p->support_threshold;
     memcpy(r->input_shape, shape, sizeof r->input_shape);
     memcpy(&r->frame, frame, sizeof r->frame);
     /* support and its enclosing box */
@@ -138,16 +136,46 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
         free(amplitude);
         return bcdi_error(BCDI_ERR_NOMEM, "analyze: out of memory");
     }
+    /* the threshold's reference: a high percentile of the amplitude inside the phasing support
+     * (else above a floor of the maximum), so that a hot spot of a few voxels moves neither it
+     * nor the support (docs/analysis.md, step 1) */
     for (size_t v = 0; v < n_all; ++v)
-        inside_mask[v] = amplitude[v] > r->threshold * peak && !(file_support && !support[v]);
+        inside_mask[v] =
+            file_support ? support[v] != 0 : amplitude[v] > BCDI_ANALYSIS_REFERENCE_FLOOR * peak;
+    float *sorted; /* ≤ 4 B/voxel, freed before the cropped maps: below the estimate's peak */
+    size_t region;
+    if ((st = bcdi_sorted_masked(amplitude, inside_mask, n_all, &sorted, &region)) != BCDI_OK) {
+        free(inside_mask);
+        free(amplitude);
+        return st;
+    }
+    double reference =
+        region ? bcdi_percentile_sorted(sorted, region, BCDI_ANALYSIS_REFERENCE_PERCENTILE) : 0.0;
+    free(sorted);
+    if (!(reference > 0.0)) reference = peak; /* nearly all of the region at zero */
+    r->amplitude_reference = reference;
+    r->threshold_auto = !(p->support_threshold > 0.0);
+    /* Otsu's threshold is a level of the histogram (expressed relative to the maximum) */
+    r->threshold_amplitude = r->threshold_auto
+                                 ? bcdi_analysis_auto_threshold(amplitude, n_in) * peak
+                                 : p->support_threshold * reference;
+    r->threshold = r->threshold_amplitude / reference;
+    /* the former definition (a fraction of the maximum), still reported */
+    const double old_cut = r->threshold_auto ? r->threshold_amplitude : p->support_threshold * peak;
+    r->support_voxels_of_max = 0;
+    for (size_t v = 0; v < n_all; ++v)
+        r->support_voxels_of_max += amplitude[v] > old_cut && !(file_support && !support[v]);
+    for (size_t v = 0; v < n_all; ++v)
+        inside_mask[v] = amplitude[v] > r->threshold_amplitude && !(file_support && !support[v]);
     size_t inside = bcdi_mask_bounds(inside_mask, shape, lo, hi);
     free(inside_mask);
     if (inside == 0) {
         free(amplitude);
         return bcdi_error(BCDI_ERR_DATA,
-                          "empty support: no voxel above %.3g of the maximum "
-                          "amplitude",
-                          r->threshold);
+                          "empty support: no voxel above %.3g of the reference amplitude %.4g "
+                          "(p%g of |rho| %s)",
+                          r->threshold, r->amplitude_reference, BCDI_ANALYSIS_REFERENCE_PERCENTILE,
+                          file_support ? "inside the result's support" : "above 5% of its maximum");
     }
     for (int a = 0; a < 3; ++a) {
         r->box_lo[a] = lo[a];
@@ -179,7 +207,8 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
                 size_t w = ((i0 + r->origin[0]) * shape[1] + i1 + r->origin[1]) * shape[2] + i2 +
                            r->origin[2];
                 r->object[v] = object[w];
-                r->support[v] = amplitude[w] > r->threshold * peak && (!file_support || support[w]);
+                r->support[v] =
+                    amplitude[w] > r->threshold_amplitude && (!file_support || support[w]);
                 r->density[v] = (float)(amplitude[w] / peak);
             }
     free(amplitude);
@@ -188,6 +217,7 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     r->support_voxels = inside;
     r->voxel_volume_nm3 = fabs(bcdi_mat3_det(frame->basis_m)) * 1e27;
     r->total_volume_nm3 = (double)inside * r->voxel_volume_nm3;
+    r->volume_of_max_nm3 = (double)r->support_voxels_of_max * r->voxel_volume_nm3;
 
     /* phase ramp and offset */
     /* the ramp is always measured (it carries the mean lattice change), removed on request */
@@ -267,10 +297,10 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
             BCDI_OK)
         goto fail;
     bcdi_log(BCDI_LOG_INFO,
-             "analyze: %zu support voxels (%.4g um^3), %zu domain(s), %zu dislocation line(s) "
-             "(%zu short ones dropped, %zu vortex faces)",
-             r->support_voxels, r->total_volume_nm3 * 1e-9, r->domain_count, r->line_count,
-             r->dropped_lines, r->vortex_faces);
+             "analyze: %zu support voxels (%.4g um^3; %.4g um^3 by the fraction of the maximum), "
+             "%zu domain(s), %zu dislocation line(s) (%zu short ones dropped, %zu vortex faces)",
+             r->support_voxels, r->total_volume_nm3 * 1e-9, r->volume_of_max_nm3 * 1e-9,
+             r->domain_count, r->line_count, r->dropped_lines, r->vortex_faces);
     if (p->orthogonalise &&
         ((st = bcdi_interrupt_check("during analyze, before the orthonormal grid")) != BCDI_OK ||
          (st = bcdi_analysis_orthogonalise(p, r)) != BCDI_OK))

@@ -24,12 +24,13 @@ enum {
     OUT_DISPLACEMENT_TIF,
     OUT_DENSITY_PNG,
     OUT_DISPLACEMENT_PNG,
+    OUT_STRAIN_PNG,
     OUT_SUMMARY,
     OUT_COUNT
 };
 static const char *const OUTPUT_NAMES[OUT_COUNT] = {
-    "analysis.vti",     "analysis_sheared.vts", "dislocations.vtp", "density.tif",
-    "displacement.tif", "density.png",          "displacement.png", "summary.json"};
+    "analysis.vti", "analysis_sheared.vts", "dislocations.vtp", "density.tif", "displacement.tif",
+    "density.png",  "displacement.png",     "strain.png",       "summary.json"};
 
 /* ---- JSON ---- */
 
@@ -47,6 +48,37 @@ json_t *bcdi_stats_json(const bcdi_stats *s)
         bcdi_json_put(o, "min", bcdi_json_real(s->min), &ok);
         bcdi_json_put(o, "max", bcdi_json_real(s->max), &ok);
         bcdi_json_put(o, "range", bcdi_json_real(s->max - s->min), &ok);
+    }
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *bcdi_colour_limits_json(const bcdi_colour_limits *l, const char *field, const char *over)
+{
+    json_t *o = json_object();
+    int ok = o != NULL;
+    char rule[128];
+    if (l->kind == BCDI_COLOUR_SIGNED)
+        snprintf(rule, sizeof rule, "symmetric: +-max(|p%g|, |p%g|)", 100.0 - l->percentile,
+                 l->percentile);
+    else if (l->kind == BCDI_COLOUR_ABOUT_MEDIAN)
+        snprintf(rule, sizeof rule, "about the median m: m +- max(|p%g - m|, |p%g - m|)",
+                 100.0 - l->percentile, l->percentile);
+    else
+        snprintf(rule, sizeof rule, "0 to p%g", l->percentile);
+    if (ok) {
+        bcdi_json_put(o, "field", json_string(field), &ok);
+        bcdi_json_put(o, "rule", json_string(rule), &ok);
+        bcdi_json_put(o, "percentile", bcdi_json_real(l->percentile), &ok);
+        bcdi_json_put(o, "over", json_string(over), &ok);
+        bcdi_json_put(o, "min", bcdi_json_real(l->lo), &ok);
+        bcdi_json_put(o, "max", bcdi_json_real(l->hi), &ok);
+        bcdi_json_put(o, "voxels", json_integer((json_int_t)l->count), &ok);
+        bcdi_json_put(o, "clipped_low", json_integer((json_int_t)l->below), &ok);
+        bcdi_json_put(o, "clipped_high", json_integer((json_int_t)l->above), &ok);
     }
     if (!ok) {
         json_decref(o);
@@ -174,7 +206,7 @@ static json_t *lines_json(const bcdi_analysis_result *r, int *okp)
 static bcdi_status write_summary(bcdi_output *tx, const char *path, const bcdi_analysis_result *r,
                                  const bcdi_analysis_params *p, const char *input_path,
                                  const char *const *keys, const char *const *values, size_t count,
-                                 const int *wanted)
+                                 const int *wanted, const bcdi_colour_limits *limits)
 {
     int ok = 1;
     json_t *root = object(&ok);
@@ -187,12 +219,22 @@ static bcdi_status write_summary(bcdi_output *tx, const char *path, const bcdi_a
     PUT(root, "grid", grid_json(r, &ok));
     json_t *support = object(&ok);
     if (support) {
+        char reference[128];
+        snprintf(reference, sizeof reference, "p%g of |rho| %s", BCDI_ANALYSIS_REFERENCE_PERCENTILE,
+                 r->file_support_used ? "inside the result's support" : "above 5% of its maximum");
         PUT(support, "threshold", bcdi_json_real(r->threshold));
+        PUT(support, "threshold_of", json_string("amplitude_reference"));
         PUT(support, "threshold_automatic", json_boolean(r->threshold_auto));
+        PUT(support, "threshold_amplitude", bcdi_json_real(r->threshold_amplitude));
+        PUT(support, "amplitude_reference", bcdi_json_real(r->amplitude_reference));
+        PUT(support, "amplitude_reference_is", json_string(reference));
         PUT(support, "voxels", json_integer((json_int_t)r->support_voxels));
         PUT(support, "volume_nm3", bcdi_json_real(r->total_volume_nm3));
         PUT(support, "volume_um3", bcdi_json_real(r->total_volume_nm3 * 1e-9));
         PUT(support, "amplitude_max", bcdi_json_real(r->amplitude_max));
+        /* the former definition, |rho| above the threshold times the maximum */
+        PUT(support, "voxels_of_max", json_integer((json_int_t)r->support_voxels_of_max));
+        PUT(support, "volume_of_max_nm3", bcdi_json_real(r->volume_of_max_nm3));
     }
     PUT(root, "support", support);
     json_t *ramp = object(&ok);
@@ -228,6 +270,20 @@ static bcdi_status write_summary(bcdi_output *tx, const char *path, const bcdi_a
         else
             json_decref(axes);
         PUT(root, "orthonormal_grid", o);
+    }
+    if (limits) {
+        /* each figure's colour limits, as its colour bar and note say them */
+        static const char *const fields[ANA_FIGURE_COUNT] = {"density", "displacement_angstrom",
+                                                             "strain"};
+        json_t *figures = object(&ok);
+        for (int f = 0; figures && f < ANA_FIGURE_COUNT; ++f) {
+            json_t *one = bcdi_colour_limits_json(
+                &limits[f], fields[f],
+                f == ANA_FIGURE_STRAIN ? "orthonormal valid strain voxels" : "orthonormal support");
+            if (!one) ok = 0;
+            PUT(figures, OUTPUT_NAMES[OUT_DENSITY_PNG + f], one);
+        }
+        PUT(root, "figures", figures);
     }
     json_t *parameters = object(&ok);
     for (size_t i = 0; parameters && i < count; ++i)
@@ -381,11 +437,17 @@ bcdi_status bcdi_analysis_write(const bcdi_analysis_result *r, const bcdi_analys
     if (st == BCDI_OK && wanted[OUT_DISPLACEMENT_TIF])
         st = bcdi_tiff_write_multipage(tx, path[OUT_DISPLACEMENT_TIF], BCDI_DT_F32, odims,
                                        r->o_displacement);
-    if (st == BCDI_OK && wanted[OUT_DENSITY_PNG])
-        st = ana_write_figures(tx, r, path[OUT_DENSITY_PNG], path[OUT_DISPLACEMENT_PNG]);
+    bcdi_colour_limits limits[ANA_FIGURE_COUNT];
+    if (st == BCDI_OK && wanted[OUT_DENSITY_PNG]) {
+        const char *const figure_paths[ANA_FIGURE_COUNT] = {
+            path[OUT_DENSITY_PNG], path[OUT_DISPLACEMENT_PNG], path[OUT_STRAIN_PNG]};
+        st = ana_figure_limits(r, limits);
+        if (st == BCDI_OK) st = ana_write_figures(tx, r, limits, figure_paths);
+    }
     if (st == BCDI_OK)
         st = write_summary(tx, path[OUT_SUMMARY], r, p, input_path, config_keys, config_values,
-                           config_keys ? config_count : 0, wanted);
+                           config_keys ? config_count : 0, wanted,
+                           wanted[OUT_DENSITY_PNG] ? limits : NULL);
     if (st == BCDI_OK) return bcdi_output_commit(tx);
     bcdi_output_abort(tx);
     return st;

@@ -43,7 +43,8 @@ bcdi_status cli_analyze_run(const char *input, const char *output,
     if (st == BCDI_OK)
         bcdi_log(BCDI_LOG_INFO, "analyze: wrote %s/ (%s; the list is in summary.json)", output,
                  result.has_ortho ? "analysis.vti, analysis_sheared.vts, dislocations.vtp, "
-                                    "density.tif, displacement.tif, density.png, displacement.png"
+                                    "density.tif, displacement.tif, density.png, displacement.png, "
+                                    "strain.png"
                                   : "analysis_sheared.vts, dislocations.vtp");
     bcdi_analysis_result_free(&result);
     bcdi_cxi_phased_free(&in);

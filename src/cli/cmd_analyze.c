@@ -20,7 +20,8 @@ int cmd_analyze(int argc, char **argv)
             "lines\n"
             "(phase vortices) and domains. Writes analysis.vti (orthonormal grid),\n"
             "analysis_sheared.vts, dislocations.vtp, density.tif, displacement.tif, density.png,\n"
-            "displacement.png and summary.json into the output folder, all or nothing.\n"
+            "displacement.png, strain.png and summary.json into the output folder, all or "
+            "nothing.\n"
             "Without geometry in the file give voxel_size= (nm) and d_spacing= (Angstrom).\n"
             "See docs/analysis.md.",
         .takes_input = 1,

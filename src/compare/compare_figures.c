@@ -1,10 +1,12 @@
 /* Figures of a comparison: slices.png (one central plane of the common grid per state, side by
  * side; rows density, displacement, displacement change and density change, each row with one
- * shared colour scale) and trends.png (volume, mean displacement, dislocation count and
- * d-spacing against the state's label). */
+ * shared colour scale from robust percentiles, num/plot.h) and trends.png (volume, mean
+ * displacement, dislocation count and d-spacing against the state's label). All text at the
+ * figures' one text scale. */
 #include "compare_internal.h"
 
 #include "io/png.h"
+#include "num/percentile.h"
 #include "num/plot.h"
 #include "num/volume.h"
 
@@ -29,11 +31,9 @@ static void short_label(const char *label, size_t max_chars, char *out, size_t c
         snprintf(out, cap, "%s", label);
 }
 
-typedef struct slice_row {
-    const char *title;
-    int diverging;
-    double range; /* grey: 0..range; diverging: −range..range */
-} slice_row;
+static const char *const ROW_TITLE[CMP_SLICE_ROWS] = {"density", "displacement (\xc3\x85)",
+                                                      "displacement change (\xc3\x85)",
+                                                      "density change (lost -, gained +)"};
 
 static const float *row_field(const bcdi_compare_state *s, int row)
 {
@@ -50,10 +50,43 @@ static int row_inside(const bcdi_compare_state *s, const bcdi_compare_state *ref
     return s->cg_support[v] || ref->cg_support[v]; /* lost and gained volume show */
 }
 
-static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const char *path)
+bcdi_status cmp_slice_limits(const bcdi_comparison *c, bcdi_colour_limits *limits)
 {
     const size_t *n = c->cg_shape;
     const size_t nv = n[0] * n[1] * n[2];
+    const bcdi_compare_state *ref = &c->states[c->reference];
+    /* 4 bytes per common-grid voxel and state: within the 18 of each state's maps that
+     * compare's memory estimate counts */
+    float *pool = malloc((c->state_count ? c->state_count : 1) * nv * sizeof *pool);
+    if (!pool) return bcdi_error(BCDI_ERR_NOMEM, "compare: colour limits of %zu voxels", nv);
+    /* each row's values inside its voxels, pooled over the states: one scale per row */
+    for (int row = 0; row < CMP_SLICE_ROWS; ++row) {
+        size_t count = 0;
+        for (size_t k = 0; k < c->state_count; ++k) {
+            const float *field = row_field(&c->states[k], row);
+            for (size_t v = 0; v < nv; ++v)
+                if (row_inside(&c->states[k], ref, v, row)) pool[count++] = field[v];
+        }
+        bcdi_sort_floats(pool, count);
+        bcdi_colour_limits_sorted(pool, count,
+                                  row == 0 ? BCDI_COLOUR_FROM_ZERO : BCDI_COLOUR_SIGNED,
+                                  BCDI_COLOUR_PERCENTILE, &limits[row]);
+        bcdi_colour_limits *l = &limits[row];
+        if (row == 3 && l->hi > 1.0) {
+            /* densities are in [0, 1]: Fourier-shift ringing must not stretch the scale */
+            l->lo = -1.0, l->hi = 1.0, l->below = l->above = 0;
+            for (size_t i = 0; i < count; ++i)
+                l->below += pool[i]<l->lo, l->above += pool[i]> l->hi;
+        }
+    }
+    free(pool);
+    return BCDI_OK;
+}
+
+bcdi_status cmp_render_slices(const bcdi_comparison *c, const bcdi_colour_limits *limits,
+                              bcdi_image *out)
+{
+    const size_t *n = c->cg_shape;
     const bcdi_compare_state *ref = &c->states[c->reference];
     /* the plane normal to the axis along which the reference is thinnest (the largest
      * section), through its density centre of mass */
@@ -87,43 +120,47 @@ static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const
     long w1 = hi1 - lo1 + 1, w2 = hi2 - lo2 + 1;
     long zoom = 180 / (w1 > w2 ? w1 : w2);
     if (zoom < 1) zoom = 1;
-    /* shared ranges per row, over the whole volume */
-    slice_row rows[4] = {{"density", 0, 1.0},
-                         {"displacement (\xc3\x85)", 1, 0.0},
-                         {"displacement change (\xc3\x85)", 1, 0.0},
-                         {"density change (lost -, gained +)", 1, 0.0}};
-    for (int row = 1; row < 4; ++row) {
-        double m = 0.0;
-        for (size_t k = 0; k < c->state_count; ++k) {
-            const float *field = row_field(&c->states[k], row);
-            for (size_t v = 0; v < nv; ++v)
-                if (row_inside(&c->states[k], ref, v, row) && fabs(field[v]) > m)
-                    m = fabs(field[v]);
-        }
-        rows[row].range = bcdi_nice_above(m > 0.0 ? m : 0.1);
-        /* densities are in [0, 1]: Fourier-shift ringing must not stretch the scale */
-        if (row == 3 && rows[row].range > 1.0) rows[row].range = 1.0;
-    }
-    const int scale = 2, margin = 16, gap = 14, bar_w = 16;
+    const long text_h = BCDI_PLOT_TEXT_HEIGHT, margin = 16, gap = 14, bar_w = 16;
     const long panel_w = w2 * zoom, panel_h = w1 * zoom;
-    const long head_h = BCDI_FONT_HEIGHT * scale + 14, row_title_h = BCDI_FONT_HEIGHT * scale + 10;
-    long bar_label_w = bcdi_text_width("-0.000", scale) + 8;
+    /* each row: its title and a line on its colour scale */
+    const long head_h = text_h + 14, row_title_h = 2 * text_h + 4 + 10;
+    char ticks[CMP_SLICE_ROWS][3][32], rules[CMP_SLICE_ROWS][260];
+    long bar_label_w = 0, text_w = 0;
+    for (int row = 0; row < CMP_SLICE_ROWS; ++row) {
+        const bcdi_colour_limits *l = &limits[row];
+        for (int t = 0; t < 3; ++t) {
+            bcdi_format_tick(l->hi - (l->hi - l->lo) * t / 2.0, 3, ticks[row][t],
+                             sizeof ticks[row][t]);
+            long w = bcdi_plot_text_width(ticks[row][t]) + 8;
+            bar_label_w = w > bar_label_w ? w : bar_label_w;
+        }
+        char rule[128], clipped[128]; /* the shared rule's words, shortened to a line */
+        bcdi_colour_limits_note(l, row == 0 ? "the supports" : "the row", rule, sizeof rule,
+                                clipped, sizeof clipped);
+        snprintf(rules[row], sizeof rules[row], "%s: %zu of %zu clipped",
+                 rule + strlen("colours: "), l->below + l->above, l->count);
+        long w = bcdi_plot_text_width(rules[row]);
+        text_w = w > text_w ? w : text_w;
+    }
     long col_w = panel_w > 150 ? panel_w : 150;
     long width = margin + (long)c->state_count * (col_w + gap) + bar_w + bar_label_w + margin;
-    long height =
-        margin + head_h + 4 * (row_title_h + panel_h + gap) + BCDI_FONT_HEIGHT * scale + 16;
+    if (margin + text_w + margin > width) width = margin + text_w + margin;
+    long height = margin + head_h + CMP_SLICE_ROWS * (row_title_h + panel_h + gap) + text_h + 16;
     bcdi_image img;
     bcdi_status st = bcdi_image_create(&img, (size_t)width, (size_t)height, WHITE);
     if (st != BCDI_OK) return st;
     char text[256];
     for (size_t k = 0; k < c->state_count; ++k) {
         char label[256];
-        short_label(c->states[k].label, (size_t)(col_w / (6 * scale)), label, sizeof label);
-        bcdi_image_text(&img, margin + (long)k * (col_w + gap), margin, label, scale, BLACK);
+        short_label(c->states[k].label, (size_t)(col_w / (6 * BCDI_PLOT_TEXT_SCALE)), label,
+                    sizeof label);
+        bcdi_plot_text(&img, margin + (long)k * (col_w + gap), margin, label, BLACK);
     }
-    for (int row = 0; row < 4; ++row) {
+    for (int row = 0; row < CMP_SLICE_ROWS; ++row) {
+        const bcdi_colour_limits *l = &limits[row];
         long y0 = margin + head_h + row * (row_title_h + panel_h + gap);
-        bcdi_image_text(&img, margin, y0, rows[row].title, scale, BLACK);
+        bcdi_plot_text(&img, margin, y0, ROW_TITLE[row], BLACK);
+        bcdi_plot_text(&img, margin, y0 + text_h + 4, rules[row], BLACK);
         long py = y0 + row_title_h;
         for (size_t k = 0; k < c->state_count; ++k) {
             const bcdi_compare_state *s = &c->states[k];
@@ -135,10 +172,10 @@ static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const
                     uint8_t rgb[3];
                     if (!row_inside(s, ref, v, row)) {
                         memcpy(rgb, OUTSIDE, 3);
-                    } else if (rows[row].diverging) { /* the maps clamp t to [0, 1] */
-                        bcdi_colormap_diverging(0.5 + 0.5 * field[v] / rows[row].range, rgb);
+                    } else if (row > 0) { /* the maps clamp t to [0, 1]: beyond the limits clips */
+                        bcdi_colormap_diverging(bcdi_colour_position(l, field[v]), rgb);
                     } else {
-                        bcdi_colormap_grey(field[v] / rows[row].range, rgb);
+                        bcdi_colormap_grey(bcdi_colour_position(l, field[v]), rgb);
                     }
                     bcdi_image_fill_rect(&img, px + a2 * zoom, py + a1 * zoom, zoom, zoom, rgb);
                 }
@@ -146,34 +183,26 @@ static bcdi_status write_slices(bcdi_output *tx, const bcdi_comparison *c, const
         /* colour bar: top = maximum */
         long bx = margin + (long)c->state_count * (col_w + gap);
         bcdi_image_colour_bar(&img, bx, py, bar_w, panel_h,
-                              rows[row].diverging ? bcdi_colormap_diverging : bcdi_colormap_grey);
-        double top = rows[row].range, bottom = rows[row].diverging ? -top : 0.0;
-        bcdi_format_tick(top, 3, text, sizeof text);
-        bcdi_image_text(&img, bx + bar_w + 4, py, text, scale, BLACK);
-        bcdi_format_tick(0.5 * (top + bottom), 3, text, sizeof text);
-        bcdi_image_text(&img, bx + bar_w + 4, py + panel_h / 2 - BCDI_FONT_HEIGHT, text, scale,
-                        BLACK);
-        bcdi_format_tick(bottom, 3, text, sizeof text);
-        bcdi_image_text(&img, bx + bar_w + 4, py + panel_h - BCDI_FONT_HEIGHT * scale, text, scale,
-                        BLACK);
+                              row > 0 ? bcdi_colormap_diverging : bcdi_colormap_grey);
+        bcdi_plot_text(&img, bx + bar_w + 4, py, ticks[row][0], BLACK);
+        bcdi_plot_text(&img, bx + bar_w + 4, py + panel_h / 2 - text_h / 2, ticks[row][1], BLACK);
+        bcdi_plot_text(&img, bx + bar_w + 4, py + panel_h - text_h, ticks[row][2], BLACK);
     }
 #undef VOXEL
     snprintf(text, sizeof text, "plane %zu of axis %d, native grid", plane, normal);
-    bcdi_image_text(&img, margin, height - BCDI_FONT_HEIGHT * scale - 8, text, scale, BLACK);
-    st = bcdi_png_write(tx, path, img.width, img.height, img.rgb);
-    bcdi_image_free(&img);
-    return st;
+    bcdi_plot_text(&img, margin, height - text_h - 8, text, BLACK);
+    *out = img;
+    return BCDI_OK;
 }
 
 /* One trend chart at (x0, y0) of size w × h: values against the state index. */
 static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long y0, long w, long h,
                        const char *title, const double *values)
 {
-    const int scale = 2;
-    bcdi_image_text(img, x0, y0, title, scale, BLACK);
-    long left = x0 + bcdi_text_width("-0.000e+00", 1) * 2 + 6,
-         top = y0 + BCDI_FONT_HEIGHT * scale + 10;
-    long right = x0 + w - 10, bottom = y0 + h - BCDI_FONT_HEIGHT * scale - 12;
+    const long text_h = BCDI_PLOT_TEXT_HEIGHT;
+    bcdi_plot_text(img, x0, y0, title, BLACK);
+    long left = x0 + bcdi_plot_text_width("-0.000e+00") + 6, top = y0 + text_h + 10;
+    long right = x0 + w - 10, bottom = y0 + h - text_h - 12;
     double lo = HUGE_VAL, hi = -HUGE_VAL;
     for (size_t k = 0; k < c->state_count; ++k)
         if (isfinite(values[k])) {
@@ -183,7 +212,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
     bcdi_image_fill_rect(img, left, top, 1, bottom - top + 1, BLACK);
     bcdi_image_fill_rect(img, left, bottom, right - left + 1, 1, BLACK);
     if (!(hi >= lo)) {
-        bcdi_image_text(img, left + 10, (top + bottom) / 2, "not available", scale, BLACK);
+        bcdi_plot_text(img, left + 10, (top + bottom) / 2, "not available", BLACK);
         return;
     }
     double pad = hi > lo ? 0.1 * (hi - lo) : (fabs(hi) > 0 ? 0.05 * fabs(hi) : 1.0);
@@ -194,8 +223,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
         long y = bottom - (long)lround((double)(bottom - top) * t / 2.0);
         bcdi_image_fill_rect(img, left + 1, y, right - left, 1, GRID);
         snprintf(text, sizeof text, "%.4g", v);
-        bcdi_image_text(img, left - bcdi_text_width(text, scale) - 4, y - BCDI_FONT_HEIGHT, text,
-                        scale, BLACK);
+        bcdi_plot_text(img, left - bcdi_plot_text_width(text) - 4, y - text_h / 2, text, BLACK);
     }
     long prev_x = -1, prev_y = -1;
     size_t count = c->state_count;
@@ -203,8 +231,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
         long x = left + (long)lround((double)(right - left) * ((double)k + 0.5) / (double)count);
         char label[32];
         short_label(c->states[k].label, 9, label, sizeof label);
-        bcdi_image_text(img, x - bcdi_text_width(label, scale) / 2, bottom + 6, label, scale,
-                        BLACK);
+        bcdi_plot_text(img, x - bcdi_plot_text_width(label) / 2, bottom + 6, label, BLACK);
         if (!isfinite(values[k])) continue;
         long y = bottom - (long)lround((double)(bottom - top) * (values[k] - lo) / (hi - lo));
         if (prev_x >= 0) bcdi_image_line(img, prev_x, prev_y, x, y, 2, LINE);
@@ -213,7 +240,7 @@ static void draw_chart(bcdi_image *img, const bcdi_comparison *c, long x0, long 
     }
 }
 
-static bcdi_status write_trends(bcdi_output *tx, const bcdi_comparison *c, const char *path)
+bcdi_status cmp_render_trends(const bcdi_comparison *c, bcdi_image *out)
 {
     const long chart_w = 420, chart_h = 240, margin = 16;
     bcdi_image img;
@@ -241,15 +268,25 @@ static bcdi_status write_trends(bcdi_output *tx, const bcdi_comparison *c, const
     draw_chart(&img, c, 2 * margin + chart_w, 2 * margin + chart_h, chart_w, chart_h,
                "d-spacing (\xc3\x85)", values + 3 * n);
     free(values);
-    st = bcdi_png_write(tx, path, img.width, img.height, img.rgb);
-    bcdi_image_free(&img);
+    *out = img;
+    return BCDI_OK;
+}
+
+static bcdi_status write_image(bcdi_output *tx, bcdi_status rendered, bcdi_image *img,
+                               const char *path)
+{
+    if (rendered != BCDI_OK) return rendered;
+    bcdi_status st = bcdi_png_write(tx, path, img->width, img->height, img->rgb);
+    bcdi_image_free(img);
     return st;
 }
 
-bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c, const char *slices_path,
+bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c,
+                              const bcdi_colour_limits *slice_limits, const char *slices_path,
                               const char *trends_path)
 {
-    bcdi_status st = write_slices(tx, c, slices_path);
-    if (st == BCDI_OK) st = write_trends(tx, c, trends_path);
+    bcdi_image img;
+    bcdi_status st = write_image(tx, cmp_render_slices(c, slice_limits, &img), &img, slices_path);
+    if (st == BCDI_OK) st = write_image(tx, cmp_render_trends(c, &img), &img, trends_path);
     return st;
 }

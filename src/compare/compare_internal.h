@@ -5,6 +5,7 @@
 #include "bcdi/compare.h"
 #include "bcdi/config.h"
 #include "core/output.h"
+#include "num/plot.h"
 
 #include "num/constants.h"
 #include "num/mat3.h"
@@ -39,7 +40,17 @@ bcdi_status cmp_locate_peak(const char *given, const char *label, const char *re
                             bcdi_compare_peak *out);
 
 /* Helpers for writing */
-bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c, const char *slices_path,
+/* slices.png's rows: density, displacement, displacement change, density change; each row's
+ * colour limits pooled over the states (num/plot.h's robust rule; the density change within
+ * ±1). */
+#define CMP_SLICE_ROWS 4
+bcdi_status cmp_slice_limits(const bcdi_comparison *c, bcdi_colour_limits *limits);
+/* slices.png and trends.png drawn into *out (created here; the caller frees it). */
+bcdi_status cmp_render_slices(const bcdi_comparison *c, const bcdi_colour_limits *limits,
+                              bcdi_image *out);
+bcdi_status cmp_render_trends(const bcdi_comparison *c, bcdi_image *out);
+bcdi_status cmp_write_figures(bcdi_output *tx, const bcdi_comparison *c,
+                              const bcdi_colour_limits *slice_limits, const char *slices_path,
                               const char *trends_path);
 
 #endif

@@ -357,7 +357,8 @@ static json_t *state_json(const bcdi_comparison *c, size_t k, int *okp)
     return o;
 }
 
-static bcdi_status write_json(bcdi_output *tx, const char *path, const bcdi_comparison *c)
+static bcdi_status write_json(bcdi_output *tx, const char *path, const bcdi_comparison *c,
+                              const bcdi_colour_limits *slice_limits)
 {
     int ok = 1;
     const bcdi_compare_state *ref = &c->states[c->reference];
@@ -381,6 +382,19 @@ static bcdi_status write_json(bcdi_output *tx, const char *path, const bcdi_comp
         for (size_t k = 0; k < c->state_count; ++k)
             bcdi_json_push(states, state_json(c, k, &ok), &ok);
         PUT(root, "states", json_incref(states));
+        /* slices.png's colour limits per row, as its colour bars and notes say them */
+        static const char *const rows[CMP_SLICE_ROWS] = {
+            "density", "displacement_angstrom", "displacement_change_angstrom", "density_change"};
+        json_t *slices = json_array(), *figures = new_object(&ok);
+        if (!slices) ok = 0;
+        for (int row = 0; slices && row < CMP_SLICE_ROWS; ++row)
+            bcdi_json_push(slices,
+                           bcdi_colour_limits_json(&slice_limits[row], rows[row],
+                                                   row == 0 ? "each state's support"
+                                                            : "the row's voxels, all states"),
+                           &ok);
+        PUT(figures, "slices.png", slices);
+        PUT(root, "figures", figures);
         for (int k = 0; k < OUT_COUNT; ++k)
             bcdi_json_push(files, json_string(OUTPUT_NAMES[k]), &ok);
         PUT(root, "files", json_incref(files));
@@ -613,8 +627,11 @@ bcdi_status bcdi_compare_write(const bcdi_comparison *c, const bcdi_compare_para
             st = bcdi_error(BCDI_ERR_INVALID_ARG, "output folder name too long: '%s'", out_dir);
     }
     if (st == BCDI_OK) st = write_csv(tx, path[OUT_CSV], c);
-    if (st == BCDI_OK) st = write_json(tx, path[OUT_JSON], c);
-    if (st == BCDI_OK) st = cmp_write_figures(tx, c, path[OUT_SLICES], path[OUT_TRENDS]);
+    bcdi_colour_limits slice_limits[CMP_SLICE_ROWS];
+    if (st == BCDI_OK) st = cmp_slice_limits(c, slice_limits);
+    if (st == BCDI_OK) st = write_json(tx, path[OUT_JSON], c, slice_limits);
+    if (st == BCDI_OK)
+        st = cmp_write_figures(tx, c, slice_limits, path[OUT_SLICES], path[OUT_TRENDS]);
     if (st == BCDI_OK) st = write_html(tx, path[OUT_HTML], c);
     if (st == BCDI_OK) return bcdi_output_commit(tx);
     bcdi_output_abort(tx);

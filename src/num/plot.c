@@ -3,6 +3,8 @@
  * for braggcdi. */
 #include "num/plot.h"
 
+#include "num/percentile.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +151,10 @@ long bcdi_text_width(const char *text, int scale)
 void bcdi_image_text(bcdi_image *img, long x, long y, const char *text, int scale,
                      const uint8_t rgb[3])
 {
+    if (*text) {
+        if (!img->text_scale_min || scale < img->text_scale_min) img->text_scale_min = scale;
+        if (scale > img->text_scale_max) img->text_scale_max = scale;
+    }
     for (size_t i = 0; text[i];) {
         size_t adv;
         const glyph *g = find_glyph(text + i, &adv);
@@ -165,8 +171,19 @@ void bcdi_image_text(bcdi_image *img, long x, long y, const char *text, int scal
     }
 }
 
+void bcdi_plot_text(bcdi_image *img, long x, long y, const char *text, const uint8_t rgb[3])
+{
+    bcdi_image_text(img, x, y, text, BCDI_PLOT_TEXT_SCALE, rgb);
+}
+
+long bcdi_plot_text_width(const char *text)
+{
+    return bcdi_text_width(text, BCDI_PLOT_TEXT_SCALE);
+}
+
 bcdi_status bcdi_image_create(bcdi_image *img, size_t width, size_t height, const uint8_t bg[3])
 {
+    img->text_scale_min = img->text_scale_max = 0;
     img->width = width;
     img->height = height;
     img->rgb = malloc(width * height * 3);
@@ -287,4 +304,63 @@ void bcdi_format_tick(double v, int digits, char *out, size_t cap)
 {
     if (fabs(v) < 1e-12) v = 0.0; /* no "-0" or "1e-17" from rounding */
     snprintf(out, cap, "%.*g", digits, v);
+}
+
+void bcdi_colour_limits_sorted(const float *sorted, size_t count, bcdi_colour_kind kind,
+                               double percentile, bcdi_colour_limits *out)
+{
+    out->kind = kind;
+    out->percentile = percentile;
+    out->count = count;
+    out->below = out->above = 0;
+    double top = count ? bcdi_percentile_sorted(sorted, count, percentile) : 0.0;
+    if (kind == BCDI_COLOUR_SIGNED || kind == BCDI_COLOUR_ABOUT_MEDIAN) {
+        double bottom = count ? bcdi_percentile_sorted(sorted, count, 100.0 - percentile) : 0.0;
+        double centre = kind == BCDI_COLOUR_ABOUT_MEDIAN && count
+                            ? bcdi_percentile_sorted(sorted, count, 50.0)
+                            : 0.0;
+        double half = fmax(fabs(bottom - centre), fabs(top - centre));
+        if (!(half > 0.0) || !isfinite(half)) half = 1.0;
+        out->lo = centre - half, out->hi = centre + half;
+    } else {
+        out->lo = 0.0;
+        out->hi = top > 0.0 && isfinite(top) ? top : 1.0;
+    }
+    for (size_t i = 0; i < count && sorted[i] < out->lo; ++i)
+        ++out->below;
+    for (size_t i = count; i > 0 && sorted[i - 1] > out->hi; --i)
+        ++out->above;
+}
+
+bcdi_status bcdi_colour_limits_masked(const float *values, const uint8_t *mask, size_t n,
+                                      bcdi_colour_kind kind, double percentile,
+                                      bcdi_colour_limits *out)
+{
+    float *sorted;
+    size_t count;
+    bcdi_status st = bcdi_sorted_masked(values, mask, n, &sorted, &count);
+    if (st != BCDI_OK) return st;
+    bcdi_colour_limits_sorted(sorted, count, kind, percentile, out);
+    free(sorted);
+    return BCDI_OK;
+}
+
+double bcdi_colour_position(const bcdi_colour_limits *l, double v)
+{
+    return (v - l->lo) / (l->hi - l->lo);
+}
+
+void bcdi_colour_limits_note(const bcdi_colour_limits *l, const char *over, char *rule,
+                             size_t rule_cap, char *clipped, size_t clipped_cap)
+{
+    if (l->kind == BCDI_COLOUR_SIGNED)
+        snprintf(rule, rule_cap, "colours: p%g-p%g over %s", 100.0 - l->percentile, l->percentile,
+                 over);
+    else if (l->kind == BCDI_COLOUR_ABOUT_MEDIAN)
+        snprintf(rule, rule_cap, "colours: p%g-p%g about the median over %s", 100.0 - l->percentile,
+                 l->percentile, over);
+    else
+        snprintf(rule, rule_cap, "colours: 0-p%g over %s", l->percentile, over);
+    snprintf(clipped, clipped_cap, "%zu of %zu voxels beyond the limits (clipped)",
+             l->below + l->above, l->count);
 }
