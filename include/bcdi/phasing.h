@@ -108,7 +108,10 @@ typedef struct bcdi_run_result {
 
 typedef struct bcdi_phasing_result {
     size_t shape[3];
-    bcdi_run_result *runs; /* best first (by params.metric), `count` = min(keep, successes) */
+    /* the best `keep` runs of all generations (each ranked by params.metric at the end of the
+     * generation it ran in; guided seeding can end worse than it was), best first; `count` =
+     * min(keep, successes) */
+    bcdi_run_result *runs;
     size_t count;
     long total_iterations; /* per run */
     double elapsed_s;

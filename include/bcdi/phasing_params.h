@@ -35,7 +35,8 @@ const bcdi_param_table *bcdi_phase_param_table(void);
 /* Host memory (bytes) `phase` needs for data of `shape` with these options, from the engine's
  * own accounting (src/phasing/engine.c): the data (intensity 4 + mask 1 B/voxel, a support_file
  * 1), the initial support (1), every run's object and support between batches (9 B/voxel/run),
- * the best of the generations (8, with generations > 1), the kept runs' results (9 each), the
+ * the best of the generations (8, with generations > 1), the copies of the best runs of every
+ * generation (9 per kept run), the kept runs' results (9 each), the
  * result being written (9), and, when the backend's memory is host memory (CPU), the shared
  * amplitudes and mask (5) and one batch of working arrays (rho, psi, support: 17 B/voxel/run,
  * DM 8 more, FFT scratch 8, 16 with fft_planner=measure); plus 64 MiB for the libraries. */

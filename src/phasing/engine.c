@@ -623,31 +623,22 @@ static void free_engine(engine *e)
     free(e->local);
     free(e->order);
     free(e->alpha);
+    bcdi_hall_free(e);
 }
 
-/* The kept runs, finalised on rank 0. */
+/* The kept runs: the hall (the best of every generation), finalised on rank 0. */
 static bcdi_status finish(engine *e, bcdi_phasing_result *out)
 {
-    size_t keep = (size_t)e->p->keep;
-    individual **kept = NULL;
-    int *received = NULL;
-    size_t count = 0;
-    bcdi_status st = bcdi_population_gather_kept(e, keep, &kept, &received, &count);
-    if (st == BCDI_OK && count) {
+    size_t count = e->team && e->team->rank != 0 ? 0 : e->hall_count;
+    bcdi_status st = BCDI_OK;
+    if (count) {
         out->runs = calloc(count, sizeof *out->runs);
         if (!out->runs) st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
     }
     for (size_t k = 0; st == BCDI_OK && k < count; ++k) {
-        st = finalise(e, kept[k], &out->runs[k]);
+        st = finalise(e, e->hall[k].copy, &out->runs[k]);
         if (st == BCDI_OK) out->count = k + 1;
     }
-    for (size_t k = 0; k < count; ++k)
-        if (received[k]) {
-            bcdi_engine_free_individual(kept[k]);
-            free(kept[k]);
-        }
-    free(kept);
-    free(received);
     memcpy(out->shape, e->shape, sizeof out->shape);
     return st;
 }

@@ -212,8 +212,9 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     double data = 5.0 + (p->support_file[0] ? 1.0 : 0.0);
     /* the initial support (the upload's 10 B/voxel of copies are gone before the batch) */
     double engine = 1.0;
-    /* every run, the best of the generations (guided seeding), the kept results */
-    double population = 9.0 * runs + (p->generations > 1 ? 8.0 : 0.0) + 9.0 * keep;
+    /* every run, the best of the generations (guided seeding), the copies of the best runs
+     * seen (the hall), the kept results */
+    double population = 9.0 * runs + (p->generations > 1 ? 8.0 : 0.0) + 18.0 * keep;
     double backend = 0.0;
     if (backend_on_host)
         backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (options->fft_measure ? 16.0 : 8.0));
