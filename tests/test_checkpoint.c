@@ -67,11 +67,10 @@ typedef struct {
     int asked;
 } stopper;
 
-static void stop_at(long done, long total, double best, void *user)
+static void stop_at(const bcdi_phase_progress *now, void *user)
 {
-    (void)total, (void)best;
     stopper *s = user;
-    if (!s->asked && s->at > 0 && done >= s->at) {
+    if (!s->asked && s->at > 0 && now->done >= s->at) {
         bcdi_interrupt_request(SIGTERM);
         s->asked = 1;
     }

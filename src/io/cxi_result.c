@@ -195,6 +195,14 @@ static bcdi_status write_results(bcdi_h5_writer *w, const bcdi_cxi_result *r)
         st = bcdi_h5_write_double(w, key, *(const double *)((const char *)r + doubles[i].offset),
                                   NULL);
     }
+    /* the metrics' definitions travel with them (fourier_error held its square before) */
+    if (st == BCDI_OK)
+        st = bcdi_h5_attr_string(w, RESULTS "/fourier_error", "definition",
+                                 "sqrt(sum_M (|F| - sqrt(I))^2 / sum_M I), M: measured voxels");
+    if (st == BCDI_OK)
+        st = bcdi_h5_attr_string(w, RESULTS "/llk", "definition",
+                                 "(1/|M|) sum_M (Ic - I + I ln(I/Ic)), Ic = |F|^2: Poisson "
+                                 "deviance / 2 per measured voxel");
     for (size_t i = 0; st == BCDI_OK && i < sizeof ints / sizeof *ints; ++i) {
         snprintf(key, sizeof key, RESULTS "/%s", ints[i].name);
         st = bcdi_h5_write_int(w, key, ints[i].value);

@@ -77,10 +77,10 @@ typedef struct engine {
     float *maxima, *thresholds;
     uint64_t *counts;
     /* progress */
-    bcdi_progress_fn progress;
+    bcdi_phase_progress_fn progress;
     void *user;
     long done, total;
-    double best_metric;
+    bcdi_phase_progress now; /* the leading run at the latest evaluation */
     /* the population: this rank's individuals, in the order of the global ranking */
     individual **local;
     size_t local_count;
