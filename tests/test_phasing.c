@@ -6,6 +6,7 @@
 #include "bcdi/phasing.h"
 #include "bcdi/simulate.h"
 #include "phasing/checkpoint.h"
+#include "phasing/combine_runs.h"
 #include "phasing/iteration.h"
 #include "test_util.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     uint8_t *full_support; /* amplitude > 1e-3: contains the whole object, soft edge included */
     size_t n;
     double scale; /* object amplitude scale of the data relative to the truth */
+    double voxel_size_m[3];
 } sim_case;
 
 static void make_case(sim_case *c, size_t size, int hard, double photons)
@@ -36,6 +38,7 @@ static void make_case(sim_case *c, size_t size, int hard, double photons)
     }
     bcdi_geometry g;
     cr_assert_eq(bcdi_simulate_geometry(&sp, &g), BCDI_OK);
+    memcpy(c->voxel_size_m, g.voxel_size_m, sizeof c->voxel_size_m);
     cr_assert_eq(bcdi_simulate_make_object(&sp, &g, &c->obj), BCDI_OK, "%s", bcdi_last_error());
     c->n = size * size * size;
     c->intensity = malloc(c->n * sizeof(float));
@@ -281,6 +284,66 @@ Test(phasing, progress_reports_current_values_of_the_leading_run, .timeout = 60)
     cr_expect_eq(last.fourier_error, (double)best->final.fourier_error);
     cr_expect_eq(last.metric, (double)best->final.llk, "metric=llk");
     cr_expect(isnan(last.free_llk), "no free pixels");
+    bcdi_phasing_result_free(&r);
+    free_case(&c);
+}
+
+/* Many runs into one answer: the average of the aligned kept runs is closer to the truth than
+ * the best single run, the first mode carries most of the power, and the PRTF resolution lies
+ * between the voxel size (the finest the grid holds) and the object's size. */
+Test(phasing, combined_runs_beat_the_best_single_run, .timeout = 90)
+{
+    sim_case c;
+    make_case(&c, 32, 0, 1e5); /* a noisy case: runs differ where the data says little */
+    bcdi_phasing_params p;
+    bcdi_phasing_default(&p);
+    snprintf(p.recipe, sizeof p.recipe, "150*HIO + 50*RAAR + 50*ER");
+    p.runs = p.keep = 5;
+    bcdi_phasing_result r = run_phase(&c, &p, 0);
+    cr_assert_eq(r.count, 5);
+    bcdi_combined combined;
+    cr_assert_eq(bcdi_combine_runs(&r, c.intensity, NULL, c.voxel_size_m, &combined), BCDI_OK, "%s",
+                 bcdi_last_error());
+    bcdi_run_result average = r.runs[0];
+    average.object = combined.average;
+    double best = score(&c, &r.runs[0]).relative_error;
+    double lowest = best;
+    for (size_t k = 1; k < r.count; ++k)
+        lowest = fmin(lowest, score(&c, &r.runs[k]).relative_error);
+    double mixed = score(&c, &average).relative_error;
+    cr_log_info("relative error: combined %.4f, best-ranked run %.4f, lowest of the runs %.4f; "
+                "first mode %.4f; correlations %.4f %.4f %.4f %.4f; resolution %.1f %.1f %.1f nm "
+                "(voxels %.1f %.1f %.1f nm; reached %d %d %d)",
+                mixed, best, lowest, combined.mode_weights[0], combined.correlation[1],
+                combined.correlation[2], combined.correlation[3], combined.correlation[4],
+                combined.prtf.axis[0].resolution, combined.prtf.axis[1].resolution,
+                combined.prtf.axis[2].resolution, 1e9 * c.voxel_size_m[0], 1e9 * c.voxel_size_m[1],
+                1e9 * c.voxel_size_m[2], combined.prtf.axis[0].reached,
+                combined.prtf.axis[1].reached, combined.prtf.axis[2].reached);
+    /* measured (2 threads): combined 0.138, best-ranked run 0.163 (the lowest of the five
+     * 0.135); first mode 0.994; correlations 0.991-0.994; resolution 184, 224, 266 nm against
+     * voxels of 171, 186, 187 nm, every axis reaching 1/e */
+    cr_expect_leq(mixed, best, "combined %g against the best run's %g", mixed, best);
+    cr_expect(combined.mode_weights[0] > 0 && combined.mode_weights[0] <= 1, "first mode %g",
+              combined.mode_weights[0]);
+    double total = 0;
+    for (size_t k = 0; k < combined.count; ++k) {
+        total += combined.mode_weights[k];
+        cr_expect(combined.correlation[k] > 0 && combined.correlation[k] <= 1 + 1e-9,
+                  "correlation %g", combined.correlation[k]);
+    }
+    cr_expect_lt(fabs(total - 1), 1e-9, "mode weights sum to %g", total);
+    cr_expect_eq(combined.correlation[0], 1.0, "the reference");
+    cr_expect_eq(combined.run_ids[0], r.runs[0].run_id);
+    cr_expect(combined.prtf.physical, "voxel sizes given: nm");
+    for (int a = 0; a < 3; ++a) {
+        double res = combined.prtf.axis[a].resolution, voxel = 1e9 * c.voxel_size_m[a];
+        /* between the grid's finest (one voxel) and the object's size (a third of the box) */
+        cr_expect(isfinite(res) && res >= 0.99 * voxel && res <= 32 * voxel / 3.0,
+                  "axis %d: resolution %g nm (voxel %g nm)", a, res, voxel);
+        cr_expect(combined.prtf.axis[a].reached, "axis %d: the PRTF should fall below 1/e", a);
+    }
+    bcdi_combined_free(&combined);
     bcdi_phasing_result_free(&r);
     free_case(&c);
 }
