@@ -117,6 +117,91 @@ Test(phase_cli, writes_results_with_metrics_history_and_kept_runs, .timeout = 60
     free(dir);
 }
 
+static bcdi_cf *read_object(const char *path, size_t n)
+{
+    bcdi_h5_reader *r;
+    cr_assert_eq(bcdi_h5_open(path, &r), BCDI_OK, "%s", bcdi_last_error());
+    bcdi_cf *object = malloc(n * sizeof *object);
+    cr_assert_eq(bcdi_h5_read(r, "entry_1/image_1/data", BCDI_DT_CF32, object, n), BCDI_OK, "%s",
+                 bcdi_last_error());
+    bcdi_h5_close(r);
+    return object;
+}
+
+/* keep >= 2: the answer is the average of the kept runs aligned onto the best, recorded with
+ * its modes, correlations and PRTF resolution (in nm: the prepared data has a geometry);
+ * combine=false writes the best run as the answer, as before. */
+Test(phase_cli, kept_runs_are_combined_into_the_answer, .timeout = 90)
+{
+    char *dir = tu_make_temp_dir("phase-combine");
+    char prepared[512], args[2048], *out = NULL, path[600];
+    snprintf(prepared, sizeof prepared, "%s/prepared.cxi", dir);
+    write_prepared(prepared, 0);
+    snprintf(args, sizeof args,
+             "phase %s recipe='150*HIO+50*RAAR+50*ER' runs=3 keep=3 seed=4 --device cpu "
+             "fft_planner=estimate -o %s/result.cxi",
+             prepared, dir);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    cr_expect(strstr(out, "average of the best 3 runs") && strstr(out, "PRTF resolution"), "%s",
+              out);
+    free(out);
+    snprintf(path, sizeof path, "%s/result.cxi", dir);
+    bcdi_h5_reader *r;
+    cr_assert_eq(bcdi_h5_open(path, &r), BCDI_OK);
+    const char *group = "entry_1/image_1/process_1/combined";
+    char name[256], units[64];
+    double runs = 0, first = 0, resolution[3] = {0, 0, 0}, correlation[3] = {0, 0, 0};
+    snprintf(name, sizeof name, "%s/runs", group);
+    cr_assert_eq(bcdi_h5_read_double(r, name, &runs), BCDI_OK, "%s", bcdi_last_error());
+    cr_expect_eq(runs, 3);
+    snprintf(name, sizeof name, "%s/first_mode_weight", group);
+    cr_assert_eq(bcdi_h5_read_double(r, name, &first), BCDI_OK);
+    cr_expect(first > 0 && first <= 1, "first mode weight %g", first);
+    snprintf(name, sizeof name, "%s/correlation", group);
+    cr_assert_eq(bcdi_h5_read(r, name, BCDI_DT_F64, correlation, 3), BCDI_OK);
+    cr_expect_eq(correlation[0], 1.0, "the best run is the reference");
+    snprintf(name, sizeof name, "%s/resolution", group);
+    cr_assert_eq(bcdi_h5_read(r, name, BCDI_DT_F64, resolution, 3), BCDI_OK);
+    cr_assert_eq(bcdi_h5_read_attr_string(r, name, "units", units, sizeof units), BCDI_OK);
+    cr_expect_str_eq(units, "nm");
+    for (int a = 0; a < 3; ++a)
+        cr_expect(isfinite(resolution[a]) && resolution[a] > 1 && resolution[a] < 1e4,
+                  "resolution %g nm along %d", resolution[a], a);
+    int rank_dims;
+    size_t dims[8];
+    snprintf(name, sizeof name, "%s/prtf_axis0", group);
+    cr_assert_eq(bcdi_h5_shape(r, name, &rank_dims, dims, NULL), BCDI_OK);
+    cr_expect_eq(dims[0], 17, "one shell per index step to Nyquist (32 / 2 + 1)");
+    bcdi_h5_close(r);
+    /* the answer is not the best run: that one is <stem>-run1.cxi */
+    size_t n = 32 * 32 * 32;
+    char run1[600];
+    snprintf(run1, sizeof run1, "%s/result-run1.cxi", dir);
+    bcdi_cf *answer = read_object(path, n), *best = read_object(run1, n);
+    cr_expect_neq(memcmp(answer, best, n * sizeof *answer), 0, "the answer is the average");
+    cr_assert_eq(bcdi_h5_open(run1, &r), BCDI_OK);
+    cr_expect(!bcdi_h5_exists(r, group), "a single run has no combined group");
+    bcdi_h5_close(r);
+    /* combine=false: the best run is the answer, bit for bit */
+    snprintf(args, sizeof args,
+             "phase %s recipe='150*HIO+50*RAAR+50*ER' runs=3 keep=3 seed=4 --device cpu "
+             "fft_planner=estimate combine=false -q -o %s/single.cxi",
+             prepared, dir);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    free(out);
+    snprintf(path, sizeof path, "%s/single.cxi", dir);
+    bcdi_cf *single = read_object(path, n);
+    cr_expect_eq(memcmp(single, best, n * sizeof *single), 0, "combine=false: the best run");
+    cr_assert_eq(bcdi_h5_open(path, &r), BCDI_OK);
+    cr_expect(!bcdi_h5_exists(r, group));
+    bcdi_h5_close(r);
+    free(answer);
+    free(best);
+    free(single);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
 static void expect_fail(const char *dir, const char *input, const char *keys, const char *needle)
 {
     char args[2048], *out = NULL, path[600];

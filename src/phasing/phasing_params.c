@@ -135,6 +135,10 @@ static const bcdi_param_spec phase_specs[] = {
                     "and SIGUSR1; rerunning the same command resumes from it); 0 = none"),
     BCDI_KEY_BOOL("restart", OPT, restart, "false",
                   "start afresh, ignoring a checkpoint of an earlier run"),
+    BCDI_KEY_BOOL("combine", OPT, combine, "true",
+                  "with keep >= 2: align the kept runs onto the best, average them, and write the "
+                  "average as the answer (<output>), with modes, correlations and the PRTF "
+                  "resolution; false: the best run is the answer"),
     BCDI_KEY_MAX_MEMORY(OPT, max_memory),
 };
 #undef OPT
@@ -238,8 +242,11 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     if (recipes == 1) iterations *= (double)p->generations;
     double rows = iterations / (double)(p->metric_interval > 0 ? p->metric_interval : 1) + 2.0;
     double history = rows * ((runs + keep) * (double)sizeof(bcdi_history_point) + 56.0);
+    /* the kept runs combined: their aligned copies, the average, the PRTF's transform */
+    double kept = keep < 64.0 ? keep : 64.0; /* BCDI_COMBINE_MAX_RUNS */
+    double combine = options->combine && keep >= 2 ? 8.0 * kept + 24.0 : 0.0;
     return 64.0 * 1048576.0 + history +
-           n * (data + engine + population + backend + 9.0 /* writing */);
+           n * (data + engine + population + backend + combine + 9.0 /* writing */);
 }
 
 void bcdi_phase_options_default(bcdi_phase_options *options)
