@@ -37,7 +37,7 @@ Test(phase_cli, writes_results_with_metrics_history_and_kept_runs, .timeout = 60
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
         cr_expect(tu_file_exists(path), "%s missing", names[k]);
     }
-    cr_expect_eq(tu_count_entries(dir), 4, "prepared + 3 results, no temporaries");
+    cr_expect_eq(tu_count_entries(dir), 5, "prepared + 3 results + the report, no temporaries");
     snprintf(path, sizeof path, "%s/result.cxi", dir);
     bcdi_h5_reader *r;
     cr_assert_eq(bcdi_h5_open(path, &r), BCDI_OK);
@@ -198,6 +198,125 @@ Test(phase_cli, kept_runs_are_combined_into_the_answer, .timeout = 90)
     free(answer);
     free(best);
     free(single);
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+/* Where Debian's chromium is installed, render the page headless and offline (as compare's
+ * test does): the DOM has the tables and images, the screenshot is not blank. Without chromium
+ * the file checks stand alone and this says so (a warning in the test's log). The dump and the
+ * screenshot go beside the folder, so its file count stays checked. */
+static void check_report_in_chromium(const char *dir)
+{
+    if (system("command -v chromium >/dev/null 2>&1") != 0) {
+        cr_log_warn("chromium not installed: the phase report was checked by its files only");
+        return;
+    }
+    char cmd[12000], dom_path[4200], shot[4200];
+    snprintf(dom_path, sizeof dom_path, "%s/../dom.html", dir);
+    snprintf(shot, sizeof shot, "%s/../shot.png", dir);
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run "
+             "--dump-dom 'file://%s/index.html' > '%s' 2>/dev/null && "
+             "timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run "
+             "--window-size=1200,1600 --screenshot='%s' 'file://%s/index.html' >/dev/null 2>&1",
+             dir, dom_path, shot, dir);
+    cr_expect_eq(system(cmd), 0, "headless chromium failed on the report");
+    char *dom = tu_read_text(dom_path);
+    cr_assert_not_null(dom, "chromium wrote no DOM");
+    cr_expect(strstr(dom, "<table") && strstr(dom, "convergence.png") && strstr(dom, "slices.png"),
+              "rendered page lacks its tables or images");
+    free(dom);
+    FILE *f = fopen(shot, "rb");
+    cr_assert_not_null(f, "no screenshot");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    cr_expect_gt(size, 20000, "screenshot of %ld bytes: the page looks empty", size);
+    cr_log_info("phase report rendered in headless chromium: screenshot %ld bytes", size);
+    remove(dom_path);
+    remove(shot);
+}
+
+/* The page and its images: offline (no network reference, no script), every image it shows is
+ * a PNG beside it, `images` of them; returns the page's text. */
+static char *check_report_files(const char *dir, int images)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *html = tu_read_text(path);
+    cr_assert_not_null(html, "no %s", path);
+    cr_expect(strstr(html, "http://") == NULL && strstr(html, "https://") == NULL,
+              "the page names a network resource");
+    cr_expect(strstr(html, "<script") == NULL);
+    int shown = 0;
+    for (const char *at = strstr(html, "src=\""); at; at = strstr(at + 5, "src=\"")) {
+        const char *end = strchr(at + 5, '"');
+        cr_assert_not_null(end);
+        int len = (int)(end - at - 5);
+        snprintf(path, sizeof path, "%s/%.*s", dir, len < 200 ? len : 200, at + 5);
+        FILE *f = fopen(path, "rb");
+        cr_expect_not_null(f, "the page shows '%s', which is missing", path);
+        unsigned char magic[8] = {0};
+        if (f) {
+            cr_expect_eq(fread(magic, 1, 8, f), 8);
+            fclose(f);
+        }
+        cr_expect(!memcmp(magic, "\x89PNG\r\n\x1a\n", 8), "'%s' is not a PNG", path);
+        ++shown;
+    }
+    cr_expect_eq(shown, images, "images on the page");
+    cr_expect_eq(tu_count_entries(dir), images + 1, "the page and its images, nothing else");
+    return html;
+}
+
+/* phase writes <output stem>_report/ beside its result (report=true by default): the ranking of
+ * the runs and which were combined, the combined figures, and the panels; names are escaped
+ * (the output here is named r&<b>.cxi); report=false writes none. */
+Test(phase_cli, writes_an_offline_report_beside_the_result, .timeout = 120)
+{
+    char *dir = tu_make_temp_dir("phase-report");
+    char prepared[512], args[2048], *out = NULL, report[600];
+    snprintf(prepared, sizeof prepared, "%s/prepared.cxi", dir);
+    write_prepared(prepared, 0);
+    snprintf(args, sizeof args,
+             "phase %s recipe='150*HIO+50*RAAR+50*ER' runs=3 keep=2 seed=4 free_fraction=0.02 "
+             "--device cpu fft_planner=estimate -q -o '%s/r&<b>.cxi'",
+             prepared, dir);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    free(out);
+    snprintf(report, sizeof report, "%s/r&<b>_report", dir);
+    char *html = check_report_files(report, 3); /* prtf, convergence, slices */
+    cr_expect(strstr(html, "Phasing of r&amp;&lt;b&gt;.cxi</h1>") != NULL, "title not escaped");
+    cr_expect(strstr(html, "r&<b>") == NULL, "a name went through unescaped");
+    cr_expect(strstr(html, "src=\"prtf.png\"") && strstr(html, "resolution (nm)"),
+              "combined figures");
+    int rows = 0; /* the "combined" cell of a ranking row is followed by the correlation's */
+    for (const char *at = strstr(html, "<td>yes</td><td>"); at;
+         at = strstr(at + 1, "<td>yes</td><td>"))
+        ++rows;
+    cr_expect_eq(rows, 2, "both kept runs marked as combined: %s", html);
+    free(html);
+    /* one run kept: no PRTF panel (rendered in chromium: its folder's name needs no quoting in
+     * a URL); report=false: no report */
+    snprintf(args, sizeof args,
+             "phase %s recipe='100*HIO+50*ER' --device cpu fft_planner=estimate -q -o %s/one.cxi",
+             prepared, dir);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    free(out);
+    snprintf(report, sizeof report, "%s/one_report", dir);
+    html = check_report_files(report, 2);
+    cr_expect(strstr(html, "prtf.png") == NULL);
+    free(html);
+    check_report_in_chromium(report);
+    snprintf(args, sizeof args,
+             "phase %s recipe='100*HIO+50*ER' report=false --device cpu fft_planner=estimate -q "
+             "-o %s/none.cxi",
+             prepared, dir);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    free(out);
+    snprintf(report, sizeof report, "%s/none_report", dir);
+    cr_expect(!tu_file_exists(report), "report=false wrote a report");
     tu_remove_tree(dir);
     free(dir);
 }

@@ -29,6 +29,7 @@ typedef struct bcdi_phase_options {
     double checkpoint_interval; /* seconds of work between checkpoints (<output>.ckpt); 0 = none */
     int restart;                /* discard an existing checkpoint instead of resuming from it */
     int combine; /* keep >= 2: the answer is the kept runs aligned and averaged (combine_runs.h) */
+    int report;  /* write <output stem>_report/ (an HTML page with PNG panels) beside the result */
 } bcdi_phase_options;
 
 const bcdi_param_table *bcdi_phase_param_table(void);

@@ -4,6 +4,7 @@
  * the best run and the kept ones in one transaction. Shared by `phase` and `batch`. */
 #include "stages.h"
 
+#include "phase_report.h"
 #include "progress.h"
 
 #include "backend/backend.h"
@@ -175,6 +176,9 @@ bcdi_status cli_phase_check_outputs(const cli_phase_job *job)
         if (k > 0) cli_phase_run_path(job->output, (size_t)k - 1, run_name, sizeof run_name);
         st = bcdi_output_check(k > 0 ? run_name : job->output, BCDI_OUTPUT_FILE);
     }
+    char report[4300];
+    cli_phase_report_dir(job->output, report, sizeof report);
+    if (st == BCDI_OK && job->options->report) st = bcdi_output_check(report, BCDI_OUTPUT_FOLDER);
     char checkpoint[4300];
     snprintf(checkpoint, sizeof checkpoint, "%s.ckpt", job->output);
     if (st == BCDI_OK && job->options->checkpoint_interval > 0)
@@ -242,6 +246,19 @@ static bcdi_status write_outputs(const cli_phase_job *job, const result_context 
         st = write_result(tx, ctx, k, 0, path);
     }
     if (st == BCDI_OK) st = write_result(tx, ctx, 0, ctx->combined != NULL, job->output);
+    if (st == BCDI_OK && job->options->report) {
+        cli_phase_report report = {
+            .output = job->output,
+            .input = job->input,
+            .device = ctx->be->device_name,
+            .params = ctx->params,
+            .result = result,
+            .combined = ctx->combined,
+            .answer = ctx->combined ? ctx->combined->average : result->runs[0].object,
+            .support = result->runs[0].support,
+        };
+        st = cli_phase_report_write(tx, &report);
+    }
     if (st == BCDI_OK)
         st = bcdi_output_commit(tx);
     else

@@ -4,6 +4,7 @@
 #include "compare_internal.h"
 
 #include "analysis/analysis_output.h"
+#include "core/html.h"
 #include "io/json.h"
 
 #include <errno.h>
@@ -400,24 +401,7 @@ static bcdi_status write_json(bcdi_output *tx, const char *path, const bcdi_comp
 
 static void html_text(FILE *f, const char *s)
 {
-    for (; s && *s; ++s) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
+    bcdi_html_text(f, s);
 }
 
 static void html_num(FILE *f, double v, const char *format)

@@ -139,6 +139,9 @@ static const bcdi_param_spec phase_specs[] = {
                   "with keep >= 2: align the kept runs onto the best, average them, and write the "
                   "average as the answer (<output>), with modes, correlations and the PRTF "
                   "resolution; false: the best run is the answer"),
+    BCDI_KEY_BOOL("report", OPT, report, "true",
+                  "write <output stem>_report/: an offline HTML page with PNG panels "
+                  "(convergence, ranking, slices of the answer, PRTF); false for batch use"),
     BCDI_KEY_MAX_MEMORY(OPT, max_memory),
 };
 #undef OPT
