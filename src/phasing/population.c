@@ -293,8 +293,9 @@ bcdi_status bcdi_population_next(engine *e, int last, size_t *succeeded)
                  "generation's best is %.5g",
                  e->hall[0].run_id, e->hall[0].generation + 1, bcdi_metric_name(p->metric),
                  e->hall[0].key, out->metric_best_per_generation[g]);
-    /* failed runs sort last and are dropped; after the last generation nothing is bred */
-    size_t survivors = ok;
+    /* failed runs sort last and are dropped; after the last generation nothing is bred and the
+     * population is freed (the hall holds copies of the runs phase returns) */
+    size_t survivors = last ? 0 : ok;
     if (st == BCDI_OK && !last) {
         st = update_alpha(e, &ranked[0]);
         survivors = (size_t)ceil((double)ok * (1.0 - p->cull_fraction));
