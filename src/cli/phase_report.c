@@ -324,15 +324,6 @@ static bcdi_status write_prtf(bcdi_output *tx, const char *path, const bcdi_comb
 
 /* ---- index.html ---- */
 
-static void html_number(FILE *f, double v, const char *format)
-{
-    if (v == 0.0) v = 0.0; /* no "-0" */
-    if (isfinite(v))
-        fprintf(f, format, v);
-    else
-        fputs("&ndash;", f);
-}
-
 static void html_row(FILE *f, const char *name, const char *value)
 {
     fputs("<tr><th>", f);
@@ -390,15 +381,15 @@ static bcdi_status write_html(bcdi_output *tx, const char *path, const cli_phase
         int in = c && k < c->count;
         fprintf(f, "<tr><td>%zu</td><td>%ld</td><td>%ld</td><td>", k + 1, run->run_id,
                 run->generation + 1);
-        html_number(f, run->final.llk, "%.5g");
+        bcdi_html_number(f, run->final.llk, "%.5g");
         fputs("</td><td>", f);
-        html_number(f, run->final.fourier_error, "%.5g");
+        bcdi_html_number(f, run->final.fourier_error, "%.5g");
         fputs("</td><td>", f);
-        html_number(f, run->final.free_llk, "%.5g");
+        bcdi_html_number(f, run->final.free_llk, "%.5g");
         fputs("</td><td>", f);
-        html_number(f, 100.0 * run->final.support_fraction, "%.3f");
+        bcdi_html_number(f, 100.0 * run->final.support_fraction, "%.3f");
         fprintf(f, "</td><td>%s</td><td>", in ? "yes" : "no");
-        html_number(f, in ? c->correlation[k] : NAN, "%.4f");
+        bcdi_html_number(f, in ? c->correlation[k] : NAN, "%.4f");
         fprintf(f, "</td><td>%s</td></tr>\n", in && c->twinned[k] ? "yes" : "");
     }
     fputs("</table>\n<p class=\"note\">Fourier error: &radic;(&Sigma;<sub>M</sub> (|F| &minus; "
@@ -426,7 +417,7 @@ static bcdi_status write_html(bcdi_output *tx, const char *path, const cli_phase
                                             &c->prtf.axis[2]};
         for (int k = 0; k < 4; ++k) {
             fputs("<td>", f);
-            html_number(f, curves[k]->resolution, "%.3g");
+            bcdi_html_number(f, curves[k]->resolution, "%.3g");
             if (!curves[k]->reached) fputs(" (bound)", f);
             fputs("</td>", f);
         }

@@ -407,11 +407,7 @@ static void html_text(FILE *f, const char *s)
 static void html_num(FILE *f, double v, const char *format)
 {
     fputs("<td>", f);
-    if (v == 0.0) v = 0.0; /* no "-0" */
-    if (isfinite(v))
-        fprintf(f, format, v);
-    else
-        fputs("&ndash;", f);
+    bcdi_html_number(f, v, format);
     fputs("</td>", f);
 }
 

@@ -1,6 +1,8 @@
 /* Text into HTML pages (core/html.h). */
 #include "core/html.h"
 
+#include <math.h>
+
 void bcdi_html_text(FILE *f, const char *s)
 {
     for (; s && *s; ++s) {
@@ -21,4 +23,13 @@ void bcdi_html_text(FILE *f, const char *s)
             fputc(*s, f);
         }
     }
+}
+
+void bcdi_html_number(FILE *f, double v, const char *format)
+{
+    if (v == 0.0) v = 0.0; /* no "-0" */
+    if (isfinite(v))
+        fprintf(f, format, v);
+    else
+        fputs("&ndash;", f);
 }

@@ -6,5 +6,7 @@
 
 /* `s` with &, <, > and " escaped (NULL writes nothing). */
 void bcdi_html_text(FILE *f, const char *s);
+/* A number with printf's `format`, "&ndash;" when it is not finite, never "-0". */
+void bcdi_html_number(FILE *f, double v, const char *format);
 
 #endif
