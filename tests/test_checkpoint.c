@@ -67,11 +67,10 @@ typedef struct {
     int asked;
 } stopper;
 
-static void stop_at(long done, long total, double best, void *user)
+static void stop_at(const bcdi_phase_progress *now, void *user)
 {
-    (void)total, (void)best;
     stopper *s = user;
-    if (!s->asked && s->at > 0 && done >= s->at) {
+    if (!s->asked && s->at > 0 && now->done >= s->at) {
         bcdi_interrupt_request(SIGTERM);
         s->asked = 1;
     }
@@ -161,6 +160,33 @@ Test(checkpoint, a_stopped_and_resumed_run_ends_as_the_uninterrupted_one)
     cr_assert_eq(run(&p, &off, 20, &out, &resumed), BCDI_ERR_INTERRUPTED);
     cr_expect(!tu_file_exists(ckpt_path));
     bcdi_phasing_result_free(&ref);
+}
+
+/* The best runs of earlier generations (the hall) travel through the checkpoint: the last
+ * generation's recipe is deliberately poor, so every kept run comes from an earlier one, and a
+ * run stopped inside the last generation resumes to the same kept runs. */
+Test(checkpoint, the_best_runs_of_earlier_generations_survive_a_resume)
+{
+    bcdi_phasing_params p;
+    params_of(&p);
+    snprintf(p.recipe, sizeof p.recipe, "%s",
+             "30*HIO + 10*RAAR + 10*ER;30*HIO + 10*RAAR + 10*ER;20*HIO(beta=1.5)");
+    bcdi_checkpoint_opts c = options(1e9);
+    bcdi_phasing_result ref, out;
+    int resumed = -1;
+    cr_assert_eq(run(&p, &c, 0, &ref, &resumed), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(ref.count, 2);
+    for (size_t k = 0; k < ref.count; ++k)
+        cr_expect_lt(ref.runs[k].generation, 2, "kept run %zu is from the poor last generation", k);
+    /* progress counts iterations per run: 50 + 50 before the last generation (20), called every 10:
+     * stop at 110 */
+    cr_assert_eq(run(&p, &c, 110, &out, &resumed), BCDI_ERR_INTERRUPTED, "%s", bcdi_last_error());
+    cr_assert_eq(run(&p, &c, 0, &out, &resumed), BCDI_OK, "%s", bcdi_last_error());
+    cr_expect_eq(resumed, 1);
+    expect_same(&ref, &out, "stopped in the last generation");
+    bcdi_phasing_result_free(&out);
+    bcdi_phasing_result_free(&ref);
+    remove(ckpt_path);
 }
 
 Test(checkpoint, other_keys_or_input_are_refused_and_a_damaged_file_named)

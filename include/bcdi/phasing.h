@@ -18,7 +18,7 @@ extern "C" {
 /* Ranking metrics; lower is better for every one of them. */
 typedef enum {
     BCDI_METRIC_LLK = 0,  /* Poisson log-likelihood (deviance/2) per measured pixel */
-    BCDI_METRIC_FOURIER,  /* sum (|Psi| - sqrt(I))^2 / sum I over measured pixels */
+    BCDI_METRIC_FOURIER,  /* Fourier error sqrt(sum (|Psi| - sqrt(I))^2 / sum I), measured pixels */
     BCDI_METRIC_FREE_LLK, /* the same log-likelihood over the held-out (free) pixels */
     BCDI_METRIC_SHARPNESS /* N_S sum_S |rho|^4 / (sum_S |rho|^2)^2: 1 for a flat object */
 } bcdi_metric;
@@ -89,6 +89,11 @@ bcdi_status bcdi_phasing_data_read(const char *path, bcdi_phasing_data *data);
 void bcdi_phasing_data_free(bcdi_phasing_data *data);
 
 /* One history point: metrics of a run at an iteration. */
+/* fourier_error is the Fourier error as the field writes it, the root of the squared modulus
+ * misfit relative to the data over the measured pixels M:
+ *     sqrt( sum_M (|Psi| - sqrt(I))^2 / sum_M I )
+ * (files before this definition held its square); llk is the Poisson log-likelihood
+ * (deviance / 2) per measured pixel (docs/algorithms.md, Metrics). */
 typedef struct bcdi_history_point {
     long iteration;
     float fourier_error, llk, free_llk, sharpness, support_fraction, outside_fraction;
@@ -108,7 +113,10 @@ typedef struct bcdi_run_result {
 
 typedef struct bcdi_phasing_result {
     size_t shape[3];
-    bcdi_run_result *runs; /* best first (by params.metric), `count` = min(keep, successes) */
+    /* the best `keep` runs of all generations (each ranked by params.metric at the end of the
+     * generation it ran in; guided seeding can end worse than it was), best first; `count` =
+     * min(keep, successes) */
+    bcdi_run_result *runs;
     size_t count;
     long total_iterations; /* per run */
     double elapsed_s;
@@ -117,8 +125,24 @@ typedef struct bcdi_phasing_result {
 } bcdi_phasing_result;
 
 /* Called every few iterations: iterations done of total (per run, all generations), and the
- * best current value of the ranking metric (NaN before the first evaluation). */
-typedef void (*bcdi_progress_fn)(long done, long total, double best_metric, void *user);
+ * current value of the ranking metric of the leading run (bcdi_phase_progress.metric; NaN
+ * before the first evaluation). */
+typedef void (*bcdi_progress_fn)(long done, long total, double metric, void *user);
+
+/* Where a phase run stands, for a progress display. The leading run is the run with the lowest
+ * ranking metric at the latest evaluation among the runs being iterated together (every run of
+ * the process unless batch= splits them); its values are the current ones, not the best seen
+ * (a run's metrics rise and fall under HIO). */
+typedef struct bcdi_phase_progress {
+    long done, total;     /* iterations per run, all generations */
+    long generation;      /* being run, from 0 */
+    long run_id;          /* the leading run; -1 before the first evaluation */
+    double metric;        /* its ranking metric now (NaN before the first evaluation) */
+    double llk;           /* its current Poisson llk per measured pixel */
+    double fourier_error; /* its current Fourier error (bcdi_history_point.fourier_error) */
+    double free_llk;      /* its current free llk (NaN without free pixels) */
+} bcdi_phase_progress;
+typedef void (*bcdi_phase_progress_fn)(const bcdi_phase_progress *now, void *user);
 
 bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
                        const bcdi_phasing_data *data, bcdi_progress_fn progress, void *user,

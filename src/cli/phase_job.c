@@ -4,6 +4,7 @@
  * the best run and the kept ones in one transaction. Shared by `phase` and `batch`. */
 #include "stages.h"
 
+#include "phase_report.h"
 #include "progress.h"
 
 #include "backend/backend.h"
@@ -19,6 +20,7 @@
 #include "io/hdf5.h"
 #include "num/volume.h"
 #include "phasing/checkpoint.h"
+#include "phasing/combine_runs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,14 +39,47 @@ typedef struct {
     bcdi_h5_reader *prepared;      /* the input, open: its diffraction summary is copied */
     int crop;
     long crop_margin, deflate;
+    const bcdi_combined *combined; /* NULL: the answer is the best run */
 } result_context;
 
-/* Stage run `rank` as `path` in tx: the object (cropped to its support plus the margin when
- * asked) and everything io/cxi records in a result. */
-static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t rank,
+/* The combined runs as io/cxi writes them. */
+static bcdi_cxi_combined cxi_combined_of(const bcdi_combined *c)
+{
+    const bcdi_reproducibility *rep = &c->reproducibility;
+    bcdi_cxi_combined out = {
+        .runs = c->count,
+        .run_ids = c->run_ids,
+        .generations = c->generations,
+        .correlation = c->correlation,
+        .twinned = c->twinned,
+        .mode_weights = c->mode_weights,
+        .complex_mean = rep->complex_mean,
+        .complex_min = rep->complex_min,
+        .complex_max = rep->complex_max,
+        .amplitude_mean = rep->amplitude_mean,
+        .amplitude_min = rep->amplitude_min,
+        .amplitude_max = rep->amplitude_max,
+        .threshold = exp(-1.0), /* bcdi_prtf_default_options */
+        .physical = c->prtf.physical,
+    };
+    const bcdi_prtf_curve *curves[4] = {&c->prtf.overall, &c->prtf.axis[0], &c->prtf.axis[1],
+                                        &c->prtf.axis[2]};
+    for (int i = 0; i < 4; ++i)
+        out.prtf[i] = (bcdi_cxi_curve){curves[i]->shells, curves[i]->frequency, curves[i]->value,
+                                       curves[i]->resolution, curves[i]->reached};
+    return out;
+}
+
+/* Stage kept run `rank` (or the combined answer: rank 0 with c->combined) as `path` in tx: the
+ * object (cropped to its support plus the margin when asked) and everything io/cxi records in
+ * a result. A combined answer carries the best run's metrics, identity and history beside its
+ * combined group. */
+static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t rank, int combined,
                                 const char *path)
 {
-    const bcdi_run_result *run = &c->result->runs[rank];
+    bcdi_run_result answer = c->result->runs[rank];
+    if (combined) answer.object = c->combined->average; /* in the best run's frame and support */
+    const bcdi_run_result *run = &answer;
     const size_t *shape = c->result->shape;
     size_t lo[3] = {0, 0, 0}, out_shape[3] = {shape[0], shape[1], shape[2]};
     size_t first[3], last[3];
@@ -77,6 +112,8 @@ static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t
     char input_abs[4096];
     const char *input = realpath(c->input, input_abs) ? input_abs : c->input;
     const bcdi_config *cfg = c->config;
+    bcdi_cxi_combined cxi_combined;
+    if (combined) cxi_combined = cxi_combined_of(c->combined);
     bcdi_cxi_result out = {
         .shape = {out_shape[0], out_shape[1], out_shape[2]},
         .object = object,
@@ -110,6 +147,7 @@ static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t
         .seed = (long)c->params->seed,
         .history = history,
         .history_rows = run->history_count,
+        .combined = combined ? &cxi_combined : NULL,
         .deflate_level = (int)c->deflate,
     };
     if (st == BCDI_OK) st = bcdi_cxi_write_result(tx, path, &out);
@@ -138,6 +176,9 @@ bcdi_status cli_phase_check_outputs(const cli_phase_job *job)
         if (k > 0) cli_phase_run_path(job->output, (size_t)k - 1, run_name, sizeof run_name);
         st = bcdi_output_check(k > 0 ? run_name : job->output, BCDI_OUTPUT_FILE);
     }
+    char report[4300];
+    cli_phase_report_dir(job->output, report, sizeof report);
+    if (st == BCDI_OK && job->options->report) st = bcdi_output_check(report, BCDI_OUTPUT_FOLDER);
     char checkpoint[4300];
     snprintf(checkpoint, sizeof checkpoint, "%s.ckpt", job->output);
     if (st == BCDI_OK && job->options->checkpoint_interval > 0)
@@ -165,7 +206,35 @@ static bcdi_status read_support_file(const char *path, const size_t shape[3], ui
     return st;
 }
 
-/* Every kept run and the best under the requested name, all together or none. */
+/* The kept runs into one answer (1), or 0 with a warning saying why not: the runs are there
+ * and good, so a failure to combine them leaves the best run as the answer rather than losing
+ * the work. PRTF in nm when the data has a geometry (its voxel sizes for the data's shape). */
+static int combine_kept_runs(const bcdi_phasing_result *result, const float *intensity,
+                             const uint8_t *mask, const bcdi_geometry *geometry,
+                             bcdi_combined *combined)
+{
+    double voxel_size_m[3] = {0, 0, 0};
+    bcdi_status st = BCDI_OK;
+    if (geometry) {
+        bcdi_geometry g = *geometry;
+        if (memcmp(g.shape, result->shape, sizeof g.shape) != 0)
+            st = bcdi_geometry_compute(&g, result->shape);
+        if (st == BCDI_OK) memcpy(voxel_size_m, g.voxel_size_m, sizeof voxel_size_m);
+    }
+    if (st == BCDI_OK)
+        st = bcdi_combine_runs(result, intensity, mask, geometry ? voxel_size_m : NULL, combined);
+    if (st != BCDI_OK) {
+        bcdi_log(BCDI_LOG_WARN,
+                 "could not combine the %zu kept runs (%s): the answer is the best run",
+                 result->count, bcdi_last_error());
+        bcdi_clear_error();
+        return 0;
+    }
+    return 1;
+}
+
+/* Every kept run and the answer (the combined runs, or the best) under the requested name, all
+ * together or none. */
 static bcdi_status write_outputs(const cli_phase_job *job, const result_context *ctx)
 {
     const bcdi_phasing_result *result = ctx->result;
@@ -174,9 +243,22 @@ static bcdi_status write_outputs(const cli_phase_job *job, const result_context 
     bcdi_status st = bcdi_output_begin(&tx);
     for (size_t k = 0; st == BCDI_OK && result->count > 1 && k < result->count; ++k) {
         cli_phase_run_path(job->output, k, path, sizeof path);
-        st = write_result(tx, ctx, k, path);
+        st = write_result(tx, ctx, k, 0, path);
     }
-    if (st == BCDI_OK) st = write_result(tx, ctx, 0, job->output);
+    if (st == BCDI_OK) st = write_result(tx, ctx, 0, ctx->combined != NULL, job->output);
+    if (st == BCDI_OK && job->options->report) {
+        cli_phase_report report = {
+            .output = job->output,
+            .input = job->input,
+            .device = ctx->be->device_name,
+            .params = ctx->params,
+            .result = result,
+            .combined = ctx->combined,
+            .answer = ctx->combined ? ctx->combined->average : result->runs[0].object,
+            .support = result->runs[0].support,
+        };
+        st = cli_phase_report_write(tx, &report);
+    }
     if (st == BCDI_OK)
         st = bcdi_output_commit(tx);
     else
@@ -189,15 +271,31 @@ static bcdi_status write_outputs(const cli_phase_job *job, const result_context 
                  result->runs[0].final.llk, 100.0 * result->runs[0].final.support_fraction,
                  result->elapsed_s, job->output,
                  result->count > 1 ? " and the kept runs as <stem>-run<K>.cxi" : "");
+    if (st == BCDI_OK && ctx->combined) {
+        const bcdi_combined *c = ctx->combined;
+        const char *unit = c->prtf.physical ? "nm" : "voxels";
+        bcdi_log(BCDI_LOG_INFO,
+                 "%s holds the average of the best %zu runs aligned onto the best (run 1): first "
+                 "mode %.3f of the power, complex correlation of the runs %.3f (lowest pair), "
+                 "amplitude correlation %.3f (mean); PRTF resolution %.3g, %.3g, %.3g %s along "
+                 "axes 0, 1, "
+                 "2 (1/e%s)",
+                 job->output, c->count, c->mode_weights[0], c->reproducibility.complex_min,
+                 c->reproducibility.amplitude_mean, c->prtf.axis[0].resolution,
+                 c->prtf.axis[1].resolution, c->prtf.axis[2].resolution, unit,
+                 c->prtf.axis[0].reached && c->prtf.axis[1].reached && c->prtf.axis[2].reached
+                     ? ""
+                     : "; not reached along every axis: a bound set by the sampling there");
+    }
     return st;
 }
 
 /* Keys that change nothing of the iterates: a checkpoint written with other values of these is
  * resumed all the same (a requeued job may land on another GPU, or write its result with other
  * compression). */
-static const char *const checkpoint_free_keys[] = {"checkpoint_interval", "restart",    "device",
-                                                   "fft_planner",         "fft_wisdom", "crop",
-                                                   "crop_margin",         "deflate",    NULL};
+static const char *const checkpoint_free_keys[] = {
+    "checkpoint_interval", "restart", "device",  "fft_planner", "fft_wisdom", "crop",
+    "crop_margin",         "deflate", "combine", NULL};
 
 /* "key = value" lines of the keys a checkpoint is bound to (for the message of a refusal). */
 static char *keys_text(const bcdi_config *cfg)
@@ -351,8 +449,15 @@ bcdi_status cli_phase_run(const cli_phase_job *job)
                               prepared,
                               options->crop,
                               options->crop_margin,
-                              options->deflate};
+                              options->deflate,
+                              NULL};
+        bcdi_combined combined;
+        if (options->combine && result.count >= 2 &&
+            combine_kept_runs(&result, intensity, mask, have_geometry ? &geometry : NULL,
+                              &combined))
+            ctx.combined = &combined;
         st = write_outputs(job, &ctx);
+        if (ctx.combined) bcdi_combined_free(&combined);
         /* the result is there: its checkpoint has served */
         if (st == BCDI_OK && unlink(checkpoint_path) == 0)
             bcdi_log(BCDI_LOG_INFO, "removed the checkpoint %s", checkpoint_path);

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 void cli_progress_init(cli_progress *p, const char *label, const char *metric, int quiet)
@@ -17,15 +18,29 @@ void cli_progress_init(cli_progress *p, const char *label, const char *metric, i
     p->metric = metric;
 }
 
-void cli_progress_update(long done, long total, double value, void *user)
+void cli_progress_values(const cli_progress *p, const bcdi_phase_progress *now, char *out,
+                         size_t cap)
+{
+    out[0] = '\0';
+    if (!now || now->run_id < 0) return;
+    int n = snprintf(out, cap, ", run %ld: llk %.4g, Fourier error %.4g", now->run_id, now->llk,
+                     now->fourier_error);
+    /* the ranking metric too when it is neither of those */
+    if (n > 0 && (size_t)n < cap && p->metric && strcmp(p->metric, "llk") &&
+        strcmp(p->metric, "fourier") && isfinite(now->metric))
+        snprintf(out + n, cap - (size_t)n, ", %s %.4g", p->metric, now->metric);
+}
+
+void cli_progress_update(const bcdi_phase_progress *now, void *user)
 {
     cli_progress *p = user;
+    long done = now->done, total = now->total;
     if (p->quiet || total <= 0) return;
     double t = bcdi_clock_s(), elapsed = t - p->start;
     double fraction = (double)done / (double)total;
     double eta = done > 0 ? elapsed * (1.0 - fraction) / fraction : NAN;
-    char value_text[64] = "";
-    if (isfinite(value)) snprintf(value_text, sizeof value_text, ", %s %.4g", p->metric, value);
+    char value_text[160];
+    cli_progress_values(p, now, value_text, sizeof value_text);
     if (p->tty) {
         if (t - p->last_print < 0.2 && done < total) return;
         p->last_print = t;

@@ -4,6 +4,7 @@
 #include "compare_internal.h"
 
 #include "analysis/analysis_output.h"
+#include "core/html.h"
 #include "io/json.h"
 
 #include <errno.h>
@@ -414,34 +415,13 @@ static bcdi_status write_json(bcdi_output *tx, const char *path, const bcdi_comp
 
 static void html_text(FILE *f, const char *s)
 {
-    for (; s && *s; ++s) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
+    bcdi_html_text(f, s);
 }
 
 static void html_num(FILE *f, double v, const char *format)
 {
     fputs("<td>", f);
-    if (v == 0.0) v = 0.0; /* no "-0" */
-    if (isfinite(v))
-        fprintf(f, format, v);
-    else
-        fputs("&ndash;", f);
+    bcdi_html_number(f, v, format);
     fputs("</td>", f);
 }
 

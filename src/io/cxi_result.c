@@ -13,6 +13,7 @@
 #define IMAGE "entry_1/image_1"
 #define CONFIGURATION IMAGE "/process_1/configuration"
 #define RESULTS IMAGE "/process_1/results"
+#define COMBINED IMAGE "/process_1/combined"
 
 /* ------------------------------------------------------------------------------------------ */
 /* diffraction summary                                                                        */
@@ -195,6 +196,14 @@ static bcdi_status write_results(bcdi_h5_writer *w, const bcdi_cxi_result *r)
         st = bcdi_h5_write_double(w, key, *(const double *)((const char *)r + doubles[i].offset),
                                   NULL);
     }
+    /* the metrics' definitions travel with them (fourier_error held its square before) */
+    if (st == BCDI_OK)
+        st = bcdi_h5_attr_string(w, RESULTS "/fourier_error", "definition",
+                                 "sqrt(sum_M (|F| - sqrt(I))^2 / sum_M I), M: measured voxels");
+    if (st == BCDI_OK)
+        st = bcdi_h5_attr_string(w, RESULTS "/llk", "definition",
+                                 "(1/|M|) sum_M (Ic - I + I ln(I/Ic)), Ic = |F|^2: Poisson "
+                                 "deviance / 2 per measured voxel");
     for (size_t i = 0; st == BCDI_OK && i < sizeof ints / sizeof *ints; ++i) {
         snprintf(key, sizeof key, RESULTS "/%s", ints[i].name);
         st = bcdi_h5_write_int(w, key, ints[i].value);
@@ -226,6 +235,72 @@ static bcdi_status write_results(bcdi_h5_writer *w, const bcdi_cxi_result *r)
     return st;
 }
 
+/* `count` values as float64 at COMBINED/name (units may be NULL). */
+static bcdi_status write_doubles(bcdi_h5_writer *w, const char *name, const double *v, size_t count,
+                                 const char *units)
+{
+    char path[256];
+    snprintf(path, sizeof path, COMBINED "/%s", name);
+    bcdi_status st = bcdi_h5_write(w, path, BCDI_DT_F64, 1, &count, v, 0);
+    if (st == BCDI_OK && units) st = bcdi_h5_attr_string(w, path, "units", units);
+    return st;
+}
+
+static bcdi_status write_combined(bcdi_h5_writer *w, const bcdi_cxi_combined *c)
+{
+    size_t k = c->runs;
+    double *row = malloc((k ? k : 1) * 4 * sizeof *row);
+    if (!row) return bcdi_error(BCDI_ERR_NOMEM, "out of memory writing the combined runs");
+    double *ids = row, *generations = row + k, *twinned = row + 2 * k;
+    for (size_t i = 0; i < k; ++i) {
+        ids[i] = (double)c->run_ids[i];
+        generations[i] = (double)c->generations[i] + 1.0;
+        twinned[i] = c->twinned[i] ? 1.0 : 0.0;
+    }
+    const char *length = c->physical ? "nm" : "voxel";
+    const char *frequency = c->physical ? "1/nm" : "1/voxel";
+    bcdi_status st = bcdi_h5_group(w, COMBINED, "NXcollection");
+    if (st == BCDI_OK) st = bcdi_h5_write_int(w, COMBINED "/runs", (long)k);
+    if (st == BCDI_OK) st = write_doubles(w, "run_id", ids, k, NULL);
+    if (st == BCDI_OK) st = write_doubles(w, "generation", generations, k, NULL);
+    if (st == BCDI_OK) st = write_doubles(w, "correlation", c->correlation, k, NULL);
+    if (st == BCDI_OK) st = write_doubles(w, "twinned", twinned, k, NULL);
+    if (st == BCDI_OK) st = write_doubles(w, "mode_weights", c->mode_weights, k, NULL);
+    const struct {
+        const char *name;
+        double value;
+    } scalars[] = {{"first_mode_weight", c->mode_weights[0]},
+                   {"complex_correlation_mean", c->complex_mean},
+                   {"complex_correlation_min", c->complex_min},
+                   {"complex_correlation_max", c->complex_max},
+                   {"amplitude_correlation_mean", c->amplitude_mean},
+                   {"amplitude_correlation_min", c->amplitude_min},
+                   {"amplitude_correlation_max", c->amplitude_max},
+                   {"prtf_threshold", c->threshold}};
+    for (size_t i = 0; st == BCDI_OK && i < sizeof scalars / sizeof *scalars; ++i)
+        st = write_doubles(w, scalars[i].name, &scalars[i].value, 1, NULL);
+    /* the PRTF curves and the resolution read from each */
+    static const char *const curves[4] = {"prtf_overall", "prtf_axis0", "prtf_axis1", "prtf_axis2"};
+    double resolution[3], reached[3];
+    for (int a = 0; a < 3; ++a) {
+        resolution[a] = c->prtf[a + 1].resolution;
+        reached[a] = c->prtf[a + 1].reached;
+    }
+    for (int i = 0; st == BCDI_OK && i < 4; ++i) {
+        char name[64];
+        snprintf(name, sizeof name, "%s_frequency", curves[i]);
+        st = write_doubles(w, name, c->prtf[i].frequency, c->prtf[i].count, frequency);
+        snprintf(name, sizeof name, "%s", curves[i]);
+        if (st == BCDI_OK) st = write_doubles(w, name, c->prtf[i].value, c->prtf[i].count, NULL);
+    }
+    if (st == BCDI_OK) st = write_doubles(w, "resolution", resolution, 3, length);
+    if (st == BCDI_OK) st = write_doubles(w, "resolution_reached", reached, 3, NULL);
+    if (st == BCDI_OK)
+        st = write_doubles(w, "resolution_overall", &c->prtf[0].resolution, 1, length);
+    free(row);
+    return st;
+}
+
 bcdi_status bcdi_cxi_write_result(bcdi_output *tx, const char *path, const bcdi_cxi_result *r)
 {
     if (!path || !r || !r->object)
@@ -247,6 +322,7 @@ bcdi_status bcdi_cxi_write_result(bcdi_output *tx, const char *path, const bcdi_
                                    r->config_count);
     if (st == BCDI_OK && r->input) st = bcdi_h5_write_string(w, CONFIGURATION "/input", r->input);
     if (st == BCDI_OK) st = write_results(w, r);
+    if (st == BCDI_OK && r->combined) st = write_combined(w, r->combined);
     if (st == BCDI_OK) {
         st = bcdi_h5_commit(w);
     } else {

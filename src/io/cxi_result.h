@@ -7,6 +7,8 @@
  *            entry_1/image_1/process_1/results/<name>        final metrics, run identity,
  *                                                             crop_origin, data_shape (the
  *                                                             grid phased), history (n x 7)
+ *            entry_1/image_1/process_1/combined/...          when the object is the combined
+ *                                                             answer of several runs
  *            entry_1/instrument_1/detector_1/mask            the prepared data's mask
  *            entry_1/bcdi_geometry/...                       the prepared data's geometry
  *            entry_1/bcdi_summary/...                        the prepared data's diffraction
@@ -54,7 +56,31 @@ bcdi_status bcdi_cxi_read_summary(bcdi_h5_reader *r, bcdi_cxi_summary *summary);
 
 /* ---- phasing results ---- */
 
-/* What phase records for one run. */
+/* One PRTF curve as written: `count` shells. */
+typedef struct bcdi_cxi_curve {
+    size_t count;
+    const double *frequency, *value;
+    double resolution; /* where it first falls below the threshold (a bound when !reached) */
+    int reached;
+} bcdi_cxi_curve;
+
+/* Many runs combined into the answer (phase with keep >= 2 and combine=true): written under
+ * entry_1/image_1/process_1/combined (docs/file-formats.md). */
+typedef struct bcdi_cxi_combined {
+    size_t runs;                /* K */
+    const long *run_ids;        /* K, best first */
+    const long *generations;    /* K, from 0 (written from 1, as results/generation) */
+    const double *correlation;  /* K: aligned complex correlation to the best run */
+    const int *twinned;         /* K */
+    const double *mode_weights; /* K, descending */
+    double complex_mean, complex_min, complex_max;
+    double amplitude_mean, amplitude_min, amplitude_max;
+    double threshold;       /* of the resolution (1/e) */
+    int physical;           /* 1: nm and 1/nm; 0: voxel units */
+    bcdi_cxi_curve prtf[4]; /* overall, then along array axes 0, 1, 2 */
+} bcdi_cxi_combined;
+
+/* What phase records for one run (or the combined answer: `combined` set). */
 typedef struct bcdi_cxi_result {
     size_t shape[3]; /* object and support as written (cropped or whole) */
     const bcdi_cf *object;
@@ -74,7 +100,8 @@ typedef struct bcdi_cxi_result {
     double shrinkwrap_threshold, elapsed_s;
     const char *metric, *backend, *device, *program;
     long rank, run_id, generation, restarts, iterations, seed;
-    const double *history; /* history_rows x 7 (BCDI_CXI_HISTORY_COLUMNS) */
+    const bcdi_cxi_combined *combined; /* NULL: one run's result */
+    const double *history;             /* history_rows x 7 (BCDI_CXI_HISTORY_COLUMNS) */
     size_t history_rows;
     int deflate_level;
 } bcdi_cxi_result;

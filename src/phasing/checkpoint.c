@@ -8,6 +8,8 @@
  *   i64 generations done, f64 seconds of work so far, f64 best metric per generation [64]
  *   u64 n, then n i64 run ids: the global ranking that started the generation
  *   u8 alpha present; then i64 its run id, its metrics, its object
+ *   u64 hall records (the best runs of the generations done); each: i64 run id, i64
+ *       generation, f64 ranking metric, u64 size, the packed copy (rank 0 holds them all)
  *   u64 individuals; each: u64 size, then the packed individual (bcdi_individual_pack)
  *   u64 FNV-1a hash of every byte before it
  * Rank 0 writes it: its own individuals, then each other rank's as they arrive (one at a time:
@@ -27,7 +29,7 @@
 #include <sys/stat.h>
 
 #define MAGIC "BCDICKP1"
-#define VERSION 1u
+#define VERSION 2u /* 2: the hall of the best runs of every generation */
 
 /* ---- individuals as bytes ---- */
 
@@ -178,6 +180,8 @@ static int team_size(const engine *e)
     return e->team ? e->team->size : 1;
 }
 
+static void write_individual(engine *e, stream *s, const individual *ind);
+
 static void write_header(engine *e, stream *s)
 {
     const bcdi_checkpoint_opts *c = e->checkpoint;
@@ -214,6 +218,14 @@ static void write_header(engine *e, stream *s)
         out(s, &id, sizeof id);
         out(s, h, sizeof h);
         out(s, e->alpha, e->n * sizeof *e->alpha);
+    }
+    uint64_t hall = e->hall_count;
+    out(s, &hall, sizeof hall);
+    for (size_t i = 0; i < e->hall_count; ++i) {
+        int64_t ids[2] = {e->hall[i].run_id, e->hall[i].generation};
+        out(s, ids, sizeof ids);
+        out(s, &e->hall[i].key, sizeof e->hall[i].key);
+        write_individual(e, s, e->hall[i].copy);
     }
     uint64_t individuals = e->order_count;
     out(s, &individuals, sizeof individuals);
@@ -336,6 +348,43 @@ static void differing_keys(const char *then, const char *now, char *outbuf, size
     }
 }
 
+/* Rank 0: the hall's records and copies. */
+static bcdi_status read_hall(engine *e, stream *s, const char *path)
+{
+    uint64_t count = 0;
+    if (!in(s, &count, sizeof count) || count > (uint64_t)e->p->keep)
+        return bcdi_error(BCDI_ERR_FORMAT, "checkpoint '%s' is damaged (best runs)", path);
+    e->hall = calloc((size_t)e->p->keep, sizeof *e->hall);
+    if (!e->hall) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    for (uint64_t i = 0; i < count; ++i) {
+        int64_t ids[2];
+        uint64_t size = 0;
+        hall_entry *h = &e->hall[i];
+        if (!in(s, ids, sizeof ids) || !in(s, &h->key, sizeof h->key) ||
+            !in(s, &size, sizeof size) || size > ((uint64_t)1 << 40))
+            return bcdi_error(BCDI_ERR_FORMAT, "checkpoint '%s' is damaged (best run %llu)", path,
+                              (unsigned long long)i);
+        unsigned char *buf = malloc(size ? size : 1);
+        h->copy = calloc(1, sizeof *h->copy);
+        bcdi_status st =
+            buf && h->copy ? BCDI_OK : bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+        if (st == BCDI_OK && !in(s, buf, size))
+            st = bcdi_error(BCDI_ERR_FORMAT, "checkpoint '%s' is damaged (best run %llu)", path,
+                            (unsigned long long)i);
+        if (st == BCDI_OK) st = bcdi_individual_unpack(e, buf, size, h->copy);
+        free(buf);
+        if (st != BCDI_OK) {
+            free(h->copy);
+            h->copy = NULL;
+            return st;
+        }
+        h->run_id = (long)ids[0];
+        h->generation = (long)ids[1];
+        e->hall_count = (size_t)i + 1;
+    }
+    return BCDI_OK;
+}
+
 /* Rank 0: the header checked against this run. */
 static bcdi_status read_header(engine *e, stream *s, const char *path, unsigned char *have_alpha)
 {
@@ -411,7 +460,32 @@ static bcdi_status read_header(engine *e, stream *s, const char *path, unsigned 
         e->alpha_run_id = (long)id;
         get_history(h, &e->alpha_final);
     }
-    return BCDI_OK;
+    return read_hall(e, s, path);
+}
+
+/* The hall's records from rank 0 to every rank (the copies stay on rank 0). */
+static bcdi_status share_hall(engine *e)
+{
+    uint64_t count = e->hall_count;
+    bcdi_status st = e->team->bcast(e->team->ctx, &count, sizeof count, 0);
+    if (st != BCDI_OK) return st;
+    if (count > (uint64_t)e->p->keep)
+        return bcdi_error(BCDI_ERR_FORMAT, "checkpoint: %llu best runs, keep=%ld",
+                          (unsigned long long)count, e->p->keep);
+    if (!e->hall) e->hall = calloc((size_t)e->p->keep, sizeof *e->hall);
+    if (!e->hall) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    for (size_t i = 0; st == BCDI_OK && i < count; ++i) {
+        struct {
+            int64_t run_id, generation;
+            double key;
+        } record = {e->hall[i].run_id, e->hall[i].generation, e->hall[i].key};
+        st = e->team->bcast(e->team->ctx, &record, sizeof record, 0);
+        e->hall[i].run_id = (long)record.run_id;
+        e->hall[i].generation = (long)record.generation;
+        e->hall[i].key = record.key;
+    }
+    e->hall_count = (size_t)count;
+    return st;
 }
 
 /* Where run `id` stands in the order, for its owner now. */
@@ -571,6 +645,7 @@ bcdi_status bcdi_checkpoint_load(engine *e, int *resumed)
             if (st == BCDI_OK)
                 st = e->team->bcast(e->team->ctx, &e->alpha_final, sizeof e->alpha_final, 0);
         }
+        if (st == BCDI_OK) st = share_hall(e);
     }
     /* the individuals: rank 0 reads, each owner receives its block of the order */
     long lo = 0, hi = (long)e->order_count;

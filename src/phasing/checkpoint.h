@@ -32,13 +32,14 @@ typedef struct bcdi_checkpoint_opts {
     const char *keys_text; /* "key = value" lines, compared to explain a refusal */
 } bcdi_checkpoint_opts;
 
-/* bcdi_phase with a team of ranks (NULL: alone) and checkpoints (NULL: none). Every rank of the
+/* bcdi_phase with a team of ranks (NULL: alone), checkpoints (NULL: none) and the full progress
+ * record (the leading run's current llk and Fourier error). Every rank of the
  * team calls it with the same parameters and data; rank 0 receives the result (the others an
  * empty one). *resumed (may be NULL) says a checkpoint was read. On a signal (SIGTERM, SIGUSR1)
  * it writes the checkpoint first and returns BCDI_ERR_INTERRUPTED saying where it is. */
 bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *params,
                            const bcdi_phasing_data *data, const bcdi_phase_team *team,
-                           const bcdi_checkpoint_opts *checkpoint, bcdi_progress_fn progress,
+                           const bcdi_checkpoint_opts *checkpoint, bcdi_phase_progress_fn progress,
                            void *user, bcdi_phasing_result *out, int *resumed);
 
 #endif

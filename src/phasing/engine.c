@@ -263,7 +263,8 @@ static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long it
         const double *u = e->update_terms + r * BCDI_UPDATE_TERMS;
         bcdi_history_point h;
         h.iteration = iteration;
-        h.fourier_error = (float)(f[1] > 0 ? f[0] / f[1] : NAN);
+        /* the field's Fourier error: the root of the relative squared modulus misfit */
+        h.fourier_error = (float)(f[1] > 0 ? sqrt(f[0] / f[1]) : NAN);
         h.llk = (float)(e->n_measured ? f[2] / (double)e->n_measured : NAN);
         h.free_llk = (float)(e->n_free ? f[4] / (double)e->n_free : NAN);
         h.sharpness = (float)(u[0] > 0 ? (double)e->counts[r] * u[2] / (u[0] * u[0]) : NAN);
@@ -272,8 +273,21 @@ static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long it
         slots[r]->final = h;
         st = bcdi_engine_push_history(slots[r], &h);
         if (st != BCDI_OK) return st;
-        double m = metric_value(e->p->metric, &h);
-        if (!slots[r]->failed && isfinite(m) && !(m >= e->best_metric)) e->best_metric = m;
+    }
+    /* the leading run of this batch now (its current values, not the best ever seen) */
+    const individual *lead = NULL;
+    double lead_metric = NAN;
+    for (size_t r = 0; r < batch; ++r) {
+        double m = metric_value(e->p->metric, &slots[r]->final);
+        if (!slots[r]->failed && isfinite(m) && (!lead || m < lead_metric))
+            lead = slots[r], lead_metric = m;
+    }
+    if (lead) {
+        e->now.run_id = lead->run_id;
+        e->now.metric = lead_metric;
+        e->now.llk = lead->final.llk;
+        e->now.fourier_error = lead->final.fourier_error;
+        e->now.free_llk = lead->final.free_llk;
     }
     return BCDI_OK;
 }
@@ -347,8 +361,12 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
             if (st == BCDI_OK) st = bcdi_engine_sync_point(e, slots, batch, t + 1);
             if (st != BCDI_OK) return st;
             ++e->done;
-            if (e->progress && (e->done % 10 == 0 || last))
-                e->progress(e->done, e->total, e->best_metric, e->user);
+            if (e->progress && (e->done % 10 == 0 || last)) {
+                e->now.done = e->done;
+                e->now.total = e->total;
+                e->now.generation = e->generation;
+                e->progress(&e->now, e->user);
+            }
         }
     }
     /* bring the individuals home */
@@ -623,38 +641,29 @@ static void free_engine(engine *e)
     free(e->local);
     free(e->order);
     free(e->alpha);
+    bcdi_hall_free(e);
 }
 
-/* The kept runs, finalised on rank 0. */
+/* The kept runs: the hall (the best of every generation), finalised on rank 0. */
 static bcdi_status finish(engine *e, bcdi_phasing_result *out)
 {
-    size_t keep = (size_t)e->p->keep;
-    individual **kept = NULL;
-    int *received = NULL;
-    size_t count = 0;
-    bcdi_status st = bcdi_population_gather_kept(e, keep, &kept, &received, &count);
-    if (st == BCDI_OK && count) {
+    size_t count = e->team && e->team->rank != 0 ? 0 : e->hall_count;
+    bcdi_status st = BCDI_OK;
+    if (count) {
         out->runs = calloc(count, sizeof *out->runs);
         if (!out->runs) st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
     }
     for (size_t k = 0; st == BCDI_OK && k < count; ++k) {
-        st = finalise(e, kept[k], &out->runs[k]);
+        st = finalise(e, e->hall[k].copy, &out->runs[k]);
         if (st == BCDI_OK) out->count = k + 1;
     }
-    for (size_t k = 0; k < count; ++k)
-        if (received[k]) {
-            bcdi_engine_free_individual(kept[k]);
-            free(kept[k]);
-        }
-    free(kept);
-    free(received);
     memcpy(out->shape, e->shape, sizeof out->shape);
     return st;
 }
 
 bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *params,
                            const bcdi_phasing_data *data, const bcdi_phase_team *team,
-                           const bcdi_checkpoint_opts *checkpoint, bcdi_progress_fn progress,
+                           const bcdi_checkpoint_opts *checkpoint, bcdi_phase_progress_fn progress,
                            void *user, bcdi_phasing_result *out, int *resumed_out)
 {
     memset(out, 0, sizeof *out);
@@ -671,7 +680,8 @@ bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *par
     e.n = data->shape[0] * data->shape[1] * data->shape[2];
     e.progress = progress;
     e.user = user;
-    e.best_metric = NAN;
+    e.now.run_id = -1;
+    e.now.metric = e.now.llk = e.now.fourier_error = e.now.free_llk = NAN;
     e.team = team && team->size > 1 ? team : NULL;
     e.checkpoint = checkpoint;
     e.out = out;
@@ -719,11 +729,25 @@ bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *par
     return st;
 }
 
+/* bcdi_phase's callback, fed from the full progress record */
+typedef struct {
+    bcdi_progress_fn fn;
+    void *user;
+} simple_progress;
+
+static void to_simple_progress(const bcdi_phase_progress *now, void *user)
+{
+    const simple_progress *s = user;
+    s->fn(now->done, now->total, now->metric, s->user);
+}
+
 bcdi_status bcdi_phase(bcdi_backend *backend, const bcdi_phasing_params *params,
                        const bcdi_phasing_data *data, bcdi_progress_fn progress, void *user,
                        bcdi_phasing_result *out)
 {
-    return bcdi_phase_run(backend, params, data, NULL, NULL, progress, user, out, NULL);
+    simple_progress s = {progress, user};
+    return bcdi_phase_run(backend, params, data, NULL, NULL, progress ? to_simple_progress : NULL,
+                          &s, out, NULL);
 }
 
 void bcdi_phasing_result_free(bcdi_phasing_result *result)

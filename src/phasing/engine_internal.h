@@ -42,6 +42,16 @@ typedef struct individual {
     size_t history_count, history_capacity;
 } individual;
 
+/* One of the best runs seen in any generation (the hall, what phase returns): its ranking
+ * metric at the end of its generation; the record is the same on every rank, the copy (the
+ * individual as it ended that generation) is held by rank 0 alone. */
+typedef struct hall_entry {
+    long run_id;
+    long generation;
+    double key;       /* ranking metric of its final point */
+    individual *copy; /* rank 0: owned; NULL on other ranks */
+} hall_entry;
+
 typedef struct engine {
     bcdi_backend *be;
     const bcdi_backend_ops *ops;
@@ -67,10 +77,10 @@ typedef struct engine {
     float *maxima, *thresholds;
     uint64_t *counts;
     /* progress */
-    bcdi_progress_fn progress;
+    bcdi_phase_progress_fn progress;
     void *user;
     long done, total;
-    double best_metric;
+    bcdi_phase_progress now; /* the leading run at the latest evaluation */
     /* the population: this rank's individuals, in the order of the global ranking */
     individual **local;
     size_t local_count;
@@ -82,6 +92,9 @@ typedef struct engine {
     bcdi_cf *alpha; /* NULL until the first generation ends */
     bcdi_history_point alpha_final;
     long alpha_run_id;
+    /* the best `keep` runs of every generation so far, best first (population.c) */
+    hall_entry *hall;
+    size_t hall_count;
     /* ranks and checkpoints */
     const bcdi_phase_team *team; /* NULL: this process alone */
     const bcdi_checkpoint_opts *checkpoint;
@@ -111,15 +124,14 @@ bcdi_status bcdi_engine_wait_for_team(engine *e, int failed);
 /* This rank's share of the first generation: run ids lo..hi-1 of a block split of `runs`. */
 void bcdi_population_block(long runs, int rank, int size, long *lo, long *hi);
 /* After a generation: every rank's individuals ranked together (failed last); the number that
- * succeeded; alpha updated (broadcast by its owner when a better one appeared) unless `last`;
- * then the survivors bred with alpha (streams by global rank) and the rest freed. On every
- * rank e->order holds the ranking. */
+ * succeeded; the hall updated with this generation's best (copies sent to rank 0); alpha
+ * updated (broadcast by its owner when a better one appeared) unless `last`; then the
+ * survivors bred with alpha (streams by global rank) and the rest freed. On every rank
+ * e->order holds the ranking. */
 bcdi_status bcdi_population_next(engine *e, int last, size_t *succeeded);
-/* The best `keep` individuals, sent to rank 0 (*kept their count there, 0 elsewhere); the
- * caller finalises them. kept[i] are this rank's or received copies (free with
- * bcdi_engine_free_individual when received: *received[i] set). */
-bcdi_status bcdi_population_gather_kept(engine *e, size_t keep, individual ***kept, int **received,
-                                        size_t *count);
+/* Order of the hall: by key (NaN last), then earlier generation, then run id. */
+int bcdi_hall_compare(const hall_entry *a, const hall_entry *b);
+void bcdi_hall_free(engine *e);
 
 /* ---- checkpoint.c ---- */
 

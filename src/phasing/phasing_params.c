@@ -135,6 +135,13 @@ static const bcdi_param_spec phase_specs[] = {
                     "and SIGUSR1; rerunning the same command resumes from it); 0 = none"),
     BCDI_KEY_BOOL("restart", OPT, restart, "false",
                   "start afresh, ignoring a checkpoint of an earlier run"),
+    BCDI_KEY_BOOL("combine", OPT, combine, "true",
+                  "with keep >= 2: align the kept runs onto the best, average them, and write the "
+                  "average as the answer (<output>), with modes, correlations and the PRTF "
+                  "resolution; false: the best run is the answer"),
+    BCDI_KEY_BOOL("report", OPT, report, "true",
+                  "write <output stem>_report/: an offline HTML page with PNG panels "
+                  "(convergence, ranking, slices of the answer, PRTF); false for batch use"),
     BCDI_KEY_MAX_MEMORY(OPT, max_memory),
 };
 #undef OPT
@@ -212,8 +219,9 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     double data = 5.0 + (p->support_file[0] ? 1.0 : 0.0);
     /* the initial support (the upload's 10 B/voxel of copies are gone before the batch) */
     double engine = 1.0;
-    /* every run, the best of the generations (guided seeding), the kept results */
-    double population = 9.0 * runs + (p->generations > 1 ? 8.0 : 0.0) + 9.0 * keep;
+    /* every run, the best of the generations (guided seeding), the copies of the best runs
+     * seen (the hall), the kept results */
+    double population = 9.0 * runs + (p->generations > 1 ? 8.0 : 0.0) + 18.0 * keep;
     double backend = 0.0;
     if (backend_on_host)
         backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (options->fft_measure ? 16.0 : 8.0));
@@ -237,8 +245,11 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     if (recipes == 1) iterations *= (double)p->generations;
     double rows = iterations / (double)(p->metric_interval > 0 ? p->metric_interval : 1) + 2.0;
     double history = rows * ((runs + keep) * (double)sizeof(bcdi_history_point) + 56.0);
+    /* the kept runs combined: their aligned copies, the average, the PRTF's transform */
+    double kept = keep < 64.0 ? keep : 64.0; /* BCDI_COMBINE_MAX_RUNS */
+    double combine = options->combine && keep >= 2 ? 8.0 * kept + 24.0 : 0.0;
     return 64.0 * 1048576.0 + history +
-           n * (data + engine + population + backend + 9.0 /* writing */);
+           n * (data + engine + population + backend + combine + 9.0 /* writing */);
 }
 
 void bcdi_phase_options_default(bcdi_phase_options *options)

@@ -125,6 +125,145 @@ static bcdi_status update_alpha(engine *e, const member *best)
     return BCDI_OK;
 }
 
+/* ---- the hall: the best runs of every generation so far ---- */
+
+int bcdi_hall_compare(const hall_entry *a, const hall_entry *b)
+{
+    if (isnan(a->key) != isnan(b->key)) return isnan(a->key) ? 1 : -1;
+    if (a->key < b->key) return -1;
+    if (a->key > b->key) return 1;
+    if (a->generation != b->generation) return a->generation < b->generation ? -1 : 1;
+    return (a->run_id > b->run_id) - (a->run_id < b->run_id);
+}
+
+void bcdi_hall_free(engine *e)
+{
+    for (size_t i = 0; i < e->hall_count; ++i)
+        if (e->hall[i].copy) {
+            bcdi_engine_free_individual(e->hall[i].copy);
+            free(e->hall[i].copy);
+        }
+    free(e->hall);
+    e->hall = NULL;
+    e->hall_count = 0;
+}
+
+/* A candidate for the hall: a record already in it, or one of this generation's best. */
+typedef struct candidate {
+    hall_entry entry;
+    int owner; /* this generation's: the rank holding the individual; -1 for a record */
+} candidate;
+
+static int by_hall_order(const void *a, const void *b)
+{
+    return bcdi_hall_compare(&((const candidate *)a)->entry, &((const candidate *)b)->entry);
+}
+
+/* A deep copy of an individual, through its packed bytes (the form it crosses ranks in). */
+static bcdi_status copy_individual(const engine *e, const individual *ind, individual **out)
+{
+    size_t size = bcdi_individual_packed_size(e, ind);
+    unsigned char *buf = malloc(size);
+    individual *copy = calloc(1, sizeof *copy);
+    bcdi_status st = buf && copy ? BCDI_OK : bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    if (st == BCDI_OK) {
+        bcdi_individual_pack(e, ind, buf);
+        st = bcdi_individual_unpack(e, buf, size, copy);
+    }
+    free(buf);
+    if (st != BCDI_OK) {
+        free(copy);
+        copy = NULL;
+    }
+    *out = copy;
+    return st;
+}
+
+/* Rank 0 receives the packed individual `owner` sends (bcdi_population_next's order). */
+static bcdi_status receive_individual(engine *e, int owner, individual **out)
+{
+    uint64_t size = 0;
+    bcdi_status st = e->team->recv(e->team->ctx, owner, &size, sizeof size);
+    unsigned char *buf = st == BCDI_OK ? malloc(size ? size : 1) : NULL;
+    individual *ind = calloc(1, sizeof *ind);
+    if (st == BCDI_OK && (!buf || !ind)) st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    if (st == BCDI_OK) st = e->team->recv(e->team->ctx, owner, buf, size);
+    if (st == BCDI_OK) st = bcdi_individual_unpack(e, buf, size, ind);
+    free(buf);
+    if (st != BCDI_OK) {
+        free(ind);
+        ind = NULL;
+    }
+    *out = ind;
+    return st;
+}
+
+static bcdi_status send_individual(engine *e, const individual *ind)
+{
+    uint64_t size = bcdi_individual_packed_size(e, ind);
+    unsigned char *buf = malloc(size);
+    if (!buf) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    bcdi_individual_pack(e, ind, buf);
+    bcdi_status st = e->team->send(e->team->ctx, 0, &size, sizeof size);
+    if (st == BCDI_OK) st = e->team->send(e->team->ctx, 0, buf, size);
+    free(buf);
+    return st;
+}
+
+/* The hall <- the best `keep` of (the hall, this generation's `ok` successful runs): every
+ * rank merges the same records the same way; the copies of this generation's entrants go to
+ * rank 0 from their owners, in hall order (messages between two ranks keep their order), and
+ * rank 0 frees the copies of the records pushed out. The individuals themselves stay as they
+ * are (breeding comes after). */
+static bcdi_status update_hall(engine *e, const member *ranked, size_t ok)
+{
+    size_t keep = (size_t)e->p->keep, fresh = ok < keep ? ok : keep;
+    size_t total = e->hall_count + fresh;
+    int me = team_rank(e);
+    if (!e->hall) e->hall = calloc(keep, sizeof *e->hall);
+    candidate *all = calloc(total ? total : 1, sizeof *all);
+    if (!e->hall || !all) {
+        free(all);
+        return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
+    }
+    for (size_t i = 0; i < e->hall_count; ++i) {
+        all[i].entry = e->hall[i];
+        all[i].owner = -1;
+    }
+    for (size_t i = 0; i < fresh; ++i) {
+        candidate *c = &all[e->hall_count + i];
+        c->entry.run_id = ranked[i].run_id;
+        c->entry.generation = e->generation;
+        c->entry.key = ranked[i].key;
+        c->entry.copy = NULL;
+        c->owner = ranked[i].owner;
+    }
+    qsort(all, total, sizeof *all, by_hall_order);
+    size_t chosen = total < keep ? total : keep;
+    bcdi_status st = BCDI_OK;
+    for (size_t i = 0; st == BCDI_OK && i < chosen; ++i) {
+        candidate *c = &all[i];
+        if (c->owner < 0) continue;
+        if (c->owner == me && me == 0)
+            st = copy_individual(e, local_by_id(e, c->entry.run_id), &c->entry.copy);
+        else if (c->owner == me)
+            st = send_individual(e, local_by_id(e, c->entry.run_id));
+        else if (me == 0)
+            st = receive_individual(e, c->owner, &c->entry.copy);
+    }
+    /* the records pushed out (rank 0 holds their copies) */
+    for (size_t i = chosen; i < total; ++i)
+        if (all[i].owner < 0 && all[i].entry.copy) {
+            bcdi_engine_free_individual(all[i].entry.copy);
+            free(all[i].entry.copy);
+        }
+    for (size_t i = 0; i < chosen; ++i)
+        e->hall[i] = all[i].entry;
+    e->hall_count = chosen;
+    free(all);
+    return st;
+}
+
 bcdi_status bcdi_population_next(engine *e, int last, size_t *succeeded)
 {
     const bcdi_phasing_params *p = e->p;
@@ -146,10 +285,18 @@ bcdi_status bcdi_population_next(engine *e, int last, size_t *succeeded)
     out->generations_done = g + 1;
     bcdi_log(BCDI_LOG_INFO, "generation %ld: best %s %.5g (run %ld), %zu runs", g + 1,
              bcdi_metric_name(p->metric), out->metric_best_per_generation[g], ranked[0].run_id, ok);
-    /* failed runs sort last and are dropped; at the end every run stays until the kept ones
-     * are chosen */
-    size_t survivors = ok;
-    if (!last) {
+    /* before breeding changes them: the best of this generation may join the hall */
+    st = update_hall(e, ranked, ok);
+    if (st == BCDI_OK && last && e->hall_count && e->hall[0].generation != g)
+        bcdi_log(BCDI_LOG_INFO,
+                 "best of all generations: run %ld of generation %ld (%s %.5g); the last "
+                 "generation's best is %.5g",
+                 e->hall[0].run_id, e->hall[0].generation + 1, bcdi_metric_name(p->metric),
+                 e->hall[0].key, out->metric_best_per_generation[g]);
+    /* failed runs sort last and are dropped; after the last generation nothing is bred and the
+     * population is freed (the hall holds copies of the runs phase returns) */
+    size_t survivors = last ? 0 : ok;
+    if (st == BCDI_OK && !last) {
         st = update_alpha(e, &ranked[0]);
         survivors = (size_t)ceil((double)ok * (1.0 - p->cull_fraction));
         if (survivors < (size_t)p->keep) survivors = (size_t)p->keep;
@@ -194,75 +341,4 @@ bcdi_status bcdi_population_next(engine *e, int last, size_t *succeeded)
     free(kept);
     free(ranked);
     return st;
-}
-
-bcdi_status bcdi_population_gather_kept(engine *e, size_t keep, individual ***kept_out,
-                                        int **received_out, size_t *count_out)
-{
-    *kept_out = NULL;
-    *received_out = NULL;
-    *count_out = 0;
-    member *ranked = NULL;
-    size_t count = 0;
-    bcdi_status st = gather_ranking(e, &ranked, &count);
-    if (st != BCDI_OK) return st;
-    size_t ok = 0;
-    for (size_t i = 0; i < count; ++i)
-        ok += !ranked[i].failed;
-    if (keep > ok) keep = ok;
-    int me = team_rank(e);
-    individual **kept = calloc(keep ? keep : 1, sizeof *kept);
-    int *received = calloc(keep ? keep : 1, sizeof *received);
-    if (!kept || !received) st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
-    /* run k goes from its owner to rank 0, in ranking order (messages between two ranks keep
-     * their order) */
-    for (size_t k = 0; st == BCDI_OK && k < keep; ++k) {
-        int owner = ranked[k].owner;
-        if (owner == me && me == 0) {
-            kept[k] = local_by_id(e, ranked[k].run_id);
-        } else if (owner == me) {
-            individual *ind = local_by_id(e, ranked[k].run_id);
-            uint64_t size = bcdi_individual_packed_size(e, ind);
-            unsigned char *buf = malloc(size);
-            if (!buf) {
-                st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
-                break;
-            }
-            bcdi_individual_pack(e, ind, buf);
-            st = e->team->send(e->team->ctx, 0, &size, sizeof size);
-            if (st == BCDI_OK) st = e->team->send(e->team->ctx, 0, buf, size);
-            free(buf);
-        } else if (me == 0) {
-            uint64_t size = 0;
-            st = e->team->recv(e->team->ctx, owner, &size, sizeof size);
-            unsigned char *buf = st == BCDI_OK ? malloc(size ? size : 1) : NULL;
-            individual *ind = calloc(1, sizeof *ind);
-            if (st == BCDI_OK && (!buf || !ind))
-                st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
-            if (st == BCDI_OK) st = e->team->recv(e->team->ctx, owner, buf, size);
-            if (st == BCDI_OK) st = bcdi_individual_unpack(e, buf, size, ind);
-            free(buf);
-            if (st == BCDI_OK) {
-                kept[k] = ind;
-                received[k] = 1;
-            } else {
-                free(ind);
-            }
-        }
-    }
-    free(ranked);
-    if (st != BCDI_OK || me != 0) {
-        for (size_t k = 0; k < keep; ++k)
-            if (received[k]) {
-                bcdi_engine_free_individual(kept[k]);
-                free(kept[k]);
-            }
-        free(kept);
-        free(received);
-        return st;
-    }
-    *kept_out = kept;
-    *received_out = received;
-    *count_out = keep;
-    return BCDI_OK;
 }

@@ -88,12 +88,14 @@ echo "   pkg-config:   $line_pc"
 [ "$line_cmake" = "$line_pc" ] || fail "the two builds of the example disagree"
 cmp -s "$work/slice-cmake.pgm" "$work/slice-pc.pgm" || fail "the two slices differ"
 # Reconstructs: measured with the example's recipe (100*HIO + 50*RAAR + 50*ER, seed 1) on the
-# 64^3 box, 2 threads: fourier_error 8.62e-4, llk 1.84; the same start after 20*ER alone (not
-# converged) gives 0.031 and 71.9. The bounds leave room for other thread counts and FFT builds.
+# 64^3 box, 2 threads: fourier_error 0.0294, llk 1.84; the same start after 20*ER alone (not
+# converged) gives 0.176 and 71.9 (Fourier errors as the root form, docs/algorithms.md; the
+# bound 0.0447 is the former 2e-3 on the square, rooted). The bounds leave room for other thread
+# counts and FFT builds.
 echo "$line_cmake" | awk '{
     for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
     if (v["fourier_error"] == "" || v["llk"] == "") { print "FAIL: no metrics in: " $0; exit 1 }
-    if (v["fourier_error"] + 0 >= 2e-3) { print "FAIL: fourier_error " v["fourier_error"] " >= 2e-3"; exit 1 }
+    if (v["fourier_error"] + 0 >= 0.0447) { print "FAIL: fourier_error " v["fourier_error"] " >= 0.0447"; exit 1 }
     if (v["llk"] + 0 >= 3) { print "FAIL: llk " v["llk"] " >= 3"; exit 1 }
     if (v["support_fraction"] + 0 <= 0.005 || v["support_fraction"] + 0 >= 0.1) {
         print "FAIL: support_fraction " v["support_fraction"] " outside 0.005..0.1"; exit 1 }

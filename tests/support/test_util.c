@@ -215,3 +215,31 @@ int tu_wait_for_text(const char *path, const char *text, double timeout_s)
     }
     return 0;
 }
+
+int tu_render_in_chromium(const char *dir, char **dom, long *screenshot_bytes)
+{
+    *dom = NULL;
+    *screenshot_bytes = 0;
+    if (system("command -v chromium >/dev/null 2>&1") != 0) return 0;
+    char cmd[36000], dom_path[8400], shot[8400];
+    snprintf(dom_path, sizeof dom_path, "%s/.dom.html", dir);
+    snprintf(shot, sizeof shot, "%s/.shot.png", dir);
+    /* --no-sandbox: CI runs as root; no network is needed or allowed for the page */
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run "
+             "--dump-dom 'file://%s/index.html' > '%s' 2>/dev/null && "
+             "timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run "
+             "--window-size=1200,1600 --screenshot='%s' 'file://%s/index.html' >/dev/null 2>&1",
+             dir, dom_path, shot, dir);
+    int rc = system(cmd);
+    *dom = tu_read_text(dom_path);
+    FILE *f = fopen(shot, "rb");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        *screenshot_bytes = ftell(f);
+        fclose(f);
+    }
+    remove(dom_path);
+    remove(shot);
+    return rc == 0 && *dom && f ? 1 : -1;
+}

@@ -30,6 +30,10 @@ int tu_count_named(const char *dir, const char *part);
 /* Run "braggcdi <args>" through /bin/sh; stdout+stderr into *output (malloc'd).
  * Returns the exit status (or -1). */
 int tu_run_braggcdi(const char *args, char **output);
+/* Render dir/index.html in headless chromium, offline (the reports of compare and phase): 1 with
+ * *dom the rendered DOM (free it) and *screenshot_bytes the size of a 1200x1600 screenshot; 0
+ * when chromium is not installed; -1 when it failed. Its files go in dir and are removed. */
+int tu_render_in_chromium(const char *dir, char **dom, long *screenshot_bytes);
 
 /* Start "braggcdi <args>" in the background (stdout and stderr to log) and return its pid (-1
  * on failure); with `plant`, plant(pid) runs before braggcdi starts (the shell execs, keeping
