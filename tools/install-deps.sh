@@ -20,6 +20,7 @@ packages=(
   # fuzzing and sanitizers only (tools/fuzz.sh, tools/sanitize-tests.sh): Debian's clang with
   # libFuzzer and the sanitizer runtimes, LLVM's OpenMP for clang, llvm-symbolizer for stacks
   clang libclang-rt-14-dev libomp-dev llvm
+  chromium                # renders compare's and phase's HTML reports in their tests (headless)
 )
 
 missing=()
