@@ -2,7 +2,8 @@
  *
  * Device memory per run: rho (8 B/voxel), psi (8 B/voxel; also the float scratch of shrink-wrap:
  * |rho| in its first half, the blur's temporary in its second), support (1 B/voxel): 17 B/voxel.
- * DM adds one more complex array (8 B/voxel). Amplitudes (4 B) and mask (1 B) are shared.
+ * DM adds one more complex array (8 B/voxel), psf=gaussian two (16 B/voxel: the blurred model
+ * and the PSF's spectrum). Amplitudes (4 B) and mask (1 B) are shared.
  *
  * Arrays are kept ifftshifted on the device (zero frequency at index 0), so the object lives
  * around index 0 with periodic wrap; results are fftshifted back and centred on output. */
@@ -15,6 +16,7 @@
 #include "core/interrupt.h"
 #include "num/volume.h"
 #include "phasing/engine_internal.h"
+#include "phasing/psf.h"
 #include "phasing/support.h"
 
 #include <math.h>
@@ -118,11 +120,15 @@ static bcdi_status upload_data(engine *e, const bcdi_phasing_data *data)
         st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the data");
         goto done;
     }
+    float peak = 0.0f;
     for (size_t i = 0; i < n; ++i) {
         int masked = data->mask && data->mask[i];
         mask_host[i] = masked ? BCDI_MASK_UNMEASURED : BCDI_MASK_MEASURED;
         amplitude_host[i] = masked ? 0.0f : sqrtf(data->intensity[i]);
+        if (!masked && data->intensity[i] > peak) peak = data->intensity[i];
     }
+    /* the partially coherent model's floor: far below any count, above FFT rounding */
+    e->psf_floor = 1e-9f * peak;
     bcdi_ifftshift3(shifted, amplitude_host, e->shape, sizeof(float));
     bcdi_ifftshift3(mask_shifted, mask_host, e->shape, 1);
     e->n_free = bcdi_choose_free_pixels(mask_shifted, e->shape, e->p->free_fraction, e->p->seed);
@@ -161,7 +167,9 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         e->ops->free(e->be, e->psi);
         e->ops->free(e->be, e->dm_b);
         e->ops->free(e->be, e->support);
-        e->rho = e->psi = e->dm_b = NULL;
+        e->ops->free(e->be, e->psf_model);
+        e->ops->free(e->be, e->psf_hat);
+        e->rho = e->psi = e->dm_b = e->psf_model = e->psf_hat = NULL;
         e->support = NULL;
         size_t voxels = batch * e->n;
         st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->rho);
@@ -169,6 +177,17 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         if (st == BCDI_OK && e->uses_dm)
             st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->dm_b);
         if (st == BCDI_OK) st = e->ops->alloc(e->be, voxels, (void **)&e->support);
+        if (st == BCDI_OK && e->p->psf_model != BCDI_PSF_NONE) {
+            st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->psf_model);
+            if (st == BCDI_OK)
+                st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->psf_hat);
+            free(e->psf_sigma);
+            e->psf_sigma = calloc(3 * batch, sizeof *e->psf_sigma);
+            if (!e->psf_host_volume) e->psf_host_volume = malloc(e->n * sizeof(bcdi_cf));
+            if (!e->psf_host_gaussian) e->psf_host_gaussian = malloc(e->n * sizeof(float));
+            if (st == BCDI_OK && (!e->psf_sigma || !e->psf_host_volume || !e->psf_host_gaussian))
+                st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of host memory for the PSF");
+        }
         free(e->fourier_terms);
         free(e->update_terms);
         free(e->maxima);
@@ -204,6 +223,10 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
     e->ws.dm_b = e->dm_b;
     e->ws.support = e->support;
     e->ws.plan = e->plan;
+    e->ws.psf_model = e->psf_model;
+    e->ws.psf_hat = e->psf_hat;
+    e->ws.psf_floor = e->psf_floor;
+    e->ws.psf_active = 0;
     return BCDI_OK;
 }
 
@@ -278,6 +301,19 @@ static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long it
     return BCDI_OK;
 }
 
+/* ---- partial coherence ---------------------------------------------------------------------- */
+
+/* Richardson-Lucy on every run's PSF (psf.h); the widths live in the individuals, so a
+ * checkpoint taken after this holds them. */
+static bcdi_status update_psf(engine *e, individual **slots, size_t batch)
+{
+    bcdi_status st = bcdi_phasing_psf_update(&e->ws, e->psf_sigma, e->p->psf_rl_iterations,
+                                             e->psf_host_volume, e->psf_host_gaussian);
+    for (size_t r = 0; st == BCDI_OK && r < batch; ++r)
+        memcpy(slots[r]->psf_sigma, e->psf_sigma + 3 * r, sizeof slots[r]->psf_sigma);
+    return st;
+}
+
 /* ---- a batch through one recipe ------------------------------------------------------------- */
 
 /* How the individuals of a batch start: all the same way, at the same iteration. */
@@ -324,6 +360,18 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
         st = shrink_wrap(e, slots, batch, e->p->shrinkwrap_sigma_end, 0, 1);
         if (st != BCDI_OK) return st;
     }
+    int psf = e->p->psf_model != BCDI_PSF_NONE;
+    if (psf) {
+        /* fresh starts take the key's width; children and resumed runs keep their own */
+        for (size_t r = 0; r < batch; ++r) {
+            if (mode == START_RANDOM || !(slots[r]->psf_sigma[0] > 0))
+                for (int a = 0; a < 3; ++a)
+                    slots[r]->psf_sigma[a] = e->p->psf_sigma;
+            memcpy(e->psf_sigma + 3 * r, slots[r]->psf_sigma, sizeof slots[r]->psf_sigma);
+        }
+        st = bcdi_phasing_psf_set(&e->ws, e->psf_sigma, e->psf_host_volume, e->psf_host_gaussian);
+        if (st != BCDI_OK) return st;
+    }
     long total = recipe->total_iterations, t = 0;
     long interval = e->p->metric_interval > 0 ? e->p->metric_interval : total;
     for (size_t s = 0; s < recipe->count; ++s) {
@@ -336,11 +384,14 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
                            (step->algorithm != BCDI_ALGO_ER || e->p->shrinkwrap_in_er);
             int want_terms =
                 last || (t + 1) % interval == 0 || (wrap_now && e->p->shrinkwrap_threshold_rms);
+            e->ws.psf_active = psf && t >= e->p->psf_start;
             st = bcdi_phasing_iterate(&e->ws, step->algorithm, (float)step->beta,
                                       step->positivity || e->p->positivity, e->p->real_only,
                                       want_terms ? e->fourier_terms : NULL,
                                       want_terms ? e->update_terms : NULL);
             if (st == BCDI_OK && want_terms) st = evaluate(e, slots, batch, t + 1);
+            if (st == BCDI_OK && e->ws.psf_active && (t + 1 - e->p->psf_start) % e->p->psf_period == 0)
+                st = update_psf(e, slots, batch);
             if (st == BCDI_OK && wrap_now)
                 st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
                                  e->p->shrinkwrap_only_shrink, 0);
@@ -470,6 +521,15 @@ static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
     out->final = ind->final;
     out->history = ind->history;
     out->history_count = ind->history_count;
+    if (e->p->psf_model != BCDI_PSF_NONE) {
+        out->psf = malloc(n * sizeof *out->psf);
+        if (!out->psf) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the PSF");
+        memcpy(out->psf_sigma, ind->psf_sigma, sizeof out->psf_sigma);
+        bcdi_psf_gaussian(e->shape, out->psf_sigma, 1, out->psf);
+        bcdi_log(BCDI_LOG_NOTICE,
+                 "run %ld: partial-coherence PSF widths (rms) %.3g x %.3g x %.3g detector voxels",
+                 ind->run_id, out->psf_sigma[0], out->psf_sigma[1], out->psf_sigma[2]);
+    }
     ind->history = NULL;
     ind->history_count = ind->history_capacity = 0;
     return BCDI_OK;
@@ -551,6 +611,14 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
     if (!(p->cull_fraction >= 0 && p->cull_fraction < 1))
         return bcdi_error(BCDI_ERR_CONFIG, "cull_fraction=%g: expected in [0, 1)",
                           p->cull_fraction);
+    if (p->psf_model != BCDI_PSF_NONE &&
+        !(p->psf_sigma > 0 && p->psf_sigma <= BCDI_PSF_MAX_SIGMA && p->psf_period >= 1 &&
+          p->psf_start >= 0 && p->psf_rl_iterations >= 1))
+        return bcdi_error(BCDI_ERR_CONFIG,
+                          "psf: psf_sigma=%g (expected in (0, %g]), psf_period=%ld (>= 1), "
+                          "psf_start=%ld (>= 0), psf_rl_iterations=%ld (>= 1)",
+                          p->psf_sigma, BCDI_PSF_MAX_SIGMA, p->psf_period, p->psf_start,
+                          p->psf_rl_iterations);
     if (p->support_init == BCDI_SUPPORT_FILE && !data->support_file)
         return bcdi_error(BCDI_ERR_CONFIG, "support=file needs support_file=<result.cxi>");
     int rule;
@@ -607,7 +675,12 @@ static void free_engine(engine *e)
         e->ops->free(e->be, e->support);
         e->ops->free(e->be, e->amplitude);
         e->ops->free(e->be, e->mask);
+        e->ops->free(e->be, e->psf_model);
+        e->ops->free(e->be, e->psf_hat);
     }
+    free(e->psf_host_volume);
+    free(e->psf_host_gaussian);
+    free(e->psf_sigma);
     free(e->fourier_terms);
     free(e->update_terms);
     free(e->maxima);
@@ -732,6 +805,7 @@ void bcdi_phasing_result_free(bcdi_phasing_result *result)
         free(result->runs[k].object);
         free(result->runs[k].support);
         free(result->runs[k].history);
+        free(result->runs[k].psf);
     }
     free(result->runs);
     result->runs = NULL;

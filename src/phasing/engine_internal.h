@@ -40,6 +40,7 @@ typedef struct individual {
     bcdi_history_point final;
     bcdi_history_point *history;
     size_t history_count, history_capacity;
+    double psf_sigma[3]; /* psf=gaussian: the run's PSF widths (0: not started, the key's) */
 } individual;
 
 typedef struct engine {
@@ -62,6 +63,12 @@ typedef struct engine {
     uint8_t *support;
     bcdi_fft *plan;
     size_t plan_batch;
+    /* partial coherence (psf.h): device arrays of the batch, host scratch of one run, the
+     * batch's widths ([capacity][3]); NULL without psf */
+    bcdi_cf *psf_model, *psf_hat, *psf_host_volume;
+    float *psf_host_gaussian;
+    double *psf_sigma;
+    float psf_floor;
     /* host scratch */
     double *fourier_terms, *update_terms;
     float *maxima, *thresholds;

@@ -1,0 +1,246 @@
+/* Partial coherence (src/phasing/psf.c, the PSF ops of the backend): the FFT convolution,
+ * modulus projection and Richardson-Lucy step against direct sums on a tiny volume, and the
+ * PSF recovered from simulated data blurred by a known Gaussian. */
+#include "backend/backend.h"
+#include "bcdi/align.h"
+#include "bcdi/phasing.h"
+#include "bcdi/simulate.h"
+#include "phasing/iteration.h"
+#include "phasing/psf.h"
+#include "test_util.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the Gaussian and its moments ------------------------------------------------------------ */
+
+Test(psf, gaussian_unit_sum_peak_and_widths)
+{
+    size_t shape[3] = {32, 24, 20};
+    size_t n = shape[0] * shape[1] * shape[2];
+    double sigma[3] = {1.5, 0.8, 2.5};
+    float *g = malloc(n * sizeof *g), *h = malloc(n * sizeof *h);
+    bcdi_cf *ones = malloc(n * sizeof *ones);
+    bcdi_psf_gaussian(shape, sigma, 0, g);
+    bcdi_psf_gaussian(shape, sigma, 1, h);
+    double sum = 0;
+    size_t argmax = 0;
+    for (size_t i = 0; i < n; ++i) {
+        sum += g[i];
+        if (h[i] > h[argmax]) argmax = i;
+        ones[i] = bcdi_cf_make(1.0f, 0.0f);
+    }
+    cr_expect_float_eq(sum, 1.0, 1e-5, "unit sum: %g", sum);
+    cr_expect_eq(argmax, (16 * 24 + 12) * 20 + 10, "centred peak at shape/2 (found %zu)", argmax);
+    cr_expect_float_eq(g[0], h[argmax], 1e-9, "the same Gaussian, rolled");
+    double fitted[3];
+    cr_assert(bcdi_psf_moment_widths(shape, ones, g, fitted));
+    /* rms widths of the sampled Gaussians: the sampling error is below 1e-4 from sigma 0.8 up */
+    for (int a = 0; a < 3; ++a)
+        cr_expect_float_eq(fitted[a], sigma[a], 1e-3 * sigma[a], "axis %d: %g vs %g", a,
+                           fitted[a], sigma[a]);
+    free(g), free(h), free(ones);
+}
+
+/* ---- the device sequences against direct sums ------------------------------------------------ */
+
+#define S0 4
+#define S1 5
+#define S2 6
+#define NV (S0 * S1 * S2)
+#define BATCH 2
+
+static void unravel(size_t i, long x[3])
+{
+    x[0] = (long)(i / (S1 * S2)), x[1] = (long)(i / S2 % S1), x[2] = (long)(i % S2);
+}
+
+static size_t ravel_mod(long a, long b, long c)
+{
+    a = ((a % S0) + S0) % S0, b = ((b % S1) + S1) % S1, c = ((c % S2) + S2) % S2;
+    return ((size_t)a * S1 + (size_t)b) * S2 + (size_t)c;
+}
+
+/* forward DFT, exp(-i q.r), in double */
+static void direct_dft(const bcdi_cf *rho, double out[NV][2])
+{
+    for (size_t q = 0; q < NV; ++q) {
+        long k[3];
+        unravel(q, k);
+        double re = 0, im = 0;
+        for (size_t r = 0; r < NV; ++r) {
+            long x[3];
+            unravel(r, x);
+            double phase = -2 * 3.14159265358979323846 *
+                           ((double)(k[0] * x[0]) / S0 + (double)(k[1] * x[1]) / S1 +
+                            (double)(k[2] * x[2]) / S2);
+            re += rho[r].re * cos(phase) - rho[r].im * sin(phase);
+            im += rho[r].re * sin(phase) + rho[r].im * cos(phase);
+        }
+        out[q][0] = re, out[q][1] = im;
+    }
+}
+
+/* out(q) = sum_y a(y) b(q - y) (conj = 0), or sum_y a(y) b(y - q) (conj = 1: correlation) */
+static void direct_conv(const double *a, const double *b, int correlate, double *out)
+{
+    for (size_t q = 0; q < NV; ++q) {
+        long k[3];
+        unravel(q, k);
+        double acc = 0;
+        for (size_t y = 0; y < NV; ++y) {
+            long x[3];
+            unravel(y, x);
+            size_t at = correlate ? ravel_mod(x[0] - k[0], x[1] - k[1], x[2] - k[2])
+                                  : ravel_mod(k[0] - x[0], k[1] - x[1], k[2] - x[2]);
+            acc += a[y] * b[at];
+        }
+        out[q] = acc;
+    }
+}
+
+Test(psf, ops_against_direct_sums_on_a_tiny_volume)
+{
+    bcdi_backend *be;
+    cr_assert_eq(bcdi_backend_cpu_open(&be), BCDI_OK);
+    const bcdi_backend_ops *ops = be->ops;
+    size_t count = (size_t)NV * BATCH;
+    bcdi_phasing_workspace ws = {.be = be, .shape = {S0, S1, S2}, .n = NV, .batch = BATCH};
+    float *amplitude;
+    uint8_t *mask;
+    ops->alloc(be, NV * sizeof *amplitude, (void **)&amplitude);
+    ops->alloc(be, NV, (void **)&mask);
+    ops->alloc(be, count * sizeof(bcdi_cf), (void **)&ws.rho);
+    ops->alloc(be, count * sizeof(bcdi_cf), (void **)&ws.psi);
+    ops->alloc(be, count * sizeof(bcdi_cf), (void **)&ws.psf_model);
+    ops->alloc(be, count * sizeof(bcdi_cf), (void **)&ws.psf_hat);
+    cr_assert_eq(ops->fft_create(be, ws.shape, BATCH, &ws.plan), BCDI_OK);
+    ws.amplitude = amplitude, ws.mask = mask, ws.psf_floor = 1e-6f;
+    /* a random object, random data, every 7th voxel unmeasured */
+    for (size_t i = 0; i < count; ++i) {
+        float u = (float)bcdi_simulate_poisson(3, 1, i, 50.0) / 50.0f;
+        float v = (float)bcdi_simulate_poisson(3, 2, i, 50.0) / 50.0f - 1.0f;
+        ws.rho[i] = bcdi_cf_make(u, v);
+    }
+    for (size_t i = 0; i < NV; ++i) {
+        amplitude[i] = sqrtf((float)bcdi_simulate_poisson(4, 1, i, 30.0));
+        mask[i] = i % 7 == 3 ? BCDI_MASK_UNMEASURED : BCDI_MASK_MEASURED;
+    }
+    double sigma[BATCH * 3] = {0.7, 1.1, 0.9, 1.3, 0.6, 1.0};
+    bcdi_cf *host_volume = malloc(NV * sizeof *host_volume);
+    float *host_gaussian = malloc(NV * sizeof *host_gaussian);
+    cr_assert_eq(bcdi_phasing_psf_set(&ws, sigma, host_volume, host_gaussian), BCDI_OK);
+    cr_assert_eq(bcdi_phasing_pc_intensity(&ws, ws.rho, ws.psi), BCDI_OK);
+
+    /* the direct model: I_pc = |DFT rho|^2 (*) PSF, sums over the whole periodic grid */
+    static double psi_direct[BATCH][NV][2], coherent[BATCH][NV], psf[BATCH][NV],
+        model[BATCH][NV];
+    double worst_model = 0, worst_psi = 0, scale_model = 0;
+    for (int r = 0; r < BATCH; ++r) {
+        direct_dft(ws.rho + r * NV, psi_direct[r]);
+        bcdi_psf_gaussian(ws.shape, sigma + 3 * r, 0, host_gaussian);
+        for (size_t i = 0; i < NV; ++i) {
+            coherent[r][i] = psi_direct[r][i][0] * psi_direct[r][i][0] +
+                             psi_direct[r][i][1] * psi_direct[r][i][1];
+            psf[r][i] = host_gaussian[i];
+        }
+        direct_conv(coherent[r], psf[r], 0, model[r]);
+        for (size_t i = 0; i < NV; ++i) {
+            const bcdi_cf got = ws.psf_model[r * NV + i];
+            worst_model = fmax(worst_model, fabs(got.re - model[r][i]));
+            worst_model = fmax(worst_model, fabs(got.im));
+            scale_model = fmax(scale_model, model[r][i]);
+            worst_psi = fmax(worst_psi, hypot(ws.psi[r * NV + i].re - psi_direct[r][i][0],
+                                              ws.psi[r * NV + i].im - psi_direct[r][i][1]));
+        }
+    }
+    /* measured: 1.0e-7 of the largest model intensity (1.4e3), the transform 1.9e-7 of
+     * sqrt of it; the projection below 2.4e-7, the widths of the RL step to 1e-6 */
+    cr_expect_lt(worst_model, 1e-5 * scale_model, "I_pc off by %g (max %g)", worst_model,
+                 scale_model);
+    cr_expect_lt(worst_psi, 1e-4 * sqrt(scale_model), "FFT(rho) off by %g", worst_psi);
+
+    /* the partially coherent modulus projection with its sums */
+    double terms[BATCH][BCDI_FOURIER_TERMS];
+    cr_assert_eq(ops->pc_modulus_project(be, ws.psi, amplitude, mask, ws.psf_model, NV, BATCH,
+                                         1.0f / NV, ws.psf_floor, &terms[0][0]),
+                 BCDI_OK);
+    double worst_projection = 0;
+    for (int r = 0; r < BATCH; ++r) {
+        double err2 = 0, amp2 = 0, llk = 0;
+        for (size_t i = 0; i < NV; ++i) {
+            double factor = 1.0 / NV;
+            if (mask[i] == BCDI_MASK_MEASURED) {
+                double obs = (double)amplitude[i] * amplitude[i];
+                factor *= sqrt(obs / model[r][i]);
+                err2 += pow(sqrt(model[r][i]) - amplitude[i], 2);
+                amp2 += obs;
+                llk += model[r][i] - obs + (obs > 0 ? obs * log(obs / model[r][i]) : 0);
+            }
+            const bcdi_cf got = ws.psi[r * NV + i];
+            worst_projection =
+                fmax(worst_projection, hypot(got.re - factor * psi_direct[r][i][0],
+                                             got.im - factor * psi_direct[r][i][1]));
+        }
+        cr_expect_float_eq(terms[r][0], err2, 1e-4 * err2, "run %d: err2 %g vs %g", r,
+                           terms[r][0], err2);
+        cr_expect_float_eq(terms[r][1], amp2, 1e-6 * amp2, "run %d: amp2", r);
+        cr_expect_float_eq(terms[r][2], llk, 1e-4 * fabs(llk) + 1e-6, "run %d: llk %g vs %g", r,
+                           terms[r][2], llk);
+    }
+    cr_expect_lt(worst_projection, 1e-5, "projected psi off by %g", worst_projection);
+    cr_log_info("I_pc off by %.3g of %.3g, FFT %.3g, projection %.3g, err2 %.9g vs direct",
+                worst_model, scale_model, worst_psi, worst_projection, terms[0][0]);
+
+    /* one Richardson-Lucy step: PSF * ((I_meas / I_pc) correlated with |psi|^2), its moments */
+    double updated[BATCH * 3];
+    memcpy(updated, sigma, sizeof updated);
+    cr_assert_eq(bcdi_phasing_psf_update(&ws, updated, 1, host_volume, host_gaussian), BCDI_OK);
+    for (int r = 0; r < BATCH; ++r) {
+        double ratio[NV], correlation[NV];
+        for (size_t i = 0; i < NV; ++i)
+            ratio[i] = mask[i] == BCDI_MASK_MEASURED
+                           ? (double)amplitude[i] * amplitude[i] / model[r][i]
+                           : 1.0;
+        direct_conv(ratio, coherent[r], 1, correlation);
+        double total = 0, second[3] = {0, 0, 0};
+        for (size_t i = 0; i < NV; ++i) {
+            double w = psf[r][i] * correlation[i];
+            long x[3];
+            unravel(i, x);
+            long d[3] = {x[0] > S0 / 2 ? x[0] - S0 : x[0], x[1] > S1 / 2 ? x[1] - S1 : x[1],
+                         x[2] > S2 / 2 ? x[2] - S2 : x[2]};
+            total += w;
+            for (int a = 0; a < 3; ++a)
+                second[a] += w * (double)(d[a] * d[a]);
+        }
+        for (int a = 0; a < 3; ++a) {
+            double expected = sqrt(second[a] / total);
+            cr_expect_float_eq(updated[3 * r + a], expected, 1e-4 * expected,
+                               "run %d axis %d: RL width %.6g vs direct %.6g", r, a,
+                               updated[3 * r + a], expected);
+        }
+        cr_log_info("run %d: widths %.3g %.3g %.3g -> %.4g %.4g %.4g", r, sigma[3 * r],
+                    sigma[3 * r + 1], sigma[3 * r + 2], updated[3 * r], updated[3 * r + 1],
+                    updated[3 * r + 2]);
+    }
+    /* and psf_hat now holds the new Gaussians' spectra: I_pc with them equals the direct sum */
+    cr_assert_eq(bcdi_phasing_pc_intensity(&ws, ws.rho, ws.psi), BCDI_OK);
+    bcdi_psf_gaussian(ws.shape, updated + 3, 0, host_gaussian);
+    for (size_t i = 0; i < NV; ++i)
+        psf[1][i] = host_gaussian[i];
+    direct_conv(coherent[1], psf[1], 0, model[1]);
+    double worst_after = 0;
+    for (size_t i = 0; i < NV; ++i)
+        worst_after = fmax(worst_after, fabs(ws.psf_model[NV + i].re - model[1][i]));
+    cr_expect_lt(worst_after, 1e-5 * scale_model, "I_pc after the update off by %g", worst_after);
+
+    free(host_volume), free(host_gaussian);
+    ops->fft_destroy(ws.plan);
+    ops->free(be, ws.rho), ops->free(be, ws.psi), ops->free(be, ws.psf_model);
+    ops->free(be, ws.psf_hat), ops->free(be, amplitude), ops->free(be, mask);
+    bcdi_backend_close(be);
+}
