@@ -5,6 +5,7 @@
 #include "bcdi/align.h"
 #include "bcdi/phasing.h"
 #include "bcdi/simulate.h"
+#include "io/hdf5.h"
 #include "phasing/iteration.h"
 #include "phasing/psf.h"
 #include "test_util.h"
@@ -40,8 +41,8 @@ Test(psf, gaussian_unit_sum_peak_and_widths)
     cr_assert(bcdi_psf_moment_widths(shape, ones, g, fitted));
     /* rms widths of the sampled Gaussians: the sampling error is below 1e-4 from sigma 0.8 up */
     for (int a = 0; a < 3; ++a)
-        cr_expect_float_eq(fitted[a], sigma[a], 1e-3 * sigma[a], "axis %d: %g vs %g", a,
-                           fitted[a], sigma[a]);
+        cr_expect_float_eq(fitted[a], sigma[a], 1e-3 * sigma[a], "axis %d: %g vs %g", a, fitted[a],
+                           sigma[a]);
     free(g), free(h), free(ones);
 }
 
@@ -136,8 +137,7 @@ Test(psf, ops_against_direct_sums_on_a_tiny_volume)
     cr_assert_eq(bcdi_phasing_pc_intensity(&ws, ws.rho, ws.psi), BCDI_OK);
 
     /* the direct model: I_pc = |DFT rho|^2 (*) PSF, sums over the whole periodic grid */
-    static double psi_direct[BATCH][NV][2], coherent[BATCH][NV], psf[BATCH][NV],
-        model[BATCH][NV];
+    static double psi_direct[BATCH][NV][2], coherent[BATCH][NV], psf[BATCH][NV], model[BATCH][NV];
     double worst_model = 0, worst_psi = 0, scale_model = 0;
     for (int r = 0; r < BATCH; ++r) {
         direct_dft(ws.rho + r * NV, psi_direct[r]);
@@ -181,12 +181,11 @@ Test(psf, ops_against_direct_sums_on_a_tiny_volume)
                 llk += model[r][i] - obs + (obs > 0 ? obs * log(obs / model[r][i]) : 0);
             }
             const bcdi_cf got = ws.psi[r * NV + i];
-            worst_projection =
-                fmax(worst_projection, hypot(got.re - factor * psi_direct[r][i][0],
-                                             got.im - factor * psi_direct[r][i][1]));
+            worst_projection = fmax(worst_projection, hypot(got.re - factor * psi_direct[r][i][0],
+                                                            got.im - factor * psi_direct[r][i][1]));
         }
-        cr_expect_float_eq(terms[r][0], err2, 1e-4 * err2, "run %d: err2 %g vs %g", r,
-                           terms[r][0], err2);
+        cr_expect_float_eq(terms[r][0], err2, 1e-4 * err2, "run %d: err2 %g vs %g", r, terms[r][0],
+                           err2);
         cr_expect_float_eq(terms[r][1], amp2, 1e-6 * amp2, "run %d: amp2", r);
         cr_expect_float_eq(terms[r][2], llk, 1e-4 * fabs(llk) + 1e-6, "run %d: llk %g vs %g", r,
                            terms[r][2], llk);
@@ -243,4 +242,178 @@ Test(psf, ops_against_direct_sums_on_a_tiny_volume)
     ops->free(be, ws.rho), ops->free(be, ws.psi), ops->free(be, ws.psf_model);
     ops->free(be, ws.psf_hat), ops->free(be, amplitude), ops->free(be, mask);
     bcdi_backend_close(be);
+}
+
+/* ---- recovery on simulated data blurred by a known PSF --------------------------------------- */
+
+typedef struct {
+    bcdi_simulate_object obj;
+    float *intensity;
+    size_t n;
+    double scale; /* object amplitude of the data relative to the truth */
+} blurred_case;
+
+/* The default simulated crystal, its intensity blurred by the Gaussian of width `sigma` (periodic
+ * convolution by FFT-free separable sums) and Poisson-sampled with `photons` in all. */
+static void make_blurred(blurred_case *c, size_t size, double sigma, double photons)
+{
+    bcdi_simulate_params sp;
+    bcdi_simulate_default(&sp);
+    sp.shape[0] = sp.shape[1] = sp.shape[2] = size;
+    sp.oversampling = 3;
+    bcdi_geometry g;
+    cr_assert_eq(bcdi_simulate_geometry(&sp, &g), BCDI_OK);
+    cr_assert_eq(bcdi_simulate_make_object(&sp, &g, &c->obj), BCDI_OK, "%s", bcdi_last_error());
+    c->n = size * size * size;
+    c->intensity = malloc(c->n * sizeof(float));
+    cr_assert_eq(bcdi_simulate_intensity(NULL, c->obj.shape, c->obj.object, c->intensity), BCDI_OK);
+    /* separable periodic blur with the sampled Gaussian of psf.h (the model's own family) */
+    double *profile = malloc(size * sizeof *profile), *line = malloc(size * sizeof *line);
+    double total_weight = 0;
+    for (size_t i = 0; i < size; ++i) {
+        double d = (double)(i <= size / 2 ? i : size - i);
+        profile[i] = sigma > 0 ? exp(-0.5 * d * d / (sigma * sigma)) : (i == 0);
+        total_weight += profile[i];
+    }
+    for (size_t i = 0; i < size; ++i)
+        profile[i] /= total_weight;
+    size_t stride[3] = {size * size, size, 1};
+    for (int a = 0; a < 3; ++a)
+        for (size_t base = 0; base < c->n; ++base) {
+            size_t x[3] = {base / (size * size), base / size % size, base % size};
+            if (x[a] != 0) continue; /* one line per start voxel on this axis */
+            for (size_t i = 0; i < size; ++i) {
+                double acc = 0;
+                for (size_t j = 0; j < size; ++j)
+                    acc += c->intensity[base + j * stride[a]] * profile[(i + size - j) % size];
+                line[i] = acc;
+            }
+            for (size_t i = 0; i < size; ++i)
+                c->intensity[base + i * stride[a]] = (float)line[i];
+        }
+    free(profile), free(line);
+    double total = 0;
+    for (size_t i = 0; i < c->n; ++i)
+        total += c->intensity[i];
+    for (size_t i = 0; i < c->n; ++i)
+        c->intensity[i] = (float)bcdi_simulate_poisson(11, 1, i, c->intensity[i] * photons / total);
+    c->scale = sqrt(photons / total);
+}
+
+static double truth_error(const blurred_case *c, const bcdi_run_result *run)
+{
+    bcdi_cf *scaled = malloc(c->n * sizeof *scaled);
+    for (size_t i = 0; i < c->n; ++i)
+        scaled[i] = bcdi_cf_scale(run->object[i], (float)(1.0 / c->scale));
+    bcdi_object_error e;
+    cr_assert_eq(bcdi_compare_objects(c->obj.shape, c->obj.object, scaled, c->obj.support, 1, &e),
+                 BCDI_OK, "%s", bcdi_last_error());
+    free(scaled);
+    return e.relative_error;
+}
+
+static bcdi_phasing_result phase_blurred(const blurred_case *c, bcdi_phasing_params *p)
+{
+    bcdi_backend *be;
+    cr_assert_eq(bcdi_backend_cpu_open(&be), BCDI_OK);
+    bcdi_phasing_data d = {
+        {c->obj.shape[0], c->obj.shape[1], c->obj.shape[2]}, c->intensity, NULL, NULL};
+    bcdi_phasing_result r;
+    cr_assert_eq(bcdi_phase(be, p, &d, NULL, NULL, &r), BCDI_OK, "%s", bcdi_last_error());
+    bcdi_backend_close(be);
+    return r;
+}
+
+Test(psf, measure, .timeout = 600)
+{
+    const char *env = getenv("PSF_MEASURE");
+    if (!env) return;
+    double truth = atof(env);
+    size_t size = getenv("PSF_SIZE") ? (size_t)atoi(getenv("PSF_SIZE")) : 48;
+    blurred_case c;
+    make_blurred(&c, size, truth, getenv("PSF_PHOTONS") ? atof(getenv("PSF_PHOTONS")) : 1e8);
+    for (int mode = 0; mode < 2; ++mode) {
+        bcdi_phasing_params p;
+        bcdi_phasing_default(&p);
+        p.runs = getenv("PSF_RUNS") ? atoi(getenv("PSF_RUNS")) : 2;
+        p.psf_model = mode ? BCDI_PSF_GAUSSIAN : BCDI_PSF_NONE;
+        if (getenv("PSF_START")) p.psf_start = atol(getenv("PSF_START"));
+        if (getenv("PSF_PERIOD")) p.psf_period = atol(getenv("PSF_PERIOD"));
+        if (getenv("PSF_RL")) p.psf_rl_iterations = atol(getenv("PSF_RL"));
+        if (getenv("PSF_RECIPE")) snprintf(p.recipe, sizeof p.recipe, "%s", getenv("PSF_RECIPE"));
+        bcdi_phasing_result r = phase_blurred(&c, &p);
+        cr_log_info("truth %.2f psf=%s: error %.4f, Fourier %.3g, llk %.4g, widths %.3f %.3f "
+                    "%.3f, %.1f s",
+                    truth, mode ? "gaussian" : "none", truth_error(&c, &r.runs[0]),
+                    r.runs[0].final.fourier_error, r.runs[0].final.llk, r.runs[0].psf_sigma[0],
+                    r.runs[0].psf_sigma[1], r.runs[0].psf_sigma[2], r.elapsed_s);
+        bcdi_phasing_result_free(&r);
+    }
+    bcdi_simulate_object_free(&c.obj);
+    free(c.intensity);
+}
+
+/* ---- through `braggcdi phase` -----------------------------------------------------------------
+ */
+
+Test(psf, phase_writes_the_psf_and_refuses_bad_keys, .timeout = 120)
+{
+    char *dir = tu_make_temp_dir("psf");
+    char prepared[512], args[2048], path[600], *out = NULL;
+    snprintf(prepared, sizeof prepared, "%s/prepared.cxi", dir);
+    cr_assert_eq(tu_write_prepared(prepared, 0), 0, "%s", bcdi_last_error());
+    snprintf(args, sizeof args,
+             "phase %s recipe='100*HIO+50*ER' psf=gaussian psf_start=50 psf_period=10 "
+             "psf_sigma=0.8 --device cpu -o %s/result.cxi",
+             prepared, dir);
+    cr_assert_eq(tu_run_braggcdi(args, &out), 0, "%s", out);
+    cr_expect(strstr(out, "PSF widths") != NULL, "the log gives the PSF widths: %s", out);
+    free(out);
+    snprintf(path, sizeof path, "%s/result.cxi", dir);
+    bcdi_h5_reader *r;
+    cr_assert_eq(bcdi_h5_open(path, &r), BCDI_OK);
+    int rank;
+    size_t dims[8];
+    bcdi_dtype type;
+    cr_assert_eq(bcdi_h5_shape(r, "entry_1/image_1/process_1/results/psf", &rank, dims, &type),
+                 BCDI_OK);
+    cr_expect_eq(rank, 3);
+    cr_expect_eq(type, BCDI_DT_F32);
+    size_t n = dims[0] * dims[1] * dims[2];
+    float *psf = malloc(n * sizeof *psf);
+    double sigma[3];
+    cr_assert_eq(bcdi_h5_read(r, "entry_1/image_1/process_1/results/psf", BCDI_DT_F32, psf, n),
+                 BCDI_OK, "%s", bcdi_last_error());
+    cr_assert_eq(
+        bcdi_h5_read(r, "entry_1/image_1/process_1/results/psf_sigma", BCDI_DT_F64, sigma, 3),
+        BCDI_OK, "%s", bcdi_last_error());
+    double total = 0;
+    for (size_t i = 0; i < n; ++i)
+        total += psf[i];
+    cr_expect_float_eq(total, 1.0, 1e-4, "unit sum: %g", total);
+    for (int a = 0; a < 3; ++a)
+        cr_expect(sigma[a] >= BCDI_PSF_MIN_SIGMA && sigma[a] <= BCDI_PSF_MAX_SIGMA &&
+                      sigma[a] != 0.8,
+                  "width %d refined within bounds: %g", a, sigma[a]);
+    free(psf);
+    bcdi_h5_close(r);
+    /* out-of-range keys are refused before any data is read, naming the key */
+    const char *bad[][2] = {{"psf=lorentzian", "psf"},
+                            {"psf=gaussian psf_sigma=0", "psf_sigma"},
+                            {"psf=gaussian psf_sigma=17", "psf_sigma"},
+                            {"psf=gaussian psf_period=0", "psf_period"},
+                            {"psf=gaussian psf_start=-1", "psf_start"},
+                            {"psf=gaussian psf_rl_iterations=0", "psf_rl_iterations"}};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; ++k) {
+        snprintf(args, sizeof args, "phase %s %s --device cpu -o %s/bad.cxi", prepared, bad[k][0],
+                 dir);
+        cr_expect_neq(tu_run_braggcdi(args, &out), 0, "'%s' accepted", bad[k][0]);
+        cr_expect(strstr(out, bad[k][1]) != NULL, "'%s': message lacks the key: %s", bad[k][0],
+                  out);
+        free(out);
+        snprintf(path, sizeof path, "%s/bad.cxi", dir);
+        cr_expect(!tu_file_exists(path), "'%s' left a result", bad[k][0]);
+    }
+    tu_remove_tree(dir);
+    free(dir);
 }

@@ -258,7 +258,7 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     double rows = iterations / (double)(p->metric_interval > 0 ? p->metric_interval : 1) + 2.0;
     double history = rows * ((runs + keep) * (double)sizeof(bcdi_history_point) + 56.0);
     return 64.0 * 1048576.0 + history +
-           n * (data + engine + population + backend + (psf ? 13.0 : 9.0) /* writing */);
+           n * (data + engine + population + backend + 9.0 /* writing */);
 }
 
 void bcdi_phase_options_default(bcdi_phase_options *options)
