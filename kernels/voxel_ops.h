@@ -102,8 +102,8 @@ static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplit
  * I_pc = |psi|^2 (*) PSF (convolution over the detector grid, done by FFT in the engine). Measured
  * pixels scale psi by sqrt(I_meas / I_pc), so the blurred model meets the data while psi keeps
  * its own phase and relative amplitudes; unmeasured and free pixels keep psi. The error sums
- * compare the data with the blurred model. I_pc below `model_floor` (FFT rounding can leave it at or
- * under zero) counts as that floor, a small positive fraction of the data's maximum. */
+ * compare the data with the blurred model. I_pc below `model_floor` (FFT rounding can leave it at
+ * or under zero) counts as that floor, a small positive fraction of the data's maximum. */
 static inline BCDI_HD bcdi_cf bcdi_vox_coherent_intensity(bcdi_cf psi)
 {
     return bcdi_cf_make(bcdi_cf_abs2(psi), 0.0f);
@@ -117,8 +117,8 @@ static inline BCDI_HD bcdi_cf bcdi_vox_spectrum_product(bcdi_cf x, bcdi_cf y, in
     return bcdi_cf_scale(bcdi_cf_mul(x, yy), scale);
 }
 
-static inline BCDI_HD bcdi_cf bcdi_vox_pc_modulus_project(bcdi_cf psi, float amplitude,
-                                                          float i_pc, uint8_t mask, float inv_n,
+static inline BCDI_HD bcdi_cf bcdi_vox_pc_modulus_project(bcdi_cf psi, float amplitude, float i_pc,
+                                                          uint8_t mask, float inv_n,
                                                           float model_floor,
                                                           double terms[BCDI_FOURIER_TERMS])
 {

@@ -324,31 +324,47 @@ static bcdi_phasing_result phase_blurred(const blurred_case *c, bcdi_phasing_par
     return r;
 }
 
-Test(psf, measure, .timeout = 600)
+/* The default recipe (400 HIO + 200 RAAR + 200 ER, shrink-wrap), two runs, the best kept, on a
+ * 48^3 crystal whose intensity was blurred by a Gaussian of 1 voxel and Poisson-sampled with 1e8
+ * photons. Measured (CPU, this seed): psf=gaussian recovers widths 0.986, 0.989, 0.983 voxels
+ * and reaches a relative error against the truth of 0.139 where psf=none stays at 0.686 (Fourier
+ * error 3.6e-4 against 2.7e-3). Widths at 1.5 voxels come out near 1.0 (that reconstruction
+ * fails either way: 0.78 / 0.93), at 0.6 one axis right and two at the floor (docs/algorithms.md,
+ * "Partial coherence"). */
+Test(psf, recovers_a_known_blur_and_beats_the_coherent_model, .timeout = 300)
 {
-    const char *env = getenv("PSF_MEASURE");
-    if (!env) return;
-    double truth = atof(env);
-    size_t size = getenv("PSF_SIZE") ? (size_t)atoi(getenv("PSF_SIZE")) : 48;
+    const double truth = 1.0;
     blurred_case c;
-    make_blurred(&c, size, truth, getenv("PSF_PHOTONS") ? atof(getenv("PSF_PHOTONS")) : 1e8);
+    make_blurred(&c, 48, truth, 1e8);
+    double error[2], fourier[2];
     for (int mode = 0; mode < 2; ++mode) {
         bcdi_phasing_params p;
         bcdi_phasing_default(&p);
-        p.runs = getenv("PSF_RUNS") ? atoi(getenv("PSF_RUNS")) : 2;
+        p.runs = 2;
         p.psf_model = mode ? BCDI_PSF_GAUSSIAN : BCDI_PSF_NONE;
-        if (getenv("PSF_START")) p.psf_start = atol(getenv("PSF_START"));
-        if (getenv("PSF_PERIOD")) p.psf_period = atol(getenv("PSF_PERIOD"));
-        if (getenv("PSF_RL")) p.psf_rl_iterations = atol(getenv("PSF_RL"));
-        if (getenv("PSF_RECIPE")) snprintf(p.recipe, sizeof p.recipe, "%s", getenv("PSF_RECIPE"));
         bcdi_phasing_result r = phase_blurred(&c, &p);
-        cr_log_info("truth %.2f psf=%s: error %.4f, Fourier %.3g, llk %.4g, widths %.3f %.3f "
-                    "%.3f, %.1f s",
-                    truth, mode ? "gaussian" : "none", truth_error(&c, &r.runs[0]),
-                    r.runs[0].final.fourier_error, r.runs[0].final.llk, r.runs[0].psf_sigma[0],
-                    r.runs[0].psf_sigma[1], r.runs[0].psf_sigma[2], r.elapsed_s);
+        error[mode] = truth_error(&c, &r.runs[0]);
+        fourier[mode] = r.runs[0].final.fourier_error;
+        if (mode) {
+            cr_assert(r.runs[0].psf != NULL);
+            for (int a = 0; a < 3; ++a)
+                cr_expect(fabs(r.runs[0].psf_sigma[a] - truth) <= 0.1 * truth,
+                          "axis %d: recovered width %.3f, truth %.3f", a, r.runs[0].psf_sigma[a],
+                          truth);
+            cr_log_info("recovered widths %.3f %.3f %.3f (truth %.2f)", r.runs[0].psf_sigma[0],
+                        r.runs[0].psf_sigma[1], r.runs[0].psf_sigma[2], truth);
+        } else {
+            cr_expect(r.runs[0].psf == NULL, "no PSF without the model");
+        }
         bcdi_phasing_result_free(&r);
     }
+    cr_expect_lt(error[1], error[0], "error against the truth: psf %.4f, none %.4f", error[1],
+                 error[0]);
+    cr_expect_lt(error[1], 0.25, "psf=gaussian error %.4f (measured 0.139)", error[1]);
+    cr_expect_lt(fourier[1], fourier[0], "Fourier error: psf %.3g, none %.3g", fourier[1],
+                 fourier[0]);
+    cr_log_info("error against the truth: psf %.4f, none %.4f; Fourier %.3g vs %.3g", error[1],
+                error[0], fourier[1], fourier[0]);
     bcdi_simulate_object_free(&c.obj);
     free(c.intensity);
 }

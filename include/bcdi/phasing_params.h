@@ -38,7 +38,9 @@ const bcdi_param_table *bcdi_phase_param_table(void);
  * the best of the generations (8, with generations > 1), the kept runs' results (9 each), the
  * result being written (9), and, when the backend's memory is host memory (CPU), the shared
  * amplitudes and mask (5) and one batch of working arrays (rho, psi, support: 17 B/voxel/run,
- * DM 8 more, FFT scratch 8, 16 with fft_planner=measure); plus 64 MiB for the libraries. */
+ * DM 8 more, psf=gaussian 16 more, FFT scratch 8, 16 with fft_planner=measure); with
+ * psf=gaussian also 12 B/voxel of host scratch and 4 per kept run (its PSF); plus 64 MiB for the
+ * libraries. */
 double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_t shape[3],
                                   int backend_on_host);
 /* The defaults of the table. */

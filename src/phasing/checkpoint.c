@@ -82,8 +82,8 @@ void bcdi_individual_pack(const engine *e, const individual *ind, unsigned char 
 {
     int64_t longs[3] = {ind->run_id, ind->generation, ind->position};
     int32_t ints[4] = {ind->attempt, ind->failed, ind->state, ind->from_object};
-    double reals[5] = {ind->threshold,    ind->failed_fraction, ind->psf_sigma[0],
-                       ind->psf_sigma[1], ind->psf_sigma[2]};
+    double reals[5] = {ind->threshold, ind->failed_fraction, ind->psf_sigma[0], ind->psf_sigma[1],
+                       ind->psf_sigma[2]};
     uint64_t history = ind->history_count;
     unsigned char flags[2] = {ind->object != NULL, ind->support != NULL};
     unsigned char *at = put(buf, longs, sizeof longs);

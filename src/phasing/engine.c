@@ -390,7 +390,8 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
                                       want_terms ? e->fourier_terms : NULL,
                                       want_terms ? e->update_terms : NULL);
             if (st == BCDI_OK && want_terms) st = evaluate(e, slots, batch, t + 1);
-            if (st == BCDI_OK && e->ws.psf_active && (t + 1 - e->p->psf_start) % e->p->psf_period == 0)
+            if (st == BCDI_OK && e->ws.psf_active &&
+                (t + 1 - e->p->psf_start) % e->p->psf_period == 0)
                 st = update_psf(e, slots, batch);
             if (st == BCDI_OK && wrap_now)
                 st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
@@ -612,13 +613,13 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
         return bcdi_error(BCDI_ERR_CONFIG, "cull_fraction=%g: expected in [0, 1)",
                           p->cull_fraction);
     if (p->psf_model != BCDI_PSF_NONE &&
-        !(p->psf_sigma > 0 && p->psf_sigma <= BCDI_PSF_MAX_SIGMA && p->psf_period >= 1 &&
-          p->psf_start >= 0 && p->psf_rl_iterations >= 1))
+        !(p->psf_sigma >= BCDI_PSF_MIN_SIGMA && p->psf_sigma <= BCDI_PSF_MAX_SIGMA &&
+          p->psf_period >= 1 && p->psf_start >= 0 && p->psf_rl_iterations >= 1))
         return bcdi_error(BCDI_ERR_CONFIG,
-                          "psf: psf_sigma=%g (expected in (0, %g]), psf_period=%ld (>= 1), "
+                          "psf: psf_sigma=%g (expected in [%g, %g]), psf_period=%ld (>= 1), "
                           "psf_start=%ld (>= 0), psf_rl_iterations=%ld (>= 1)",
-                          p->psf_sigma, BCDI_PSF_MAX_SIGMA, p->psf_period, p->psf_start,
-                          p->psf_rl_iterations);
+                          p->psf_sigma, BCDI_PSF_MIN_SIGMA, BCDI_PSF_MAX_SIGMA, p->psf_period,
+                          p->psf_start, p->psf_rl_iterations);
     if (p->support_init == BCDI_SUPPORT_FILE && !data->support_file)
         return bcdi_error(BCDI_ERR_CONFIG, "support=file needs support_file=<result.cxi>");
     int rule;

@@ -25,9 +25,8 @@ static bcdi_status modulus_projection(bcdi_phasing_workspace *ws, const bcdi_cf 
     if (ws->psf_active) {
         bcdi_status st = bcdi_phasing_pc_intensity(ws, in, out);
         if (st == BCDI_OK)
-            st = ops->pc_modulus_project(ws->be, out, ws->amplitude, ws->mask, ws->psf_model,
-                                         ws->n, ws->batch, 1.0f / (float)ws->n, ws->psf_floor,
-                                         terms);
+            st = ops->pc_modulus_project(ws->be, out, ws->amplitude, ws->mask, ws->psf_model, ws->n,
+                                         ws->batch, 1.0f / (float)ws->n, ws->psf_floor, terms);
         if (st == BCDI_OK) st = ops->fft_inverse(ws->plan, out, out);
         return st;
     }

@@ -5,6 +5,7 @@
 
 #include "bcdi/breed.h"
 #include "bcdi/recipe.h"
+#include "phasing/psf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,6 @@ static const char *const support_names[] = {"autocorrelation", "box", "sphere", 
 static const char *const reference_names[] = {"max", "rms", NULL};
 static const char *const planner_names[] = {"estimate", "measure", NULL};
 static const char *const psf_names[] = {"none", "gaussian", NULL};
-/* the PSF's widths are kept within this many detector voxels (phasing/psf.h) */
-#define MAX_PSF_SIGMA 16
 
 bcdi_status bcdi_device_name_check(const char *device)
 {
@@ -124,8 +123,9 @@ static const bcdi_param_spec phase_specs[] = {
     BCDI_KEY_CHOICE("psf", OPT, phasing.psf_model, "none", psf_names, NULL,
                     "partial coherence: none (coherent model) or gaussian (the model intensity "
                     "is |Psi|^2 blurred by a Gaussian PSF refined by Richardson-Lucy)"),
-    BCDI_KEY_DOUBLE("psf_sigma", OPT, phasing.psf_sigma, "1.0", 0, MAX_PSF_SIGMA,
-                    BCDI_PARAM_MIN_OPEN, "psf=gaussian: starting PSF width (rms), detector voxels"),
+    BCDI_KEY_DOUBLE("psf_sigma", OPT, phasing.psf_sigma, "1.0", BCDI_PSF_MIN_SIGMA,
+                    BCDI_PSF_MAX_SIGMA, 0,
+                    "psf=gaussian: starting PSF width (rms), detector voxels"),
     BCDI_KEY_INT("psf_period", OPT, phasing.psf_period, "10", 1, MAX_ITERATIONS,
                  "psf=gaussian: iterations between Richardson-Lucy updates of the PSF"),
     BCDI_KEY_INT("psf_start", OPT, phasing.psf_start, "200", 0, MAX_ITERATIONS,
@@ -236,7 +236,7 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     double backend = 0.0;
     if (backend_on_host)
         backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (psf ? 16.0 : 0.0) +
-                                (options->fft_measure ? 16.0 : 8.0));
+                                 (options->fft_measure ? 16.0 : 8.0));
     /* the history every run keeps (one point per metric_interval iterations of every
      * generation's recipe), and one written as 7 doubles a row */
     double iterations = 0.0;

@@ -13,9 +13,11 @@
 
 #include "phasing/iteration.h"
 
-/* Widths are kept in [BCDI_PSF_MIN_SIGMA, BCDI_PSF_MAX_SIGMA] voxels: below the minimum the
- * sampled Gaussian is a delta (the coherent model); the maximum is psf_sigma's limit. */
-#define BCDI_PSF_MIN_SIGMA 0.05
+/* Widths are kept in [BCDI_PSF_MIN_SIGMA, BCDI_PSF_MAX_SIGMA] voxels. At the minimum the sampled
+ * Gaussian is all but a delta (neighbours weigh 0.4% of the centre: the coherent model), yet a
+ * multiplicative Richardson-Lucy step can still widen it; a width near 0 would never grow back.
+ * The maximum is psf_sigma's limit. */
+#define BCDI_PSF_MIN_SIGMA 0.3
 #define BCDI_PSF_MAX_SIGMA 16.0
 
 /* The sampled Gaussian exp(-d_a^2 / (2 sigma_a^2)) per axis, unit sum, into out (shape[0] *

@@ -391,8 +391,8 @@ static bcdi_status cpu_rl_ratio(bcdi_backend *be, bcdi_cf *model, const float *a
         bcdi_cf *m = model + run * n;
 #pragma omp parallel for num_threads(be->threads) schedule(static)
         for (long long i = 0; i < (long long)n; ++i)
-            m[i] = bcdi_cf_make(bcdi_vox_rl_ratio(amplitude[i], m[i].re, mask[i], model_floor),
-                                0.0f);
+            m[i] =
+                bcdi_cf_make(bcdi_vox_rl_ratio(amplitude[i], m[i].re, mask[i], model_floor), 0.0f);
     }
     return BCDI_OK;
 }

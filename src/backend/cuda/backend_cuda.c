@@ -442,9 +442,9 @@ static bcdi_status cuda_pc_modulus_project(bcdi_backend *be, bcdi_cf *psi, const
     }
     s = reduce_scratch(st, n, batch, BCDI_FOURIER_TERMS, sizeof(double), what);
     if (s != BCDI_OK) return s;
-    cudaError_t launch = bcdi_cuda_pc_modulus_project(st->stream, psi, amplitude, mask, model, n,
-                                                      batch, inv_n, model_floor, st->partials,
-                                                      st->results);
+    cudaError_t launch =
+        bcdi_cuda_pc_modulus_project(st->stream, psi, amplitude, mask, model, n, batch, inv_n,
+                                     model_floor, st->partials, st->results);
     return reduce_finish(st, launch, host_terms, batch * BCDI_FOURIER_TERMS * sizeof(double), what);
 }
 
