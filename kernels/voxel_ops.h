@@ -70,24 +70,31 @@ static inline BCDI_HD double bcdi_vox_poisson_llk(double i_obs, double i_calc)
     return term;
 }
 
+/* The sums of one pixel for a model of amplitude `model_amplitude` (intensity its square, passed
+ * as computed by the caller) against the measured `amplitude`. */
+static inline BCDI_HD void bcdi_vox_fourier_terms(double model_amplitude, double model_intensity,
+                                                  float amplitude, uint8_t mask,
+                                                  double terms[BCDI_FOURIER_TERMS])
+{
+    double diff = model_amplitude - (double)amplitude;
+    double obs2 = (double)amplitude * (double)amplitude;
+    if (mask == BCDI_MASK_MEASURED) {
+        terms[0] += diff * diff;
+        terms[1] += obs2;
+        terms[2] += bcdi_vox_poisson_llk(obs2, model_intensity);
+    } else if (mask == BCDI_MASK_FREE) {
+        terms[3] += diff * diff;
+        terms[4] += bcdi_vox_poisson_llk(obs2, model_intensity);
+    }
+}
+
 static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplitude, uint8_t mask,
                                                        float inv_n,
                                                        double terms[BCDI_FOURIER_TERMS])
 {
     float calc2 = bcdi_cf_abs2(psi);
     float calc = sqrtf(calc2);
-    if (terms) {
-        double diff = (double)calc - (double)amplitude;
-        double obs2 = (double)amplitude * (double)amplitude;
-        if (mask == BCDI_MASK_MEASURED) {
-            terms[0] += diff * diff;
-            terms[1] += obs2;
-            terms[2] += bcdi_vox_poisson_llk(obs2, (double)calc2);
-        } else if (mask == BCDI_MASK_FREE) {
-            terms[3] += diff * diff;
-            terms[4] += bcdi_vox_poisson_llk(obs2, (double)calc2);
-        }
-    }
+    if (terms) bcdi_vox_fourier_terms((double)calc, (double)calc2, amplitude, mask, terms);
     /* branchless selects (vectorise on the CPU, no divergence on the GPU): measured pixels take
      * the measured amplitude, the others keep theirs; a zero |psi| puts A on the real axis */
     int measured = mask == BCDI_MASK_MEASURED;
@@ -123,18 +130,7 @@ static inline BCDI_HD bcdi_cf bcdi_vox_pc_modulus_project(bcdi_cf psi, float amp
                                                           double terms[BCDI_FOURIER_TERMS])
 {
     float model = i_pc > model_floor ? i_pc : model_floor;
-    if (terms) {
-        double diff = sqrt((double)model) - (double)amplitude;
-        double obs2 = (double)amplitude * (double)amplitude;
-        if (mask == BCDI_MASK_MEASURED) {
-            terms[0] += diff * diff;
-            terms[1] += obs2;
-            terms[2] += bcdi_vox_poisson_llk(obs2, (double)model);
-        } else if (mask == BCDI_MASK_FREE) {
-            terms[3] += diff * diff;
-            terms[4] += bcdi_vox_poisson_llk(obs2, (double)model);
-        }
-    }
+    if (terms) bcdi_vox_fourier_terms(sqrt((double)model), (double)model, amplitude, mask, terms);
     float scale = mask == BCDI_MASK_MEASURED ? amplitude * inv_n / sqrtf(model) : inv_n;
     return bcdi_cf_scale(psi, scale);
 }

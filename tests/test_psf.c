@@ -369,6 +369,41 @@ Test(psf, recovers_a_known_blur_and_beats_the_coherent_model, .timeout = 300)
     free(c.intensity);
 }
 
+/* Every path the PSF meets: DM (two projections per iteration), guided seeding (children keep
+ * their parents' widths), batches of one. */
+Test(psf, dm_generations_and_batches_run_with_the_psf, .timeout = 120)
+{
+    blurred_case c;
+    make_blurred(&c, 32, 1.0, 1e8);
+    bcdi_phasing_params p;
+    bcdi_phasing_default(&p);
+    snprintf(p.recipe, sizeof p.recipe, "60*HIO + 20*DM + 20*ER");
+    p.runs = 3;
+    p.keep = 2;
+    p.batch = 1;
+    p.generations = 2;
+    p.psf_model = BCDI_PSF_GAUSSIAN;
+    p.psf_start = 30;
+    bcdi_phasing_result r = phase_blurred(&c, &p);
+    cr_assert_eq(r.count, 2);
+    for (size_t k = 0; k < r.count; ++k) {
+        cr_expect(isfinite(r.runs[k].final.fourier_error) && r.runs[k].final.fourier_error < 0.1,
+                  "run %zu: Fourier error %g", k, r.runs[k].final.fourier_error);
+        for (int a = 0; a < 3; ++a)
+            cr_expect(r.runs[k].psf_sigma[a] >= BCDI_PSF_MIN_SIGMA &&
+                          r.runs[k].psf_sigma[a] <= BCDI_PSF_MAX_SIGMA &&
+                          r.runs[k].psf_sigma[a] != p.psf_sigma,
+                      "run %zu axis %d: width %g refined within bounds", k, a,
+                      r.runs[k].psf_sigma[a]);
+        cr_log_info("run %zu: Fourier error %.3g, widths %.3f %.3f %.3f", k,
+                    r.runs[k].final.fourier_error, r.runs[k].psf_sigma[0], r.runs[k].psf_sigma[1],
+                    r.runs[k].psf_sigma[2]);
+    }
+    bcdi_phasing_result_free(&r);
+    bcdi_simulate_object_free(&c.obj);
+    free(c.intensity);
+}
+
 /* ---- through `braggcdi phase` -----------------------------------------------------------------
  */
 
@@ -419,7 +454,8 @@ Test(psf, phase_writes_the_psf_and_refuses_bad_keys, .timeout = 120)
                             {"psf=gaussian psf_sigma=17", "psf_sigma"},
                             {"psf=gaussian psf_period=0", "psf_period"},
                             {"psf=gaussian psf_start=-1", "psf_start"},
-                            {"psf=gaussian psf_rl_iterations=0", "psf_rl_iterations"}};
+                            {"psf=gaussian psf_rl_iterations=0", "psf_rl_iterations"},
+                            {"psf=gaussian psf_start=150 recipe=100*HIO+50*ER", "psf_start"}};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; ++k) {
         snprintf(args, sizeof args, "phase %s %s --device cpu -o %s/bad.cxi", prepared, bad[k][0],
                  dir);

@@ -752,6 +752,13 @@ bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *par
     e.last_checkpoint = t0;
     e.started = t0;
     st = parse_recipes(&e);
+    for (size_t r = 0; st == BCDI_OK && params->psf_model != BCDI_PSF_NONE && r < e.recipe_count;
+         ++r)
+        if (params->psf_start >= e.recipes[r].total_iterations)
+            st = bcdi_error(BCDI_ERR_CONFIG,
+                            "psf_start=%ld: the recipe has %ld iterations, so the PSF would never "
+                            "be used (expected below that, or psf=none)",
+                            params->psf_start, e.recipes[r].total_iterations);
     if (st == BCDI_OK) st = check_data(data, e.n);
     if (st == BCDI_OK) st = upload_data(&e, data);
     for (long g = 0; st == BCDI_OK && g < params->generations; ++g)

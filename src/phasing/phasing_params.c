@@ -192,7 +192,13 @@ static bcdi_status phase_rules(const void *params, const bcdi_config *cfg)
         bcdi_status st = bcdi_recipe_parse(one, p->beta, &parsed);
         if (st != BCDI_OK)
             return bcdi_error_prefix(st, "%s: key 'recipe': ", origin_of(cfg, "recipe"));
+        long iterations = parsed.total_iterations;
         bcdi_recipe_free(&parsed);
+        if (p->psf_model != BCDI_PSF_NONE && p->psf_start >= iterations)
+            return bcdi_error(BCDI_ERR_INVALID_ARG,
+                              "%s: key 'psf_start' is %ld, but the recipe has %ld iterations: "
+                              "the PSF would never be used (expected below that, or psf=none)",
+                              origin_of(cfg, "psf_start"), p->psf_start, iterations);
         piece = end ? end + 1 : NULL;
     }
     if (recipes > 1 && recipes != p->generations)
