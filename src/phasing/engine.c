@@ -491,11 +491,22 @@ static bcdi_status run_population(engine *e, const bcdi_recipe *recipe)
 static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
 {
     size_t n = e->n;
+    /* psf=gaussian: the run's PSF, centred like the data */
+    float *psf = NULL;
+    if (e->p->psf_model != BCDI_PSF_NONE) {
+        psf = malloc(n * sizeof *psf);
+        if (!psf) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the PSF");
+        bcdi_status made = bcdi_psf_gaussian(e->shape, ind->psf_sigma, 1, psf);
+        if (made != BCDI_OK) {
+            free(psf);
+            return made;
+        }
+    }
     bcdi_cf *centred = malloc(n * sizeof *centred);
     uint8_t *support = malloc(n);
     float *amplitude = malloc(n * sizeof *amplitude);
     if (!centred || !support || !amplitude) {
-        free(centred), free(support), free(amplitude);
+        free(centred), free(support), free(amplitude), free(psf);
         return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
     }
     for (size_t i = 0; i < n; ++i)
@@ -510,7 +521,7 @@ static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
     free(amplitude);
     bcdi_status st = bcdi_remove_mean_phase(e->shape, centred, support);
     if (st != BCDI_OK) {
-        free(centred), free(support);
+        free(centred), free(support), free(psf);
         return st;
     }
     out->run_id = ind->run_id;
@@ -522,17 +533,15 @@ static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
     out->final = ind->final;
     out->history = ind->history;
     out->history_count = ind->history_count;
-    if (e->p->psf_model != BCDI_PSF_NONE) {
-        out->psf = malloc(n * sizeof *out->psf);
-        if (!out->psf) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the PSF");
+    ind->history = NULL;
+    ind->history_count = ind->history_capacity = 0;
+    if (psf) {
+        out->psf = psf;
         memcpy(out->psf_sigma, ind->psf_sigma, sizeof out->psf_sigma);
-        bcdi_psf_gaussian(e->shape, out->psf_sigma, 1, out->psf);
         bcdi_log(BCDI_LOG_NOTICE,
                  "run %ld: partial-coherence PSF widths (rms) %.3g x %.3g x %.3g detector voxels",
                  ind->run_id, out->psf_sigma[0], out->psf_sigma[1], out->psf_sigma[2]);
     }
-    ind->history = NULL;
-    ind->history_count = ind->history_capacity = 0;
     return BCDI_OK;
 }
 

@@ -17,13 +17,13 @@ static double periodic_offset(size_t i, size_t origin, size_t len)
     return (double)d;
 }
 
-void bcdi_psf_gaussian(const size_t shape[3], const double sigma[3], int centred, float *out)
+bcdi_status bcdi_psf_gaussian(const size_t shape[3], const double sigma[3], int centred, float *out)
 {
     /* separable: one normalised profile per axis, then their outer product */
     double *profile[3];
     size_t total = shape[0] + shape[1] + shape[2];
     double *store = malloc(total * sizeof *store);
-    if (!store) return; /* callers pass host scratch they own; nothing better to do here */
+    if (!store) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the PSF's profiles");
     profile[0] = store, profile[1] = store + shape[0], profile[2] = profile[1] + shape[1];
     for (int a = 0; a < 3; ++a) {
         double s = sigma[a] > BCDI_PSF_MIN_SIGMA ? sigma[a] : BCDI_PSF_MIN_SIGMA, sum = 0.0;
@@ -44,6 +44,7 @@ void bcdi_psf_gaussian(const size_t shape[3], const double sigma[3], int centred
                 row[i2] = (float)(w01 * profile[2][i2]);
         }
     free(store);
+    return BCDI_OK;
 }
 
 int bcdi_psf_moment_widths(const size_t shape[3], const bcdi_cf *volume, const float *gaussian,
@@ -82,7 +83,8 @@ bcdi_status bcdi_phasing_psf_set(bcdi_phasing_workspace *ws, const double *sigma
     size_t n = ws->n;
     bcdi_status st = BCDI_OK;
     for (size_t r = 0; st == BCDI_OK && r < ws->batch; ++r) {
-        bcdi_psf_gaussian(ws->shape, sigma + 3 * r, 0, host_gaussian);
+        st = bcdi_psf_gaussian(ws->shape, sigma + 3 * r, 0, host_gaussian);
+        if (st != BCDI_OK) break;
         for (size_t i = 0; i < n; ++i)
             host_volume[i] = bcdi_cf_make(host_gaussian[i], 0.0f);
         st = ops->upload(ws->be, ws->psf_hat + r * n, host_volume, n * sizeof(bcdi_cf));
@@ -132,7 +134,8 @@ bcdi_status bcdi_phasing_psf_update(bcdi_phasing_workspace *ws, double *sigma, l
             st = ops->download(ws->be, host_volume, work + r * n, n * sizeof(bcdi_cf));
             if (st != BCDI_OK) break;
             double *s = sigma + 3 * r, fitted[3];
-            bcdi_psf_gaussian(ws->shape, s, 0, host_gaussian);
+            st = bcdi_psf_gaussian(ws->shape, s, 0, host_gaussian);
+            if (st != BCDI_OK) break;
             if (!bcdi_psf_moment_widths(ws->shape, host_volume, host_gaussian, fitted))
                 continue; /* no evidence (an empty iterate): keep the PSF */
             for (int a = 0; a < 3; ++a)

@@ -23,7 +23,8 @@
 /* The sampled Gaussian exp(-d_a^2 / (2 sigma_a^2)) per axis, unit sum, into out (shape[0] *
  * shape[1] * shape[2] floats). Distances d are periodic: centred = 0 puts the peak at index 0
  * (the engine's ifftshifted layout), centred = 1 at shape/2 (the written layout). */
-void bcdi_psf_gaussian(const size_t shape[3], const double sigma[3], int centred, float *out);
+bcdi_status bcdi_psf_gaussian(const size_t shape[3], const double sigma[3], int centred,
+                              float *out);
 
 /* Root-mean-square widths per axis of the weights Re(volume[i]) * gaussian[i] (negative weights
  * count as 0; periodic distances from index 0) into sigma; 0 when the weights sum to nothing. */
