@@ -123,9 +123,11 @@ static const bcdi_param_spec phase_specs[] = {
     BCDI_KEY_CHOICE("psf", OPT, phasing.psf_model, "none", psf_names, NULL,
                     "partial coherence: none (coherent model) or gaussian (the model intensity "
                     "is |Psi|^2 blurred by a Gaussian PSF refined by Richardson-Lucy)"),
-    BCDI_KEY_DOUBLE("psf_sigma", OPT, phasing.psf_sigma, "1.0", BCDI_PSF_MIN_SIGMA,
+    BCDI_KEY_DOUBLE("psf_sigma", OPT, phasing.psf_sigma, "2.0", BCDI_PSF_MIN_SIGMA,
                     BCDI_PSF_MAX_SIGMA, 0,
-                    "psf=gaussian: starting PSF width (rms), detector voxels"),
+                    "psf=gaussian: starting PSF width (rms), detector voxels; start above the "
+                    "expected blur: the refinement converges from above, and from below can "
+                    "collapse to a delta"),
     BCDI_KEY_INT("psf_period", OPT, phasing.psf_period, "10", 1, MAX_ITERATIONS,
                  "psf=gaussian: iterations between Richardson-Lucy updates of the PSF"),
     BCDI_KEY_INT("psf_start", OPT, phasing.psf_start, "200", 0, MAX_ITERATIONS,
