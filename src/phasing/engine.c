@@ -16,7 +16,6 @@
 #include "core/interrupt.h"
 #include "num/volume.h"
 #include "phasing/engine_internal.h"
-#include "phasing/psf.h"
 #include "phasing/support.h"
 
 #include <math.h>
@@ -120,15 +119,11 @@ static bcdi_status upload_data(engine *e, const bcdi_phasing_data *data)
         st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the data");
         goto done;
     }
-    float peak = 0.0f;
     for (size_t i = 0; i < n; ++i) {
         int masked = data->mask && data->mask[i];
         mask_host[i] = masked ? BCDI_MASK_UNMEASURED : BCDI_MASK_MEASURED;
         amplitude_host[i] = masked ? 0.0f : sqrtf(data->intensity[i]);
-        if (!masked && data->intensity[i] > peak) peak = data->intensity[i];
     }
-    /* the partially coherent model's floor: far below any count, above FFT rounding */
-    e->psf_floor = 1e-9f * peak;
     bcdi_ifftshift3(shifted, amplitude_host, e->shape, sizeof(float));
     bcdi_ifftshift3(mask_shifted, mask_host, e->shape, 1);
     e->n_free = bcdi_choose_free_pixels(mask_shifted, e->shape, e->p->free_fraction, e->p->seed);
@@ -167,9 +162,7 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         e->ops->free(e->be, e->psi);
         e->ops->free(e->be, e->dm_b);
         e->ops->free(e->be, e->support);
-        e->ops->free(e->be, e->psf_model);
-        e->ops->free(e->be, e->psf_hat);
-        e->rho = e->psi = e->dm_b = e->psf_model = e->psf_hat = NULL;
+        e->rho = e->psi = e->dm_b = NULL;
         e->support = NULL;
         size_t voxels = batch * e->n;
         st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->rho);
@@ -177,17 +170,7 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         if (st == BCDI_OK && e->uses_dm)
             st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->dm_b);
         if (st == BCDI_OK) st = e->ops->alloc(e->be, voxels, (void **)&e->support);
-        if (st == BCDI_OK && e->p->psf_model != BCDI_PSF_NONE) {
-            st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->psf_model);
-            if (st == BCDI_OK)
-                st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->psf_hat);
-            free(e->psf_sigma);
-            e->psf_sigma = calloc(3 * batch, sizeof *e->psf_sigma);
-            if (!e->psf_host_volume) e->psf_host_volume = malloc(e->n * sizeof(bcdi_cf));
-            if (!e->psf_host_gaussian) e->psf_host_gaussian = malloc(e->n * sizeof(float));
-            if (st == BCDI_OK && (!e->psf_sigma || !e->psf_host_volume || !e->psf_host_gaussian))
-                st = bcdi_error(BCDI_ERR_NOMEM, "phase: out of host memory for the PSF");
-        }
+        if (st == BCDI_OK) st = bcdi_engine_psf_alloc(e, batch);
         free(e->fourier_terms);
         free(e->update_terms);
         free(e->maxima);
@@ -223,10 +206,7 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
     e->ws.dm_b = e->dm_b;
     e->ws.support = e->support;
     e->ws.plan = e->plan;
-    e->ws.psf_model = e->psf_model;
-    e->ws.psf_hat = e->psf_hat;
-    e->ws.psf_floor = e->psf_floor;
-    e->ws.psf_active = 0;
+    bcdi_engine_psf_bind(e);
     return BCDI_OK;
 }
 
@@ -301,19 +281,6 @@ static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long it
     return BCDI_OK;
 }
 
-/* ---- partial coherence ---------------------------------------------------------------------- */
-
-/* Richardson-Lucy on every run's PSF (psf.h); the widths live in the individuals, so a
- * checkpoint taken after this holds them. */
-static bcdi_status update_psf(engine *e, individual **slots, size_t batch)
-{
-    bcdi_status st = bcdi_phasing_psf_update(&e->ws, e->psf_sigma, e->p->psf_rl_iterations,
-                                             e->psf_host_volume, e->psf_host_gaussian);
-    for (size_t r = 0; st == BCDI_OK && r < batch; ++r)
-        memcpy(slots[r]->psf_sigma, e->psf_sigma + 3 * r, sizeof slots[r]->psf_sigma);
-    return st;
-}
-
 /* ---- a batch through one recipe ------------------------------------------------------------- */
 
 /* How the individuals of a batch start: all the same way, at the same iteration. */
@@ -360,18 +327,8 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
         st = shrink_wrap(e, slots, batch, e->p->shrinkwrap_sigma_end, 0, 1);
         if (st != BCDI_OK) return st;
     }
-    int psf = e->p->psf_model != BCDI_PSF_NONE;
-    if (psf) {
-        /* fresh starts take the key's width; children and resumed runs keep their own */
-        for (size_t r = 0; r < batch; ++r) {
-            if (mode == START_RANDOM || !(slots[r]->psf_sigma[0] > 0))
-                for (int a = 0; a < 3; ++a)
-                    slots[r]->psf_sigma[a] = e->p->psf_sigma;
-            memcpy(e->psf_sigma + 3 * r, slots[r]->psf_sigma, sizeof slots[r]->psf_sigma);
-        }
-        st = bcdi_phasing_psf_set(&e->ws, e->psf_sigma, e->psf_host_volume, e->psf_host_gaussian);
-        if (st != BCDI_OK) return st;
-    }
+    st = bcdi_engine_psf_begin(e, slots, batch, mode == START_RANDOM);
+    if (st != BCDI_OK) return st;
     long total = recipe->total_iterations, t = 0;
     long interval = e->p->metric_interval > 0 ? e->p->metric_interval : total;
     for (size_t s = 0; s < recipe->count; ++s) {
@@ -384,15 +341,13 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
                            (step->algorithm != BCDI_ALGO_ER || e->p->shrinkwrap_in_er);
             int want_terms =
                 last || (t + 1) % interval == 0 || (wrap_now && e->p->shrinkwrap_threshold_rms);
-            e->ws.psf_active = psf && t >= e->p->psf_start;
+            bcdi_engine_psf_before(e, t);
             st = bcdi_phasing_iterate(&e->ws, step->algorithm, (float)step->beta,
                                       step->positivity || e->p->positivity, e->p->real_only,
                                       want_terms ? e->fourier_terms : NULL,
                                       want_terms ? e->update_terms : NULL);
             if (st == BCDI_OK && want_terms) st = evaluate(e, slots, batch, t + 1);
-            if (st == BCDI_OK && e->ws.psf_active &&
-                (t + 1 - e->p->psf_start) % e->p->psf_period == 0)
-                st = update_psf(e, slots, batch);
+            if (st == BCDI_OK) st = bcdi_engine_psf_after(e, slots, batch, t);
             if (st == BCDI_OK && wrap_now)
                 st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
                                  e->p->shrinkwrap_only_shrink, 0);
@@ -491,17 +446,9 @@ static bcdi_status run_population(engine *e, const bcdi_recipe *recipe)
 static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
 {
     size_t n = e->n;
-    /* psf=gaussian: the run's PSF, centred like the data */
-    float *psf = NULL;
-    if (e->p->psf_model != BCDI_PSF_NONE) {
-        psf = malloc(n * sizeof *psf);
-        if (!psf) return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory for the PSF");
-        bcdi_status made = bcdi_psf_gaussian(e->shape, ind->psf_sigma, 1, psf);
-        if (made != BCDI_OK) {
-            free(psf);
-            return made;
-        }
-    }
+    float *psf = NULL; /* psf=gaussian: the run's PSF */
+    bcdi_status made = bcdi_engine_psf_result(e, ind, &psf);
+    if (made != BCDI_OK) return made;
     bcdi_cf *centred = malloc(n * sizeof *centred);
     uint8_t *support = malloc(n);
     float *amplitude = malloc(n * sizeof *amplitude);
@@ -535,13 +482,8 @@ static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
     out->history_count = ind->history_count;
     ind->history = NULL;
     ind->history_count = ind->history_capacity = 0;
-    if (psf) {
-        out->psf = psf;
-        memcpy(out->psf_sigma, ind->psf_sigma, sizeof out->psf_sigma);
-        bcdi_log(BCDI_LOG_NOTICE,
-                 "run %ld: partial-coherence PSF widths (rms) %.3g x %.3g x %.3g detector voxels",
-                 ind->run_id, out->psf_sigma[0], out->psf_sigma[1], out->psf_sigma[2]);
-    }
+    out->psf = psf;
+    if (psf) memcpy(out->psf_sigma, ind->psf_sigma, sizeof out->psf_sigma);
     return BCDI_OK;
 }
 
@@ -621,14 +563,6 @@ static bcdi_status validate(const bcdi_phasing_params *p, const bcdi_phasing_dat
     if (!(p->cull_fraction >= 0 && p->cull_fraction < 1))
         return bcdi_error(BCDI_ERR_CONFIG, "cull_fraction=%g: expected in [0, 1)",
                           p->cull_fraction);
-    if (p->psf_model != BCDI_PSF_NONE &&
-        !(p->psf_sigma >= BCDI_PSF_MIN_SIGMA && p->psf_sigma <= BCDI_PSF_MAX_SIGMA &&
-          p->psf_period >= 1 && p->psf_start >= 0 && p->psf_rl_iterations >= 1))
-        return bcdi_error(BCDI_ERR_CONFIG,
-                          "psf: psf_sigma=%g (expected in [%g, %g]), psf_period=%ld (>= 1), "
-                          "psf_start=%ld (>= 0), psf_rl_iterations=%ld (>= 1)",
-                          p->psf_sigma, BCDI_PSF_MIN_SIGMA, BCDI_PSF_MAX_SIGMA, p->psf_period,
-                          p->psf_start, p->psf_rl_iterations);
     if (p->support_init == BCDI_SUPPORT_FILE && !data->support_file)
         return bcdi_error(BCDI_ERR_CONFIG, "support=file needs support_file=<result.cxi>");
     int rule;
@@ -685,12 +619,8 @@ static void free_engine(engine *e)
         e->ops->free(e->be, e->support);
         e->ops->free(e->be, e->amplitude);
         e->ops->free(e->be, e->mask);
-        e->ops->free(e->be, e->psf_model);
-        e->ops->free(e->be, e->psf_hat);
+        bcdi_engine_psf_free(e);
     }
-    free(e->psf_host_volume);
-    free(e->psf_host_gaussian);
-    free(e->psf_sigma);
     free(e->fourier_terms);
     free(e->update_terms);
     free(e->maxima);
@@ -761,14 +691,8 @@ bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *par
     e.last_checkpoint = t0;
     e.started = t0;
     st = parse_recipes(&e);
-    for (size_t r = 0; st == BCDI_OK && params->psf_model != BCDI_PSF_NONE && r < e.recipe_count;
-         ++r)
-        if (params->psf_start >= e.recipes[r].total_iterations)
-            st = bcdi_error(BCDI_ERR_CONFIG,
-                            "psf_start=%ld: the recipe has %ld iterations, so the PSF would never "
-                            "be used (expected below that, or psf=none)",
-                            params->psf_start, e.recipes[r].total_iterations);
     if (st == BCDI_OK) st = check_data(data, e.n);
+    if (st == BCDI_OK) st = bcdi_engine_psf_prepare(&e, data);
     if (st == BCDI_OK) st = upload_data(&e, data);
     for (long g = 0; st == BCDI_OK && g < params->generations; ++g)
         e.total += e.recipes[e.recipe_count > 1 ? g : 0].total_iterations;

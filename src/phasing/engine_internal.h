@@ -128,6 +128,22 @@ bcdi_status bcdi_population_next(engine *e, int last, size_t *succeeded);
 bcdi_status bcdi_population_gather_kept(engine *e, size_t keep, individual ***kept, int **received,
                                         size_t *count);
 
+/* ---- engine_psf.c (partial coherence; nothing happens with psf=none) ---- */
+
+/* The psf keys against the parsed recipes, and the model's floor from the data. */
+bcdi_status bcdi_engine_psf_prepare(engine *e, const bcdi_phasing_data *data);
+/* (Re)allocate the batch's PSF arrays (device) and the host scratch; bind them into e->ws. */
+bcdi_status bcdi_engine_psf_alloc(engine *e, size_t batch);
+void bcdi_engine_psf_bind(engine *e);
+/* Every run's PSF on the device at the start of a batch (fresh: the key's width). */
+bcdi_status bcdi_engine_psf_begin(engine *e, individual **slots, size_t batch, int fresh);
+/* Around iteration t of the recipe: whether the PSF model is active; the update when due. */
+void bcdi_engine_psf_before(engine *e, long t);
+bcdi_status bcdi_engine_psf_after(engine *e, individual **slots, size_t batch, long t);
+/* A finished run's PSF, centred like the data (NULL with psf=none; the caller frees), logged. */
+bcdi_status bcdi_engine_psf_result(const engine *e, const individual *ind, float **psf);
+void bcdi_engine_psf_free(engine *e);
+
 /* ---- checkpoint.c ---- */
 
 /* Write the state of every rank's population (collective; rank 0 writes the file). */
