@@ -114,8 +114,13 @@ bcdi_status bcdi_phasing_psf_update(bcdi_phasing_workspace *ws, double *sigma, l
     size_t n = ws->n, count = n * ws->batch;
     float inv_n = 1.0f / (float)n;
     bcdi_cf *spectrum = ws->psf_model, *work = ws->psi;
-    /* U = FFT(|Psi|^2) stays in psf_model through the steps */
-    bcdi_status st = ops->fft_forward(ws->plan, ws->rho, work);
+    /* U = FFT(|Psi|^2) stays in psf_model through the steps; Psi is the transform of the
+     * object inside its support (HIO and RAAR leave feedback outside it, no part of the object) */
+    const bcdi_update_coeffs inside_only = {1.0f, 0.0f, 0.0f, 0.0f, 0, 0};
+    bcdi_status st = ops->copy(ws->be, work, ws->rho, count * sizeof(bcdi_cf));
+    if (st == BCDI_OK)
+        st = ops->update(ws->be, work, work, ws->support, n, ws->batch, &inside_only, NULL);
+    if (st == BCDI_OK) st = ops->fft_forward(ws->plan, work, work);
     if (st == BCDI_OK) st = ops->coherent_intensity(ws->be, spectrum, work, count);
     if (st == BCDI_OK) st = ops->fft_forward(ws->plan, spectrum, spectrum);
     for (long k = 0; st == BCDI_OK && k < steps; ++k) {

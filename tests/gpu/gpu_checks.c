@@ -621,6 +621,8 @@ static void check_psf(const char *label, const size_t shape[3], size_t n, size_t
     /* the composed sequences through a workspace on each backend */
     mirror rho = mirror_new(psi_h, count * sizeof(bcdi_cf));
     mirror hat = mirror_new(NULL, count * sizeof(bcdi_cf));
+    uint8_t *support_h = random_bits(count, 0.6);
+    mirror support = mirror_new(support_h, count);
     double *sigma[2] = {xmalloc(3 * batch * sizeof(double)), xmalloc(3 * batch * sizeof(double))};
     bcdi_cf *host_volume = xmalloc(n * sizeof(bcdi_cf));
     float *host_gaussian = xmalloc(n * sizeof(float));
@@ -630,7 +632,7 @@ static void check_psf(const char *label, const size_t shape[3], size_t n, size_t
         ws[b] = (bcdi_phasing_workspace){.be = backends[b], .n = n, .batch = batch};
         memcpy(ws[b].shape, shape, sizeof ws[b].shape);
         ws[b].amplitude = amp.ptr[b], ws[b].mask = mask.ptr[b];
-        ws[b].rho = rho.ptr[b], ws[b].psi = psi.ptr[b];
+        ws[b].rho = rho.ptr[b], ws[b].psi = psi.ptr[b], ws[b].support = support.ptr[b];
         ws[b].psf_model = model.ptr[b], ws[b].psf_hat = hat.ptr[b], ws[b].psf_floor = model_floor;
         ran &= op_ok(backends[b]->ops->fft_create(backends[b], shape, batch, &ws[b].plan), b,
                      "fft_create");
@@ -660,6 +662,7 @@ static void check_psf(const char *label, const size_t shape[3], size_t n, size_t
     for (int b = 0; b < 2; ++b)
         if (ws[b].plan) backends[b]->ops->fft_destroy(ws[b].plan);
     mirror_free(&rho), mirror_free(&hat), mirror_free(&psi), mirror_free(&y);
+    mirror_free(&support), free(support_h);
     mirror_free(&model), mirror_free(&amp), mirror_free(&mask);
     free(sigma[CPU]), free(sigma[GPU]), free(host_volume), free(host_gaussian);
     free(psi_h), free(y_h), free(model_h), free(amp_h), free(mask_h);
