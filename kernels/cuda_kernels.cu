@@ -161,6 +161,25 @@ __global__ void __launch_bounds__(kThreads)
             terms, partials + partial_slot<BCDI_UPDATE_TERMS>(), SumOp{});
 }
 
+template <bool kTerms>
+__global__ void __launch_bounds__(kThreads)
+    pc_modulus_project_kernel(bcdi_cf *psi, const float *amplitude, const uint8_t *mask,
+                              const bcdi_cf *model, size_t n, float inv_n, float model_floor,
+                              double *partials)
+{
+    bcdi_cf *psi_run = psi + (size_t)run_index() * n;
+    const bcdi_cf *model_run = model + (size_t)run_index() * n;
+    Acc<double, BCDI_FOURIER_TERMS> terms = acc_fill<double, BCDI_FOURIER_TERMS>(0.0);
+    for (size_t i = first_index(); i < n; i += grid_step())
+        store_cf(psi_run + i,
+                 bcdi_vox_pc_modulus_project(load_cf(psi_run + i), amplitude[i],
+                                             load_cf(model_run + i).re, mask[i], inv_n,
+                                             model_floor, kTerms ? terms.v : nullptr));
+    if constexpr (kTerms)
+        block_reduce_store<double, BCDI_FOURIER_TERMS>(
+            terms, partials + partial_slot<BCDI_FOURIER_TERMS>(), SumOp{});
+}
+
 /* ---- element-wise kernels -------------------------------------------------------------------- */
 __global__ void __launch_bounds__(kThreads)
     random_start_kernel(bcdi_cf *rho, const uint8_t *support, size_t n, uint64_t seed,
@@ -193,6 +212,34 @@ __global__ void __launch_bounds__(kThreads)
     const bcdi_cf factor = factors[run_index()];
     for (size_t i = first_index(); i < n; i += grid_step())
         store_cf(x_run + i, bcdi_cf_mul(load_cf(x_run + i), factor));
+}
+
+__global__ void __launch_bounds__(kThreads)
+    coherent_intensity_kernel(bcdi_cf *out, const bcdi_cf *psi, size_t count)
+{
+    for (size_t i = first_index(); i < count; i += grid_step())
+        store_cf(out + i, bcdi_vox_coherent_intensity(load_cf(psi + i)));
+}
+
+__global__ void __launch_bounds__(kThreads)
+    spectrum_product_kernel(bcdi_cf *x, const bcdi_cf *y, size_t count, int conjugate_y,
+                            float scale)
+{
+    for (size_t i = first_index(); i < count; i += grid_step())
+        store_cf(x + i,
+                 bcdi_vox_spectrum_product(load_cf(x + i), load_cf(y + i), conjugate_y, scale));
+}
+
+__global__ void __launch_bounds__(kThreads)
+    rl_ratio_kernel(bcdi_cf *model, const float *amplitude, const uint8_t *mask, size_t n,
+                    float model_floor)
+{
+    bcdi_cf *model_run = model + (size_t)run_index() * n;
+    for (size_t i = first_index(); i < n; i += grid_step())
+        store_cf(model_run + i,
+                 bcdi_cf_make(bcdi_vox_rl_ratio(amplitude[i], load_cf(model_run + i).re, mask[i],
+                                                model_floor),
+                              0.0f));
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -388,6 +435,55 @@ cudaError_t bcdi_cuda_cf_scale(cudaStream_t stream, bcdi_cf *x, size_t n, size_t
     cudaError_t err = check_batch(batch);
     if (err != cudaSuccess) return err;
     cf_scale_kernel<<<elementwise_grid(n, batch), kThreads, 0, stream>>>(x, n, factors);
+    return cudaGetLastError();
+}
+
+cudaError_t bcdi_cuda_coherent_intensity(cudaStream_t stream, bcdi_cf *out, const bcdi_cf *psi,
+                                         size_t count)
+{
+    if (count == 0) return cudaSuccess;
+    coherent_intensity_kernel<<<elementwise_grid(count, 1), kThreads, 0, stream>>>(out, psi,
+                                                                                   count);
+    return cudaGetLastError();
+}
+
+cudaError_t bcdi_cuda_spectrum_product(cudaStream_t stream, bcdi_cf *x, const bcdi_cf *y,
+                                       size_t count, int conjugate_y, float scale)
+{
+    if (count == 0) return cudaSuccess;
+    spectrum_product_kernel<<<elementwise_grid(count, 1), kThreads, 0, stream>>>(
+        x, y, count, conjugate_y, scale);
+    return cudaGetLastError();
+}
+
+cudaError_t bcdi_cuda_pc_modulus_project(cudaStream_t stream, bcdi_cf *psi, const float *amplitude,
+                                         const uint8_t *mask, const bcdi_cf *model, size_t n,
+                                         size_t batch, float inv_n, float model_floor,
+                                         double *partials, double *out)
+{
+    if (batch == 0) return cudaSuccess;
+    cudaError_t err = check_batch(batch);
+    if (err != cudaSuccess) return err;
+    if (!partials || !out) {
+        pc_modulus_project_kernel<false><<<elementwise_grid(n, batch), kThreads, 0, stream>>>(
+            psi, amplitude, mask, model, n, inv_n, model_floor, nullptr);
+        return cudaGetLastError();
+    }
+    const unsigned blocks = bcdi_cuda_reduce_blocks(n);
+    pc_modulus_project_kernel<true><<<run_grid(batch, blocks), kThreads, 0, stream>>>(
+        psi, amplitude, mask, model, n, inv_n, model_floor, partials);
+    if ((err = cudaGetLastError()) != cudaSuccess) return err;
+    return finish<double, BCDI_FOURIER_TERMS>(stream, partials, blocks, batch, 0.0, out, SumOp{});
+}
+
+cudaError_t bcdi_cuda_rl_ratio(cudaStream_t stream, bcdi_cf *model, const float *amplitude,
+                               const uint8_t *mask, size_t n, size_t batch, float model_floor)
+{
+    if (batch == 0 || n == 0) return cudaSuccess;
+    cudaError_t err = check_batch(batch);
+    if (err != cudaSuccess) return err;
+    rl_ratio_kernel<<<elementwise_grid(n, batch), kThreads, 0, stream>>>(model, amplitude, mask, n,
+                                                                         model_floor);
     return cudaGetLastError();
 }
 

@@ -49,6 +49,19 @@ cudaError_t bcdi_cuda_cf_abs(cudaStream_t stream, float *out, const bcdi_cf *in,
 cudaError_t bcdi_cuda_cf_scale(cudaStream_t stream, bcdi_cf *x, size_t n, size_t batch,
                                const bcdi_cf *factors);
 
+/* Partial coherence (voxel_ops.h): element-wise over count; pc_modulus_project's sums as
+ * bcdi_cuda_modulus_project's. */
+cudaError_t bcdi_cuda_coherent_intensity(cudaStream_t stream, bcdi_cf *out, const bcdi_cf *psi,
+                                         size_t count);
+cudaError_t bcdi_cuda_spectrum_product(cudaStream_t stream, bcdi_cf *x, const bcdi_cf *y,
+                                       size_t count, int conjugate_y, float scale);
+cudaError_t bcdi_cuda_pc_modulus_project(cudaStream_t stream, bcdi_cf *psi, const float *amplitude,
+                                         const uint8_t *mask, const bcdi_cf *model, size_t n,
+                                         size_t batch, float inv_n, float model_floor,
+                                         double *partials, double *out);
+cudaError_t bcdi_cuda_rl_ratio(cudaStream_t stream, bcdi_cf *model, const float *amplitude,
+                               const uint8_t *mask, size_t n, size_t batch, float model_floor);
+
 /* thresholds: device array of batch floats. */
 cudaError_t bcdi_cuda_threshold(cudaStream_t stream, uint8_t *support, const float *value, size_t n,
                                 size_t batch, const float *thresholds, int only_shrink);

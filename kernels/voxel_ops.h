@@ -70,24 +70,31 @@ static inline BCDI_HD double bcdi_vox_poisson_llk(double i_obs, double i_calc)
     return term;
 }
 
+/* The sums of one pixel for a model of amplitude `model_amplitude` (intensity its square, passed
+ * as computed by the caller) against the measured `amplitude`. */
+static inline BCDI_HD void bcdi_vox_fourier_terms(double model_amplitude, double model_intensity,
+                                                  float amplitude, uint8_t mask,
+                                                  double terms[BCDI_FOURIER_TERMS])
+{
+    double diff = model_amplitude - (double)amplitude;
+    double obs2 = (double)amplitude * (double)amplitude;
+    if (mask == BCDI_MASK_MEASURED) {
+        terms[0] += diff * diff;
+        terms[1] += obs2;
+        terms[2] += bcdi_vox_poisson_llk(obs2, model_intensity);
+    } else if (mask == BCDI_MASK_FREE) {
+        terms[3] += diff * diff;
+        terms[4] += bcdi_vox_poisson_llk(obs2, model_intensity);
+    }
+}
+
 static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplitude, uint8_t mask,
                                                        float inv_n,
                                                        double terms[BCDI_FOURIER_TERMS])
 {
     float calc2 = bcdi_cf_abs2(psi);
     float calc = sqrtf(calc2);
-    if (terms) {
-        double diff = (double)calc - (double)amplitude;
-        double obs2 = (double)amplitude * (double)amplitude;
-        if (mask == BCDI_MASK_MEASURED) {
-            terms[0] += diff * diff;
-            terms[1] += obs2;
-            terms[2] += bcdi_vox_poisson_llk(obs2, (double)calc2);
-        } else if (mask == BCDI_MASK_FREE) {
-            terms[3] += diff * diff;
-            terms[4] += bcdi_vox_poisson_llk(obs2, (double)calc2);
-        }
-    }
+    if (terms) bcdi_vox_fourier_terms((double)calc, (double)calc2, amplitude, mask, terms);
     /* branchless selects (vectorise on the CPU, no divergence on the GPU): measured pixels take
      * the measured amplitude, the others keep theirs; a zero |psi| puts A on the real axis */
     int measured = mask == BCDI_MASK_MEASURED;
@@ -95,6 +102,46 @@ static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplit
     float scale = measured ? (has_phase ? amplitude * inv_n / calc : 0.0f) : inv_n;
     float real_fill = (measured && !has_phase) ? amplitude * inv_n : 0.0f;
     return bcdi_cf_make(psi.re * scale + real_fill, psi.im * scale);
+}
+
+/* ---- partial coherence (Clark et al., Nat. Commun. 3, 993 (2012)) ---------------------------
+ * The measured intensity is modelled as the coherent one blurred by a point-spread function:
+ * I_pc = |psi|^2 (*) PSF (convolution over the detector grid, done by FFT in the engine). Measured
+ * pixels scale psi by sqrt(I_meas / I_pc), so the blurred model meets the data while psi keeps
+ * its own phase and relative amplitudes; unmeasured and free pixels keep psi. The error sums
+ * compare the data with the blurred model. I_pc below `model_floor` (FFT rounding can leave it at
+ * or under zero) counts as that floor, a small positive fraction of the data's maximum. */
+static inline BCDI_HD bcdi_cf bcdi_vox_coherent_intensity(bcdi_cf psi)
+{
+    return bcdi_cf_make(bcdi_cf_abs2(psi), 0.0f);
+}
+
+/* x * y (or x * conj(y)) * scale: the spectra products of FFT convolutions and correlations. */
+static inline BCDI_HD bcdi_cf bcdi_vox_spectrum_product(bcdi_cf x, bcdi_cf y, int conjugate_y,
+                                                        float scale)
+{
+    bcdi_cf yy = bcdi_cf_make(y.re, conjugate_y ? -y.im : y.im);
+    return bcdi_cf_scale(bcdi_cf_mul(x, yy), scale);
+}
+
+static inline BCDI_HD bcdi_cf bcdi_vox_pc_modulus_project(bcdi_cf psi, float amplitude, float i_pc,
+                                                          uint8_t mask, float inv_n,
+                                                          float model_floor,
+                                                          double terms[BCDI_FOURIER_TERMS])
+{
+    float model = i_pc > model_floor ? i_pc : model_floor;
+    if (terms) bcdi_vox_fourier_terms(sqrt((double)model), (double)model, amplitude, mask, terms);
+    float scale = mask == BCDI_MASK_MEASURED ? amplitude * inv_n / sqrtf(model) : inv_n;
+    return bcdi_cf_scale(psi, scale);
+}
+
+/* The Richardson-Lucy ratio I_meas / I_pc on measured pixels; 1 (no evidence either way) on
+ * unmeasured and free ones. */
+static inline BCDI_HD float bcdi_vox_rl_ratio(float amplitude, float i_pc, uint8_t mask,
+                                              float model_floor)
+{
+    float model = i_pc > model_floor ? i_pc : model_floor;
+    return mask == BCDI_MASK_MEASURED ? amplitude * amplitude / model : 1.0f;
 }
 
 /* ---- real-space update -----------------------------------------------------------------------

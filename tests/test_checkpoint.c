@@ -99,6 +99,9 @@ static void expect_same(const bcdi_phasing_result *a, const bcdi_phasing_result 
                   what, k);
         cr_expect(!memcmp(x->support, y->support, n), "%s: support %zu differs", what, k);
         cr_expect_eq(x->history_count, y->history_count, "%s", what);
+        cr_expect(!memcmp(x->psf_sigma, y->psf_sigma, sizeof x->psf_sigma),
+                  "%s: PSF widths of run %zu differ", what, k);
+        cr_expect_eq(!x->psf, !y->psf, "%s", what);
         if (x->history_count == y->history_count)
             cr_expect(!memcmp(x->history, y->history, x->history_count * sizeof *x->history),
                       "%s: history of run %zu differs", what, k);
@@ -187,6 +190,37 @@ Test(checkpoint, the_best_runs_of_earlier_generations_survive_a_resume)
     bcdi_phasing_result_free(&out);
     bcdi_phasing_result_free(&ref);
     remove(ckpt_path);
+}
+
+/* psf=gaussian: the PSF widths travel in the checkpoint (stops right after a PSF update, at the
+ * change of generation, inside generation 3) */
+Test(checkpoint, a_resumed_run_keeps_its_partial_coherence_psf)
+{
+    bcdi_phasing_params p;
+    params_of(&p);
+    p.psf_model = BCDI_PSF_GAUSSIAN;
+    p.psf_start = 15;
+    p.psf_period = 5;
+    bcdi_checkpoint_opts c = options(1e9);
+    bcdi_phasing_result ref;
+    int resumed = -1;
+    cr_assert_eq(run(&p, &c, 0, &ref, &resumed), BCDI_OK, "%s", bcdi_last_error());
+    cr_assert(ref.runs[0].psf != NULL, "the PSF is returned");
+    cr_expect_neq(ref.runs[0].psf_sigma[0], p.psf_sigma, "the PSF was refined");
+    const long stops[] = {20, 50, 130};
+    for (size_t i = 0; i < sizeof stops / sizeof *stops; ++i) {
+        bcdi_phasing_result out;
+        cr_assert_eq(run(&p, &c, stops[i], &out, &resumed), BCDI_ERR_INTERRUPTED, "%s",
+                     bcdi_last_error());
+        cr_assert_eq(run(&p, &c, 0, &out, &resumed), BCDI_OK, "%s", bcdi_last_error());
+        cr_expect_eq(resumed, 1);
+        char what[64];
+        snprintf(what, sizeof what, "psf, stopped at %ld", stops[i]);
+        expect_same(&ref, &out, what);
+        bcdi_phasing_result_free(&out);
+        remove(ckpt_path);
+    }
+    bcdi_phasing_result_free(&ref);
 }
 
 Test(checkpoint, other_keys_or_input_are_refused_and_a_damaged_file_named)

@@ -30,6 +30,13 @@ typedef enum {
     BCDI_SUPPORT_FILE /* a CXI result's entry_1/image_1/mask (same shape) */
 } bcdi_support_init;
 
+/* Partial coherence (docs/algorithms.md, "Partial coherence"). */
+typedef enum {
+    BCDI_PSF_NONE = 0, /* fully coherent model: I = |Psi|^2 */
+    BCDI_PSF_GAUSSIAN  /* I = |Psi|^2 convolved with an axis-aligned Gaussian PSF whose widths
+                        * are refined by Richardson-Lucy during phasing */
+} bcdi_psf_model;
+
 typedef struct bcdi_phasing_params {
     char recipe[4096]; /* one recipe, or one per generation separated by ';' */
     double beta;       /* default beta for HIO/RAAR/DM steps */
@@ -63,6 +70,12 @@ typedef struct bcdi_phasing_params {
     /* guided seeding */
     char breed_rule[32];  /* sqrt_ab, pixel_switch, b_pa, avg_ab, ... */
     double cull_fraction; /* share of the population dropped after each generation */
+    /* partial coherence (Clark et al., Nat. Commun. 3, 993 (2012)) */
+    bcdi_psf_model psf_model;
+    double psf_sigma;       /* starting width of the Gaussian PSF, detector voxels (rms) */
+    long psf_period;        /* iterations between Richardson-Lucy updates of the PSF */
+    long psf_start;         /* recipe iteration from which the PSF model is used */
+    long psf_rl_iterations; /* Richardson-Lucy steps per update */
 } bcdi_phasing_params;
 
 /* Fill every field with its default (the defaults `braggcdi phase --help` lists). */
@@ -109,6 +122,10 @@ typedef struct bcdi_run_result {
     bcdi_history_point final;    /* metrics at the last iteration */
     bcdi_history_point *history;
     size_t history_count;
+    /* psf=gaussian: the final PSF (centred like the data, unit sum) and its rms widths per axis
+     * in detector voxels; NULL and zeros without a PSF model */
+    float *psf;
+    double psf_sigma[3];
 } bcdi_run_result;
 
 typedef struct bcdi_phasing_result {

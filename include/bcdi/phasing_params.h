@@ -41,9 +41,10 @@ const bcdi_param_table *bcdi_phase_param_table(void);
  * generation (9 per kept run), the kept runs' results (9 each), the
  * result being written (9), and, when the backend's memory is host memory (CPU), the shared
  * amplitudes and mask (5) and one batch of working arrays (rho, psi, support: 17 B/voxel/run,
- * DM 8 more, FFT scratch 8, 16 with fft_planner=measure); combining K >= 2 kept runs (combine=)
- * adds their aligned copies (8 K), the average (8) and the PRTF's transform (16); plus 64 MiB
- * for the libraries. */
+ * DM 8 more, psf=gaussian 16 more, FFT scratch 8, 16 with fft_planner=measure); with
+ * psf=gaussian also 12 B/voxel of host scratch and 4 per kept run (its PSF); combining K >= 2
+ * kept runs (combine=) adds their aligned copies (8 K), the average (8) and the PRTF's transform
+ * (16); plus 64 MiB for the libraries. */
 double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_t shape[3],
                                   int backend_on_host);
 /* The defaults of the table. */

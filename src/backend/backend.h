@@ -86,6 +86,25 @@ typedef struct bcdi_backend_ops {
     bcdi_status (*gaussian_blur)(bcdi_backend *be, float *volume, float *tmp, const size_t shape[3],
                                  size_t batch, const float sigma[3]);
 
+    /* Partial coherence (docs/algorithms.md, "Partial coherence"); the convolutions around these
+     * are FFTs through the plan above. out[i] = |psi[i]|^2 + 0i over count elements. */
+    bcdi_status (*coherent_intensity)(bcdi_backend *be, bcdi_cf *out, const bcdi_cf *psi,
+                                      size_t count);
+    /* x[i] <- x[i] * y[i] (conj(y[i]) with conjugate_y) * scale over count elements
+     * (bcdi_vox_spectrum_product). */
+    bcdi_status (*spectrum_product)(bcdi_backend *be, bcdi_cf *x, const bcdi_cf *y, size_t count,
+                                    int conjugate_y, float scale);
+    /* psi <- the partially coherent modulus projection (bcdi_vox_pc_modulus_project) with the
+     * blurred model intensity in the real parts of model ([batch][n], batched like psi);
+     * host_terms as modulus_project's. */
+    bcdi_status (*pc_modulus_project)(bcdi_backend *be, bcdi_cf *psi, const float *amplitude,
+                                      const uint8_t *mask, const bcdi_cf *model, size_t n,
+                                      size_t batch, float inv_n, float model_floor,
+                                      double *host_terms);
+    /* model <- bcdi_vox_rl_ratio(amplitude, Re model, mask) + 0i, in place, [batch][n]. */
+    bcdi_status (*rl_ratio)(bcdi_backend *be, bcdi_cf *model, const float *amplitude,
+                            const uint8_t *mask, size_t n, size_t batch, float model_floor);
+
     /* Per-run reductions into host arrays of `batch` entries. */
     bcdi_status (*sum)(bcdi_backend *be, const float *x, size_t n, size_t batch, double *host_out);
     bcdi_status (*max)(bcdi_backend *be, const float *x, size_t n, size_t batch, float *host_out);

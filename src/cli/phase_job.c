@@ -149,6 +149,8 @@ static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t
         .history_rows = run->history_count,
         .combined = combined ? &cxi_combined : NULL,
         .deflate_level = (int)c->deflate,
+        .psf = run->psf,
+        .psf_sigma = {run->psf_sigma[0], run->psf_sigma[1], run->psf_sigma[2]},
     };
     if (st == BCDI_OK) st = bcdi_cxi_write_result(tx, path, &out);
     free(object);

@@ -226,6 +226,20 @@ static bcdi_status write_results(bcdi_h5_writer *w, const bcdi_cxi_result *r)
         st = bcdi_h5_write(w, RESULTS "/crop_origin", BCDI_DT_F64, 1, &three, origin, 0);
     if (st == BCDI_OK)
         st = bcdi_h5_write(w, RESULTS "/data_shape", BCDI_DT_F64, 1, &three, data_shape, 0);
+    if (st == BCDI_OK && r->psf) {
+        size_t psf_dims[3] = {r->data_shape[0], r->data_shape[1], r->data_shape[2]};
+        st = bcdi_h5_write(w, RESULTS "/psf", BCDI_DT_F32, 3, psf_dims, r->psf, r->deflate_level);
+        if (st == BCDI_OK)
+            st = bcdi_h5_attr_string(w, RESULTS "/psf", "description",
+                                     "partial-coherence point-spread function on the detector "
+                                     "grid (centred like the data, unit sum): the measured "
+                                     "intensity is modelled as |Psi|^2 convolved with it");
+        if (st == BCDI_OK)
+            st = bcdi_h5_write(w, RESULTS "/psf_sigma", BCDI_DT_F64, 1, &three, r->psf_sigma, 0);
+        if (st == BCDI_OK)
+            st = bcdi_h5_attr_string(w, RESULTS "/psf_sigma", "units",
+                                     "detector voxels (rms width per axis of the Gaussian PSF)");
+    }
     if (st == BCDI_OK && r->history_rows) {
         size_t dims[2] = {r->history_rows, 7};
         st = bcdi_h5_write(w, RESULTS "/history", BCDI_DT_F64, 2, dims, r->history, 0);

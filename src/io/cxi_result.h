@@ -104,6 +104,11 @@ typedef struct bcdi_cxi_result {
     const double *history;             /* history_rows x 7 (BCDI_CXI_HISTORY_COLUMNS) */
     size_t history_rows;
     int deflate_level;
+    /* psf=gaussian: the final partial-coherence PSF (data_shape, centred, unit sum) and its rms
+     * widths per axis in detector voxels, written as results/psf and results/psf_sigma; NULL:
+     * none */
+    const float *psf;
+    double psf_sigma[3];
 } bcdi_cxi_result;
 
 #define BCDI_CXI_HISTORY_COLUMNS                                                                   \

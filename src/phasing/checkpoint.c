@@ -29,7 +29,8 @@
 #include <sys/stat.h>
 
 #define MAGIC "BCDICKP1"
-#define VERSION 2u /* 2: the hall of the best runs of every generation */
+#define VERSION 3u /* 2: the hall of the best runs of every generation; 3: the PSF widths of
+                    * psf=gaussian in every individual */
 
 /* ---- individuals as bytes ---- */
 
@@ -70,8 +71,9 @@ static const unsigned char *get_history(const unsigned char *at, bcdi_history_po
 }
 
 /* fixed part: run id, generation, position (i64); attempt, failed, state, from object (i32);
- * threshold, failed fraction (f64); final; history count (u64); object and support flags */
-#define FIXED_BYTES (3 * 8 + 4 * 4 + 2 * 8 + HISTORY_BYTES + 8 + 2)
+ * threshold, failed fraction, PSF widths [3] (f64); final; history count (u64); object and
+ * support flags */
+#define FIXED_BYTES (3 * 8 + 4 * 4 + 5 * 8 + HISTORY_BYTES + 8 + 2)
 
 size_t bcdi_individual_packed_size(const engine *e, const individual *ind)
 {
@@ -83,7 +85,8 @@ void bcdi_individual_pack(const engine *e, const individual *ind, unsigned char 
 {
     int64_t longs[3] = {ind->run_id, ind->generation, ind->position};
     int32_t ints[4] = {ind->attempt, ind->failed, ind->state, ind->from_object};
-    double reals[2] = {ind->threshold, ind->failed_fraction};
+    double reals[5] = {ind->threshold, ind->failed_fraction, ind->psf_sigma[0], ind->psf_sigma[1],
+                       ind->psf_sigma[2]};
     uint64_t history = ind->history_count;
     unsigned char flags[2] = {ind->object != NULL, ind->support != NULL};
     unsigned char *at = put(buf, longs, sizeof longs);
@@ -104,7 +107,7 @@ bcdi_status bcdi_individual_unpack(const engine *e, const unsigned char *buf, si
     if (size < FIXED_BYTES) return bcdi_error(BCDI_ERR_FORMAT, "a packed run is too short");
     int64_t longs[3];
     int32_t ints[4];
-    double reals[2];
+    double reals[5];
     uint64_t history;
     unsigned char flags[2];
     const unsigned char *at = get(buf, longs, sizeof longs);
@@ -127,6 +130,7 @@ bcdi_status bcdi_individual_unpack(const engine *e, const unsigned char *buf, si
     ind->from_object = ints[3];
     ind->threshold = reals[0];
     ind->failed_fraction = reals[1];
+    memcpy(ind->psf_sigma, reals + 2, sizeof ind->psf_sigma);
     ind->history = history ? malloc(history * sizeof *ind->history) : NULL;
     ind->object = flags[0] ? malloc(e->n * sizeof(bcdi_cf)) : NULL;
     ind->support = flags[1] ? malloc(e->n) : NULL;

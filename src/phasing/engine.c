@@ -2,7 +2,8 @@
  *
  * Device memory per run: rho (8 B/voxel), psi (8 B/voxel; also the float scratch of shrink-wrap:
  * |rho| in its first half, the blur's temporary in its second), support (1 B/voxel): 17 B/voxel.
- * DM adds one more complex array (8 B/voxel). Amplitudes (4 B) and mask (1 B) are shared.
+ * DM adds one more complex array (8 B/voxel), psf=gaussian two (16 B/voxel: the blurred model
+ * and the PSF's spectrum). Amplitudes (4 B) and mask (1 B) are shared.
  *
  * Arrays are kept ifftshifted on the device (zero frequency at index 0), so the object lives
  * around index 0 with periodic wrap; results are fftshifted back and centred on output. */
@@ -169,6 +170,7 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
         if (st == BCDI_OK && e->uses_dm)
             st = e->ops->alloc(e->be, voxels * sizeof(bcdi_cf), (void **)&e->dm_b);
         if (st == BCDI_OK) st = e->ops->alloc(e->be, voxels, (void **)&e->support);
+        if (st == BCDI_OK) st = bcdi_engine_psf_alloc(e, batch);
         free(e->fourier_terms);
         free(e->update_terms);
         free(e->maxima);
@@ -204,6 +206,7 @@ static bcdi_status ensure_batch(engine *e, size_t batch)
     e->ws.dm_b = e->dm_b;
     e->ws.support = e->support;
     e->ws.plan = e->plan;
+    bcdi_engine_psf_bind(e);
     return BCDI_OK;
 }
 
@@ -338,6 +341,8 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
         st = shrink_wrap(e, slots, batch, e->p->shrinkwrap_sigma_end, 0, 1);
         if (st != BCDI_OK) return st;
     }
+    st = bcdi_engine_psf_begin(e, slots, batch, mode == START_RANDOM);
+    if (st != BCDI_OK) return st;
     long total = recipe->total_iterations, t = 0;
     long interval = e->p->metric_interval > 0 ? e->p->metric_interval : total;
     for (size_t s = 0; s < recipe->count; ++s) {
@@ -350,11 +355,13 @@ static bcdi_status run_batch(engine *e, individual **slots, size_t batch, const 
                            (step->algorithm != BCDI_ALGO_ER || e->p->shrinkwrap_in_er);
             int want_terms =
                 last || (t + 1) % interval == 0 || (wrap_now && e->p->shrinkwrap_threshold_rms);
+            bcdi_engine_psf_before(e, t);
             st = bcdi_phasing_iterate(&e->ws, step->algorithm, (float)step->beta,
                                       step->positivity || e->p->positivity, e->p->real_only,
                                       want_terms ? e->fourier_terms : NULL,
                                       want_terms ? e->update_terms : NULL);
             if (st == BCDI_OK && want_terms) st = evaluate(e, slots, batch, t + 1);
+            if (st == BCDI_OK) st = bcdi_engine_psf_after(e, slots, batch, t);
             if (st == BCDI_OK && wrap_now)
                 st = shrink_wrap(e, slots, batch, sigma_at(e->p, t, total),
                                  e->p->shrinkwrap_only_shrink, 0);
@@ -457,11 +464,14 @@ static bcdi_status run_population(engine *e, const bcdi_recipe *recipe)
 static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
 {
     size_t n = e->n;
+    float *psf = NULL; /* psf=gaussian: the run's PSF */
+    bcdi_status made = bcdi_engine_psf_result(e, ind, &psf);
+    if (made != BCDI_OK) return made;
     bcdi_cf *centred = malloc(n * sizeof *centred);
     uint8_t *support = malloc(n);
     float *amplitude = malloc(n * sizeof *amplitude);
     if (!centred || !support || !amplitude) {
-        free(centred), free(support), free(amplitude);
+        free(centred), free(support), free(amplitude), free(psf);
         return bcdi_error(BCDI_ERR_NOMEM, "phase: out of memory");
     }
     for (size_t i = 0; i < n; ++i)
@@ -476,7 +486,7 @@ static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
     free(amplitude);
     bcdi_status st = bcdi_remove_mean_phase(e->shape, centred, support);
     if (st != BCDI_OK) {
-        free(centred), free(support);
+        free(centred), free(support), free(psf);
         return st;
     }
     out->run_id = ind->run_id;
@@ -490,6 +500,8 @@ static bcdi_status finalise(engine *e, individual *ind, bcdi_run_result *out)
     out->history_count = ind->history_count;
     ind->history = NULL;
     ind->history_count = ind->history_capacity = 0;
+    out->psf = psf;
+    if (psf) memcpy(out->psf_sigma, ind->psf_sigma, sizeof out->psf_sigma);
     return BCDI_OK;
 }
 
@@ -625,6 +637,7 @@ static void free_engine(engine *e)
         e->ops->free(e->be, e->support);
         e->ops->free(e->be, e->amplitude);
         e->ops->free(e->be, e->mask);
+        bcdi_engine_psf_free(e);
     }
     free(e->fourier_terms);
     free(e->update_terms);
@@ -689,6 +702,7 @@ bcdi_status bcdi_phase_run(bcdi_backend *backend, const bcdi_phasing_params *par
     e.started = t0;
     st = parse_recipes(&e);
     if (st == BCDI_OK) st = check_data(data, e.n);
+    if (st == BCDI_OK) st = bcdi_engine_psf_prepare(&e, data);
     if (st == BCDI_OK) st = upload_data(&e, data);
     for (long g = 0; st == BCDI_OK && g < params->generations; ++g)
         e.total += e.recipes[e.recipe_count > 1 ? g : 0].total_iterations;
@@ -756,6 +770,7 @@ void bcdi_phasing_result_free(bcdi_phasing_result *result)
         free(result->runs[k].object);
         free(result->runs[k].support);
         free(result->runs[k].history);
+        free(result->runs[k].psf);
     }
     free(result->runs);
     result->runs = NULL;

@@ -40,6 +40,7 @@ typedef struct individual {
     bcdi_history_point final;
     bcdi_history_point *history;
     size_t history_count, history_capacity;
+    double psf_sigma[3]; /* psf=gaussian: the run's PSF widths (0: not started, the key's) */
 } individual;
 
 /* One of the best runs seen in any generation (the hall, what phase returns): its ranking
@@ -72,6 +73,12 @@ typedef struct engine {
     uint8_t *support;
     bcdi_fft *plan;
     size_t plan_batch;
+    /* partial coherence (psf.h): device arrays of the batch, host scratch of one run, the
+     * batch's widths ([capacity][3]); NULL without psf */
+    bcdi_cf *psf_model, *psf_hat, *psf_host_volume;
+    float *psf_host_gaussian;
+    double *psf_sigma;
+    float psf_floor;
     /* host scratch */
     double *fourier_terms, *update_terms;
     float *maxima, *thresholds;
@@ -132,6 +139,22 @@ bcdi_status bcdi_population_next(engine *e, int last, size_t *succeeded);
 /* Order of the hall: by key (NaN last), then earlier generation, then run id. */
 int bcdi_hall_compare(const hall_entry *a, const hall_entry *b);
 void bcdi_hall_free(engine *e);
+
+/* ---- engine_psf.c (partial coherence; nothing happens with psf=none) ---- */
+
+/* The psf keys against the parsed recipes, and the model's floor from the data. */
+bcdi_status bcdi_engine_psf_prepare(engine *e, const bcdi_phasing_data *data);
+/* (Re)allocate the batch's PSF arrays (device) and the host scratch; bind them into e->ws. */
+bcdi_status bcdi_engine_psf_alloc(engine *e, size_t batch);
+void bcdi_engine_psf_bind(engine *e);
+/* Every run's PSF on the device at the start of a batch (fresh: the key's width). */
+bcdi_status bcdi_engine_psf_begin(engine *e, individual **slots, size_t batch, int fresh);
+/* Around iteration t of the recipe: whether the PSF model is active; the update when due. */
+void bcdi_engine_psf_before(engine *e, long t);
+bcdi_status bcdi_engine_psf_after(engine *e, individual **slots, size_t batch, long t);
+/* A finished run's PSF, centred like the data (NULL with psf=none; the caller frees), logged. */
+bcdi_status bcdi_engine_psf_result(const engine *e, const individual *ind, float **psf);
+void bcdi_engine_psf_free(engine *e);
 
 /* ---- checkpoint.c ---- */
 

@@ -1,5 +1,7 @@
 #include "phasing/iteration.h"
 
+#include "phasing/psf.h"
+
 bcdi_update_coeffs bcdi_update_coefficients(bcdi_algorithm algorithm, float beta, int positivity,
                                             int real_only)
 {
@@ -14,11 +16,20 @@ bcdi_update_coeffs bcdi_update_coefficients(bcdi_algorithm algorithm, float beta
     return c;
 }
 
-/* out <- P_M(in) (forward FFT, modulus with the 1/N folded in, inverse FFT). */
+/* out <- P_M(in) (forward FFT, modulus with the 1/N folded in, inverse FFT); with the PSF
+ * active, the partially coherent modulus against |FFT(in)|^2 blurred by the PSF. */
 static bcdi_status modulus_projection(bcdi_phasing_workspace *ws, const bcdi_cf *in, bcdi_cf *out,
                                       double *terms)
 {
     const bcdi_backend_ops *ops = ws->be->ops;
+    if (ws->psf_active) {
+        bcdi_status st = bcdi_phasing_pc_intensity(ws, in, out);
+        if (st == BCDI_OK)
+            st = ops->pc_modulus_project(ws->be, out, ws->amplitude, ws->mask, ws->psf_model, ws->n,
+                                         ws->batch, 1.0f / (float)ws->n, ws->psf_floor, terms);
+        if (st == BCDI_OK) st = ops->fft_inverse(ws->plan, out, out);
+        return st;
+    }
     bcdi_status st = ops->fft_forward(ws->plan, in, out);
     if (st == BCDI_OK)
         st = ops->modulus_project(ws->be, out, ws->amplitude, ws->mask, ws->n, ws->batch,
@@ -36,7 +47,8 @@ bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algo
     bcdi_status st;
     if (algorithm != BCDI_ALGO_DM) {
         bcdi_update_coeffs c = bcdi_update_coefficients(algorithm, beta, positivity, real_only);
-        if (ops->iterate && !ws->unfused) {
+        /* the fused iteration knows only the coherent modulus */
+        if (ops->iterate && !ws->unfused && !ws->psf_active) {
             st = ops->iterate(ws->plan, ws->rho, ws->psi, ws->amplitude, ws->mask, ws->support,
                               1.0f / (float)n, &c, fourier_terms, update_terms);
             /* a backend may decline a case it does not fuse (CUDA: the metric sums) */

@@ -17,6 +17,12 @@ typedef struct bcdi_phasing_workspace {
     bcdi_cf *rho, *psi, *dm_b;
     uint8_t *support;
     bcdi_fft *plan;
+    /* partial coherence (phasing/psf.h): the blurred model intensity and the PSF's spectrum,
+     * [batch][n] complex each, NULL without a PSF model; psf_active: this iteration's modulus
+     * projection uses them (never fused); psf_floor: the smallest model intensity used */
+    bcdi_cf *psf_model, *psf_hat;
+    float psf_floor;
+    int psf_active;
     int unfused; /* 1: always the composed sequence of ops, never the backend's fused iterate and
                   * shrink_wrap (the reference that tests and the benchmark compare them with) */
 } bcdi_phasing_workspace;

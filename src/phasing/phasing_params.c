@@ -5,6 +5,7 @@
 
 #include "bcdi/breed.h"
 #include "bcdi/recipe.h"
+#include "phasing/psf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static const char *const metric_names[] = {"llk", "fourier", "free_llk", "sharpn
 static const char *const support_names[] = {"autocorrelation", "box", "sphere", "file", NULL};
 static const char *const reference_names[] = {"max", "rms", NULL};
 static const char *const planner_names[] = {"estimate", "measure", NULL};
+static const char *const psf_names[] = {"none", "gaussian", NULL};
 
 bcdi_status bcdi_device_name_check(const char *device)
 {
@@ -118,6 +120,21 @@ static const bcdi_param_spec phase_specs[] = {
                     .parse = check_breed),
     BCDI_KEY_DOUBLE("cull_fraction", OPT, phasing.cull_fraction, "0.25", 0, 1, BCDI_PARAM_MAX_OPEN,
                     "share of the population dropped after each generation"),
+    BCDI_KEY_CHOICE("psf", OPT, phasing.psf_model, "none", psf_names, NULL,
+                    "partial coherence: none (coherent model) or gaussian (the model intensity "
+                    "is |Psi|^2 blurred by a Gaussian PSF refined by Richardson-Lucy)"),
+    BCDI_KEY_DOUBLE("psf_sigma", OPT, phasing.psf_sigma, "2.0", BCDI_PSF_MIN_SIGMA,
+                    BCDI_PSF_MAX_SIGMA, 0,
+                    "psf=gaussian: starting PSF width (rms), detector voxels; start above the "
+                    "expected blur: the refinement converges from above, and from below can "
+                    "collapse to a delta"),
+    BCDI_KEY_INT("psf_period", OPT, phasing.psf_period, "10", 1, MAX_ITERATIONS,
+                 "psf=gaussian: iterations between Richardson-Lucy updates of the PSF"),
+    BCDI_KEY_INT("psf_start", OPT, phasing.psf_start, "200", 0, MAX_ITERATIONS,
+                 "psf=gaussian: recipe iteration (of every generation) from which the PSF model "
+                 "is used and refined (the object should have roughly formed)"),
+    BCDI_KEY_INT("psf_rl_iterations", OPT, phasing.psf_rl_iterations, "1", 1, 100,
+                 "psf=gaussian: Richardson-Lucy steps per PSF update"),
     BCDI_KEY_BOOL("crop", OPT, crop, "false",
                   "crop the written object to its support plus crop_margin"),
     BCDI_KEY_INT("crop_margin", OPT, crop_margin, "8", 0, 4096,
@@ -184,7 +201,13 @@ static bcdi_status phase_rules(const void *params, const bcdi_config *cfg)
         bcdi_status st = bcdi_recipe_parse(one, p->beta, &parsed);
         if (st != BCDI_OK)
             return bcdi_error_prefix(st, "%s: key 'recipe': ", origin_of(cfg, "recipe"));
+        long iterations = parsed.total_iterations;
         bcdi_recipe_free(&parsed);
+        if (p->psf_model != BCDI_PSF_NONE && p->psf_start >= iterations)
+            return bcdi_error(BCDI_ERR_INVALID_ARG,
+                              "%s: key 'psf_start' is %ld, but the recipe has %ld iterations: "
+                              "the PSF would never be used (expected below that, or psf=none)",
+                              origin_of(cfg, "psf_start"), p->psf_start, iterations);
         piece = end ? end + 1 : NULL;
     }
     if (recipes > 1 && recipes != p->generations)
@@ -217,14 +240,19 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     for (const char *c = p->recipe; *c && !dm; ++c)
         dm = (c[0] == 'D' || c[0] == 'd') && (c[1] == 'M' || c[1] == 'm');
     double data = 5.0 + (p->support_file[0] ? 1.0 : 0.0);
+    /* psf=gaussian: the engine's host scratch of one run (12 B/voxel), each kept run's PSF
+     * (4), and on the backend every run of the batch its blurred model and PSF spectrum
+     * (2 complex arrays, 16 B/voxel/run) */
+    int psf = p->psf_model != BCDI_PSF_NONE;
     /* the initial support (the upload's 10 B/voxel of copies are gone before the batch) */
-    double engine = 1.0;
+    double engine = 1.0 + (psf ? 12.0 : 0.0);
     /* every run, the best of the generations (guided seeding), the copies of the best runs
-     * seen (the hall), the kept results */
-    double population = 9.0 * runs + (p->generations > 1 ? 8.0 : 0.0) + 18.0 * keep;
+     * seen (the hall), the kept results (with psf=gaussian each result also holds its PSF) */
+    double population = 9.0 * runs + (p->generations > 1 ? 8.0 : 0.0) + (psf ? 22.0 : 18.0) * keep;
     double backend = 0.0;
     if (backend_on_host)
-        backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (options->fft_measure ? 16.0 : 8.0));
+        backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (psf ? 16.0 : 0.0) +
+                                 (options->fft_measure ? 16.0 : 8.0));
     /* the history every run keeps (one point per metric_interval iterations of every
      * generation's recipe), and one written as 7 doubles a row */
     double iterations = 0.0;

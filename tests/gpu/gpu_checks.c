@@ -20,6 +20,7 @@
 #include "bcdi/phasing.h"
 #include "bcdi/simulate.h"
 #include "phasing/iteration.h"
+#include "phasing/psf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -546,6 +547,127 @@ static void check_reductions(const char *label, size_t n, size_t batch)
 /* The fused iteration (ops->iterate: cuFFT store callbacks on CUDA, the 2D/1D split on the CPU)
  * against the composed sequence on CUDA, and CUDA against the CPU; with the metric sums, through
  * bcdi_phasing_iterate (CUDA composes those iterations: its callbacks do not reduce). */
+/* Partial coherence: the four PSF ops, then the composed sequences of phasing/psf.c (the
+ * blurred model intensity, one Richardson-Lucy update of the widths) on both backends. */
+static void check_psf(const char *label, const size_t shape[3], size_t n, size_t batch)
+{
+    const size_t count = n * batch;
+    const float inv_n = 1.0f / (float)n, model_floor = 1e-3f;
+    bcdi_cf *psi_h = random_cf(count, 20.0f), *y_h = random_cf(count, 2.0f);
+    bcdi_cf *model_h = xmalloc(count * sizeof *model_h);
+    for (size_t i = 0; i < count; ++i) /* real, positive, a few under the floor */
+        model_h[i] = (bcdi_cf){i % 17 == 0 ? 0.0f : rng_range(0.0f, 900.0f), 0.0f};
+    float *amp_h = random_f(n, 0.0f, 30.0f);
+    uint8_t *mask_h = xmalloc(n);
+    for (size_t i = 0; i < n; ++i) {
+        double u = rng_unit();
+        mask_h[i] = u < 0.8 ? BCDI_MASK_MEASURED : u < 0.9 ? BCDI_MASK_UNMEASURED : BCDI_MASK_FREE;
+    }
+    mirror psi = mirror_new(psi_h, count * sizeof(bcdi_cf));
+    mirror y = mirror_new(y_h, count * sizeof(bcdi_cf));
+    mirror model = mirror_new(NULL, count * sizeof(bcdi_cf));
+    mirror amp = mirror_new(amp_h, n * sizeof(float));
+    mirror mask = mirror_new(mask_h, n);
+    bcdi_cf *cpu, *gpu;
+
+    for (int b = 0; b < 2; ++b)
+        op_ok(backends[b]->ops->coherent_intensity(backends[b], model.ptr[b], psi.ptr[b], count), b,
+              "coherent_intensity");
+    mirror_get(&model, (void **)&cpu, (void **)&gpu);
+    report(label, "coherent_intensity", rel_max_cf(cpu, gpu, count), 1e-6);
+    free(cpu), free(gpu);
+
+    for (int conjugate = 0; conjugate < 2; ++conjugate) {
+        mirror_set(&psi, psi_h);
+        for (int b = 0; b < 2; ++b)
+            op_ok(backends[b]->ops->spectrum_product(backends[b], psi.ptr[b], y.ptr[b], count,
+                                                     conjugate, 0.5f),
+                  b, "spectrum_product");
+        mirror_get(&psi, (void **)&cpu, (void **)&gpu);
+        report(label, conjugate ? "spectrum_product conj" : "spectrum_product",
+               rel_max_cf(cpu, gpu, count), 1e-6);
+        free(cpu), free(gpu);
+    }
+
+    mirror_set(&model, model_h);
+    for (int with_terms = 0; with_terms < 2; ++with_terms) {
+        mirror_set(&psi, psi_h);
+        double *terms[2] = {xmalloc(batch * BCDI_FOURIER_TERMS * sizeof(double)),
+                            xmalloc(batch * BCDI_FOURIER_TERMS * sizeof(double))};
+        for (int b = 0; b < 2; ++b)
+            op_ok(backends[b]->ops->pc_modulus_project(backends[b], psi.ptr[b], amp.ptr[b],
+                                                       mask.ptr[b], model.ptr[b], n, batch, inv_n,
+                                                       model_floor, with_terms ? terms[b] : NULL),
+                  b, "pc_modulus_project");
+        mirror_get(&psi, (void **)&cpu, (void **)&gpu);
+        report(label,
+               with_terms ? "pc_modulus_project values (+terms)" : "pc_modulus_project values",
+               rel_max_cf(cpu, gpu, count), 1e-5);
+        free(cpu), free(gpu);
+        if (with_terms)
+            report(label, "pc_modulus_project terms",
+                   rel_terms(terms[CPU], terms[GPU], batch * BCDI_FOURIER_TERMS), 1e-5);
+        free(terms[CPU]), free(terms[GPU]);
+    }
+
+    for (int b = 0; b < 2; ++b)
+        op_ok(backends[b]->ops->rl_ratio(backends[b], model.ptr[b], amp.ptr[b], mask.ptr[b], n,
+                                         batch, model_floor),
+              b, "rl_ratio");
+    mirror_get(&model, (void **)&cpu, (void **)&gpu);
+    report(label, "rl_ratio", rel_max_cf(cpu, gpu, count), 1e-6);
+    free(cpu), free(gpu);
+
+    /* the composed sequences through a workspace on each backend */
+    mirror rho = mirror_new(psi_h, count * sizeof(bcdi_cf));
+    mirror hat = mirror_new(NULL, count * sizeof(bcdi_cf));
+    uint8_t *support_h = random_bits(count, 0.6);
+    mirror support = mirror_new(support_h, count);
+    double *sigma[2] = {xmalloc(3 * batch * sizeof(double)), xmalloc(3 * batch * sizeof(double))};
+    bcdi_cf *host_volume = xmalloc(n * sizeof(bcdi_cf));
+    float *host_gaussian = xmalloc(n * sizeof(float));
+    bcdi_phasing_workspace ws[2];
+    int ran = 1;
+    for (int b = 0; b < 2; ++b) {
+        ws[b] = (bcdi_phasing_workspace){.be = backends[b], .n = n, .batch = batch};
+        memcpy(ws[b].shape, shape, sizeof ws[b].shape);
+        ws[b].amplitude = amp.ptr[b], ws[b].mask = mask.ptr[b];
+        ws[b].rho = rho.ptr[b], ws[b].psi = psi.ptr[b], ws[b].support = support.ptr[b];
+        ws[b].psf_model = model.ptr[b], ws[b].psf_hat = hat.ptr[b], ws[b].psf_floor = model_floor;
+        ran &= op_ok(backends[b]->ops->fft_create(backends[b], shape, batch, &ws[b].plan), b,
+                     "fft_create");
+        for (size_t k = 0; k < 3 * batch; ++k)
+            sigma[b][k] = 0.6 + 0.2 * (double)(k % 4);
+        if (ran)
+            ran &= op_ok(bcdi_phasing_psf_set(&ws[b], sigma[b], host_volume, host_gaussian), b,
+                         "psf_set");
+        if (ran)
+            ran &=
+                op_ok(bcdi_phasing_pc_intensity(&ws[b], ws[b].rho, ws[b].psi), b, "pc_intensity");
+    }
+    if (ran) {
+        mirror_get(&model, (void **)&cpu, (void **)&gpu);
+        report(label, "PSF-blurred model intensity (composed)", rel_max_cf(cpu, gpu, count), 1e-5);
+        free(cpu), free(gpu);
+        for (int b = 0; b < 2; ++b)
+            ran &= op_ok(bcdi_phasing_psf_update(&ws[b], sigma[b], 2, host_volume, host_gaussian),
+                         b, "psf_update");
+    }
+    if (ran) {
+        double worst = 0.0;
+        for (size_t k = 0; k < 3 * batch; ++k)
+            worst = fmax(worst, fabs(sigma[CPU][k] - sigma[GPU][k]) / sigma[CPU][k]);
+        report(label, "Richardson-Lucy PSF widths (2 steps)", worst, 1e-4);
+    }
+    for (int b = 0; b < 2; ++b)
+        if (ws[b].plan) backends[b]->ops->fft_destroy(ws[b].plan);
+    mirror_free(&rho), mirror_free(&hat), mirror_free(&psi), mirror_free(&y);
+    mirror_free(&support), free(support_h);
+    mirror_free(&model), mirror_free(&amp), mirror_free(&mask);
+    free(sigma[CPU]), free(sigma[GPU]), free(host_volume), free(host_gaussian);
+    free(psi_h), free(y_h), free(model_h), free(amp_h), free(mask_h);
+}
+
 static void check_fused_iteration(const char *label, const size_t shape[3], size_t n, size_t batch)
 {
     bcdi_cf *rho_h = random_cf(n * batch, 1.0f);
@@ -746,6 +868,7 @@ int main(int argc, char **argv)
         check_blur(label, shape, n, batch);
         check_reductions(label, n, batch);
         check_fused_iteration(label, shape, n, batch);
+        check_psf(label, shape, n, batch);
     }
 
     check_reconstruction(short_set ? 1 : 2);

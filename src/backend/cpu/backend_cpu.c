@@ -329,6 +329,68 @@ static bcdi_status cpu_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t b
     return BCDI_OK;
 }
 
+static bcdi_status cpu_coherent_intensity(bcdi_backend *be, bcdi_cf *out, const bcdi_cf *psi,
+                                          size_t count)
+{
+#pragma omp parallel for num_threads(be->threads) schedule(static)
+    for (long long k = 0; k < (long long)count; ++k)
+        out[k] = bcdi_vox_coherent_intensity(psi[k]);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_spectrum_product(bcdi_backend *be, bcdi_cf *x, const bcdi_cf *y,
+                                        size_t count, int conjugate_y, float scale)
+{
+#pragma omp parallel for num_threads(be->threads) schedule(static)
+    for (long long k = 0; k < (long long)count; ++k)
+        x[k] = bcdi_vox_spectrum_product(x[k], y[k], conjugate_y, scale);
+    return BCDI_OK;
+}
+
+/* As cpu_modulus_project, with the blurred model intensity beside psi. */
+static bcdi_status cpu_pc_modulus_project(bcdi_backend *be, bcdi_cf *psi, const float *amplitude,
+                                          const uint8_t *mask, const bcdi_cf *model, size_t n,
+                                          size_t batch, float inv_n, float model_floor,
+                                          double *host_terms)
+{
+    size_t blocks = block_count(n);
+    double *partial =
+        host_terms ? calloc(blocks * batch * BCDI_FOURIER_TERMS, sizeof *partial) : NULL;
+    if (host_terms && !partial)
+        return bcdi_error(BCDI_ERR_NOMEM, "pc_modulus_project: out of memory");
+    long long tasks = (long long)(blocks * batch);
+#pragma omp parallel for num_threads(be->threads) schedule(static)
+    for (long long task = 0; task < tasks; ++task) {
+        size_t run = (size_t)task / blocks, block = (size_t)task % blocks;
+        size_t begin = block * REDUCE_BLOCK,
+               end = begin + REDUCE_BLOCK < n ? begin + REDUCE_BLOCK : n;
+        double *terms = partial ? partial + (size_t)task * BCDI_FOURIER_TERMS : NULL;
+        bcdi_cf *x = psi + run * n;
+        const bcdi_cf *m = model + run * n;
+        for (size_t i = begin; i < end; ++i)
+            x[i] = bcdi_vox_pc_modulus_project(x[i], amplitude[i], m[i].re, mask[i], inv_n,
+                                               model_floor, terms);
+    }
+    for (size_t run = 0; partial && run < batch; ++run)
+        sum_blocks(partial + run * blocks * BCDI_FOURIER_TERMS, blocks, BCDI_FOURIER_TERMS,
+                   host_terms + run * BCDI_FOURIER_TERMS);
+    free(partial);
+    return BCDI_OK;
+}
+
+static bcdi_status cpu_rl_ratio(bcdi_backend *be, bcdi_cf *model, const float *amplitude,
+                                const uint8_t *mask, size_t n, size_t batch, float model_floor)
+{
+    for (size_t run = 0; run < batch; ++run) {
+        bcdi_cf *m = model + run * n;
+#pragma omp parallel for num_threads(be->threads) schedule(static)
+        for (long long i = 0; i < (long long)n; ++i)
+            m[i] =
+                bcdi_cf_make(bcdi_vox_rl_ratio(amplitude[i], m[i].re, mask[i], model_floor), 0.0f);
+    }
+    return BCDI_OK;
+}
+
 static bcdi_status cpu_threshold(bcdi_backend *be, uint8_t *support, const float *value, size_t n,
                                  size_t batch, const float *host_thresholds, int only_shrink)
 {
@@ -442,6 +504,10 @@ static const bcdi_backend_ops cpu_ops = {
     .random_uniform = cpu_random_uniform,
     .cf_abs = cpu_cf_abs,
     .cf_scale = cpu_cf_scale,
+    .coherent_intensity = cpu_coherent_intensity,
+    .spectrum_product = cpu_spectrum_product,
+    .pc_modulus_project = cpu_pc_modulus_project,
+    .rl_ratio = cpu_rl_ratio,
     .threshold = cpu_threshold,
     .gaussian_blur = cpu_gaussian_blur,
     .sum = cpu_sum,

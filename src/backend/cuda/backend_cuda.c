@@ -404,6 +404,63 @@ static bcdi_status cuda_cf_scale(bcdi_backend *be, bcdi_cf *x, size_t n, size_t 
     return BCDI_OK;
 }
 
+static bcdi_status cuda_coherent_intensity(bcdi_backend *be, bcdi_cf *out, const bcdi_cf *psi,
+                                           size_t count)
+{
+    bcdi_status s = cuda_use_device(be, "coherent_intensity");
+    if (s != BCDI_OK) return s;
+    CUDA_TRY(bcdi_cuda_coherent_intensity(state_of(be)->stream, out, psi, count),
+             "coherent_intensity");
+    return BCDI_OK;
+}
+
+static bcdi_status cuda_spectrum_product(bcdi_backend *be, bcdi_cf *x, const bcdi_cf *y,
+                                         size_t count, int conjugate_y, float scale)
+{
+    bcdi_status s = cuda_use_device(be, "spectrum_product");
+    if (s != BCDI_OK) return s;
+    CUDA_TRY(bcdi_cuda_spectrum_product(state_of(be)->stream, x, y, count, conjugate_y, scale),
+             "spectrum_product");
+    return BCDI_OK;
+}
+
+static bcdi_status cuda_pc_modulus_project(bcdi_backend *be, bcdi_cf *psi, const float *amplitude,
+                                           const uint8_t *mask, const bcdi_cf *model, size_t n,
+                                           size_t batch, float inv_n, float model_floor,
+                                           double *host_terms)
+{
+    const char *what = "pc_modulus_project";
+    cuda_state *st = state_of(be);
+    bcdi_status s = cuda_use_device(be, what);
+    if (s == BCDI_OK) s = check_batch(batch, what);
+    if (s != BCDI_OK || batch == 0) return s;
+    if (!host_terms) {
+        CUDA_TRY(bcdi_cuda_pc_modulus_project(st->stream, psi, amplitude, mask, model, n, batch,
+                                              inv_n, model_floor, NULL, NULL),
+                 what);
+        return BCDI_OK;
+    }
+    s = reduce_scratch(st, n, batch, BCDI_FOURIER_TERMS, sizeof(double), what);
+    if (s != BCDI_OK) return s;
+    cudaError_t launch =
+        bcdi_cuda_pc_modulus_project(st->stream, psi, amplitude, mask, model, n, batch, inv_n,
+                                     model_floor, st->partials, st->results);
+    return reduce_finish(st, launch, host_terms, batch * BCDI_FOURIER_TERMS * sizeof(double), what);
+}
+
+static bcdi_status cuda_rl_ratio(bcdi_backend *be, bcdi_cf *model, const float *amplitude,
+                                 const uint8_t *mask, size_t n, size_t batch, float model_floor)
+{
+    const char *what = "rl_ratio";
+    bcdi_status s = cuda_use_device(be, what);
+    if (s == BCDI_OK) s = check_batch(batch, what);
+    if (s != BCDI_OK) return s;
+    CUDA_TRY(
+        bcdi_cuda_rl_ratio(state_of(be)->stream, model, amplitude, mask, n, batch, model_floor),
+        what);
+    return BCDI_OK;
+}
+
 static bcdi_status cuda_threshold(bcdi_backend *be, uint8_t *support, const float *value, size_t n,
                                   size_t batch, const float *host_thresholds, int only_shrink)
 {
@@ -507,6 +564,10 @@ static const bcdi_backend_ops cuda_ops = {
     .random_uniform = cuda_random_uniform,
     .cf_abs = cuda_cf_abs,
     .cf_scale = cuda_cf_scale,
+    .coherent_intensity = cuda_coherent_intensity,
+    .spectrum_product = cuda_spectrum_product,
+    .pc_modulus_project = cuda_pc_modulus_project,
+    .rl_ratio = cuda_rl_ratio,
     .threshold = cuda_threshold,
     .gaussian_blur = cuda_gaussian_blur,
     .sum = cuda_sum,
