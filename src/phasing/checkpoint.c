@@ -21,6 +21,7 @@
 #include "bcdi/log.h"
 #include "core/hash.h"
 #include "core/output.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,8 +30,9 @@
 #include <sys/stat.h>
 
 #define MAGIC "BCDICKP1"
-#define VERSION 3u /* 2: the hall of the best runs of every generation; 3: the PSF widths of
-                    * psf=gaussian in every individual */
+#define VERSION                                                                                    \
+    3u /* 2: the hall of the best runs of every generation; 3: the PSF widths of                   \
+        * psf=gaussian in every individual */
 
 /* ---- individuals as bytes ---- */
 
@@ -204,7 +206,7 @@ static void write_header(engine *e, stream *s)
     int64_t counts[6] = {p->runs, p->generations, e->generation,
                          e->done, e->total,       e->out->generations_done};
     out(s, counts, sizeof counts);
-    double elapsed = e->elapsed_before + bcdi_engine_now() - e->started;
+    double elapsed = e->elapsed_before + bcdi_clock_s() - e->started;
     out(s, &elapsed, sizeof elapsed);
     out(s, e->out->metric_best_per_generation, sizeof e->out->metric_best_per_generation);
     uint64_t order = e->order_count;
@@ -265,7 +267,7 @@ static void write_individual(engine *e, stream *s, const individual *ind)
 static bcdi_status write_file(engine *e)
 {
     const char *path = e->checkpoint->path;
-    double started = bcdi_engine_now();
+    double started = bcdi_clock_s();
     bcdi_output *tx = NULL;
     FILE *f = NULL;
     bcdi_status st = bcdi_output_begin(&tx);
@@ -305,7 +307,7 @@ static bcdi_status write_file(engine *e)
         st = bcdi_output_commit(tx);
         if (st == BCDI_OK)
             bcdi_log(BCDI_LOG_INFO, "checkpoint: %s (%.1f MB in %.2f s, generation %ld)", path,
-                     (double)s.bytes / 1e6, bcdi_engine_now() - started, e->generation + 1);
+                     (double)s.bytes / 1e6, bcdi_clock_s() - started, e->generation + 1);
     } else {
         bcdi_output_abort(tx);
     }

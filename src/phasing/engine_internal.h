@@ -115,7 +115,6 @@ typedef struct engine {
 double bcdi_engine_metric(bcdi_metric metric, const bcdi_history_point *h);
 bcdi_status bcdi_engine_push_history(individual *ind, const bcdi_history_point *h);
 void bcdi_engine_free_individual(individual *ind);
-double bcdi_engine_now(void);
 
 /* ---- engine_sync.c ---- */
 

@@ -8,6 +8,7 @@
 #include "phasing/engine_internal.h"
 
 #include "core/interrupt.h"
+#include "core/clock.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static int local_flags(const engine *e)
     int flags = 0, signal_number = bcdi_interrupted();
     if (signal_number)
         flags |= checkpoints_on(e) && signal_number != SIGINT ? SYNC_STOP_SAVE : SYNC_STOP;
-    if (checkpoints_on(e) && bcdi_engine_now() - e->last_checkpoint >= e->checkpoint->interval_s)
+    if (checkpoints_on(e) && bcdi_clock_s() - e->last_checkpoint >= e->checkpoint->interval_s)
         flags |= SYNC_CHECKPOINT;
     return flags;
 }
@@ -72,7 +73,7 @@ static bcdi_status act_on(engine *e, int flags, individual **slots, size_t batch
     }
     if (save && st == BCDI_OK) {
         st = bcdi_checkpoint_save(e);
-        e->last_checkpoint = bcdi_engine_now();
+        e->last_checkpoint = bcdi_clock_s();
     }
     if (st != BCDI_OK || !(flags & (SYNC_STOP_SAVE | SYNC_STOP))) return st;
     int signal_number = bcdi_interrupted();

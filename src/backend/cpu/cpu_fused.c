@@ -21,6 +21,7 @@
  * fewer planes instead of holding every barrier up (static shares made two threads no faster
  * than one beside a busy process). */
 #include "backend/cpu/cpu_private.h"
+#include "core/clock.h"
 
 #include <math.h>
 #include <omp.h>
@@ -90,13 +91,6 @@ static void tuner_record(thread_tuner *t, int k, double seconds)
             t->best == previous ? (t->gap * 2 < PROBE_LAST ? t->gap * 2 : PROBE_LAST) : PROBE_FIRST;
         t->until_probe = t->gap;
     }
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 struct cpu_fused {
@@ -333,7 +327,7 @@ bcdi_status cpu_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float 
     const long long planes = (long long)n0, blocks = (long long)f->blocks;
     const int want_fourier = fourier_terms != NULL, want_update = update_terms != NULL;
     const int candidate = tuner_pick(&f->tuner);
-    const double started = wall_s();
+    const double started = bcdi_clock_s();
 #pragma omp parallel num_threads(f->tuner.candidates[candidate])
     {
         bcdi_cf *mine = f->scratch + (size_t)omp_get_thread_num() * f->scratch_stride;
@@ -376,7 +370,7 @@ bcdi_status cpu_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float 
         }
     }
     /* iterations with sums cost more: they would bias whichever count ran them */
-    if (!want_fourier && !want_update) tuner_record(&f->tuner, candidate, wall_s() - started);
+    if (!want_fourier && !want_update) tuner_record(&f->tuner, candidate, bcdi_clock_s() - started);
     if (want_fourier)
         sum_partials(f->fourier_partials, f->blocks, batch, BCDI_FOURIER_TERMS, fourier_terms);
     if (want_update) sum_partials(f->update_partials, n0, batch, BCDI_UPDATE_TERMS, update_terms);
