@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # libbcdi's link dependencies and the imported targets that name them. One file for both users:
 # the build includes it (every dependency REQUIRED), and the installed package configuration
 # (bcdiConfig.cmake) includes it with BCDI_FIND_AS_DEPENDENCY set, so the targets the exported

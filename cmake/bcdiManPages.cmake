@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Run as `cmake -P` at build time: braggcdi(1) and braggcdi-COMMAND(1) from the --help texts with
 # help2man, or, without help2man (HELP2MAN empty), the texts themselves as braggcdi*.txt.
 # In: BRAGGCDI (the built executable), HELP2MAN, OUT (folder), COMMANDS (comma-separated).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phase retrieval with libbcdi from a program of your own: open a backend, read the prepared data
  * `braggcdi prepare` wrote, run bcdi_phase with the default options and a short recipe, print the
  * best run's metrics and write the central slice of its amplitude as a PGM image.

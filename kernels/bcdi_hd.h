@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Portability macros shared by C (CPU backend) and CUDA (kernels/NAME.cu) translation units. */
 #ifndef BCDI_HD_H
 #define BCDI_HD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What the cuFFT store callbacks of the fused CUDA iteration read (kernels/lto/fft_callbacks.cu,
  * src/backend/cuda/cuda_fused.c): one struct in device memory, passed as the callbacks' caller
  * info and rewritten before each fused iteration. Plain C, shared by nvcc and the C compiler. */

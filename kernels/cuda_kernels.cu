@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Grid-stride kernels of the CUDA backend. Each kernel only loops and reduces: the per-voxel
  * maths is the BCDI_HD code of voxel_ops.h / philox.h, shared with the CPU backend. */
 #include "cuda_kernels.h"

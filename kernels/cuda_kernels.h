@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Launchers for the CUDA backend's kernels (kernels/cuda_kernels.cu). Plain C so that
  * src/backend/cuda/backend_cuda.c (gcc) can call them; every launcher enqueues work on `stream`
  * and returns the launch status (cudaGetLastError), never waiting for the device.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Philox4x32-10 counter-based generator (Salmon et al., SC'11, "Parallel random numbers: as easy
  * as 1, 2, 3"). A (key, counter) pair maps to four 32-bit words with integer arithmetic only, so
  * the CPU and CUDA backends produce bit-identical uniforms for one seed, in any thread order. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Per-voxel maths, written once and shared by the CPU backend (OpenMP loops, plain C) and the
  * CUDA backend (grid-stride kernels, __host__ __device__ under nvcc). Backends only loop and
  * reduce; every formula lives here. See docs/algorithms.md for the derivations. */

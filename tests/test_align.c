@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Alignment: registration against analytic shifts, Fourier shift round trips, twin detection,
  * global phase, object comparison, mean-phase removal and centring. */
 #include "bcdi/align.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi analyze, library level: synthetic objects with known fields (no phasing).
  * Tolerances are set from measured behaviour; the measured values are noted beside them. */
 #include "bcdi/analysis.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi analyze through the executable: a full run writes every output and nothing else;
  * bad input (no geometry and no stand-ins, empty support, NaN object) fails with a clear
  * message, a non-zero exit and nothing written. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* analyze's figures and volume against outliers: colour limits from robust percentiles (one rim
  * voxel cannot stretch the scale; the limits are drawn, noted and recorded in summary.json), the
  * figures' one text size (also with panels narrower than their labels), and a crystal volume

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The public entry points a library user starts with (bcdi/backend.h, bcdi_phasing_data_read,
  * bcdi_geometry_read, bcdi_version), called as a user would: through the umbrella header, on a
  * file made by the braggcdi executable, checked against HDF5 read directly. */

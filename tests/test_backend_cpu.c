@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPU backend: every op against an independent plain loop or a hand formula. */
 #include "backend/backend.h"
 #include "test_util.h"

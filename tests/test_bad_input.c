@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Hostile inputs (docs/security.md, "Inputs"): every crafted file is generated here, at test
  * time, next to a small valid input; each case runs `braggcdi` and asserts
  *   - an exit status in 1..127 (an error, not a crash, a hang or a kill),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `braggcdi batch` end to end (one process): three scans of which one input is corrupt; the
  * failure recorded in status.json while the other two finish and are compared; reruns that
  * skip what is current and redo what a changed key touches; manifest errors named by file,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Beamline presets: the gold scan's geometry from its own SPEC log (skipped visibly without
  * ../shared/datasets), voxel sizes against the hand formulas, notes for defaults and for
  * metadata that overrides them, the phi-rocking axis of 34-ID-C, refusals, and metadata that

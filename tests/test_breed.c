@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Breeding: each per-voxel rule against hand-computed values (including the phase wrap), the
  * Philox bits of pixel_switch, rule names, and a whole population bred around alpha. */
 #include "bcdi/breed.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Checkpoints and resume of the phasing engine (phasing/checkpoint.h), through the library:
  * a run stopped by SIGTERM at several points (inside a generation's batches, at the change of
  * generation, at the last iteration, twice in a row) and resumed ends bit for bit with the

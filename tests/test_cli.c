@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The braggcdi executable: help/version, config precedence, clear errors with nothing written,
  * info and bench, and the embedded dataset regenerating from its recorded command. */
 #include "io/hdf5.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Many runs into one answer: noisy copies of a known crystal with random shifts, twins and
  * phase offsets aligned and averaged back to the truth; mode weights of a stack built from two
  * known orthogonal objects; the Hermitian eigen-solver; reproducibility figures. */

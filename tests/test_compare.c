@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi compare: a simulated series of one crystal (no phasing: the true objects are written
  * as results) with known changes, a twin-flipped copy, labels with spaces and units, a missing
  * state, and the offline HTML page. Tolerances come from measured behaviour, noted beside them. */

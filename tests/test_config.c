@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Config merge: defaults < INI < key=value; unknown keys, bad values and bad sections are errors
  * that say where they came from. Bound tables: one loader fills a parameter struct from a
  * table, checks every key's type, range or choices and the cross-key rules, and describes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Geometry against the hand-computed table of docs/physics.md §2, and the Excalibur 3M gap layout. */
 #include "bcdi/geometry.h"
 #include "instrument/excalibur.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* File I/O: HDF5 layer, NeXus stacks, CXI files, TIFF stacks, and the real APS gold scan.
  * (Over 700 lines: one Criterion suite per file format would split fixtures that the formats
  * share; the suites inside are grouped by format.)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MATLAB .mat reader: files written here with matio itself (v5 plain and compressed, v7.3),
  * read back with the axis order checked element by element; variable choice; refusals
  * (complex, cell, several candidates, a damaged header claiming a huge array, truncation).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The small shared numerics of src/num/ against hand-computed cases. */
 #include "num/blur.h"
 #include "num/constants.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Output transactions (core/output.h) and interruption (core/interrupt.h), in the library:
  * exclusive temporaries that never follow a planted symlink, umask modes, all-or-nothing
  * commits of files and folders, targets that must not be replaced (devices, FIFOs, symlinks,

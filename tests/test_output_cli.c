@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What braggcdi leaves on disk, through the executable (docs/security.md): device nodes and
  * inputs are never replaced, temporaries never follow symlinks planted at the names the
  * writers used to choose, a kept-run set appears whole or not at all, a signal stops a run with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `braggcdi phase` end to end on a prepared CXI written here from simulator intensities:
  * outputs, their contents, keep/best files, and bad input with nothing written. */
 #include "bcdi/simulate.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phasing engine on `simulate` data with known truth, scored after removing translation, twin
  * and global phase (bcdi_compare_objects). Tolerances are measured values with headroom; the
  * measurements (CPU, 2 threads) are written beside each assertion. */

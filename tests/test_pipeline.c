@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* End to end on the embedded dataset: stack.nxs -> prepare -> phase -> analyze finds the screw
  * dislocation the simulator put in, within 2 voxels. The reconstruction is aligned to the true
  * object (twin, translation, global phase) and both are analysed on the same grid; lines are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The PNG writer: what is written reads back pixel for pixel (libpng), under the final name
  * only. */
 #include "io/png.h"

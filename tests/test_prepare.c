@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi prepare: inputs (simulated NeXus plain/deflate/LZ4/blosc, gapped and raw, uint16
  * with saturation, TIFF folders/globs/pages, .npy, CXI), masks, corrections, peak, box,
  * binning, geometry, summary, outputs, the real gold scan, and bad input.

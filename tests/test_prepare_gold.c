@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The real gold scan (APS 34-ID-C, ../shared/datasets/au111-aps34idc-scan54) prepared with no
  * geometry key at all: the frames folder (or the dataset folder) and the scan54.spec beside it
  * must give 34-ID-C's true geometry, and the voxel sizes of the hand computation (the formulas

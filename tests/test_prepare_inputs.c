@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* prepare's inputs and box: a MATLAB .mat stack (written here with matio) end to end, axes= on
  * .npy and HDF5 stacks stored in another axis order, a 3-D mask_file, the floor and background,
  * the three padding policies, and the oversampling estimate against simulated crystals of known

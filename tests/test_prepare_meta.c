@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* prepare's geometry from a beamline preset and the scan's SPEC metadata (a small synthetic
  * 34-ID-C stack with its .spec beside it): which file and scan are taken, and the precedence
  * rules, each asserted on the values and on the log line that states them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PRTF: 1 for the exact object against its own |F|^2; a Gaussian low-pass gives the analytic
  * curve exp(-f^2 / 2 sigma^2) and its 1/e resolution; a sharp low-pass falls at its cut-off;
  * masked voxels are left out. */

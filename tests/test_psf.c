@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Partial coherence (src/phasing/psf.c, the PSF ops of the backend): the FFT convolution,
  * modulus projection and Richardson-Lucy step against direct sums on a tiny volume, and the
  * PSF recovered from simulated data blurred by a known Gaussian. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Real measured data: the APS 34-ID-C gold (111) scan in ../shared/datasets, through
  * `braggcdi prepare` and `braggcdi phase` with the default recipe. Skips visibly where the
  * folder is absent (a user's fresh checkout). About 30 s on 2 cores (128^3 box). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Recipe parser: accept/reject table with the column of each error. */
 #include "bcdi/recipe.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi simulate: forward model, noise, detector effects, files and the true object. */
 #include "bcdi/config.h"
 #include "bcdi/simulate.h"

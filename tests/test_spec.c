@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* SPEC reader: the real APS 34-ID-C log beside the gold scan (skipped visibly where
  * ../shared/datasets is absent), and small SPEC texts written here, valid and hostile. */
 #include "io/spec.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The dependency rule of docs/architecture.md ("The layers"), checked: every #include "room/..."
 # in src/<room>/ must name the room itself or one of the rooms it may call. Prints each
 # violation (file: included header) and exits 1 if there is any; 0 otherwise.

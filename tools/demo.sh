@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The main job on the embedded dataset: build, regenerate the synthetic NMC811 (003) stack from
 # its recorded configuration (checking it matches the embedded copy), then
 # prepare -> phase -> analyze, and point at the figures.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Build the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, build folder build-fuzz) and
 # run each for a while; one line per target says how it went (docs/security.md, "Fuzzing and
 # sanitizers").

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Download, here, the Debian 12 packages that the lent GPU machine needs to configure, build and
 # test braggcdi: that machine has nvcc, CMake and gcc but no FFTW/HDF5/TIFF/PNG/inih/Criterion and
 # no registry. The .debs go to a git-ignored folder that the device call carries

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Proves, on a developer's machine (which has every dependency installed), that a build against
 # the prefix from tools/gpu-unpack.sh needs nothing from the machine's own packages, as on the
 # lent GPU machine: in a private mount namespace every file of the host's copies of the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Turn the logs of tools/gpu-verify.sh into two dated markdown blocks: one for
 # docs/gpu-verification.md (device, driver, CUDA, commit, steps, every check with its measured
 # error and tolerance, sanitizers, CUDA vs CPU on the embedded dataset) and one for

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Unpack the .debs that tools/gpu-deps.sh downloaded into a prefix (never into /) and fix what
 # unpacking without dpkg's configuration leaves wrong, so that CMake finds every dependency there:
 #  - absolute symlinks (libz.so -> /lib/x86_64-linux-gnu/libz.so.1.2.13) point into the prefix;

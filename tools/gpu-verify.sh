@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # GPU verification in one call on a lent device machine (docs/gpu-verification.md says how to
 # call it): unpack the carried .debs (tools/gpu-deps.sh), configure with CUDA for the device's own
 # architecture, build, then run each step under `timeout`, logging one file per step:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Install braggcdi's build and test dependencies from Debian 12 packages. Idempotent: packages
 # already present are not touched, and apt is only asked when something is missing.
 # CUDA is never installed here: with nvcc on the machine (or /usr/local/cuda) the CUDA backend

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Configure, build and run every test (Criterion unit tests + GPU checks, which report
 # "skipped: no CUDA device" where none answers). Usage: tools/run-tests.sh [build-dir]
 set -euo pipefail

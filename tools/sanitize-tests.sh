@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) build of braggcdi and its
 # tests (clang, RelWithDebInfo, CUDA off), then every test labelled `unit` under the
 # sanitizers, one ctest run per test (docs/security.md, "Fuzzing and sanitizers"). The

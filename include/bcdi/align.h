@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Alignment of complex objects: sub-voxel registration (Guizar-Sicairos et al., Opt. Lett. 33,
  * 156 (2008)), Fourier shifts, the twin (conjugate + inversion), global-phase removal and the
  * comparison of a reconstruction with a known object.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Post-processing of a phased object (`braggcdi analyze`, docs/analysis.md): support and
  * enclosing box, phase ramp and offset, Bragg density, displacement u = −φ/|G| (Å), strain
  * Ĝ·∇u from the complex field, dislocation lines (phase vortices), domains, and resampling

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Compute backends: where the phasing engine runs. A backend is an opaque handle, opened from a
  * device string, passed to bcdi_phase (and to the other functions that take one), then closed:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libbcdi, the library under braggcdi: one include for the whole public API.
  *
  *   bcdi/error.h     status codes, bcdi_strerror, bcdi_last_error (every call returns a status)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Breeding (guided phasing, Chen et al., PRB 76, 064113 (2007); rules named as in PyNX/cohere):
  * each individual of a generation is aligned to the best one, alpha (twin allowed, sub-voxel
  * shift, global phase), then mixed with it voxel by voxel (bcdi_vox_breed in voxel_ops.h, rules

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Comparison of one crystal's states (e.g. across battery voltages): `braggcdi compare`,
  * docs/compare.md.
  *

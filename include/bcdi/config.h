@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Configuration: typed keys declared by each stage, merged from defaults < INI file <
  * key=value overrides (command line wins). Unknown keys and unparsable values are errors that
  * name the key, where it came from (file:line or "command line") and what was expected.

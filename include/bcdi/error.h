@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Error codes returned by every libbcdi function. The library never exits or prints:
  * it returns one of these and leaves a human-readable detail in bcdi_last_error(). */
 #ifndef BCDI_ERROR_H

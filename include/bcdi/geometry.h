@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Diffraction geometry: beamline parameters -> reciprocal-space steps and the real-space basis
  * of the detector-conjugate grid (docs/physics.md §2 and §6).
  * Lab frame: z along the incident beam, y vertical up, x = y × z. Lengths in metres,

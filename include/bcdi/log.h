@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Logging: the library never prints by itself. It calls a sink the application installs
  * (the CLI installs one that writes to stderr); with no sink, messages are dropped. */
 #ifndef BCDI_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phase retrieval engine (`braggcdi phase`, docs/algorithms.md): ER, HIO, RAAR and DM from a
  * recipe, shrink-wrap support updates, batched independent runs and guided seeding
  * (generations), on any backend through its ops table. */

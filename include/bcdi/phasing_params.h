@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The keys of `braggcdi phase`: one table bound to the phasing engine's parameters
  * (bcdi_phasing_params) plus the keys of the run around it (device, FFT planner, how the result
  * is written). bcdi_config_bind(cfg, bcdi_phase_param_table(), &options) fills and checks them

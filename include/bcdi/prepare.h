@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `braggcdi prepare`: raw rocking-curve frames (NeXus/HDF5, TIFF, .npy, CXI) -> phasing-ready
  * prepared data (CXI): masks, corrections, Bragg peak, a box centred on it with FFT-friendly
  * sizes, binning, geometry, a diffraction summary (docs/prepare.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phasing recipes: a left-to-right expression of algorithm steps, parsed once into a schedule.
  *
  *   recipe  := term ( '+' term )*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Synthetic BCDI data with a known truth (`braggcdi simulate`, docs/simulate.md).
  *
  * Pipeline: parameters -> geometry (bcdi/geometry.h) -> object ρ = s·exp(iφ), φ = −G·u, on the

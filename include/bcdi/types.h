@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Value types shared by the public headers. */
 #ifndef BCDI_TYPES_H
 #define BCDI_TYPES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* cuFFT store callbacks of the fused CUDA iteration, compiled to LTO-IR (nvcc -dc -fatbin with
  * code=lto_XX) and linked into cuFFT's own kernels at plan time (cufftXtSetJITCallback). Not part
  * of the library's kernels: CMakeLists.txt builds this file alone into an embedded fatbin. The

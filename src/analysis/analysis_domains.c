@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Domains: connected components (6-neighbours) of the thresholded density. Optional neck
  * splitting: erode the support k times (a neck thinner than ~2k voxels vanishes), label the
  * eroded components, then grow the labels back over the original support breadth-first (each

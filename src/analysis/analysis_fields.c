@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Per-voxel fields: automatic threshold, phase ramp and offset, strain from the complex field,
  * statistics, blur. Every phase derivative is taken as arg(ρ(r+h)·conj ρ(r)), so 2π wraps never
  * enter a fit or a derivative (docs/physics.md §4). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PNG figures: the three central slices of the orthonormal grid (through the density's centre
  * of mass), Bragg density in grey, displacement and strain in a diverging map, each over colour
  * limits from robust percentiles of where the field is defined (num/plot.h: a few outlying voxels

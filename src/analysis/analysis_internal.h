@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Small helpers shared by the analysis sources (not part of the public API). */
 #ifndef BCDI_ANALYSIS_INTERNAL_H
 #define BCDI_ANALYSIS_INTERNAL_H

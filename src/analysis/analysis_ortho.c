@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Orthogonalisation: the complex field (never the wrapped phase) is interpolated trilinearly
  * from the sheared detector-conjugate grid onto an orthonormal grid in the lab or crystal
  * frame; phase, displacement and strain are then recomputed on the new grid. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internal: the figures of bcdi_analysis_write (PNGs staged in its transaction) and the JSON
  * helpers it shares with compare. */
 #ifndef BCDI_ANALYSIS_OUTPUT_H

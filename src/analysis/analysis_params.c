@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `analyze` parameters: the key table bound to bcdi_analysis_params (defaults, ranges, help),
  * and the grid frame (basis, G) taken from the result's geometry or from the voxel_size= /
  * d_spacing= stand-ins. */

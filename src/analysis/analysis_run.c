@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The analysis pipeline on a phased object: checks, support and box, crop, ramp and offset,
  * density, displacement, strain, statistics, domains, dislocations, orthogonalisation. */
 #include "analysis_internal.h"

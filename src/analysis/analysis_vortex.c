@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Dislocations as phase vortices (docs/physics.md §5).
  *
  * Faces: face (a, v) is the unit square normal to axis a with corners v, v+e_b, v+e_b+e_c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Writing the analysis: one output transaction (core/output.h) holds every file of the folder,
  * so the files appear together when all are complete, or not at all (a missing folder is made
  * whole on commit). */

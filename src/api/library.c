@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Entry points for programs that use the installed library: they join layers that may not call
  * each other (io reads the file the phasing engine takes), so they live above both
  * (docs/architecture.md). */

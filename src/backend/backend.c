@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Backend selection: "auto" | "cpu" | "cuda" | "cuda:N". */
 #include "backend/backend.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The backend ops table: everything the phasing engine may do with device memory. One CPU
  * instance (FFTW3f + OpenMP) and one CUDA instance (cuFFT + kernels + CUB) fill it; engines see
  * only this table, so no algorithm is written twice.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The public face of a backend (bcdi/backend.h): options at open time and read-only queries, so
  * library users never see struct bcdi_backend or its ops table. */
 #include "backend/backend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What `analyze` does once its keys are bound (stages.h); shared by `analyze` and `batch`. */
 #include "stages.h"
 

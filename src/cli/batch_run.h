@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `braggcdi batch` inside the CLI: the state shared by cmd_batch.c (arguments, configurations,
  * distribution of scans over rank groups) and batch_steps.c (one scan's steps, compare). */
 #ifndef BCDI_CLI_BATCH_RUN_H

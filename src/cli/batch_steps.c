@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `braggcdi batch`: one scan's steps and the comparison (batch_run.h). Each step is skipped when
  * its record in the earlier status.json is done with the same keys and input and its output
  * still hashes as recorded (hpc/batch.h); else it runs in this process through the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared command-line handling for every subcommand:
  *   braggcdi <command> [input] [config.ini] [key=value ...] [-o OUT] [--device D] [--quiet]
  * Precedence: declared defaults < config file < key=value (and --device) on the command line. */

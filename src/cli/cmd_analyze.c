@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi analyze: a phased object (CXI result) -> density, displacement, strain, dislocation
  * lines, domains, lab-frame maps (VTK, TIFF, PNG) and summary.json. */
 #include "cli.h"

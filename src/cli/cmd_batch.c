@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi batch series.ini [STAGE.KEY=value ...] -o OUTDIR: prepare -> phase -> analyze for
  * every scan of a manifest, then compare across them (hpc/batch.h, docs/hpc.md).
  *

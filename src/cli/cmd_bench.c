@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi bench: ms per batched forward+inverse FFT pair and the effective bandwidth, per
  * backend, size and batch. Figures, not assertions: docs/performance.md records them.
  *

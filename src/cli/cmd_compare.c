@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi compare: states of one crystal (result .cxi files or analysed folders, each with an
  * optional =label) -> comparison.csv/.json, slices.png, trends.png and index.html.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi info FILE: what is in an HDF5 (NeXus, CXI) or TIFF file. */
 #include "cli.h"
 

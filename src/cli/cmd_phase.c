@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi phase prepared.cxi [config.ini] [key=value ...] -o result.cxi (the work is in
  * phase_job.c, shared with batch) */
 #include "cli.h"

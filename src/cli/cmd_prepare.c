@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi prepare: raw frames -> phasing-ready prepared data (CXI) + diffraction summary. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi simulate: a synthetic crystal with known truth -> NeXus rocking stack + CXI truth. */
 #include "cli.h"
 

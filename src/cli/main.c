@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* braggcdi: one subcommand per pipeline stage (docs/architecture.md). */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Passive OpenMP waits for the braggcdi executable.
  *
  * Between parallel regions, libgomp's idle threads spin for a while (OMP_WAIT_POLICY unset:

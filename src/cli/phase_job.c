@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* realpath() is an X/Open extension */
 #define _XOPEN_SOURCE 700
 /* What `phase` does once its keys are bound (stages.h): read the prepared data, phase, write

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The phasing report (phase_report.h): figures drawn with num/plot's primitives, written with
  * io/png, and one offline page, all staged in the result's output transaction. */
 #include "phase_report.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The phasing report (report=true, the default): a small offline HTML page with PNG panels that
  * phase writes beside its result, in the result's output transaction, as `<output stem>_report/`:
  *   index.html        the run's keys, the ranking of the kept runs and which were combined, the

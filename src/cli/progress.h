@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Progress output for long commands: a bar with ETA on a terminal, a plain log line every 10%
  * otherwise (batch jobs, CI logs), nothing with --quiet. For phase it shows the leading run's
  * current llk and Fourier error (not the best values seen), and the ranking metric when it is

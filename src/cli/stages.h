@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The work of a subcommand once its keys are bound, as functions `batch` calls in-process for
  * every scan (the subcommands call the same ones): no printing of errors, no exit codes; each
  * returns a bcdi_status with the detail set. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Figures of a comparison: slices.png (one central plane of the common grid per state, side by
  * side; rows density, displacement, displacement change and density change, each row with one
  * shared colour scale from robust percentiles, num/plot.h) and trends.png (volume, mean

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internal to the compare module (src/compare/compare_*.c). */
 #ifndef BCDI_COMPARE_INTERNAL_H
 #define BCDI_COMPARE_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Loading the states of a comparison: result CXI files or folders written by `analyze` (their
  * summary.json read through io/json), and the diffraction summary each result carries
  * (io/cxi_result), or one given with summary=. */

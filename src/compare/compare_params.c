@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The keys of `compare` bound to bcdi_compare_params: defaults, ranges and help. */
 #include "bcdi/compare.h"
 

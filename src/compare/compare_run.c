@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Comparison of states: analysis of each, alignment onto the reference on a common native grid
  * (twin by density correlation, DFT registration of the density, common phase), difference
  * maps, dislocation matching, domain tilts and the lattice from the diffraction summaries. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Writing a comparison: comparison.csv, comparison.json, slices.png, trends.png, index.html,
  * in one output transaction (core/output.h): the files appear together when all are complete,
  * or not at all. */

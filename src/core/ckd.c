@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Checked sizes (core/ckd.h). */
 #include "core/ckd.h"
 

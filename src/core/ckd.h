@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Checked sizes: the one rule for every size or count that comes from a file header or a key
  * (docs/security.md). Such numbers are never multiplied or added bare: a crafted header declaring
  * shape (1, 2^62, 64) would wrap to a small byte count, a small buffer would be allocated and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Wall-clock timing for elapsed-time reports and benchmarks. */
 #ifndef BCDI_CORE_CLOCK_H
 #define BCDI_CORE_CLOCK_H

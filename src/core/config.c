@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Typed configuration store: defaults < INI file < key=value overrides. The binding of a
  * stage's key table to its parameter struct is in config_bind.c. */
 #include "bcdi/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The one loader: a stage's key table bound to its plain parameter struct (bcdi/config.h).
  * Each bound key is converted from its text, checked against its type and range or choices,
  * and stored at its field; errors name where the value came from, the key, the value found and

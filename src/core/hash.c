@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* realpath() is an X/Open extension */
 #define _XOPEN_SOURCE 700
 #include "core/hash.h"

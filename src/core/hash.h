@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Content and identity hashes: 64-bit FNV-1a (Fowler, Noll, Vo), as 16 hex digits in files.
  * Used to tell whether an input or a set of keys changed (batch resume, phase checkpoints), not
  * for security: FNV is fast and well spread, not collision-resistant against an adversary. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Text into HTML pages (core/html.h). */
 #include "core/html.h"
 

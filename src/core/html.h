@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Text into HTML pages (the offline reports of compare and phase): one escape, written once. */
 #ifndef BCDI_CORE_HTML_H
 #define BCDI_CORE_HTML_H

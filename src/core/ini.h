@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* INI files walked key by key with their line numbers (inih underneath): the one reader of
  * config files (bcdi_config_load_ini) and of batch manifests (src/hpc/batch.c). */
 #ifndef BCDI_CORE_INI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Opening input files safely (core/input_file.h). */
 #include "core/input_file.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Opening input files safely (docs/security.md): what braggcdi reads must be a regular file.
  * A FIFO named like a frame would block the run forever, a device (/dev/zero) never ends, a
  * folder given as a config file reads as empty; each is refused at once with a message naming

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sigaction and SA_RESTART are POSIX; the build defines _POSIX_C_SOURCE */
 #include "core/interrupt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Clean interruption: SIGINT, SIGTERM and SIGUSR1 (which schedulers send before a kill) set a
  * flag; long loops look at it at safe points and return BCDI_ERR_INTERRUPTED, every open output
  * transaction is aborted on the way out (its temporaries removed), and the CLI exits with

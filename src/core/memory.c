@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What the machine offers and the one memory check (core/memory.h). */
 #include "core/memory.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Memory estimated before it is allocated (docs/security.md): every subcommand estimates, from
  * the shapes in its inputs' headers and its keys, the memory it will need, and refuses a run
  * whose estimate exceeds what the machine offers or the max_memory= key, before it reads its

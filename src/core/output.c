@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Output transactions (rules in output.h and docs/security.md). */
 /* realpath(), O_NOFOLLOW, O_CLOEXEC, O_DIRECTORY and fchmod are POSIX 2008 / XSI */
 #define _XOPEN_SOURCE 700

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Output transactions: the one way braggcdi puts a file or a folder on disk (docs/security.md).
  *
  *   - Each output is written to a temporary created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW, or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `braggcdi batch`: a series of scans from one manifest (docs/hpc.md).
  *
  * The manifest is an INI file: [prepare], [phase], [analyze] and [compare] sections hold the

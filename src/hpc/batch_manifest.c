@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Batch manifests (batch.h): sections, scans, overrides, and each stage's configuration built
  * from them with the stage's own key table. */
 #include "hpc/batch.h"

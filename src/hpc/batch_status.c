@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* status.json of a batch (batch.h): the records of every scan's steps and of compare, written
  * atomically as the batch goes, and read back by a rerun to decide what to skip. */
 /* realpath() is an X/Open extension */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The optional MPI layer (docs/hpc.md): a group of ranks, the few collectives braggcdi needs,
  * and where each rank computes (its GPU, or its share of the node's cores).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What both implementations of hpc.h share: where a rank computes. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_* */
 #include "hpc/hpc_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Between the two implementations of hpc.h (mpi/hpc_mpi.c, serial/hpc_serial.c) and the code
  * they share (hpc_common.c). */
 #ifndef BCDI_HPC_INTERNAL_H

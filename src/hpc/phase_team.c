@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The phasing engine's collectives (phasing/team.h) on the MPI layer (hpc.h). */
 #include "hpc/phase_team.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A phasing team (phasing/team.h) made of the ranks of an hpc group. */
 #ifndef BCDI_HPC_PHASE_TEAM_H
 #define BCDI_HPC_PHASE_TEAM_H

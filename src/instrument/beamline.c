@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Beamline presets and the geometry of a scan from a preset and its metadata
  * (instrument/beamline.h; src/prep turns a SPEC scan into that metadata).
  *

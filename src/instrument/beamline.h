@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Beamline presets: what a beamline's files do not say about its instrument (detector model,
  * axis conventions, which motors hold energy, distance and detector angles, defaults), and the
  * geometry of one scan from a preset and the scan's metadata.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Excalibur 3M gap layout: index mapping between raw (gapless) and gapped frames. */
 #include "instrument/excalibur.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Excalibur 3M module layout (docs/physics.md §6): Medipix3 chips of chip_size² pixels,
  * chips_per_stripe chips along the columns of each stripe, `stripes` stripes stacked along the
  * rows, grouped stripes_per_module to a module. Gaps of chip_gap pixels separate neighbouring

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Diffraction geometry (docs/physics.md §2): detector direction and axes, Q, per-index q steps and
  * the real-space basis T = 2π (B⁻¹)ᵀ of the detector-conjugate grid.
  *

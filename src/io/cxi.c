@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CXI files: prepared data (detector-frame intensities + mask + geometry) and results
  * (complex object + support + configuration + metrics), in the layout PyNX users read. */
 #include "io/cxi.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CXI (HDF5) files, the layout PyNX users' tools read (docs/file-formats.md).
  *  results:  entry_1/image_1/data   complex64 object (compound r,i), centred
  *            entry_1/image_1/mask   support, uint8 (1 = inside)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phasing results and the diffraction summary in CXI files (layouts in cxi_result.h). */
 #include "io/cxi_result.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phasing results and the diffraction summary, in CXI files (docs/file-formats.md). io/cxi owns
  * both layouts, read and write, so nothing else knows their paths:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #include "io/describe.h"
 
 #include "io/cxi.h"

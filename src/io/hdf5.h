@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The HDF5 layer used by every file layout (NeXus stacks: io/nexus; CXI prepared data and
  * results: io/cxi), split by job: types (hdf5_types.c), reading (hdf5_read.c), writing
  * (hdf5_write.c), describing (hdf5_describe.c). It knows no layout. Writers always write to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* HDF5 layer, describing: the list of datasets (for error messages) and the annotated tree of
  * a whole file (for `braggcdi info`). Layout-specific summaries live with their format owners
  * (io/nexus, io/cxi). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internal to the HDF5 layer (src/io/hdf5_*.c): the handle structs and helpers shared by its
  * types, read, write and describe parts. */
 #ifndef BCDI_IO_HDF5_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* HDF5 layer, reading: open with errors that name the file, shapes, type-converting whole and
  * hyperslab reads, strings and attributes, and the check that a dataset's filters can be
  * loaded here. */

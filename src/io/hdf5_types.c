@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* HDF5 layer, types: bcdi_dtype <-> HDF5 types (complex64 as h5py's compound {r, i}), the
  * quiet error handling every HDF5 call goes through, and path checks shared by reading and
  * writing. */

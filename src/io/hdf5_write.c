@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* HDF5 layer, writing: files created under a temporary name and renamed on commit, groups,
  * whole and piecewise datasets, attributes and links. */
 #include "io/hdf5_internal.h"

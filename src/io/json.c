@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* JSON through jansson (rules in json.h). */
 #include "io/json.h"
 

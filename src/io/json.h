@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* JSON through jansson, for every JSON braggcdi writes (analyze's summary.json, compare's
  * comparison.json, prepare's summary, bench) and reads (compare: analysed folders, summaries).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MATLAB .mat reader through libmatio (io/mat.h). */
 #include "io/mat.h"
 #include "core/ckd.h"

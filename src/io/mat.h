@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MATLAB .mat files (v5, and v7.3 which is HDF5) through libmatio: one numeric variable read
  * as float32.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* NeXus rocking-curve stacks in the Diamond I13-1 layout: writer (for `simulate`), a geometry
  * reader that understands the units the file declares, and a one-line summary for `info`. */
 #include "io/nexus.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* NeXus/HDF5 rocking-curve stacks in the Diamond I13-1 layout (docs/physics.md §6,
  * docs/file-formats.md):
  *   entry1 (NXentry)/instrument (NXinstrument)/

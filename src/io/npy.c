@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* .npy reader/writer (NumPy format 1.0-3.0): the header is a Python dict literal; we only look
  * for the three keys NumPy always writes ('descr', 'fortran_order', 'shape'). */
 #include "io/npy.h"

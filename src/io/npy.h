@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* NumPy .npy files (format versions 1-3), as cohere users keep their data: a header naming the
  * dtype, the order and the shape, then the raw array. Only what a detector stack needs:
  * little-endian (or byte-order-free) integers and floats, C order. Reading is by region (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The PNG writer (see png.h). */
 #include "io/png.h"
 

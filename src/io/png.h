@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The PNG writer (libpng); the pictures themselves are drawn with num/plot. */
 #ifndef BCDI_IO_PNG_H
 #define BCDI_IO_PNG_H

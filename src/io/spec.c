@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* SPEC file reader (io/spec.h for the format and the limits).
  *
  * One pass at open indexes file headers (motor names and mnemonics, other '#' lines) and #S

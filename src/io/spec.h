@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* SPEC data files (certif.com SPEC, written at APS 34-ID-C and many other beamlines): a text log
  * of scans. The reader indexes the file once (file headers and #S lines) and parses one scan on
  * request.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals shared by the SPEC reader's two files: spec.c (indexing, parsing one scan) and
  * spec_scan.c (what a parsed scan answers: motors, columns, the scan command). */
 #ifndef BCDI_IO_SPEC_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What a parsed SPEC scan answers (io/spec.h): motor positions by name or mnemonic, data
  * columns by label, other header lines, and the motor its command moves. */
 #include "io/spec_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TIFF stacks with libtiff: areaDetector per-frame files and multi-page stacks for Fiji.
  * libtiff's default handlers print to stderr; the library must not print, so warnings (e.g.
  * about areaDetector's private tags 65000-65003) are dropped and error text is captured into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TIFF stacks: per-frame files (as areaDetector writes them) and multi-page files.
  * Private/unknown tags are ignored quietly (libtiff warnings are silenced). */
 #ifndef BCDI_IO_TIFF_IO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VTK XML writers (see vtk.h). */
 #include "io/vtk.h"
 

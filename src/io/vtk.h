@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VTK XML writers for ParaView (docs/file-formats.md): ImageData (.vti) for orthonormal grids,
  * StructuredGrid (.vts) for the sheared detector-conjugate grid, PolyData (.vtp) for polylines.
  * Arrays are written inline, base64-encoded ("binary" format, UInt64 byte-count header encoded

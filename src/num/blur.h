@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Separable Gaussian blur of a host float volume with an explicit edge rule. (The phasing
  * backends have their own, periodic, device-side blur in their ops table.) */
 #ifndef BCDI_NUM_BLUR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Physical and mathematical constants, written once for the whole library. (kernels/ keeps its
  * own literals: it must compile alone under nvcc.) */
 #ifndef BCDI_NUM_CONSTANTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* FFT-friendly array sizes (num/fft_size.h). */
 #include "num/fft_size.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* FFT-friendly array sizes: the grids prepare boxes data into and compare resamples states onto
  * share one rule, so both live here (num is below prep and compare). */
 #ifndef BCDI_NUM_FFT_SIZE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #include "num/label.h"
 
 void bcdi_erode6(const size_t shape[3], const uint8_t *in, uint8_t *out)

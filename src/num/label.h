@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Voxel neighbourhoods, erosion and breadth-first labelling on C-order 3D grids (6-neighbours, no
  * wrap-around): connected components, growth of labels over a mask, city-block depth. */
 #ifndef BCDI_NUM_LABEL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* 3-vectors and row-major 3×3 matrices (m[row][col]) in double: the small linear algebra of
  * geometry, orthogonalisation, strain, dislocation tangents and comparisons, written once. */
 #ifndef BCDI_NUM_MAT3_H

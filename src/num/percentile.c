@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Percentiles (see percentile.h). */
 #include "num/percentile.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Percentiles of float samples, linear between order statistics (numpy's default "linear"
  * method): the one implementation behind analyze's statistics and the figures' colour limits. */
 #ifndef BCDI_NUM_PERCENTILE_H

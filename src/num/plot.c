@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Raster figures (see plot.h). The font is a 5×7 cell per glyph, one string of 35 characters
  * per glyph ('#' = ink; 40 for g, p, q, y, _, µ and φ, whose eighth row is a descender), drawn
  * for braggcdi. */

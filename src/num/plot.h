@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Plotting primitives for the PNG figures of analyze and compare: RGB raster images, drawing,
  * a small built-in 5×7 bitmap font (glyphs drawn for this project) with the one text size every
  * figure uses, colour maps, colour bars, robust colour limits and round axis numbers. Writing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #include "num/volume.h"
 
 #include "num/constants.h"

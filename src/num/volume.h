@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Host-side 3D volume helpers: periodic rolls (fftshift/ifftshift), centres of mass, bounding
  * boxes. */
 #ifndef BCDI_NUM_VOLUME_H

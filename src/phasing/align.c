@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Alignment of complex objects (include/bcdi/align.h for the conventions).
  *
  * Registration follows Guizar-Sicairos, Thurman & Fienup, Opt. Lett. 33, 156 (2008): the

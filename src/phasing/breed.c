@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Breeding of a population around its best individual (include/bcdi/breed.h). */
 #include "bcdi/breed.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Checkpoints of a phase run (checkpoint.h): the engine's state to one file and back.
  *
  * Layout (native byte order, no padding: every field written on its own):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Checkpoints of a phase run and the engine's entry point that takes them (docs/hpc.md).
  *
  * A checkpoint is one file, `<output>.ckpt`, written through an output transaction (a

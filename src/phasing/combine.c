@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Many runs into one answer (phasing/combine.h): alignment onto the best run, average, modes
  * from the Gram matrix, reproducibility figures, and the small Hermitian eigen-solver. */
 #include "phasing/combine.h"

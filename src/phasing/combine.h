@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Many runs into one answer: align K reconstructions of one dataset onto the best, average them,
  * decompose the aligned stack into orthogonal modes, and measure how reproducible they are.
  *

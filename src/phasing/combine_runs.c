@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The kept runs of a phase run into one answer (phasing/combine_runs.h). */
 #include "phasing/combine_runs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The kept runs of a phase run into one answer (docs/algorithms.md, "Many runs into one
  * answer"): every run aligned onto the best (twin, sub-voxel shift, global phase: combine.h),
  * averaged, decomposed into modes (the first mode's weight says how much of the runs is one

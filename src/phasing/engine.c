@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The phasing engine: runs a recipe on a batch of reconstructions through the backend ops table.
  *
  * Device memory per run: rho (8 B/voxel), psi (8 B/voxel; also the float scratch of shrink-wrap:

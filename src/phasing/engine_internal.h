@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Inside the phasing engine: its state, shared by engine.c (batches through the backend),
  * population.c (ranking, alpha, culling, breeding across the ranks of a team) and checkpoint.c
  * (the state to a file and back). Not for use outside src/phasing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The phasing engine's partial-coherence hooks (psf.h; docs/algorithms.md, "Partial
  * coherence"): keys checked against the recipes, the batch's PSF arrays, each run's widths at
  * the start of a batch, the Richardson-Lucy updates on schedule, the PSF of a finished run. Kept

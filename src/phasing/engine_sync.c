@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Checkpoints and stops, agreed by the ranks of a team at the same round (team.h): after every
  * iteration a rank says whether a checkpoint is due (checkpoint_interval seconds of work since
  * the last), whether a signal asked to stop, or whether it failed; when a round's result asks for

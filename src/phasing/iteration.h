@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One phasing iteration and one shrink-wrap update on a batch, through the backend ops table.
  * The engine (engine.c) drives these; tests call them directly on hand-sized cases. */
 #ifndef BCDI_PHASING_ITERATION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The keys of `phase` bound to bcdi_phase_options (bcdi/phasing_params.h): the engine's
  * parameters with their ranges, the run's device and FFT planner, and the result's cropping and
  * compression; the rules between keys, all checked before any data is read. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The population between generations, over every rank of a team (engine_internal.h): each rank
  * holds its own individuals; what crosses ranks is small records (run id, metrics) for the
  * global ranking, alpha's object when a better one appears, and at the end the kept runs sent to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phase retrieval transfer function and resolution (phasing/prtf.h). */
 #include "phasing/prtf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phase retrieval transfer function (Chapman et al., JOSA A 23, 1179 (2006)): how much of the
  * measured Fourier modulus the combined answer of many runs keeps, shell by shell,
  *     PRTF(q) = < |F(combined)(q)| / sqrt(I(q)) >  over the measured voxels of a shell of |q|,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Partial coherence: the Gaussian PSF, its FFT convolution with |Psi|^2 and its Richardson-Lucy
  * refinement (psf.h). */
 #include "phasing/psf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Partial coherence by point-spread-function deconvolution during phasing (Clark et al., Nat.
  * Commun. 3, 993 (2012); docs/algorithms.md, "Partial coherence"). The measured intensity is
  * modelled as I_pc = |Psi|^2 (*) PSF; the PSF is an axis-aligned Gaussian (three widths per run),

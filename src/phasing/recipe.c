@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Recursive-descent parser for phasing recipes (grammar in include/bcdi/recipe.h). */
 #include "bcdi/recipe.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Initial supports and held-out (free) pixels for the phasing engine. Arrays are in the engine's
  * internal layout: ifftshifted, zero frequency / object origin at index 0. */
 #ifndef BCDI_PHASING_SUPPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What the phasing engine asks of the other processes sharing its population (docs/hpc.md):
  * a few collectives, given as functions so that the engine knows nothing of MPI. src/hpc fills
  * one from an MPI group (bcdi_hpc_phase_team); NULL means this process alone.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Inputs of `prepare`, axis order: a stack whose stored axes hold the frames, rows and columns in
  * another order than (frames, rows, columns) — MATLAB's A(row, column, frame), a numpy stack
  * saved frames last — is read as if it were (frames, rows, columns). HDF5 inputs stay on

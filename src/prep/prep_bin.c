@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, binning: FFT-friendly box sizes and integer binning of the box. */
 #include "bcdi/prepare.h"
 

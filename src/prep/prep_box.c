@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, the box beyond the measured range (padding= key; docs/prepare.md, "Padding").
  *
  * A box centred on the peak with an FFT-friendly size usually reaches past the first or last

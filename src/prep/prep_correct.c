@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, corrections: the dark image and the white field, the saturation level, and one
  * region of one frame read, masked (gaps, bad, invalid, saturated, user boxes, hot pixels) and
  * corrected. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, the Gaussian profile fit of the diffraction summary: y = b + a·exp(−(x − c)²/2σ²)
  * by Levenberg-Marquardt (MINPACK's lmder, through cminpack), started from the profile's
  * moments, with 1σ parameter uncertainties from the covariance at the optimum

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, geometry: each value from the input's metadata unless its key was given, else
  * from the key; with a beamline preset, from the preset and its scan's metadata (SPEC), typed
  * keys winning over both; the rocking angle of each frame. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Inputs of `prepare`: HDF5/NeXus/CXI by hyperslab, TIFF folders/globs/multi-page files, .npy,
  * .mat (read whole). The axis order of the stored stack is handled in prep_axes.c. */
 #include "prep/prep_input.h"

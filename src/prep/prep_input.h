@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Inputs of `prepare`, behind one interface: a stack of stored frames (frames x rows x columns)
  * that can be read one region of one frame at a time, so only the region of interest is ever
  * held in memory. Kinds: HDF5/NeXus/CXI (hyperslab reads), a folder or glob of per-frame TIFFs

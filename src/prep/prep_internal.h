@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals of `prepare` (docs/prepare.md), shared by its steps: the context the two passes
  * over the input share, and one function group per pipeline step:
  *   prep_axes.c     which stored axis holds the frames, rows, columns (axes=)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, loading: the input's frame layout (Excalibur gaps inserted or not), the rocking
  * angles from the motor and the per-frame monitor. */
 #include "prep/prep_internal.h"

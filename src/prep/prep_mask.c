@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, masks: pixels bad in every frame (the input's own mask or a per-frame mask
  * dataset, a mask file) and isolated hot pixels. (User boxes and aliens: prep_in_user_box.) */
 #include "prep/prep_internal.h"

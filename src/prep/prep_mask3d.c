@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, per-voxel masks: a mask_file with one value per voxel of the input (frames x rows x
  * columns, in the input's stored axis order, so axes= applies to it as to the data), read one
  * frame region at a time like the frames; or one frame's pixels in any input format (a .mat

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, metadata (prep_metadata.h): the beamline preset, the SPEC file and scan, and the
  * SPEC scan as the instrument room's bcdi_scan_metadata. */
 #include "prep/prep_metadata.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, metadata: which beamline preset describes the instrument and which scan's metadata
  * (a SPEC file beside the frames, by default) fills in the geometry. The SPEC scan is turned
  * into the instrument room's bcdi_scan_metadata here, so src/instrument reads no file format.

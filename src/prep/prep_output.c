@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, output: the prepared data as CXI (with the geometry, the diffraction summary and
  * every configuration value) and the summary as JSON, both or neither. */
 #include "prep/prep_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The keys of `prepare` bound to bcdi_prepare_params: defaults, ranges and help, the box lists
  * (mask_boxes=, aliens=) and the rules between keys, all checked before the input is opened. */
 #include "bcdi/prepare.h"

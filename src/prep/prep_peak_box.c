@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, peak and box: pass 1 over whole frames finds the Bragg peak (the maximum after
  * light smoothing, or the centre of mass); the box is an FFT-friendly size around it. */
 #include "prep/prep_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`, the diffraction summary: centre of mass, integrated intensity, Gaussian fits of
  * the box profiles, 2θ and d of the centre of mass, the oversampling ratio from the
  * autocorrelation; and the summary as a table for people. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `prepare`: raw frames -> phasing-ready prepared data (docs/prepare.md); the driver of the
  * steps in prep_*.c (prep_internal.h lists them).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Forward model and detector: |FFT(ρ)|², scaling, Poisson noise, Excalibur gaps, dead pixels,
  * saturation and the stored dtype. */
 #include "backend/backend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The true object on the detector-conjugate grid: shape, domains, dislocations, strain.
  * Frames (docs/simulate.md): voxel i sits at r = T·(i − N/2) in the lab frame (T = real_basis);
  * the crystal frame has z = Ĝ = Q̂ (the crystal is at the Bragg condition in the middle of the

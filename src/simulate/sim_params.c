@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Simulation parameters: the key table bound to bcdi_simulate_params (defaults, ranges,
  * help), the rules between keys, and provenance strings. */
 #include "bcdi/simulate.h"

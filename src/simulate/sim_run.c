@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `braggcdi simulate` end to end: geometry -> object -> intensity -> frames -> files.
  * Files: the NeXus stack (p->output), the truth CXI, optional TIFF frames, all in one output
  * transaction (core/output.h): they appear together, or, after a failure at any step, none. */

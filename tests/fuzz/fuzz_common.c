@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Input files on tmpfs for the fuzz targets (fuzz_common.h). */
 #include "fuzz_common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: a config file (INI) through the loader of one stage's key table.
  * Input: byte 0 picks the stage (fuzz_stage.h: '0' simulate ... '4' compare), the rest is the
  * file's text. */

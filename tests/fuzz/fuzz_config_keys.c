@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: command-line key=value assignments through one stage's key table.
  * Input: byte 0 picks the stage (fuzz_stage.h: '0' simulate ... '4' compare), then one assignment
  * per line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* prepare's frame and calibration-image reads on a fuzzed file (fuzz_frames.h). */
 #include "fuzz_frames.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The frame reads of `prepare` on an open input, as its passes make them (fuzz_npy, fuzz_tiff,
  * fuzz_hdf5): a few frames, read whole when small, else their first and last region. */
 #ifndef BCDI_FUZZ_FRAMES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: HDF5 files (NeXus, CXI) as they are: the input is the file, opened by every
  * reader (fuzz_hdf5_read.h). libhdf5 is not instrumented, so mutations get little coverage
  * guidance inside it: fuzz_hdf5_layout builds valid files with fuzzed shapes, types and values,

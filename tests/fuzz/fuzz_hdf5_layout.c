@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: HDF5 files built from the input, with the paths braggcdi's readers look for
  * (NeXus stack, CXI prepared data and result, geometry, summary) holding datasets of fuzzed
  * rank, shape (up to 2^63), element type, values, units and links, then read by every reader

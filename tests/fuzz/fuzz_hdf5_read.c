@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Every HDF5 reader on one file (fuzz_hdf5_read.h). */
 #include "fuzz_hdf5_read.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: MATLAB .mat files (src/io/mat.c, libmatio): the only 3-D variable, then a
  * named one. Input: the file.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: .npy files (src/io/npy.c) as prepare reads them: the stack (header, shape,
  * regions of frames) and a calibration image. Input: the file. */
 #include "fuzz_common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: phasing recipes (include/bcdi/recipe.h). Input: the recipe text. A parsed
  * recipe must keep the parser's promises: within the step and iteration limits, every step
  * with a positive count, a known algorithm and beta in (0, 2]. */

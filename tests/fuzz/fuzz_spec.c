@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: SPEC log files (src/io/spec.h): the index, every scan (at most a few), its
  * motors, motion, columns, #G/#Q values and header lines. Input: the file. */
 #include "fuzz_common.h"

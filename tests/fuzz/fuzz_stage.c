@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One stage's configuration load, as the CLI does it (fuzz_stage.h). */
 #include "fuzz_stage.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The configuration load of one stage as the CLI does it (src/cli/cli.c cli_configure): the
  * stage's key table (compare: with analyze's keys, [analyze] read below [compare]), the other
  * stages' sections skipped, an INI file, key=value assignments, then the bound structs. Used

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: TIFF files through src/io/tiff_io.c (libtiff) as prepare reads them: a
  * multi-page stack (pages, sizes, sample formats, strips and tiles) and a calibration image.
  * Input: the file. */

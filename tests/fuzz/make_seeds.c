@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Seed files for the binary-format fuzz targets, made at build time by braggcdi's own writers
  * (and libtiff/matio for the variants braggcdi does not write), so no binary blob is kept in the
  * repository. Usage: bcdi_fuzz_seeds OUTDIR -> OUTDIR/<target>/<seed> for fuzz_npy, fuzz_tiff,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bcdi_compare_results A.cxi B.cxi [--max E]: the relative difference of two phasing results of
  * the same data after alignment (twin, sub-voxel shift, global phase: bcdi_compare_objects with
  * A as the reference). tools/gpu-verify.sh compares a CUDA and a CPU reconstruction with one seed.

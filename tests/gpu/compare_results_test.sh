@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ctest gpu_compare_results_cpu: the CPU half of tools/gpu-verify.sh's CUDA-vs-CPU comparison.
 # Two CPU reconstructions with one seed are bit-identical (FFTW estimate plans), so their
 # difference after alignment is exactly 0; another seed gives a different object (> 0), which

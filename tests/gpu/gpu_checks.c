@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPU vs CUDA agreement of every backend op. A plain program, not Criterion: CUDA must not be
  * initialised inside Criterion's forked tests. Exits 77 (ctest: skipped) without a CUDA device,
  * 0 when every check passes, 1 otherwise. Both backends are driven through the ops table only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Device facts (gpu_device.h): copy bandwidth, device memory per voxel of phasing runs and the
  * largest cube, for tools/gpu-verify.sh. The CUDA runtime is asked directly (cudaMemGetInfo,
  * events): these are facts about the device, not ops of the backend. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Device facts for tools/gpu-verify.sh (bcdi_gpu_checks --device-facts): figures, not checks. */
 #ifndef BCDI_TESTS_GPU_DEVICE_H
 #define BCDI_TESTS_GPU_DEVICE_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ctest gpu_report_fixture: tools/gpu-report.sh on the synthetic logs in tests/fixtures/gpu-verify
 # (and its fused/ variant, the bench layout with fused and composed HIO columns) must produce
 # these lines, each computed from the fixture's numbers (README.md there).

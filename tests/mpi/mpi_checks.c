@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MPI checks (ctest mpi_checks, label mpi): braggcdi under `mpirun -n 2` against one process.
  *  1. phase: 1 rank and 2 ranks (one batch, and batch=1) give the same kept runs bit for bit
  *     (objects, supports, histories); so does a run stopped by SIGTERM under mpirun and

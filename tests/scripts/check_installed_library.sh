@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The installed library as a user meets it: `cmake --install` into a temporary prefix, then
 # examples/phase_prepared.c built OUTSIDE the tree against that prefix, through the CMake package
 # (find_package(bcdi), shared and static) and through pkg-config (shared and --static), run on the

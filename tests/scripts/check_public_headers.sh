@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Every public header compiles on its own, with nothing but the public include folders on the
 # include path: as C11 (-pedantic -Werror) and, when a C++ compiler is given, as C++ (they carry
 # extern "C" guards).

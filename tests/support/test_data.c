@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared test inputs (test_data.h). */
 #include "test_data.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test inputs shared by several test files: the real measured datasets, when present, and a
  * known strained crystal. */
 #ifndef BCDI_TEST_DATA_H

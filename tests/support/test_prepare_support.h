@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Helpers of the prepare tests: prepare with key=value overrides through the one loader, with
  * the library's log captured (the precedence tests read the line that states each value), and
  * the 3-vector products of the geometry hand computations. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #include "test_util.h"
 
 #include "bcdi/simulate.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Helpers shared by the tests: deterministic host random data, error norms, temporary folders,
  * running the braggcdi executable. */
 #ifndef BCDI_TEST_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPU backend: FFTW3f (batched plans, OpenMP threads) and OpenMP loops over the per-voxel
  * functions of voxel_ops.h. Reductions are summed in fixed blocks and then in block order, so
  * results are bit-identical for any thread count. Every parallel loop runs be->threads threads

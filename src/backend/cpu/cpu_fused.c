@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The CPU backend's fused ops (ops->iterate, ops->shrink_wrap): the element-wise work runs while
  * the data is in cache, instead of as separate passes over whole volumes between the passes of a
  * 3D FFT. The per-voxel maths are the functions of voxel_ops.h, exactly as in the unfused ops.

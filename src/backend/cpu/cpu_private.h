@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private to the CPU backend (backend_cpu.c, cpu_fused.c, fftw_wisdom.c): the FFT plan object,
  * planner flags and the wisdom cache. Nothing outside src/backend/cpu/ includes this. */
 #ifndef BCDI_CPU_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* FFTW wisdom kept between processes, so measured plans are paid for once per machine and every
  * later process runs the same algorithms (bit-identical results for one seed across processes
  * that share the file). FFTW's planner and its wisdom are process-wide and not thread-safe: the

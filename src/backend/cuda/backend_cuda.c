@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CUDA instance of the backend ops table: cuFFT for the transforms, kernels/cuda_kernels.cu for
  * everything per voxel. All work of one backend goes to its own stream, so ops are ordered among
  * themselves; only transfers to or from the host (download, reductions, upload) wait. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ops->iterate on CUDA: one ER/HIO/RAAR iteration as two cuFFT transforms whose last passes run
  * the per-voxel work through store callbacks (kernels/lto/fft_callbacks.cu, linked into cuFFT's
  * kernels at plan time by cufftXtSetJITCallback):

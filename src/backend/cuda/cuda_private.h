@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private to the CUDA backend (backend_cuda.c, cuda_fused.c): its state, the FFT plan object and
  * the error helpers. Nothing outside src/backend/cuda/ includes this. */
 #ifndef BCDI_CUDA_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPU-only build: the CUDA entry points exist and say that CUDA was not built in. */
 #include "backend/backend.h"
 

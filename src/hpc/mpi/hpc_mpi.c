@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* hpc.h on MPI (Open MPI from Debian in CI; any MPI-3 library). */
 #define _GNU_SOURCE /* nanosleep under -std=c11 needs POSIX; setenv */
 #include "hpc/hpc_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* hpc.h in a build without MPI: every group is this process alone. */
 #include "hpc/hpc_internal.h"
 
