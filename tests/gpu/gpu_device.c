@@ -259,8 +259,14 @@ int gpu_device_facts(double host_gib, size_t try_cap)
     double host = host_gib > 0 ? host_gib * 1073741824.0 : host_available_bytes();
     size_t host_limit = smooth_below((size_t)cbrt(0.7 * host / 40.0));
     size_t tried = largest < host_limit ? largest : host_limit;
+    const char *limited_by = tried < largest ? "host" : "device";
+    /* try_cap: the caller's bound on the run's size (time on a lent device is short) */
+    if (try_cap > 0 && smooth_below(try_cap) < tried) {
+        tried = smooth_below(try_cap);
+        limited_by = "try_cap";
+    }
     printf("FACT largest_phase_plan size=%zu host_bytes=%.0f host_limit=%zu limited_by=%s\n", tried,
-           host, host_limit, tried < largest ? "host" : "device");
+           host, host_limit, limited_by);
     fflush(stdout);
     double used = phase_device_bytes(be, tried, 1, "10*HIO", &seconds);
     printf("FACT largest_phase size=%zu status=%s seconds=%.1f\n", tried, used > 0 ? "ok" : "fail",
