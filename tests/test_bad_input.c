@@ -60,11 +60,7 @@ TestSuite(memory, .init = setup, .fini = teardown);
 
 static const char *in_dir(const char *name)
 {
-    static char buf[16][1200];
-    static int k;
-    k = (k + 1) % 16;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return tu_join(dir, name);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -33,19 +33,12 @@ TestSuite(batch, .init = setup, .fini = teardown, .timeout = 240);
 
 static const char *in_dir(const char *name)
 {
-    static char buf[8][1200];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return tu_join(dir, name);
 }
 
 static void write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert(f, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
+    cr_assert_eq(tu_write_text(path, text), 0, "cannot write %s", path);
 }
 
 /* Two good scans (a, c) and one corrupt (b: the first 4000 bytes of a good file); `scan_c`:

@@ -46,19 +46,12 @@ TestSuite(output, .init = setup, .fini = teardown);
 
 static const char *in_dir(const char *name)
 {
-    static char buf[4][1024];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return tu_join(dir, name);
 }
 
 static void write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "%s", path);
-    fputs(text, f);
-    fclose(f);
+    cr_assert_eq(tu_write_text(path, text), 0, "cannot write %s", path);
 }
 
 static void put(bcdi_output *tx, const char *path, const char *text)

@@ -42,11 +42,7 @@ TestSuite(output_cli, .init = setup, .fini = teardown, .timeout = 180);
 
 static const char *in_dir(const char *name)
 {
-    static char buf[8][1200];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return tu_join(dir, name);
 }
 
 /* Whole file (binary), for byte comparisons. */

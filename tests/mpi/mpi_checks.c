@@ -38,11 +38,7 @@ static char *dir;
 
 static const char *in_dir(const char *name)
 {
-    static char buf[8][1200];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return tu_join(dir, name);
 }
 
 /* "mpirun -n R ... braggcdi <args>" (R = 0: braggcdi alone), output into *out. */

@@ -244,3 +244,20 @@ int tu_render_in_chromium(const char *dir, char **dom, long *screenshot_bytes)
     remove(shot);
     return rc == 0 && *dom && f ? 1 : -1;
 }
+
+int tu_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+const char *tu_join(const char *folder, const char *name)
+{
+    static char buf[16][1200];
+    static int k;
+    k = (k + 1) % 16;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", folder, name);
+    return buf[k];
+}

@@ -23,6 +23,10 @@ void tu_remove_tree(const char *path);
 int tu_file_exists(const char *path);
 /* Whole file as a NUL-terminated string (malloc'd), NULL if it cannot be read. */
 char *tu_read_text(const char *path);
+/* Write `text` as the whole file; 0, or -1 when it cannot be written. */
+int tu_write_text(const char *path, const char *text);
+/* "<folder>/<name>" in one of 16 rotating static buffers (valid for the next 15 calls). */
+const char *tu_join(const char *folder, const char *name);
 /* Count entries of a folder (excluding . and ..). */
 int tu_count_entries(const char *dir);
 /* Count the entries whose name contains `part` (-1 when the folder cannot be read). */
