@@ -14,7 +14,8 @@
 enum {
     BCDI_MASK_MEASURED = 0,   /* pixel enters the modulus projection and the error sums */
     BCDI_MASK_UNMEASURED = 1, /* gap, dead, saturated, ...: keeps the calculated amplitude */
-    BCDI_MASK_FREE = 2        /* held out for the free log-likelihood: unconstrained, but scored */
+    BCDI_MASK_FREE = 2,       /* held out for the free log-likelihood: unconstrained, but scored */
+    BCDI_MASK_BOUNDED = 3     /* unmeasured, held at most at its amplitude slot (mask_bound) */
 };
 
 /* ---- complex helpers ---------------------------------------------------------------------- */
@@ -58,8 +59,16 @@ typedef struct bcdi_fourier_terms {
     double llk;       /* Poisson deviance / 2 over measured: Ic - Io + Io ln(Io/Ic) */
     double free_err2; /* the same two terms over free pixels */
     double free_llk;
+    double masked_i;      /* sum over unmeasured (and bounded) of the model intensity (photons) */
+    double masked_capped; /* of them, the pixels whose model exceeds their bound */
 } bcdi_fourier_terms;
-#define BCDI_FOURIER_TERMS 5
+#define BCDI_FOURIER_TERMS 7
+
+/* Unmeasured pixels hold in their amplitude slot a bound on the model's amplitude from their
+ * measured neighbourhood (docs/algorithms.md, Masked voxels): BCDI_MASK_BOUNDED ones are held to
+ * it, BCDI_MASK_UNMEASURED ones only counted when over it. This value means "no bound": finite,
+ * not infinity, so that comparisons stay exact under any floating-point mode. */
+#define BCDI_MASK_NO_BOUND 3.0e38f
 
 /* Poisson log-likelihood term relative to a perfect fit (>= 0, 0 when Ic == Io). */
 static inline BCDI_HD double bcdi_vox_poisson_llk(double i_obs, double i_calc)
@@ -86,6 +95,9 @@ static inline BCDI_HD void bcdi_vox_fourier_terms(double model_amplitude, double
     } else if (mask == BCDI_MASK_FREE) {
         terms[3] += diff * diff;
         terms[4] += bcdi_vox_poisson_llk(obs2, model_intensity);
+    } else {
+        terms[5] += model_intensity;
+        terms[6] += model_amplitude > (double)amplitude ? 1.0 : 0.0;
     }
 }
 
@@ -97,10 +109,12 @@ static inline BCDI_HD bcdi_cf bcdi_vox_modulus_project(bcdi_cf psi, float amplit
     float calc = sqrtf(calc2);
     if (terms) bcdi_vox_fourier_terms((double)calc, (double)calc2, amplitude, mask, terms);
     /* branchless selects (vectorise on the CPU, no divergence on the GPU): measured pixels take
-     * the measured amplitude, the others keep theirs; a zero |psi| puts A on the real axis */
+     * the measured amplitude, bounded ones keep theirs up to their bound (then take the bound),
+     * unmeasured and free ones keep theirs; a zero |psi| puts A on the real axis */
     int measured = mask == BCDI_MASK_MEASURED;
+    int capped = mask == BCDI_MASK_BOUNDED && calc > amplitude; /* so calc > 0 */
     int has_phase = calc > 0.0f;
-    float scale = measured ? (has_phase ? amplitude * inv_n / calc : 0.0f) : inv_n;
+    float scale = (measured || capped) ? (has_phase ? amplitude * inv_n / calc : 0.0f) : inv_n;
     float real_fill = (measured && !has_phase) ? amplitude * inv_n : 0.0f;
     return bcdi_cf_make(psi.re * scale + real_fill, psi.im * scale);
 }
@@ -131,8 +145,13 @@ static inline BCDI_HD bcdi_cf bcdi_vox_pc_modulus_project(bcdi_cf psi, float amp
                                                           double terms[BCDI_FOURIER_TERMS])
 {
     float model = i_pc > model_floor ? i_pc : model_floor;
+    float model_amplitude = sqrtf(model);
     if (terms) bcdi_vox_fourier_terms(sqrt((double)model), (double)model, amplitude, mask, terms);
-    float scale = mask == BCDI_MASK_MEASURED ? amplitude * inv_n / sqrtf(model) : inv_n;
+    /* unmeasured pixels: the blurred model is held at the bound, as the measured ones at the data
+     */
+    int capped = mask == BCDI_MASK_BOUNDED && model_amplitude > amplitude;
+    float scale =
+        (mask == BCDI_MASK_MEASURED || capped) ? amplitude * inv_n / model_amplitude : inv_n;
     return bcdi_cf_scale(psi, scale);
 }
 

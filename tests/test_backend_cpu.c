@@ -195,20 +195,24 @@ Test(backend_cpu, modulus_projection_hand_formula_and_terms)
     bcdi_cf psi[12] = {{3, 4}, {0, 0}, {1, -1}, {-2, 0}, {0.5f, 0.5f}, {6, 8},
                        {1, 0}, {0, 2}, {0, 0},  {3, 4},  {-1, -1},     {2, 0}};
     float amp[6] = {10, 2, 1, 1, 4, 5};
-    uint8_t mask[6] = {BCDI_MASK_MEASURED, BCDI_MASK_MEASURED, BCDI_MASK_UNMEASURED,
-                       BCDI_MASK_MEASURED, BCDI_MASK_FREE,     BCDI_MASK_MEASURED};
+    uint8_t mask[6] = {BCDI_MASK_MEASURED, BCDI_MASK_UNMEASURED, BCDI_MASK_BOUNDED,
+                       BCDI_MASK_MEASURED, BCDI_MASK_FREE,       BCDI_MASK_MEASURED};
     bcdi_cf orig[12];
     memcpy(orig, psi, sizeof psi);
     double terms[2 * BCDI_FOURIER_TERMS];
     float inv_n = 0.25f;
     cr_assert_eq(be->ops->modulus_project(be, psi, amp, mask, n, batch, inv_n, terms), BCDI_OK);
     double err2[2] = {0}, amp2[2] = {0}, llk[2] = {0}, ferr[2] = {0}, fllk[2] = {0};
+    double masked_i[2] = {0}, over[2] = {0};
     for (size_t r = 0; r < batch; ++r)
         for (size_t i = 0; i < n; ++i) {
             bcdi_cf p = orig[r * n + i];
             double mag = hypot(p.re, p.im);
             bcdi_cf want;
-            if (mask[i] != BCDI_MASK_MEASURED)
+            int over_bound =
+                mask[i] != BCDI_MASK_FREE && mask[i] != BCDI_MASK_MEASURED && mag > amp[i];
+            int capped = mask[i] == BCDI_MASK_BOUNDED && over_bound;
+            if (mask[i] != BCDI_MASK_MEASURED && !capped)
                 want = bcdi_cf_make(p.re * inv_n, p.im * inv_n);
             else if (mag > 0)
                 want = bcdi_cf_make(amp[i] * inv_n * p.re / mag, amp[i] * inv_n * p.im / mag);
@@ -226,6 +230,9 @@ Test(backend_cpu, modulus_projection_hand_formula_and_terms)
             } else if (mask[i] == BCDI_MASK_FREE) {
                 ferr[r] += (mag - amp[i]) * (mag - amp[i]);
                 fllk[r] += l;
+            } else {
+                masked_i[r] += ic;
+                over[r] += over_bound;
             }
         }
     for (size_t r = 0; r < batch; ++r) {
@@ -237,7 +244,14 @@ Test(backend_cpu, modulus_projection_hand_formula_and_terms)
                            t[2], llk[r]);
         cr_expect_float_eq(t[3], ferr[r], 1e-6 * (1 + ferr[r]));
         cr_expect_float_eq(t[4], fllk[r], 1e-6 * (1 + fabs(fllk[r])));
+        cr_expect_float_eq(t[5], masked_i[r], 1e-6 * (1 + masked_i[r]), "masked photons run %zu",
+                           r);
+        cr_expect_eq(t[6], over[r], "masked voxels over their bound, run %zu", r);
     }
+    /* voxel 1 (unmeasured, bound amplitude 2): |psi| 0 and 2, neither over; voxel 2 (bounded,
+     * bound 1): run 0's |psi| = sqrt(2) is held at 1, run 1's 0 is kept */
+    cr_expect_eq(over[0], 1);
+    cr_expect_eq(over[1], 0);
 }
 
 Test(backend_cpu, update_er_hio_raar_by_hand)

@@ -747,7 +747,8 @@ Test(io, cxi_result_round_trip_carries_the_summary)
     bcdi_geometry_default_i13(&g);
     OK(bcdi_geometry_compute(&g, shape));
     const char *keys[] = {"recipe"}, *values[] = {"10*ER"};
-    const double history[2 * 7] = {10, 0.5, 1, 2, 3, 0.1, 0.01, 20, 0.25, 0.5, 1, 2, 0.1, 0.01};
+    const double history[2 * 9] = {10, 0.5,  1,   2, 3, 0.1, 0.01, 7.5, 0.25,
+                                   20, 0.25, 0.5, 1, 2, 0.1, 0.01, 6.5, 0.125};
     bcdi_h5_reader *src;
     OK(bcdi_h5_open(prepared, &src));
     bcdi_cxi_result r = {.shape = {4, 5, 6},
@@ -790,10 +791,10 @@ Test(io, cxi_result_round_trip_carries_the_summary)
     OK(bcdi_h5_read_attr_string(rr, "entry_1/bcdi_summary/two_theta", "units", units,
                                 sizeof units));
     cr_expect_str_eq(units, "deg", "attributes travel with the copy");
-    double fourier, hist[14];
+    double fourier, hist[18];
     OK(bcdi_h5_read_double(rr, "entry_1/image_1/process_1/results/fourier_error", &fourier));
     cr_expect_eq(fourier, 0.25);
-    OK(bcdi_h5_read(rr, "entry_1/image_1/process_1/results/history", BCDI_DT_F64, hist, 14));
+    OK(bcdi_h5_read(rr, "entry_1/image_1/process_1/results/history", BCDI_DT_F64, hist, 18));
     cr_expect_arr_eq(hist, history, sizeof hist);
     char text[256];
     OK(bcdi_h5_read_string(rr, "entry_1/image_1/process_1/configuration/recipe", text,

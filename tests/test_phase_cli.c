@@ -92,7 +92,7 @@ Test(phase_cli, writes_results_with_metrics_history_and_kept_runs, .timeout = 60
         bcdi_h5_shape(r, "entry_1/image_1/process_1/results/history", &rank_dims, dims, &type),
         BCDI_OK);
     cr_expect_eq(dims[0], 25, "one row per 10 iterations");
-    cr_expect_eq(dims[1], 7);
+    cr_expect_eq(dims[1], 9, "iteration, 6 metrics, masked photons and share over bound");
     cr_assert_eq(bcdi_h5_shape(r, "entry_1/image_1/data", &rank_dims, dims, &type), BCDI_OK);
     cr_expect_eq(type, BCDI_DT_CF32);
     cr_expect_eq(dims[0], 32);

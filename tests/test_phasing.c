@@ -377,7 +377,9 @@ static void hand_projection(const double rho[8][2], const float amp[8], const ui
     dft222(rho, f, -1);
     for (int k = 0; k < 8; ++k) {
         double m = hypot(f[k][0], f[k][1]);
-        if (mask[k] == 0) {
+        /* measured: the data's amplitude; bounded: kept, but at most the bound its amplitude
+         * slot holds (mask_bound); unmeasured and free: kept */
+        if (mask[k] == 0 || (mask[k] == 3 && m > amp[k])) {
             if (m > 0) {
                 f[k][0] *= amp[k] / m;
                 f[k][1] *= amp[k] / m;
@@ -397,7 +399,7 @@ Test(phasing, update_formulas_by_hand_2x2x2)
     bcdi_backend *be;
     cr_assert_eq(bcdi_backend_cpu_open(&be), BCDI_OK);
     const float amp[8] = {3.0f, 1.0f, 0.5f, 2.0f, 1.5f, 0.25f, 1.0f, 0.75f};
-    const uint8_t mask[8] = {0, 0, 1, 0, 0, 0, 2, 0};
+    const uint8_t mask[8] = {0, 0, 1, 0, 0, 3, 2, 0}; /* measured, unmeasured, bounded, free */
     const uint8_t support[8] = {1, 1, 0, 1, 0, 1, 0, 0};
     const double rho0[8][2] = {{1, 0.5}, {-0.5, 0.25}, {0.25, -1}, {0.75, 0.75},
                                {-1, 0},  {0.5, -0.5},  {0, 0.3},   {0.2, 0.1}};

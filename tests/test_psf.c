@@ -131,7 +131,9 @@ Test(psf, ops_against_direct_sums_on_a_tiny_volume)
     }
     for (size_t i = 0; i < NV; ++i) {
         amplitude[i] = sqrtf((float)bcdi_simulate_poisson(4, 1, i, 30.0));
-        mask[i] = i % 7 == 3 ? BCDI_MASK_UNMEASURED : BCDI_MASK_MEASURED;
+        mask[i] = i % 14 == 3    ? BCDI_MASK_UNMEASURED
+                  : i % 14 == 10 ? BCDI_MASK_BOUNDED
+                                 : BCDI_MASK_MEASURED;
     }
     double sigma[BATCH * 3] = {0.7, 1.1, 0.9, 1.3, 0.6, 1.0};
     bcdi_cf *host_volume = malloc(NV * sizeof *host_volume);
@@ -173,7 +175,7 @@ Test(psf, ops_against_direct_sums_on_a_tiny_volume)
                  BCDI_OK);
     double worst_projection = 0;
     for (int r = 0; r < BATCH; ++r) {
-        double err2 = 0, amp2 = 0, llk = 0;
+        double err2 = 0, amp2 = 0, llk = 0, masked_i = 0, capped = 0;
         for (size_t i = 0; i < NV; ++i) {
             double factor = 1.0 / NV;
             if (mask[i] == BCDI_MASK_MEASURED) {
@@ -182,6 +184,14 @@ Test(psf, ops_against_direct_sums_on_a_tiny_volume)
                 err2 += pow(sqrt(model[r][i]) - amplitude[i], 2);
                 amp2 += obs;
                 llk += model[r][i] - obs + (obs > 0 ? obs * log(obs / model[r][i]) : 0);
+            } else {
+                /* unmeasured: counted when over the bound in its amplitude slot; bounded: held to
+                 * it */
+                masked_i += model[r][i];
+                if (sqrt(model[r][i]) > amplitude[i]) {
+                    capped += 1;
+                    if (mask[i] == BCDI_MASK_BOUNDED) factor *= amplitude[i] / sqrt(model[r][i]);
+                }
             }
             const bcdi_cf got = ws.psi[r * NV + i];
             worst_projection = fmax(worst_projection, hypot(got.re - factor * psi_direct[r][i][0],
@@ -192,6 +202,10 @@ Test(psf, ops_against_direct_sums_on_a_tiny_volume)
         cr_expect_float_eq(terms[r][1], amp2, 1e-6 * amp2, "run %d: amp2", r);
         cr_expect_float_eq(terms[r][2], llk, 1e-4 * fabs(llk) + 1e-6, "run %d: llk %g vs %g", r,
                            terms[r][2], llk);
+        cr_expect_float_eq(terms[r][5], masked_i, 1e-4 * masked_i, "run %d: masked photons", r);
+        cr_expect_eq(terms[r][6], capped, "run %d: %g voxels over their bound, want %g", r,
+                     terms[r][6], capped);
+        cr_expect_gt(capped, 0, "run %d: the case holds masked voxels over their bound", r);
     }
     cr_expect_lt(worst_projection, 1e-5, "projected psi off by %g", worst_projection);
     cr_log_info("I_pc off by %.3g of %.3g, FFT %.3g, projection %.3g, err2 %.9g vs direct",

@@ -77,6 +77,11 @@ typedef struct bcdi_phasing_params {
     long psf_period;        /* iterations between Richardson-Lucy updates of the PSF */
     long psf_start;         /* recipe iteration from which the PSF model is used */
     long psf_rl_iterations; /* Richardson-Lucy steps per update */
+    /* masked-voxel regularisation: the model's intensity in an unmeasured voxel is held at most
+     * mask_bound_factor * (the largest measured intensity within mask_bound_radius + 1) */
+    int mask_bound;
+    long mask_bound_radius;   /* voxels along each axis */
+    double mask_bound_factor; /* > 0 */
 } bcdi_phasing_params;
 
 /* Fill every field with its default (the defaults `braggcdi phase --help` lists). */
@@ -108,9 +113,13 @@ void bcdi_phasing_data_free(bcdi_phasing_data *data);
  *     sqrt( sum_M (|Psi| - sqrt(I))^2 / sum_M I )
  * (files before this definition held its square); llk is the Poisson log-likelihood
  * (deviance / 2) per measured pixel (docs/algorithms.md, Metrics). */
+/* masked_photons is the model's intensity summed over the unmeasured pixels (NaN with none),
+ * masked_over_bound the share of the bounded ones where the model exceeds its bound (mask_bound;
+ * NaN with none bounded). */
 typedef struct bcdi_history_point {
     long iteration;
     float fourier_error, llk, free_llk, sharpness, support_fraction, outside_fraction;
+    float masked_photons, masked_over_bound;
 } bcdi_history_point;
 
 typedef struct bcdi_run_result {

@@ -90,7 +90,8 @@ static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t
     size_t n_out = out_shape[0] * out_shape[1] * out_shape[2];
     bcdi_cf *object = malloc(n_out * sizeof *object);
     uint8_t *support = malloc(n_out);
-    double *history = malloc((run->history_count ? run->history_count : 1) * 7 * sizeof *history);
+    double *history = malloc((run->history_count ? run->history_count : 1) *
+                             BCDI_CXI_HISTORY_NCOLUMNS * sizeof *history);
     bcdi_status st = BCDI_OK;
     if (!object || !support || !history)
         st = bcdi_error(BCDI_ERR_NOMEM, "out of memory writing '%s'", path);
@@ -104,10 +105,11 @@ static bcdi_status write_result(bcdi_output *tx, const result_context *c, size_t
     /* history: one row per evaluation */
     for (size_t r = 0; st == BCDI_OK && r < run->history_count; ++r) {
         const bcdi_history_point *h = &run->history[r];
-        double row[7] = {(double)h->iteration, h->fourier_error, h->llk,
-                         h->free_llk,          h->sharpness,     h->support_fraction,
-                         h->outside_fraction};
-        memcpy(history + 7 * r, row, sizeof row);
+        double row[BCDI_CXI_HISTORY_NCOLUMNS] = {
+            (double)h->iteration, h->fourier_error,  h->llk,
+            h->free_llk,          h->sharpness,      h->support_fraction,
+            h->outside_fraction,  h->masked_photons, h->masked_over_bound};
+        memcpy(history + BCDI_CXI_HISTORY_NCOLUMNS * r, row, sizeof row);
     }
     /* the prepared input, as an absolute path */
     char input_abs[4096];
@@ -274,6 +276,19 @@ static bcdi_status write_outputs(const cli_phase_job *job, const result_context 
                  result->runs[0].final.llk, 100.0 * result->runs[0].final.support_fraction,
                  result->elapsed_s, job->output,
                  result->count > 1 ? " and the kept runs as <stem>-run<K>.cxi" : "");
+    /* what the model put into the masked voxels (docs/algorithms.md, Masked voxels) */
+    const bcdi_history_point *best = &result->runs[0].final;
+    if (st == BCDI_OK && isfinite(best->masked_photons)) {
+        int runaway = isfinite(best->masked_over_bound) && best->masked_over_bound > 0.2f &&
+                      !ctx->params->mask_bound;
+        bcdi_log(runaway ? BCDI_LOG_WARN : BCDI_LOG_INFO,
+                 "masked voxels: the best run's model holds %.6g photons there, over the bound "
+                 "from their measured neighbours in %.1f%% of them%s",
+                 best->masked_photons, 100.0 * best->masked_over_bound,
+                 runaway ? " (more than 20%: the masked region is likely filling with what no "
+                           "measurement supports; mask_bound=true holds it, docs/algorithms.md)"
+                         : "");
+    }
     if (st == BCDI_OK && ctx->combined) {
         const bcdi_combined *c = ctx->combined;
         const char *unit = c->prtf.physical ? "nm" : "voxels";

@@ -242,7 +242,7 @@ static bcdi_status write_results(bcdi_h5_writer *w, const bcdi_cxi_result *r)
                                      "detector voxels (rms width per axis of the Gaussian PSF)");
     }
     if (st == BCDI_OK && r->history_rows) {
-        size_t dims[2] = {r->history_rows, 7};
+        size_t dims[2] = {r->history_rows, BCDI_CXI_HISTORY_NCOLUMNS};
         st = bcdi_h5_write(w, RESULTS "/history", BCDI_DT_F64, 2, dims, r->history, 0);
         if (st == BCDI_OK)
             st = bcdi_h5_attr_string(w, RESULTS "/history", "columns", BCDI_CXI_HISTORY_COLUMNS);

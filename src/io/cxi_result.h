@@ -102,7 +102,7 @@ typedef struct bcdi_cxi_result {
     const char *metric, *backend, *device, *program;
     long rank, run_id, generation, restarts, iterations, seed;
     const bcdi_cxi_combined *combined; /* NULL: one run's result */
-    const double *history;             /* history_rows x 7 (BCDI_CXI_HISTORY_COLUMNS) */
+    const double *history;             /* history_rows x BCDI_CXI_HISTORY_NCOLUMNS */
     size_t history_rows;
     int deflate_level;
     /* psf=gaussian: the final partial-coherence PSF (data_shape, centred, unit sum) and its rms
@@ -113,7 +113,9 @@ typedef struct bcdi_cxi_result {
 } bcdi_cxi_result;
 
 #define BCDI_CXI_HISTORY_COLUMNS                                                                   \
-    "iteration,fourier_error,llk,free_llk,sharpness,support_fraction,outside_fraction"
+    "iteration,fourier_error,llk,free_llk,sharpness,support_fraction,outside_fraction,"            \
+    "masked_photons,masked_over_bound"
+#define BCDI_CXI_HISTORY_NCOLUMNS 9
 
 /* Stage the result at path in tx (NULL: its own transaction, committed here). */
 bcdi_status bcdi_cxi_write_result(bcdi_output *tx, const char *path, const bcdi_cxi_result *r);

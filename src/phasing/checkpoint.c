@@ -32,13 +32,13 @@
 
 #define MAGIC "BCDICKP1"
 #define VERSION                                                                                    \
-    3u /* 2: the hall of the best runs of every generation; 3: the PSF widths of                   \
-        * psf=gaussian in every individual */
+    4u /* 2: the hall of the best runs of every generation; 3: the PSF widths of                   \
+        * psf=gaussian in every individual; 4: masked-voxel figures in every history point */
 
 /* ---- individuals as bytes ---- */
 
 /* the fields of a history point, one after the other */
-#define HISTORY_BYTES (8 + 6 * 4)
+#define HISTORY_BYTES (8 + 8 * 4)
 
 static unsigned char *put(unsigned char *at, const void *value, size_t size)
 {
@@ -55,8 +55,10 @@ static const unsigned char *get(const unsigned char *at, void *value, size_t siz
 static unsigned char *put_history(unsigned char *at, const bcdi_history_point *h)
 {
     int64_t iteration = h->iteration;
-    float v[6] = {h->fourier_error,   h->llk, h->free_llk, h->sharpness, h->support_fraction,
-                  h->outside_fraction};
+    float v[8] = {h->fourier_error,    h->llk,
+                  h->free_llk,         h->sharpness,
+                  h->support_fraction, h->outside_fraction,
+                  h->masked_photons,   h->masked_over_bound};
     at = put(at, &iteration, 8);
     return put(at, v, sizeof v);
 }
@@ -64,12 +66,13 @@ static unsigned char *put_history(unsigned char *at, const bcdi_history_point *h
 static const unsigned char *get_history(const unsigned char *at, bcdi_history_point *h)
 {
     int64_t iteration;
-    float v[6];
+    float v[8];
     at = get(at, &iteration, 8);
     at = get(at, v, sizeof v);
     h->iteration = (long)iteration;
     h->fourier_error = v[0], h->llk = v[1], h->free_llk = v[2], h->sharpness = v[3];
     h->support_fraction = v[4], h->outside_fraction = v[5];
+    h->masked_photons = v[6], h->masked_over_bound = v[7];
     return at;
 }
 

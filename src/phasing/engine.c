@@ -22,6 +22,7 @@
 #include "core/interrupt.h"
 #include "num/volume.h"
 #include "phasing/engine_internal.h"
+#include "phasing/mask_bound.h"
 #include "phasing/support.h"
 #include "core/clock.h"
 
@@ -115,6 +116,40 @@ static bcdi_status check_data(const bcdi_phasing_data *data, size_t n)
     return BCDI_OK;
 }
 
+/* Masked voxels: their amplitude slot holds the bound from their measured neighbourhood
+ * (BCDI_MASK_NO_BOUND without one); with mask_bound they become BCDI_MASK_BOUNDED and the
+ * projection holds the model to it, without it the metrics count how often the model exceeds
+ * it. Says what it did, since it shapes what the masked region will hold. */
+static bcdi_status bound_masked_voxels(engine *e, const bcdi_phasing_data *data, uint8_t *mask,
+                                       float *amplitude)
+{
+    bcdi_mask_bound_summary sum = {0};
+    for (size_t i = 0; i < e->n; ++i)
+        sum.masked += mask[i] != BCDI_MASK_MEASURED;
+    if (sum.masked) {
+        bcdi_status st =
+            bcdi_masked_voxel_bounds(data->intensity, mask, e->shape, e->p->mask_bound_radius,
+                                     e->p->mask_bound_factor, amplitude, &sum);
+        if (st != BCDI_OK) return st;
+        /* with mask_bound the bounded voxels are held to it; without, the bound only measures */
+        if (e->p->mask_bound)
+            for (size_t i = 0; i < e->n; ++i)
+                if (mask[i] == BCDI_MASK_UNMEASURED && amplitude[i] != BCDI_MASK_NO_BOUND)
+                    mask[i] = BCDI_MASK_BOUNDED;
+    }
+    e->n_masked = sum.masked;
+    e->n_bounded = sum.bounded;
+    if (!sum.masked || (e->team && e->team->rank != 0)) return BCDI_OK; /* rank 0 says it */
+    bcdi_log(BCDI_LOG_NOTICE,
+             "masked voxels: %zu (%.3f%% of the box); %s %g x (the largest measured count within "
+             "%ld voxels + 1; for %zu deep in masked regions, within the nearest reach that holds "
+             "a measured voxel): %.6g photons in all",
+             sum.masked, 100.0 * (double)sum.masked / (double)e->n,
+             e->p->mask_bound ? "held at most at" : "free (mask_bound=false), compared with",
+             e->p->mask_bound_factor, e->p->mask_bound_radius, sum.bounded_far, sum.bound_photons);
+    return BCDI_OK;
+}
+
 static bcdi_status upload_data(engine *e, const bcdi_phasing_data *data)
 {
     size_t n = e->n;
@@ -129,8 +164,10 @@ static bcdi_status upload_data(engine *e, const bcdi_phasing_data *data)
     for (size_t i = 0; i < n; ++i) {
         int masked = data->mask && data->mask[i];
         mask_host[i] = masked ? BCDI_MASK_UNMEASURED : BCDI_MASK_MEASURED;
-        amplitude_host[i] = masked ? 0.0f : sqrtf(data->intensity[i]);
+        amplitude_host[i] = masked ? BCDI_MASK_NO_BOUND : sqrtf(data->intensity[i]);
     }
+    st = bound_masked_voxels(e, data, mask_host, amplitude_host);
+    if (st != BCDI_OK) goto done;
     bcdi_ifftshift3(shifted, amplitude_host, e->shape, sizeof(float));
     bcdi_ifftshift3(mask_shifted, mask_host, e->shape, 1);
     e->n_free = bcdi_choose_free_pixels(mask_shifted, e->shape, e->p->free_fraction, e->p->seed);
@@ -280,6 +317,8 @@ static bcdi_status evaluate(engine *e, individual **slots, size_t batch, long it
         h.sharpness = (float)(u[0] > 0 ? (double)e->counts[r] * u[2] / (u[0] * u[0]) : NAN);
         h.support_fraction = (float)((double)e->counts[r] / (double)e->n);
         h.outside_fraction = (float)(u[0] + u[1] > 0 ? u[1] / (u[0] + u[1]) : NAN);
+        h.masked_photons = (float)(e->n_masked ? f[5] : NAN);
+        h.masked_over_bound = (float)(e->n_bounded ? f[6] / (double)e->n_bounded : NAN);
         slots[r]->final = h;
         st = bcdi_engine_push_history(slots[r], &h);
         if (st != BCDI_OK) return st;

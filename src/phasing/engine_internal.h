@@ -66,6 +66,7 @@ typedef struct engine {
     float *amplitude;
     uint8_t *mask;
     size_t n_measured, n_free;
+    size_t n_masked, n_bounded; /* unmeasured pixels; of them with a bound (mask_bound) */
     uint8_t *initial_support; /* host, internal layout */
     /* batch buffers */
     bcdi_phasing_workspace ws;

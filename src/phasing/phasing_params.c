@@ -136,6 +136,16 @@ static const bcdi_param_spec phase_specs[] = {
                  "is used and refined (the object should have roughly formed)"),
     BCDI_KEY_INT("psf_rl_iterations", OPT, phasing.psf_rl_iterations, "1", 1, 100,
                  "psf=gaussian: Richardson-Lucy steps per PSF update"),
+    BCDI_KEY_BOOL("mask_bound", OPT, phasing.mask_bound, "false",
+                  "hold the model's intensity in masked (unmeasured) voxels at most "
+                  "mask_bound_factor x (the largest measured intensity within mask_bound_radius "
+                  "+ 1 count); false: masked voxels are free, and the bound only measures how "
+                  "often the model exceeds it (history: masked_over_bound)"),
+    BCDI_KEY_INT("mask_bound_radius", OPT, phasing.mask_bound_radius, "3", 1, 64,
+                 "mask_bound: half-side (voxels) of the cube of measured neighbours; a masked "
+                 "voxel with none in its cube stays free"),
+    BCDI_KEY_DOUBLE("mask_bound_factor", OPT, phasing.mask_bound_factor, "2.0", 1, 1000, 0,
+                    "mask_bound: the bound as a multiple of the neighbours' maximum + 1"),
     BCDI_KEY_BOOL("crop", OPT, crop, "false",
                   "crop the written object to its support plus crop_margin"),
     BCDI_KEY_INT("crop_margin", OPT, crop_margin, "8", 0, 4096,
@@ -245,7 +255,8 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
      * (4), and on the backend every run of the batch its blurred model and PSF spectrum
      * (2 complex arrays, 16 B/voxel/run) */
     int psf = p->psf_model != BCDI_PSF_NONE;
-    /* the initial support (the upload's 10 B/voxel of copies are gone before the batch) */
+    /* the initial support (the upload's 10 B/voxel of copies, and with masked voxels the 8 of
+     * their bounds' scratch, are gone before the batch, whose arrays outweigh them) */
     double engine = 1.0 + (psf ? 12.0 : 0.0);
     /* every run, the best of the generations (guided seeding), the copies of the best runs
      * seen (the hall), the kept results (with psf=gaussian each result also holds its PSF) */
@@ -255,7 +266,7 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
         backend = 5.0 + batch * (17.0 + (dm ? 8.0 : 0.0) + (psf ? 16.0 : 0.0) +
                                  (options->fft_measure ? 16.0 : 8.0));
     /* the history every run keeps (one point per metric_interval iterations of every
-     * generation's recipe), and one written as 7 doubles a row */
+     * generation's recipe), and one written as 9 doubles a row */
     double iterations = 0.0;
     long recipes = 0;
     for (const char *piece = p->recipe; piece; ++recipes) {
@@ -273,7 +284,7 @@ double bcdi_phase_memory_estimate(const bcdi_phase_options *options, const size_
     bcdi_clear_error();
     if (recipes == 1) iterations *= (double)p->generations;
     double rows = iterations / (double)(p->metric_interval > 0 ? p->metric_interval : 1) + 2.0;
-    double history = rows * ((runs + keep) * (double)sizeof(bcdi_history_point) + 56.0);
+    double history = rows * ((runs + keep) * (double)sizeof(bcdi_history_point) + 72.0);
     /* the kept runs combined: their aligned copies, the average, the PRTF's transform */
     double kept = keep < 64.0 ? keep : 64.0; /* BCDI_COMBINE_MAX_RUNS */
     double combine = options->combine && keep >= 2 ? 8.0 * kept + 24.0 : 0.0;

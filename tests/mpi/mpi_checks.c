@@ -85,7 +85,7 @@ static void same_result(const char *a, const char *b)
     CHECK(!memcmp(x.support, y.support, n), "%s and %s: supports differ", a, b);
     bcdi_cxi_phased_free(&x);
     bcdi_cxi_phased_free(&y);
-    /* the metric history: one row of 7 per evaluation */
+    /* the metric history: one row per evaluation */
     const char *history = "entry_1/image_1/process_1/results/history";
     bcdi_h5_reader *rx = NULL, *ry = NULL;
     int rank_x = 0, rank_y = 0;
@@ -95,7 +95,7 @@ static void same_result(const char *a, const char *b)
     int read = bcdi_h5_open(a, &rx) == BCDI_OK && bcdi_h5_open(b, &ry) == BCDI_OK &&
                bcdi_h5_shape(rx, history, &rank_x, dx, &type) == BCDI_OK &&
                bcdi_h5_shape(ry, history, &rank_y, dy, &type) == BCDI_OK && dx[0] == dy[0];
-    size_t count = dx[0] * 7;
+    size_t count = dx[0] * dx[1];
     if (read) {
         hx = malloc(count * sizeof *hx);
         hy = malloc(count * sizeof *hy);
