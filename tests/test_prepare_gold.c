@@ -103,9 +103,23 @@ Test(prepare_gold_meta, dataset_folder_and_typed_keys, .timeout = 300)
     char root_copy[4096], spec[4096];
     snprintf(root_copy, sizeof root_copy, "%s", root);
     snprintf(spec, sizeof spec, "%s", tu_shared_dataset("au111-aps34idc-scan54/scan54.spec"));
-    /* the dataset folder: its frames/ are read, the .spec beside them found */
+    /* the dataset folder: its frames/ are read, the .spec beside them found, and its dark.tif
+     * (a bad-pixel map by the 34idc convention, > 1) and whitefield.tif used: 13 bad pixels and
+     * 11 where the white field is <= 0, the box centred on the corrected peak (99, 127, 128),
+     * 196 x 252 x 256, as with those keys given (docs/prepare.md) */
     bcdi_prepared p = prepare_ok(root_copy, NULL);
     expect_true_geometry(&p, spec);
+    cr_expect(strstr(p.mask_file, "dark.tif") && strstr(p.flat_file, "whitefield.tif"),
+              "calibration found: '%s', '%s'", p.mask_file, p.flat_file);
+    cr_expect(p.shape[0] == 196 && p.shape[1] == 252 && p.shape[2] == 256, "%zu x %zu x %zu",
+              p.shape[0], p.shape[1], p.shape[2]);
+    cr_expect_eq(p.summary.masked_voxels, 4116);
+    bcdi_prepared_free(&p);
+    /* none taken when told so */
+    const char *skip[] = {"mask_file=none", "flat_file=none", NULL};
+    p = prepare_ok(root_copy, skip);
+    cr_expect(!p.mask_file[0] && !p.flat_file[0] && p.summary.masked_voxels == 0);
+    cr_expect(p.shape[2] == 252, "%zu columns", p.shape[2]);
     bcdi_prepared_free(&p);
     /* a typed key wins over the metadata; the rest stays the metadata's */
     const char *ov[] = {"energy_kev=9.5", NULL};

@@ -7,7 +7,9 @@
 #include "bcdi/prepare.h"
 #include "bcdi/simulate.h"
 #include "io/hdf5.h"
+#include "instrument/beamline.h"
 #include "io/npy.h"
+#include "prep/prep_internal.h"
 #include "test_prepare_support.h"
 #include "test_util.h"
 
@@ -454,6 +456,47 @@ Test(prepare_inputs, oversampling_estimate_on_two_simulated_sizes)
                          p.summary.oversampling[a], expected[a]);
         bcdi_prepared_free(&p);
     }
+    tu_remove_tree(dir);
+    free(dir);
+}
+
+/* A dataset folder's calibration images: found by name for the keys left empty, the dark image
+ * only where the beamline says what it holds; several candidates or a given key: none taken. */
+Test(prepare_inputs, calibration_images_beside_the_frames)
+{
+    char *dir = tu_make_temp_dir("calib");
+    cr_assert(tu_write_text(tu_join(dir, "whitefield.tif"), "x") == 0);
+    cr_assert(tu_write_text(tu_join(dir, "dark.tif"), "x") == 0);
+    cr_assert(tu_write_text(tu_join(dir, "notes.txt"), "x") == 0);
+    const bcdi_beamline *aps, *i13;
+    cr_assert_eq(bcdi_beamline_find("34idc", &aps), BCDI_OK);
+    cr_assert_eq(bcdi_beamline_find("i13-1", &i13), BCDI_OK);
+    bcdi_prepare_params p;
+    bcdi_prepare_default(&p);
+    prep_find_calibration(dir, aps, &p);
+    cr_expect_str_eq(p.flat_file, tu_join(dir, "whitefield.tif"));
+    cr_expect_str_eq(p.mask_file, tu_join(dir, "dark.tif"));
+    cr_expect_eq(p.mask_threshold, 1.0, "34-ID-C: dark pixels above 1 are bad");
+    /* no convention for I13-1's dark images: the flat field only */
+    bcdi_prepare_default(&p);
+    prep_find_calibration(dir, i13, &p);
+    cr_expect_str_eq(p.mask_file, "");
+    cr_expect_str_neq(p.flat_file, "");
+    /* keys given (a path or "none") are kept */
+    bcdi_prepare_default(&p);
+    snprintf(p.flat_file, sizeof p.flat_file, "none");
+    snprintf(p.mask_file, sizeof p.mask_file, "/elsewhere/mask.npy");
+    p.mask_threshold = 0.5;
+    prep_find_calibration(dir, aps, &p);
+    cr_expect_str_eq(p.flat_file, "none");
+    cr_expect_str_eq(p.mask_file, "/elsewhere/mask.npy");
+    cr_expect_eq(p.mask_threshold, 0.5);
+    /* two white-field candidates: neither */
+    cr_assert(tu_write_text(tu_join(dir, "flatfield_2.TIFF"), "x") == 0);
+    bcdi_prepare_default(&p);
+    prep_find_calibration(dir, aps, &p);
+    cr_expect_str_eq(p.flat_file, "");
+    cr_expect_str_eq(p.mask_file, tu_join(dir, "dark.tif"));
     tu_remove_tree(dir);
     free(dir);
 }

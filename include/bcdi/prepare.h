@@ -63,6 +63,10 @@ typedef struct bcdi_prepared {
     char beamline[32];
     char spec_file[4096];
     long spec_scan;
+    /* the bad-pixel image and the white field used ("" = none), given or found beside the
+     * frames of a dataset folder */
+    char mask_file[4096];
+    char flat_file[4096];
 } bcdi_prepared;
 
 #define BCDI_PREPARE_MAX_BOXES 64

@@ -74,6 +74,7 @@ static const bcdi_beamline presets[] = {
         .rocking_step_deg = 0.005,
         .d_spacing_m = 4.733e-10, /* NMC811 (003) */
         .hkl = {0, 0, 3},
+        .dark_bad_above = NAN,
     },
     {
         .name = "34idc",
@@ -100,6 +101,9 @@ static const bcdi_beamline presets[] = {
         .gamma_deg = NAN,
         .rocking_step_deg = 0.005,
         .d_spacing_m = 0.0,
+        /* the published scan's dark.tif marks bad pixels with values > 1 (cohere's 34idc
+         * darkfield convention) */
+        .dark_bad_above = 1.0,
     },
 };
 

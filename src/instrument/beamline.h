@@ -72,6 +72,9 @@ typedef struct bcdi_beamline {
     double rocking_step_deg;
     double d_spacing_m; /* 0: none, d follows from 2θ at the reference pixel */
     int hkl[3];
+    /* the beamline's dark image (a dark*.tif beside the frames of a dataset folder) is a
+     * bad-pixel map: pixels above this are bad (34-ID-C: 1); NaN: no such convention */
+    double dark_bad_above;
 } bcdi_beamline;
 
 size_t bcdi_beamline_count(void);

@@ -5,13 +5,102 @@
 #include "prep/prep_internal.h"
 
 #include "bcdi/log.h"
+#include "instrument/beamline.h"
 #include "io/hdf5.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* `name` starts with one of the comma-separated prefixes and ends in .tif or .tiff (case
+ * ignored). */
+static int calibration_name(const char *name, const char *prefixes)
+{
+    size_t n = strlen(name);
+    int tiff = (n > 4 && !strcasecmp(name + n - 4, ".tif")) ||
+               (n > 5 && !strcasecmp(name + n - 5, ".tiff"));
+    if (!tiff) return 0;
+    for (const char *p = prefixes; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (n > len && !strncasecmp(name, p, len)) return 1;
+        p = end ? end + 1 : p + len;
+    }
+    return 0;
+}
+
+/* The one regular file in `folder` whose name calibration_name() accepts, into `path`: 1 found,
+ * 0 none, -1 more than one (their names in `names`). */
+static int find_one(const char *folder, const char *prefixes, char *path, size_t size, char *names,
+                    size_t names_size)
+{
+    DIR *dir = opendir(folder);
+    if (!dir) return 0;
+    int found = 0;
+    names[0] = '\0';
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (!calibration_name(e->d_name, prefixes)) continue;
+        char full[PATH_MAX];
+        struct stat st;
+        int len = snprintf(full, sizeof full, "%s/%s", folder, e->d_name);
+        if (len < 0 || (size_t)len >= sizeof full || stat(full, &st) || !S_ISREG(st.st_mode))
+            continue;
+        size_t used = strlen(names);
+        snprintf(names + used, names_size - used, "%s'%s'", used ? ", " : "", e->d_name);
+        if (++found == 1) snprintf(path, size, "%s", full);
+    }
+    closedir(dir);
+    return found > 1 ? -1 : found;
+}
+
+void prep_find_calibration(const char *folder, const bcdi_beamline *beamline,
+                           bcdi_prepare_params *p)
+{
+    char path[PATH_MAX], names[1024];
+    if (!p->flat_file[0]) {
+        int k = find_one(folder, "whitefield,white_field,flatfield,flat_field,flat", path,
+                         sizeof path, names, sizeof names);
+        if (k == 1 && strlen(path) < sizeof p->flat_file) {
+            snprintf(p->flat_file, sizeof p->flat_file, "%s", path);
+            bcdi_log(BCDI_LOG_NOTICE,
+                     "flat field: '%s', found beside the frames (flat_file=none to skip it)", path);
+        } else if (k < 0) {
+            bcdi_log(BCDI_LOG_WARN,
+                     "flat field: several candidates beside the frames (%s): none used; name one "
+                     "with flat_file=",
+                     names);
+        }
+    }
+    if (!p->mask_file[0] && !p->dark_file[0]) {
+        int k =
+            find_one(folder, "darkfield,dark_field,dark", path, sizeof path, names, sizeof names);
+        int convention = beamline && isfinite(beamline->dark_bad_above);
+        if (k == 1 && convention && strlen(path) < sizeof p->mask_file) {
+            snprintf(p->mask_file, sizeof p->mask_file, "%s", path);
+            if (p->mask_threshold == 0.0) p->mask_threshold = beamline->dark_bad_above;
+            bcdi_log(BCDI_LOG_NOTICE,
+                     "bad pixels: '%s', found beside the frames, pixels above %g bad (the %s "
+                     "convention; mask_file=none to skip it)",
+                     path, p->mask_threshold, beamline->name);
+        } else if (k == 1) {
+            bcdi_log(BCDI_LOG_NOTICE,
+                     "'%s' beside the frames is not used: %s says nothing of what its dark image "
+                     "holds; give mask_file= (a bad-pixel map) or dark_file= (subtracted)",
+                     path, beamline ? beamline->name : "no beamline preset");
+        } else if (k < 0) {
+            bcdi_log(BCDI_LOG_WARN,
+                     "dark image: several candidates beside the frames (%s): none used; name one "
+                     "with mask_file= or dark_file=",
+                     names);
+        }
+    }
+}
 
 /* The dark image and the white field (stored coordinates); white-field pixels that are <= 0
  * or not finite are added to the bad pixels. */

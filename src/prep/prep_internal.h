@@ -129,6 +129,13 @@ bcdi_status prep_mask3d_read(prep_ctx *c, long f, size_t sr0, size_t nr, size_t 
 
 /* prep_correct.c */
 bcdi_status prep_setup_corrections(prep_ctx *c);
+/* A dataset folder's calibration images, for the path keys left empty (given, or "none", they
+ * are kept): the one TIFF named whitefield..., flatfield... or flat... beside the frames as
+ * flat_file; the one named dark... as mask_file when the beamline's dark images are bad-pixel maps
+ * (bcdi_beamline.dark_bad_above, which also sets a mask_threshold left at 0). Logs each choice. */
+struct bcdi_beamline;
+void prep_find_calibration(const char *folder, const struct bcdi_beamline *beamline,
+                           bcdi_prepare_params *p);
 /* Saturation level from bits= (auto: from the stored type). */
 void prep_setup_saturation(prep_ctx *c);
 /* Corrected values and mask of input rows r0.., columns c0.. of input frame f (regions may

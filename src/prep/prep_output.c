@@ -151,6 +151,9 @@ static json_t *summary_json(const bcdi_prepared *p)
         PUT("beamline", p->beamline[0] ? bcdi_json_text(p->beamline) : json_null());
         PUT("spec_file", p->spec_file[0] ? bcdi_json_text(p->spec_file) : json_null());
         PUT("spec_scan", p->spec_file[0] ? json_integer((json_int_t)p->spec_scan) : json_null());
+        /* the calibration images used, given or found beside the frames */
+        PUT("mask_file", p->mask_file[0] ? bcdi_json_text(p->mask_file) : json_null());
+        PUT("flat_file", p->flat_file[0] ? bcdi_json_text(p->flat_file) : json_null());
     }
 #undef PUT
     json_decref(axes);

@@ -51,6 +51,7 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     c.p = params;
     prep_metadata meta;
     memset(&meta, 0, sizeof meta);
+    bcdi_prepare_params *found = NULL; /* params with a dataset folder's calibration images */
     float *I = NULL;
     uint8_t *M = NULL;
     bcdi_status st = prep_input_open(input, params->input_format, params->data_path, &c.in);
@@ -62,6 +63,16 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
              c.in.h5 || c.in.kind == PREP_INPUT_MAT ? ", dataset " : "",
              c.in.h5 || c.in.kind == PREP_INPUT_MAT ? c.in.data_path : "");
     if ((st = prep_metadata_resolve(&c.in, params, &meta)) != BCDI_OK) goto fail;
+    /* a dataset folder: its calibration images, for the keys left empty */
+    if (strcmp(c.in.path, input)) {
+        if (!(found = malloc(sizeof *found))) {
+            st = bcdi_error(BCDI_ERR_NOMEM, "prepare: out of memory");
+            goto fail;
+        }
+        *found = *params;
+        prep_find_calibration(input, meta.beamline, found);
+        c.p = params = found;
+    }
     /* the box's size from the keys and the input's shape, a given centre's box, and the memory
      * the run needs, checked before any frame or calibration image is read */
     const long *bin = params->bin;
@@ -245,18 +256,24 @@ bcdi_status bcdi_prepare_load(const char *input, const bcdi_prepare_params *para
     memcpy(out->box_origin, origin, sizeof origin);
     memcpy(out->box_shape, S, sizeof S);
     if (meta.beamline) snprintf(out->beamline, sizeof out->beamline, "%s", meta.beamline->name);
+    if (!prep_unset(params->mask_file))
+        snprintf(out->mask_file, sizeof out->mask_file, "%s", params->mask_file);
+    if (!prep_unset(params->flat_file))
+        snprintf(out->flat_file, sizeof out->flat_file, "%s", params->flat_file);
     if (meta.scan) {
         snprintf(out->spec_file, sizeof out->spec_file, "%s", meta.spec_path);
         out->spec_scan = meta.scan_number;
     }
     prep_metadata_free(&meta);
     prep_ctx_free(&c);
+    free(found);
     return BCDI_OK;
 fail:
     free(I);
     free(M);
     prep_metadata_free(&meta);
     prep_ctx_free(&c);
+    free(found);
     memset(out, 0, sizeof *out);
     return st;
 }
