@@ -170,6 +170,25 @@ Test(output_cli, an_output_equal_to_an_input_is_refused_and_the_input_kept)
     cr_expect_eq(tu_count_named(dir, ""), 2, "only the input and its hard link");
 }
 
+/* A dataset folder (frames/ beside its .spec and calibration images): prepare may read any file
+ * there, so none of them may be its output. */
+Test(output_cli, the_files_of_a_dataset_folder_are_inputs)
+{
+    const char *dataset = in_dir("dataset");
+    cr_assert_eq(mkdir(dataset, 0777), 0);
+    cr_assert_eq(mkdir(tu_join(dataset, "frames"), 0777), 0);
+    cr_assert_eq(tu_write_text(tu_join(dataset, "whitefield.tif"), "white field"), 0);
+    cr_assert_eq(tu_write_text(tu_join(dataset, "scan.spec"), "#F scan.spec"), 0);
+    char args[4096], white[2048], spec[2048];
+    snprintf(white, sizeof white, "%s", tu_join(dataset, "whitefield.tif"));
+    snprintf(spec, sizeof spec, "%s", tu_join(dataset, "scan.spec"));
+    snprintf(args, sizeof args, "prepare %s -o %s", dataset, white);
+    expect_input_kept(args, white, "input of this run");
+    snprintf(args, sizeof args, "prepare %s summary_json=%s -o %s", dataset, spec,
+             tu_join(dir, "p.cxi"));
+    expect_input_kept(args, spec, "input of this run");
+}
+
 /* The names info, bench, prepare's summary and analyze's staging used before: pid-based. */
 static void plant_old_names(pid_t pid)
 {

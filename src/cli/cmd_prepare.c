@@ -6,9 +6,31 @@
 #include "bcdi/prepare.h"
 #include "core/output.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* Every regular file directly in a dataset folder (one holding frames/), as an input. */
+static void register_dataset_folder(const char *input)
+{
+    char frames[PATH_MAX];
+    struct stat st;
+    int len = input ? snprintf(frames, sizeof frames, "%s/frames", input) : -1;
+    if (len < 0 || (size_t)len >= sizeof frames || stat(frames, &st) || !S_ISDIR(st.st_mode))
+        return;
+    DIR *dir = opendir(input);
+    if (!dir) return;
+    for (struct dirent *e; (e = readdir(dir));) {
+        char path[PATH_MAX];
+        len = snprintf(path, sizeof path, "%s/%s", input, e->d_name);
+        if (len > 0 && (size_t)len < sizeof path && !stat(path, &st) && S_ISREG(st.st_mode))
+            bcdi_output_add_input(path);
+    }
+    closedir(dir);
+}
 
 int cmd_prepare(int argc, char **argv)
 {
@@ -48,6 +70,9 @@ int cmd_prepare(int argc, char **argv)
     for (size_t k = 0; k < sizeof calibration / sizeof *calibration; ++k)
         if (calibration[k][0] && strcmp(calibration[k], "none"))
             bcdi_output_add_input(calibration[k]);
+    /* a dataset folder: prepare may read any file beside its frames/ (the .spec, the dark and
+     * white-field images it finds there), so none of them may be an output */
+    register_dataset_folder(args.input);
     char json[4200];
     bcdi_status st = BCDI_OK;
     if (params->summary_json[0])
