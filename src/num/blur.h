@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Separable Gaussian blur of a host float volume with an explicit edge rule. (The phasing
- * backends have their own, periodic, device-side blur in their ops table.) */
+/* Separable filters of a host float volume with an explicit edge rule: Gaussian blur and
+ * maximum. (The phasing backends have their own, periodic, device-side blur in their ops
+ * table.) */
 #ifndef BCDI_NUM_BLUR_H
 #define BCDI_NUM_BLUR_H
 
@@ -22,5 +23,10 @@ typedef enum bcdi_edge_mode {
  * work copy. */
 bcdi_status bcdi_blur3(float *volume, const size_t shape[3], const double sigma[3],
                        bcdi_edge_mode edge);
+
+/* In place: each value becomes the maximum within `radius` voxels along each axis (a cube of side
+ * 2 radius + 1; positions past the edge do not count with BCDI_EDGE_ZERO). Errors: a negative
+ * radius; no memory for the work copy. */
+bcdi_status bcdi_max3(float *volume, const size_t shape[3], int radius, bcdi_edge_mode edge);
 
 #endif

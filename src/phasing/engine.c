@@ -123,20 +123,16 @@ static bcdi_status check_data(const bcdi_phasing_data *data, size_t n)
 static bcdi_status bound_masked_voxels(engine *e, const bcdi_phasing_data *data, uint8_t *mask,
                                        float *amplitude)
 {
-    bcdi_mask_bound_summary sum = {0};
-    for (size_t i = 0; i < e->n; ++i)
-        sum.masked += mask[i] != BCDI_MASK_MEASURED;
-    if (sum.masked) {
-        bcdi_status st =
-            bcdi_masked_voxel_bounds(data->intensity, mask, e->shape, e->p->mask_bound_radius,
-                                     e->p->mask_bound_factor, amplitude, &sum);
-        if (st != BCDI_OK) return st;
-        /* with mask_bound the bounded voxels are held to it; without, the bound only measures */
-        if (e->p->mask_bound)
-            for (size_t i = 0; i < e->n; ++i)
-                if (mask[i] == BCDI_MASK_UNMEASURED && amplitude[i] != BCDI_MASK_NO_BOUND)
-                    mask[i] = BCDI_MASK_BOUNDED;
-    }
+    bcdi_mask_bound_summary sum;
+    bcdi_status st =
+        bcdi_masked_voxel_bounds(data->intensity, mask, e->shape, e->p->mask_bound_radius,
+                                 e->p->mask_bound_factor, amplitude, &sum);
+    if (st != BCDI_OK) return st;
+    /* with mask_bound the bounded voxels are held to it; without, the bound only measures */
+    if (sum.masked && e->p->mask_bound)
+        for (size_t i = 0; i < e->n; ++i)
+            if (mask[i] == BCDI_MASK_UNMEASURED && amplitude[i] != BCDI_MASK_NO_BOUND)
+                mask[i] = BCDI_MASK_BOUNDED;
     e->n_masked = sum.masked;
     e->n_bounded = sum.bounded;
     if (!sum.masked || (e->team && e->team->rank != 0)) return BCDI_OK; /* rank 0 says it */
