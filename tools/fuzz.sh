@@ -15,15 +15,18 @@
 # (tests/fuzz/corpus/<target>/) and the binary seeds made at build time by bcdi_fuzz_seeds.
 # A crash, leak, timeout or undefined behaviour stops that target: its input is saved as
 # .fuzz-corpus/artifacts/<target>/crash-* (or leak-, timeout-, oom-) and its log as
-# .fuzz-corpus/logs/<target>.log; replay it with `build-fuzz/tests/fuzz/<target> <file>`.
+# .fuzz-corpus/logs/<target>.log; replay it with `build-fuzz/tests/fuzz/<target> <file>`. A timeout
+# is replayed at once, alone: one that does not recur (a stalled machine) is reported, not failed.
 # Exit status: 0 when every target ran clean, 1 otherwise.
 #
 # Environment: BCDI_FUZZ_BUILD (build folder, default build-fuzz), BCDI_FUZZ_CORPUS (default
-# .fuzz-corpus), CC (default clang; must be clang), BCDI_FUZZ_JOBS (build jobs, default nproc).
+# .fuzz-corpus), CC (default clang; must be clang), BCDI_FUZZ_JOBS (build jobs, default nproc),
+# BCDI_FUZZ_TIMEOUT (seconds one input may take, default 25).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BCDI_FUZZ_BUILD:-build-fuzz}
 corpus_root=${BCDI_FUZZ_CORPUS:-.fuzz-corpus}
+timeout=${BCDI_FUZZ_TIMEOUT:-25}
 seconds=60
 if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
   seconds=$1
@@ -92,18 +95,32 @@ for t in "${targets[@]}"; do
   before=$(find "$kept" -type f | wc -l)
   rc=0
   # -timeout: one input taking longer is a hang; -rss_limit_mb: the whole process
-  "$fuzz_dir/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=3072 \
+  "$fuzz_dir/$t" -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=3072 \
     -malloc_limit_mb=1100 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "${dirs[@]}" \
     >"$log" 2>&1 || rc=$?
   after=$(find "$kept" -type f | wc -l)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+  if [ $rc -ne 0 ] && grep -q 'ERROR: libFuzzer: timeout' "$log" && [ -f "$artifact" ]; then
+    # libFuzzer's timeout is wall-clock time: a stalled machine (a paused VM, a clock step)
+    # trips it too. The input is replayed alone in a fresh process under the same limit; only
+    # a timeout that replays is a hang (the input stays in artifacts/ either way).
+    start=$(date +%s.%N)
+    replay_rc=0
+    "$fuzz_dir/$t" -timeout="$timeout" -runs=1 "$artifact" >"$log.replay" 2>&1 || replay_rc=$?
+    took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+    if [ $replay_rc -eq 0 ]; then
+      printf '%-22s ok      %10s runs; a timeout did not replay (%s ran in %s s alone; log %s)\n' \
+        "$t" "${runs:-?}" "$artifact" "$took" "$log"
+      continue
+    fi
+  fi
   if [ $rc -eq 0 ]; then
     printf '%-22s ok      %10s runs in %4s s, corpus %5s (+%s)\n' "$t" "${runs:-?}" "$seconds" \
       "$after" "$((after - before))"
   else
     failed=1
     kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer)[^ ]*: [a-z-]+|runtime error: .*|SUMMARY: [A-Za-z]+: .*' "$log" | head -1 | cut -c1-100)
-    artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
     printf '%-22s FAILED  %s; input %s; log %s\n' "$t" "${kind:-exit $rc}" "${artifact:-none}" "$log"
   fi
 done

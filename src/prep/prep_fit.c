@@ -13,6 +13,10 @@
 #include <string.h>
 
 #define FIT_PARAMS 4 /* amplitude, centre, sigma, background */
+/* MINPACK's drivers allow 200·(parameters + 1) evaluations; long profiles get fewer
+ * (BCDI_GAUSS_FIT_WORK), never under 100 */
+#define FIT_MAX_EVALUATIONS (200 * (FIT_PARAMS + 1))
+#define FIT_MIN_EVALUATIONS 100
 
 typedef struct {
     const double *y;
@@ -83,9 +87,16 @@ bcdi_status bcdi_gauss_fit_profile(const double *y, size_t n, bcdi_gauss_fit *fi
     /* tolerances as MINPACK's drivers advise (sqrt of the machine precision); mode 1 scales
      * the parameters by the Jacobian's column norms (amplitude and pixels differ by 1e6) */
     const double tol = sqrt(dpmpar(1));
-    int info = lmder(gauss_residuals, &data, m, FIT_PARAMS, p, fvec, fjac, m, tol, tol, 0.0,
-                     200 * (FIT_PARAMS + 1), diag, 1, 100.0, 0, &nfev, &njev, ipvt, qtf, wa1, wa2,
-                     wa3, wa4);
+    /* the evaluation limit shrinks with the profile's length (BCDI_GAUSS_FIT_WORK): a
+     * degenerate profile must not cost a long box seconds (1000 evaluations of 4096 points) */
+    int max_evaluations = BCDI_GAUSS_FIT_WORK / m;
+    max_evaluations = max_evaluations < FIT_MIN_EVALUATIONS   ? FIT_MIN_EVALUATIONS
+                      : max_evaluations > FIT_MAX_EVALUATIONS ? FIT_MAX_EVALUATIONS
+                                                              : max_evaluations;
+    int info =
+        lmder(gauss_residuals, &data, m, FIT_PARAMS, p, fvec, fjac, m, tol, tol, 0.0,
+              max_evaluations, diag, 1, 100.0, 0, &nfev, &njev, ipvt, qtf, wa1, wa2, wa3, wa4);
+    fit->evaluations = nfev;
     /* 1-4: a tolerance met; 6-8: no further improvement is possible (at the optimum to the
      * machine's precision); 0, 5, < 0: not converged */
     int converged = (info >= 1 && info <= 4) || (info >= 6 && info <= 8);

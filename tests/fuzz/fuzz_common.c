@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 enum { MAX_FILES = 4 };
+static char folder[256];
 static char file_paths[MAX_FILES][512];
 static int file_count;
 static char *text_copy;
@@ -17,6 +18,24 @@ static void remove_files(void)
 {
     for (int i = 0; i < file_count; ++i)
         unlink(file_paths[i]);
+    if (folder[0]) rmdir(folder);
+}
+
+/* A private folder (mkdtemp): readers look beside their input (prepare takes the one .spec in
+ * the input's folder), so a shared /dev/shm holding another process's files must not change
+ * what an input does. */
+static const char *private_folder(void)
+{
+    if (folder[0]) return folder;
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    if (!dir || !dir[0]) dir = "/tmp";
+    snprintf(folder, sizeof folder, "%s/bcdi-fuzz-XXXXXX", dir);
+    if (!mkdtemp(folder)) {
+        folder[0] = '\0';
+        return NULL;
+    }
+    atexit(remove_files);
+    return folder;
 }
 
 static const char *path_for(const char *suffix)
@@ -25,12 +44,10 @@ static const char *path_for(const char *suffix)
         size_t n = strlen(file_paths[i]), m = strlen(suffix);
         if (n >= m && strcmp(file_paths[i] + n - m, suffix) == 0) return file_paths[i];
     }
-    if (file_count == MAX_FILES) return NULL;
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-    if (!dir || !dir[0]) dir = "/tmp";
-    snprintf(file_paths[file_count], sizeof file_paths[0], "%s/bcdi-fuzz-%ld-%d%s", dir,
-             (long)getpid(), file_count, suffix);
-    if (file_count == 0) atexit(remove_files);
+    const char *dir = private_folder();
+    if (!dir || file_count == MAX_FILES) return NULL;
+    snprintf(file_paths[file_count], sizeof file_paths[0], "%s/input-%d%s", dir, file_count,
+             suffix);
     return file_paths[file_count++];
 }
 

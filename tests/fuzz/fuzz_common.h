@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared by the libFuzzer targets (tests/fuzz/README section of docs/security.md): the readers
- * of braggcdi take paths, so each input is written to a file on tmpfs (/dev/shm, or $TMPDIR)
- * and the reader opens that file, exactly as it opens a user's file. */
+ * of braggcdi take paths, so each input is written to a file on tmpfs (/dev/shm, or $TMPDIR), in
+ * a folder of its own, and the reader opens that file, exactly as it opens a user's file. */
 #ifndef BCDI_FUZZ_COMMON_H
 #define BCDI_FUZZ_COMMON_H
 
