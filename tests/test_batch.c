@@ -5,16 +5,20 @@
  * line, section and key before anything is written. Inputs are 32^3 prepared CXI files of the
  * simulator's crystal (prepare reads CXI), so a scan takes about a second. */
 #include "core/hash.h"
+#include "io/cxi.h"
 #include "io/cxi_result.h"
 #include "io/json.h"
+#include "io/tiff_io.h"
 #include "test_util.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static char *dir;
 
@@ -209,6 +213,77 @@ Test(batch, a_corrupt_scan_fails_alone_the_others_are_compared_and_reruns_resume
     cr_expect(!step_skipped(st, 2, "phase"), "scan c lost its result: phase runs again");
     cr_expect(tu_file_exists(in_dir("out/c/result.cxi")));
     json_decref(st);
+}
+
+/* A white field of `value` everywhere, one rows x cols page. */
+static void write_white_field(const char *path, const size_t shape[3], float value)
+{
+    size_t dims[3] = {1, shape[1], shape[2]};
+    float *white = malloc(shape[1] * shape[2] * sizeof *white);
+    for (size_t i = 0; i < shape[1] * shape[2]; ++i)
+        white[i] = value;
+    cr_assert_eq(bcdi_tiff_write_multipage(NULL, path, BCDI_DT_F32, dims, white), BCDI_OK, "%s",
+                 bcdi_last_error());
+    free(white);
+}
+
+static int prepare_skipped_on_rerun(void)
+{
+    char *out = NULL;
+    int rc = run_batch(NULL, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    json_t *st = read_status();
+    int skipped = step_skipped(st, 0, "prepare");
+    json_decref(st);
+    return skipped;
+}
+
+/* A dataset folder (frames/ beside the white field prepare takes from there) as a scan's input:
+ * the rerun skips prepare while nothing changed and prepares again when the white field or a
+ * frame changed in place. */
+Test(batch, a_dataset_folder_input_is_prepared_again_when_its_files_change)
+{
+    char source[2048], dataset[2048]; /* tu_join's buffer is reused */
+    snprintf(source, sizeof source, "%s", in_dir("source.cxi"));
+    snprintf(dataset, sizeof dataset, "%s", in_dir("dataset"));
+    cr_assert_eq(tu_write_prepared(source, 0), 0, "%s", bcdi_last_error());
+    size_t shape[3];
+    float *intensity = NULL;
+    uint8_t *mask = NULL;
+    cr_assert_eq(bcdi_cxi_read_prepared(source, shape, &intensity, &mask), BCDI_OK, "%s",
+                 bcdi_last_error());
+    cr_assert_eq(mkdir(dataset, 0777), 0);
+    cr_assert_eq(bcdi_tiff_write_frames(NULL, tu_join(dataset, "frames"), "scan", BCDI_DT_F32,
+                                        shape, intensity),
+                 BCDI_OK, "%s", bcdi_last_error());
+    free(intensity);
+    free(mask);
+    char white[2048];
+    snprintf(white, sizeof white, "%s", tu_join(dataset, "whitefield.tif"));
+    write_white_field(white, shape, 1.0f);
+    char manifest[4096];
+    snprintf(manifest, sizeof manifest,
+             "[phase]\nrecipe = 40*HIO + 20*ER\ndevice = cpu\nfft_planner = estimate\n"
+             "[analyze]\northogonalise = false\n[scan a]\ninput = %s\n",
+             dataset);
+    write_text(in_dir("series.ini"), manifest);
+    cr_expect(!prepare_skipped_on_rerun(), "the first run prepares");
+    char *summary = tu_read_text(in_dir("out/a/prepared_summary.json"));
+    cr_assert(summary);
+    cr_expect(strstr(summary, "whitefield.tif") != NULL,
+              "the white field beside the frames is used");
+    free(summary);
+    cr_expect(prepare_skipped_on_rerun(), "nothing changed: prepare is skipped");
+    write_white_field(white, shape, 2.0f);
+    cr_expect(!prepare_skipped_on_rerun(), "a new white field: prepare runs again");
+    cr_expect(prepare_skipped_on_rerun());
+    /* a frame rewritten in place (same size, a later modification time) */
+    char frame[2048];
+    snprintf(frame, sizeof frame, "%s", tu_join(dataset, "frames/scan_00003.tif"));
+    struct timespec later[2] = {{.tv_sec = time(NULL) + 60}, {.tv_sec = time(NULL) + 60}};
+    cr_assert_eq(utimensat(AT_FDCWD, frame, later, 0), 0, "%s", frame);
+    cr_expect(!prepare_skipped_on_rerun(), "a changed frame: prepare runs again");
 }
 
 /* A manifest with `body` is refused with exit 2 and a message holding every `needles`; nothing

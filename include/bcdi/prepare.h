@@ -196,6 +196,11 @@ bcdi_status bcdi_prepare_write(const char *output, const char *json_path, const 
 bcdi_status bcdi_prepare_run(const char *input, const bcdi_prepare_params *params,
                              const bcdi_config *provenance, bcdi_prepared *out);
 
+/* A dataset folder is a folder holding frames/ (beside the scan's .spec and calibration images,
+ * which prepare reads too): returns 1 and writes the frames/ path to `frames` when `input` is
+ * one, else 0. */
+int bcdi_prepare_dataset_frames(const char *input, char *frames, size_t capacity);
+
 /* Default JSON name for an output path: "<dir>/<stem>_summary.json". */
 bcdi_status bcdi_prepare_json_path(const char *output, char *buf, size_t capacity);
 

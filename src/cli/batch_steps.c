@@ -97,11 +97,18 @@ static bcdi_status prepare_inputs_hash(const batch_scan *s, const char *input, u
     uint64_t h = BCDI_HASH_INIT, one = 0;
     bcdi_status st = bcdi_hash_identity(input, &one);
     h = bcdi_hash_bytes(h, &one, sizeof one);
-    const char *calibration[3] = {s->prepare->mask_file, s->prepare->dark_file,
-                                  s->prepare->flat_file};
-    for (int c = 0; st == BCDI_OK && c < 3; ++c) {
-        if (!calibration[c][0]) continue;
-        st = bcdi_hash_identity(calibration[c], &one);
+    /* a dataset folder's identity covers the .spec and calibration images beside its frames
+     * (one level deep); the frames are one level further */
+    char frames[4096];
+    if (st == BCDI_OK && bcdi_prepare_dataset_frames(input, frames, sizeof frames)) {
+        st = bcdi_hash_identity(frames, &one);
+        h = bcdi_hash_bytes(h, &one, sizeof one);
+    }
+    const char *named[4] = {s->prepare->mask_file, s->prepare->dark_file, s->prepare->flat_file,
+                            s->prepare->spec_file};
+    for (int c = 0; st == BCDI_OK && c < 4; ++c) {
+        if (!named[c][0] || !strcmp(named[c], "none")) continue;
+        st = bcdi_hash_identity(named[c], &one);
         h = bcdi_hash_bytes(h, &one, sizeof one);
     }
     *hash = h;
@@ -125,11 +132,7 @@ static bcdi_status step_prepare(batch_ctx *ctx, size_t k)
     if (st == BCDI_OK) st = ensure_folder(s->dir);
     if (st == BCDI_OK) {
         bcdi_output_clear_inputs();
-        bcdi_output_add_input(input);
-        const char *calibration[3] = {s->prepare->mask_file, s->prepare->dark_file,
-                                      s->prepare->flat_file};
-        for (int c = 0; c < 3; ++c)
-            bcdi_output_add_input(calibration[c]);
+        cli_prepare_add_inputs(input, s->prepare);
         st = bcdi_output_check(s->prepared, BCDI_OUTPUT_FILE);
         if (st == BCDI_OK) st = bcdi_output_check(s->summary, BCDI_OUTPUT_FILE);
     }

@@ -68,6 +68,13 @@ int cli_exit_status(int status);
  * (NULL path: CLI_EXIT_OK). */
 int cli_check_output(const char *command, const char *path, bcdi_output_kind kind);
 
+/* Record as inputs (bcdi_output_add_input) every file `prepare` reads from `input` with
+ * `params`: the input, the calibration images and .spec the keys name, and where the input is
+ * a dataset folder every file in it (the .spec and calibration images prepare may take from
+ * there). cmd_prepare.c. */
+struct bcdi_prepare_params;
+void cli_prepare_add_inputs(const char *input, const struct bcdi_prepare_params *params);
+
 /* Restart the executable once with OMP_WAIT_POLICY=passive unless the user set it or
  * GOMP_SPINCOUNT (omp_wait.c says why); returns only when it does not restart. */
 void cli_prefer_passive_openmp_waits(char **argv);

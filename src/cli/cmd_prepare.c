@@ -13,19 +13,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Every regular file directly in a dataset folder (one holding frames/), as an input. */
-static void register_dataset_folder(const char *input)
+void cli_prepare_add_inputs(const char *input, const bcdi_prepare_params *params)
 {
+    bcdi_output_add_input(input);
+    const char *named[] = {params->mask_file, params->dark_file, params->flat_file,
+                           params->spec_file};
+    for (size_t k = 0; k < sizeof named / sizeof *named; ++k)
+        if (named[k][0] && strcmp(named[k], "none")) bcdi_output_add_input(named[k]);
+    /* a dataset folder: prepare may read any file beside its frames/ (the .spec, the dark and
+     * white-field images it finds there), so none of them may be an output */
     char frames[PATH_MAX];
-    struct stat st;
-    int len = input ? snprintf(frames, sizeof frames, "%s/frames", input) : -1;
-    if (len < 0 || (size_t)len >= sizeof frames || stat(frames, &st) || !S_ISDIR(st.st_mode))
-        return;
+    if (!input || !bcdi_prepare_dataset_frames(input, frames, sizeof frames)) return;
     DIR *dir = opendir(input);
     if (!dir) return;
     for (struct dirent *e; (e = readdir(dir));) {
         char path[PATH_MAX];
-        len = snprintf(path, sizeof path, "%s/%s", input, e->d_name);
+        struct stat st;
+        int len = snprintf(path, sizeof path, "%s/%s", input, e->d_name);
         if (len > 0 && (size_t)len < sizeof path && !stat(path, &st) && S_ISREG(st.st_mode))
             bcdi_output_add_input(path);
     }
@@ -65,14 +69,7 @@ int cmd_prepare(int argc, char **argv)
     cli_install_logger(args.quiet);
     /* outputs checked before any frame is read: the CXI and its summary JSON, neither an input
      * (the calibration images included) nor each other */
-    const char *calibration[] = {params->mask_file, params->dark_file, params->flat_file,
-                                 params->spec_file};
-    for (size_t k = 0; k < sizeof calibration / sizeof *calibration; ++k)
-        if (calibration[k][0] && strcmp(calibration[k], "none"))
-            bcdi_output_add_input(calibration[k]);
-    /* a dataset folder: prepare may read any file beside its frames/ (the .spec, the dark and
-     * white-field images it finds there), so none of them may be an output */
-    register_dataset_folder(args.input);
+    cli_prepare_add_inputs(args.input, params);
     char json[4200];
     bcdi_status st = BCDI_OK;
     if (params->summary_json[0])

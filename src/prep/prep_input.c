@@ -3,6 +3,7 @@
  * .mat (read whole). The axis order of the stored stack is handled in prep_axes.c. */
 #include "prep/prep_input.h"
 
+#include "bcdi/prepare.h"
 #include "core/ckd.h"
 #include "core/interrupt.h"
 #include "core/memory.h"
@@ -143,8 +144,7 @@ static bcdi_status open_hdf5(prep_input *in, const char *data_path, int by_name)
     const char *path = data_path && data_path[0] ? data_path : NULL;
     if (!path) {
         if (in->kind == PREP_INPUT_CXI && by_name && !bcdi_h5_exists(in->h5, CXI_DATA) &&
-            !bcdi_h5_exists(in->h5, CXI_DATA_LINK) &&
-            bcdi_h5_exists(in->h5, BCDI_NEXUS_DATA_PATH))
+            !bcdi_h5_exists(in->h5, CXI_DATA_LINK) && bcdi_h5_exists(in->h5, BCDI_NEXUS_DATA_PATH))
             path = BCDI_NEXUS_DATA_PATH, in->kind = PREP_INPUT_HDF5; /* a NeXus stack named .cxi */
         else if (in->kind == PREP_INPUT_CXI)
             path = bcdi_h5_exists(in->h5, CXI_DATA) ? CXI_DATA : CXI_DATA_LINK;
@@ -210,6 +210,13 @@ static bcdi_status open_mat(prep_input *in, const char *variable)
     return BCDI_OK;
 }
 
+int bcdi_prepare_dataset_frames(const char *input, char *frames, size_t capacity)
+{
+    struct stat sb;
+    int len = input && frames ? snprintf(frames, capacity, "%s/frames", input) : -1;
+    return len > 0 && (size_t)len < capacity && stat(frames, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 bcdi_status prep_input_open(const char *input, const char *format, const char *data_path,
                             prep_input *in)
 {
@@ -226,10 +233,8 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
         return bcdi_error(BCDI_ERR_IO, "'%s': cannot open: %s", input, strerror(errno));
     /* a dataset folder (frames/ beside its .spec and calibration images): the frames */
     char frames[sizeof in->path];
-    struct stat fs;
-    int len = is_dir ? snprintf(frames, sizeof frames, "%s/frames", input) : -1;
-    if (len > 0 && (size_t)len < sizeof frames && stat(frames, &fs) == 0 && S_ISDIR(fs.st_mode)) {
-        memcpy(in->path, frames, (size_t)len + 1);
+    if (is_dir && bcdi_prepare_dataset_frames(input, frames, sizeof frames)) {
+        memcpy(in->path, frames, sizeof frames);
         input = in->path;
     }
     bcdi_status st;
