@@ -275,6 +275,8 @@ Test(phase_cli, writes_an_offline_report_beside_the_result, .timeout = 120)
     snprintf(report, sizeof report, "%s/r&<b>_report", dir);
     char *html = check_report_files(report, 3); /* prtf, convergence, slices */
     cr_expect(strstr(html, "Phasing of r&amp;&lt;b&gt;.cxi</h1>") != NULL, "title not escaped");
+    cr_expect(strstr(html, "<title>r&amp;&lt;b&gt;.cxi \u2013 braggcdi phase</title>") != NULL,
+              "page title (core/html's head)");
     cr_expect(strstr(html, "r&<b>") == NULL, "a name went through unescaped");
     cr_expect(strstr(html, "src=\"prtf.png\"") && strstr(html, "resolution (nm)"),
               "combined figures");

@@ -344,17 +344,10 @@ static bcdi_status write_html(bcdi_output *tx, const char *path, const cli_phase
     const bcdi_combined *c = r->combined;
     const char *name = strrchr(r->output, '/');
     name = name ? name + 1 : r->output;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
-    bcdi_html_text(f, name);
-    fputs(" &ndash; braggcdi phase</title>\n<style>\n"
-          "body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1200px}\n"
-          "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}\n"
-          "table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}\n"
-          "th,td{border:1px solid #bbb;padding:3px 7px;text-align:right}\n"
-          "th{background:#eef2f7}td.l{text-align:left}\n"
-          "img{max-width:100%;border:1px solid #ddd}p.note{color:#555;font-size:0.85em}\n"
-          "</style>\n</head>\n<body>\n<h1>Phasing of ",
-          f);
+    char title[1200];
+    snprintf(title, sizeof title, "%s \u2013 braggcdi phase", name);
+    bcdi_html_begin(f, title, NULL);
+    fputs("<h1>Phasing of ", f);
     bcdi_html_text(f, name);
     fputs("</h1>\n<table>\n", f);
     char text[256];
