@@ -108,7 +108,7 @@ typedef struct bcdi_dislocation_line {
     bcdi_line_character character;
     double ring_n;         /* ring fit (docs/physics.md §5): fitted winding n (NaN: no fit) */
     double ring_harmonic2; /* amplitude of the 2θ harmonics (rad) */
-    double mean_density;   /* smoothed density along the line, relative to its maximum */
+    double mean_density;   /* smoothed density along the line, relative to the gate's reference */
     double depth_voxels;   /* deepest point: voxels (city block) from the gate's surface */
 } bcdi_dislocation_line;
 
@@ -208,13 +208,16 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
                           const double basis_m[3][3], const double g_hat[3], double g_norm,
                           float *strain, uint8_t *valid);
 
-/* Faces with non-zero winding, traced into lines (native grid). */
+/* Faces with non-zero winding, traced into lines (native grid). The gate is the blurred density
+ * above vortex_threshold of its 99th percentile over `support` (NULL: over the voxels above
+ * BCDI_ANALYSIS_REFERENCE_FLOOR of its maximum). */
 bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                                        const bcdi_analysis_frame *frame, const size_t shape[3],
                                        const size_t origin[3], const size_t input_shape[3],
-                                       const bcdi_cf *object, const float *density, uint8_t *gate,
-                                       float *vortex_density, bcdi_dislocation_line **lines,
-                                       size_t *line_count, size_t *dropped, size_t *vortex_faces);
+                                       const bcdi_cf *object, const float *density,
+                                       const uint8_t *support, uint8_t *gate, float *vortex_density,
+                                       bcdi_dislocation_line **lines, size_t *line_count,
+                                       size_t *dropped, size_t *vortex_faces);
 void bcdi_dislocation_lines_free(bcdi_dislocation_line *lines, size_t count);
 
 /* Connected components (6-neighbours) of the support, optionally split at necks. labels get

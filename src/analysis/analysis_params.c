@@ -50,7 +50,7 @@ static const bcdi_param_spec analysis_specs[] = {
                     "sigma (voxels) of the density blur whose threshold gates vortex faces"),
     BCDI_KEY_DOUBLE("vortex_threshold", ANA, vortex_threshold, "0.3", 0, 1, BCDI_PARAM_MAX_OPEN,
                     "vortex faces count where the smoothed density exceeds this fraction of its "
-                    "maximum at all four corners"),
+                    "99th percentile over the support at all four corners"),
     BCDI_KEY_DOUBLE("min_line_voxels", ANA, min_line_voxels, "3", 0, 1e6, 0,
                     "dislocation lines shorter than this many native voxels are dropped as noise"),
     BCDI_KEY_DOUBLE("min_line_depth", ANA, min_line_depth, "4", 0, 1e6, 0,

@@ -293,9 +293,9 @@ bcdi_status bcdi_analysis_run(const bcdi_analysis_params *p, const bcdi_analysis
     /* dislocations */
     if ((st = bcdi_interrupt_check("during analyze, before the dislocations")) != BCDI_OK ||
         (st = bcdi_analysis_dislocations(p, frame, r->shape, r->origin, r->input_shape, r->object,
-                                         r->density, r->vortex_gate, r->vortex_density, &r->lines,
-                                         &r->line_count, &r->dropped_lines, &r->vortex_faces)) !=
-            BCDI_OK)
+                                         r->density, r->support, r->vortex_gate, r->vortex_density,
+                                         &r->lines, &r->line_count, &r->dropped_lines,
+                                         &r->vortex_faces)) != BCDI_OK)
         goto fail;
     bcdi_log(BCDI_LOG_INFO,
              "analyze: %zu support voxels (%.4g um^3; %.4g um^3 by the fraction of the maximum), "

@@ -18,6 +18,7 @@
 
 #include "num/blur.h"
 #include "num/label.h"
+#include "num/percentile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,7 +248,7 @@ typedef struct vortex_search {
     vortex_grid grid;
     bcdi_cf *field;       /* the object, its exact zeros given a phase (step 1) */
     float *smooth;        /* the density blurred for the gate (step 2) */
-    float peak;           /* maximum of smooth */
+    float reference;      /* the gate's reference: p99 of smooth over the support */
     uint8_t *cell_inside; /* cells inside the gate (step 2) */
     int32_t *depth;       /* city-block depth inside the gate (step 3) */
 } vortex_search;
@@ -315,10 +316,14 @@ static void phase_the_zeros(const size_t shape[3], const bcdi_cf *object, bcdi_c
     }
 }
 
-/* Step 2. The gate: the density blurred enough to fill a one-voxel core dip, thresholded; a cell
- * is inside when all eight corners are in the gate and carry a phase. */
+/* Step 2. The gate: the density blurred enough to fill a one-voxel core dip, above a fraction of
+ * a reference; a cell is inside when all eight corners are in the gate and carry a phase. The
+ * reference is the support's: the 99th percentile of the blurred density over the support
+ * (NULL: over every voxel above BCDI_ANALYSIS_REFERENCE_FLOOR of its maximum), so that a hot
+ * spot of a few voxels does not lift the gate off the crystal. */
 static bcdi_status gate_cells(const bcdi_analysis_params *p, const size_t shape[3],
-                              const float *density, vortex_search *s, uint8_t *gate)
+                              const float *density, const uint8_t *support, vortex_search *s,
+                              uint8_t *gate)
 {
     const size_t n = shape[0] * shape[1] * shape[2];
     const size_t *stride = s->grid.stride;
@@ -330,16 +335,25 @@ static bcdi_status gate_cells(const bcdi_analysis_params *p, const size_t shape[
     float peak = 0.0f;
     for (size_t v = 0; v < n; ++v)
         if (s->smooth[v] > peak) peak = s->smooth[v];
-    s->peak = peak;
+    /* the region the reference is taken over: the gate array serves as its mask */
     for (size_t v = 0; v < n; ++v)
-        gate[v] = peak > 0.0f && s->smooth[v] > p->vortex_threshold * peak;
+        gate[v] = support ? support[v] != 0 : s->smooth[v] > BCDI_ANALYSIS_REFERENCE_FLOOR * peak;
+    float *sorted;
+    size_t region;
+    if ((st = bcdi_sorted_masked(s->smooth, gate, n, &sorted, &region)) != BCDI_OK) return st;
+    double reference =
+        region ? bcdi_percentile_sorted(sorted, region, BCDI_ANALYSIS_REFERENCE_PERCENTILE) : 0.0;
+    free(sorted);
+    s->reference = reference > 0.0 ? (float)reference : peak;
+    for (size_t v = 0; v < n; ++v)
+        gate[v] = s->reference > 0.0f && s->smooth[v] > p->vortex_threshold * s->reference;
     for (size_t i0 = 0; i0 < shape[0]; ++i0)
         for (size_t i1 = 0; i1 < shape[1]; ++i1)
             for (size_t i2 = 0; i2 < shape[2]; ++i2) {
                 size_t v = i0 * stride[0] + i1 * stride[1] + i2;
                 s->cell_inside[v] = 0;
                 if (i0 + 1 >= shape[0] || i1 + 1 >= shape[1] || i2 + 1 >= shape[2]) continue;
-                int inside = peak > 0.0f;
+                int inside = s->reference > 0.0f;
                 for (int corner = 0; corner < 8 && inside; ++corner) {
                     size_t w = v + ((corner & 1) ? stride[0] : 0) + ((corner & 2) ? stride[1] : 0) +
                                ((corner & 4) ? 1 : 0);
@@ -438,8 +452,8 @@ static int trace_line(vortex_grid *g, int a0, size_t v, point_list *pts, int *cl
     return 1;
 }
 
-/* Step 6b. Mean smoothed density (relative to its peak) and deepest gate depth along the line:
- * the voxels around each face centre (four; the on-grid axis contributes one layer). */
+/* Step 6b. Mean smoothed density (relative to the gate's reference) and deepest gate depth along
+ * the line: the voxels around each face centre (four; the on-grid axis contributes one layer). */
 static void line_profile(const size_t shape[3], const vortex_search *s, const point_list *pts,
                          bcdi_dislocation_line *line)
 {
@@ -467,7 +481,8 @@ static void line_profile(const size_t shape[3], const vortex_search *s, const po
         }
         along += used ? acc / used : 0.0;
     }
-    line->mean_density = pts->count && s->peak > 0.0f ? along / (double)pts->count / s->peak : 0.0;
+    line->mean_density =
+        pts->count && s->reference > 0.0f ? along / (double)pts->count / s->reference : 0.0;
     line->depth_voxels = (double)deepest;
 }
 
@@ -591,9 +606,10 @@ static bcdi_status trace_lines(const bcdi_analysis_params *p, const bcdi_analysi
 bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                                        const bcdi_analysis_frame *frame, const size_t shape[3],
                                        const size_t origin[3], const size_t input_shape[3],
-                                       const bcdi_cf *object, const float *density, uint8_t *gate,
-                                       float *vortex_density, bcdi_dislocation_line **lines_out,
-                                       size_t *line_count, size_t *dropped, size_t *vortex_faces)
+                                       const bcdi_cf *object, const float *density,
+                                       const uint8_t *support, uint8_t *gate, float *vortex_density,
+                                       bcdi_dislocation_line **lines_out, size_t *line_count,
+                                       size_t *dropped, size_t *vortex_faces)
 {
     *lines_out = NULL;
     *line_count = 0;
@@ -604,7 +620,7 @@ bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
     if (st != BCDI_OK) return st;
     line_table table = {0};
     phase_the_zeros(shape, object, s.field);
-    st = gate_cells(p, shape, density, &s, gate);
+    st = gate_cells(p, shape, density, support, &s, gate);
     if (st == BCDI_OK) st = gate_depth(shape, gate, s.depth);
     if (st == BCDI_OK) {
         *vortex_faces = face_windings(shape, s.field, &s.grid);
