@@ -284,6 +284,22 @@ Test(batch, a_dataset_folder_input_is_prepared_again_when_its_files_change)
     struct timespec later[2] = {{.tv_sec = time(NULL) + 60}, {.tv_sec = time(NULL) + 60}};
     cr_assert_eq(utimensat(AT_FDCWD, frame, later, 0), 0, "%s", frame);
     cr_expect(!prepare_skipped_on_rerun(), "a changed frame: prepare runs again");
+    /* keys naming files: relative to the manifest, `none` is no file, a missing one is named
+     * with its key */
+    snprintf(manifest, sizeof manifest,
+             "[prepare]\nmask_file = none\nspec = missing.spec\n[phase]\nrecipe = 40*HIO + 20*ER\n"
+             "device = cpu\n[analyze]\northogonalise = false\n[scan a]\ninput = %s\n",
+             dataset);
+    write_text(in_dir("series.ini"), manifest);
+    char *out = NULL;
+    cr_expect_eq(run_batch(NULL, &out), 1, "%s", out);
+    free(out);
+    json_t *st = read_status();
+    const char *error = step_text(st, 0, "prepare", "error");
+    cr_expect(error && strstr(error, "prepare key 'spec'") &&
+                  strstr(error, in_dir("missing.spec")) && !strstr(error, "'none'"),
+              "the error: %s", error ? error : "(none)");
+    json_decref(st);
 }
 
 /* A manifest with `body` is refused with exit 2 and a message holding every `needles`; nothing

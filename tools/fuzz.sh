@@ -77,6 +77,11 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 
+# the targets write each input into a folder of this run's own (tests/fuzz/fuzz_common.c), removed
+# here even when a target ends by _Exit (a timeout or crash skips its atexit cleanup)
+input_root=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/bcdi-fuzz-run.XXXXXX")
+trap 'rm -rf "$input_root"' EXIT
+export BCDI_FUZZ_INPUT_DIR=$input_root
 mkdir -p "$corpus_root/logs"
 failed=0
 for t in "${targets[@]}"; do
@@ -92,6 +97,7 @@ for t in "${targets[@]}"; do
   for d in "$seeds/$t.dict" "tests/fuzz/dict/$t.dict"; do
     if [ -f "$d" ]; then dict=(-dict="$d"); break; fi
   done
+  rm -f "$log.replay"
   before=$(find "$kept" -type f | wc -l)
   rc=0
   # -timeout: one input taking longer is a hang; -rss_limit_mb: the whole process
@@ -107,7 +113,8 @@ for t in "${targets[@]}"; do
     # a timeout that replays is a hang (the input stays in artifacts/ either way).
     start=$(date +%s.%N)
     replay_rc=0
-    "$fuzz_dir/$t" -timeout="$timeout" -runs=1 "$artifact" >"$log.replay" 2>&1 || replay_rc=$?
+    "$fuzz_dir/$t" -timeout="$timeout" -rss_limit_mb=3072 -malloc_limit_mb=1100 -runs=1 \
+      -artifact_prefix="$artifacts/replay-" "$artifact" >"$log.replay" 2>&1 || replay_rc=$?
     took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
     if [ $replay_rc -eq 0 ]; then
       printf '%-22s ok      %10s runs; a timeout did not replay (%s ran in %s s alone; log %s)\n' \
@@ -121,6 +128,7 @@ for t in "${targets[@]}"; do
   else
     failed=1
     kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer)[^ ]*: [a-z-]+|runtime error: .*|SUMMARY: [A-Za-z]+: .*' "$log" | head -1 | cut -c1-100)
+    [ -f "$log.replay" ] && log="$log (replayed: $log.replay)"
     printf '%-22s FAILED  %s; input %s; log %s\n' "$t" "${kind:-exit $rc}" "${artifact:-none}" "$log"
   fi
 done

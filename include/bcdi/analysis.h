@@ -210,7 +210,8 @@ void bcdi_analysis_strain(const size_t shape[3], const bcdi_cf *object, const ui
 
 /* Faces with non-zero winding, traced into lines (native grid). The gate is the blurred density
  * above vortex_threshold of its 99th percentile over `support` (NULL: over the voxels above
- * BCDI_ANALYSIS_REFERENCE_FLOOR of its maximum). */
+ * BCDI_ANALYSIS_REFERENCE_FLOOR of its maximum); an empty support or a percentile of 0 falls
+ * back to the maximum. */
 bcdi_status bcdi_analysis_dislocations(const bcdi_analysis_params *p,
                                        const bcdi_analysis_frame *frame, const size_t shape[3],
                                        const size_t origin[3], const size_t input_shape[3],

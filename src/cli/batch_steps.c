@@ -106,9 +106,11 @@ static bcdi_status prepare_inputs_hash(const batch_scan *s, const char *input, u
     }
     const char *named[4] = {s->prepare->mask_file, s->prepare->dark_file, s->prepare->flat_file,
                             s->prepare->spec_file};
+    const char *keys[4] = {"mask_file", "dark_file", "flat_file", "spec"};
     for (int c = 0; st == BCDI_OK && c < 4; ++c) {
         if (!named[c][0] || !strcmp(named[c], "none")) continue;
-        st = bcdi_hash_identity(named[c], &one);
+        if ((st = bcdi_hash_identity(named[c], &one)) != BCDI_OK)
+            st = bcdi_error_prefix(st, "prepare key '%s': ", keys[c]);
         h = bcdi_hash_bytes(h, &one, sizeof one);
     }
     *hash = h;

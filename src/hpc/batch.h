@@ -6,9 +6,9 @@
  * and one [scan LABEL] section per state with `input = PATH` (relative to the manifest),
  * optional `voltage = 2.7`, and per-scan overrides `prepare.KEY = value`, `phase.KEY = value`,
  * `analyze.KEY = value`. Paths in the keys that name files (prepare's mask_file, dark_file,
- * flat_file, phase's support_file) are also relative to the manifest. Keys are checked against
- * their stage's table when the configurations are built (bcdi_batch_stage_config), before any
- * scan runs; errors name the file, line, section and key.
+ * flat_file, spec, phase's support_file; not `none`) are also relative to the manifest. Keys are
+ * checked against their stage's table when the configurations are built (bcdi_batch_stage_config),
+ * before any scan runs; errors name the file, line, section and key.
  *
  * Layout of OUTDIR: LABEL/prepared.cxi (+ LABEL/prepared_summary.json), LABEL/result.cxi,
  * LABEL/analysis/, comparison/ and status.json. status.json records, per scan and step, the

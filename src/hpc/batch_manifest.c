@@ -28,11 +28,14 @@ static int stage_from_name(const char *name, size_t len)
     return -1;
 }
 
-/* Keys naming files read by a step: relative values in the manifest are relative to it. */
-static int is_path_key(bcdi_batch_stage stage, const char *key)
+/* Keys naming files read by a step: relative values in the manifest are relative to it. Empty
+ * and `none` (prepare: take nothing, not even what a dataset folder holds) name no file. */
+static int names_a_file(bcdi_batch_stage stage, const char *key, const char *value)
 {
+    if (!value[0] || !strcmp(value, "none")) return 0;
     if (stage == BCDI_BATCH_PREPARE)
-        return !strcmp(key, "mask_file") || !strcmp(key, "dark_file") || !strcmp(key, "flat_file");
+        return !strcmp(key, "mask_file") || !strcmp(key, "dark_file") ||
+               !strcmp(key, "flat_file") || !strcmp(key, "spec");
     return stage == BCDI_BATCH_PHASE && !strcmp(key, "support_file");
 }
 
@@ -161,9 +164,8 @@ static bcdi_status scan_key(reader *r, bcdi_batch_scan *scan, const char *key, c
                           "%s: unknown key '%s' for a scan (expected input, voltage, or "
                           "prepare.KEY, phase.KEY, analyze.KEY)",
                           origin, key);
-    char *path = is_path_key((bcdi_batch_stage)stage, dot + 1) && value[0]
-                     ? resolved(m->folder, value)
-                     : text_copy(value);
+    char *path = names_a_file((bcdi_batch_stage)stage, dot + 1, value) ? resolved(m->folder, value)
+                                                                       : text_copy(value);
     if (!path) return bcdi_error(BCDI_ERR_NOMEM, "batch: out of memory");
     bcdi_status st = push_setting(&scan->overrides, &scan->override_count, (bcdi_batch_stage)stage,
                                   dot + 1, path, origin);
@@ -189,9 +191,8 @@ static bcdi_status manifest_line(const char *section, const char *key, const cha
     snprintf(r->section, sizeof r->section, "%s", section);
     int stage = stage_from_name(section, strlen(section));
     if (stage >= 0) {
-        char *path = is_path_key((bcdi_batch_stage)stage, key) && value[0]
-                         ? resolved(m->folder, value)
-                         : text_copy(value);
+        char *path = names_a_file((bcdi_batch_stage)stage, key, value) ? resolved(m->folder, value)
+                                                                       : text_copy(value);
         if (!path) return bcdi_error(BCDI_ERR_NOMEM, "batch: out of memory");
         bcdi_status st = push_setting(&m->settings, &m->setting_count, (bcdi_batch_stage)stage, key,
                                       path, origin);

@@ -234,7 +234,7 @@ bcdi_status prep_input_open(const char *input, const char *format, const char *d
     /* a dataset folder (frames/ beside its .spec and calibration images): the frames */
     char frames[sizeof in->path];
     if (is_dir && bcdi_prepare_dataset_frames(input, frames, sizeof frames)) {
-        memcpy(in->path, frames, sizeof frames);
+        memcpy(in->path, frames, strlen(frames) + 1);
         input = in->path;
     }
     bcdi_status st;

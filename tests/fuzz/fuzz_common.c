@@ -2,6 +2,7 @@
 /* Input files on tmpfs for the fuzz targets (fuzz_common.h). */
 #include "fuzz_common.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 #include <unistd.h>
 
 enum { MAX_FILES = 4 };
-static char folder[256];
+static char folder[400];
 static char file_paths[MAX_FILES][512];
 static int file_count;
 static char *text_copy;
@@ -23,16 +24,20 @@ static void remove_files(void)
 
 /* A private folder (mkdtemp): readers look beside their input (prepare takes the one .spec in
  * the input's folder), so a shared /dev/shm holding another process's files must not change
- * what an input does. */
+ * what an input does. Made in $BCDI_FUZZ_INPUT_DIR when set (tools/fuzz.sh's per-run folder,
+ * which it removes even after a timeout or crash ends this process without atexit). */
 static const char *private_folder(void)
 {
     if (folder[0]) return folder;
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    const char *dir = getenv("BCDI_FUZZ_INPUT_DIR");
+    if (!dir || !dir[0]) dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
     if (!dir || !dir[0]) dir = "/tmp";
     snprintf(folder, sizeof folder, "%s/bcdi-fuzz-XXXXXX", dir);
     if (!mkdtemp(folder)) {
-        folder[0] = '\0';
-        return NULL;
+        /* every input would be skipped and the run would look clean */
+        fprintf(stderr, "fuzz: cannot make a folder for the inputs from '%s': %s\n", folder,
+                strerror(errno));
+        abort();
     }
     atexit(remove_files);
     return folder;
