@@ -11,7 +11,15 @@
 
 #include <cufftXt.h>
 
-extern "C" __device__ void bcdi_cb_store_modulus(void *data_out, unsigned long long offset,
+/* CMakeLists.txt builds this file twice: C++ linkage (as NVIDIA's LTO samples) and, with
+ * BCDI_CB_C_LINKAGE, C linkage; cuda_fused.c uses whichever cuFFT accepts. */
+#ifdef BCDI_CB_C_LINKAGE
+#define BCDI_CB_LINKAGE extern "C"
+#else
+#define BCDI_CB_LINKAGE
+#endif
+
+BCDI_CB_LINKAGE __device__ void bcdi_cb_store_modulus(void *data_out, unsigned long long offset,
                                                  cufftComplex element, void *caller_info,
                                                  void *shared)
 {
@@ -23,7 +31,7 @@ extern "C" __device__ void bcdi_cb_store_modulus(void *data_out, unsigned long l
                                                              info->mask[voxel], info->inv_n, NULL);
 }
 
-extern "C" __device__ void bcdi_cb_store_update(void *data_out, unsigned long long offset,
+BCDI_CB_LINKAGE __device__ void bcdi_cb_store_update(void *data_out, unsigned long long offset,
                                                 cufftComplex element, void *caller_info,
                                                 void *shared)
 {

@@ -252,9 +252,18 @@ int gpu_device_facts(double host_gib, size_t try_cap)
            free_now, per_run + shared);
     fflush(stdout);
     double seconds;
+    /* the three sizes next below the prediction, then 7% steps down: on the H200 (CUDA 13.0)
+     * cuFFT refused plans from 1764^3 up with "internal error" though the memory fitted, so the
+     * probe looks for the largest cube that actually runs */
     size_t probed = largest;
-    for (int attempt = 0; attempt < 3 && !probe_cube(be, probed, &seconds); ++attempt)
-        probed = smooth_below(probed - 1);
+    int probed_ok = 0;
+    for (int attempt = 0; attempt < 9 && probed > 1; ++attempt) {
+        if ((probed_ok = probe_cube(be, probed, &seconds))) break;
+        probed = attempt < 2 ? smooth_below(probed - 1) : smooth_below((size_t)(0.93 * probed));
+    }
+    printf("FACT largest_probed size=%zu status=%s\n", probed_ok ? probed : 0,
+           probed_ok ? "ok" : "none");
+    fflush(stdout);
 
     double host = host_gib > 0 ? host_gib * 1073741824.0 : host_available_bytes();
     size_t host_limit = smooth_below((size_t)cbrt(0.7 * host / 40.0));

@@ -18,10 +18,24 @@
 #include "cuda_callbacks.h"
 
 #include <cufftXt.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* bcdi_fft_callbacks_fatbin[]: the LTO-IR fatbin of fft_callbacks.cu (bin2c, generated) */
+/* bcdi_fft_callbacks_fatbin[] and bcdi_fft_callbacks_c_fatbin[]: the LTO-IR fatbins of
+ * fft_callbacks.cu with C++ and with C linkage (bin2c, generated) */
+#include "bcdi_fft_callbacks_c_fatbin.h"
 #include "bcdi_fft_callbacks_fatbin.h"
+
+/* The builds tried in turn: the first whose two plans cuFFT makes is kept. */
+static const struct {
+    const char *linkage;
+    const void *fatbin;
+    size_t size;
+} callback_builds[] = {
+    {"C++", bcdi_fft_callbacks_fatbin, sizeof bcdi_fft_callbacks_fatbin},
+    {"C", bcdi_fft_callbacks_c_fatbin, sizeof bcdi_fft_callbacks_c_fatbin},
+};
 
 struct cuda_fused {
     cufftHandle forward, inverse;
@@ -39,16 +53,15 @@ void cuda_fused_destroy(cuda_fused *f)
 }
 
 static bcdi_status callback_plan(bcdi_fft *plan, cufftHandle *handle, int *made, const char *symbol,
-                                 bcdi_cuda_callback_info **info)
+                                 int build, bcdi_cuda_callback_info **info)
 {
     cufftResult r = cufftCreate(handle);
     if (r != CUFFT_SUCCESS) return cuda_cufft_fail(r, "fused iteration: create");
     *made = 1;
     r = cufftSetStream(*handle, state_of(plan->be)->stream);
     if (r == CUFFT_SUCCESS)
-        r = cufftXtSetJITCallback(*handle, symbol, bcdi_fft_callbacks_fatbin,
-                                  sizeof bcdi_fft_callbacks_fatbin, CUFFT_CB_ST_COMPLEX,
-                                  (void **)info);
+        r = cufftXtSetJITCallback(*handle, symbol, callback_builds[build].fatbin,
+                                  callback_builds[build].size, CUFFT_CB_ST_COMPLEX, (void **)info);
     if (r != CUFFT_SUCCESS) return cuda_cufft_fail(r, "fused iteration: JIT callback");
     long long dims[3] = {(long long)plan->shape[0], (long long)plan->shape[1],
                          (long long)plan->shape[2]};
@@ -59,7 +72,7 @@ static bcdi_status callback_plan(bcdi_fft *plan, cufftHandle *handle, int *made,
     return BCDI_OK;
 }
 
-static bcdi_status fused_create(bcdi_fft *plan)
+static bcdi_status fused_create_build(bcdi_fft *plan, int build)
 {
     cuda_fused *f = calloc(1, sizeof *f);
     if (!f) return bcdi_error(BCDI_ERR_NOMEM, "fused iteration: out of host memory");
@@ -67,15 +80,34 @@ static bcdi_status fused_create(bcdi_fft *plan)
     cudaError_t err = cudaMalloc((void **)&f->info, sizeof *f->info);
     if (err != cudaSuccess) st = cuda_fail(err, "fused iteration: callback parameters");
     if (st == BCDI_OK)
-        st = callback_plan(plan, &f->forward, &f->have_forward, BCDI_CB_STORE_MODULUS, &f->info);
+        st = callback_plan(plan, &f->forward, &f->have_forward, BCDI_CB_STORE_MODULUS, build,
+                           &f->info);
     if (st == BCDI_OK)
-        st = callback_plan(plan, &f->inverse, &f->have_inverse, BCDI_CB_STORE_UPDATE, &f->info);
+        st = callback_plan(plan, &f->inverse, &f->have_inverse, BCDI_CB_STORE_UPDATE, build,
+                           &f->info);
     if (st != BCDI_OK) {
         cuda_fused_destroy(f);
-        return st;
+        return bcdi_error_prefix(st, "%s-linkage callbacks: ", callback_builds[build].linkage);
     }
     plan->fused = f;
+    bcdi_log(BCDI_LOG_INFO, "CUDA: fused iteration with cuFFT LTO callbacks (%s linkage)",
+             callback_builds[build].linkage);
     return BCDI_OK;
+}
+
+static bcdi_status fused_create(bcdi_fft *plan)
+{
+    char failures[512] = "";
+    size_t builds = sizeof callback_builds / sizeof callback_builds[0];
+    bcdi_status st = BCDI_OK;
+    for (size_t b = 0; b < builds; ++b) {
+        st = fused_create_build(plan, (int)b);
+        if (st == BCDI_OK) return BCDI_OK;
+        size_t used = strlen(failures);
+        snprintf(failures + used, sizeof failures - used, "%s%s", used ? "; " : "",
+                 bcdi_last_error());
+    }
+    return bcdi_error(st, "%s", failures);
 }
 
 bcdi_status cuda_iterate(bcdi_fft *plan, bcdi_cf *rho, bcdi_cf *psi, const float *amplitude,
