@@ -256,6 +256,7 @@ Test(analysis_figures, rim_outlier_is_clipped_and_the_limits_are_recorded, .time
     free(png);
     bcdi_image_free(&img);
     tu_remove_tree(dir);
+    free(dir);
     bcdi_analysis_result_free(&r);
     free(x);
 }
