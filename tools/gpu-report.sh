@@ -23,9 +23,14 @@ fi
 [ -f "$dir/summary.txt" ] || { echo "gpu-report: no summary.txt in $dir" >&2; exit 2; }
 log() { ls "$dir"/[0-9][0-9]-"$1".log 2>/dev/null | head -1 || true; }
 facts=$(log facts)
-commit=$( [ -n "$facts" ] && sed -n 's/^FACT commit=//p' "$facts" | head -1 || true)
+# the argument first: the device machine's copy of .git can lag behind the working tree that was
+# sent (on 2026-12-04 its facts named the commit before the one that ran)
+commit=${2:-}
+if [ -z "$commit" ]; then
+  commit=$( [ -n "$facts" ] && sed -n 's/^FACT commit=//p' "$facts" | head -1 || true)
+fi
 if [ -z "$commit" ] || [ "$commit" = unknown ]; then
-  commit=${2:-$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+  commit=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)
 fi
 
 # FACT key=value / key="quoted value" lines -> "key value" pairs, prefixed by the FACT's first word
@@ -100,14 +105,23 @@ echo
 if [ -n "$copy" ]; then copy_text="$copy GB/s"; else copy_text="not measured"; fi
 echo "Device copy bandwidth (cudaMemcpy device to device, 1 GiB, read + write): $copy_text."
 echo
-json_rows() { # file: one line per result object, fields key value ...
+json_rows() { # file: one line "key=value ..." per object of the "results" array (any layout:
+  # braggcdi bench writes one key per line); objects nested in a result are left out
   [ -f "$1" ] || return 0
-  awk '/"backend":/ { line = $0; out = ""
-    while (match(line, /"[A-Za-z_0-9]+": *("[^"]*"|[-0-9.eE+a-z]+)/)) {
-      kv = substr(line, RSTART, RLENGTH); line = substr(line, RSTART + RLENGTH)
-      k = kv; sub(/":.*/, "", k); sub(/^"/, "", k); v = kv; sub(/^"[^"]*": */, "", v); gsub(/"/, "", v)
-      out = out k "=" v " " }
-    print out }' "$1"
+  awk '{ text = text $0 " " }
+    END { at = index(text, "\"results\""); if (!at) exit
+      text = substr(text, at); depth = 0; object = ""
+      for (i = 1; i <= length(text); i++) { c = substr(text, i, 1)
+        if (c == "{") { depth++; continue }
+        if (c == "}") { depth--; if (depth == 0) { row(object); object = "" }; continue }
+        if (depth == 1) object = object c
+        if (depth == 0 && c == "]") break } }
+    function row(line,   out, kv, k, v) { out = ""
+      while (match(line, /"[A-Za-z_0-9]+": *("[^"]*"|[-0-9.eE+a-z]+)/)) {
+        kv = substr(line, RSTART, RLENGTH); line = substr(line, RSTART + RLENGTH)
+        k = kv; sub(/":.*/, "", k); sub(/^"/, "", k); v = kv; sub(/^"[^"]*": */, "", v); gsub(/"/, "", v)
+        out = out k "=" v " " }
+      print out }' "$1"
 }
 fft_json=$dir/bench-fft.json
 if [ -f "$fft_json" ]; then
@@ -124,7 +138,7 @@ ph_json=$dir/bench-phasing.json
 model=""
 if [ -f "$ph_json" ]; then
   # modelled bytes per voxel: the fused figure when the bench reports one, else the composed one
-  modelled=$(grep '"modelled_bytes_per_voxel"' "$ph_json" || true)
+  modelled=$(tr '\n' ' ' <"$ph_json" | grep -o '"modelled_bytes_per_voxel": *{[^}]*}' || true)
   model=$(echo "$modelled" | grep -o '"fused_ER_HIO_RAAR": *[0-9.]*' | grep -o '[0-9.]*$' ||
     echo "$modelled" | grep -o '"HIO": *[0-9.]*' | grep -o '[0-9.]*$' || true)
   composed=$(echo "$modelled" | grep -o '"ER_HIO_RAAR": *[0-9.]*' | grep -o '[0-9.]*$' || echo "$model")

@@ -186,7 +186,8 @@ typedef struct {
     char backend[16];
     char device[256];
     size_t size, batch;
-    int fused; /* the backend has a fused iterate */
+    int fused;       /* the backend's fused iterate ran (not merely exists: CUDA may decline) */
+    double copy_gbs; /* copy bandwidth of the memory the backend works in (host or device) */
     double ms[CASE_COUNT];
     double cpu_ms[CASE_COUNT]; /* fastest process CPU time (meaningful for the CPU backend) */
 } phasing_row;
@@ -255,7 +256,6 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
     memset(row, 0, sizeof *row);
     row->size = size;
     row->batch = batch;
-    row->fused = ops->iterate != NULL;
     for (int which = 0; which < CASE_COUNT && st == BCDI_OK; ++which) {
         /* the same start for every case: fresh values, the ball support */
         st = ops->random_uniform(be, (float *)ws.rho, 2 * total, 3, 0, 0);
@@ -281,6 +281,7 @@ static bcdi_status time_phasing(bcdi_backend *be, size_t size, size_t batch, dou
         qsort(times, (size_t)reps, sizeof *times, cmp_double);
         row->ms[which] = 1e3 * times[0];
     }
+    row->fused = ws.fused_iterations > 0;
     free(ball);
     if (ws.plan) ops->fft_destroy(ws.plan);
     ops->free(be, ws.rho);
@@ -316,15 +317,46 @@ static double copy_bandwidth(void)
     return 2.0 * (double)bytes / best / 1e9;
 }
 
-/* Iteration GB/s from the model, and the bytes per voxel the host could have copied in the
- * iteration's time (time x copy bandwidth / voxels). */
+/* The copy bandwidth of the memory a backend works in (read + write, GB/s): the host's for the
+ * CPU backend, a device-to-device copy of 256 MiB (ops->copy) for a GPU. NAN when unmeasured. */
+static double backend_copy_bandwidth(bcdi_backend *be)
+{
+    if (be->kind != BCDI_BACKEND_CUDA) return copy_bandwidth();
+    const bcdi_backend_ops *ops = be->ops;
+    size_t bytes = (size_t)256 << 20;
+    void *a = NULL, *b = NULL;
+    double best = INFINITY;
+    bcdi_status st = ops->alloc(be, bytes, &a);
+    if (st == BCDI_OK) st = ops->alloc(be, bytes, &b);
+    if (st == BCDI_OK) st = ops->zero(be, a, bytes);
+    if (st == BCDI_OK) st = ops->copy(be, b, a, bytes); /* warm-up */
+    if (st == BCDI_OK) st = ops->synchronize(be);
+    for (int k = 0; k < 10 && st == BCDI_OK; ++k) {
+        double t0 = bcdi_clock_s();
+        st = ops->copy(be, b, a, bytes);
+        if (st == BCDI_OK) st = ops->synchronize(be);
+        double t = bcdi_clock_s() - t0;
+        if (t < best) best = t;
+    }
+    ops->free(be, a);
+    ops->free(be, b);
+    if (st != BCDI_OK) {
+        bcdi_clear_error();
+        return NAN;
+    }
+    return 2.0 * (double)bytes / best / 1e9;
+}
+
+/* Iteration GB/s from the model, and the bytes per voxel the backend's memory could have copied
+ * in the iteration's time (time x copy bandwidth / voxels). */
 static double model_gbs(const phasing_row *r, int which, double model)
 {
     return model * (double)(r->size * r->size * r->size * r->batch) / (r->ms[which] * 1e-3) / 1e9;
 }
-static double bytes_at_copy(const phasing_row *r, int which, double copy_gbs)
+static double bytes_at_copy(const phasing_row *r, int which)
 {
-    return r->ms[which] * 1e-3 * copy_gbs * 1e9 / (double)(r->size * r->size * r->size * r->batch);
+    return r->ms[which] * 1e-3 * r->copy_gbs * 1e9 /
+           (double)(r->size * r->size * r->size * r->batch);
 }
 
 /* The header every bench JSON starts with. */
@@ -378,7 +410,8 @@ static bcdi_status write_phasing_json(const char *path, const char *planner, dou
     bcdi_json_put(root, "planner", json_string(planner), &ok);
     bcdi_json_put(root, "statistic", json_string("minimum over repetitions"), &ok);
     bcdi_json_put(root, "host_copy_gbs", bcdi_json_real(copy_gbs), &ok);
-    bcdi_json_put(model, "fused_ER_HIO_RAAR", bcdi_json_real(modelled_bytes(BCDI_ALGO_HIO, 1)), &ok);
+    bcdi_json_put(model, "fused_ER_HIO_RAAR", bcdi_json_real(modelled_bytes(BCDI_ALGO_HIO, 1)),
+                  &ok);
     bcdi_json_put(model, "ER_HIO_RAAR", bcdi_json_real(modelled_bytes(BCDI_ALGO_HIO, 0)), &ok);
     bcdi_json_put(model, "DM", bcdi_json_real(modelled_bytes(BCDI_ALGO_DM, 0)), &ok);
     bcdi_json_put(model, "fft_pair_minimum", json_integer(32), &ok);
@@ -393,6 +426,7 @@ static bcdi_status write_phasing_json(const char *path, const char *planner, dou
         if (!row) break;
         char key[64];
         bcdi_json_put(row, "fused_iterate", json_boolean(r->fused), &ok);
+        bcdi_json_put(row, "copy_gbs", bcdi_json_real(r->copy_gbs), &ok);
         for (int c = 0; c < CASE_COUNT; ++c) {
             snprintf(key, sizeof key, "ms_%s", case_names[c]);
             bcdi_json_put(row, key, bcdi_json_real(r->ms[c]), &ok);
@@ -403,7 +437,8 @@ static bcdi_status write_phasing_json(const char *path, const char *planner, dou
                 bcdi_json_put(row, key, bcdi_json_real(r->cpu_ms[c]), &ok);
             }
         double pair = r->ms[CASE_PAIR], cpu_pair = r->cpu_ms[CASE_PAIR];
-        bcdi_json_put(row, "hio_fused_over_pair", bcdi_json_real(r->ms[CASE_HIO_FUSED] / pair), &ok);
+        bcdi_json_put(row, "hio_fused_over_pair", bcdi_json_real(r->ms[CASE_HIO_FUSED] / pair),
+                      &ok);
         bcdi_json_put(row, "hio_composed_over_pair",
                       bcdi_json_real(r->ms[CASE_HIO_COMPOSED] / pair), &ok);
         bcdi_json_put(row, "shrinkwrap_over_pair", bcdi_json_real(r->ms[CASE_WRAP_FUSED] / pair),
@@ -420,12 +455,10 @@ static bcdi_status write_phasing_json(const char *path, const char *planner, dou
                       bcdi_json_real(model_gbs(r, CASE_HIO_COMPOSED, composed_model)), &ok);
         json_t *at_copy = json_object();
         if (!at_copy) ok = 0;
-        bcdi_json_put(at_copy, "fft_pair", bcdi_json_real(bytes_at_copy(r, CASE_PAIR, copy_gbs)),
+        bcdi_json_put(at_copy, "fft_pair", bcdi_json_real(bytes_at_copy(r, CASE_PAIR)), &ok);
+        bcdi_json_put(at_copy, "hio_fused", bcdi_json_real(bytes_at_copy(r, CASE_HIO_FUSED)), &ok);
+        bcdi_json_put(at_copy, "hio_composed", bcdi_json_real(bytes_at_copy(r, CASE_HIO_COMPOSED)),
                       &ok);
-        bcdi_json_put(at_copy, "hio_fused",
-                      bcdi_json_real(bytes_at_copy(r, CASE_HIO_FUSED, copy_gbs)), &ok);
-        bcdi_json_put(at_copy, "hio_composed",
-                      bcdi_json_real(bytes_at_copy(r, CASE_HIO_COMPOSED, copy_gbs)), &ok);
         bcdi_json_put(row, "bytes_per_voxel_at_copy_bw", at_copy, &ok);
         bcdi_json_push(results, row, &ok);
     }
@@ -495,7 +528,8 @@ int cmd_bench(int argc, char **argv)
     if (phasing) {
         printf("host copy bandwidth %.1f GB/s (read + write); fastest ms per iteration or update; "
                "cpu f, cpu c: process CPU time of HIO fused, composed over the pair's; B/vox = "
-               "time x copy bandwidth / voxels (model: pair >= 32, fused %.0f, composed "
+               "time x the backend's copy bandwidth / voxels (model: pair >= 32, fused %.0f, "
+               "composed "
                "%.0f)\n",
                copy_gbs, modelled_bytes(BCDI_ALGO_HIO, 1), modelled_bytes(BCDI_ALGO_HIO, 0));
         printf("%-4s %-4s %-3s %8s %8s %8s %6s %6s %6s %6s %8s %8s %8s %8s %8s %8s %6s %6s "
@@ -511,13 +545,19 @@ int cmd_bench(int argc, char **argv)
         st = bcdi_backend_open(devices[d], &be);
         if (st != BCDI_OK) break;
         be->fft_measure = params.planner_measure;
-        if (phasing)
-            printf("%s: %s\n", be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu", be->device_name);
+        double backend_copy_gbs = NAN;
+        if (phasing) {
+            backend_copy_gbs = backend_copy_bandwidth(be);
+            printf("%s: %s; copy bandwidth %.1f GB/s (%s, read + write)\n",
+                   be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu", be->device_name,
+                   backend_copy_gbs, be->kind == BCDI_BACKEND_CUDA ? "device" : "host");
+        }
         if (be->fft_measure) st = bcdi_backend_set_fft_wisdom(be, params.fft_wisdom);
         size_t count = n_sizes + (be->kind == BCDI_BACKEND_CUDA ? n_gpu : 0);
         for (size_t s = 0; s < count && st == BCDI_OK; ++s) {
             size_t size = (size_t)(s < n_sizes ? sizes[s] : gpu_sizes[s - n_sizes]);
-            for (size_t b = 0; b < n_batches && st == BCDI_OK && n_rows < 256 && n_prow < 256; ++b) {
+            for (size_t b = 0; b < n_batches && st == BCDI_OK && n_rows < 256 && n_prow < 256;
+                 ++b) {
                 size_t batch = (size_t)batches[b];
                 double bytes = (double)size * size * size * batch * sizeof(bcdi_cf);
                 if (bytes > max_bytes) {
@@ -531,6 +571,7 @@ int cmd_bench(int argc, char **argv)
                     phasing_row *pr = &prow[n_prow];
                     st = time_phasing(be, size, batch, min_time, pr);
                     if (st != BCDI_OK) break;
+                    pr->copy_gbs = backend_copy_gbs;
                     snprintf(pr->backend, sizeof pr->backend, "%s",
                              be->kind == BCDI_BACKEND_CUDA ? "cuda" : "cpu");
                     snprintf(pr->device, sizeof pr->device, "%s", be->device_name);
@@ -544,9 +585,8 @@ int cmd_bench(int argc, char **argv)
                            cpu[CASE_HIO_FUSED] / cpu[CASE_PAIR],
                            cpu[CASE_HIO_COMPOSED] / cpu[CASE_PAIR], ms[CASE_HIO_METRICS],
                            ms[CASE_ER], ms[CASE_RAAR], ms[CASE_DM], ms[CASE_WRAP_FUSED],
-                           ms[CASE_WRAP_COMPOSED], bytes_at_copy(pr, CASE_PAIR, copy_gbs),
-                           bytes_at_copy(pr, CASE_HIO_FUSED, copy_gbs),
-                           bytes_at_copy(pr, CASE_HIO_COMPOSED, copy_gbs));
+                           ms[CASE_WRAP_COMPOSED], bytes_at_copy(pr, CASE_PAIR),
+                           bytes_at_copy(pr, CASE_HIO_FUSED), bytes_at_copy(pr, CASE_HIO_COMPOSED));
                     fflush(stdout);
                     ++n_prow;
                     continue;

@@ -53,6 +53,7 @@ bcdi_status bcdi_phasing_iterate(bcdi_phasing_workspace *ws, bcdi_algorithm algo
             st = ops->iterate(ws->plan, ws->rho, ws->psi, ws->amplitude, ws->mask, ws->support,
                               1.0f / (float)n, &c, fourier_terms, update_terms);
             /* a backend may decline a case it does not fuse (CUDA: the metric sums) */
+            if (st == BCDI_OK) ++ws->fused_iterations;
             if (st != BCDI_ERR_UNSUPPORTED) return st;
             bcdi_clear_error();
         }

@@ -26,6 +26,7 @@ typedef struct bcdi_phasing_workspace {
     int psf_active;
     int unfused; /* 1: always the composed sequence of ops, never the backend's fused iterate and
                   * shrink_wrap (the reference that tests and the benchmark compare them with) */
+    size_t fused_iterations; /* iterations the backend's fused iterate ran (bench reports it) */
 } bcdi_phasing_workspace;
 
 /* The real-space rule of ER/HIO/RAAR as bcdi_vox_update coefficients (docs/algorithms.md). */
