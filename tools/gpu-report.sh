@@ -91,7 +91,11 @@ if [ -n "$ds" ] && grep -q '^COMPARE' "$ds"; then
   echo "- Embedded dataset (datasets/nmc811-003-sim, prepare box=96, phase defaults${keys:+ + $keys}, runs=2, seed=1):"\
     "$(awk '/^TIME phase/ { sub(/device=/, "", $3); sub(/seconds=/, "", $4); printf "%s%s %s s", sep, $3, $4; sep = ", " }' "$ds");"\
     "$(awk '/^COMPARE/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-      printf "relative difference after alignment %s (phase rms %s rad, correlation %s, twinned %s, shift %s voxels)", v["relative_error"], v["phase_rms"], v["correlation"], v["twinned"], v["shift"] }' "$ds")$(grep -q '^dry:' "$ds" && echo ' [dry run: CPU against CPU]' || true)."
+      printf "relative difference after alignment %s (phase rms %s rad, correlation %s, twinned %s, shift %s voxels)", v["relative_error"], v["phase_rms"], v["correlation"], v["twinned"], v["shift"] }' "$ds")$(grep -q '^dry:' "$ds" && echo ' [dry run: CPU against CPU]' || true)$(
+      awk '/^ROUNDING/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        printf "; two CPU runs that differ only in FFTW'"'"'s planner (rounding) differ by %s (correlation %s)", v["relative_error"], v["correlation"] }' "$ds")$(
+      awk '/^QUALITY/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        out = out sep v["run"] " " v["fourier_error"]; sep = ", " } END { if (out != "") printf "; best runs'"'"' Fourier error: %s", out }' "$ds")."
 else
   echo "- Embedded dataset CUDA vs CPU: $(status_of dataset)."
 fi
