@@ -18,6 +18,7 @@
 #include "cuda_callbacks.h"
 
 #include <cufftXt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,11 @@ void cuda_fused_destroy(cuda_fused *f)
     free(f);
 }
 
+/* One callback plan. int32: cufftMakePlanMany (int sizes) rather than cufftMakePlanMany64, for a
+ * cuFFT that takes callbacks only with the former (the legacy callback documentation never says
+ * the 64-bit interface takes them; the H200 run refused every 64-bit callback plan). */
 static bcdi_status callback_plan(bcdi_fft *plan, cufftHandle *handle, int *made, const char *symbol,
-                                 int build, bcdi_cuda_callback_info **info)
+                                 int build, int int32, bcdi_cuda_callback_info **info)
 {
     cufftResult r = cufftCreate(handle);
     if (r != CUFFT_SUCCESS) return cuda_cufft_fail(r, "fused iteration: create");
@@ -63,16 +67,22 @@ static bcdi_status callback_plan(bcdi_fft *plan, cufftHandle *handle, int *made,
         r = cufftXtSetJITCallback(*handle, symbol, callback_builds[build].fatbin,
                                   callback_builds[build].size, CUFFT_CB_ST_COMPLEX, (void **)info);
     if (r != CUFFT_SUCCESS) return cuda_cufft_fail(r, "fused iteration: JIT callback");
-    long long dims[3] = {(long long)plan->shape[0], (long long)plan->shape[1],
-                         (long long)plan->shape[2]};
     size_t work_bytes = 0;
-    r = cufftMakePlanMany64(*handle, 3, dims, NULL, 1, 0, NULL, 1, 0, CUFFT_C2C,
-                            (long long)plan->batch, &work_bytes);
+    if (int32) {
+        int dims[3] = {(int)plan->shape[0], (int)plan->shape[1], (int)plan->shape[2]};
+        r = cufftMakePlanMany(*handle, 3, dims, NULL, 1, 0, NULL, 1, 0, CUFFT_C2C, (int)plan->batch,
+                              &work_bytes);
+    } else {
+        long long dims[3] = {(long long)plan->shape[0], (long long)plan->shape[1],
+                             (long long)plan->shape[2]};
+        r = cufftMakePlanMany64(*handle, 3, dims, NULL, 1, 0, NULL, 1, 0, CUFFT_C2C,
+                                (long long)plan->batch, &work_bytes);
+    }
     if (r != CUFFT_SUCCESS) return cuda_cufft_fail(r, "fused iteration: plan with callback");
     return BCDI_OK;
 }
 
-static bcdi_status fused_create_build(bcdi_fft *plan, int build)
+static bcdi_status fused_create_build(bcdi_fft *plan, int build, int int32)
 {
     cuda_fused *f = calloc(1, sizeof *f);
     if (!f) return bcdi_error(BCDI_ERR_NOMEM, "fused iteration: out of host memory");
@@ -80,33 +90,39 @@ static bcdi_status fused_create_build(bcdi_fft *plan, int build)
     cudaError_t err = cudaMalloc((void **)&f->info, sizeof *f->info);
     if (err != cudaSuccess) st = cuda_fail(err, "fused iteration: callback parameters");
     if (st == BCDI_OK)
-        st = callback_plan(plan, &f->forward, &f->have_forward, BCDI_CB_STORE_MODULUS, build,
+        st = callback_plan(plan, &f->forward, &f->have_forward, BCDI_CB_STORE_MODULUS, build, int32,
                            &f->info);
     if (st == BCDI_OK)
-        st = callback_plan(plan, &f->inverse, &f->have_inverse, BCDI_CB_STORE_UPDATE, build,
+        st = callback_plan(plan, &f->inverse, &f->have_inverse, BCDI_CB_STORE_UPDATE, build, int32,
                            &f->info);
+    const char *api = int32 ? "cufftMakePlanMany" : "cufftMakePlanMany64";
     if (st != BCDI_OK) {
         cuda_fused_destroy(f);
-        return bcdi_error_prefix(st, "%s-linkage callbacks: ", callback_builds[build].linkage);
+        return bcdi_error_prefix(st, "%s-linkage callbacks, %s: ", callback_builds[build].linkage,
+                                 api);
     }
     plan->fused = f;
-    bcdi_log(BCDI_LOG_INFO, "CUDA: fused iteration with cuFFT LTO callbacks (%s linkage)",
-             callback_builds[build].linkage);
+    bcdi_log(BCDI_LOG_INFO, "CUDA: fused iteration with cuFFT LTO callbacks (%s linkage, %s)",
+             callback_builds[build].linkage, api);
     return BCDI_OK;
 }
 
+/* Each callback build with the 64-bit planning call, then, where the sizes fit an int, with the
+ * 32-bit one: the first pair of plans cuFFT makes is kept. On failure the error names every try. */
 static bcdi_status fused_create(bcdi_fft *plan)
 {
-    char failures[512] = "";
+    char failures[1024] = "";
     size_t builds = sizeof callback_builds / sizeof callback_builds[0];
+    int fits_int = plan->shape[0] * plan->shape[1] * plan->shape[2] * plan->batch <= INT_MAX;
     bcdi_status st = BCDI_OK;
-    for (size_t b = 0; b < builds; ++b) {
-        st = fused_create_build(plan, (int)b);
-        if (st == BCDI_OK) return BCDI_OK;
-        size_t used = strlen(failures);
-        snprintf(failures + used, sizeof failures - used, "%s%s", used ? "; " : "",
-                 bcdi_last_error());
-    }
+    for (size_t b = 0; b < builds; ++b)
+        for (int int32 = 0; int32 <= fits_int; ++int32) {
+            st = fused_create_build(plan, (int)b, int32);
+            if (st == BCDI_OK) return BCDI_OK;
+            size_t used = strlen(failures);
+            snprintf(failures + used, sizeof failures - used, "%s%s", used ? "; " : "",
+                     bcdi_last_error());
+        }
     return bcdi_error(st, "%s", failures);
 }
 
