@@ -277,19 +277,15 @@ static bcdi_status cuda_fft_create(bcdi_backend *be, const size_t shape[3], size
          * buffers fitted: cuFFT's work area (up to the data's size) is the likely cause, so the
          * message gives the free memory to judge by. */
         size_t free_bytes = 0, total_bytes = 0;
-        int have_memory = cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess;
-        bcdi_status fail = cuda_cufft_fail(r, "plan");
-        char reason[256]; /* bcdi_error writes the buffer bcdi_last_error() returns */
-        snprintf(reason, sizeof reason, "%s", bcdi_last_error());
-        if (have_memory)
-            fail = bcdi_error(fail,
-                              "%s (device memory free: %.2f of %.2f GiB; a cuFFT plan may need a "
-                              "work area as large as the data, %.2f GiB here: a smaller box or "
-                              "fewer runs at once may fit)",
-                              reason, free_bytes / 1073741824.0, total_bytes / 1073741824.0,
-                              (double)shape[0] * shape[1] * shape[2] * batch * 8.0 / 1073741824.0);
-        return bcdi_error_prefix(fail, "%zux%zux%zu batch %zu: ", shape[0], shape[1], shape[2],
-                                 batch);
+        if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) free_bytes = total_bytes = 0;
+        const double gib = 1073741824.0;
+        return bcdi_error_prefix(
+            cuda_cufft_fail(r, "plan"),
+            "%zux%zux%zu batch %zu (device memory free: %.2f of %.2f GiB; a cuFFT plan may need a "
+            "work area as large as the data, %.2f GiB here: a smaller box or fewer runs at once "
+            "may fit): ",
+            shape[0], shape[1], shape[2], batch, free_bytes / gib, total_bytes / gib,
+            (double)shape[0] * shape[1] * shape[2] * batch * sizeof(cufftComplex) / gib);
     }
     *plan = fft;
     return BCDI_OK;
